@@ -1,0 +1,1 @@
+"""Pacemaker CIB XML codec: read, validate, write."""

@@ -1,0 +1,590 @@
+"""Parse Pacemaker CIB XML into vigil's frozen model.
+
+What vigil does not understand is kept (as XML text or as extra attributes) and reported as a
+warning with its path, so a read followed by a write loses nothing.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+from vigil.model import reports
+from vigil.model.cib import Cib, CibVersion, Configuration, NodeConfig
+from vigil.model.constraints import (
+    Colocation,
+    Constraint,
+    Location,
+    Order,
+    ResourceSet,
+    UnknownConstraint,
+)
+from vigil.model.durations import parse_interval_ms
+from vigil.model.nvset import NvPair, NvSet
+from vigil.model.reports import Report, ReportError
+from vigil.model.resources import Clone, Group, Operation, Primitive, Resource
+from vigil.model.rules import (
+    AttrExpression,
+    DateExpression,
+    DateSpec,
+    Expression,
+    OpExpression,
+    ResourceExpression,
+    Rule,
+)
+from vigil.model.score import parse_score
+from vigil.model.status import NodeState, OperationRecord, ResourceHistory
+from vigil.model.xmlextra import Extra
+
+_TRUE = {"true", "on", "yes", "y", "1"}
+
+
+def is_true(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in _TRUE
+
+
+@dataclass
+class _Reader:
+    """One parse: the id index for id-refs and the warnings collected on the way."""
+
+    by_id: dict[str, ET.Element]
+    warnings: list[Report] = field(default_factory=list)
+    errors: list[Report] = field(default_factory=list)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def resolve(self, el: ET.Element) -> tuple[ET.Element, str | None]:
+        ref = el.get("id-ref")
+        if ref is None:
+            return el, None
+        target = self.by_id.get(ref)
+        if target is None:
+            self.errors.append(reports.error("CIB_DANGLING_IDREF", tag=el.tag, idref=ref))
+            return el, ref
+        return target, ref
+
+    def require(self, el: ET.Element, attr: str, path: str) -> str:
+        value = el.get(attr)
+        if value is None:
+            self.errors.append(
+                reports.error("CIB_MISSING_ATTRIBUTE", element=el.tag, attribute=attr, path=path)
+            )
+            return ""
+        return value
+
+    def unknown(self, el: ET.Element, path: str) -> str:
+        self.warnings.append(reports.warning("CIB_UNKNOWN_ELEMENT", element=el.tag, path=path))
+        return ET.tostring(el, encoding="unicode").strip()
+
+    @staticmethod
+    def extra_attrs(el: ET.Element, known: set[str]) -> tuple[tuple[str, str], ...]:
+        return tuple((k, v) for k, v in el.attrib.items() if k not in known)
+
+    # -- attribute sets and rules ------------------------------------------------------------
+    def nvset(self, raw: ET.Element, path: str) -> NvSet:
+        el, ref = self.resolve(raw)
+        set_id = el.get("id", "")
+        here = f"{path}/{raw.tag}[@id='{set_id}']"
+        pairs: list[NvPair] = []
+        rule: Rule | None = None
+        children: list[str] = []
+        for child in el:
+            if child.tag == "nvpair":
+                target, pref = self.resolve(child)
+                name = target.get("name")
+                if name is None:
+                    self.errors.append(reports.error(
+                        "CIB_MISSING_ATTRIBUTE", element="nvpair", attribute="name", path=here))
+                    continue
+                pairs.append(NvPair(target.get("id", ""), name, target.get("value"), pref))
+            elif child.tag == "rule":
+                rule = self.rule(child, here)
+            elif isinstance(child.tag, str):
+                children.append(self.unknown(child, here))
+        return NvSet(
+            id=set_id,
+            pairs=tuple(pairs),
+            rule=rule,
+            score=parse_score(el.get("score"), 0),
+            ref=ref,
+            extra=Extra(self.extra_attrs(el, {"id", "score", "id-ref"}), tuple(children)),
+        )
+
+    def nvsets(self, parent: ET.Element, tag: str, path: str) -> tuple[NvSet, ...]:
+        return tuple(self.nvset(el, path) for el in parent.findall(tag))
+
+    def rule(self, raw: ET.Element, path: str) -> Rule:
+        el, ref = self.resolve(raw)
+        rule_id = el.get("id", "")
+        here = f"{path}/rule[@id='{rule_id}']"
+        exprs: list[Expression] = []
+        children: list[str] = []
+        for child in el:
+            expr = self.expression(child, here)
+            if expr is not None:
+                exprs.append(expr)
+            elif isinstance(child.tag, str):
+                children.append(self.unknown(child, here))
+        score_text = el.get("score")
+        return Rule(
+            id=rule_id,
+            expressions=tuple(exprs),
+            boolean_op=el.get("boolean-op", "and"),
+            score=parse_score(score_text) if score_text is not None else None,
+            score_attribute=el.get("score-attribute"),
+            role=el.get("role"),
+            ref=ref,
+            extra=Extra(
+                self.extra_attrs(el, {"id", "boolean-op", "score", "score-attribute", "role"}),
+                tuple(children),
+            ),
+        )
+
+    def expression(self, el: ET.Element, path: str) -> Expression | None:
+        if el.tag == "rule":
+            return self.rule(el, path)
+        if el.tag == "expression":
+            return AttrExpression(
+                id=el.get("id", ""),
+                attribute=self.require(el, "attribute", path),
+                operation=self.require(el, "operation", path),
+                value=el.get("value"),
+                type=el.get("type"),
+                value_source=el.get("value-source"),
+                extra=Extra(self.extra_attrs(
+                    el, {"id", "attribute", "operation", "value", "type", "value-source"})),
+            )
+        if el.tag == "date_expression":
+            duration = el.find("duration")
+            spec = el.find("date_spec")
+            return DateExpression(
+                id=el.get("id", ""),
+                operation=el.get("operation", "in_range"),
+                start=el.get("start"),
+                end=el.get("end"),
+                duration=(tuple((k, v) for k, v in duration.attrib.items() if k != "id")
+                          if duration is not None else None),
+                date_spec=(DateSpec(spec.get("id", ""),
+                                    tuple((k, v) for k, v in spec.attrib.items() if k != "id"))
+                           if spec is not None else None),
+                extra=Extra(self.extra_attrs(el, {"id", "operation", "start", "end"})),
+            )
+        if el.tag == "rsc_expression":
+            return ResourceExpression(el.get("id", ""), el.get("class"), el.get("provider"),
+                                      el.get("type"))
+        if el.tag == "op_expression":
+            return OpExpression(el.get("id", ""), el.get("name", ""), el.get("interval"))
+        return None
+
+    # -- resources ---------------------------------------------------------------------------
+    def operation(self, raw: ET.Element, path: str) -> Operation:
+        el, ref = self.resolve(raw)
+        name = self.require(el, "name", path)
+        interval = el.get("interval", "0")
+        interval_ms = parse_interval_ms(interval)
+        if interval_ms is None:
+            self.errors.append(reports.error(
+                "CIB_BAD_INTERVAL", operation=el.get("id", ""), value=interval, path=path))
+            interval_ms = 0
+        known = {"id", "name", "interval", "role", "on-fail", "timeout", "enabled", "id-ref"}
+        children = [self.unknown(c, path) for c in el
+                    if c.tag not in ("instance_attributes", "meta_attributes")
+                    and isinstance(c.tag, str)]
+        return Operation(
+            id=el.get("id", ""),
+            name=name,
+            interval=interval,
+            interval_ms=interval_ms,
+            role=el.get("role"),
+            on_fail=el.get("on-fail"),
+            timeout=el.get("timeout"),
+            enabled=is_true(el.get("enabled"), True),
+            instance_attributes=self.nvsets(el, "instance_attributes", path),
+            meta_attributes=self.nvsets(el, "meta_attributes", path),
+            ref=ref,
+            extra=Extra(self.extra_attrs(el, known), tuple(children)),
+        )
+
+    def primitive(self, el: ET.Element, path: str) -> Primitive:
+        rsc_id = self.require(el, "id", path)
+        here = f"{path}/primitive[@id='{rsc_id}']"
+        if el.get("template") and el.get("class") is None:
+            self.warnings.append(reports.warning(
+                "CIB_UNSUPPORTED_FEATURE", feature="resource templates", path=here))
+        standard = self.require(el, "class", here) if el.get("template") is None else el.get(
+            "class", "")
+        agent_type = self.require(el, "type", here) if el.get("template") is None else el.get(
+            "type", "")
+        ops: list[Operation] = []
+        children: list[str] = []
+        for child in el:
+            if child.tag == "operations":
+                ops.extend(self.operation(op, here) for op in child.findall("op"))
+            elif child.tag in ("instance_attributes", "meta_attributes", "utilization"):
+                continue
+            elif isinstance(child.tag, str):
+                children.append(self.unknown(child, here))
+        return Primitive(
+            id=rsc_id,
+            standard=standard,
+            agent_type=agent_type,
+            provider=el.get("provider"),
+            instance_attributes=self.nvsets(el, "instance_attributes", here),
+            meta_attributes=self.nvsets(el, "meta_attributes", here),
+            utilization=self.nvsets(el, "utilization", here),
+            operations=tuple(ops),
+            extra=Extra(self.extra_attrs(el, {"id", "class", "type", "provider"}),
+                        tuple(children)),
+        )
+
+    def group(self, el: ET.Element, path: str) -> Group:
+        gid = self.require(el, "id", path)
+        here = f"{path}/group[@id='{gid}']"
+        members: list[Primitive] = []
+        children: list[str] = []
+        for child in el:
+            if child.tag == "primitive":
+                members.append(self.primitive(child, here))
+            elif child.tag in ("instance_attributes", "meta_attributes"):
+                continue
+            elif isinstance(child.tag, str):
+                children.append(self.unknown(child, here))
+        if not members:
+            self.errors.append(reports.error("CIB_EMPTY_GROUP", group=gid))
+        return Group(
+            id=gid,
+            members=tuple(members),
+            meta_attributes=self.nvsets(el, "meta_attributes", here),
+            instance_attributes=self.nvsets(el, "instance_attributes", here),
+            extra=Extra(self.extra_attrs(el, {"id"}), tuple(children)),
+        )
+
+    def clone(self, el: ET.Element, path: str) -> Clone | None:
+        cid = self.require(el, "id", path)
+        here = f"{path}/{el.tag}[@id='{cid}']"
+        child_rsc: Primitive | Group | None = None
+        children: list[str] = []
+        for child in el:
+            if child.tag == "primitive" and child_rsc is None:
+                child_rsc = self.primitive(child, here)
+            elif child.tag == "group" and child_rsc is None:
+                child_rsc = self.group(child, here)
+            elif child.tag in ("instance_attributes", "meta_attributes"):
+                continue
+            elif isinstance(child.tag, str):
+                children.append(self.unknown(child, here))
+        if child_rsc is None:
+            self.errors.append(reports.error("CIB_EMPTY_CLONE", clone=cid))
+            return None
+        return Clone(
+            id=cid,
+            child=child_rsc,
+            meta_attributes=self.nvsets(el, "meta_attributes", here),
+            instance_attributes=self.nvsets(el, "instance_attributes", here),
+            legacy_master=el.tag == "master",
+            extra=Extra(self.extra_attrs(el, {"id"}), tuple(children)),
+        )
+
+    def resources(self, section: ET.Element) -> tuple[tuple[Resource, ...], tuple[str, ...]]:
+        path = "/cib/configuration/resources"
+        out: list[Resource] = []
+        unknown: list[str] = []
+        for el in section:
+            if el.tag == "primitive":
+                out.append(self.primitive(el, path))
+            elif el.tag == "group":
+                out.append(self.group(el, path))
+            elif el.tag in ("clone", "master"):
+                clone = self.clone(el, path)
+                if clone is not None:
+                    out.append(clone)
+            elif isinstance(el.tag, str):
+                unknown.append(self.unknown(el, path))
+        return tuple(out), tuple(unknown)
+
+    # -- constraints -------------------------------------------------------------------------
+    def resource_sets(self, el: ET.Element, path: str) -> tuple[ResourceSet, ...]:
+        out: list[ResourceSet] = []
+        for raw in el.findall("resource_set"):
+            rs, ref = self.resolve(raw)
+            score = rs.get("score")
+            out.append(ResourceSet(
+                id=rs.get("id", ""),
+                resources=tuple(r.get("id", "") for r in rs.findall("resource_ref")),
+                sequential=is_true(rs.get("sequential"), True),
+                require_all=is_true(rs.get("require-all"), True),
+                role=rs.get("role"),
+                action=rs.get("action"),
+                score=parse_score(score) if score is not None else None,
+                ordering=rs.get("ordering"),
+                ref=ref,
+                extra=Extra(self.extra_attrs(rs, {
+                    "id", "sequential", "require-all", "role", "action", "score", "ordering"})),
+            ))
+        return tuple(out)
+
+    def constraint(self, el: ET.Element) -> Constraint | None:
+        path = "/cib/configuration/constraints"
+        cid = el.get("id", "")
+        here = f"{path}/{el.tag}[@id='{cid}']"
+        if el.tag == "rsc_location":
+            score = el.get("score")
+            known = {"id", "rsc", "rsc-pattern", "node", "score", "role", "resource-discovery"}
+            return Location(
+                id=cid,
+                rsc=el.get("rsc"),
+                rsc_pattern=el.get("rsc-pattern"),
+                node=el.get("node"),
+                score=parse_score(score) if score is not None else None,
+                rules=tuple(self.rule(r, here) for r in el.findall("rule")),
+                role=el.get("role"),
+                resource_discovery=el.get("resource-discovery"),
+                sets=self.resource_sets(el, here),
+                extra=Extra(self.extra_attrs(el, known)),
+            )
+        if el.tag == "rsc_colocation":
+            influence = el.get("influence")
+            known = {"id", "rsc", "with-rsc", "score", "rsc-role", "with-rsc-role",
+                     "node-attribute", "influence"}
+            return Colocation(
+                id=cid,
+                rsc=el.get("rsc"),
+                with_rsc=el.get("with-rsc"),
+                score=parse_score(el.get("score"), 0),
+                rsc_role=el.get("rsc-role"),
+                with_rsc_role=el.get("with-rsc-role"),
+                node_attribute=el.get("node-attribute"),
+                influence=is_true(influence) if influence is not None else None,
+                sets=self.resource_sets(el, here),
+                extra=Extra(self.extra_attrs(el, known)),
+            )
+        if el.tag == "rsc_order":
+            score = el.get("score")
+            sym = el.get("symmetrical")
+            known = {"id", "first", "then", "first-action", "then-action", "kind",
+                     "symmetrical", "score", "require-all"}
+            return Order(
+                id=cid,
+                first=el.get("first"),
+                then=el.get("then"),
+                first_action=el.get("first-action"),
+                then_action=el.get("then-action"),
+                kind=el.get("kind"),
+                symmetrical=is_true(sym) if sym is not None else None,
+                score=parse_score(score) if score is not None else None,
+                require_all=is_true(el.get("require-all"), True),
+                sets=self.resource_sets(el, here),
+                extra=Extra(self.extra_attrs(el, known)),
+            )
+        if isinstance(el.tag, str):
+            self.warnings.append(reports.warning("CIB_UNKNOWN_ELEMENT", element=el.tag, path=here))
+            return UnknownConstraint(cid, el.tag, ET.tostring(el, encoding="unicode").strip())
+        return None
+
+    # -- nodes and status --------------------------------------------------------------------
+    def node(self, el: ET.Element) -> NodeConfig:
+        path = "/cib/configuration/nodes"
+        node_id = self.require(el, "id", path)
+        here = f"{path}/node[@id='{node_id}']"
+        children = [self.unknown(c, here) for c in el
+                    if c.tag not in ("instance_attributes", "utilization")
+                    and isinstance(c.tag, str)]
+        return NodeConfig(
+            id=node_id,
+            uname=el.get("uname") or node_id,
+            type=el.get("type"),
+            score=el.get("score"),
+            instance_attributes=self.nvsets(el, "instance_attributes", here),
+            utilization=self.nvsets(el, "utilization", here),
+            extra=Extra(self.extra_attrs(el, {"id", "uname", "type", "score"}), tuple(children)),
+        )
+
+    def op_record(self, el: ET.Element, node: str) -> OperationRecord:
+        def num(attr: str, default: int) -> int:
+            try:
+                return int(el.get(attr, default))
+            except ValueError:
+                return default
+
+        known = {"id", "operation", "call-id", "rc-code", "op-status", "interval",
+                 "transition-key", "transition-magic", "last-rc-change", "op-digest",
+                 "op-restart-digest", "op-force-restart", "exit-reason", "operation_key",
+                 "on_node"}
+        rc_change = el.get("last-rc-change") or el.get("last-run")
+        try:
+            last_rc_change = int(rc_change) if rc_change is not None else None
+        except ValueError:
+            last_rc_change = None
+        return OperationRecord(
+            id=el.get("id", ""),
+            operation=el.get("operation", ""),
+            call_id=num("call-id", -1),
+            rc_code=num("rc-code", 0),
+            op_status=num("op-status", 0),
+            interval_ms=num("interval", 0),  # the status section records milliseconds
+            transition_key=el.get("transition-key"),
+            transition_magic=el.get("transition-magic"),
+            last_rc_change=last_rc_change,
+            op_digest=el.get("op-digest"),
+            op_restart_digest=el.get("op-restart-digest"),
+            op_force_restart=el.get("op-force-restart"),
+            exit_reason=el.get("exit-reason"),
+            operation_key=el.get("operation_key"),
+            on_node=el.get("on_node") or node,
+            extra=Extra(self.extra_attrs(el, known)),
+        )
+
+    def node_state(self, el: ET.Element) -> NodeState:
+        node_id = el.get("id", "")
+        uname = el.get("uname")
+        history: list[ResourceHistory] = []
+        transient: tuple[NvSet, ...] = ()
+        transient_id = None
+        lrm_id = None
+        has_lrm = False
+        children: list[str] = []
+        here = f"/cib/status/node_state[@id='{node_id}']"
+        for child in el:
+            if child.tag == "transient_attributes":
+                transient_id = child.get("id")
+                transient = self.nvsets(child, "instance_attributes", here)
+            elif child.tag == "lrm":
+                has_lrm = True
+                lrm_id = child.get("id")
+                rscs = child.find("lrm_resources")
+                for rsc in rscs if rscs is not None else ():
+                    if rsc.tag != "lrm_resource":
+                        continue
+                    history.append(ResourceHistory(
+                        id=rsc.get("id", ""),
+                        standard=rsc.get("class"),
+                        agent_type=rsc.get("type"),
+                        provider=rsc.get("provider"),
+                        container=rsc.get("container"),
+                        operations=tuple(self.op_record(op, uname or node_id)
+                                         for op in rsc.findall("lrm_rsc_op")),
+                        extra=Extra(self.extra_attrs(
+                            rsc, {"id", "class", "type", "provider", "container"})),
+                    ))
+            elif isinstance(child.tag, str):
+                children.append(ET.tostring(child, encoding="unicode").strip())
+        known = {"id", "uname", "in_ccm", "crmd", "join", "expected"}
+        return NodeState(
+            id=node_id,
+            uname=uname,
+            in_ccm=el.get("in_ccm"),
+            crmd=el.get("crmd"),
+            join=el.get("join"),
+            expected=el.get("expected"),
+            transient_attributes=transient,
+            history=tuple(history),
+            has_lrm=has_lrm,
+            transient_id=transient_id,
+            lrm_id=lrm_id,
+            extra=Extra(self.extra_attrs(el, known), tuple(children)),
+        )
+
+
+def _index(root: ET.Element) -> dict[str, ET.Element]:
+    index: dict[str, ET.Element] = {}
+    for el in root.iter():
+        el_id = el.get("id")
+        if el_id is not None and el.get("id-ref") is None and el_id not in index:
+            index[el_id] = el
+    return index
+
+
+def _int_attr(root: ET.Element, name: str) -> int:
+    try:
+        return int(root.get(name, "0"))
+    except ValueError:
+        raise ReportError([reports.error("CIB_BAD_VERSION", attribute=name,
+                                         value=root.get(name, ""))]) from None
+
+
+def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
+    if root.tag != "cib":
+        raise ReportError([reports.error("CIB_WRONG_ROOT", found=root.tag)])
+    reader = _Reader(_index(root))
+    config_el = root.find("configuration")
+    if config_el is None:
+        raise ReportError([reports.error("CIB_MISSING_SECTION", section="configuration")])
+    properties: tuple[NvSet, ...] = ()
+    nodes: list[NodeConfig] = []
+    resources: tuple[Resource, ...] = ()
+    constraints: list[Constraint] = []
+    rsc_defaults: tuple[NvSet, ...] = ()
+    op_defaults: tuple[NvSet, ...] = ()
+    config_unknown: list[str] = []
+    for section in config_el:
+        tag = section.tag
+        if tag == "crm_config":
+            properties = reader.nvsets(section, "cluster_property_set", "/cib/configuration/crm_config")
+        elif tag == "nodes":
+            nodes.extend(reader.node(n) for n in section.findall("node"))
+        elif tag == "resources":
+            resources, unknown_rscs = reader.resources(section)
+            if unknown_rscs:
+                # Kept whole, in place of the section's unknown children, on write.
+                config_unknown.extend(f"resources:{x}" for x in unknown_rscs)
+        elif tag == "constraints":
+            for el in section:
+                c = reader.constraint(el)
+                if c is not None:
+                    constraints.append(c)
+        elif tag == "rsc_defaults":
+            rsc_defaults = reader.nvsets(section, "meta_attributes", "/cib/configuration/rsc_defaults")
+        elif tag == "op_defaults":
+            op_defaults = reader.nvsets(section, "meta_attributes", "/cib/configuration/op_defaults")
+        elif isinstance(tag, str):
+            if tag not in ("fencing-topology", "tags", "acls", "alerts"):
+                reader.warnings.append(reports.warning(
+                    "CIB_UNKNOWN_ELEMENT", element=tag, path=f"/cib/configuration/{tag}"))
+            config_unknown.append(ET.tostring(section, encoding="unicode").strip())
+    status: list[NodeState] = []
+    status_el = root.find("status")
+    status_unknown: list[str] = []
+    if status_el is not None:
+        for el in status_el:
+            if el.tag == "node_state":
+                status.append(reader.node_state(el))
+            elif isinstance(el.tag, str):
+                status_unknown.append(ET.tostring(el, encoding="unicode").strip())
+    top_unknown = [ET.tostring(el, encoding="unicode").strip() for el in root
+                   if el.tag not in ("configuration", "status") and isinstance(el.tag, str)]
+    if reader.errors:
+        raise ReportError(reader.errors)
+    known_root = {"admin_epoch", "epoch", "num_updates", "have-quorum", "dc-uuid",
+                  "crm_feature_set", "validate-with"}
+    cib = Cib(
+        version=CibVersion(_int_attr(root, "admin_epoch"), _int_attr(root, "epoch"),
+                           _int_attr(root, "num_updates")),
+        configuration=Configuration(
+            properties=properties,
+            nodes=tuple(nodes),
+            resources=resources,
+            constraints=tuple(constraints),
+            rsc_defaults=rsc_defaults,
+            op_defaults=op_defaults,
+            extra=Extra((), tuple(config_unknown)),
+        ),
+        status=tuple(status),
+        have_quorum=is_true(root.get("have-quorum"), False),
+        dc_uuid=root.get("dc-uuid"),
+        crm_feature_set=root.get("crm_feature_set"),
+        validate_with=root.get("validate-with"),
+        extra=Extra(tuple((k, v) for k, v in root.attrib.items() if k not in known_root),
+                    tuple(top_unknown)),
+        status_extra=Extra((), tuple(status_unknown)),
+    )
+    return cib, tuple(reader.warnings)
+
+
+def parse_cib(text: str) -> tuple[Cib, tuple[Report, ...]]:
+    """Parse CIB XML text. Raises ReportError (CIB_NOT_XML, CIB_WRONG_ROOT...) on bad input."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ReportError([reports.error("CIB_NOT_XML", detail=str(exc))]) from None
+    return parse_element(root)

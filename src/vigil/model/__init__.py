@@ -1,0 +1,1 @@
+"""Frozen data of the cluster: configuration, status, scores and reports. No I/O."""

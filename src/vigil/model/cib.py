@@ -1,0 +1,59 @@
+"""The whole CIB: versions, configuration and status, as one frozen value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vigil.model.constraints import Constraint
+from vigil.model.nvset import NvSet, first_value
+from vigil.model.resources import Resource
+from vigil.model.status import NodeState
+from vigil.model.xmlextra import NO_EXTRA, Extra
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    id: str
+    uname: str
+    type: str | None = None
+    score: str | None = None
+    instance_attributes: tuple[NvSet, ...] = ()
+    utilization: tuple[NvSet, ...] = ()
+    extra: Extra = NO_EXTRA
+
+
+@dataclass(frozen=True)
+class Configuration:
+    properties: tuple[NvSet, ...] = ()
+    nodes: tuple[NodeConfig, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    rsc_defaults: tuple[NvSet, ...] = ()
+    op_defaults: tuple[NvSet, ...] = ()
+    extra: Extra = NO_EXTRA  # unknown sections (fencing-topology, tags, acls...) kept as XML
+
+
+@dataclass(frozen=True)
+class CibVersion:
+    admin_epoch: int
+    epoch: int
+    num_updates: int
+
+    def as_tuple(self) -> tuple[int, int, int]:
+        return (self.admin_epoch, self.epoch, self.num_updates)
+
+
+@dataclass(frozen=True)
+class Cib:
+    version: CibVersion
+    configuration: Configuration
+    status: tuple[NodeState, ...] = ()
+    have_quorum: bool = False
+    dc_uuid: str | None = None
+    crm_feature_set: str | None = None
+    validate_with: str | None = None
+    extra: Extra = NO_EXTRA  # other root attributes and unknown top-level children
+    status_extra: Extra = NO_EXTRA
+
+    def cluster_option(self, name: str) -> str | None:
+        return first_value(self.configuration.properties, name)

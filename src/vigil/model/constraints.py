@@ -1,0 +1,77 @@
+"""Constraints: location (scores and rules), colocation, order, and their resource sets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vigil.model.rules import Rule
+from vigil.model.xmlextra import NO_EXTRA, Extra
+
+
+@dataclass(frozen=True)
+class ResourceSet:
+    id: str
+    resources: tuple[str, ...]
+    sequential: bool = True
+    require_all: bool = True
+    role: str | None = None
+    action: str | None = None
+    score: int | None = None
+    ordering: str | None = None
+    ref: str | None = None
+    extra: Extra = NO_EXTRA
+
+
+@dataclass(frozen=True)
+class Location:
+    id: str
+    rsc: str | None
+    rsc_pattern: str | None = None
+    node: str | None = None
+    score: int | None = None
+    rules: tuple[Rule, ...] = ()
+    role: str | None = None
+    resource_discovery: str | None = None
+    sets: tuple[ResourceSet, ...] = ()
+    extra: Extra = NO_EXTRA
+
+
+@dataclass(frozen=True)
+class Colocation:
+    id: str
+    rsc: str | None
+    with_rsc: str | None
+    score: int
+    rsc_role: str | None = None
+    with_rsc_role: str | None = None
+    node_attribute: str | None = None
+    influence: bool | None = None
+    sets: tuple[ResourceSet, ...] = ()
+    extra: Extra = NO_EXTRA
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    first: str | None
+    then: str | None
+    first_action: str | None = None
+    then_action: str | None = None
+    kind: str | None = None  # Mandatory, Optional, Serialize
+    symmetrical: bool | None = None
+    score: int | None = None  # legacy: 0 means Optional
+    require_all: bool = True
+    sets: tuple[ResourceSet, ...] = ()
+    extra: Extra = NO_EXTRA
+
+
+@dataclass(frozen=True)
+class UnknownConstraint:
+    """A constraint element vigil does not understand (rsc_ticket...), kept as XML text."""
+
+    id: str
+    tag: str
+    xml: str
+
+
+Constraint = Location | Colocation | Order | UnknownConstraint

@@ -1,0 +1,81 @@
+"""The status section: node states, operation histories, transient node attributes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vigil.model.nvset import NvSet
+from vigil.model.xmlextra import NO_EXTRA, Extra
+
+
+@dataclass(frozen=True)
+class OperationRecord:
+    """One lrm_rsc_op: the recorded result of an agent operation on a node."""
+
+    id: str
+    operation: str
+    call_id: int
+    rc_code: int
+    op_status: int
+    interval_ms: int
+    transition_key: str | None = None
+    transition_magic: str | None = None
+    last_rc_change: int | None = None
+    op_digest: str | None = None
+    op_restart_digest: str | None = None
+    op_force_restart: str | None = None
+    exit_reason: str | None = None
+    operation_key: str | None = None
+    on_node: str | None = None
+    extra: Extra = NO_EXTRA
+
+    @property
+    def expected_rc(self) -> int | None:
+        """The third field of the transition key: what the controller expected."""
+        if not self.transition_key:
+            return None
+        parts = self.transition_key.split(":")
+        if len(parts) < 3:
+            return None
+        try:
+            return int(parts[2])
+        except ValueError:
+            return None
+
+    @property
+    def transition_number(self) -> int:
+        key = self.transition_key or ""
+        parts = key.split(":")
+        try:
+            return int(parts[1])
+        except (IndexError, ValueError):
+            return -1
+
+
+@dataclass(frozen=True)
+class ResourceHistory:
+    """One lrm_resource: every recorded operation of one resource on one node."""
+
+    id: str
+    standard: str | None
+    agent_type: str | None
+    provider: str | None = None
+    container: str | None = None
+    operations: tuple[OperationRecord, ...] = ()
+    extra: Extra = NO_EXTRA
+
+
+@dataclass(frozen=True)
+class NodeState:
+    id: str
+    uname: str | None
+    in_ccm: str | None = None
+    crmd: str | None = None
+    join: str | None = None
+    expected: str | None = None
+    transient_attributes: tuple[NvSet, ...] = ()
+    history: tuple[ResourceHistory, ...] = ()
+    has_lrm: bool = False
+    transient_id: str | None = None
+    lrm_id: str | None = None
+    extra: Extra = NO_EXTRA
