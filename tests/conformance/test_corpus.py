@@ -1,0 +1,68 @@
+"""vigil against Pacemaker 2.1.5's own scheduler regression corpus (shared/conformance).
+
+Tiers 1 and 2 are the gate: their pass counts must not fall below the floors in floors.json, which
+the scheduler's authors raise as it improves. Every case of those tiers is run and judged; a
+failing case counts as failing, none is skipped. The issue's targets: tier 1 >= 85/89, tier 2 >=
+75/107. The test over all four tiers only reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conform_driver import CheckRun, Harness, candidate_label
+
+# tier -> (cases in the tier, the issue's target pass count)
+GATED = {1: (89, 85), 2: (107, 75)}
+ALL_CASES = 798
+CASE_TIMEOUT = 60.0
+BUDGET_GATED = 300.0        # seconds for the 196 cases of tiers 1 and 2
+BUDGET_REST = 600.0         # seconds for the 602 cases of tiers 3 and 4
+
+
+def _check(harness: Harness, corpus: Path, *, report: Path, tiers: tuple[int, ...],
+           budget: float) -> CheckRun:
+    return harness.check(inputs=corpus / "xml", expected=corpus / "summary", case_args=corpus / "args.json",
+                         report=report, tiers=tiers, budget=budget, case_timeout=CASE_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def gated_run(harness: Harness, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> CheckRun:
+    report = tmp_path_factory.mktemp("corpus") / "tiers-1-2.json"
+    return _check(harness, corpus, report=report, tiers=tuple(GATED), budget=BUDGET_GATED)
+
+
+@pytest.mark.parametrize("tier", sorted(GATED))
+def test_tier_pass_count_meets_floor(tier: int, gated_run: CheckRun, floors: dict[str, float],
+                                     record_measurement: Callable[[str], None]) -> None:
+    size, target = GATED[tier]
+    floor = int(floors[str(tier)])
+    passed, total = gated_run.passed(tier), gated_run.total(tier)
+    record_measurement(
+        f"corpus tier {tier}, {candidate_label()}: {passed}/{total} passed "
+        f"(floor {floor}, target {target}/{size}; run of tiers 1-2 took {gated_run.seconds:.0f} s, "
+        f"{gated_run.candidate_seconds():.2f} s per case)"
+    )
+    if passed > floor:
+        record_measurement(f"  floors.json could say \"{tier}\": {passed}")
+    assert total == size, f"tier {tier}: the harness judged {total} cases, the corpus has {size}"
+    assert passed >= floor, (
+        f"tier {tier}: {passed}/{total} passed, below the floor {floor}\n{gated_run.describe_failures(tier)}"
+    )
+
+
+@pytest.mark.slow
+def test_all_tiers_report(harness: Harness, corpus: Path, gated_run: CheckRun,
+                          tmp_path: Path, record_measurement: Callable[[str], None]) -> None:
+    """Reports the pass count of every tier; asserts only that every case was judged."""
+    rest = _check(harness, corpus, report=tmp_path / "tiers-3-4.json", tiers=(3, 4), budget=BUDGET_REST)
+    runs = {1: gated_run, 2: gated_run, 3: rest, 4: rest}
+    for tier, run in sorted(runs.items()):
+        record_measurement(f"corpus tier {tier}: {run.passed(tier)}/{run.total(tier)} passed")
+    passed = gated_run.passed() + rest.passed()
+    total = gated_run.total() + rest.total()
+    record_measurement(f"corpus all tiers, {candidate_label()}: {passed}/{total} passed "
+                       f"({100.0 * passed / total:.1f}%; tiers 3-4 took {rest.seconds:.0f} s)")
+    assert total == ALL_CASES, f"the harness judged {total} cases, the corpus has {ALL_CASES}"
