@@ -1,0 +1,1 @@
+"""The `vigil` command line: argument parsing (pcs grammar) and rendering. Thin."""

@@ -1,0 +1,124 @@
+"""`vigil`: the command line. Parses arguments, calls library commands, renders their results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from typing import NoReturn
+
+from vigil.cli.messages import render_report
+from vigil.model.reports import ReportError, Severity
+from vigil.scheduler.summary import format_summary
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit status 2, never a traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _now(args: argparse.Namespace) -> int:
+    from vigil.commands.simulate import parse_now
+
+    if getattr(args, "time", None):
+        return parse_now(args.time)
+    return int(time.time())
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from vigil.cli import status_view
+    from vigil.commands.simulate import simulate
+
+    sim = simulate(args.xml_file, _now(args))
+    t = sim.transition
+    for w in sim.warnings:
+        if not args.quiet:
+            sys.stderr.write(render_report(w) + "\n")
+    if args.output == "json":
+        json.dump(asdict(t), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    out: list[str] = []
+    if t.maintenance_mode:
+        out += ["", "              *** Resource management is DISABLED ***",
+                "  The cluster will not attempt to start, stop or recover services", ""]
+    out += ["Current cluster status:"]
+    out += status_view.node_lines(t)
+    out += [""]
+    out += status_view.resource_lines(t)
+    out += [""]
+    if args.show_scores:
+        out += ["Allocation scores:"]
+        for a in t.allocations:
+            for s in a.scores:
+                from vigil.model.score import format_score
+
+                out.append(f"  {a.kind}: {a.resource} allocation score on {s.node}: "
+                           f"{format_score(s.score)}")
+        out += [""]
+    out += ["Transition Summary:"]
+    out += format_summary(t.summary)
+    out += [""]
+    sys.stdout.write("\n".join(out) + "\n")
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from vigil.commands.explain import explain
+    from vigil.cli.explain_view import render_explanation
+
+    result = explain(args.xml_file, args.resource, _now(args))
+    if args.output == "json":
+        json.dump(asdict(result), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    sys.stdout.write(render_explanation(result) + "\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vigil", description="vigil: high-availability cluster manager")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sim = sub.add_parser("simulate", help="show what the scheduler would do with a CIB")
+    sim.add_argument("--xml-file", "-x", required=True, help="the CIB XML file to read")
+    sim.add_argument("-t", "--time", help="'now' for the decision (ISO 8601 date or epoch)")
+    sim.add_argument("--show-scores", "-s", action="store_true", help="print allocation scores")
+    sim.add_argument("--output", choices=("text", "json"), default="text")
+    sim.add_argument("-q", "--quiet", action="store_true", help="do not print CIB warnings")
+    sim.set_defaults(func=_cmd_simulate)
+    exp = sub.add_parser("explain", help="explain in plain words where a resource runs and why")
+    exp.add_argument("resource", help="the resource id")
+    exp.add_argument("--xml-file", "-x", required=True, help="the CIB XML file to read")
+    exp.add_argument("-t", "--time", help="'now' for the decision (ISO 8601 date or epoch)")
+    exp.add_argument("--output", choices=("text", "json"), default="text")
+    exp.set_defaults(func=_cmd_explain)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except ReportError as exc:
+        for report in exc.reports:
+            sys.stderr.write(render_report(report) + "\n")
+        errors = [r for r in exc.reports if r.severity == Severity.ERROR]
+        return EXIT_USAGE if errors else EXIT_OK
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

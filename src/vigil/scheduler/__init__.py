@@ -1,0 +1,1 @@
+"""The policy engine: (CIB, now) -> Transition. Pure and deterministic."""

@@ -1,0 +1,66 @@
+"""Definition changes: compare the recorded op-digest with the configured parameters."""
+
+from __future__ import annotations
+
+import hashlib
+from xml.sax.saxutils import quoteattr
+
+from vigil.scheduler.unpack import WorkingSet
+from vigil.scheduler.working import Rsc
+
+_SKIP = {"crm_feature_set", "id", "op-digest", "on_node", "on_node_uuid", "pcmk_external_ip"}
+
+
+def parameters_digest(params: dict[str, str]) -> str:
+    """MD5 of ' <parameters name="value".../>\\n' with names sorted byte-wise."""
+    items = sorted(((k, v) for k, v in params.items() if not k.startswith("CRM_meta_")
+                    and k not in _SKIP), key=lambda kv: kv[0].encode())
+    body = "".join(f" {k}={quoteattr(v)}" for k, v in items)
+    text = f" <parameters{body}/>\n"
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _restart_params(params: dict[str, str], force: str) -> dict[str, str]:
+    names = set(force.split())
+    return {k: v for k, v in params.items() if k in names}
+
+
+def check_definition_changes(ws: WorkingSet, rsc: Rsc) -> None:
+    """A start (or probe/promote/migrate_from) recorded with another digest means the resource
+    definition changed: schedule a restart (or a reload when only reloadable params changed)."""
+    if rsc.orphan or not rsc.managed:
+        return
+    if rsc.restart_needed:
+        return
+    for node in rsc.running_on:
+        hist = rsc.histories.get(node.name)
+        if hist is None:
+            continue
+        ops = sorted((op for op in hist.operations if op.call_id >= 0),
+                     key=lambda op: op.call_id)
+        last_start = None
+        for i, op in enumerate(ops):
+            if op.operation in ("start", "migrate_from") or (
+                    op.operation == "monitor" and op.interval_ms == 0):
+                last_start = i
+        if last_start is None:
+            continue
+        op = ops[last_start]
+        if op.operation == "monitor" and op.rc_code not in (0, 8):
+            continue
+        if op.op_status != 0:
+            continue
+        digest = parameters_digest(rsc.params)
+        if op.op_restart_digest is not None and op.op_force_restart is not None:
+            restart = parameters_digest(_restart_params(rsc.params, op.op_force_restart))
+            if restart != op.op_restart_digest:
+                rsc.restart_needed = True
+                rsc.reason_restart = "resource definition change"
+                return
+        if op.op_digest is None or op.op_digest != digest:
+            if op.op_restart_digest is not None:
+                rsc.reload_needed = True
+            else:
+                rsc.restart_needed = True
+                rsc.reason_restart = "resource definition change"
+            return

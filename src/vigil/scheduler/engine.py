@@ -1,0 +1,93 @@
+"""`schedule(cib, now)`: the whole pipeline, from a frozen CIB to a frozen Transition."""
+
+from __future__ import annotations
+
+from vigil.model.cib import Cib
+from vigil.scheduler import actions, placement
+from vigil.scheduler.summary import summary_items
+from vigil.scheduler.transition import (
+    ActionOrder,
+    Allocation,
+    NodeScore,
+    NodeStatus,
+    PlannedAction,
+    ScoreContribution,
+    Transition,
+)
+from vigil.scheduler.unpack import WorkingSet, unpack
+from vigil.scheduler.working import Rsc, Variant
+
+
+def schedule(cib: Cib, now: int) -> Transition:
+    ws = unpack(cib, now)
+    placement.place(ws)
+    order = placement.allocation_order(ws)
+    actions.create_actions(ws)
+    actions.schedule_fencing(ws)
+    actions.internal_orderings(ws)
+    actions.user_orderings(ws)
+    actions.propagate(ws)
+    return _freeze(ws, order)
+
+
+def _allocation(ws: WorkingSet, rsc: Rsc) -> Allocation:
+    kind = {Variant.PRIMITIVE: "primitive", Variant.GROUP: "group", Variant.CLONE: "clone"}
+    scores = []
+    for node in ws.nodes:
+        if node.name not in rsc.allowed:
+            continue
+        contributions = tuple(ScoreContribution(s.kind, s.detail, s.value)
+                              for s in rsc.sources.get(node.name, []))
+        scores.append(NodeScore(node.name, rsc.allowed[node.name], node.available, contributions))
+    agent = None
+    if rsc.variant == Variant.PRIMITIVE:
+        agent = f"{rsc.standard}:{rsc.provider}:{rsc.agent_type}" if rsc.provider else \
+            f"{rsc.standard}:{rsc.agent_type}"
+    return Allocation(
+        resource=rsc.id,
+        kind=kind[rsc.variant],
+        parent=rsc.parent.id if rsc.parent else None,
+        agent=agent,
+        current_nodes=tuple(n.name for n in rsc.running_on),
+        current_role=rsc.role.text,
+        next_node=rsc.assigned.name if rsc.assigned else None,
+        next_role=rsc.next_role.text,
+        managed=rsc.managed,
+        failed=rsc.failed,
+        orphan=rsc.orphan,
+        scores=tuple(scores),
+        fail_counts=tuple(sorted(rsc.fail_counts.items())),
+        migration_threshold=rsc.migration_threshold,
+        target_role=rsc.meta.get("target-role"),
+    )
+
+
+def _freeze(ws: WorkingSet, order: list[Rsc]) -> Transition:
+    index = {id(a): i for i, a in enumerate(ws.actions)}
+    planned = tuple(
+        PlannedAction(i, a.rsc.id if a.rsc else None, a.task, a.node.name if a.node else None,
+                      a.optional, a.runnable, a.pseudo, a.reason)
+        for i, a in enumerate(ws.actions))
+    orderings = tuple(ActionOrder(index[id(o.first)], index[id(o.then)]) for o in ws.orderings
+                      if id(o.first) in index and id(o.then) in index)
+    nodes = tuple(NodeStatus(n.name, n.id, n.online, n.unclean, n.standby, n.maintenance,
+                             n.pending, n.shutdown, n.fence_reason) for n in ws.nodes)
+    allocations = []
+    for top in order:
+        stack = [top]
+        while stack:
+            rsc = stack.pop(0)
+            allocations.append(_allocation(ws, rsc))
+            stack[0:0] = rsc.children
+    return Transition(
+        nodes=nodes,
+        allocations=tuple(allocations),
+        actions=planned,
+        orderings=orderings,
+        summary=tuple(summary_items(ws, order)),
+        have_quorum=ws.options.have_quorum,
+        no_quorum_policy=ws.options.no_quorum_policy,
+        stonith_enabled=ws.options.stonith_enabled,
+        maintenance_mode=ws.options.maintenance_mode,
+        now=ws.now,
+    )

@@ -1,0 +1,183 @@
+"""Choose the Transition Summary line of each resource (crm_simulate's rules), as data."""
+
+from __future__ import annotations
+
+from vigil.scheduler.transition import SummaryItem
+from vigil.scheduler.unpack import WorkingSet
+from vigil.scheduler.working import Action, Node, Role, Rsc, Variant
+
+
+def _find(ws: WorkingSet, rsc: Rsc, task: str, node: Node | None) -> Action | None:
+    """Like pe__resource_actions(): with a node, actions there (or without a node); else any."""
+    for a in ws.rsc_actions.get(rsc.id, []):
+        if a.task != task:
+            continue
+        if node is None or a.node is None or a.node is node:
+            return a
+    return None
+
+
+def _details(rsc: Rsc, origin: Node | None, dest: Node | None, role: Role, next_role: Role) -> str:
+    need_role = role > Role.STARTED or next_role > Role.UNPROMOTED
+    same_host = origin is not None and dest is not None and origin is dest
+    same_role = role == next_role
+    if need_role and origin is None:
+        assert dest is not None
+        return f"{role.text} -> {next_role.text} {dest.name}"
+    if origin is None:
+        assert dest is not None
+        return dest.name
+    if need_role and dest is None:
+        return f"{role.text} {origin.name}"
+    if dest is None:
+        return origin.name
+    if need_role and same_role and same_host:
+        return f"{role.text} {origin.name}"
+    if same_role and same_host:
+        return origin.name
+    if need_role and same_role:
+        return f"{origin.name} -> {dest.name} {role.text}"
+    if same_role:
+        return f"{origin.name} -> {dest.name}"
+    if same_host:
+        return f"{role.text} -> {next_role.text} {origin.name}"
+    return f"{role.text} {origin.name} -> {next_role.text} {dest.name}"
+
+
+def _item(verb: str, rsc: Rsc, origin: Node | None, dest: Node | None, action: Action | None,
+          source: Action | None, role: Role) -> SummaryItem:
+    src = source if source is not None else action
+    runnable = action.runnable if action is not None else False
+    reason = src.reason if src is not None else None
+    return SummaryItem(verb=verb, resource=rsc.id,
+                       details=_details(rsc, origin, dest, role, rsc.next_role),
+                       reason=reason, blocked=not runnable)
+
+
+def _current(rsc: Rsc) -> Node | None:
+    if not rsc.running_on:
+        return None
+    if rsc.requires not in ("fencing", "unfencing"):
+        for node in rsc.running_on:
+            if node.online and not node.unclean:
+                return node
+    return rsc.running_on[0]
+
+
+def primitive_items(ws: WorkingSet, rsc: Rsc) -> list[SummaryItem]:
+    nxt = rsc.assigned
+    current = _current(rsc)
+    role = rsc.role
+    if rsc.running_on and role == Role.STOPPED:
+        role = Role.STARTED
+    if current is None and rsc.orphan:
+        return []
+    if not rsc.managed or (current is None and nxt is None):
+        return []
+    moving = current is not None and nxt is not None and current is not nxt
+    start = _find(ws, rsc, "start", nxt)
+    start_node = current if (start is not None and start.runnable) else None
+    stop = _find(ws, rsc, "stop", start_node)
+    if stop is None and rsc.stop_unexpected:
+        stop = _find(ws, rsc, "stop", None)
+    promote = _find(ws, rsc, "promote", nxt)
+    demote = _find(ws, rsc, "demote", nxt)
+    if role == rsc.next_role:
+        if nxt is None:
+            return []
+        if rsc.reload_needed:
+            return [_item("Reload", rsc, current, nxt, start, None, role)]
+        if start is None or start.optional:
+            if (demote is not None and promote is not None and not demote.optional
+                    and not promote.optional):
+                return [_item("Re-promote", rsc, current, nxt, promote, demote, role)]
+            return []
+        if not start.runnable:
+            source = stop if (stop is not None and stop.reason) else start
+            return [_item("Stop", rsc, current, None, stop, source, role)]
+        if moving and current is not None:
+            return [_item("Recover" if rsc.failed else "Move", rsc, current, nxt, stop, None, role)]
+        if rsc.failed:
+            return [_item("Recover", rsc, current, None, stop, None, role)]
+        return [_item("Restart", rsc, current, nxt, start, None, role)]
+    if stop is not None and (rsc.next_role == Role.STOPPED or (
+            start is not None and not start.runnable)):
+        items = []
+        for node in rsc.running_on:
+            stop_op = _find_exact(ws, rsc, "stop", node)
+            source = stop_op if (stop_op is not None and stop_op.reason) else start
+            items.append(_item("Stop", rsc, node, None, stop_op, source, role))
+        return items
+    if stop is not None and rsc.failed and rsc.stop_needed:
+        return [_item("Recover", rsc, current, nxt, stop, start, role)]
+    if moving:
+        return [_item("Move", rsc, current, nxt, stop, None, role)]
+    if rsc.reload_needed:
+        return [_item("Reload", rsc, current, nxt, start, None, role)]
+    if stop is not None and not stop.optional:
+        return [_item("Restart", rsc, current, nxt, start, None, role)]
+    if role == Role.PROMOTED:
+        return [_item("Demote", rsc, current, nxt, demote, None, role)]
+    if rsc.next_role == Role.PROMOTED:
+        return [_item("Promote", rsc, current, nxt, promote, None, role)]
+    if role == Role.STOPPED and rsc.next_role > Role.STOPPED:
+        return [_item("Start", rsc, current, nxt, start, None, role)]
+    return []
+
+
+def _find_exact(ws: WorkingSet, rsc: Rsc, task: str, node: Node) -> Action | None:
+    for a in ws.rsc_actions.get(rsc.id, []):
+        if a.task == task and (a.node is node or a.node is None):
+            return a
+    return None
+
+
+def _visit(ws: WorkingSet, rsc: Rsc, out: list[SummaryItem]) -> None:
+    if rsc.variant == Variant.PRIMITIVE:
+        out.extend(primitive_items(ws, rsc))
+        return
+    children = rsc.children
+    if rsc.variant == Variant.CLONE and rsc.ordered:
+        children = sorted(children, key=lambda c: c.instance_number)
+    for child in children:
+        _visit(ws, child, out)
+
+
+def summary_items(ws: WorkingSet, order: list[Rsc]) -> list[SummaryItem]:
+    items: list[SummaryItem] = []
+    for fence in reversed(ws.fence_actions):
+        assert fence.node is not None
+        items.append(SummaryItem(verb="Fence", resource=fence.node.name,
+                                 details=fence.reason or "", reason=fence.reason,
+                                 blocked=False, fence_action=fence.fence_action))
+    for rsc in order:
+        _visit(ws, rsc, items)
+    return items
+
+
+def format_summary(items: tuple[SummaryItem, ...] | list[SummaryItem]) -> list[str]:
+    """crm_simulate's byte-exact lines: widths grow over all lines, details right-aligned."""
+    rsc_width = 5
+    detail_width = 5
+    for item in items:
+        if item.verb == "Fence":
+            continue
+        if len(item.resource) > rsc_width:
+            rsc_width = len(item.resource) + 2
+        detail_width = max(detail_width, len(item.details))
+    lines = []
+    for item in items:
+        if item.verb == "Fence":
+            lines.append(f"  * Fence ({item.fence_action}) {item.resource} '{item.details}'")
+            continue
+        if item.reason and item.blocked:
+            suffix = f"  due to {item.reason} (blocked)"
+        elif item.reason:
+            suffix = f"  due to {item.reason}"
+        elif item.blocked:
+            suffix = "  blocked"
+        else:
+            suffix = ""
+        lines.append(f"  * {item.verb:<8}   {item.resource:<{rsc_width}}   "
+                     f"( {item.details:>{detail_width}} ){suffix}")
+    return lines

@@ -1,0 +1,886 @@
+"""Build the working set from a CIB: nodes and their state, resources, and what the history says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vigil.model.cib import Cib
+from vigil.model.constraints import Colocation, Location, Order
+from vigil.model.durations import parse_interval_ms
+from vigil.model.nvset import NvSet, sorted_sets
+from vigil.model.resources import Clone, Group, Primitive
+from vigil.model.score import INFINITY, parse_score
+from vigil.model.status import NodeState, OperationRecord, ResourceHistory
+from vigil.scheduler.options import ClusterOptions, read_options, truthy
+from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
+from vigil.scheduler.working import (
+    Action,
+    Node,
+    OnFail,
+    Ordering,
+    Role,
+    Rsc,
+    Variant,
+    natural_key,
+    parse_on_fail,
+    parse_role,
+)
+
+RELEVANT_OPS = {"monitor", "start", "stop", "promote", "demote", "migrate_to", "migrate_from"}
+
+# OCF exit codes and executor statuses used while reading history
+RC_OK, RC_ERR, RC_INVALID, RC_UNIMPL, RC_PRIV, RC_NOTINST, RC_NOTCONF, RC_NOTRUN = 0, 1, 2, 3, 4, 5, 6, 7
+RC_PROMOTED, RC_FAILED_PROMOTED = 8, 9
+ST_PENDING, ST_DONE, ST_CANCELLED, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR = -1, 0, 1, 2, 3, 4
+ST_ERROR_HARD, ST_ERROR_FATAL, ST_NOT_INSTALLED = 5, 6, 7
+
+
+@dataclass(eq=False)
+class WorkingSet:
+    options: ClusterOptions
+    now: int
+    nodes: list[Node] = field(default_factory=list)
+    resources: list[Rsc] = field(default_factory=list)  # top level, configuration order
+    by_id: dict[str, Rsc] = field(default_factory=dict)
+    template_ids: dict[str, Rsc] = field(default_factory=dict)  # anonymous clone child id -> clone
+    locations: list[Location] = field(default_factory=list)
+    colocations: list[Colocation] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    action_index: dict[tuple[str, str, str], Action] = field(default_factory=dict)
+    orderings: list[Ordering] = field(default_factory=list)
+    fence_actions: list[Action] = field(default_factory=list)
+    rsc_actions: dict[str, list[Action]] = field(default_factory=dict)
+    pending_updates: list[Action] = field(default_factory=list)
+    has_fencing_device: bool = False
+    rsc_defaults: tuple[NvSet, ...] = ()
+    op_defaults: tuple[NvSet, ...] = ()
+    new_feature_set: bool = True
+    config_counter: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def node(self, name_or_id: str | None) -> Node | None:
+        if name_or_id is None:
+            return None
+        for node in self.nodes:
+            if node.name == name_or_id:
+                return node
+        for node in self.nodes:
+            if node.id == name_or_id:
+                return node
+        return None
+
+    @property
+    def quorate(self) -> bool:
+        return self.options.have_quorum or self.options.no_quorum_policy == "ignore"
+
+    def all_rscs(self) -> list[Rsc]:
+        out: list[Rsc] = []
+
+        def visit(rsc: Rsc) -> None:
+            out.append(rsc)
+            for child in rsc.children:
+                visit(child)
+
+        for rsc in self.resources:
+            visit(rsc)
+        return out
+
+
+# --- attribute sets -------------------------------------------------------------------------
+
+def _eval_sets(sets: tuple[NvSet, ...], ctx: RuleContext) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for nvset in sorted_sets(sets):
+        if nvset.rule is not None and not evaluate_rule(nvset.rule, ctx):
+            continue
+        for pair in nvset.pairs:
+            if pair.value is not None:
+                out.setdefault(pair.name, pair.value)
+    return out
+
+
+# --- nodes ----------------------------------------------------------------------------------
+
+def _feature_set_at_least(text: str | None, wanted: tuple[int, ...]) -> bool:
+    if not text:
+        return False
+    parts = []
+    for p in text.split("."):
+        try:
+            parts.append(int(p))
+        except ValueError:
+            parts.append(0)
+    return tuple(parts) >= wanted
+
+
+def _unpack_nodes(ws: WorkingSet, cib: Cib) -> None:
+    states = {}
+    for state in cib.status:
+        states.setdefault(state.id, state)
+        if state.uname:
+            states.setdefault(f"uname:{state.uname}", state)
+    ctx = RuleContext(now=ws.now)
+    for cfg in cib.configuration.nodes:
+        if cfg.type not in (None, "member", "normal", "ping") and cfg.type != "":
+            if cfg.type == "remote":
+                continue
+        node = Node(id=cfg.id, name=cfg.uname)
+        node.weight = parse_score(cfg.score, 0) if cfg.score is not None else 0
+        node.attrs = _eval_sets(cfg.instance_attributes, ctx)
+        node.utilization = {k: parse_score(v) for k, v in _eval_sets(cfg.utilization, ctx).items()}
+        state = states.get(cfg.id) or states.get(f"uname:{cfg.uname}")
+        if state is not None:
+            for k, v in _eval_sets(state.transient_attributes, ctx).items():
+                node.attrs[k] = v
+        node.attrs["#uname"] = node.name
+        node.attrs["#id"] = node.id
+        node.attrs["#kind"] = "cluster"
+        node.attrs["#is_dc"] = "true" if cib.dc_uuid == node.id else "false"
+        _node_state(ws, node, state)
+        ws.nodes.append(node)
+    ws.nodes.sort(key=lambda n: natural_key(n.name))
+
+
+def _attr_set(value: str | None) -> bool:
+    return value is not None and value != "0" and value.lower() != "false"
+
+
+def _fence(node: Node, reason: str) -> None:
+    node.unclean = True
+    if node.fence_reason is None:
+        node.fence_reason = reason
+
+
+def _node_state(ws: WorkingSet, node: Node, state: NodeState | None) -> None:
+    opts = ws.options
+    node.standby = truthy(node.attrs.get("standby"), False)
+    node.maintenance = truthy(node.attrs.get("maintenance"), False)
+    if state is None:
+        node.unseen = True
+        node.online = False
+        if opts.stonith_enabled and opts.startup_fencing:
+            _fence(node, "node is unclean")
+        node.weight = -INFINITY
+        return
+    in_ccm = truthy(state.in_ccm, False)
+    crmd_online = state.crmd == "online"
+    join = state.join or ""
+    expected_up = state.expected == "member"
+    node.expected_up = expected_up
+    shutdown = _attr_set(node.attrs.get("shutdown"))
+    term = node.attrs.get("terminate")
+    terminating = term is not None and (truthy(term, False) or (term[:1].isdigit() and term[0] != "0"))
+    node.shutdown = shutdown
+    if opts.stonith_enabled:
+        if shutdown:
+            node.online = crmd_online
+        elif state.in_ccm is None:
+            node.online = False
+            _fence(node, "peer has not been seen by the cluster")
+        elif join == "banned":
+            node.online = False
+            _fence(node, "peer failed Pacemaker membership criteria")
+        elif not terminating and not expected_up:
+            node.online = in_ccm
+            if in_ccm or crmd_online:
+                if not (in_ccm and crmd_online and join == "member"):
+                    node.pending = True
+                    node.standby = True
+        elif terminating and join == "down" and not in_ccm and not crmd_online:
+            node.online = False
+        elif not in_ccm:
+            node.online = False
+            _fence(node, "peer is no longer part of the cluster")
+        elif not crmd_online:
+            node.online = True
+            _fence(node, "peer process is no longer available")
+        elif terminating:
+            node.online = True
+            _fence(node, "termination was requested")
+        elif join == "member":
+            node.online = True
+        elif join in ("pending", "down"):
+            node.online = True
+            node.pending = True
+            node.standby = True
+        else:
+            node.online = False
+            _fence(node, "peer was in an unknown state")
+    else:
+        if not in_ccm:
+            node.online = False
+        elif crmd_online:
+            node.online = join == "member"
+        elif not expected_up:
+            node.online = False
+        else:
+            node.online = False
+            node.unclean = True
+    if not node.online or node.shutdown:
+        node.weight = -INFINITY
+
+
+# --- resources ------------------------------------------------------------------------------
+
+def _meta_for(ws: WorkingSet, own: tuple[NvSet, ...], parents: list[dict[str, str]],
+              prim: Primitive | None) -> dict[str, str]:
+    ctx = RuleContext(now=ws.now, rsc_standard=prim.standard if prim else None,
+                      rsc_provider=prim.provider if prim else None,
+                      rsc_type=prim.agent_type if prim else None)
+    meta = _eval_sets(own, ctx)
+    for parent_meta in parents:
+        for k, v in parent_meta.items():
+            meta.setdefault(k, v)
+    for k, v in _eval_sets(ws.rsc_defaults, ctx).items():
+        meta.setdefault(k, v)
+    return meta
+
+
+def _apply_settings(ws: WorkingSet, rsc: Rsc) -> None:
+    meta = rsc.meta
+    rsc.priority = parse_score(meta.get("priority"), 0)
+    rsc.stickiness = parse_score(meta.get("resource-stickiness"), 0)
+    threshold = meta.get("migration-threshold")
+    if threshold is None:
+        rsc.migration_threshold = INFINITY
+    else:
+        value = parse_score(threshold, 0)
+        rsc.migration_threshold = 1 if value < 0 else value
+    timeout = parse_interval_ms(meta.get("failure-timeout")) if meta.get("failure-timeout") else 0
+    rsc.failure_timeout = (timeout or 0) // 1000
+    rsc.managed = truthy(meta.get("is-managed"), True)
+    if truthy(meta.get("maintenance"), False) or ws.options.maintenance_mode:
+        rsc.managed = False
+    rsc.multiple_active = (meta.get("multiple-active") or "stop_start").strip().lower()
+    rsc.critical = truthy(meta.get("critical"), True)
+    rsc.allow_migrate = truthy(meta.get("allow-migrate"), False)
+
+
+def _requires(ws: WorkingSet, rsc: Rsc) -> str:
+    value = rsc.meta.get("requires")
+    if rsc.is_fencing_device:
+        return "quorum"
+    if value in ("nothing", "quorum", "fencing", "unfencing"):
+        if value in ("fencing", "unfencing") and not ws.options.stonith_enabled:
+            return "quorum"
+        return value
+    if ws.options.stonith_enabled:
+        return "fencing"
+    if ws.options.no_quorum_policy == "ignore":
+        return "nothing"
+    return "quorum"
+
+
+def _make_primitive(ws: WorkingSet, prim: Primitive, rsc_id: str, parent: Rsc | None,
+                    parent_metas: list[dict[str, str]]) -> Rsc:
+    rsc = Rsc(id=rsc_id, variant=Variant.PRIMITIVE, parent=parent)
+    rsc.standard = prim.standard
+    rsc.provider = prim.provider
+    rsc.agent_type = prim.agent_type
+    rsc.meta = _meta_for(ws, prim.meta_attributes, parent_metas, prim)
+    rsc.params = _eval_sets(prim.instance_attributes, RuleContext(now=ws.now))
+    rsc.is_fencing_device = prim.standard == "stonith"
+    if rsc.is_fencing_device:
+        ws.has_fencing_device = True
+    _apply_settings(ws, rsc)
+    rsc.requires = _requires(ws, rsc)
+    rsc.config_order = ws.config_counter
+    ws.config_counter += 1
+    rsc.model = prim
+    return rsc
+
+
+def _own_meta(ws: WorkingSet, sets: tuple[NvSet, ...]) -> dict[str, str]:
+    return _eval_sets(sets, RuleContext(now=ws.now))
+
+
+def _make_group(ws: WorkingSet, group: Group, rsc_id: str, suffix: str, parent: Rsc | None,
+                parent_metas: list[dict[str, str]]) -> Rsc:
+    rsc = Rsc(id=rsc_id, variant=Variant.GROUP, parent=parent)
+    own = _own_meta(ws, group.meta_attributes)
+    rsc.meta = _meta_for(ws, group.meta_attributes, parent_metas, None)
+    _apply_settings(ws, rsc)
+    rsc.config_order = ws.config_counter
+    ws.config_counter += 1
+    chain = [own, *parent_metas]
+    for member in group.members:
+        child = _make_primitive(ws, member, member.id + suffix, rsc, chain)
+        rsc.children.append(child)
+    return rsc
+
+
+def _clone_child(ws: WorkingSet, clone: Rsc, n: int) -> Rsc:
+    model = clone.model
+    assert isinstance(model, Clone)
+    chain = [clone.own_meta]
+    suffix = f":{n}"
+    child: Rsc
+    if isinstance(model.child, Group):
+        child = _make_group(ws, model.child, model.child.id + suffix, suffix, clone, chain)
+    else:
+        child = _make_primitive(ws, model.child, model.child.id + suffix, clone, chain)
+    child.instance_number = n
+    for prim in child.primitives():
+        prim.instance_number = n
+    return child
+
+
+def _make_clone(ws: WorkingSet, clone: Clone) -> Rsc:
+    rsc = Rsc(id=clone.id, variant=Variant.CLONE)
+    own = _own_meta(ws, clone.meta_attributes)
+    rsc.meta = _meta_for(ws, clone.meta_attributes, [], None)
+    _apply_settings(ws, rsc)
+    rsc.model = clone
+    if "resource-stickiness" not in rsc.meta:
+        own = dict(own)
+        own["resource-stickiness"] = "1"
+        rsc.meta["resource-stickiness"] = "1"
+        rsc.stickiness = 1
+    rsc.own_meta = own
+    meta = rsc.meta
+    rsc.unique = truthy(meta.get("globally-unique"), False)
+    rsc.promotable = truthy(meta.get("promotable"), False) or clone.legacy_master
+    n_nodes = len(ws.nodes)
+    rsc.clone_max = max(0, parse_score(meta.get("clone-max"), max(1, n_nodes)))
+    if meta.get("clone-max") is None:
+        rsc.clone_max = max(1, n_nodes)
+    rsc.clone_node_max = parse_score(meta.get("clone-node-max"), 1) if rsc.unique else 1
+    rsc.interleave = truthy(meta.get("interleave"), False)
+    rsc.ordered = truthy(meta.get("ordered"), False)
+    rsc.promoted_max = parse_score(meta.get("promoted-max") or meta.get("master-max"), 1)
+    rsc.promoted_node_max = parse_score(
+        meta.get("promoted-node-max") or meta.get("master-node-max"), 1)
+    rsc.config_order = ws.config_counter
+    ws.config_counter += 1
+    for n in range(rsc.clone_max):
+        rsc.children.append(_clone_child(ws, rsc, n))
+    if not rsc.unique:
+        if isinstance(clone.child, Group):
+            for member in clone.child.members:
+                ws.template_ids[member.id] = rsc
+        else:
+            ws.template_ids[clone.child.id] = rsc
+    return rsc
+
+
+def _index(ws: WorkingSet, rsc: Rsc) -> None:
+    ws.by_id[rsc.id] = rsc
+    for child in rsc.children:
+        _index(ws, child)
+
+
+def _unpack_resources(ws: WorkingSet, cib: Cib) -> None:
+    for model in cib.configuration.resources:
+        rsc: Rsc
+        if isinstance(model, Primitive):
+            rsc = _make_primitive(ws, model, model.id, None, [])
+        elif isinstance(model, Group):
+            rsc = _make_group(ws, model, model.id, "", None, [])
+        else:
+            rsc = _make_clone(ws, model)
+        ws.resources.append(rsc)
+        _index(ws, rsc)
+    for rsc in ws.all_rscs():
+        target = parse_role(rsc.meta.get("target-role"))
+        if target is None:
+            continue
+        if target in (Role.UNPROMOTED, Role.PROMOTED) and not _in_promotable(rsc):
+            continue
+        if target == Role.STARTED:
+            continue
+        rsc.next_role = target
+
+
+def _in_promotable(rsc: Rsc) -> bool:
+    clone = rsc if rsc.variant == Variant.CLONE else rsc.clone_parent()
+    return clone is not None and clone.promotable
+
+
+# --- history --------------------------------------------------------------------------------
+
+def _sort_ops(ops: list[OperationRecord]) -> list[OperationRecord]:
+    def key(op: OperationRecord) -> tuple[int, int, int]:
+        if op.call_id < 0:  # pending: after the completed ones, by transition number
+            return (1, op.transition_number, op.last_rc_change or 0)
+        return (0, op.call_id, op.last_rc_change or 0)
+
+    return sorted(ops, key=key)
+
+
+def _set_active(rsc: Rsc) -> None:
+    rsc.role = Role.UNPROMOTED if _in_promotable(rsc) else Role.STARTED
+
+
+def _op_on_fail(ws: WorkingSet, rsc: Rsc, op: OperationRecord) -> OnFail:
+    """The on-fail configured for this operation, with Pacemaker's defaults."""
+    model = rsc.model
+    configured: str | None = None
+    if isinstance(model, Primitive):
+        for cfg in model.operations:
+            if cfg.name == op.operation and cfg.interval_ms == op.interval_ms:
+                configured = cfg.on_fail
+                break
+        if configured is None and op.operation == "monitor" and op.interval_ms == 0:
+            configured = None
+    if configured is None:
+        defaults = _eval_sets(ws.op_defaults, RuleContext(
+            now=ws.now, op_name=op.operation, op_interval_ms=op.interval_ms))
+        configured = defaults.get("on-fail")
+    value = parse_on_fail(configured)
+    if value is not None:
+        if value == OnFail.FENCE and not ws.options.stonith_enabled:
+            return OnFail.BLOCK if op.operation == "stop" else OnFail.STOP
+        if value == OnFail.DEMOTE and op.operation != "promote" and not (
+                op.operation == "monitor" and _in_promotable(rsc)):
+            return OnFail.RESTART
+        return value
+    if op.operation == "stop":
+        return OnFail.FENCE if ws.options.stonith_enabled else OnFail.BLOCK
+    return OnFail.RESTART
+
+
+def _failure_expired(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord) -> bool:
+    if rsc.failure_timeout <= 0 or op.last_rc_change is None:
+        return False
+    return ws.now >= op.last_rc_change + rsc.failure_timeout
+
+
+@dataclass
+class _NodeHistoryResult:
+    on_fail: OnFail = OnFail.IGNORE
+    last_failure: OperationRecord | None = None
+
+
+def _remap(ws: WorkingSet, rsc: Rsc, op: OperationRecord, result: _NodeHistoryResult
+           ) -> tuple[int, int]:
+    """(status, rc) after applying the expected-result rules."""
+    rc = op.rc_code
+    if rc == 190:
+        rc = RC_OK
+    elif rc == 191:
+        rc = RC_PROMOTED
+    status = op.op_status
+    is_probe = op.operation == "monitor" and op.interval_ms == 0
+    expected = op.expected_rc
+    if status not in (ST_DONE, ST_ERROR):
+        return status, rc
+    if expected is None:
+        expected = RC_OK
+    status = ST_DONE if rc == expected else ST_ERROR
+    if rc == RC_OK:
+        if is_probe and expected == RC_NOTRUN:
+            status = ST_DONE
+    elif rc == RC_NOTRUN:
+        if is_probe or expected == rc or not rsc.managed:
+            status = ST_DONE
+            rsc.role = Role.STOPPED
+            result.on_fail = OnFail.IGNORE
+            rsc.next_role = rsc.next_role  # unchanged: a target-role still applies
+    elif rc == RC_PROMOTED:
+        if is_probe and rc != expected:
+            status = ST_DONE
+        rsc.role = Role.PROMOTED
+    elif rc == RC_FAILED_PROMOTED:
+        rsc.role = Role.PROMOTED
+        status = ST_ERROR
+    elif rc == RC_ERR:
+        status = ST_ERROR
+    elif rc == RC_UNIMPL and op.interval_ms > 0:
+        status = ST_NOTSUPP
+    elif rc in (RC_UNIMPL, RC_NOTINST, RC_INVALID, RC_PRIV):
+        status = ST_ERROR_HARD
+    elif rc == RC_NOTCONF:
+        status = ST_ERROR_FATAL
+    elif rc != expected:
+        status = ST_ERROR_HARD
+    return status, rc
+
+
+def _success(rsc: Rsc, op: OperationRecord, rc: int, result: _NodeHistoryResult) -> None:
+    clear = False
+    task = op.operation
+    if rc == RC_NOTRUN:
+        clear = True
+    elif rc == RC_NOTINST:
+        rsc.role = Role.STOPPED
+    elif task == "monitor":
+        if result.last_failure is not None and _same_op(result.last_failure, op):
+            clear = True
+        if rsc.role < Role.STARTED:
+            _set_active(rsc)
+        if rc == RC_PROMOTED:
+            rsc.role = Role.PROMOTED
+    elif task == "start":
+        rsc.role = Role.STARTED
+        clear = True
+    elif task == "stop":
+        rsc.role = Role.STOPPED
+        clear = True
+    elif task == "promote":
+        rsc.role = Role.PROMOTED
+        clear = True
+    elif task == "demote":
+        if result.on_fail == OnFail.DEMOTE:
+            clear = True
+        rsc.role = Role.UNPROMOTED
+    elif task == "migrate_from":
+        rsc.role = Role.STARTED
+        clear = True
+    elif task == "migrate_to":
+        if rsc.role < Role.STARTED:
+            _set_active(rsc)
+    elif rsc.role < Role.STARTED:
+        _set_active(rsc)
+    if clear and result.on_fail in (OnFail.BLOCK, OnFail.IGNORE, OnFail.DEMOTE, OnFail.RESTART):
+        result.on_fail = OnFail.IGNORE
+
+
+def _same_op(a: OperationRecord, b: OperationRecord) -> bool:
+    return a.operation == b.operation and a.interval_ms == b.interval_ms
+
+
+def _failure(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord, rc: int,
+             result: _NodeHistoryResult) -> None:
+    result.last_failure = op
+    on_fail = _op_on_fail(ws, rsc, op)
+    task = op.operation
+    is_probe = task == "monitor" and op.interval_ms == 0
+    if task == "stop":
+        _ban(rsc, node, "__stop_fail__")
+    elif task == "promote":
+        rsc.role = Role.PROMOTED
+    elif task == "demote":
+        if on_fail == OnFail.BLOCK:
+            rsc.role = Role.PROMOTED
+            rsc.next_role = Role.STOPPED
+        elif rc == RC_NOTRUN:
+            rsc.role = Role.STOPPED
+        else:
+            rsc.role = Role.PROMOTED
+    if is_probe and rc == RC_NOTINST:
+        rsc.role = Role.STOPPED
+    elif rsc.role < Role.STARTED:
+        _set_active(rsc)
+    if on_fail > result.on_fail:
+        result.on_fail = on_fail
+
+
+def _ban(rsc: Rsc, node: Node, why: str, everywhere: list[Node] | None = None) -> None:
+    target = rsc
+    clone = rsc.clone_parent()
+    if clone is not None and not clone.unique:
+        target = clone
+    nodes = everywhere if everywhere is not None else [node]
+    for n in nodes:
+        target.add_score(n.name, -INFINITY, "ban", why)
+    if target is not rsc:
+        for n in nodes:
+            rsc.sources.setdefault(n.name, []).append(
+                _source("ban", f"{why} (on {target.id})", -INFINITY))
+
+
+def _source(kind: str, detail: str, value: int) -> object:
+    from vigil.scheduler.working import ScoreSource
+
+    return ScoreSource(kind, detail, value)
+
+
+def _masked_probe_failure(op: OperationRecord) -> bool:
+    is_probe = op.operation == "monitor" and op.interval_ms == 0
+    return is_probe and (op.rc_code in (RC_NOTINST, RC_INVALID) or op.op_status == ST_NOT_INSTALLED)
+
+
+def _process_history(ws: WorkingSet, rsc: Rsc, node: Node, hist: ResourceHistory) -> None:
+    saved_role = rsc.role
+    rsc.role = Role.UNKNOWN
+    result = _NodeHistoryResult()
+    ops = _sort_ops([op for op in hist.operations if op.operation in RELEVANT_OPS])
+    for op in ops:
+        _process_op(ws, rsc, node, op, result)
+    _apply_state(ws, rsc, node, result)
+    if saved_role > rsc.role:
+        rsc.role = saved_role
+
+
+def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
+                result: _NodeHistoryResult) -> None:
+    if _masked_probe_failure(op):
+        _ban(rsc, node, "masked-probe-failure")
+        rsc.role = Role.STOPPED
+        return
+    status = op.op_status
+    if status == ST_PENDING:
+        if op.operation == "start":
+            rsc.start_pending = True
+            rsc.pending_node = node
+            _set_active(rsc)
+        elif op.operation == "promote":
+            rsc.role = Role.PROMOTED
+        elif op.operation == "migrate_to" and rsc.role < Role.STARTED:
+            _set_active(rsc)
+        return
+    if status == ST_CANCELLED:
+        return
+    expired = False
+    failed_rc = op.rc_code not in (0, 7, 8, 190, 191) or (
+        op.expected_rc is not None and op.rc_code != op.expected_rc)
+    if failed_rc and _failure_expired(ws, rsc, node, op):
+        expired = True
+    if expired:
+        # An expired failure is forgotten, unless it was a recurring monitor still failing.
+        return
+    status, rc = _remap(ws, rsc, op, result)
+    if status == ST_DONE:
+        _success(rsc, op, rc, result)
+    elif status == ST_NOTSUPP and op.interval_ms > 0:
+        return
+    elif status in (ST_ERROR, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR_HARD, ST_ERROR_FATAL,
+                    ST_NOT_INSTALLED) or status >= 8:
+        on_fail = _op_on_fail(ws, rsc, op)
+        if on_fail == OnFail.IGNORE:
+            # The failure is recorded but the resource carries on as if it succeeded.
+            if rsc.role < Role.STARTED and op.operation != "stop":
+                _set_active(rsc)
+            return
+        if status in (ST_ERROR_HARD, ST_NOT_INSTALLED, 10, 11):
+            _ban(rsc, node, "hard-error")
+        elif status == ST_ERROR_FATAL:
+            _ban(rsc, node, "fatal-error", ws.nodes)
+        _failure(ws, rsc, node, op, rc, result)
+
+
+def _apply_state(ws: WorkingSet, rsc: Rsc, node: Node, result: _NodeHistoryResult) -> None:
+    on_fail = result.on_fail
+    active = rsc.role not in (Role.STOPPED, Role.UNKNOWN)
+    if active and not node.online and not node.unclean and rsc.managed:
+        if ws.options.stonith_enabled:
+            _fence(node, f"{rsc.id} is thought to be active there")
+    if node.unclean:
+        on_fail = OnFail.IGNORE
+    if on_fail == OnFail.DEMOTE:
+        rsc.failed = True
+    elif on_fail == OnFail.FENCE:
+        if ws.options.stonith_enabled:
+            _fence(node, f"{rsc.id} failed there")
+    elif on_fail == OnFail.STANDBY:
+        node.standby = True
+        node.standby_onfail = True
+    elif on_fail == OnFail.BLOCK:
+        rsc.managed = False
+        rsc.blocked = True
+    elif on_fail == OnFail.MIGRATE:
+        rsc.add_score(node.name, -INFINITY, "ban", "__action_migration_auto__")
+    elif on_fail == OnFail.STOP:
+        rsc.next_role = Role.STOPPED
+    if rsc.role not in (Role.STOPPED, Role.UNKNOWN):
+        _add_running(ws, rsc, node)
+        if on_fail in (OnFail.IGNORE,):
+            pass
+        elif on_fail in (OnFail.DEMOTE, OnFail.BLOCK):
+            rsc.failed = True
+        else:
+            rsc.failed = True
+            rsc.stop_needed = True
+
+
+def _add_running(ws: WorkingSet, rsc: Rsc, node: Node) -> None:
+    if node not in rsc.running_on:
+        rsc.running_on.append(node)
+    if rsc.variant == Variant.PRIMITIVE and len(rsc.running_on) > 1:
+        if rsc.multiple_active == "stop_only":
+            for n in ws.nodes:
+                rsc.add_score(n.name, -INFINITY, "ban", "multiply active, multiple-active=stop_only")
+        elif rsc.multiple_active == "block":
+            targets = [rsc]
+            if rsc.parent is not None and rsc.parent.variant == Variant.GROUP:
+                targets = rsc.parent.children
+            for t in targets:
+                t.managed = False
+                t.blocked = True
+    if rsc.parent is not None:
+        _add_running(ws, rsc.parent, node)
+
+
+def _orphan(ws: WorkingSet, hist: ResourceHistory) -> Rsc:
+    rsc = Rsc(id=hist.id, variant=Variant.PRIMITIVE)
+    rsc.standard = hist.standard or ""
+    rsc.provider = hist.provider
+    rsc.agent_type = hist.agent_type or ""
+    rsc.orphan = True
+    rsc.meta = {}
+    for k, v in _eval_sets(ws.rsc_defaults, RuleContext(now=ws.now)).items():
+        rsc.meta.setdefault(k, v)
+    _apply_settings(ws, rsc)
+    rsc.requires = _requires(ws, rsc)
+    rsc.is_fencing_device = hist.standard == "stonith"
+    if not ws.options.stop_orphan_resources:
+        rsc.managed = False
+    rsc.config_order = ws.config_counter
+    ws.config_counter += 1
+    rsc.ban_everywhere(ws.nodes, "orphan", "no longer in the configuration")
+    ws.resources.append(rsc)
+    ws.by_id[rsc.id] = rsc
+    return rsc
+
+
+def _instance_locations(inst: Rsc) -> list[Node]:
+    out: list[Node] = []
+    for prim in inst.primitives():
+        for n in prim.running_on:
+            if n not in out:
+                out.append(n)
+    return out
+
+
+def _find_anonymous(ws: WorkingSet, clone: Rsc, base: str, node: Node) -> Rsc:
+    inactive: Rsc | None = None
+    for inst in clone.children:
+        member = _member(inst, base)
+        if member is None:
+            continue
+        locations = _instance_locations(inst)
+        if locations:
+            if node in locations:
+                return member
+        elif inactive is None and not member.blocked:
+            if member.pending_node is not None and member.pending_node is not node:
+                continue
+            inactive = member
+    if inactive is not None:
+        needs_fencing = inactive.requires in ("fencing", "unfencing")
+        if needs_fencing or (node.online and not node.unclean):
+            return inactive
+    # A new orphan instance, numbered after every configured one.
+    n = len(clone.children)
+    inst = _clone_child(ws, clone, n)
+    inst.orphan = True
+    for prim in inst.primitives():
+        prim.orphan = True
+    clone.children.append(inst)
+    _index(ws, inst)
+    member = _member(inst, base)
+    assert member is not None
+    return member
+
+
+def _member(inst: Rsc, base: str) -> Rsc | None:
+    for prim in inst.primitives():
+        if prim.id.rsplit(":", 1)[0] == base:
+            return prim
+    return None
+
+
+def _resolve_history(ws: WorkingSet, hist: ResourceHistory, node: Node) -> Rsc | None:
+    rsc = ws.by_id.get(hist.id)
+    if rsc is not None and rsc.variant == Variant.PRIMITIVE and not rsc.is_anonymous_instance():
+        return rsc
+    base = hist.id.rsplit(":", 1)[0] if ":" in hist.id else hist.id
+    clone = ws.template_ids.get(base)
+    if clone is not None:
+        return _find_anonymous(ws, clone, base, node)
+    if rsc is not None and rsc.variant == Variant.PRIMITIVE:
+        return rsc
+    existing = ws.by_id.get(hist.id)
+    if existing is not None and existing.orphan:
+        return existing
+    if existing is not None:
+        # The history names a group or clone: an orphan of a former primitive.
+        orphan = Rsc(id=hist.id, variant=Variant.PRIMITIVE)
+        orphan.orphan = True
+        return None
+    return _orphan(ws, hist)
+
+
+def _reads_history(ws: WorkingSet, node: Node) -> bool:
+    if ws.options.stonith_enabled or ws.options.shutdown_lock:
+        return True
+    return node.online
+
+
+def _unpack_status(ws: WorkingSet, cib: Cib) -> None:
+    for state in cib.status:
+        node = ws.node(state.id) or ws.node(state.uname)
+        if node is None or not _reads_history(ws, node):
+            continue
+        for hist in state.history:
+            rsc = _resolve_history(ws, hist, node)
+            if rsc is None:
+                continue
+            _check_agent(rsc, hist)
+            _process_history(ws, rsc, node, hist)
+            rsc.histories[node.name] = hist
+
+
+def _check_agent(rsc: Rsc, hist: ResourceHistory) -> None:
+    if rsc.orphan:
+        return
+    if (hist.standard and hist.standard != rsc.standard) or (
+            hist.agent_type and hist.agent_type != rsc.agent_type) or (
+            (hist.provider or None) != (rsc.provider or None) and hist.standard == "ocf"):
+        rsc.restart_needed = True
+
+
+def _fail_counts(ws: WorkingSet, cib: Cib) -> None:
+    new = ws.new_feature_set
+    by_node: dict[str, NodeState] = {}
+    for state in cib.status:
+        node = ws.node(state.id) or ws.node(state.uname)
+        if node is not None:
+            by_node.setdefault(node.name, state)
+    prims = [r for r in ws.all_rscs() if r.variant == Variant.PRIMITIVE]
+    for node in ws.nodes:
+        attrs = node.attrs
+        for rsc in prims:
+            names = {rsc.id}
+            if rsc.is_anonymous_instance():
+                names.add(rsc.id.rsplit(":", 1)[0])
+            total = 0
+            last = 0
+            for key, value in attrs.items():
+                for prefix, is_count in (("fail-count-", True), ("last-failure-", False)):
+                    if not key.startswith(prefix):
+                        continue
+                    rest = key[len(prefix):]
+                    if new:
+                        if "#" not in rest:
+                            continue
+                        rest = rest.split("#", 1)[0]
+                    elif "#" in rest:
+                        continue
+                    if rest not in names:
+                        continue
+                    if is_count:
+                        from vigil.model.score import add
+
+                        total = add(total, parse_score(value, 0))
+                    else:
+                        try:
+                            last = max(last, int(value))
+                        except ValueError:
+                            pass
+            if total and rsc.failure_timeout > 0 and last and ws.now > last + rsc.failure_timeout:
+                total = 0
+            if total:
+                rsc.fail_counts[node.name] = total
+            if last:
+                rsc.last_failure[node.name] = last
+
+
+def unpack(cib: Cib, now: int) -> WorkingSet:
+    ws = WorkingSet(options=read_options(cib), now=now)
+    ws.rsc_defaults = cib.configuration.rsc_defaults
+    ws.op_defaults = cib.configuration.op_defaults
+    ws.new_feature_set = _feature_set_at_least(cib.crm_feature_set, (3, 0, 13))
+    _unpack_nodes(ws, cib)
+    _unpack_resources(ws, cib)
+    for constraint in cib.configuration.constraints:
+        if isinstance(constraint, Location):
+            ws.locations.append(constraint)
+        elif isinstance(constraint, Colocation):
+            ws.colocations.append(constraint)
+        elif isinstance(constraint, Order):
+            ws.orders.append(constraint)
+    _unpack_status(ws, cib)
+    _fail_counts(ws, cib)
+    return ws

@@ -1,0 +1,278 @@
+"""The scheduler's working set: mutable bookkeeping for one run, never seen outside the package.
+
+`schedule()` builds it from a frozen Cib, decides, and returns frozen results. Everything here is
+private to one call, so mutation is contained and the scheduler stays a pure function.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+
+from vigil.model.resources import Clone, Group, Primitive
+from vigil.model.score import INFINITY, add
+from vigil.model.status import ResourceHistory
+
+
+class Role(enum.IntEnum):
+    UNKNOWN = 0
+    STOPPED = 1
+    STARTED = 2
+    UNPROMOTED = 3
+    PROMOTED = 4
+
+    @property
+    def text(self) -> str:
+        return {0: "Unknown", 1: "Stopped", 2: "Started", 3: "Unpromoted", 4: "Promoted"}[self.value]
+
+
+def parse_role(text: str | None) -> Role | None:
+    if text is None:
+        return None
+    return {
+        "stopped": Role.STOPPED, "started": Role.STARTED, "unpromoted": Role.UNPROMOTED,
+        "slave": Role.UNPROMOTED, "promoted": Role.PROMOTED, "master": Role.PROMOTED,
+    }.get(text.strip().lower())
+
+
+class Variant(enum.IntEnum):
+    PRIMITIVE = 0
+    GROUP = 1
+    CLONE = 2
+
+
+class OnFail(enum.IntEnum):
+    """Failure responses, ordered by severity (the more severe one wins when merged)."""
+
+    IGNORE = 0
+    DEMOTE = 1
+    RESTART = 2
+    MIGRATE = 3
+    BLOCK = 4
+    STOP = 5
+    STANDBY = 6
+    FENCE = 7
+
+
+def parse_on_fail(text: str | None) -> OnFail | None:
+    if text is None:
+        return None
+    return {
+        "ignore": OnFail.IGNORE, "demote": OnFail.DEMOTE, "restart": OnFail.RESTART,
+        "migrate": OnFail.MIGRATE, "block": OnFail.BLOCK, "stop": OnFail.STOP,
+        "standby": OnFail.STANDBY, "fence": OnFail.FENCE,
+    }.get(text.strip().lower())
+
+
+_NATURAL = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural, case-insensitive order: n2 < n10."""
+    parts: list[tuple[int, int | str]] = []
+    for chunk in _NATURAL.split(name.lower()):
+        if not chunk:
+            continue
+        parts.append((0, int(chunk)) if chunk.isdigit() else (1, chunk))
+    return tuple(parts)
+
+
+@dataclass(eq=False)
+class Node:
+    id: str
+    name: str
+    weight: int = 0
+    online: bool = False
+    unclean: bool = False
+    shutdown: bool = False
+    standby: bool = False
+    standby_onfail: bool = False
+    pending: bool = False
+    maintenance: bool = False
+    expected_up: bool = False
+    unseen: bool = False
+    remote: bool = False
+    attrs: dict[str, str] = field(default_factory=dict)
+    fence_reason: str | None = None
+    assigned_count: int = 0  # resources assigned here in this run (a tie-breaker)
+    utilization: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def available(self) -> bool:
+        return (self.online and not self.shutdown and not self.unclean and not self.standby
+                and not self.pending and not self.maintenance)
+
+
+@dataclass(eq=False)
+class ScoreSource:
+    """One contribution to a resource's score on a node (kept for `explain` and --show-scores)."""
+
+    kind: str  # location, stickiness, colocation, fail-limit, node-weight, ban, ...
+    detail: str
+    value: int
+
+
+@dataclass(eq=False)
+class ColocationEdge:
+    id: str
+    dependent: Rsc
+    primary: Rsc
+    score: int
+    dependent_role: Role | None = None
+    primary_role: Role | None = None
+    node_attribute: str | None = None
+    influence: bool = True
+
+
+@dataclass(eq=False)
+class Rsc:
+    id: str
+    variant: Variant
+    parent: Rsc | None = None
+    children: list[Rsc] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    standard: str = ""
+    provider: str | None = None
+    agent_type: str = ""
+    # flags
+    managed: bool = True
+    orphan: bool = False
+    failed: bool = False
+    stop_needed: bool = False
+    blocked: bool = False
+    unique: bool = False
+    promotable: bool = False
+    is_fencing_device: bool = False
+    start_pending: bool = False
+    allocating: bool = False
+    provisional: bool = True
+    reload_needed: bool = False
+    restart_needed: bool = False
+    reason_restart: str | None = None
+    stop_unexpected: bool = False
+    # settings
+    priority: int = 0
+    stickiness: int = 0
+    migration_threshold: int = INFINITY
+    failure_timeout: int = 0
+    multiple_active: str = "stop_start"
+    requires: str = "quorum"
+    critical: bool = True
+    allow_migrate: bool = False
+    # state
+    role: Role = Role.STOPPED
+    next_role: Role = Role.UNKNOWN
+    running_on: list[Node] = field(default_factory=list)
+    allowed: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, list[ScoreSource]] = field(default_factory=dict)
+    assigned: Node | None = None
+    this_with: list[ColocationEdge] = field(default_factory=list)
+    with_this: list[ColocationEdge] = field(default_factory=list)
+    # clones
+    clone_max: int = 1
+    clone_node_max: int = 1
+    interleave: bool = False
+    ordered: bool = False
+    promoted_max: int = 1
+    promoted_node_max: int = 1
+    instance_number: int = -1
+    config_order: int = 0
+    fail_counts: dict[str, int] = field(default_factory=dict)
+    last_failure: dict[str, int] = field(default_factory=dict)
+    pending_node: Node | None = None
+    model: Primitive | Group | Clone | None = None
+    own_meta: dict[str, str] = field(default_factory=dict)  # meta set on this element itself
+    histories: dict[str, ResourceHistory] = field(default_factory=dict)  # node name -> history
+    merging: bool = False
+    # promotable clones: the promotion score of an instance on its node
+    promotion_priority: int = 0
+
+    @property
+    def top(self) -> Rsc:
+        rsc = self
+        while rsc.parent is not None:
+            rsc = rsc.parent
+        return rsc
+
+    def primitives(self) -> list[Rsc]:
+        if self.variant == Variant.PRIMITIVE:
+            return [self]
+        out: list[Rsc] = []
+        for child in self.children:
+            out.extend(child.primitives())
+        return out
+
+    def clone_parent(self) -> Rsc | None:
+        rsc = self.parent
+        while rsc is not None:
+            if rsc.variant == Variant.CLONE:
+                return rsc
+            rsc = rsc.parent
+        return None
+
+    def is_anonymous_instance(self) -> bool:
+        clone = self.clone_parent()
+        return clone is not None and not clone.unique
+
+    def active(self) -> bool:
+        return bool(self.running_on)
+
+    def add_score(self, node: str, value: int, kind: str, detail: str) -> None:
+        """Add to the score on `node` (creating the entry) and remember why."""
+        self.allowed[node] = add(self.allowed.get(node, 0), value)
+        self.sources.setdefault(node, []).append(ScoreSource(kind, detail, value))
+
+    def ban_everywhere(self, nodes: list[Node], kind: str, detail: str) -> None:
+        for node in nodes:
+            self.add_score(node.name, -INFINITY, kind, detail)
+
+
+class ActionFlag(enum.IntFlag):
+    NONE = 0
+    OPTIONAL = 1
+    RUNNABLE = 2
+    PSEUDO = 4
+
+
+@dataclass(eq=False)
+class Action:
+    rsc: Rsc | None
+    task: str  # start stop promote demote monitor running stopped promoted demoted stonith
+    node: Node | None
+    optional: bool = True
+    runnable: bool = True
+    pseudo: bool = False
+    reason: str | None = None
+    interval_ms: int = 0
+    seq: int = 0
+    fence_action: str | None = None  # for stonith: reboot / off
+    before: list[Ordering] = field(default_factory=list)  # orderings where this is "then"
+    after: list[Ordering] = field(default_factory=list)  # orderings where this is "first"
+    runnable_needed: int = 0  # for clone-one-or-more pseudo actions
+
+    @property
+    def uuid(self) -> str:
+        name = self.rsc.id if self.rsc else "cluster"
+        return f"{name}_{self.task}_{self.interval_ms}"
+
+
+class OrderFlag(enum.IntFlag):
+    NONE = 0
+    IMPLIES_THEN = 1
+    IMPLIES_FIRST = 2
+    RUNNABLE_LEFT = 4
+    RESTART = 8
+    ASYMMETRIC = 16
+    OPTIONAL = 32
+    ONE_OR_MORE = 64
+    IMPLIES_FIRST_PRINTED = 128
+
+
+@dataclass(eq=False)
+class Ordering:
+    first: Action
+    then: Action
+    flags: OrderFlag
+    id: str = ""
