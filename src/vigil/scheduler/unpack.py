@@ -259,7 +259,7 @@ def _apply_settings(ws: WorkingSet, rsc: Rsc) -> None:
 
 def _requires(ws: WorkingSet, rsc: Rsc) -> str:
     value = rsc.meta.get("requires")
-    if rsc.is_fencing_device:
+    if rsc.is_fencing_device and value not in ("nothing", "quorum"):
         return "quorum"
     if value in ("nothing", "quorum", "fencing", "unfencing"):
         if value in ("fencing", "unfencing") and not ws.options.stonith_enabled:
@@ -633,8 +633,6 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
     status, rc = _remap(ws, rsc, op, result)
     if status == ST_DONE:
         _success(rsc, op, rc, result)
-    elif status == ST_NOTSUPP and op.interval_ms > 0:
-        return
     elif status in (ST_ERROR, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR_HARD, ST_ERROR_FATAL,
                     ST_NOT_INSTALLED) or status >= 8:
         on_fail = _op_on_fail(ws, rsc, op)
