@@ -72,8 +72,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from vigil.commands.explain import explain
     from vigil.cli.explain_view import render_explanation
+    from vigil.commands.explain import explain
 
     result = explain(args.xml_file, args.resource, _now(args))
     if args.output == "json":

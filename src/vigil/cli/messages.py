@@ -66,6 +66,11 @@ _CIB: dict[str, _Render] = {
     "CIB_FILE_UNWRITABLE": lambda r: (
         f"CIB file '{r.field('path')}' cannot be written: {r.field('detail')}; "
         "the file is unchanged"),
+    "RESOURCE_NOT_FOUND": lambda r: (
+        f"resource '{r.field('resource')}' does not exist (known: {r.field('suggestions')})"),
+    "BAD_TIME": lambda r: (
+        f"'{r.field('value')}' is not a time: give an ISO 8601 date such as 2024-05-07T00:28:00 "
+        "or seconds since the epoch"),
 }
 
 

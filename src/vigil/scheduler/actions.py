@@ -8,6 +8,7 @@ from vigil.scheduler.digests import check_definition_changes
 from vigil.scheduler.unpack import WorkingSet
 from vigil.scheduler.working import (
     Action,
+    Node,
     OrderFlag,
     Ordering,
     Role,
@@ -52,11 +53,7 @@ def get_action(ws: WorkingSet, rsc: Rsc, task: str, node_name: str | None, optio
         action = Action(rsc=rsc, task=task, node=node, pseudo=pseudo, seq=len(ws.actions))
         if pseudo:
             action.runnable = True
-        elif node is None:
-            action.runnable = False
-        elif not node.online:
-            action.runnable = False
-        elif node.pending:
+        elif node is None or not node.online or node.pending:
             action.runnable = False
         else:
             _quorum_block(ws, action)
@@ -676,19 +673,10 @@ def _update_primitive(first: Action, then: Action, f_opt: bool, f_run: bool,
     """Apply one ordering's rules; returns (then changed, first changed)."""
     then_before = (then.optional, then.runnable)
     first_before = (first.optional, first.runnable)
-    if flags & OrderFlag.ASYMMETRIC:
-        then_rsc = then.rsc
-        if then_rsc is not None:
-            role = _current_role(then_rsc)
-            if role == Role.STOPPED and then.task == "stop":
-                pass
-            elif (role >= Role.STARTED and then.task == "start" and then.optional
-                  and then.node is not None and len(then_rsc.running_on) == 1
-                  and then_rsc.running_on[0] is then.node):
-                pass
-            elif not f_run:
-                _require(then, first)
-                _block(then, first)
+    if flags & OrderFlag.ASYMMETRIC and then.rsc is not None and not f_run \
+            and not _asymmetric_exempt(then):
+        _require(then, first)
+        _block(then, first)
     if flags & OrderFlag.IMPLIES_FIRST and not then.optional:
         if first.optional:
             _require(first, then)
@@ -703,6 +691,18 @@ def _update_primitive(first: Action, then: Action, f_opt: bool, f_run: bool,
         _restart(first, then)
     return (then.optional, then.runnable) != then_before, \
         (first.optional, first.runnable) != first_before
+
+
+def _asymmetric_exempt(then: Action) -> bool:
+    """An asymmetric order never stops a stopped resource nor restarts one that stays put."""
+    rsc = then.rsc
+    assert rsc is not None
+    role = _current_role(rsc)
+    if role == Role.STOPPED and then.task == "stop":
+        return True
+    return (role >= Role.STARTED and then.task == "start" and then.optional
+            and then.node is not None and len(rsc.running_on) == 1
+            and rsc.running_on[0] is then.node)
 
 
 def _restart(first: Action, then: Action) -> None:
@@ -779,8 +779,8 @@ def _compatible_child(ws: WorkingSet, then_child: Rsc, first_clone: Rsc, current
     return None
 
 
-def _running_nodes(rsc: Rsc) -> list:
-    out = []
+def _running_nodes(rsc: Rsc) -> list[Node]:
+    out: list[Node] = []
     for p in rsc.primitives():
         for n in p.running_on:
             if n not in out:

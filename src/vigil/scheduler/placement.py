@@ -320,9 +320,7 @@ def _assign_node(ws: WorkingSet, rsc: Rsc, node: Node | None, force: bool) -> bo
     if node is None:
         rsc.assigned = None
         rsc.provisional = False
-        if not force or True:
-            rsc.next_role = Role.STOPPED if rsc.next_role == Role.UNKNOWN or not force \
-                else rsc.next_role
+        rsc.next_role = Role.STOPPED
         return False
     rsc.assigned = node
     rsc.provisional = False
@@ -336,10 +334,10 @@ def _choose_node(ws: WorkingSet, rsc: Rsc, prefer: Node | None) -> bool:
         return _assign_node(ws, rsc, None, False)
     best = nodes[0]
     chosen: Node | None = None
-    if prefer is not None and prefer.name in rsc.allowed:
-        if (_node_weight(rsc, prefer) >= _node_weight(rsc, best) and prefer.available
-                and rsc.allowed[prefer.name] >= 0):
-            chosen = prefer
+    if (prefer is not None and prefer.name in rsc.allowed
+            and _node_weight(rsc, prefer) >= _node_weight(rsc, best) and prefer.available
+            and rsc.allowed[prefer.name] >= 0):
+        chosen = prefer
     if chosen is None:
         chosen = best
         clone = rsc.parent if rsc.parent and rsc.parent.variant == Variant.CLONE else None
@@ -699,9 +697,9 @@ def _append_parent_colocations(clone: Rsc, inst: Rsc, all_coloc: bool) -> None:
     targets = inst.primitives()[:1] if inst.variant == Variant.GROUP else [inst]
     for target in targets:
         for edge in clone.this_with:
-            if all_coloc or edge.score < 0 or edge.score >= INFINITY:
-                if edge not in target.this_with:
-                    target.this_with.insert(0, edge)
+            if (all_coloc or edge.score < 0 or edge.score >= INFINITY) \
+                    and edge not in target.this_with:
+                target.this_with.insert(0, edge)
         for edge in clone.with_this:
             if not edge.influence:
                 continue
@@ -729,9 +727,8 @@ def _assign_instance(ws: WorkingSet, clone: Rsc, inst: Rsc, prefer: Node | None,
     if inst.allocating:
         return None
     _append_parent_colocations(clone, inst, all_coloc)
-    if prefer is not None:
-        if inst.allowed.get(prefer.name) is None or inst.allowed[prefer.name] < 0:
-            return None
+    if prefer is not None and inst.allowed.get(prefer.name, -INFINITY) < 0:
+        return None
     _can_run_instance(ws, clone, inst, counts, limit)
     backup = (dict(inst.allowed), {k: list(v) for k, v in inst.sources.items()})
     child_backup = [(c, dict(c.allowed), {k: list(v) for k, v in c.sources.items()})

@@ -105,8 +105,8 @@ def primitive_items(ws: WorkingSet, rsc: Rsc) -> list[SummaryItem]:
         items = []
         for node in rsc.running_on:
             stop_op = _find_exact(ws, rsc, "stop", node)
-            source = stop_op if (stop_op is not None and stop_op.reason) else start
-            items.append(_item("Stop", rsc, node, None, stop_op, source, role))
+            cause = stop_op if (stop_op is not None and stop_op.reason) else start
+            items.append(_item("Stop", rsc, node, None, stop_op, cause, role))
         return items
     if stop is not None and rsc.failed and rsc.stop_needed:
         return [_item("Recover", rsc, current, nxt, stop, start, role)]

@@ -20,6 +20,7 @@ from vigil.scheduler.working import (
     Ordering,
     Role,
     Rsc,
+    ScoreSource,
     Variant,
     natural_key,
     parse_on_fail,
@@ -115,21 +116,20 @@ def _feature_set_at_least(text: str | None, wanted: tuple[int, ...]) -> bool:
 
 
 def _unpack_nodes(ws: WorkingSet, cib: Cib) -> None:
-    states = {}
-    for state in cib.status:
-        states.setdefault(state.id, state)
-        if state.uname:
-            states.setdefault(f"uname:{state.uname}", state)
+    states: dict[str, NodeState] = {}
+    for entry in cib.status:
+        states.setdefault(entry.id, entry)
+        if entry.uname:
+            states.setdefault(f"uname:{entry.uname}", entry)
     ctx = RuleContext(now=ws.now)
     for cfg in cib.configuration.nodes:
-        if cfg.type not in (None, "member", "normal", "ping") and cfg.type != "":
-            if cfg.type == "remote":
-                continue
+        if cfg.type == "remote":
+            continue  # remote nodes are not supported yet; their resources stay unplaced
         node = Node(id=cfg.id, name=cfg.uname)
         node.weight = parse_score(cfg.score, 0) if cfg.score is not None else 0
         node.attrs = _eval_sets(cfg.instance_attributes, ctx)
         node.utilization = {k: parse_score(v) for k, v in _eval_sets(cfg.utilization, ctx).items()}
-        state = states.get(cfg.id) or states.get(f"uname:{cfg.uname}")
+        state: NodeState | None = states.get(cfg.id) or states.get(f"uname:{cfg.uname}")
         if state is not None:
             for k, v in _eval_sets(state.transient_attributes, ctx).items():
                 node.attrs[k] = v
@@ -183,10 +183,9 @@ def _node_state(ws: WorkingSet, node: Node, state: NodeState | None) -> None:
             _fence(node, "peer failed Pacemaker membership criteria")
         elif not terminating and not expected_up:
             node.online = in_ccm
-            if in_ccm or crmd_online:
-                if not (in_ccm and crmd_online and join == "member"):
-                    node.pending = True
-                    node.standby = True
+            if (in_ccm or crmd_online) and not (in_ccm and crmd_online and join == "member"):
+                node.pending = True
+                node.standby = True
         elif terminating and join == "down" and not in_ccm and not crmd_online:
             node.online = False
         elif not in_ccm:
@@ -580,9 +579,7 @@ def _ban(rsc: Rsc, node: Node, why: str, everywhere: list[Node] | None = None) -
                 _source("ban", f"{why} (on {target.id})", -INFINITY))
 
 
-def _source(kind: str, detail: str, value: int) -> object:
-    from vigil.scheduler.working import ScoreSource
-
+def _source(kind: str, detail: str, value: int) -> ScoreSource:
     return ScoreSource(kind, detail, value)
 
 
@@ -651,9 +648,9 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
 def _apply_state(ws: WorkingSet, rsc: Rsc, node: Node, result: _NodeHistoryResult) -> None:
     on_fail = result.on_fail
     active = rsc.role not in (Role.STOPPED, Role.UNKNOWN)
-    if active and not node.online and not node.unclean and rsc.managed:
-        if ws.options.stonith_enabled:
-            _fence(node, f"{rsc.id} is thought to be active there")
+    if (active and not node.online and not node.unclean and rsc.managed
+            and ws.options.stonith_enabled):
+        _fence(node, f"{rsc.id} is thought to be active there")
     if node.unclean:
         on_fail = OnFail.IGNORE
     if on_fail == OnFail.DEMOTE:
@@ -853,10 +850,7 @@ def _fail_counts(ws: WorkingSet, cib: Cib) -> None:
 
                         total = add(total, parse_score(value, 0))
                     else:
-                        try:
-                            last = max(last, int(value))
-                        except ValueError:
-                            pass
+                        last = max(last, int(value)) if value.isdigit() else last
             if total and rsc.failure_timeout > 0 and last and ws.now > last + rsc.failure_timeout:
                 total = 0
             if total:
