@@ -1,0 +1,1 @@
+"""Membership, agreed-order messaging and quorum: the ClusterLayer and its backends."""
