@@ -1,0 +1,1 @@
+"""vigild: the per-node daemon (controller): CIB replica, DC election, planning, execution."""

@@ -1,0 +1,229 @@
+"""What vigild nodes say to each other over the cluster layer, and its wire encoding (JSON)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from vigil.model.status import OperationRecord, ResourceHistory
+from vigil.model.xmlextra import Extra
+
+Version = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Hello:
+    """Sent by every member after each view change: how far its CIB is."""
+
+    ring: tuple[int, int]
+    node: int
+    version: Version
+    digest: str
+
+
+@dataclass(frozen=True)
+class Sync:
+    """The chosen member's whole CIB for this view: everyone adopts it."""
+
+    ring: tuple[int, int]
+    source: int
+    cib_xml: str
+
+
+@dataclass(frozen=True)
+class ConfigReplace:
+    """A new configuration, computed by a command against `read_version`."""
+
+    request_id: str
+    origin: int
+    read_version: Version
+    cib_xml: str
+
+
+@dataclass(frozen=True)
+class NodeStateRow:
+    node_id: str
+    uname: str
+    in_ccm: bool
+    crmd: bool
+    join: str
+    expected: str
+
+
+@dataclass(frozen=True)
+class NodeStates:
+    """The DC's record of membership, as Pacemaker keeps it in node_state entries."""
+
+    rows: tuple[NodeStateRow, ...]
+    have_quorum: bool
+    dc: int
+
+
+@dataclass(frozen=True)
+class NodeHistory:
+    """A node's own operation history: replaces what the cluster recorded for it (join)."""
+
+    ring: tuple[int, int]
+    node: int
+    uname: str
+    history: tuple[ResourceHistory, ...]
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """One finished operation on `node`, to be recorded in every replica."""
+
+    node: int
+    uname: str
+    resource: ResourceHistory  # the agent identity (operations empty)
+    record: OperationRecord
+    transition: str | None
+    action_key: str | None
+    failed: bool
+    fatal: bool  # a failed start with start-failure-is-fatal: fail-count INFINITY
+    when: int
+
+
+@dataclass(frozen=True)
+class ExecRequest:
+    """The DC asks `node` to run an operation."""
+
+    transition: str
+    action_key: str
+    node: int
+    resource: str
+    standard: str
+    provider: str | None
+    agent_type: str
+    task: str
+    interval_ms: int
+    timeout_ms: int
+    expected_rc: int
+    params: tuple[tuple[str, str], ...] = ()
+    meta: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """Set (value) or remove (None) a transient node attribute."""
+
+    node_id: str
+    uname: str
+    name: str
+    value: str | None
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """Forget failures (and history) of a resource, on one node or all."""
+
+    request_id: str
+    origin: int
+    resource: str
+    node_id: str | None = None
+
+
+Message = (Hello | Sync | ConfigReplace | NodeStates | NodeHistory | OpResult | ExecRequest
+           | Attribute | Cleanup)
+
+_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
+    Hello, Sync, ConfigReplace, NodeStates, NodeHistory, OpResult, ExecRequest, Attribute, Cleanup)}
+
+
+class BadMessage(Exception):
+    pass
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+def _extra(e: Extra) -> dict[str, Any]:
+    return {"attrs": [list(p) for p in e.attrs], "children": list(e.children)}
+
+
+def _extra_from(d: dict[str, Any] | None) -> Extra:
+    if not d:
+        return Extra()
+    return Extra(tuple((str(a), str(b)) for a, b in d.get("attrs", [])),
+                 tuple(str(c) for c in d.get("children", [])))
+
+
+def _record(r: OperationRecord) -> dict[str, Any]:
+    return {
+        "id": r.id, "operation": r.operation, "call_id": r.call_id, "rc_code": r.rc_code,
+        "op_status": r.op_status, "interval_ms": r.interval_ms,
+        "transition_key": r.transition_key, "transition_magic": r.transition_magic,
+        "last_rc_change": r.last_rc_change, "op_digest": r.op_digest,
+        "op_restart_digest": r.op_restart_digest, "op_force_restart": r.op_force_restart,
+        "exit_reason": r.exit_reason, "operation_key": r.operation_key, "on_node": r.on_node,
+        "extra": _extra(r.extra),
+    }
+
+
+def _record_from(d: dict[str, Any]) -> OperationRecord:
+    return OperationRecord(
+        id=d["id"], operation=d["operation"], call_id=int(d["call_id"]),
+        rc_code=int(d["rc_code"]), op_status=int(d["op_status"]),
+        interval_ms=int(d["interval_ms"]), transition_key=d.get("transition_key"),
+        transition_magic=d.get("transition_magic"), last_rc_change=d.get("last_rc_change"),
+        op_digest=d.get("op_digest"), op_restart_digest=d.get("op_restart_digest"),
+        op_force_restart=d.get("op_force_restart"), exit_reason=d.get("exit_reason"),
+        operation_key=d.get("operation_key"), on_node=d.get("on_node"),
+        extra=_extra_from(d.get("extra")))
+
+
+def _history(h: ResourceHistory) -> dict[str, Any]:
+    return {"id": h.id, "standard": h.standard, "agent_type": h.agent_type,
+            "provider": h.provider, "container": h.container,
+            "operations": [_record(r) for r in h.operations], "extra": _extra(h.extra)}
+
+
+def _history_from(d: dict[str, Any]) -> ResourceHistory:
+    return ResourceHistory(id=d["id"], standard=d.get("standard"), agent_type=d.get("agent_type"),
+                           provider=d.get("provider"), container=d.get("container"),
+                           operations=tuple(_record_from(r) for r in d.get("operations", [])),
+                           extra=_extra_from(d.get("extra")))
+
+
+def encode(msg: Message) -> bytes:
+    body: dict[str, Any] = {"t": type(msg).__name__}
+    for f in msg.__dataclass_fields__:
+        value = getattr(msg, f)
+        if isinstance(value, OperationRecord):
+            value = _record(value)
+        elif isinstance(value, ResourceHistory):
+            value = _history(value)
+        elif f == "history":
+            value = [_history(h) for h in value]
+        elif f == "rows":
+            value = [list(r.__dict__.values()) for r in value]
+        body[f] = value
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def decode(data: bytes) -> Message:
+    try:
+        body = json.loads(data)
+        cls = _TYPES[body.pop("t")]
+        kwargs: dict[str, Any] = {}
+        for f, value in body.items():
+            if f == "record":
+                value = _record_from(value)
+            elif f == "resource" and isinstance(value, dict):
+                value = _history_from(value)
+            elif f == "history":
+                value = tuple(_history_from(h) for h in value)
+            elif f == "rows":
+                value = tuple(NodeStateRow(*r) for r in value)
+            elif f in ("ring", "version", "read_version"):
+                value = tuple(value)
+            elif f in ("params", "meta"):
+                value = tuple((str(a), str(b)) for a, b in value)
+            kwargs[f] = value
+        msg: Message = cls(**kwargs)
+        return msg
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadMessage(str(exc)) from exc
+
+
+__all__ = ["Message", "encode", "decode", "BadMessage"]

@@ -1,0 +1,76 @@
+"""The seams between vigild and what it drives: the local executor, the clock, CIB storage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from vigil.model.cib import Cib
+from vigil.model.status import OperationRecord, ResourceHistory
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One agent operation for the local executor."""
+
+    resource: str  # the id recorded in history (base id for anonymous clone instances)
+    standard: str
+    provider: str | None
+    agent_type: str
+    task: str
+    interval_ms: int
+    timeout_ms: int
+    expected_rc: int
+    transition_key: str
+    params: tuple[tuple[str, str], ...] = ()
+    meta: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    resource: ResourceHistory  # agent identity, no operations
+    record: OperationRecord
+
+    @property
+    def failed(self) -> bool:
+        r = self.record
+        expected = r.expected_rc if r.expected_rc is not None else 0
+        rc = {190: 0, 191: 8}.get(r.rc_code, r.rc_code)
+        if r.op_status != 0:
+            return True
+        if r.operation == "monitor" and r.interval_ms == 0:
+            return rc not in (0, 7, 8)  # a probe reports state; only errors are failures
+        return rc != expected
+
+
+class LocalExecutor(Protocol):
+    async def execute(self, op: Operation) -> Outcome:
+        """Run the operation now (with its timeout) and return its recorded result."""
+        ...
+
+    def start_monitor(self, op: Operation, report: Callable[[Outcome], None]) -> None:
+        """Run a recurring monitor; call `report` on each changed or failed result."""
+        ...
+
+    def cancel_monitors(self, resource: str) -> None:
+        ...
+
+    def history(self) -> tuple[ResourceHistory, ...]:
+        """Everything this node's executor has recorded since it started."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> int:
+        """Wall-clock seconds since the epoch (recorded in history and fail-counts)."""
+        ...
+
+
+class CibStore(Protocol):
+    def load(self) -> Cib | None:
+        ...
+
+    def save(self, cib: Cib) -> None:
+        """Persist durably (the configuration; status is rebuilt at runtime)."""
+        ...

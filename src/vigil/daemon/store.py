@@ -1,0 +1,82 @@
+"""Where vigild keeps the CIB on disk: atomic writes, the last N versions kept as backups."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from vigil.cib.io import load_cib_file, save_cib_file
+from vigil.model.cib import Cib
+from vigil.model.reports import ReportError
+
+
+class FileStore:
+    """cib.xml in `directory`; each save first copies the previous file to cib-<version>.xml.
+
+    Only the configuration is durable: the status section is rebuilt from the nodes at runtime,
+    as Pacemaker does."""
+
+    def __init__(self, directory: str, keep: int = 10) -> None:
+        self.dir = Path(directory)
+        self.keep = keep
+        self.path = self.dir / "cib.xml"
+        self._on_disk: Cib | None = None  # what cib.xml holds now, to name its backup
+
+    def load(self) -> Cib | None:
+        if not self.path.exists():
+            return None
+        try:
+            cib, _ = load_cib_file(self.path)
+        except ReportError:
+            # A damaged file is moved aside and the newest valid backup is used instead.
+            self.path.rename(self.dir / f"cib.damaged.{os.getpid()}.xml")
+            for backup in sorted(self.dir.glob("cib-*.xml"), key=_version_key, reverse=True):
+                try:
+                    cib, _ = load_cib_file(backup)
+                    return dataclasses.replace(cib, status=())
+                except ReportError:
+                    continue
+            return None
+        self._on_disk = cib
+        return dataclasses.replace(cib, status=())
+
+    def save(self, cib: Cib) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if self.path.exists() and self._on_disk is not None:
+            v = self._on_disk.version
+            if v.as_tuple() != cib.version.as_tuple():
+                backup = self.dir / f"cib-{v.admin_epoch}.{v.epoch}.{v.num_updates}.xml"
+                os.replace(self.path, backup)
+                self._prune()
+        stored = dataclasses.replace(cib, status=())
+        save_cib_file(self.path, stored)
+        self._on_disk = stored
+
+    def _prune(self) -> None:
+        backups = sorted(self.dir.glob("cib-*.xml"), key=_version_key)
+        for old in backups[:-self.keep]:
+            old.unlink(missing_ok=True)
+
+
+def _version_key(path: Path) -> tuple[int, ...]:
+    parts = path.stem.removeprefix("cib-").split(".")
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        return (-1,)
+
+
+class MemoryStore:
+    """For tests: keeps what was saved, persists nothing."""
+
+    def __init__(self, cib: Cib | None = None) -> None:
+        self.cib = cib
+        self.saves = 0
+
+    def load(self) -> Cib | None:
+        return self.cib
+
+    def save(self, cib: Cib) -> None:
+        self.cib = dataclasses.replace(cib, status=())
+        self.saves += 1

@@ -1,0 +1,492 @@
+"""vigild: one per node, on the node's Corosync. A thin asyncio shell around pure decisions.
+
+Every node keeps a replica of the CIB. Every change is a message broadcast in agreed order and
+applied by every member in delivery order, so replicas never diverge inside a view. After each
+view change the members compare versions (Hello); the highest one (lowest node id on ties) is
+broadcast whole (Sync) unless all already agree. Then each member reports its own operation
+history (NodeHistory: the join). The DC is the lowest node id of the view; once every member has
+joined it probes what it does not know, runs the scheduler and executes the transition in graph
+order, re-planning whenever the world changes under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import itertools
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+
+from vigil.cib import status_edit
+from vigil.cib.read import parse_cib
+from vigil.cib.write import write_cib
+from vigil.cluster.layer import (
+    ClusterLayer,
+    Delivery,
+    Membership,
+    QuorumChange,
+)
+from vigil.daemon import messages as m
+from vigil.daemon.graph import Graph, GraphAction, build_graph
+from vigil.daemon.ports import CibStore, Clock, LocalExecutor, Operation, Outcome
+from vigil.daemon.resources import operation_for, probe_targets
+from vigil.model.cib import Cib, CibVersion, Configuration, NodeConfig
+from vigil.model.reports import Report
+from vigil.scheduler.engine import schedule
+from vigil.scheduler.transition import Transition
+
+log = logging.getLogger("vigild")
+
+
+@dataclass
+class ViewState:
+    ring: tuple[int, int] = (0, 0)
+    members: tuple[int, ...] = ()
+    hellos: dict[int, tuple[m.Version, str]] = field(default_factory=dict)
+    synced: bool = False
+    joined: set[int] = field(default_factory=set)
+
+
+@dataclass
+class PendingRequest:
+    future: asyncio.Future[tuple[bool, tuple[Report, ...] | m.Version]]
+
+
+def cib_digest(cib: Cib) -> str:
+    return hashlib.sha1(write_cib(dataclasses.replace(cib, status=())).encode()).hexdigest()
+
+
+def empty_cib() -> Cib:
+    return Cib(version=CibVersion(0, 0, 0), configuration=Configuration(),
+               crm_feature_set="3.16.1", validate_with="pacemaker-3.8")
+
+
+class Vigild:
+    def __init__(self, layer: ClusterLayer, executor: LocalExecutor, store: CibStore,
+                 clock: Clock, *, event_sink: Callable[[dict[str, object]], None] | None = None
+                 ) -> None:
+        self.layer = layer
+        self.executor = executor
+        self.store = store
+        self.clock = clock
+        self.cib = store.load() or empty_cib()
+        self.view = ViewState()
+        self.quorum: QuorumChange | None = None
+        self.names: dict[int, str] = {}
+        self.requests: dict[str, PendingRequest] = {}
+        self._request_ids = itertools.count(1)
+        self.transition: Transition | None = None
+        self.graph: Graph | None = None
+        self.transition_no = 0
+        self._plan_wanted = asyncio.Event()
+        self._aborted = False
+        self._probing: set[str] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._event_sink = event_sink
+        self.changed = asyncio.Condition()  # notified on every applied change (for IPC waits)
+
+    # -- identity ----------------------------------------------------------------------------
+    @property
+    def me(self) -> int:
+        return int(self.layer.local_node)
+
+    @property
+    def dc(self) -> int | None:
+        return min(self.view.members) if self.view.members else None
+
+    @property
+    def is_dc(self) -> bool:
+        return self.dc == self.me
+
+    def name_of(self, node: int) -> str:
+        return self.names.get(node) or f"node{node}"
+
+    def node_id_of(self, name: str) -> int | None:
+        for nid, n in self.names.items():
+            if n == name:
+                return nid
+        for cfg in self.cib.configuration.nodes:
+            if cfg.uname == name and cfg.id.isdigit():
+                return int(cfg.id)
+        return None
+
+    def emit(self, kind: str, **fields: object) -> None:
+        if self._event_sink is not None:
+            self._event_sink({"event": kind, "node": self.name_of(self.me), **fields})
+
+    # -- main loop ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        await self.layer.start()
+        self.names = {int(k): v for k, v in self.layer.node_names().items()}
+        planner = asyncio.create_task(self._planner())
+        try:
+            async for event in self.layer.events():
+                if isinstance(event, Membership):
+                    await self._on_membership(event)
+                elif isinstance(event, QuorumChange):
+                    await self._on_quorum(event)
+                elif isinstance(event, Delivery):
+                    try:
+                        msg = m.decode(event.payload)
+                    except m.BadMessage as exc:
+                        log.warning("dropping undecodable message from %s: %s", event.sender, exc)
+                        continue
+                    await self._on_message(int(event.sender), msg)
+        finally:
+            planner.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await planner
+
+    def _spawn(self, coro: Coroutine[object, object, object]) -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def send(self, msg: m.Message) -> None:
+        await self.layer.broadcast(m.encode(msg))
+
+    async def _notify(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
+
+    # -- membership and sync -----------------------------------------------------------------
+    async def _on_membership(self, view: Membership) -> None:
+        self.names.update({int(k): v for k, v in self.layer.node_names().items()})
+        left = set(self.view.members) - set(int(n) for n in view.members)
+        self.view = ViewState(ring=view.ring_id, members=tuple(int(n) for n in view.members))
+        self.emit("membership", ring=list(view.ring_id), members=[self.name_of(n) for n in
+                                                                   self.view.members],
+                  left=[self.name_of(n) for n in left])
+        self._abort("membership change")
+        if self.graph is not None:
+            for key in list(self.graph.running):
+                action = self.graph.actions[key]
+                if action.node is not None and self.node_id_of(action.node) in left:
+                    self.graph.complete(key, False)
+        await self.send(m.Hello(view.ring_id, self.me, self.cib.version.as_tuple(),
+                                cib_digest(self.cib)))
+
+    async def _on_quorum(self, q: QuorumChange) -> None:
+        self.quorum = q
+        self.emit("quorum", quorate=q.quorate, votes=q.total_votes, expected=q.expected_votes)
+        if self.is_dc and self.view.synced:
+            await self._publish_node_states()
+
+    async def _on_hello(self, msg: m.Hello) -> None:
+        v = self.view
+        if tuple(msg.ring) != v.ring or v.synced:
+            return
+        v.hellos[msg.node] = (tuple(msg.version), msg.digest)  # type: ignore[assignment]
+        if not set(v.members) <= set(v.hellos):
+            return
+        digests = {d for _, d in v.hellos.values()}
+        versions = {ver for ver, _ in v.hellos.values()}
+        if len(digests) == 1 and len(versions) == 1:
+            await self._synced()
+            return
+        source = sorted(v.hellos.items(), key=lambda kv: (tuple(-x for x in kv[1][0]), kv[0]))[0][0]
+        if source == self.me:
+            await self.send(m.Sync(v.ring, self.me, write_cib(self.cib)))
+
+    async def _on_sync(self, msg: m.Sync) -> None:
+        if tuple(msg.ring) != self.view.ring or self.view.synced:
+            return
+        cib, _ = parse_cib(msg.cib_xml)
+        if msg.source != self.me:
+            self._set_cib(cib, persist=True)
+        await self._synced()
+
+    async def _synced(self) -> None:
+        self.view.synced = True
+        self.emit("synced", version=list(self.cib.version.as_tuple()))
+        await self.send(m.NodeHistory(self.view.ring, self.me, self.name_of(self.me),
+                                      self.executor.history()))
+        if self.is_dc:
+            await self._publish_node_states()
+
+    async def _publish_node_states(self) -> None:
+        members = set(self.view.members)
+        quorum_members = set(int(n) for n in self.quorum.members) if self.quorum else members
+        rows = []
+        known = {int(c.id) for c in self.cib.configuration.nodes if c.id.isdigit()}
+        for nid in sorted(known | members | set(self.names)):
+            up = nid in members
+            rows.append(m.NodeStateRow(str(nid), self.name_of(nid), in_ccm=nid in quorum_members
+                                       or up, crmd=up, join="member" if up else "down",
+                                       expected="member" if up else "down"))
+        quorate = self.quorum.quorate if self.quorum is not None else False
+        await self.send(m.NodeStates(tuple(rows), quorate, self.me))
+
+    # -- applying messages -------------------------------------------------------------------
+    def _set_cib(self, cib: Cib, persist: bool) -> None:
+        self.cib = cib
+        if persist:
+            self.store.save(cib)
+
+    async def _on_message(self, sender: int, msg: m.Message) -> None:
+        if isinstance(msg, m.Hello):
+            await self._on_hello(msg)
+        elif isinstance(msg, m.Sync):
+            await self._on_sync(msg)
+        elif not self.view.synced:
+            # Not yet in step with this view: everyone drops the same messages (agreed order).
+            if isinstance(msg, m.ConfigReplace):
+                self._answer(msg.request_id, msg.origin, False, "CIB_NOT_READY")
+            return
+        elif isinstance(msg, m.NodeHistory):
+            self._apply_history(msg)
+        elif isinstance(msg, m.NodeStates):
+            self._apply_node_states(msg)
+        elif isinstance(msg, m.ConfigReplace):
+            self._apply_config(msg)
+        elif isinstance(msg, m.OpResult):
+            self._apply_result(msg)
+        elif isinstance(msg, m.ExecRequest):
+            if msg.node == self.me:
+                self._spawn(self._execute(msg))
+            return
+        elif isinstance(msg, m.Attribute):
+            self.cib = status_edit.bump_updates(status_edit.set_transient(
+                self.cib, msg.node_id, msg.uname, msg.name, msg.value))
+            self._abort("attribute changed")
+        elif isinstance(msg, m.Cleanup):
+            self._apply_cleanup(msg)
+        await self._notify()
+        self._plan_wanted.set()
+
+    def _apply_history(self, msg: m.NodeHistory) -> None:
+        if tuple(msg.ring) != self.view.ring:
+            return
+        self.cib = status_edit.bump_updates(status_edit.replace_history(
+            self.cib, str(msg.node), msg.uname, msg.history))
+        self.view.joined.add(msg.node)
+
+    def _apply_node_states(self, msg: m.NodeStates) -> None:
+        cib = self.cib
+        nodes = list(cib.configuration.nodes)
+        known = {c.id for c in nodes}
+        added = False
+        for row in msg.rows:
+            if row.node_id not in known:
+                nodes.append(NodeConfig(id=row.node_id, uname=row.uname))
+                added = True
+            cib = status_edit.set_node_state(cib, row.node_id, row.uname, in_ccm=row.in_ccm,
+                                             crmd=row.crmd, join=row.join, expected=row.expected)
+        cib = dataclasses.replace(cib, have_quorum=msg.have_quorum, dc_uuid=str(msg.dc))
+        if added:
+            v = cib.version
+            cib = dataclasses.replace(
+                cib, configuration=dataclasses.replace(cib.configuration, nodes=tuple(nodes)),
+                version=CibVersion(v.admin_epoch, v.epoch + 1, 0))
+            self._set_cib(cib, persist=True)
+        else:
+            self.cib = status_edit.bump_updates(cib)
+        self._abort("node states changed")
+
+    def _apply_config(self, msg: m.ConfigReplace) -> None:
+        if tuple(msg.read_version) != self.cib.version.as_tuple():
+            self._answer(msg.request_id, msg.origin, False, "CIB_CHANGED_UNDERNEATH")
+            return
+        new, _ = parse_cib(msg.cib_xml)
+        v = self.cib.version
+        cib = dataclasses.replace(self.cib, configuration=new.configuration,
+                                  version=CibVersion(max(v.admin_epoch, new.version.admin_epoch),
+                                                     v.epoch + 1, 0))
+        self._set_cib(cib, persist=True)
+        self.emit("config", version=list(cib.version.as_tuple()))
+        self._answer(msg.request_id, msg.origin, True, cib.version.as_tuple())
+        self._abort("configuration changed")
+
+    def _answer(self, request_id: str, origin: int, ok: bool, detail: object) -> None:
+        if origin != self.me:
+            return
+        pending = self.requests.pop(request_id, None)
+        if pending is not None and not pending.future.done():
+            pending.future.set_result((ok, detail))  # type: ignore[arg-type]
+
+    def _apply_result(self, msg: m.OpResult) -> None:
+        cib = status_edit.record_operation(self.cib, str(msg.node), msg.uname, msg.resource,
+                                           msg.record)
+        if msg.failed:
+            cib = status_edit.count_failure(cib, str(msg.node), msg.uname, msg.resource.id,
+                                            msg.record.operation, msg.record.interval_ms,
+                                            msg.when, msg.fatal)
+        self.cib = status_edit.bump_updates(cib)
+        self.emit("action", resource=msg.resource.id, task=msg.record.operation,
+                  target=msg.uname, rc=msg.record.rc_code, status=msg.record.op_status,
+                  failed=msg.failed, transition=msg.transition)
+        self._probing.discard(f"{msg.resource.id}@{msg.node}")
+        if self.graph is not None and msg.transition == self._transition_id() and msg.action_key:
+            self.graph.complete(msg.action_key, not msg.failed)
+            if msg.failed:
+                self._abort(f"{msg.resource.id} {msg.record.operation} failed")
+        elif msg.failed:
+            self._abort(f"{msg.resource.id} failed on {msg.uname}")
+
+    def _apply_cleanup(self, msg: m.Cleanup) -> None:
+        cib = self.cib
+        targets = [s.id for s in cib.status] if msg.node_id is None else [msg.node_id]
+        base = msg.resource
+        for node_id in targets:
+            cib = status_edit.clear_failures(cib, node_id, base)
+            cib = status_edit.forget_resource(cib, node_id, base)
+        self.cib = status_edit.bump_updates(cib)
+        self._answer(msg.request_id, msg.origin, True, self.cib.version.as_tuple())
+        self._abort("cleanup")
+
+    # -- requests from the local CLI ---------------------------------------------------------
+    async def request_config(self, cib_xml: str, read_version: CibVersion
+                             ) -> tuple[bool, object]:
+        request_id = f"{self.me}-{next(self._request_ids)}"
+        fut: asyncio.Future[tuple[bool, tuple[Report, ...] | m.Version]] = \
+            asyncio.get_running_loop().create_future()
+        self.requests[request_id] = PendingRequest(fut)
+        await self.send(m.ConfigReplace(request_id, self.me, read_version.as_tuple(), cib_xml))
+        return await fut
+
+    async def request_cleanup(self, resource: str, node: str | None) -> tuple[bool, object]:
+        request_id = f"{self.me}-{next(self._request_ids)}"
+        fut: asyncio.Future[tuple[bool, tuple[Report, ...] | m.Version]] = \
+            asyncio.get_running_loop().create_future()
+        self.requests[request_id] = PendingRequest(fut)
+        node_id = None
+        if node is not None:
+            nid = self.node_id_of(node)
+            node_id = str(nid) if nid is not None else node
+        await self.send(m.Cleanup(request_id, self.me, resource, node_id))
+        return await fut
+
+    # -- executing on this node --------------------------------------------------------------
+    async def _execute(self, req: m.ExecRequest) -> None:
+        op = Operation(resource=req.resource, standard=req.standard, provider=req.provider,
+                       agent_type=req.agent_type, task=req.task, interval_ms=req.interval_ms,
+                       timeout_ms=req.timeout_ms, expected_rc=req.expected_rc,
+                       transition_key=req.transition, params=req.params, meta=req.meta)
+        if req.task == "stop":
+            self.executor.cancel_monitors(req.resource)
+        outcome = await self.executor.execute(op)
+        await self._report(outcome, req.transition, req.action_key, req.task)
+        record = outcome.record
+        running = record.rc_code in (0, 8, 190, 191) and record.op_status == 0
+        if not outcome.failed and running and req.task in ("start", "promote", "demote", "monitor"):
+            self._start_monitors(req)
+
+    def _start_monitors(self, req: m.ExecRequest) -> None:
+        for mon in monitors_for(self.cib, req):
+            self.executor.start_monitor(mon, self._monitor_report)
+
+    def _monitor_report(self, outcome: Outcome) -> None:
+        self._spawn(self._report(outcome, None, None, "monitor"))
+
+    async def _report(self, outcome: Outcome, transition: str | None, action_key: str | None,
+                      task: str) -> None:
+        start_fatal = task == "start" and outcome.failed and self._start_failure_is_fatal()
+        await self.send(m.OpResult(self.me, self.name_of(self.me), outcome.resource,
+                                   outcome.record, transition, action_key, outcome.failed,
+                                   start_fatal, self.clock.now()))
+
+    def _start_failure_is_fatal(self) -> bool:
+        value = self.cib.cluster_option("start-failure-is-fatal")
+        return value is None or value.strip().lower() in ("true", "yes", "1", "on", "y")
+
+    # -- the DC: planning and executing ------------------------------------------------------
+    def _transition_id(self) -> str:
+        return f"{self.transition_no}:{self.me}:{self.view.ring[1]}"
+
+    def _abort(self, why: str) -> None:
+        if self.graph is not None and not self._aborted:
+            self._aborted = True
+            self.emit("transition-abort", reason=why)
+        self._plan_wanted.set()
+
+    async def _planner(self) -> None:
+        while True:
+            await self._plan_wanted.wait()
+            self._plan_wanted.clear()
+            try:
+                await self._plan_step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug must not kill the daemon's event loop; log it loudly
+                log.exception("planning failed")
+
+    async def _plan_step(self) -> None:
+        if not self.is_dc or not self.view.synced:
+            return
+        if not set(self.view.members) <= self.view.joined:
+            return
+        if self.graph is not None and self.graph.running:
+            if not self._aborted:
+                await self._dispatch()
+            return  # wait for what runs; results re-trigger planning
+        if self.graph is not None and not self._aborted and not self.graph.finished:
+            await self._dispatch()
+            return
+        if self._probing:
+            return
+        if await self._probe():
+            return
+        self._aborted = False
+        self.transition_no += 1
+        self.transition = schedule(self.cib, self.clock.now())
+        self.graph = build_graph(self.transition)
+        todo = [a for a in self.graph.actions.values() if not a.pseudo]
+        self.emit("transition-start", transition=self._transition_id(),
+                  actions=[f"{a.task} {a.resource} on {a.node}" for a in todo])
+        await self._dispatch()
+
+    async def _probe(self) -> bool:
+        """Ask every member about resources it has no history for (Pacemaker's probes)."""
+        sent = False
+        for nid in self.view.members:
+            for target in probe_targets(self.cib, str(nid)):
+                key = f"{target.resource}@{nid}"
+                if key in self._probing:
+                    continue
+                self._probing.add(key)
+                await self.send(m.ExecRequest(
+                    transition="probe", action_key=key, node=nid, resource=target.resource,
+                    standard=target.standard, provider=target.provider,
+                    agent_type=target.agent_type, task="monitor", interval_ms=0,
+                    timeout_ms=target.timeout_ms, expected_rc=7, params=target.params,
+                    meta=target.meta))
+                sent = True
+        return sent
+
+    async def _dispatch(self) -> None:
+        graph = self.graph
+        if graph is None or self._aborted:
+            return
+        for action in graph.ready():
+            await self._send_action(action)
+        if graph.finished:
+            self.emit("transition-end", transition=self._transition_id(),
+                      failed=sorted(graph.failed))
+
+    async def _send_action(self, action: GraphAction) -> None:
+        assert self.graph is not None
+        if action.task == "stonith" or action.node is None or action.resource is None:
+            # Fencing arrives with the fencer; until then the action cannot complete.
+            self.graph.complete(action.key, False)
+            return
+        nid = self.node_id_of(action.node)
+        op = operation_for(self.cib, action.resource, action.task, self._transition_id())
+        if nid is None or op is None:
+            self.graph.complete(action.key, False)
+            return
+        await self.send(m.ExecRequest(
+            transition=self._transition_id(), action_key=action.key, node=nid,
+            resource=op.resource, standard=op.standard, provider=op.provider,
+            agent_type=op.agent_type, task=action.task, interval_ms=0, timeout_ms=op.timeout_ms,
+            expected_rc=op.expected_rc, params=op.params, meta=op.meta))
+
+
+def monitors_for(cib: Cib, req: m.ExecRequest) -> list[Operation]:
+    from vigil.daemon.resources import recurring_monitors
+
+    return recurring_monitors(cib, req.resource, req.task)
