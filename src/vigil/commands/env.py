@@ -75,3 +75,64 @@ class FileEnvironment:
     @property
     def warnings(self) -> tuple[Report, ...]:
         return self._warnings
+
+
+class LiveEnvironment:
+    """The running cluster, through this node's vigild control socket."""
+
+    def __init__(self, socket_path: str | None = None, timeout: float = 60.0) -> None:
+        from vigil.daemon.ipc import DEFAULT_SOCKET, ControlClient
+
+        self.socket_path = socket_path or os.environ.get("VIGIL_SOCKET", DEFAULT_SOCKET)
+        self.client = ControlClient(self.socket_path, timeout)
+        self._warnings: tuple[Report, ...] = ()
+
+    def _call(self, **request: object) -> dict[str, object]:
+        try:
+            reply = self.client.call(**request)
+        except (FileNotFoundError, ConnectionRefusedError):
+            raise ReportError([reports.error("DAEMON_NOT_RUNNING", socket=self.socket_path)]
+                              ) from None
+        except PermissionError:
+            raise ReportError([reports.error("DAEMON_ACCESS_DENIED", socket=self.socket_path)]
+                              ) from None
+        except (TimeoutError, OSError) as exc:
+            raise ReportError([reports.error("DAEMON_UNREACHABLE", socket=self.socket_path,
+                                             detail=str(exc))]) from None
+        if not reply.get("ok"):
+            code = str(reply.get("code") or "DAEMON_ERROR")
+            raise ReportError([reports.error(code, detail=str(reply.get("detail", "")))])
+        return reply
+
+    def get_cib(self) -> Cib:
+        from vigil.cib.read import parse_cib
+
+        reply = self._call(op="cib")
+        cib, self._warnings = parse_cib(str(reply["xml"]))
+        return cib
+
+    def status(self) -> dict[str, object]:
+        return self._call(op="status")
+
+    def push_cib(self, cib: Cib, *, read_version: CibVersion) -> Cib:
+        from vigil.cib.write import write_cib
+
+        reply = self._call(op="replace", xml=write_cib(cib),
+                           read_version=list(read_version.as_tuple()))
+        version = reply.get("version")
+        if isinstance(version, list) and len(version) == 3:
+            return dataclasses.replace(cib, version=CibVersion(*[int(x) for x in version]))
+        return bump(cib)
+
+    def cleanup(self, resource: str, node: str | None) -> None:
+        self._call(op="cleanup", resource=resource, node=node)
+
+    def set_attribute(self, node_id: str, uname: str, name: str, value: str | None) -> None:
+        self._call(op="attribute", node_id=node_id, uname=uname, name=name, value=value)
+
+    def now(self) -> int:
+        return int(time.time())
+
+    @property
+    def warnings(self) -> tuple[Report, ...]:
+        return self._warnings
