@@ -677,12 +677,12 @@ def _update_primitive(first: Action, then: Action, f_opt: bool, f_run: bool,
             and not _asymmetric_exempt(then):
         _require(then, first)
         _block(then, first)
-    if flags & OrderFlag.IMPLIES_FIRST and not then.optional:
-        if first.optional:
-            _require(first, then)
-        if first.rsc is not None and not first.rsc.managed and not f_run:
-            # 'then' must wait for an action that an unmanaged resource will never take
-            _block(then, first)
+    if flags & OrderFlag.IMPLIES_FIRST and not then.optional and first.optional:
+        _require(first, then)
+    if (flags & (OrderFlag.IMPLIES_FIRST | OrderFlag.IMPLIES_THEN) and not then.optional
+            and first.rsc is not None and not first.rsc.managed and not f_run):
+        # 'then' must wait for an action that an unmanaged resource will never take
+        _block(then, first)
     if flags & OrderFlag.RUNNABLE_LEFT and then.runnable and not f_run:
         _block(then, first)
     if flags & OrderFlag.IMPLIES_THEN and then.optional and not f_opt:

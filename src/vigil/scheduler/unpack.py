@@ -602,10 +602,6 @@ def _process_history(ws: WorkingSet, rsc: Rsc, node: Node, hist: ResourceHistory
 
 def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
                 result: _NodeHistoryResult) -> None:
-    if _masked_probe_failure(op):
-        _ban(rsc, node, "masked-probe-failure")
-        rsc.role = Role.STOPPED
-        return
     status = op.op_status
     if status == ST_PENDING:
         if op.operation == "start":
@@ -626,6 +622,10 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
         expired = True
     if expired:
         # An expired failure is forgotten, unless it was a recurring monitor still failing.
+        return
+    if _masked_probe_failure(op):
+        _ban(rsc, node, "masked-probe-failure")
+        rsc.role = Role.STOPPED
         return
     status, rc = _remap(ws, rsc, op, result)
     if status == ST_DONE:
