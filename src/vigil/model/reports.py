@@ -17,6 +17,7 @@ class Report:
     code: str
     severity: Severity
     fields: tuple[tuple[str, str], ...] = ()
+    forceable: bool = False  # an error that `--force` turns into a warning
 
     def field(self, name: str) -> str:
         for key, value in self.fields:
@@ -31,6 +32,18 @@ def error(code: str, **fields: object) -> Report:
 
 def warning(code: str, **fields: object) -> Report:
     return Report(code, Severity.WARNING, tuple((k, str(v)) for k, v in fields.items()))
+
+
+def info(code: str, **fields: object) -> Report:
+    return Report(code, Severity.INFO, tuple((k, str(v)) for k, v in fields.items()))
+
+
+def unless_forced(force: bool, code: str, **fields: object) -> Report:
+    """An error that `--force` overrides: a warning when forced, else a forceable error."""
+    items = tuple((k, str(v)) for k, v in fields.items())
+    if force:
+        return Report(code, Severity.WARNING, items)
+    return Report(code, Severity.ERROR, items, forceable=True)
 
 
 class ReportError(Exception):

@@ -458,6 +458,8 @@ def _add_user_order(ws: WorkingSet, oid: str, first: Rsc, first_action: str, the
                     then_action: str, kind: str, symmetrical: bool, require_all: bool,
                     clone_min: int) -> None:
     flags = _flags_for(kind, first_action, "symmetric" if symmetrical else "asymmetric")
+    if kind == "optional" and _restart_type(then):
+        flags |= OrderFlag.IMPLIES_THEN  # the deprecated restart-type=restart
     if (clone_min > 0 or not require_all) and first.variant == Variant.CLONE:
         needed = clone_min if clone_min > 0 else 1
         pseudo = _one_or_more(ws, oid, needed)
@@ -476,7 +478,13 @@ def _add_user_order(ws: WorkingSet, oid: str, first: Rsc, first_action: str, the
     if inv_first is None or inv_then is None:
         return
     inv_flags = _flags_for(kind, inv_first, "inverse")
+    if kind == "optional" and _restart_type(first):
+        inv_flags |= OrderFlag.IMPLIES_FIRST
     order_rsc_tasks(ws, then, _first_task_for(then, inv_first), first, inv_then, inv_flags, oid)
+
+
+def _restart_type(rsc: Rsc) -> bool:
+    return (rsc.meta.get("restart-type") or "").strip().lower() == "restart"
 
 
 def _rsc_actions_deep(ws: WorkingSet, rsc: Rsc, task: str) -> list[Action]:

@@ -27,7 +27,7 @@ from vigil.scheduler.working import (
     parse_role,
 )
 
-RELEVANT_OPS = {"monitor", "start", "stop", "promote", "demote", "migrate_to", "migrate_from"}
+IGNORED_OPS = {"notify", "meta-data"}  # every other recorded operation counts
 
 # OCF exit codes and executor statuses used while reading history
 RC_OK, RC_ERR, RC_INVALID, RC_UNIMPL, RC_PRIV, RC_NOTINST, RC_NOTCONF, RC_NOTRUN = 0, 1, 2, 3, 4, 5, 6, 7
@@ -592,7 +592,7 @@ def _process_history(ws: WorkingSet, rsc: Rsc, node: Node, hist: ResourceHistory
     saved_role = rsc.role
     rsc.role = Role.UNKNOWN
     result = _NodeHistoryResult()
-    ops = _sort_ops([op for op in hist.operations if op.operation in RELEVANT_OPS])
+    ops = _sort_ops([op for op in hist.operations if op.operation not in IGNORED_OPS])
     for op in ops:
         _process_op(ws, rsc, node, op, result)
     _apply_state(ws, rsc, node, result)
