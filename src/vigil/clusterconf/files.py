@@ -1,0 +1,46 @@
+"""Writing what `corosync_conf` rendered: corosync.conf (0644) and the authkey (0400), atomically.
+
+Each file is written to a temporary name in the same directory, fsynced, then renamed over the
+target, so a reader sees the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+AUTHKEY_BYTES = 128  # corosync-keygen's minimum (1024 bits); knet reads the whole file
+
+
+def new_authkey() -> bytes:
+    """A fresh random authkey (what `corosync-keygen -l` makes, without running it)."""
+    return os.urandom(AUTHKEY_BYTES)
+
+
+def _write_atomic(path: Path, data: bytes, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    try:
+        os.fchmod(fd, mode)  # the umask must not widen or narrow it
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_corosync_conf(path: Path, text: str) -> None:
+    _write_atomic(path, text.encode(), 0o644)
+
+
+def write_authkey(path: Path, key: bytes) -> None:
+    if len(key) < AUTHKEY_BYTES:
+        raise ValueError(f"authkey too short: {len(key)} bytes, at least {AUTHKEY_BYTES} needed")
+    _write_atomic(path, key, 0o400)
