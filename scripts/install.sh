@@ -15,11 +15,21 @@ else
     exit 1
 fi
 
-if ! command -v crm_simulate >/dev/null 2>&1 || ! dpkg-query -W -f='${Status}' pacemaker-cli-utils 2>/dev/null \
-        | grep -q 'install ok installed'; then
+# Debian packages, each installed only when missing:
+#   - pacemaker-cli-utils: crm_simulate, the oracle of the conformance and differential tests;
+#   - the lab (vigil lab, tests/lab): corosync, iproute2 (netns, bridges, veth), util-linux (unshare,
+#     nsenter), procps (sysctl), iputils-ping and curl (probes from the lab's client namespace).
+apt_packages=(pacemaker-cli-utils corosync iproute2 util-linux procps iputils-ping curl)
+apt_missing=()
+for pkg in "${apt_packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        apt_missing+=("$pkg")
+    fi
+done
+if [ "${#apt_missing[@]}" -ne 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get update
-    "${sudo[@]}" apt-get install -y --no-install-recommends pacemaker-cli-utils
+    "${sudo[@]}" apt-get install -y --no-install-recommends "${apt_missing[@]}"
 fi
 
 cd "$repo"

@@ -1,0 +1,257 @@
+"""`vigil lab ...`: the namespaces lab from the command line (see vigil.lab.lab for what it builds).
+
+Errors are one line on stderr: exit 2 for usage errors (bad arguments, unknown node), 1 for
+runtime failures (not root, a tool missing, a timeout, a command that failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+
+from vigil.lab import hostops, topology
+from vigil.lab.errors import LabError
+from vigil.lab.lab import Lab, LabStatus
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def _fail(message: str, code: int = EXIT_FAILURE) -> int:
+    sys.stderr.write(f"error: {message}\n")
+    return code
+
+
+def _lab_name(value: str) -> str:
+    problem = topology.check_lab_name(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _node_count(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    problem = topology.check_node_count(n)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return n
+
+
+def _token(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of milliseconds: {value!r}") from None
+    if n < 0 or 0 < n < 10:
+        raise argparse.ArgumentTypeError("token is 0 (Corosync's default) or at least 10 ms")
+    return n
+
+
+def _attach(args: argparse.Namespace) -> Lab:
+    return Lab.attach(args.name)
+
+
+def _check_host(lab: Lab, name: str, *, node_only: bool = False) -> str | None:
+    hosts = list(lab.topology.node_names()) + ([] if node_only else [topology.CLIENT])
+    if name not in hosts:
+        return f"no node {name!r} in lab {lab.name!r} (choose among {', '.join(hosts)})"
+    return None
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    lab = Lab.up(nodes=args.nodes, token_ms=args.token or None, name=args.name, wait=not args.no_wait,
+                 timeout=args.timeout)
+    t = lab.timings
+    hosts = ", ".join(f"{n.name} {'/'.join(n.addrs)}" for n in lab.topology.nodes)
+    sys.stdout.write(f"lab {lab.name} up: {hosts}; client {topology.CLIENT_ADDR}\n")
+    parts = [f"network {t['network_s']:.2f} s", f"boot {t['boot_s']:.2f} s"]
+    if "members_s" in t:
+        parts.append(f"all {args.nodes} members seen by every node after {t['members_s']:.2f} s more")
+    sys.stdout.write(f"took {t['up_s']:.2f} s: {', '.join(parts)}\n")
+    return EXIT_OK
+
+
+def _cmd_down(args: argparse.Namespace) -> int:
+    if Lab.down_by_name(args.name, graceful=not args.force, purge=args.purge):
+        sys.stdout.write(f"lab {args.name} down\n")
+    else:
+        sys.stdout.write(f"lab {args.name} is not up: nothing to do\n")
+    return EXIT_OK
+
+
+def _cmd_exec(args: argparse.Namespace) -> int:
+    argv = list(args.cmd)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        return _fail("vigil lab exec NODE CMD...: CMD is missing", EXIT_USAGE)
+    lab = _attach(args)
+    problem = _check_host(lab, args.node)
+    if problem:
+        return _fail(problem, EXIT_USAGE)
+    full = lab.exec_argv(args.node, argv)
+    sys.stdout.flush()
+    try:
+        os.execvpe(full[0], full, hostops.command_env())  # the command's exit status is ours
+    except OSError as exc:
+        return _fail(f"{full[0]}: {exc.strerror}")
+    return EXIT_FAILURE  # not reached
+
+
+def _yes_no(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "no")
+
+
+def render_status(st: LabStatus) -> str:
+    token = f"token {st.token_ms} ms" if st.token_ms else "Corosync's default token"
+    lines = [f"lab {st.name}: {len(st.nodes)} nodes, {token}, disks in {st.data_dir}"]
+    rows = [("NODE", "ADDRESSES", "POWER", "INIT", "COROSYNC", "MEMBERS", "QUORATE", "DAEMON")]
+    notes: list[str] = []
+    for n in st.nodes:
+        daemon = n.daemon + (f" ({n.daemon_restarts} restarts)" if n.daemon_restarts else "")
+        if n.daemon_note and n.daemon_note not in notes:
+            notes.append(n.daemon_note)
+        extra = []
+        if n.links_cut:
+            extra.append("cut link " + ",".join(map(str, n.links_cut)))
+        members = ",".join(n.members) if n.members is not None else "-"
+        rows.append((n.name, "/".join(n.addresses), n.power + (f" [{'; '.join(extra)}]" if extra else ""),
+                     str(n.init_pid or "-"), n.corosync, members, _yes_no(n.quorate), daemon))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    lines.append(f"client {st.client_addr} (link 0)")
+    if st.partition:
+        lines.append("partition: " + " | ".join(",".join(g) for g in st.partition))
+    lines += [f"daemon: {note}" for note in notes]
+    return "\n".join(lines)
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    st = _attach(args).status()
+    if args.output == "json":
+        json.dump(asdict(st), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_status(st) + "\n")
+    return EXIT_OK
+
+
+def _cmd_power(args: argparse.Namespace) -> int:
+    lab = _attach(args)
+    problem = _check_host(lab, args.node, node_only=True)
+    if problem:
+        return _fail(problem, EXIT_USAGE)
+    {"power-off": lab.power_off, "power-on": lab.power_on, "stop": lab.stop}[args.lab_command](args.node)
+    sys.stdout.write(f"{args.node}: {args.lab_command} done\n")
+    return EXIT_OK
+
+
+def _cmd_partition(args: argparse.Namespace) -> int:
+    lab = _attach(args)
+    groups = [[h for h in g.split(",") if h] for g in args.groups]
+    for g in groups:
+        for h in g:
+            problem = _check_host(lab, h)
+            if problem:
+                return _fail(problem, EXIT_USAGE)
+    try:
+        lab.partition(groups)
+    except LabError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    sys.stdout.write("partitioned: " + " | ".join(",".join(g) for g in groups) + "\n")
+    return EXIT_OK
+
+
+def _cmd_heal(args: argparse.Namespace) -> int:
+    _attach(args).heal()
+    sys.stdout.write("healed\n")
+    return EXIT_OK
+
+
+def _cmd_link(args: argparse.Namespace) -> int:
+    lab = _attach(args)
+    problem = _check_host(lab, args.node)
+    if problem:
+        return _fail(problem, EXIT_USAGE)
+    ports = lab.topology.host(args.node).ports
+    if not 0 <= args.link < len(ports):
+        return _fail(f"{args.node} has links 0..{len(ports) - 1}, not {args.link}", EXIT_USAGE)
+    lab.link(args.node, args.link, args.state)
+    sys.stdout.write(f"{args.node} link {args.link} {args.state}\n")
+    return EXIT_OK
+
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _guarded(func: Command) -> Command:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            hostops.require_root()
+            return func(args)
+        except LabError as exc:
+            return _fail(str(exc))
+        except KeyboardInterrupt:
+            return _fail("interrupted")
+
+    return run
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `vigil lab ...` to the `vigil` parser's subcommands."""
+    lab = subparsers.add_parser(
+        "lab", help="Corosync nodes in namespaces on this machine (demos, tests, benchmarks; needs root)",
+        description="A lab of N nodes in network, mount, UTS and PID namespaces, each running Corosync "
+                    "(knet, 2 links) and the vigil daemon, plus a client namespace. Needs root.")
+    lab.set_defaults(func=lambda _args: (lab.print_help(), EXIT_USAGE)[1])
+    sub = lab.add_subparsers(dest="lab_command")
+
+    def add(name: str, helptext: str, func: Command) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(name, help=helptext, description=helptext)
+        p.add_argument("--name", type=_lab_name, default=topology.DEFAULT_NAME,
+                       help=f"lab name (default {topology.DEFAULT_NAME}); namespaces are vl-NAME-*")
+        p.set_defaults(func=_guarded(func))
+        return p
+
+    p = add("up", "create the lab and wait until every node sees every member", _cmd_up)
+    p.add_argument("--nodes", type=_node_count, default=3, help=f"1 to {topology.MAX_NODES} (default 3)")
+    p.add_argument("--token", type=_token, default=1000, metavar="MS",
+                   help="Corosync token timeout in ms, with token_coefficient 0 "
+                        "(default 1000; 0: Corosync's defaults)")
+    p.add_argument("--timeout", type=float, default=90.0,
+                   help="seconds to wait for the membership (default 90)")
+    p.add_argument("--no-wait", action="store_true", help="return once the nodes are booted")
+
+    p = add("down", "stop every node and remove the lab's namespaces (idempotent)", _cmd_down)
+    p.add_argument("--force", action="store_true", help="power everything off at once, no graceful stop")
+    p.add_argument("--purge", action="store_true", help="also delete the nodes' disks (logs, state)")
+
+    p = add("exec", "run a command in a node (or in the client: NODE = client)", _cmd_exec)
+    p.add_argument("node", metavar="NODE")
+    p.add_argument("cmd", metavar="CMD", nargs=argparse.REMAINDER)
+
+    p = add("status", "per node: power, Corosync, the members it sees, quorum, daemon", _cmd_status)
+    p.add_argument("--output", choices=("text", "json"), default="text")
+
+    for name, helptext in (("power-off", "cut a node's power (switch ports down first, then SIGKILL)"),
+                           ("power-on", "boot a powered-off node again on the same disk"),
+                           ("stop", "graceful shutdown of a node: daemon, then Corosync")):
+        add(name, helptext, _cmd_power).add_argument("node", metavar="NODE")
+
+    p = add("partition", "split the switch into groups, e.g. `partition n1,n2 n3`", _cmd_partition)
+    p.add_argument("groups", metavar="GROUP", nargs="+", help="comma-separated hosts (nodes, client)")
+    add("heal", "undo the partition", _cmd_heal)
+
+    p = add("link", "cut or restore one knet link of a node at the switch", _cmd_link)
+    p.add_argument("node", metavar="NODE")
+    p.add_argument("link", type=int, metavar="N", help="0 or 1")
+    p.add_argument("state", choices=("up", "down"))

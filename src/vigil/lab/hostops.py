@@ -1,0 +1,174 @@
+"""Thin shell over the host: running commands, `ip -batch`, and reading /proc.
+
+Processes are identified by (pid, start time): a PID is only signalled when its start time still
+matches the one recorded when the lab started it, so a recycled PID is never killed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from vigil.lab.errors import LabError
+
+SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+NETNS_DIR = Path("/run/netns")
+
+# what the lab runs on the host or in the nodes, and the Debian package that has it
+REQUIRED_TOOLS = {
+    "ip": "iproute2",
+    "unshare": "util-linux",
+    "nsenter": "util-linux",
+    "sysctl": "procps",
+    "corosync": "corosync",
+    "corosync-cmapctl": "corosync",
+    "corosync-quorumtool": "corosync",
+}
+
+
+def tool_path() -> str:
+    """PATH with the sbin directories first (corosync and ip live there)."""
+    extra = [p for p in os.environ.get("PATH", "").split(":") if p and p not in SBIN_PATH.split(":")]
+    return ":".join([SBIN_PATH, *extra])
+
+
+def command_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = tool_path()
+    return env
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network namespaces, bridges, mounts): run it as root")
+
+
+def missing_tools(names: Iterable[str] = REQUIRED_TOOLS) -> list[str]:
+    path = tool_path()
+    return [n for n in names if shutil.which(n, path=path) is None]
+
+
+def require_tools() -> None:
+    missing = missing_tools()
+    if missing:
+        pkgs = sorted({REQUIRED_TOOLS[m] for m in missing})
+        raise LabError(f"missing {', '.join(missing)}: install {' '.join(pkgs)} (scripts/install.sh does)")
+
+
+def run(argv: Sequence[str], *, input: str | None = None, timeout: float = 30.0,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a host command; with check, a failure raises LabError with its first stderr line."""
+    try:
+        proc = subprocess.run(list(argv), input=input, capture_output=True, text=True, timeout=timeout,
+                              env=command_env(), stdin=None if input is not None else subprocess.DEVNULL)
+    except FileNotFoundError as exc:
+        raise LabError(f"{argv[0]}: not found") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise LabError(f"{' '.join(argv[:4])}: no answer within {timeout:g} s") from exc
+    if check and proc.returncode != 0:
+        detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+        raise LabError(f"{' '.join(argv[:5])} failed (exit {proc.returncode}): "
+                       f"{detail[0] if detail else 'no output'}")
+    return proc
+
+
+def ip_batch(lines: Sequence[str], *, netns: str | None = None, check: bool = True) -> None:
+    """Run `ip [-n NETNS] -batch -` with `lines`: one process for many changes."""
+    if not lines:
+        return
+    argv = ["ip", *(["-n", netns] if netns else []), *([] if check else ["-force"]), "-batch", "-"]
+    run(argv, input="\n".join(lines) + "\n", check=check)
+
+
+def netns_exists(name: str) -> bool:
+    return (NETNS_DIR / name).exists()
+
+
+def netns_inode(name: str) -> int | None:
+    try:
+        return os.stat(NETNS_DIR / name).st_ino
+    except OSError:
+        return None
+
+
+def lab_netns(prefix: str) -> list[str]:
+    """Named network namespaces whose name starts with `prefix`."""
+    try:
+        return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(prefix))
+    except FileNotFoundError:
+        return []
+
+
+def proc_starttime(pid: int) -> int | None:
+    """Field 22 of /proc/PID/stat (clock ticks since boot); None when there is no such process.
+
+    A zombie counts as gone.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    if not fields or fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
+
+
+def is_alive(pid: int | None, starttime: int | None) -> bool:
+    """The process that was recorded with (pid, starttime) still runs."""
+    return pid is not None and starttime is not None and proc_starttime(pid) == starttime
+
+
+def ns_inode(pid: int, kind: str) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}/ns/{kind}").st_ino
+    except OSError:
+        return None
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def pids_in_namespaces(kind: str, inodes: set[int]) -> list[int]:
+    """Every live process whose `kind` namespace (net, pid, mnt) is one of `inodes`."""
+    found: list[int] = []
+    if not inodes:
+        return found
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            pid = int(entry.name)
+            if ns_inode(pid, kind) in inodes and proc_starttime(pid) is not None:
+                found.append(pid)
+    return found
+
+
+def kill(pid: int, starttime: int | None, sig: int) -> bool:
+    """Signal the recorded process if it is still the same one; True if a signal was sent."""
+    if pid <= 1 or not is_alive(pid, starttime):
+        return False
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def mountpoints() -> list[str]:
+    """Mount points of the caller's mount namespace (octal escapes decoded)."""
+    out: list[str] = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        parts = line.split()
+        if len(parts) > 4:
+            out.append(decode_mount_path(parts[4]))
+    return out
+
+
+def decode_mount_path(field: str) -> str:
+    return field.encode().decode("unicode_escape") if "\\" in field else field

@@ -1,0 +1,644 @@
+"""The lab: N Corosync nodes (and their vigil daemons) in Linux namespaces on this machine.
+
+    with Lab.up(nodes=3, token_ms=1000) as lab:      # waits until every node sees every member
+        lab.exec("n1", ["corosync-quorumtool", "-s"])
+        lab.power_off("n3")
+        lab.wait_for(lambda: lab.members("n1") == {"n1", "n2"}, timeout=10)
+
+Layout (see topology.py): a switch namespace with one bridge per knet link, one namespace per node
+(eth0 on link 0, eth1 on link 1) and a client namespace on link 0. Every node is a long-lived init
+(vigil.lab.nodeinit, PID 1 of its own PID namespace) in private mount and UTS namespaces.
+
+Files:
+- /run/vigil-lab/<lab>.json: what the lab created (namespaces, PIDs and start times of the inits,
+  addresses, partition, cut links); `down` removes exactly that, and is idempotent.
+- /var/lib/vigil-lab/<lab>/<node>/: the node's "disk", bind-mounted in the node on /etc/corosync,
+  /var/lib/corosync, /var/log/corosync, /var/lib/vigil and /var/log/vigil; init.log is the init's
+  own log. It survives power cycles and `down` (for post-mortems); the next `up` of the same lab
+  name starts from fresh disks.
+- the host's /var/lib/vigil and /var/log/vigil are created (empty) if missing: they are the mount
+  points of the nodes' bind mounts.
+
+Faults:
+- power_off: the node's switch ports go down FIRST (no RST or ICMP unreachable may tell the peers
+  early, as a real power cut would not), then SIGKILL of its init (the kernel kills every process
+  of its PID namespace), then its interfaces go down.
+- power_on: flushes the addresses left on the node's interfaces (a VIP of IPaddr2, say), puts
+  back its own, brings its ports up (except links cut with `link`), boots the init again on the
+  same disk.
+- partition: moves the switch ports of every group but the first into bridges of their own
+  (vl-p<g>-l<k>, one per link) in the switch namespace: no packet filter involved, and nodes keep
+  carrier. `heal` moves every port back to the main bridges and deletes the extra ones.
+- link(node, k, "down"): the node's switch port on link k goes down (a cable pulled); it stays
+  down across power cycles until link(node, k, "up").
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, TypeVar
+
+import vigil
+from vigil import clusterconf
+from vigil.lab import hostops, probe, state, topology
+from vigil.lab.errors import LabError, LabTimeout
+from vigil.model.reports import ReportError
+
+T = TypeVar("T")
+
+BINDS = ("etc/corosync", "var/lib/corosync", "var/log/corosync", "var/lib/vigil", "var/log/vigil")
+DAEMON_MODULE = "vigil.daemon"
+INIT_STATUS = "run/vigil-lab/status.json"  # inside the node, read via /proc/<init>/root
+BOOT_TIMEOUT_S = 10.0
+KILL_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 40.0
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    name: str
+    nodeid: int
+    addresses: tuple[str, ...]
+    power: str  # on | off
+    init_pid: int | None
+    corosync: str  # starting | running | unresponsive | dead | stopped | off | unknown
+    members: tuple[str, ...] | None  # names of the members this node's Corosync sees; None: no answer
+    quorate: bool | None
+    ring_id: str
+    daemon: str  # not-installed | checking | waiting | running | restart-wait | disabled | off ...
+    daemon_note: str
+    daemon_restarts: int
+    links_cut: tuple[int, ...]
+    group: int  # partition bridge group, 0 = main bridges
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    name: str
+    token_ms: int | None
+    nodes: tuple[NodeStatus, ...]
+    client_addr: str
+    partition: tuple[tuple[str, ...], ...]  # groups of hosts, () when healed
+    data_dir: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _daemon_env(lab: str, node: str) -> dict[str, str]:
+    src_root = str(Path(vigil.__file__).resolve().parent.parent)  # the vigil the host runs
+    pythonpath = ":".join(p for p in (src_root, os.environ.get("PYTHONPATH", "")) if p)
+    return {"PATH": hostops.tool_path(), "PYTHONPATH": pythonpath, "VIGIL_LAB": lab, "VIGIL_NODE": node}
+
+
+class Lab:
+    """A running lab. Get one with `Lab.up(...)` or `Lab.attach(name)`."""
+
+    def __init__(self, st: state.LabState) -> None:
+        self.name = st.name
+        self.topology = topology.build(st.name, st.node_count)
+        self._state = st
+        self._popens: dict[str, subprocess.Popen[bytes]] = {}
+        self.timings: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ life cycle
+    @classmethod
+    def up(cls, nodes: int = 3, token_ms: int | None = 1000, *, name: str = topology.DEFAULT_NAME,
+           daemon_argv: Sequence[str] | None = None, wait: bool = True, timeout: float = 90.0) -> Lab:
+        """Create the network, boot every node; with `wait`, return once every node's Corosync
+        sees all N members (LabTimeout after `timeout` s). `token_ms` None keeps Corosync's
+        default token (3000 ms + 650 ms per node above two); otherwise token_coefficient is 0, so
+        the runtime token is exactly `token_ms`. `daemon_argv` replaces `python3 -m vigil.daemon`
+        (which is only started if it imports)."""
+        hostops.require_root()
+        hostops.require_tools()
+        for problem in (topology.check_lab_name(name), topology.check_node_count(nodes)):
+            if problem:
+                raise LabError(problem)
+        if token_ms is not None and token_ms <= 0:
+            raise LabError(f"token must be a positive number of milliseconds, not {token_ms}")
+        topo = topology.build(name, nodes)
+        t0 = time.monotonic()
+        with state.locked(name):
+            if state.load(name) is not None:
+                raise LabError(f"lab {name!r} is up already: `vigil lab down --name {name}` first")
+            strangers = hostops.lab_netns(f"{topology.NS_PREFIX}{name}-")
+            if strangers:
+                raise LabError(f"namespaces {', '.join(strangers)} exist but no lab {name!r} is recorded: "
+                               f"remove them (ip netns del) or use another --name")
+            data_dir = state.DATA_DIR / name
+            st = state.LabState(name=name, node_count=nodes, token_ms=token_ms, data_dir=str(data_dir),
+                                daemon_argv=list(daemon_argv) if daemon_argv is not None else None,
+                                created=time.time())
+            for h in (*topo.nodes, topo.client):
+                st.addresses[h.name] = list(h.addrs)
+            for n in topo.nodes:
+                st.nodes[n.name] = state.NodeRecord(name=n.name, state_dir=str(data_dir / n.name))
+            state.save(st)
+            lab = cls(st)
+            try:
+                lab._write_disks(st)
+                lab._create_network(st)
+                t_net = time.monotonic()
+                for n in topo.nodes:
+                    lab._boot(st, n.name)
+                state.save(st)
+            except BaseException:
+                lab._teardown(st, graceful=False)
+                raise
+        lab.timings["network_s"] = round(t_net - t0, 3)
+        lab.timings["boot_s"] = round(time.monotonic() - t_net, 3)
+        if wait:
+            try:
+                lab.wait_members(topo.node_names(), timeout=timeout)
+            except BaseException:
+                lab.down(graceful=False)
+                raise
+            lab.timings["members_s"] = round(time.monotonic() - t0 - lab.timings["network_s"]
+                                             - lab.timings["boot_s"], 3)
+        lab.timings["up_s"] = round(time.monotonic() - t0, 3)
+        return lab
+
+    @classmethod
+    def attach(cls, name: str = topology.DEFAULT_NAME) -> Lab:
+        """The lab `name` that is up (created by this or another process)."""
+        hostops.require_root()
+        problem = topology.check_lab_name(name)
+        if problem:
+            raise LabError(problem)
+        st = state.load(name)
+        if st is None:
+            raise LabError(f"no lab {name!r} is up (vigil lab up --name {name})")
+        return cls(st)
+
+    @staticmethod
+    def down_by_name(name: str = topology.DEFAULT_NAME, *, graceful: bool = True,
+                     purge: bool = False) -> bool:
+        """Tear down the lab `name` if one is recorded; False when there was nothing to do. With
+        `purge`, the nodes' disks (/var/lib/vigil-lab/<name>) go too."""
+        hostops.require_root()
+        problem = topology.check_lab_name(name)
+        if problem:
+            raise LabError(problem)
+        with state.locked(name):
+            st = state.load(name)
+            if st is not None:
+                Lab(st)._teardown(st, graceful=graceful)
+            else:
+                state.remove(name)  # the lock file this call made
+            if purge:
+                _purge(name)
+        return st is not None
+
+    def down(self, *, graceful: bool = True, purge: bool = False) -> None:
+        """Stop every node (gracefully first, unless told not to), kill what is left in the lab's
+        namespaces, delete the namespaces and the record. Idempotent. With `purge`, the nodes'
+        disks go too."""
+        with state.locked(self.name):
+            st = state.load(self.name)
+            if st is not None:
+                self._teardown(st, graceful=graceful)
+            else:
+                state.remove(self.name)  # the lock file this call made
+            if purge:
+                _purge(self.name)
+        self._reap_all()
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.down(graceful=exc_type is None)
+
+    # ------------------------------------------------------------------ running things
+    def exec_argv(self, node: str, argv: Sequence[str]) -> list[str]:
+        """The host command that runs `argv` inside `node` (its mount, UTS, net and PID
+        namespaces), or inside the client's network namespace."""
+        host = self._host(node)
+        if host.is_client:
+            return ["nsenter", f"--net={hostops.NETNS_DIR / host.netns}", "--", *argv]
+        rec = self._fresh().nodes[node]
+        if not hostops.is_alive(rec.init_pid, rec.init_start):
+            raise LabError(f"node {node} is off")
+        return ["nsenter", "-t", str(rec.init_pid), "-m", "-u", "-n", "-p", "--", *argv]
+
+    def exec(self, node: str, argv: Sequence[str], timeout: float | None = 30.0, *,
+             input: str | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run `argv` in `node` (or "client"), capture its output as text. On timeout every
+        process of the command is killed and subprocess.TimeoutExpired raised; with `check`, a
+        non-zero exit raises subprocess.CalledProcessError."""
+        full = self.exec_argv(node, argv)
+        proc = subprocess.Popen(full, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=hostops.command_env(), cwd="/", start_new_session=True)
+        try:
+            out, err = proc.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # nsenter -p forks: kill the whole process group, not only nsenter
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        done = subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
+        if check:
+            done.check_returncode()
+        return done
+
+    def wait_for(self, predicate: Callable[[], T], timeout: float, *, interval: float = 0.2,
+                 what: str = "condition") -> T:
+        """Call `predicate` until it returns something true, and return that; LabTimeout after
+        `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            now = time.monotonic()
+            if now >= deadline:
+                raise LabTimeout(f"{what}: not reached within {timeout:g} s")
+            time.sleep(min(interval, deadline - now))
+
+    # ------------------------------------------------------------------ observing
+    def quorum_view(self, node: str) -> probe.QuorumView | None:
+        """`node`'s Corosync view (members, quorate); None if the node is off or Corosync does not
+        answer."""
+        try:
+            r = self.exec(node, ["corosync-quorumtool", "-s", "-p"], timeout=5)
+        except (LabError, subprocess.TimeoutExpired):
+            return None
+        return probe.parse_quorumtool(r.stdout)
+
+    def members(self, node: str) -> frozenset[str] | None:
+        """Names of the members `node`'s Corosync sees (itself included); None: no answer."""
+        view = self.quorum_view(node)
+        if view is None:
+            return None
+        return frozenset(self.topology.name_of(i) for i in view.members)
+
+    def wait_members(self, expected: Sequence[str] | dict[str, Sequence[str]], timeout: float) -> None:
+        """Wait until each node sees exactly its expected members: a list (every one of those nodes
+        sees exactly that list) or a mapping node -> members."""
+        want = ({n: frozenset(expected) for n in expected} if not isinstance(expected, dict)
+                else {n: frozenset(m) for n, m in expected.items()})
+
+        def ok() -> bool:
+            return all(self.members(n) == m for n, m in want.items())
+
+        try:
+            self.wait_for(ok, timeout, what="membership")
+        except LabTimeout:
+            seen = {n: sorted(self.members(n) or ["(no answer)"]) for n in want}
+            raise LabTimeout(f"membership not reached within {timeout:g} s: "
+                             + "; ".join(f"{n} sees {','.join(m)}" for n, m in seen.items())) from None
+
+    def init_status(self, node: str) -> dict[str, object] | None:
+        """The node init's own report (corosync and daemon states), None if the node is off."""
+        rec = self._fresh().nodes[node]
+        if not hostops.is_alive(rec.init_pid, rec.init_start):
+            return None
+        try:
+            raw: dict[str, object] = json.loads(Path(f"/proc/{rec.init_pid}/root/{INIT_STATUS}").read_text())
+        except (OSError, ValueError):
+            return None
+        return raw
+
+    def node_status(self, node: str) -> NodeStatus:
+        st = self._fresh()
+        rec, host = st.nodes[node], self.topology.host(node)
+        alive = hostops.is_alive(rec.init_pid, rec.init_start)
+        init = self.init_status(node) if alive else None
+        view = self.quorum_view(node) if alive else None
+        coro = init.get("corosync") if init else None
+        dmn = init.get("daemon") if init else None
+        default = "unknown" if alive else "off"
+        corosync = str(coro.get("state", "unknown")) if isinstance(coro, dict) else default
+        daemon = str(dmn.get("state", "unknown")) if isinstance(dmn, dict) else default
+        return NodeStatus(
+            name=node, nodeid=host.nodeid, addresses=host.addrs, power="on" if alive else "off",
+            init_pid=rec.init_pid if alive else None, corosync=corosync,
+            members=tuple(self.topology.name_of(i) for i in view.members) if view else None,
+            quorate=view.quorate if view else None, ring_id=view.ring_id if view else "",
+            daemon=daemon, daemon_note=str(init.get("daemon_note", "")) if init else "",
+            daemon_restarts=int(str(init.get("restarts", 0))) if init else 0,
+            links_cut=tuple(sorted(rec.links_cut)), group=st.partition.get(node, 0))
+
+    def status(self) -> LabStatus:
+        st = self._fresh()
+        names = self.topology.node_names()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
+            nodes = tuple(pool.map(self.node_status, names))
+        groups: tuple[tuple[str, ...], ...] = ()
+        if st.partition:
+            hosts = [*names, topology.CLIENT]
+            groups = tuple(tuple(h for h in hosts if st.partition.get(h, 0) == g)
+                           for g in range(st.partition_groups + 1))
+        return LabStatus(name=self.name, token_ms=st.token_ms, nodes=nodes, client_addr=topology.CLIENT_ADDR,
+                         partition=groups, data_dir=st.data_dir, timings=dict(self.timings))
+
+    def pids(self, node: str) -> list[int]:
+        """Host PIDs of every process of `node` (its PID namespace); [] when it is off."""
+        rec = self._fresh().nodes[node]
+        if rec.pidns is None or not hostops.is_alive(rec.init_pid, rec.init_start):
+            return []
+        return hostops.pids_in_namespaces("pid", {rec.pidns})
+
+    # ------------------------------------------------------------------ faults
+    def power_off(self, node: str) -> None:
+        """Hard power cut: switch ports down, SIGKILL of the init (whole PID namespace), then the
+        node's interfaces down. Returns once no process of the node is left."""
+        self._node_host(node)
+        with state.locked(self.name):
+            st = self._fresh()
+            self._power_off(st, node)
+            state.save(st)
+
+    def power_on(self, node: str) -> None:
+        """Boot the node again on the same disk (no-op when it runs). Returns once its init runs;
+        wait for membership with `wait_members`."""
+        self._node_host(node)
+        with state.locked(self.name):
+            st = self._fresh()
+            rec = st.nodes[node]
+            if hostops.is_alive(rec.init_pid, rec.init_start):
+                return
+            self._boot(st, node)
+            state.save(st)
+
+    def stop(self, node: str, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Graceful shutdown of one node: its init stops the daemon, then Corosync, then exits."""
+        self._node_host(node)
+        with state.locked(self.name):
+            st = self._fresh()
+            rec = st.nodes[node]
+            if hostops.kill(rec.init_pid or 0, rec.init_start, signal.SIGTERM):
+                self._wait_dead([rec], timeout)
+            self._power_off(st, node)  # nothing left to kill: ports and interfaces down, record
+            state.save(st)
+
+    def partition(self, groups: Sequence[Sequence[str]]) -> None:
+        """Split the switch: hosts of different groups no longer reach each other, on any link.
+        The first group (or the one naming "client") keeps the main bridges, with every host
+        named nowhere; an earlier partition is replaced."""
+        try:
+            plan = topology.plan_partition(self.topology, [list(g) for g in groups])
+        except ValueError as exc:
+            raise LabError(str(exc)) from None
+        with state.locked(self.name):
+            st = self._fresh()
+            self._heal(st)
+            ngroups = max(plan.values())
+            lines = []
+            for g in range(1, ngroups + 1):
+                for k in range(topology.LINKS):
+                    br = topology.bridge_name(k, g)
+                    lines += [f"link add {br} type bridge", f"link set {br} up"]
+            for hname, g in sorted(plan.items()):
+                if g:
+                    for k, port in enumerate(self.topology.host(hname).ports):
+                        lines.append(f"link set {port} master {topology.bridge_name(k, g)}")
+            st.partition = {h: g for h, g in plan.items() if g}
+            st.partition_groups = ngroups
+            state.save(st)
+            hostops.ip_batch(lines, netns=self.topology.switch_netns)
+
+    def heal(self) -> None:
+        """Undo `partition`: every port back on the main bridges."""
+        with state.locked(self.name):
+            st = self._fresh()
+            self._heal(st)
+            state.save(st)
+
+    def link(self, node: str, n: int, updown: Literal["up", "down"] | str) -> None:
+        """Cut (down) or restore (up) `node`'s link `n` at the switch."""
+        host = self._host(node)
+        if updown not in ("up", "down"):
+            raise LabError(f"link state must be up or down, not {updown!r}")
+        if not 0 <= n < len(host.ports):
+            raise LabError(f"{node} has links 0..{len(host.ports) - 1}, not {n}")
+        with state.locked(self.name):
+            st = self._fresh()
+            rec = st.nodes.get(node)
+            powered = rec is None or hostops.is_alive(rec.init_pid, rec.init_start)
+            if rec is not None:
+                cut = set(rec.links_cut)
+                cut = cut | {n} if updown == "down" else cut - {n}
+                rec.links_cut = sorted(cut)
+            state.save(st)
+            if powered or updown == "down":
+                hostops.ip_batch([f"link set {host.ports[n]} {updown}"], netns=self.topology.switch_netns)
+
+    # ------------------------------------------------------------------ internals
+    def _fresh(self) -> state.LabState:
+        st = state.load(self.name)
+        if st is None:
+            raise LabError(f"lab {self.name!r} is down")
+        self._state = st
+        return st
+
+    def _host(self, name: str) -> topology.Host:
+        try:
+            return self.topology.host(name)
+        except KeyError:
+            valid = ", ".join([*self.topology.node_names(), topology.CLIENT])
+            raise LabError(f"no node {name!r} in lab {self.name!r} (nodes: {valid})") from None
+
+    def _node_host(self, name: str) -> topology.Host:
+        host = self._host(name)
+        if host.is_client:
+            raise LabError("the client has no power switch: it is not a node")
+        return host
+
+    def _write_disks(self, st: state.LabState) -> None:
+        data = Path(st.data_dir)
+        if data.exists():
+            shutil.rmtree(data)  # the previous run of this lab name: fresh disks
+        data.mkdir(mode=0o755, parents=True)
+        conf = clusterconf.ClusterConf(
+            cluster_name=f"vl{st.name}"[:32],
+            nodes=tuple(clusterconf.ClusterNode(nodeid=n.nodeid, name=n.name, addrs=n.addrs)
+                        for n in self.topology.nodes),
+            token_ms=st.token_ms, token_coefficient_ms=0 if st.token_ms is not None else None)
+        try:
+            text = clusterconf.render_corosync_conf(conf)
+        except ReportError as exc:
+            raise LabError(f"corosync.conf: {exc}") from None
+        key = clusterconf.new_authkey()
+        clusterconf.write_authkey(data / "authkey", key)
+        for mp in ("/var/lib/vigil", "/var/log/vigil"):  # mount points of the nodes' bind mounts
+            os.makedirs(mp, mode=0o755, exist_ok=True)
+        if st.daemon_argv is not None:
+            daemon_argv, check = st.daemon_argv, None
+        else:
+            daemon_argv, check = [sys.executable, "-m", DAEMON_MODULE], DAEMON_MODULE
+        for n in self.topology.nodes:
+            d = data / n.name
+            for rel in BINDS:
+                (d / rel).mkdir(mode=0o700 if rel == "var/lib/corosync" else 0o755, parents=True)
+            clusterconf.write_corosync_conf(d / "etc/corosync/corosync.conf", text)
+            clusterconf.write_authkey(d / "etc/corosync/authkey", key)
+            cfg = {"node": n.name, "binds": [[str(d / rel), f"/{rel}"] for rel in BINDS],
+                   "daemon_argv": daemon_argv, "daemon_import_check": check,
+                   "env": _daemon_env(st.name, n.name)}
+            (d / "init.json").write_text(json.dumps(cfg, indent=1) + "\n")
+
+    def _create_network(self, st: state.LabState) -> None:
+        topo = self.topology
+        hosts = (*topo.nodes, topo.client)
+        all_ns = [topo.switch_netns, *(h.netns for h in hosts)]
+        st.namespaces = all_ns  # recorded before they exist: down removes them even after a failure
+        state.save(st)
+        root = [f"netns add {ns}" for ns in all_ns]
+        root += [f"netns exec {ns} sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 "
+                 f"net.ipv6.conf.default.disable_ipv6=1" for ns in all_ns]  # quiet, IPv4 only
+        hostops.ip_batch(root)
+        sw = ["link set lo up"]
+        for br in topo.bridges:
+            sw += [f"link add {br} type bridge", f"link set {br} up"]
+        for h in hosts:
+            for k, port in enumerate(h.ports):
+                sw += [f"link add {port} type veth peer name eth{k} netns {h.netns}",
+                       f"link set {port} master {topo.bridges[k]} up"]
+        hostops.ip_batch(sw, netns=topo.switch_netns)
+        for h in hosts:
+            lines = ["link set lo up"]
+            for k, addr in enumerate(h.addrs):
+                lines += [f"addr add {addr}/{topology.PREFIXLEN} dev eth{k}", f"link set eth{k} up"]
+            hostops.ip_batch(lines, netns=h.netns)
+        st.netns_inodes = {ns: ino for ns in all_ns if (ino := hostops.netns_inode(ns)) is not None}
+        state.save(st)
+
+    def _boot(self, st: state.LabState, node: str) -> None:
+        host, rec = self.topology.host(node), st.nodes[node]
+        lines = []
+        for k, addr in enumerate(host.addrs):
+            lines += [f"addr flush dev eth{k}", f"addr add {addr}/{topology.PREFIXLEN} dev eth{k}",
+                      f"link set eth{k} up"]
+        hostops.ip_batch(lines, netns=host.netns)
+        up = [f"link set {p} up" for k, p in enumerate(host.ports) if k not in rec.links_cut]
+        hostops.ip_batch(up, netns=self.topology.switch_netns)
+        d = Path(rec.state_dir)
+        argv = ["ip", "netns", "exec", host.netns,
+                "unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc", "--propagation", "private",
+                "--", sys.executable, "-m", "vigil.lab.nodeinit", str(d / "init.json")]
+        env = {**hostops.command_env(), **_daemon_env(st.name, node)}
+        with open(d / "init.log", "ab") as logf:
+            popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                                     env=env, cwd="/", start_new_session=True)
+        self._popens[node] = popen
+        rec.unshare_pid = popen.pid
+        deadline = time.monotonic() + BOOT_TIMEOUT_S
+        init = None
+        while init is None:
+            kids = hostops.children(popen.pid)
+            if kids:
+                init = kids[0]
+                break
+            if popen.poll() is not None:
+                raise LabError(f"{node}: the node init exited at once (exit {popen.returncode}): "
+                               f"see {d}/init.log")
+            if time.monotonic() > deadline:
+                raise LabError(f"{node}: the node init did not start within {BOOT_TIMEOUT_S:g} s")
+            time.sleep(0.005)
+        rec.init_pid, rec.init_start = init, hostops.proc_starttime(init)
+        rec.pidns, rec.mntns = hostops.ns_inode(init, "pid"), hostops.ns_inode(init, "mnt")
+        if hostops.ns_inode(init, "net") != st.netns_inodes.get(host.netns):
+            raise LabError(f"{node}: init pid {init} is not in namespace {host.netns}")
+        rec.powered, rec.boots = True, rec.boots + 1
+
+    def _power_off(self, st: state.LabState, node: str) -> None:
+        host, rec = self.topology.host(node), st.nodes[node]
+        sw = self.topology.switch_netns
+        if hostops.netns_exists(sw):
+            hostops.ip_batch([f"link set {p} down" for p in host.ports], netns=sw, check=False)
+        hostops.kill(rec.init_pid or 0, rec.init_start, signal.SIGKILL)
+        self._wait_dead([rec], KILL_TIMEOUT_S)
+        if hostops.netns_exists(host.netns):
+            hostops.ip_batch([f"link set eth{k} down" for k in range(len(host.ports))], netns=host.netns,
+                             check=False)
+        self._reap(node)
+        rec.powered, rec.init_pid, rec.init_start, rec.unshare_pid = False, None, None, None
+
+    def _wait_dead(self, recs: Sequence[state.NodeRecord], timeout: float) -> None:
+        """Wait until the inits and every process of their PID namespaces are gone."""
+        pidns = {r.pidns for r in recs if r.pidns is not None}
+        deadline = time.monotonic() + timeout
+        while True:
+            inits = [r for r in recs if hostops.is_alive(r.init_pid, r.init_start)]
+            left = hostops.pids_in_namespaces("pid", pidns) if not inits else []
+            if not inits and not left:
+                return
+            if time.monotonic() > deadline:
+                who = [str(r.init_pid) for r in inits] or [str(p) for p in left]
+                raise LabError(f"processes still alive after {timeout:g} s: {' '.join(who)}")
+            time.sleep(0.02)
+
+    def _heal(self, st: state.LabState) -> None:
+        if not st.partition and not st.partition_groups:
+            return
+        lines = []
+        for hname in sorted(st.partition):
+            for k, port in enumerate(self.topology.host(hname).ports):
+                lines.append(f"link set {port} master {topology.bridge_name(k)}")
+        for g in range(1, st.partition_groups + 1):
+            lines += [f"link del {topology.bridge_name(k, g)}" for k in range(topology.LINKS)]
+        hostops.ip_batch(lines, netns=self.topology.switch_netns, check=False)
+        st.partition, st.partition_groups = {}, 0
+
+    def _teardown(self, st: state.LabState, *, graceful: bool) -> None:
+        """Remove everything `st` records; called with the lab's lock held."""
+        recs = list(st.nodes.values())
+        if graceful:
+            signalled = [r for r in recs if hostops.kill(r.init_pid or 0, r.init_start, signal.SIGTERM)]
+            with contextlib.suppress(LabError):  # the power switch below settles it
+                self._wait_dead(signalled, STOP_TIMEOUT_S)
+        for r in recs:
+            self._power_off(st, r.name)
+        # anything else started inside the lab's network namespaces (lab exec client ..., say)
+        inodes = set(st.netns_inodes.values())
+        deadline = time.monotonic() + KILL_TIMEOUT_S
+        while left := hostops.pids_in_namespaces("net", inodes):
+            if time.monotonic() > deadline:
+                raise LabError(f"processes in the lab's namespaces survive SIGKILL: {left}")
+            for pid in left:
+                hostops.kill(pid, hostops.proc_starttime(pid), signal.SIGKILL)
+            time.sleep(0.02)
+        self._reap_all()
+        existing = [ns for ns in reversed(st.namespaces) if hostops.netns_exists(ns)]
+        hostops.ip_batch([f"netns del {ns}" for ns in existing], check=False)
+        still = [ns for ns in existing if hostops.netns_exists(ns)]
+        if still:
+            raise LabError(f"could not delete namespaces {', '.join(still)}")
+        state.remove(st.name)
+
+    def _reap(self, node: str) -> None:
+        popen = self._popens.pop(node, None)
+        if popen is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                popen.wait(timeout=KILL_TIMEOUT_S)
+
+    def _reap_all(self) -> None:
+        for node in list(self._popens):
+            self._reap(node)
+
+
+def _purge(name: str) -> None:
+    data = state.DATA_DIR / name
+    if data.exists():
+        shutil.rmtree(data)
+    with contextlib.suppress(OSError):
+        state.DATA_DIR.rmdir()  # only when no other lab has disks there
+
+
+def iter_labs() -> Iterator[str]:
+    """Names of the labs recorded on this machine."""
+    yield from state.known_labs()

@@ -1,0 +1,338 @@
+"""PID 1 of a lab node: private filesystem view, then Corosync and the vigil daemon, supervised.
+
+Started by the lab as
+    ip netns exec vl-<lab>-<node> unshare --mount --uts --pid --fork --mount-proc \
+        --propagation private -- python3 -m vigil.lab.nodeinit <node dir>/init.json
+so it runs in the node's network namespace, in fresh mount, UTS and PID namespaces. It:
+
+1. sets the hostname to the node name;
+2. detaches whatever is mounted below /run, /tmp and /dev/shm (the copies of the host's
+   /run/netns/* bind mounts would otherwise pin every network namespace of the host, other labs'
+   included, for as long as this node lives), then mounts private tmpfs on /run, /dev/shm (libqb
+   rings, corosync's blackbox) and /tmp;
+3. bind-mounts the node's "disk" (its state directory) on /etc/corosync, /var/lib/corosync,
+   /var/log/corosync, /var/lib/vigil and /var/log/vigil;
+4. starts `corosync -f`, and, once cmap answers, the vigil daemon (`python3 -m vigil.daemon`,
+   only if `import vigil.daemon` works; another command when the lab was given one);
+5. reaps every orphan of the node, restarts the daemon when it exits (with a back-off, and only
+   while Corosync runs: the daemon exits when Corosync is lost and expects to be restarted);
+6. on SIGTERM (or SIGINT) stops the daemon, then Corosync, then exits; a SIGKILL from the host
+   ("power off") makes the kernel kill every process of the node at once.
+
+It reports its state in /run/vigil-lab/status.json inside the node, which the host reads through
+/proc/<init pid>/root.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATUS_PATH = "/run/vigil-lab/status.json"
+SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_BIND = 4096
+MNT_DETACH = 2
+
+CMAP_TIMEOUT_S = 30.0  # corosync must answer cmap within this after its start
+CMAP_POLL_S = 0.05
+STOP_TIMEOUT_S = 15.0  # per daemon at shutdown, then SIGKILL
+RESTART_MIN_S = 0.2
+RESTART_MAX_S = 5.0
+STABLE_RUN_S = 10.0  # a daemon that ran this long is restarted without back-off
+
+TMPFS = (("/run", "mode=0755,size=64m"), ("/dev/shm", "mode=1777,size=256m"), ("/tmp", "mode=1777,size=64m"))
+
+# exit 0 when `python3 -m MODULE` can run: MODULE imports, and is a module or a package with __main__
+_RUNNABLE_CHECK = (
+    "import importlib.util as u, sys\n"
+    "s = u.find_spec(sys.argv[1])\n"
+    "ok = s is not None and (s.submodule_search_locations is None\n"
+    "                        or u.find_spec(sys.argv[1] + '.__main__') is not None)\n"
+    "sys.exit(0 if ok else 3)\n"
+)
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    rc = _libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
+                     ctypes.c_ulong(flags), data.encode() if data else None)
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
+
+
+def _umount_lazy(target: str) -> None:
+    _libc.umount2(target.encode(), MNT_DETACH)
+
+
+def log(msg: str) -> None:
+    now = time.time()
+    stamp = time.strftime("%H:%M:%S", time.localtime(now))
+    print(f"{stamp}.{int(now * 1000) % 1000:03d} init: {msg}", flush=True)
+
+
+@dataclass
+class Child:
+    name: str
+    pid: int | None = None
+    state: str = "stopped"
+    started: float = 0.0
+    exits: int = 0
+    last_exit: str = ""
+
+
+@dataclass
+class Status:
+    node: str
+    boot: float
+    phase: str = "booting"  # booting | running | stopping
+    corosync: Child = field(default_factory=lambda: Child("corosync"))
+    cmap_ready_after_s: float | None = None
+    daemon: Child = field(default_factory=lambda: Child("daemon"))
+    daemon_note: str = ""
+    restarts: int = 0
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit {os.waitstatus_to_exitcode(status)}"
+
+
+class Init:
+    def __init__(self, cfg: dict[str, Any]) -> None:
+        self.cfg = cfg
+        self.node: str = cfg["node"]
+        self.env: dict[str, str] = {"PATH": SBIN_PATH, "LANG": "C.UTF-8", "HOME": "/root",
+                                    **cfg.get("env", {})}
+        self.status = Status(node=self.node, boot=time.time())
+        self.daemon_argv: list[str] | None = cfg.get("daemon_argv")
+        self.import_check: str | None = cfg.get("daemon_import_check")
+        self.check_pid: int | None = None
+        self.daemon_next_start = 0.0
+        self.backoff = RESTART_MIN_S
+        self.stop_deadline: float | None = None
+
+    # ---------------------------------------------------------------- filesystem
+    def setup_filesystem(self) -> None:
+        socket.sethostname(self.node)
+        roots = [t for t, _ in TMPFS]
+        below = [m for m in _mountpoints() if any(m.startswith(r + "/") for r in roots)]
+        for mp in sorted(below, key=lambda p: p.count("/"), reverse=True):
+            _umount_lazy(mp)
+        for target, opts in TMPFS:
+            _mount(f"vl-{self.node}", target, "tmpfs", MS_NOSUID | MS_NODEV, opts)
+        for d in ("/run/lock", "/run/vigil", "/run/vigil-lab"):
+            os.makedirs(d, mode=0o755, exist_ok=True)
+        for src, dst in self.cfg["binds"]:
+            os.makedirs(dst, mode=0o755, exist_ok=True)
+            _mount(src, dst, None, MS_BIND, None)
+
+    # ---------------------------------------------------------------- processes
+    def spawn(self, argv: list[str], logfile: str) -> int:
+        fd_flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        return os.posix_spawnp(
+            argv[0], argv, self.env,
+            file_actions=[(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                          (os.POSIX_SPAWN_OPEN, 1, logfile, fd_flags, 0o644),
+                          (os.POSIX_SPAWN_DUP2, 1, 2)],
+            setsigmask=(),  # the init blocks its signals; its children must not inherit that
+            setsigdef=(signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD, signal.SIGPIPE,
+                       signal.SIGXFSZ),
+            setsid=True,
+        )
+
+    def write_status(self) -> None:
+        tmp = STATUS_PATH + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(asdict(self.status), f)
+        os.replace(tmp, STATUS_PATH)
+
+    def start_corosync(self) -> None:
+        c = self.status.corosync
+        c.pid = self.spawn(["corosync", "-f"], "/var/log/corosync/corosync.stdio")
+        c.state, c.started = "starting", time.time()
+        log(f"corosync started, pid {c.pid}")
+
+    def cmap_answers(self) -> bool:
+        try:
+            r = subprocess.run(["corosync-cmapctl", "-g", "totem.cluster_name"], env=self.env, timeout=2,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return False
+        return r.returncode == 0
+
+    def start_import_check(self) -> None:
+        if self.daemon_argv is None:
+            self.status.daemon.state, self.status.daemon_note = "disabled", "no daemon command"
+        elif self.import_check:
+            self.status.daemon.state = "checking"
+            self.check_pid = self.spawn([self.daemon_argv[0], "-c", _RUNNABLE_CHECK, self.import_check],
+                                        "/var/log/vigil/daemon.stdio")
+        else:
+            self.status.daemon.state = "waiting"
+
+    def start_daemon(self) -> None:
+        assert self.daemon_argv is not None
+        d = self.status.daemon
+        d.pid = self.spawn(self.daemon_argv, "/var/log/vigil/daemon.stdio")
+        d.state, d.started = "running", time.time()
+        log(f"daemon started, pid {d.pid}: {' '.join(self.daemon_argv)}")
+
+    def on_exit(self, pid: int, wstatus: int) -> None:
+        now = time.time()
+        if pid == self.check_pid:
+            self.check_pid = None
+            if os.WIFEXITED(wstatus) and os.WEXITSTATUS(wstatus) == 0:
+                self.status.daemon.state = "waiting"
+            else:
+                self.status.daemon.state = "not-installed"
+                self.status.daemon_note = (f"`python3 -m {self.import_check}` cannot run (import failed "
+                                           f"or no __main__): not started")
+                log(self.status.daemon_note)
+            return
+        for child in (self.status.corosync, self.status.daemon):
+            if child.pid == pid:
+                child.pid, child.exits, child.last_exit = None, child.exits + 1, _describe(wstatus)
+                log(f"{child.name} exited: {child.last_exit}")
+                if child is self.status.corosync:
+                    child.state = "dead"
+                elif self.status.phase == "stopping":
+                    child.state = "stopped"
+                else:
+                    if now - child.started >= STABLE_RUN_S:
+                        self.backoff = RESTART_MIN_S  # it ran long enough: no back-off
+                    child.state = "restart-wait"
+                    self.daemon_next_start = now + self.backoff
+                    self.backoff = min(self.backoff * 2, RESTART_MAX_S)
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, wstatus = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.on_exit(pid, wstatus)
+
+    # ---------------------------------------------------------------- main loop
+    def tick(self) -> float | None:
+        """Act on timers; return how long to wait for the next signal, None when the node is off."""
+        now = time.time()
+        st, c, d = self.status, self.status.corosync, self.status.daemon
+        if st.phase == "stopping":
+            return self.tick_stopping(now)
+        if c.state == "starting":
+            if self.cmap_answers():
+                c.state, st.cmap_ready_after_s = "running", round(time.time() - c.started, 3)
+                log(f"corosync answers cmap after {st.cmap_ready_after_s} s")
+            elif now - c.started > CMAP_TIMEOUT_S:
+                c.state = "unresponsive"
+                log(f"corosync did not answer cmap within {CMAP_TIMEOUT_S:g} s")
+            else:
+                return CMAP_POLL_S
+        if c.state == "running" and d.state in ("waiting", "restart-wait") and now >= self.daemon_next_start:
+            if d.state == "restart-wait":
+                st.restarts += 1
+            self.start_daemon()
+        if d.state == "restart-wait" and c.state == "running":
+            return max(0.01, self.daemon_next_start - now)
+        return 5.0
+
+    def begin_stop(self) -> None:
+        if self.status.phase == "stopping":
+            return
+        log("graceful shutdown requested")
+        self.status.phase = "stopping"
+        self.stop_deadline = None
+        if self.check_pid is not None:
+            os.kill(self.check_pid, signal.SIGKILL)
+
+    def tick_stopping(self, now: float) -> float | None:
+        """Stop the daemon, then Corosync; None once both are gone."""
+        c, d = self.status.corosync, self.status.daemon
+        for child in (d, c):
+            if child.pid is None:
+                continue
+            if child.state != "stopping":
+                child.state = "stopping"
+                os.kill(child.pid, signal.SIGTERM)
+                self.stop_deadline = now + STOP_TIMEOUT_S
+                log(f"stopping {child.name} (pid {child.pid})")
+            elif self.stop_deadline is not None and now >= self.stop_deadline:
+                log(f"{child.name} did not stop within {STOP_TIMEOUT_S:g} s: SIGKILL")
+                os.kill(child.pid, signal.SIGKILL)
+                self.stop_deadline = now + STOP_TIMEOUT_S
+            return 0.5
+        if d.state not in ("not-installed", "disabled"):
+            d.state = "stopped"
+        if c.state != "dead":
+            c.state = "stopped"
+        return None
+
+    def run(self) -> int:
+        sigs = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+        for s in sigs:
+            # a PID-namespace init only receives signals it handles; the handler is never run
+            # (the signals are blocked and taken with sigtimedwait) but must exist
+            signal.signal(s, lambda *_: None)
+        signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+        self.setup_filesystem()
+        self.start_corosync()
+        self.start_import_check()
+        self.status.phase = "running"
+        self.write_status()
+        while True:
+            wait = self.tick()
+            self.write_status()
+            if wait is None:
+                log("daemons stopped, node off")
+                return 0
+            info = signal.sigtimedwait(sigs, wait)
+            if info is None:
+                continue
+            if info.si_signo == signal.SIGCHLD:
+                self.reap()
+            elif info.si_signo in (signal.SIGTERM, signal.SIGINT):
+                self.begin_stop()
+
+
+def _mountpoints() -> list[str]:
+    out = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        parts = line.split()
+        if len(parts) > 4:
+            out.append(parts[4].encode().decode("unicode_escape") if "\\" in parts[4] else parts[4])
+    return out
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python3 -m vigil.lab.nodeinit <init.json>", file=sys.stderr)
+        return 2
+    if os.getpid() != 1:
+        print("vigil.lab.nodeinit must run as PID 1 of a new PID namespace", file=sys.stderr)
+        return 2
+    with open(argv[1]) as f:
+        cfg = json.load(f)
+    log(f"node {cfg['node']} booting")
+    return Init(cfg).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,113 @@
+"""The lab's pure parts: names, addresses, partition plans, corosync-quorumtool parsing, CLI usage."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from vigil.cli.main import main
+from vigil.lab import probe, topology
+
+QUORUMTOOL = """\
+Quorum information
+------------------
+Date:             Wed Nov 25 08:06:38 2026
+Quorum provider:  corosync_votequorum
+Nodes:            2
+Node ID:          1
+Ring ID:          1.d
+Quorate:          Yes
+
+Votequorum information
+----------------------
+Expected votes:   3
+Highest expected: 3
+Total votes:      2
+Quorum:           2
+Flags:            Quorate
+
+Membership information
+----------------------
+    Nodeid      Votes    Qdevice Name
+         1          1         NR n1 (local)
+         3          1         NR n3
+"""
+
+
+def test_names_and_addresses() -> None:
+    topo = topology.build("lab", 3)
+    assert topo.switch_netns == "vl-lab-sw"
+    assert topo.bridges == ("vl-br0", "vl-br1")
+    n2 = topo.host("n2")
+    assert (n2.netns, n2.addrs, n2.ports, n2.nodeid) == (
+        "vl-lab-n2", ("10.213.0.12", "10.213.2.12"), ("vl-n2-l0", "vl-n2-l1"), 2)
+    assert topo.client.addrs == ("10.213.0.50",) and topo.client.ports == ("vl-client-l0",)
+    assert topo.client.is_client and not n2.is_client
+    big = topology.build("x", topology.MAX_NODES)
+    names = [p for h in (*big.nodes, big.client) for p in (h.netns, *h.ports)]
+    assert all(n.startswith("vl-") for n in names)
+    assert max(len(p) for h in big.nodes for p in h.ports) <= 15  # IFNAMSIZ
+    assert all(int(h.addrs[0].rsplit(".", 1)[1]) < 50 for h in big.nodes)
+
+
+@pytest.mark.parametrize("name", ["", "UPPER", "with-dash", "a" * 13])
+def test_bad_lab_names(name: str) -> None:
+    assert topology.check_lab_name(name) is not None
+    with pytest.raises(ValueError):
+        topology.build(name, 3)
+
+
+@pytest.mark.parametrize("count", [0, topology.MAX_NODES + 1])
+def test_bad_node_counts(count: int) -> None:
+    assert topology.check_node_count(count) is not None
+
+
+def test_partition_plan() -> None:
+    topo = topology.build("lab", 5)
+    assert topology.plan_partition(topo, [["n1", "n2"], ["n3"]]) == {
+        "n1": 0, "n2": 0, "n3": 1, "n4": 0, "n5": 0, "client": 0}
+    # the group that names the client keeps the main bridges
+    assert topology.plan_partition(topo, [["n1"], ["n2", "client"], ["n3", "n4", "n5"]]) == {
+        "n1": 1, "n2": 0, "client": 0, "n3": 2, "n4": 2, "n5": 2}
+    for bad in ([["n1"]], [["n1"], ["n1"]], [["n1"], ["n9"]], [["n1"], []]):
+        with pytest.raises(ValueError):
+            topology.plan_partition(topo, bad)
+
+
+def test_parse_quorumtool() -> None:
+    view = probe.parse_quorumtool(QUORUMTOOL)
+    assert view == probe.QuorumView(members=(1, 3), quorate=True, ring_id="1.d", expected_votes=3,
+                                    total_votes=2)
+    assert probe.parse_quorumtool("Cannot initialize QUORUM service\n") is None
+    inquorate = probe.parse_quorumtool(QUORUMTOOL.replace("Quorate:          Yes", "Quorate:          No"))
+    assert inquorate is not None and not inquorate.quorate
+
+
+def _vigil(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "vigil.cli.main", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_cli_usage_errors_exit_2() -> None:
+    for args in (("lab", "up", "--nodes", "0"), ("lab", "up", "--name", "Bad-Name"), ("lab", "link", "n1")):
+        r = _vigil(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("error: ")
+
+
+def test_cli_needs_root(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert main(["lab", "status"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "needs root" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_cli_runtime_errors_exit_1() -> None:
+    r = _vigil("lab", "status", "--name", "nosuchlab")
+    assert r.returncode == 1 and r.stderr.startswith("error: no lab 'nosuchlab' is up")
+    r = _vigil("lab", "down", "--name", "nosuchlab")
+    assert r.returncode == 0 and "nothing to do" in r.stdout
