@@ -9,6 +9,7 @@ import time
 from dataclasses import asdict
 from typing import NoReturn
 
+from vigil.cli import lab_cli
 from vigil.cli.messages import render_report
 from vigil.model.reports import ReportError, Severity
 from vigil.scheduler.summary import format_summary
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("-t", "--time", help="'now' for the decision (ISO 8601 date or epoch)")
     exp.add_argument("--output", choices=("text", "json"), default="text")
     exp.set_defaults(func=_cmd_explain)
+    lab_cli.register(sub)
     return parser
 
 
