@@ -74,7 +74,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
     sys.stdout.write(f"lab {lab.name} up: {hosts}; client {topology.CLIENT_ADDR}\n")
     parts = [f"network {t['network_s']:.2f} s", f"boot {t['boot_s']:.2f} s"]
     if "members_s" in t:
-        parts.append(f"all {args.nodes} members seen by every node after {t['members_s']:.2f} s more")
+        parts.append(f"the membership of {args.nodes} seen by every node {t['members_s']:.2f} s later")
     sys.stdout.write(f"took {t['up_s']:.2f} s: {', '.join(parts)}\n")
     return EXIT_OK
 
@@ -112,7 +112,8 @@ def _yes_no(value: bool | None) -> str:
 
 def render_status(st: LabStatus) -> str:
     token = f"token {st.token_ms} ms" if st.token_ms else "Corosync's default token"
-    lines = [f"lab {st.name}: {len(st.nodes)} nodes, {token}, disks in {st.data_dir}"]
+    count = f"{len(st.nodes)} node{'s' if len(st.nodes) != 1 else ''}"
+    lines = [f"lab {st.name}: {count}, {token}, disks in {st.data_dir}"]
     rows = [("NODE", "ADDRESSES", "POWER", "INIT", "COROSYNC", "MEMBERS", "QUORATE", "DAEMON")]
     notes: list[str] = []
     for n in st.nodes:
