@@ -1,0 +1,275 @@
+"""Library commands on constraints: location, colocation and order constraints, removal.
+
+Generated ids follow pcs: `location-RSC-NODE-SCORE`, `colocation-SRC-TGT-SCORE`,
+`order-FIRST-THEN-KIND` (kind in lower case), with `-1`, `-2`... appended when taken.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from vigil.commands import edit
+from vigil.commands.edit import Applied
+from vigil.commands.env import CibEnvironment
+from vigil.model import reports
+from vigil.model.cib import Cib
+from vigil.model.constraints import Colocation, Constraint, Location, Order
+from vigil.model.reports import Report, ReportError
+from vigil.model.resources import Clone
+from vigil.model.score import INFINITY, format_score, is_valid_score, parse_score
+
+Pairs = tuple[tuple[str, str], ...]
+
+ROLES = ("Started", "Stopped", "Promoted", "Unpromoted", "Master", "Slave")
+ACTIONS = ("start", "stop", "promote", "demote")
+KINDS = ("Mandatory", "Optional", "Serialize")
+
+
+def parse_role(text: str) -> str | None:
+    """The role a word names (any case), or None."""
+    for role in ROLES:
+        if text.lower() == role.lower():
+            return role
+    return None
+
+
+def score_of(text: str) -> int:
+    """A score as typed; raises INVALID_SCORE."""
+    if not is_valid_score(text):
+        raise ReportError([reports.error("INVALID_SCORE", score=text)])
+    return parse_score(text)
+
+
+def _append(cib: Cib, constraint: Constraint) -> Cib:
+    config = cib.configuration
+    return dataclasses.replace(cib, configuration=dataclasses.replace(
+        config, constraints=(*config.constraints, constraint)))
+
+
+def _check_resource(cib: Cib, rsc_id: str, force: bool) -> list[Report]:
+    """The resource must exist; a constraint on a cloned resource should name its clone."""
+    edit.require_resource(cib, rsc_id)
+    clone = edit.enclosing_clone(cib, rsc_id)
+    if clone is not None:
+        return [reports.unless_forced(force, "CONSTRAINT_ON_CLONED_RESOURCE", resource=rsc_id,
+                                      clone=clone.id)]
+    return []
+
+
+def _check_node(cib: Cib, node: str, force: bool) -> list[Report]:
+    if edit.find_node(cib, node) is None:
+        return [reports.unless_forced(force, "NODE_NOT_FOUND", node=node,
+                                      known=", ".join(edit.node_names(cib)) or "none")]
+    return []
+
+
+def _explicit_id(cib: Cib, wanted: str, taken: set[str]) -> str:
+    problem = edit.id_problem(wanted, "constraint")
+    if problem:
+        raise ReportError([problem])
+    if wanted in taken:
+        raise ReportError([reports.error("ID_ALREADY_EXISTS", id=wanted)])
+    taken.add(wanted)
+    return wanted
+
+
+# -- location ----------------------------------------------------------------------------------
+def location_prefers(env: CibEnvironment, resource: str, nodes: Sequence[tuple[str, str]], *,
+                     avoids: bool = False, force: bool = False) -> Applied:
+    """`location RSC prefers|avoids NODE[=SCORE]...`: one constraint per node, score
+    INFINITY by default (negated for avoids). A plain location constraint of the same
+    resource and node is replaced."""
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        out = _check_resource(cib, resource, force)
+        new = cib
+        for node, text in nodes:
+            score = score_of(text or "INFINITY")
+            if avoids:
+                score = -score
+            out += _check_node(cib, node, force)
+            new = _put_location(new, f"location-{resource}-{node}-{format_score(score)}", None,
+                                resource, node, score, out)
+        return new, out
+
+    return edit.apply(env, change)
+
+
+def location_add(env: CibEnvironment, constraint_id: str, resource: str, node: str,
+                 score: str, *, options: Pairs = (), force: bool = False) -> Applied:
+    """`location add ID RSC NODE SCORE [resource-discovery=...]`."""
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        out = _check_resource(cib, resource, force) + _check_node(cib, node, force)
+        discovery = None
+        for key, value in options:
+            if key != "resource-discovery":
+                raise ReportError([reports.error("INVALID_OPTION", option=key,
+                                                 where="a location constraint",
+                                                 allowed="resource-discovery")])
+            if value not in ("always", "never", "exclusive"):
+                raise ReportError([reports.error("INVALID_OPTION_VALUE", option=key,
+                                                 value=value,
+                                                 expected="always, never or exclusive")])
+            discovery = value
+        new = _put_location(cib, None, constraint_id, resource, node, score_of(score), out,
+                            discovery=discovery)
+        return new, out
+
+    return edit.apply(env, change)
+
+
+def _put_location(cib: Cib, generated: str | None, explicit: str | None, resource: str,
+                  node: str, score: int, out: list[Report], *,
+                  discovery: str | None = None) -> Cib:
+    """Add a plain location constraint, replacing one with the same id or the same resource
+    and node (as pcs does)."""
+    replaced = [c for c in cib.configuration.constraints if isinstance(c, Location)
+                and (c.id == explicit or (c.rsc == resource and c.node == node and not c.rules
+                                          and not c.sets and c.role is None))]
+    kept = tuple(c for c in cib.configuration.constraints if c not in replaced)
+    for c in replaced:
+        out.append(reports.info("CONSTRAINT_REPLACED", id=c.id))
+    base = dataclasses.replace(cib, configuration=dataclasses.replace(
+        cib.configuration, constraints=kept))
+    taken = edit.used_ids(base)
+    if explicit is not None:
+        constraint_id = _explicit_id(base, explicit, taken)
+    else:
+        assert generated is not None
+        constraint_id = edit.unique_id(taken, generated)
+    out.append(reports.info("CONSTRAINT_CREATED", id=constraint_id))
+    return _append(base, Location(id=constraint_id, rsc=resource, node=node, score=score,
+                                  resource_discovery=discovery))
+
+
+# -- colocation --------------------------------------------------------------------------------
+def colocation_add(env: CibEnvironment, source: str, target: str, *, score: str | None = None,
+                   source_role: str | None = None, target_role: str | None = None,
+                   options: Pairs = (), force: bool = False) -> Applied:
+    """`colocation add [ROLE] SRC with [ROLE] TGT [SCORE] [score=..] [id=..]
+    [node-attribute=..] [influence=..]`: SRC is placed relative to TGT."""
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        if source == target:
+            raise ReportError([reports.error("CONSTRAINT_SAME_RESOURCE", resource=source)])
+        out = _check_resource(cib, source, force) + _check_resource(cib, target, force)
+        values = dict(options)
+        unknown = set(values) - {"score", "id", "node-attribute", "influence"}
+        if unknown:
+            raise ReportError([reports.error("INVALID_OPTION", option=sorted(unknown)[0],
+                                             where="a colocation constraint",
+                                             allowed="score, id, node-attribute, influence")])
+        if score is not None and "score" in values:
+            raise ReportError([reports.error("SCORE_GIVEN_TWICE")])
+        text = values.get("score", score) or "INFINITY"
+        value = score_of(text)
+        influence = values.get("influence")
+        if influence is not None and influence.lower() not in ("true", "false"):
+            raise ReportError([reports.error("INVALID_OPTION_VALUE", option="influence",
+                                             value=influence, expected="true or false")])
+        new = Colocation(id="", rsc=source, with_rsc=target, score=value,
+                         rsc_role=source_role, with_rsc_role=target_role,
+                         node_attribute=values.get("node-attribute"),
+                         influence=None if influence is None else influence.lower() == "true")
+        for c in cib.configuration.constraints:
+            if isinstance(c, Colocation) and dataclasses.replace(c, id="") == new:
+                out.append(reports.unless_forced(force, "CONSTRAINT_DUPLICATE", id=c.id))
+        taken = edit.used_ids(cib)
+        if "id" in values:
+            constraint_id = _explicit_id(cib, values["id"], taken)
+        else:
+            constraint_id = edit.unique_id(taken,
+                                           f"colocation-{source}-{target}-{format_score(value)}")
+        out.append(reports.info("CONSTRAINT_CREATED", id=constraint_id))
+        return _append(cib, dataclasses.replace(new, id=constraint_id)), out
+
+    return edit.apply(env, change)
+
+
+# -- order -------------------------------------------------------------------------------------
+def order_add(env: CibEnvironment, first: str, then: str, *, first_action: str = "start",
+              then_action: str = "start", options: Pairs = (), force: bool = False) -> Applied:
+    """`order [ACTION] FIRST then [ACTION] THEN [kind=..] [symmetrical=..] [id=..]
+    [require-all=..]`."""
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        if first == then:
+            raise ReportError([reports.error("CONSTRAINT_SAME_RESOURCE", resource=first)])
+        out = _check_resource(cib, first, force) + _check_resource(cib, then, force)
+        for action in (first_action, then_action):
+            if action not in ACTIONS:
+                raise ReportError([reports.error("INVALID_OPTION_VALUE", option="action",
+                                                 value=action, expected=", ".join(ACTIONS))])
+        a, b = edit.parent_of(cib, first), edit.parent_of(cib, then)
+        if a is not None and a is b and not isinstance(a, Clone):
+            out.append(reports.warning("ORDER_IN_SAME_GROUP", group=a.id))
+        values = dict(options)
+        unknown = set(values) - {"kind", "symmetrical", "id", "require-all", "score"}
+        if unknown:
+            raise ReportError([reports.error("INVALID_OPTION", option=sorted(unknown)[0],
+                                             where="an order constraint",
+                                             allowed="kind, symmetrical, id, require-all")])
+        kind = values.get("kind", "Mandatory")
+        kind = next((k for k in KINDS if k.lower() == kind.lower()), "")
+        if not kind:
+            raise ReportError([reports.error("INVALID_OPTION_VALUE", option="kind",
+                                             value=values["kind"], expected=", ".join(KINDS))])
+        flags: dict[str, bool | None] = {}
+        for name in ("symmetrical", "require-all"):
+            text = values.get(name)
+            if text is not None and text.lower() not in ("true", "false"):
+                raise ReportError([reports.error("INVALID_OPTION_VALUE", option=name,
+                                                 value=text, expected="true or false")])
+            flags[name] = None if text is None else text.lower() == "true"
+        score = None
+        if "score" in values:
+            score = score_of(values["score"])
+            out.append(reports.warning("ORDER_SCORE_DEPRECATED"))
+        new = Order(id="", first=first, then=then, first_action=first_action,
+                    then_action=then_action,
+                    kind=kind if "kind" in values else None,
+                    symmetrical=flags["symmetrical"], score=score,
+                    require_all=flags["require-all"] is not False)
+        for c in cib.configuration.constraints:
+            if isinstance(c, Order) and (c.first, c.then, c.first_action or "start",
+                                         c.then_action or "start") == (first, then,
+                                                                       first_action,
+                                                                       then_action):
+                out.append(reports.unless_forced(force, "CONSTRAINT_DUPLICATE", id=c.id))
+        taken = edit.used_ids(cib)
+        if "id" in values:
+            constraint_id = _explicit_id(cib, values["id"], taken)
+        else:
+            constraint_id = edit.unique_id(taken, f"order-{first}-{then}-{kind.lower()}")
+        out.append(reports.info("CONSTRAINT_CREATED", id=constraint_id))
+        return _append(cib, dataclasses.replace(new, id=constraint_id)), out
+
+    return edit.apply(env, change)
+
+
+# -- remove, list ------------------------------------------------------------------------------
+def remove(env: CibEnvironment, constraint_ids: Sequence[str]) -> Applied:
+    """Remove constraints by id."""
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        existing = {c.id for c in cib.configuration.constraints}
+        missing = [c for c in constraint_ids if c not in existing]
+        if missing:
+            raise ReportError([reports.error("CONSTRAINT_NOT_FOUND", id=m) for m in missing])
+        kept = tuple(c for c in cib.configuration.constraints if c.id not in constraint_ids)
+        out = [reports.info("CONSTRAINT_REMOVED", id=c) for c in constraint_ids]
+        return dataclasses.replace(cib, configuration=dataclasses.replace(
+            cib.configuration, constraints=kept)), out
+
+    return edit.apply(env, change)
+
+
+def constraints(env: CibEnvironment) -> tuple[Constraint, ...]:
+    """The configured constraints, in document order."""
+    return env.get_cib().configuration.constraints
+
+
+def is_infinite(score: int | None) -> bool:
+    return score is not None and abs(score) >= INFINITY

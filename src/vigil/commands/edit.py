@@ -1,0 +1,243 @@
+"""The shared step of every editing command: read one snapshot, transform it, push it whole.
+
+A command's transformation is a pure function `Cib -> (Cib, reports)`. `apply` runs it on the
+environment's snapshot; if any report is an error it raises them all (warnings included) and
+pushes nothing, so bad input changes nothing. A transformation that changes nothing pushes
+nothing either (no version bump), as Pacemaker's CIB does for a no-op update.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from vigil.cib import validate, write
+from vigil.commands.env import CibEnvironment
+from vigil.model import reports
+from vigil.model.cib import Cib, NodeConfig
+from vigil.model.constraints import Colocation, Constraint, Location, UnknownConstraint
+from vigil.model.nvset import NvPair, NvSet
+from vigil.model.reports import Report, ReportError, Severity
+from vigil.model.resources import Clone, Group, Primitive, Resource, walk
+
+Change = Callable[[Cib], tuple[Cib, list[Report]]]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an editing command did: the CIB now stored, whether it changed, and its reports
+    (warnings, and infos such as which constraint was created)."""
+
+    cib: Cib
+    changed: bool
+    reports: tuple[Report, ...]
+
+
+@runtime_checkable
+class RunningCluster(Protocol):
+    """What only a running cluster's environment can do (the live environment has it)."""
+
+    def cleanup(self, resource: str, node: str | None) -> None:
+        """Clear the resource's failures and history so it is probed again."""
+        ...
+
+
+def errors_of(found: Iterable[Report]) -> list[Report]:
+    return [r for r in found if r.severity is Severity.ERROR]
+
+
+def check(found: list[Report]) -> None:
+    """Raise the reports if one of them is an error (the infos, which say what was done, are
+    left out: nothing was)."""
+    if errors_of(found):
+        raise ReportError([r for r in found if r.severity is not Severity.INFO])
+
+
+def apply(env: CibEnvironment, change: Change) -> Applied:
+    cib = env.get_cib()
+    new, found = change(cib)
+    check(found)
+    if new == cib:
+        return Applied(cib, False, tuple(found))
+    check(found + [r for r in validate.validate(new) if r.severity is Severity.ERROR])
+    stored = env.push_cib(new, read_version=cib.version)
+    return Applied(stored, True, tuple(found))
+
+
+# -- ids ---------------------------------------------------------------------------------------
+_ID_FIRST = re.compile(r"^[A-Za-z_]")
+_ID_REST = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def valid_id(text: str) -> str:
+    """`text` made into an XML id the way pcs does: bad characters dropped, a bad first one
+    replaced by an underscore prefix."""
+    cleaned = _ID_REST.sub("", text)
+    if not cleaned or not _ID_FIRST.match(cleaned):
+        cleaned = "_" + cleaned
+    return cleaned
+
+
+def id_problem(text: str, what: str) -> Report | None:
+    """INVALID_ID when `text` is not usable as an id (as the CIB schema requires)."""
+    if not text:
+        return reports.error("INVALID_ID", id=text, what=what, reason="it is empty")
+    if not _ID_FIRST.match(text):
+        return reports.error("INVALID_ID", id=text, what=what,
+                             reason=f"'{text[0]}' is not allowed as its first character")
+    bad = _ID_REST.search(text)
+    if bad:
+        return reports.error("INVALID_ID", id=text, what=what,
+                             reason=f"'{bad.group(0)}' is not allowed in an id")
+    return None
+
+
+def used_ids(cib: Cib) -> set[str]:
+    """Every id the configuration defines (what a new element must not reuse)."""
+    config = write.cib_element(cib).find("configuration")
+    assert config is not None
+    return {el.get("id", "") for el in config.iter() if el.get("id-ref") is None} - {""}
+
+
+def unique_id(taken: set[str], wanted: str) -> str:
+    """`wanted` (made valid), or with -1, -2... appended until unused; the result is taken."""
+    base = valid_id(wanted)
+    candidate, n = base, 0
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
+# -- name/value sets ---------------------------------------------------------------------------
+def set_pairs(sets: tuple[NvSet, ...], values: Iterable[tuple[str, str]], *, set_id: str,
+              taken: set[str]) -> tuple[NvSet, ...]:
+    """Set (a non-empty value) or remove (an empty value) names in the sets without rules.
+
+    A name already present is changed where it is; a new name goes to the first set without a
+    rule, created with `set_id` if there is none. A set emptied by removals is dropped."""
+    out = list(sets)
+    for name, value in values:
+        holders = [i for i, s in enumerate(out) if _plain(s) and any(p.name == name for p in s.pairs)]
+        for i in holders:
+            nvset = out[i]
+            if value == "":
+                pairs = tuple(p for p in nvset.pairs if p.name != name)
+            else:
+                pairs = tuple(dataclasses.replace(p, value=value) if p.name == name else p
+                              for p in nvset.pairs)
+            out[i] = dataclasses.replace(nvset, pairs=pairs)
+        if holders or value == "":
+            continue
+        target = next((i for i, s in enumerate(out) if _plain(s)), None)
+        if target is None:
+            out.append(NvSet(id=unique_id(taken, set_id), pairs=()))
+            target = len(out) - 1
+        nvset = out[target]
+        pair = NvPair(unique_id(taken, f"{nvset.id}-{name}"), name, value)
+        out[target] = dataclasses.replace(nvset, pairs=(*nvset.pairs, pair))
+    return tuple(s for s in out if s.pairs or not _plain(s) or s.extra.children)
+
+
+def _plain(nvset: NvSet) -> bool:
+    return nvset.rule is None and nvset.ref is None
+
+
+def plain_value(sets: tuple[NvSet, ...], name: str) -> str | None:
+    """The value of `name` in the sets without rules (what `set_pairs` edits)."""
+    for nvset in sets:
+        if nvset.rule is None:
+            value = nvset.get(name)
+            if value is not None:
+                return value
+    return None
+
+
+# -- finding things ----------------------------------------------------------------------------
+def find_resource(cib: Cib, rsc_id: str) -> Resource | None:
+    for rsc in walk(cib.configuration.resources):
+        if rsc.id == rsc_id:
+            return rsc
+    return None
+
+
+def parent_of(cib: Cib, rsc_id: str) -> Group | Clone | None:
+    for rsc in walk(cib.configuration.resources):
+        if isinstance(rsc, Group) and any(m.id == rsc_id for m in rsc.members):
+            return rsc
+        if isinstance(rsc, Clone) and rsc.child.id == rsc_id:
+            return rsc
+    return None
+
+
+def enclosing_clone(cib: Cib, rsc_id: str) -> Clone | None:
+    parent = parent_of(cib, rsc_id)
+    while parent is not None and not isinstance(parent, Clone):
+        parent = parent_of(cib, parent.id)
+    return parent
+
+
+def resource_ids(cib: Cib) -> list[str]:
+    return [r.id for r in walk(cib.configuration.resources)]
+
+
+def require_resource(cib: Cib, rsc_id: str) -> Resource:
+    rsc = find_resource(cib, rsc_id)
+    if rsc is None:
+        raise ReportError([not_found(cib, rsc_id)])
+    return rsc
+
+
+def not_found(cib: Cib, rsc_id: str) -> Report:
+    known = resource_ids(cib)
+    close = [k for k in known if rsc_id.lower() in k.lower() or k.lower() in rsc_id.lower()]
+    return reports.error("RESOURCE_NOT_FOUND", resource=rsc_id,
+                         suggestions=", ".join((close or known)[:8]) or "none")
+
+
+def find_node(cib: Cib, name: str) -> NodeConfig | None:
+    for node in cib.configuration.nodes:
+        if node.uname == name:
+            return node
+    for node in cib.configuration.nodes:
+        if node.id == name:
+            return node
+    return None
+
+
+def node_names(cib: Cib) -> list[str]:
+    return [n.uname for n in cib.configuration.nodes]
+
+
+def require_node(cib: Cib, name: str) -> NodeConfig:
+    node = find_node(cib, name)
+    if node is None:
+        raise ReportError([reports.error("NODE_NOT_FOUND", node=name,
+                                         known=", ".join(node_names(cib)) or "none")])
+    return node
+
+
+def primitives(cib: Cib) -> Iterator[Primitive]:
+    for rsc in walk(cib.configuration.resources):
+        if isinstance(rsc, Primitive):
+            yield rsc
+
+
+def constraint_resources(c: Constraint) -> set[str]:
+    """The resources a constraint names, directly or in its sets."""
+    if isinstance(c, UnknownConstraint):
+        el = ET.fromstring(c.xml)
+        named = {el.get("rsc", "")} | {ref.get("id", "") for ref in el.iter("resource_ref")}
+        return named - {""}
+    if isinstance(c, Location):
+        direct = {c.rsc}
+    elif isinstance(c, Colocation):
+        direct = {c.rsc, c.with_rsc}
+    else:
+        direct = {c.first, c.then}
+    return {r for r in direct if r} | {r for rs in c.sets for r in rs.resources}

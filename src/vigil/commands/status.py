@@ -1,0 +1,202 @@
+"""The cluster's state as crm_mon shows it, read from a CIB; cleanup and restart of resources.
+
+The state of nodes and resources is the scheduler's view of the CIB's status section (where
+each resource runs now, in which role, whether it failed, its fail-counts). Failed actions are
+the operation records whose result was not the expected one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from vigil.cib import status_edit
+from vigil.commands import edit
+from vigil.commands.edit import Applied, RunningCluster
+from vigil.commands.env import CibEnvironment
+from vigil.model import reports
+from vigil.model.cib import Cib
+from vigil.model.nvset import flatten
+from vigil.model.reports import Report, ReportError
+from vigil.model.resources import Clone, Group, Primitive, walk
+from vigil.model.status import NodeState, OperationRecord
+from vigil.scheduler.engine import schedule
+from vigil.scheduler.transition import Transition
+
+PENDING = -1
+DONE = 0
+CANCELLED = 1
+RC_PENDING = 193
+
+
+@dataclass(frozen=True)
+class FailedAction:
+    resource: str
+    node: str
+    operation: str
+    interval_ms: int
+    rc_code: int
+    op_status: int
+    call_id: int
+    exit_reason: str | None
+    last_rc_change: int | None
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    cluster_name: str | None
+    dc: str | None
+    have_quorum: bool
+    nodes_configured: int
+    resource_instances: int
+    disabled: int
+    stonith_devices: int
+    transition: Transition
+    failed_actions: tuple[FailedAction, ...]
+
+
+def is_failed(record: OperationRecord) -> bool:
+    """Whether an operation's recorded result is a failure (crm_mon's failed actions)."""
+    if record.op_status in (PENDING, CANCELLED) or record.rc_code == RC_PENDING:
+        return False
+    if record.operation == "monitor" and record.interval_ms == 0:
+        return record.op_status != DONE or record.rc_code not in (0, 7, 8)  # probes
+    if record.op_status != DONE:
+        return True
+    expected = record.expected_rc
+    return record.rc_code != (expected if expected is not None else 0)
+
+
+def _node_name(state: NodeState) -> str:
+    return state.uname or state.id
+
+
+def failed_actions(cib: Cib) -> tuple[FailedAction, ...]:
+    """One entry per failed operation, the `_last_failure_` record and the `_last_` record of
+    the same call counted once."""
+    seen: set[tuple[str, str, str, int, int]] = set()
+    out: list[FailedAction] = []
+    for state in cib.status:
+        for hist in state.history:
+            for rec in hist.operations:
+                if not is_failed(rec):
+                    continue
+                key = (_node_name(state), hist.id, rec.operation, rec.interval_ms, rec.call_id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(FailedAction(hist.id, _node_name(state), rec.operation,
+                                        rec.interval_ms, rec.rc_code, rec.op_status,
+                                        rec.call_id, rec.exit_reason or None,
+                                        rec.last_rc_change))
+    return tuple(out)
+
+
+def cluster_status(env: CibEnvironment) -> ClusterStatus:
+    cib = env.get_cib()
+    transition = schedule(cib, env.now())
+    dc = next((n.uname for n in cib.configuration.nodes if n.id == cib.dc_uuid), cib.dc_uuid)
+    prims = [a for a in transition.allocations if a.kind == "primitive"]
+    stonith = [p for p in edit.primitives(cib) if p.standard == "stonith"]
+    disabled = sum(1 for a in prims if (a.target_role or "").lower() == "stopped")
+    return ClusterStatus(
+        cluster_name=cib.cluster_option("cluster-name"), dc=dc, have_quorum=cib.have_quorum,
+        nodes_configured=len(cib.configuration.nodes), resource_instances=len(prims),
+        disabled=disabled, stonith_devices=len(stonith), transition=transition,
+        failed_actions=failed_actions(cib))
+
+
+# -- cleanup -----------------------------------------------------------------------------------
+def _subtree(cib: Cib, resource: str) -> set[str]:
+    rsc = edit.require_resource(cib, resource)
+    ids = {rsc.id}
+    if isinstance(rsc, Group):
+        ids |= {m.id for m in rsc.members}
+    elif isinstance(rsc, Clone):
+        ids |= {r.id for r in walk((rsc.child,))}
+    return ids
+
+
+def _base(name: str) -> str:
+    return name.split(":")[0]
+
+
+def _failure_attribute_resources(state: NodeState) -> Iterator[str]:
+    for pair in flatten(state.transient_attributes):
+        for prefix in ("fail-count-", "last-failure-"):
+            if pair.startswith(prefix):
+                yield _base(pair[len(prefix):].split("#")[0])
+
+
+def cleanup(env: CibEnvironment, resource: str | None = None, node: str | None = None
+            ) -> Applied:
+    """Forget a resource's failures (all resources' without one): on a running cluster, ask it
+    to (it also re-probes); on a CIB file, remove the fail-count and last-failure attributes
+    and the failed operation records from the status section."""
+    if isinstance(env, RunningCluster):
+        cib = env.get_cib()
+        targets = [resource] if resource else [p.id for p in edit.primitives(cib)]
+        if resource:
+            edit.require_resource(cib, resource)
+        if node:
+            edit.require_node(cib, node)
+        for rsc in targets:
+            env.cleanup(rsc, node)
+        return Applied(env.get_cib(), True, tuple(
+            reports.info("CLEANED_UP", resource=r, node=node or "all nodes") for r in targets))
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        wanted = _subtree(cib, resource) if resource else None
+        node_id = edit.require_node(cib, node).id if node else None
+        out: list[Report] = []
+        new = cib
+        for state in cib.status:
+            if node_id is not None and state.id != node_id and state.uname != node:
+                continue
+            names = {r for r in _failure_attribute_resources(state)
+                     if wanted is None or r in {_base(w) for w in wanted}}
+            for name in sorted(names):
+                new = status_edit.clear_failures(new, state.id, name)
+            new, cleaned = _drop_failed_records(new, state.id, wanted)
+            for rsc in sorted(names | cleaned):
+                out.append(reports.info("CLEANED_UP", resource=rsc, node=_node_name(state)))
+        if not out:
+            out.append(reports.info("NOTHING_TO_CLEAN", resource=resource or "any resource"))
+        return new, out
+
+    return edit.apply(env, change)
+
+
+def _drop_failed_records(cib: Cib, node_id: str, wanted: set[str] | None
+                         ) -> tuple[Cib, set[str]]:
+    states = list(cib.status)
+    cleaned: set[str] = set()
+    for i, state in enumerate(states):
+        if state.id != node_id:
+            continue
+        histories = []
+        for hist in state.history:
+            if wanted is not None and hist.id not in wanted and _base(hist.id) not in wanted:
+                histories.append(hist)
+                continue
+            kept = tuple(r for r in hist.operations if not is_failed(r))
+            if kept != hist.operations:
+                cleaned.add(_base(hist.id))
+            if kept:
+                histories.append(dataclasses.replace(hist, operations=kept))
+        states[i] = dataclasses.replace(state, history=tuple(histories))
+    return dataclasses.replace(cib, status=tuple(states)), cleaned
+
+
+def restart(env: CibEnvironment, resource: str) -> None:
+    """Stop and start a resource where it runs: only a running cluster can."""
+    cib = env.get_cib()
+    edit.require_resource(cib, resource)
+    if not isinstance(env, RunningCluster):
+        raise ReportError([reports.error("NEEDS_RUNNING_CLUSTER", command="resource restart")])
+    raise ReportError([reports.error("NOT_SUPPORTED_YET", command="resource restart")])
+
+
+def is_stonith(rsc: Primitive) -> bool:
+    return rsc.standard == "stonith"

@@ -1,0 +1,121 @@
+"""A small two-node CIB and a scripted agent catalog, shared by the command and CLI tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vigil.commands.agents import AgentAction, AgentMetadata, AgentName, AgentParameter
+
+NODES = ("node1", "node2")
+
+BASE = """<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.8" epoch="5" num_updates="2"
+     admin_epoch="0" have-quorum="1" dc-uuid="1">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes>
+      <node id="1" uname="node1"/>
+      <node id="2" uname="node2"/>
+    </nodes>
+    <resources>{resources}</resources>
+    <constraints>{constraints}</constraints>
+  </configuration>
+  <status>
+    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member"
+                expected="member">{status1}</node_state>
+    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member"/>
+  </status>
+</cib>
+"""
+
+DUMMY = """<primitive id="{id}" class="ocf" provider="heartbeat" type="Dummy">
+  <operations><op id="{id}-monitor-interval-10s" name="monitor" interval="10s"/></operations>
+</primitive>"""
+
+KEY = "3:1:{rc}:0d1e2f3a-1111-4222-8333-944455556666"
+
+
+def op_record(rsc: str, op_id: str, operation: str, interval_ms: int, rc: int, call: int,
+              expected: int = 0) -> str:
+    key = KEY.format(rc=expected)
+    return (f'<lrm_rsc_op id="{op_id}" operation_key="{rsc}_{operation}_{interval_ms}" '
+            f'operation="{operation}" transition-key="{key}" transition-magic="0:{rc};{key}" '
+            f'call-id="{call}" rc-code="{rc}" op-status="0" interval="{interval_ms}" '
+            f'last-rc-change="1764000000" on_node="node1"/>')
+
+
+def running_on_node1(rsc: str, failed_monitor: bool = False) -> str:
+    """Status of node1 where `rsc` was started (and its monitor failed, if asked), with the
+    fail-count attributes such a failure leaves."""
+    records = [op_record(rsc, f"{rsc}_last_0", "start", 0, 0, 10)]
+    attrs = ""
+    if failed_monitor:
+        records.append(op_record(rsc, f"{rsc}_monitor_10000", "monitor", 10000, 7, 11))
+        records.append(op_record(rsc, f"{rsc}_last_failure_0", "monitor", 10000, 7, 11))
+        attrs = (f'<transient_attributes id="1"><instance_attributes id="status-1">'
+                 f'<nvpair id="status-1-fail-count-{rsc}.monitor_10000" '
+                 f'name="fail-count-{rsc}#monitor_10000" value="1"/>'
+                 f'<nvpair id="status-1-last-failure-{rsc}.monitor_10000" '
+                 f'name="last-failure-{rsc}#monitor_10000" value="1764000000"/>'
+                 f'</instance_attributes></transient_attributes>')
+    else:
+        records.append(op_record(rsc, f"{rsc}_monitor_10000", "monitor", 10000, 0, 11))
+    return (f'{attrs}<lrm id="1"><lrm_resources><lrm_resource id="{rsc}" class="ocf" '
+            f'provider="heartbeat" type="Dummy">{"".join(records)}</lrm_resource>'
+            f'</lrm_resources></lrm>')
+
+
+def cib_text(resources: str = "", constraints: str = "", status1: str = "") -> str:
+    return BASE.format(resources=resources, constraints=constraints, status1=status1)
+
+
+def write_cib(path: Path, resources: str = "", constraints: str = "", status1: str = "") -> Path:
+    path.write_text(cib_text(resources, constraints, status1))
+    return path
+
+
+def _meta(standard: str, provider: str | None, type_: str, params: tuple[AgentParameter, ...],
+          monitor: str | None = "10s") -> AgentMetadata:
+    actions = [AgentAction("start", timeout="20s"), AgentAction("stop", timeout="20s")]
+    if monitor:
+        actions.append(AgentAction("monitor", interval=monitor, timeout="20s"))
+    return AgentMetadata(AgentName(standard, provider, type_), f"{type_} agent", "", params,
+                         tuple(actions))
+
+
+AGENTS = {
+    "ocf:heartbeat:IPaddr2": _meta("ocf", "heartbeat", "IPaddr2", (
+        AgentParameter("ip", required=True), AgentParameter("cidr_netmask"),
+        AgentParameter("nic"))),
+    "ocf:heartbeat:apache": _meta("ocf", "heartbeat", "apache", (
+        AgentParameter("configfile"), AgentParameter("statusurl"))),
+    "ocf:heartbeat:Dummy": _meta("ocf", "heartbeat", "Dummy", (AgentParameter("fake"),)),
+    "ocf:pacemaker:Dummy": _meta("ocf", "pacemaker", "Dummy", (AgentParameter("fake"),)),
+    "lsb:httpd": _meta("lsb", None, "httpd", (), "15s"),
+    "systemd:nginx": _meta("systemd", None, "nginx", (), "60s"),
+    "stonith:fence_ipmilan": _meta("stonith", None, "fence_ipmilan", (
+        AgentParameter("action", required=True), AgentParameter("ip"),
+        AgentParameter("ipaddr", deprecated=True), AgentParameter("login", deprecated=True),
+        AgentParameter("passwd", deprecated=True), AgentParameter("username"),
+        AgentParameter("password")), "60s"),
+}
+
+
+class FakeCatalog:
+    """The agents of the seeds, as if installed."""
+
+    def standards(self) -> tuple[str, ...]:
+        return ("ocf", "lsb", "service", "systemd", "stonith")
+
+    def providers(self) -> tuple[str, ...]:
+        return ("heartbeat", "pacemaker")
+
+    def agents(self, standard: str, provider: str | None) -> tuple[AgentName, ...]:
+        return tuple(m.agent for m in AGENTS.values() if m.agent.standard == standard
+                     and (provider is None or m.agent.provider == provider))
+
+    def metadata(self, agent: AgentName) -> AgentMetadata | None:
+        return AGENTS.get(str(agent))
