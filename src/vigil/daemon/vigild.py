@@ -162,12 +162,14 @@ class Vigild:
         self.emit("membership", ring=list(view.ring_id), members=[self.name_of(n) for n in
                                                                    self.view.members],
                   left=[self.name_of(n) for n in left])
-        self._abort("membership change")
+        # Results in flight across a view change may be lost to the sync; the join (every
+        # member's own NodeHistory) brings the truth back, so the DC starts over from it.
         if self.graph is not None:
-            for key in list(self.graph.running):
-                action = self.graph.actions[key]
-                if action.node is not None and self.node_id_of(action.node) in left:
-                    self.graph.complete(key, False)
+            self.emit("transition-abort", reason="membership change")
+        self.graph = None
+        self._aborted = False
+        self._probing.clear()
+        self._plan_wanted.set()
         await self.send(m.Hello(view.ring_id, self.me, self.cib.version.as_tuple(),
                                 cib_digest(self.cib)))
 
@@ -293,8 +295,16 @@ class Vigild:
             self._answer(msg.request_id, msg.origin, False, "CIB_CHANGED_UNDERNEATH")
             return
         new, _ = parse_cib(msg.cib_xml)
+        config = new.configuration
+        # Nodes that are members stay in the nodes section whatever was pushed (the join would
+        # add them back anyway); the status is replicated, so every replica adds the same ones.
+        listed = {n.id for n in config.nodes}
+        missing = tuple(NodeConfig(id=s.id, uname=s.uname or s.id) for s in self.cib.status
+                        if s.id not in listed and s.crmd == "online")
+        if missing:
+            config = dataclasses.replace(config, nodes=config.nodes + missing)
         v = self.cib.version
-        cib = dataclasses.replace(self.cib, configuration=new.configuration,
+        cib = dataclasses.replace(self.cib, configuration=config,
                                   version=CibVersion(max(v.admin_epoch, new.version.admin_epoch),
                                                      v.epoch + 1, 0))
         self._set_cib(cib, persist=True)

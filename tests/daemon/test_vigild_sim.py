@@ -1,0 +1,260 @@
+"""vigild on the simulated cluster: replication, join, DC election, planning, recovery.
+
+Each test runs real Vigild instances on a SimNetwork with a simulated resource world; nothing is
+mocked, no test sleeps: `settle()` lets the event loop run until nothing changes any more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from vigil.cib.read import parse_cib
+from vigil.cib.write import write_cib
+from vigil.cluster.sim import SimNetwork
+from vigil.daemon.store import MemoryStore
+from vigil.daemon.vigild import Vigild, cib_digest
+from vigil.model.nvset import NvPair, NvSet
+
+from .agent_world import World
+
+CONFIG = """<cib admin_epoch="0" epoch="1" num_updates="0" crm_feature_set="3.16.1">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="o1" name="stonith-enabled" value="false"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources>
+      <primitive id="WebIP" class="ocf" provider="heartbeat" type="IPaddr2">
+        <instance_attributes id="WebIP-ia">
+          <nvpair id="WebIP-ip" name="ip" value="10.213.0.100"/>
+        </instance_attributes>
+        <operations><op id="WebIP-mon" name="monitor" interval="10s"/></operations>
+      </primitive>
+      <primitive id="WebSite" class="ocf" provider="heartbeat" type="apache">
+        <operations><op id="WebSite-mon" name="monitor" interval="10s"/></operations>
+      </primitive>
+    </resources>
+    <constraints>
+      <rsc_colocation id="c1" rsc="WebSite" with-rsc="WebIP" score="INFINITY"/>
+      <rsc_order id="o1" first="WebIP" then="WebSite"/>
+    </constraints>
+    <rsc_defaults>
+      <meta_attributes id="rd"><nvpair id="rd-s" name="resource-stickiness" value="100"/></meta_attributes>
+    </rsc_defaults>
+  </configuration>
+  <status/>
+</cib>
+"""
+
+
+class Cluster:
+    def __init__(self, n: int) -> None:
+        self.net = SimNetwork()
+        self.world = World()
+        self.daemons: dict[int, Vigild] = {}
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.all_tasks: list[asyncio.Task[None]] = []
+        self.stores: dict[int, MemoryStore] = {}
+        for i in range(1, n + 1):
+            self.boot(i)
+
+    def boot(self, i: int, restart: bool = False) -> None:
+        layer = self.net.restart(i) if restart else (
+            self.net.add_node(i, f"node{i}") if i not in self.stores else self.net.new_layer(i))
+        store = self.stores.setdefault(i, MemoryStore())
+        d = Vigild(layer, self.world.executor(f"node{i}"), store, self.world)
+        self.daemons[i] = d
+        self.tasks[i] = asyncio.ensure_future(d.run())
+        self.all_tasks.append(self.tasks[i])
+
+    async def settle(self, rounds: int = 3000) -> None:
+        """Run the loop until nothing changes for a while (no wall-clock sleeping)."""
+        quiet = 0
+        last = None
+        for _ in range(rounds):
+            await asyncio.sleep(0)
+            snapshot = (tuple((i, d.cib.version.as_tuple(), d.view.synced)
+                              for i, d in sorted(self.daemons.items()) if i in self.live()),
+                        len(self.world.log))
+            if snapshot == last:
+                quiet += 1
+                if quiet > 60:
+                    return
+            else:
+                quiet = 0
+                last = snapshot
+        raise AssertionError("the cluster did not settle")
+
+    def live(self) -> list[int]:
+        return [i for i, t in self.tasks.items() if not t.done()]
+
+    def node(self, i: int) -> Vigild:
+        return self.daemons[i]
+
+    async def push(self, xml: str, via: int = 1) -> tuple[bool, object]:
+        d = self.node(via)
+        new, _ = parse_cib(xml)
+        return await d.request_config(write_cib(new), d.cib.version)
+
+    async def stop(self) -> None:
+        for t in self.all_tasks:
+            t.cancel()
+        for t in self.all_tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - teardown
+                pass
+
+
+def scenario(test: Callable[[Cluster], Coroutine[Any, Any, None]]) -> Callable[[], None]:
+    """Run an async test body against a fresh 3-node cluster, with a time budget."""
+
+    def run() -> None:
+        async def body() -> None:
+            c = Cluster(3)
+            try:
+                await asyncio.wait_for(test(c), 60)
+            finally:
+                await c.stop()
+
+        asyncio.run(body())
+
+    run.__name__ = test.__name__
+    run.__doc__ = test.__doc__
+    return run
+
+
+def _configured(c: Cluster) -> str:
+    """CONFIG with the current CIB's version, so the push is accepted."""
+    return CONFIG
+
+
+@scenario
+async def test_three_nodes_sync_and_elect_lowest_id(cluster: Cluster) -> None:
+    await cluster.settle()
+    digests = {cib_digest(cluster.node(i).cib) for i in (1, 2, 3)}
+    assert len(digests) == 1
+    assert all(cluster.node(i).dc == 1 for i in (1, 2, 3))
+    assert all(cluster.node(i).view.synced for i in (1, 2, 3))
+    names = {n.uname for n in cluster.node(2).cib.configuration.nodes}
+    assert names == {"node1", "node2", "node3"}
+
+
+@scenario
+async def test_config_is_replicated_persisted_and_acted_on(cluster: Cluster) -> None:
+    await cluster.settle()
+    push = asyncio.ensure_future(cluster.push(_configured(cluster), via=2))
+    await cluster.settle()
+    ok, _version = push.result()
+    assert ok
+    where_ip = cluster.world.where("WebIP")
+    where_web = cluster.world.where("WebSite")
+    assert len(where_ip) == 1 and where_ip == where_web  # colocated, never twice
+    starts = [(n, r) for n, r, t, _ in cluster.world.log if t == "start"]
+    assert starts.index((where_ip[0], "WebIP")) < starts.index((where_web[0], "WebSite"))
+    versions = {cluster.node(i).cib.version.as_tuple() for i in (1, 2, 3)}
+    assert len(versions) == 1
+    assert all(cluster.stores[i].cib is not None and
+               cluster.stores[i].cib.configuration == cluster.node(i).cib.configuration
+               for i in (1, 2, 3))
+
+
+@scenario
+async def test_stale_push_is_refused_and_changes_nothing(cluster: Cluster) -> None:
+    await cluster.settle()
+    d = cluster.node(1)
+    stale = dataclasses.replace(d.cib.version, epoch=d.cib.version.epoch - 1)
+    new, _ = parse_cib(CONFIG)
+    fut = asyncio.ensure_future(d.request_config(write_cib(new), stale))
+    await cluster.settle()
+    ok, code = fut.result()
+    assert not ok and code == "CIB_CHANGED_UNDERNEATH"
+    assert all(not cluster.node(i).cib.configuration.resources for i in (1, 2, 3))
+
+
+@scenario
+async def test_killed_process_is_recovered_in_place(cluster: Cluster) -> None:
+    await cluster.settle()
+    fut = asyncio.ensure_future(cluster.push(CONFIG))
+    await cluster.settle()
+    assert fut.result()[0]
+    node = cluster.world.where("WebSite")[0]
+    cluster.world.kill(node, "WebSite")
+    cluster.world.tick()
+    await cluster.settle()
+    assert cluster.world.where("WebSite") == [node]
+    assert cluster.world.where("WebIP") == [node]
+    # the failure was counted, identically on every replica
+    counts = {d.cib.status == cluster.node(1).cib.status for d in cluster.daemons.values()}
+    assert counts == {True}
+    from vigil.cib.status_edit import transient_value
+
+    nid = str(cluster.node(1).node_id_of(node))
+    assert transient_value(cluster.node(3).cib, nid, "fail-count-WebSite#monitor_10000") == "1"
+
+
+@scenario
+async def test_standby_moves_the_service(cluster: Cluster) -> None:
+    await cluster.settle()
+    fut = asyncio.ensure_future(cluster.push(CONFIG))
+    await cluster.settle()
+    assert fut.result()[0]
+    before = cluster.world.where("WebIP")[0]
+    d = cluster.node(1)
+    cib = d.cib
+    nodes = tuple(
+        dataclasses.replace(n, instance_attributes=(NvSet(f"nodes-{n.id}", (NvPair(
+            f"nodes-{n.id}-standby", "standby", "on"),)),)) if n.uname == before else n
+        for n in cib.configuration.nodes)
+    new = dataclasses.replace(cib, configuration=dataclasses.replace(cib.configuration, nodes=nodes))
+    fut = asyncio.ensure_future(d.request_config(write_cib(new), cib.version))
+    await cluster.settle()
+    assert fut.result()[0]
+    after = cluster.world.where("WebIP")
+    assert len(after) == 1 and after[0] != before
+    assert cluster.world.where("WebSite") == after
+
+
+@scenario
+async def test_dc_loss_elects_next_and_recovers_its_resources(cluster: Cluster) -> None:
+    await cluster.settle()
+    fut = asyncio.ensure_future(cluster.push(CONFIG))
+    await cluster.settle()
+    assert fut.result()[0]
+    # Put the service on the DC first, then crash the DC.
+    host = cluster.world.where("WebIP")[0]
+    host_id = int(host.removeprefix("node"))
+    cluster.net.crash(host_id)
+    cluster.world.power_off(host)
+    await cluster.settle()
+    survivors = [i for i in (1, 2, 3) if i != host_id]
+    assert {cluster.node(i).dc for i in survivors} == {min(survivors)}
+    where = cluster.world.where("WebIP")
+    assert len(where) == 1 and where[0] != host
+    assert cluster.world.where("WebSite") == where
+
+
+@scenario
+async def test_restart_of_every_node_keeps_the_configuration(cluster: Cluster) -> None:
+    await cluster.settle()
+    fut = asyncio.ensure_future(cluster.push(CONFIG))
+    await cluster.settle()
+    assert fut.result()[0]
+    version = cluster.node(1).cib.version.as_tuple()
+    for i in (1, 2, 3):
+        cluster.net.crash(i)
+        cluster.world.power_off(f"node{i}")
+    await cluster.settle()
+    for i in (1, 2, 3):
+        cluster.boot(i, restart=True)
+    await cluster.settle()
+    for i in (1, 2, 3):
+        d = cluster.node(i)
+        assert d.cib.version.as_tuple()[:2] >= version[:2]
+        assert [r.id for r in d.cib.configuration.resources] == ["WebIP", "WebSite"]
+    assert len(cluster.world.where("WebIP")) == 1
