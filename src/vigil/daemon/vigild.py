@@ -446,6 +446,9 @@ class Vigild:
         self.transition = schedule(self.cib, self.clock.now())
         self.graph = build_graph(self.transition)
         todo = [a for a in self.graph.actions.values() if not a.pseudo]
+        if not todo:
+            self.graph = None  # nothing to do: the cluster is where it should be
+            return
         self.emit("transition-start", transition=self._transition_id(),
                   actions=[f"{a.task} {a.resource} on {a.node}" for a in todo])
         await self._dispatch()

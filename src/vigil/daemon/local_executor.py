@@ -1,0 +1,126 @@
+"""The real LocalExecutor: resource agents through vigil.executor, history kept per node."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vigil.daemon.ports import Operation, Outcome
+from vigil.executor import history as hist
+from vigil.executor.agents import AgentSpec, resolve_agent
+from vigil.executor.monitors import MonitorKey, MonitorRequest, MonitorScheduler
+from vigil.executor.run import ExecStatus, OcfResult, OperationResult, run_operation
+from vigil.model.reports import ReportError
+from vigil.model.status import OperationRecord, ResourceHistory
+
+log = logging.getLogger("vigild.executor")
+
+
+@dataclass(frozen=True)
+class _Watch:
+    op: Operation
+    spec: AgentSpec
+    report: Callable[[Outcome], None]
+
+
+def _agent_name(op: Operation) -> str:
+    if op.provider:
+        return f"{op.standard}:{op.provider}:{op.agent_type}"
+    return f"{op.standard}:{op.agent_type}"
+
+
+class AgentExecutor:
+    def __init__(self, node: str) -> None:
+        self.node = node
+        self.history_book = hist.NodeHistory(node)
+        self.scheduler = MonitorScheduler(self._on_monitor)
+        self.watches: dict[MonitorKey, _Watch] = {}
+        self._action_ids = itertools.count(1)
+
+    def _key(self, op: Operation) -> hist.TransitionKey:
+        head = op.transition_key.split(":", 1)[0]
+        transition = int(head) if head.isdigit() else 0
+        return hist.TransitionKey(next(self._action_ids), transition, op.expected_rc, "vigild")
+
+    def _identity(self, op: Operation) -> ResourceHistory:
+        return ResourceHistory(id=op.resource, standard=op.standard, agent_type=op.agent_type,
+                               provider=op.provider)
+
+    def _outcome(self, op: Operation, spec: AgentSpec, result: OperationResult,
+                 key: hist.TransitionKey) -> Outcome:
+        records = self.history_book.record(spec, result, transition_key=key,
+                                           expected_rc=op.expected_rc)
+        if not records:
+            raise RuntimeError(f"{op.task} of {op.resource} left no record")
+        # The last record is the one that describes this result (a failure adds *_last_failure_0).
+        record = records[-1]
+        return Outcome(self._identity(op), record)
+
+    async def execute(self, op: Operation) -> Outcome:
+        key = self._key(op)
+        try:
+            spec = resolve_agent(_agent_name(op))
+        except ReportError as exc:
+            log.error("%s: %s", op.resource, exc)
+            result = OperationResult(resource_id=op.resource, action=op.task,
+                                     interval_ms=op.interval_ms, rc=OcfResult.ERR_INSTALLED,
+                                     status=ExecStatus.NOT_INSTALLED,
+                                     exit_reason="agent not installed")
+            return Outcome(self._identity(op),
+                           _not_installed_record(op, result, key, self.node))
+        if op.standard == "stonith":
+            # Fence devices are registered with the fencer, not run here (issue: fencing).
+            result = OperationResult(resource_id=op.resource, action=op.task,
+                                     interval_ms=op.interval_ms,
+                                     rc=OcfResult.OK if op.task != "monitor" or op.interval_ms
+                                     else OcfResult.NOT_RUNNING, status=ExecStatus.DONE)
+            return self._outcome(op, spec, result, key)
+        result = await run_operation(spec, op.task, dict(op.params), timeout_ms=op.timeout_ms,
+                                     interval_ms=op.interval_ms, resource_id=op.resource,
+                                     meta=dict(op.meta))
+        return self._outcome(op, spec, result, key)
+
+    def start_monitor(self, op: Operation, report: Callable[[Outcome], None]) -> None:
+        try:
+            spec = resolve_agent(_agent_name(op))
+        except ReportError:
+            return
+        request = MonitorRequest.of(spec, resource_id=op.resource, interval_ms=op.interval_ms,
+                                    timeout_ms=op.timeout_ms, params=dict(op.params),
+                                    meta=dict(op.meta), expected_rc=OcfResult(op.expected_rc))
+        self.watches[request.key] = _Watch(op, spec, report)
+        asyncio.ensure_future(self.scheduler.start(request))
+
+    def _on_monitor(self, result: OperationResult) -> None:
+        key = MonitorKey(result.resource_id, result.action, result.interval_ms)
+        watch = self.watches.get(key)
+        if watch is None:
+            return
+        outcome = self._outcome(watch.op, watch.spec, result, self._key(watch.op))
+        watch.report(outcome)
+
+    def cancel_monitors(self, resource: str) -> None:
+        for key in [k for k in self.watches if k.resource_id == resource]:
+            del self.watches[key]
+            self.history_book.forget_recurring(resource, key.interval_ms, key.action)
+        asyncio.ensure_future(self.scheduler.cancel_resource(resource))
+
+    def history(self) -> tuple[ResourceHistory, ...]:
+        return self.history_book.histories
+
+
+def _not_installed_record(op: Operation, result: OperationResult, key: hist.TransitionKey,
+                          node: str) -> OperationRecord:
+    """What an agent that is not there "returns": not installed, recorded as a hard failure."""
+    rid = f"{op.resource}_last_failure_0"
+    return OperationRecord(
+        id=rid, operation=op.task, call_id=0, rc_code=int(OcfResult.ERR_INSTALLED),
+        op_status=int(ExecStatus.NOT_INSTALLED), interval_ms=op.interval_ms,
+        transition_key=str(key), transition_magic=hist.transition_magic(
+            int(ExecStatus.NOT_INSTALLED), int(OcfResult.ERR_INSTALLED), key),
+        exit_reason=result.exit_reason, operation_key=hist.operation_key(op.resource, op.task,
+                                                                          op.interval_ms),
+        on_node=node)
