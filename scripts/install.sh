@@ -18,8 +18,12 @@ fi
 # Debian packages, each installed only when missing:
 #   - pacemaker-cli-utils: crm_simulate, the oracle of the conformance and differential tests;
 #   - the lab (vigil lab, tests/lab): corosync, iproute2 (netns, bridges, veth), util-linux (unshare,
-#     nsenter), procps (sysctl), iputils-ping and curl (probes from the lab's client namespace).
-apt_packages=(pacemaker-cli-utils corosync iproute2 util-linux procps iputils-ping curl)
+#     nsenter), procps (sysctl), iputils-ping and curl (probes from the lab's client namespace);
+#   - the executor's tests (tests/executor) run real agents: resource-agents (ocf:heartbeat:*: Dummy,
+#     anything, IPaddr2, apache), pacemaker-resource-agents (ocf:pacemaker:Dummy, an OCF 1.1 agent
+#     with reload-agent) and fence-agents (fence_* metadata).
+apt_packages=(pacemaker-cli-utils corosync iproute2 util-linux procps iputils-ping curl
+              resource-agents pacemaker-resource-agents fence-agents)
 apt_missing=()
 for pkg in "${apt_packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
