@@ -7,6 +7,7 @@ mocked, no test sleeps: `settle()` lets the event loop run until nothing changes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -105,10 +106,8 @@ class Cluster:
         for t in self.all_tasks:
             t.cancel()
         for t in self.all_tasks:
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - teardown
-                pass
 
 
 def scenario(test: Callable[[Cluster], Coroutine[Any, Any, None]]) -> Callable[[], None]:
