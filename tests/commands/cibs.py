@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from vigil.commands.agents import AgentAction, AgentMetadata, AgentName, AgentParameter
 
 NODES = ("node1", "node2")
+
+# The CLI tests' `vigil` fixture: argv in, (exit status, stdout, stderr) out.
+Run = Callable[..., tuple[int, str, str]]
 
 BASE = """<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.8" epoch="5" num_updates="2"
      admin_epoch="0" have-quorum="1" dc-uuid="1">

@@ -101,11 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("-t", "--time", help="'now' for the decision (ISO 8601 date or epoch)")
     exp.add_argument("--output", choices=("text", "json"), default="text")
     exp.set_defaults(func=_cmd_explain)
+    from vigil.cli import pcs
+
+    pcs.register_help(sub)
     lab_cli.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from vigil.cli import pcs
+
+    if pcs.handles(sys.argv[1:] if argv is None else argv):
+        return pcs.run(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

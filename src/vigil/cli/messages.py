@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from vigil.cli.command_messages import MESSAGES
 from vigil.model.reports import Report
 
 _Render = Callable[[Report], str]
@@ -76,10 +77,12 @@ _CIB: dict[str, _Render] = {
 
 def render_report(report: Report) -> str:
     """One line: the severity, then the message (or the code and fields if it has none)."""
-    render = _CIB.get(report.code)
+    render = _CIB.get(report.code) or MESSAGES.get(report.code)
     if render is not None:
         text = render(report)
     else:
         fields = ", ".join(f"{k}={v!r}" for k, v in report.fields)
         text = f"{report.code} ({fields})" if fields else report.code
+    if report.forceable:
+        text += " (use --force to override)"
     return f"{report.severity.value}: {' '.join(text.splitlines())}"

@@ -1,0 +1,154 @@
+"""`vigil property`, `node`, `config`, `cib`, `cib-push`, `status` and `cluster cib...`."""
+
+from __future__ import annotations
+
+from vigil.cli import args, config_view
+from vigil.cli.args import EXIT_OK, Invocation, UsageError
+from vigil.commands import config, node, status
+from vigil.commands import property as prop
+
+PROPERTY_USAGE = """\
+usage: vigil [-f FILE] property COMMAND ...
+  set NAME=VALUE... [--force]     (an empty VALUE removes the property)
+  unset NAME... [--force]
+  [list|show|config] [NAME] [--all|--defaults]"""
+
+NODE_USAGE = """\
+usage: vigil [-f FILE] node COMMAND ...
+  standby NODE... | --all              unstandby NODE... | --all
+  maintenance NODE... | --all          unmaintenance NODE... | --all
+  attribute [NODE [NAME=VALUE...]]     (NAME= removes the attribute)"""
+
+CLUSTER_USAGE = """\
+usage: vigil [-f FILE] cluster COMMAND ...
+  cib [SECTION] [--config]             cib-push FILE [--config]
+(starting, stopping and setting up cluster nodes is done with vigild, not yet from here)"""
+
+
+def run_property(inv: Invocation) -> int:
+    words = inv.words[1:]
+    if inv.help:
+        print(PROPERTY_USAGE)
+        return EXIT_OK
+    sub, rest = (words[0], words[1:]) if words else ("list", [])
+    if sub == "set":
+        inv.only("force")
+        args.need(rest, 1, "NAME=VALUE")
+        return args.finish(inv, prop.set_properties(inv.env(), args.pairs(rest),
+                                                    force=inv.force))
+    if sub in ("unset", "delete", "remove"):
+        inv.only("force")
+        args.need(rest, 1, "property name")
+        return args.finish(inv, prop.unset_properties(inv.env(), rest, force=inv.force))
+    if sub in ("list", "show", "config"):
+        inv.only("all", "defaults")
+        args.no_more(rest[1:], rest[0] if rest else sub)
+        found = prop.list_properties(inv.env(), all_known=inv.all or inv.defaults,
+                                     name=rest[0] if rest else None)
+        if inv.json:
+            args.print_json(found)
+        else:
+            args.print_lines(config_view.property_lines(found, show_defaults=inv.all
+                                                        or inv.defaults or bool(rest)))
+        return EXIT_OK
+    raise UsageError(f"unknown property command '{sub}'")
+
+
+def run_node(inv: Invocation) -> int:
+    words = inv.words[1:]
+    if not words or inv.help:
+        print(NODE_USAGE)
+        return EXIT_OK if inv.help else args.EXIT_USAGE
+    sub, rest = words[0], words[1:]
+    flags = {"standby": (node.standby, True), "unstandby": (node.standby, False),
+             "maintenance": (node.maintenance, True), "unmaintenance": (node.maintenance, False)}
+    if sub in flags:
+        inv.only("all")
+        command, on = flags[sub]
+        if not rest and not inv.all:
+            raise UsageError(f"node {sub} needs a node name or --all")
+        return args.finish(inv, command(inv.env(), rest, all_nodes=inv.all, on=on))
+    if sub == "attribute":
+        inv.only("force")
+        if len(rest) <= 1:
+            found = node.attributes(inv.env(), rest[0] if rest else None)
+            if inv.json:
+                args.print_json({name: dict(pairs) for name, pairs in found})
+            else:
+                args.print_lines(["Node Attributes:"] + [
+                    f" {name}: {' '.join(f'{k}={v}' for k, v in pairs)}"
+                    for name, pairs in found if pairs])
+            return EXIT_OK
+        return args.finish(inv, node.set_attributes(inv.env(), rest[0], args.pairs(rest[1:]),
+                                                    force=inv.force))
+    raise UsageError(f"unknown node command '{sub}'")
+
+
+def run_config(inv: Invocation) -> int:
+    inv.only()
+    words = inv.words[1:]
+    if words and words[0] == "show":
+        words = words[1:]
+    args.no_more(words, "config")
+    env = inv.env()
+    cib = config.cib(env)
+    if inv.json:
+        args.print_json(cib.configuration)
+        return EXIT_OK
+    args.print_lines(config_view.config_lines(cib, prop.list_properties(env)))
+    return EXIT_OK
+
+
+def run_cib(inv: Invocation, words: list[str]) -> int:
+    inv.only("config")
+    args.no_more(words[1:], words[0] if words else "cib")
+    section = "configuration" if inv.config else (words[0] if words else None)
+    print(config.cib_xml(inv.env(), section), end="")
+    return EXIT_OK
+
+
+def run_cib_push(inv: Invocation, words: list[str]) -> int:
+    inv.only("config")
+    args.need(words, 1, "the file to push (cib-push FILE)")
+    args.no_more(words[1:], words[0])
+    return args.finish(inv, config.cib_push(inv.env(), words[0], config_only=inv.config))
+
+
+def run_status(inv: Invocation) -> int:
+    inv.only("full")
+    words = inv.words[1:]
+    if words and words[0] in ("resources", "resource"):
+        from vigil.cli import resource_cli
+
+        inv.words = ["resource", "status"]
+        return resource_cli.run(inv)
+    if words and words[0] == "nodes":
+        from vigil.cli import status_view
+
+        state = status.cluster_status(inv.env())
+        args.print_lines(status_view.node_lines(state.transition))
+        return EXIT_OK
+    args.no_more(words, "status")
+    state = status.cluster_status(inv.env())
+    if inv.json:
+        args.print_json(config_view.status_data(state))
+        return EXIT_OK
+    source = f"CIB file {inv.file}" if inv.file else "the running cluster"
+    args.print_lines(config_view.status_lines(state, source))
+    return EXIT_OK
+
+
+def run_cluster(inv: Invocation) -> int:
+    words = inv.words[1:]
+    if not words or inv.help:
+        print(CLUSTER_USAGE)
+        return EXIT_OK if inv.help else args.EXIT_USAGE
+    if words[0] == "cib":
+        return run_cib(inv, words[1:])
+    if words[0] == "cib-push":
+        return run_cib_push(inv, words[1:])
+    if words[0] == "status":
+        inv.words = ["status"]
+        return run_status(inv)
+    raise UsageError(f"'cluster {words[0]}' is not available in vigil yet (it has: cib, "
+                     "cib-push, status)")

@@ -1,0 +1,189 @@
+"""English text for the reports of the library commands (resources, constraints, properties,
+nodes, agents, the environments). Each says what is wrong and what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from vigil.model.reports import Report
+
+_Render = Callable[[Report], str]
+
+
+def _f(r: Report, name: str) -> str:
+    return r.field(name)
+
+
+def _until(r: Report) -> str:
+    return f" until {r.field('until')}" if r.field("until") else ""
+
+
+_ENV: dict[str, _Render] = {
+    "DAEMON_NOT_RUNNING": lambda r: (
+        f"no running cluster: vigild is not reachable at {_f(r, 'socket')} "
+        "(use -f FILE to work on a CIB file)"),
+    "DAEMON_ACCESS_DENIED": lambda r: (
+        f"vigild's socket {_f(r, 'socket')} refused this user: run as root or as a member of "
+        "the haclient group"),
+    "DAEMON_UNREACHABLE": lambda r: (
+        f"vigild at {_f(r, 'socket')} did not answer ({_f(r, 'detail')}); check that it runs "
+        "(systemctl status vigild)"),
+    "DAEMON_ERROR": lambda r: f"vigild could not do it: {_f(r, 'detail')}",
+    "CIB_CHANGED_UNDERNEATH": lambda r: (
+        f"the CIB changed while this command ran (read {_f(r, 'read')}, now {_f(r, 'now')}); "
+        "nothing was written: run the command again"),
+    "NEEDS_RUNNING_CLUSTER": lambda r: (
+        f"'{_f(r, 'command')}' acts on running resources and needs a running cluster; on a "
+        "CIB file, disable then enable the resource instead"),
+    "NOT_SUPPORTED_YET": lambda r: f"'{_f(r, 'command')}' is not supported by vigild yet",
+}
+
+_AGENTS: dict[str, _Render] = {
+    "INVALID_AGENT_NAME": lambda r: f"'{_f(r, 'agent')}' is not an agent name: {_f(r, 'reason')}",
+    "AGENT_NAME_INVALID": lambda r: f"'{_f(r, 'agent')}' is not an agent name: {_f(r, 'reason')}",
+    "AGENT_STANDARD_UNKNOWN": lambda r: (
+        f"'{_f(r, 'standard')}' is not an agent standard (known: {_f(r, 'known')})"),
+    "AGENT_NAME_NEEDS_STANDARD": lambda r: (
+        f"cannot tell which agent '{_f(r, 'agent')}' is without the list of installed agents: "
+        f"give its full name, such as ocf:heartbeat:{_f(r, 'agent')} or systemd:{_f(r, 'agent')}"),
+    "AGENT_NOT_FOUND": lambda r: (
+        f"agent '{_f(r, 'agent')}' is not installed on this machine"
+        + (f" (searched {_f(r, 'searched')})" if _f(r, "searched") else "")
+        + ": check its name with 'vigil resource agents'"),
+    "AGENT_NAME_AMBIGUOUS": lambda r: (
+        f"several agents are called '{_f(r, 'agent')}' ({_f(r, 'matches')}): give the full name"),
+    "AGENT_NAME_DEDUCED": lambda r: f"using agent '{_f(r, 'agent')}' for '{_f(r, 'given')}'",
+    "AGENT_PARAMETER_UNKNOWN": lambda r: (
+        f"agent {_f(r, 'agent')} has no parameter '{_f(r, 'parameter')}'"
+        + (f" (did you mean: {_f(r, 'suggestions')})" if _f(r, "suggestions") else "")),
+    "AGENT_PARAMETER_MISSING": lambda r: (
+        f"agent {_f(r, 'agent')} requires {_f(r, 'parameters')}: give it as NAME=VALUE"),
+    "AGENT_PARAMETER_DEPRECATED": lambda r: (
+        f"parameter '{_f(r, 'parameter')}' of {_f(r, 'agent')} is deprecated: see "
+        f"'vigil resource describe {_f(r, 'agent')}' for its replacement"),
+    "AGENT_CATALOG_UNAVAILABLE": lambda r: (
+        "this vigil cannot list or describe agents: its executor is not installed"),
+    "AGENT_METADATA_UNAVAILABLE": lambda r: (
+        f"agent {_f(r, 'agent')} did not give its metadata ({_f(r, 'reason') or _f(r, 'rc')}): "
+        "check that it runs, or use --force"),
+    "AGENT_METADATA_INVALID": lambda r: (
+        f"agent {_f(r, 'agent')} gave unusable metadata ({_f(r, 'detail')})"),
+}
+
+_RESOURCES: dict[str, _Render] = {
+    "NODE_NOT_FOUND": lambda r: (
+        f"node '{_f(r, 'node')}' is not in the cluster (nodes: {_f(r, 'known')})"),
+    "INVALID_ID": lambda r: (
+        f"'{_f(r, 'id')}' cannot be a {_f(r, 'what')} id: {_f(r, 'reason')} (ids start with a "
+        "letter or _, then letters, digits, '.', '_' or '-')"),
+    "ID_ALREADY_EXISTS": lambda r: (
+        f"id '{_f(r, 'id')}' is already used in the configuration: choose another"),
+    "STONITH_VIA_RESOURCE_CREATE": lambda r: (
+        f"'{_f(r, 'resource')}' uses a stonith agent: create fence devices with "
+        "'vigil stonith create'"),
+    "POSITION_NEEDS_GROUP": lambda r: "--before and --after need --group",
+    "BEFORE_AND_AFTER": lambda r: "give --before or --after, not both",
+    "INVALID_OPTION_VALUE": lambda r: (
+        f"'{_f(r, 'value')}' is not a valid value for {_f(r, 'option')}: it must be "
+        f"{_f(r, 'expected')}"),
+    "INVALID_OPTION": lambda r: (
+        f"'{_f(r, 'option')}' is not an option of {_f(r, 'where')} (options: "
+        f"{_f(r, 'allowed')})"),
+    "OPERATION_DUPLICATE": lambda r: (
+        f"{_f(r, 'resource')} has two {_f(r, 'action')} operations with interval "
+        f"{_f(r, 'interval')}: give each a different interval"),
+    "OPERATION_NAME_UNKNOWN": lambda r: (
+        f"'{_f(r, 'action')}' is not an action agents know"
+        + (f" (did you mean '{_f(r, 'suggestion')}'?)" if _f(r, "suggestion") else "")
+        + "; the operation is kept as given"),
+    "RESOURCE_NOT_IN_GROUP": lambda r: (
+        f"'{_f(r, 'resource')}' is not a member of group '{_f(r, 'group')}'"),
+    "GROUP_CREATED": lambda r: f"created group '{_f(r, 'group')}'",
+    "GROUP_REMOVED": lambda r: f"removed group '{_f(r, 'group')}', which had no members left",
+    "NOT_A_GROUP": lambda r: f"'{_f(r, 'id')}' exists and is not a group",
+    "GROUP_IS_CLONED": lambda r: (
+        f"group '{_f(r, 'group')}' is cloned: change the clone's group in a CIB file with "
+        "'vigil cib' and 'vigil cib-push'"),
+    "RESOURCE_LISTED_TWICE": lambda r: f"a resource is listed twice in '{_f(r, 'resources')}'",
+    "CANNOT_GROUP_NON_PRIMITIVE": lambda r: (
+        f"'{_f(r, 'resource')}' is a group or clone: only primitives can join a group"),
+    "CANNOT_GROUP_CLONED": lambda r: (
+        f"'{_f(r, 'resource')}' is inside a clone and cannot join a group"),
+    "POSITION_SELF": lambda r: f"'{_f(r, 'resource')}' cannot be placed relative to itself",
+    "RESOURCE_ALREADY_IN_GROUP": lambda r: (
+        f"'{_f(r, 'resource')}' is already in group '{_f(r, 'group')}' (use --before or "
+        "--after to move it within the group)"),
+    "RESOURCE_REMOVED": lambda r: f"removed resource '{_f(r, 'resource')}'",
+    "OPERATIONS_NEED_PRIMITIVE": lambda r: (
+        f"'{_f(r, 'resource')}' is a group or clone: operations belong to its primitives"),
+    "GROUP_HAS_NO_INSTANCE_ATTRIBUTES": lambda r: (
+        f"group '{_f(r, 'group')}' has only meta attributes: use 'meta NAME=VALUE'"),
+    "CLEANED_UP": lambda r: f"cleaned up {_f(r, 'resource')} on {_f(r, 'node')}",
+    "NOTHING_TO_CLEAN": lambda r: f"no failures recorded for {_f(r, 'resource')}",
+    "INVALID_LIFETIME": lambda r: (
+        f"'{_f(r, 'lifetime')}' is not a lifetime: give an ISO 8601 duration (PT30M, P1D) or "
+        "a time such as 30min, 2h or 1d"),
+    "CANNOT_MOVE_CLONE": lambda r: (
+        f"'{_f(r, 'resource')}' is a clone or inside one: use location constraints "
+        "('vigil constraint location') to place its instances"),
+    "RESOURCE_ALREADY_ON_NODE": lambda r: (
+        f"{_f(r, 'resource')} already runs on {_f(r, 'node')} and only there"),
+    "RESOURCE_NODE_NEEDED": lambda r: (
+        f"{_f(r, 'resource')} runs on {_f(r, 'running')} nodes now: name the node"),
+    "MOVE_CONSTRAINT_CREATED": lambda r: (
+        f"created constraint {_f(r, 'id')}: {_f(r, 'resource')} prefers {_f(r, 'node')}"
+        f"{_until(r)}; 'vigil resource clear {_f(r, 'resource')}' removes it"),
+    "MOVE_AWAY_CONSTRAINT_CREATED": lambda r: (
+        f"created constraint {_f(r, 'id')}: {_f(r, 'resource')} moves away from "
+        f"{_f(r, 'node')} and cannot return there{_until(r)}; 'vigil resource clear "
+        f"{_f(r, 'resource')}' removes it"),
+    "BAN_CONSTRAINT_CREATED": lambda r: (
+        f"created constraint {_f(r, 'id')} with a score of -INFINITY: {_f(r, 'resource')} "
+        f"cannot run on {_f(r, 'node')}{_until(r)}, even if it is the last node left; "
+        f"'vigil resource clear {_f(r, 'resource')}' removes it"),
+    "NOTHING_TO_CLEAR": lambda r: f"{_f(r, 'resource')} has no move or ban constraints",
+}
+
+_CONSTRAINTS: dict[str, _Render] = {
+    "INVALID_SCORE": lambda r: (
+        f"'{_f(r, 'score')}' is not a score: use an integer, INFINITY or -INFINITY"),
+    "CONSTRAINT_ON_CLONED_RESOURCE": lambda r: (
+        f"{_f(r, 'resource')} is inside clone {_f(r, 'clone')}: constrain the clone instead"),
+    "CONSTRAINT_CREATED": lambda r: f"created constraint {_f(r, 'id')}",
+    "CONSTRAINT_REPLACED": lambda r: f"replaced constraint {_f(r, 'id')}",
+    "CONSTRAINT_REMOVED": lambda r: f"removed constraint {_f(r, 'id')}",
+    "CONSTRAINT_CHANGED": lambda r: (
+        f"removed the deleted resources from the sets of constraint {_f(r, 'id')}"),
+    "CONSTRAINT_SAME_RESOURCE": lambda r: (
+        f"a constraint needs two different resources, not '{_f(r, 'resource')}' twice"),
+    "SCORE_GIVEN_TWICE": lambda r: "give the score once: as a word or as score=",
+    "CONSTRAINT_DUPLICATE": lambda r: f"the same constraint already exists: {_f(r, 'id')}",
+    "ORDER_IN_SAME_GROUP": lambda r: (
+        f"both resources are in group {_f(r, 'group')}, which already orders its members"),
+    "ORDER_SCORE_DEPRECATED": lambda r: (
+        "score= on an order constraint is deprecated: use kind=Mandatory|Optional|Serialize"),
+    "CONSTRAINT_NOT_FOUND": lambda r: (
+        f"no constraint has id '{_f(r, 'id')}' (see 'vigil constraint list --full')"),
+}
+
+_CLUSTER: dict[str, _Render] = {
+    "PROPERTY_UNKNOWN": lambda r: (
+        f"'{_f(r, 'name')}' is not a cluster property"
+        + (f" (did you mean: {_f(r, 'suggestions')})" if _f(r, "suggestions") else "")
+        + "; see 'vigil property list --all'"),
+    "PROPERTY_READ_ONLY": lambda r: f"'{_f(r, 'name')}' is maintained by the cluster itself",
+    "PROPERTY_NOT_SET": lambda r: f"property '{_f(r, 'name')}' is not set",
+    "NODES_AND_ALL": lambda r: "give node names or --all, not both",
+    "NODE_NEEDED": lambda r: "name the node(s), or give --all",
+    "NODE_ATTRIBUTE_NOT_SET": lambda r: (
+        f"node {_f(r, 'node')} has no attribute '{_f(r, 'name')}'"),
+    "CIB_SECTION_UNKNOWN": lambda r: (
+        f"'{_f(r, 'section')}' is not a CIB section (sections: {_f(r, 'known')})"),
+    "PUSH_FILE_NOT_FOUND": lambda r: f"file '{_f(r, 'path')}' does not exist: nothing pushed",
+    "CIB_PUSH_OLDER": lambda r: (
+        f"the CIB to push (version {_f(r, 'pushed')}) is older than the current one "
+        f"({_f(r, 'current')}): nothing pushed; get a fresh copy with 'vigil cib', or push only "
+        "the configuration with --config"),
+}
+
+MESSAGES: dict[str, _Render] = {**_ENV, **_AGENTS, **_RESOURCES, **_CONSTRAINTS, **_CLUSTER}

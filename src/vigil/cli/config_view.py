@@ -1,0 +1,342 @@
+"""The configuration as pcs prints it: resources, constraints, defaults, properties, nodes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from vigil.cli import status_view
+from vigil.commands.agents import AgentMetadata
+from vigil.commands.property import Property
+from vigil.commands.status import ClusterStatus, FailedAction
+from vigil.model.cib import Cib
+from vigil.model.constraints import Colocation, Constraint, Location, Order, ResourceSet
+from vigil.model.nvset import NvSet
+from vigil.model.resources import Group, Operation, Primitive, Resource
+from vigil.model.rules import AttrExpression, DateExpression, Expression, Rule
+from vigil.model.score import format_score
+
+
+def is_stonith_resource(rsc: Resource) -> bool:
+    return isinstance(rsc, Primitive) and rsc.standard == "stonith"
+
+
+def _pairs(sets: tuple[NvSet, ...]) -> str:
+    return " ".join(f"{p.name}={p.value if p.value is not None else ''}"
+                    for s in sets for p in s.pairs)
+
+
+def _operation(op: Operation) -> str:
+    words = [op.name, f"interval={op.interval}"]
+    if op.timeout:
+        words.append(f"timeout={op.timeout}")
+    if op.role:
+        words.append(f"role={op.role}")
+    if op.on_fail:
+        words.append(f"on-fail={op.on_fail}")
+    if not op.enabled:
+        words.append("enabled=false")
+    words += [f"{k}={v}" for k, v in op.extra.attrs]
+    level = _pairs(op.instance_attributes)
+    if level:
+        words.append(level)
+    return f"{' '.join(words)} ({op.id})"
+
+
+def resource_lines(rsc: Resource, depth: int) -> list[str]:
+    pad = " " * (depth + 1)
+    lines: list[str] = []
+    if isinstance(rsc, Primitive):
+        provider = f" provider={rsc.provider}" if rsc.provider else ""
+        lines.append(f"{pad}Resource: {rsc.id} (class={rsc.standard}{provider} "
+                     f"type={rsc.agent_type})")
+        attrs = _pairs(rsc.instance_attributes)
+        if attrs:
+            lines.append(f"{pad} Attributes: {attrs}")
+        meta = _pairs(rsc.meta_attributes)
+        if meta:
+            lines.append(f"{pad} Meta Attrs: {meta}")
+        utilization = _pairs(rsc.utilization)
+        if utilization:
+            lines.append(f"{pad} Utilization: {utilization}")
+        for i, op in enumerate(rsc.operations):
+            head = " Operations: " if i == 0 else "             "
+            lines.append(f"{pad}{head}{_operation(op)}")
+        return lines
+    if isinstance(rsc, Group):
+        lines.append(f"{pad}Group: {rsc.id}")
+        meta = _pairs(rsc.meta_attributes)
+        if meta:
+            lines.append(f"{pad} Meta Attrs: {meta}")
+        for member in rsc.members:
+            lines += resource_lines(member, depth + 1)
+        return lines
+    kind = "Master" if rsc.legacy_master else "Clone"
+    lines.append(f"{pad}{kind}: {rsc.id}")
+    meta = _pairs(rsc.meta_attributes)
+    if meta:
+        lines.append(f"{pad} Meta Attrs: {meta}")
+    lines += resource_lines(rsc.child, depth + 1)
+    return lines
+
+
+# -- constraints -------------------------------------------------------------------------------
+def _score(value: int | None) -> str:
+    return format_score(value) if value is not None else "INFINITY"
+
+
+def _id(c_id: str, full: bool) -> str:
+    return f" (id:{c_id})" if full else ""
+
+
+def _expression(expr: Expression) -> str:
+    if isinstance(expr, AttrExpression):
+        kind = f" {expr.type}" if expr.type else ""
+        value = f" {expr.value}" if expr.value is not None else ""
+        return f"{expr.attribute} {expr.operation}{kind}{value}"
+    if isinstance(expr, DateExpression):
+        if expr.operation == "in_range":
+            return f"date in_range {expr.start or ''} to {expr.end or ''}".strip()
+        return f"date {expr.operation} {expr.start or expr.end or ''}".strip()
+    if isinstance(expr, Rule):
+        return "(rule)"
+    return type(expr).__name__
+
+
+def _rule_lines(rule: Rule, pad: str, full: bool) -> list[str]:
+    score = f"score={_score(rule.score)}" if rule.score_attribute is None else \
+        f"score-attribute={rule.score_attribute}"
+    lines = [f"{pad}Rule: boolean-op={rule.boolean_op} {score}{_id(rule.id, full)}"]
+    for expr in rule.expressions:
+        if isinstance(expr, Rule):
+            lines += _rule_lines(expr, pad + "  ", full)
+        else:
+            lines.append(f"{pad}  Expression: {_expression(expr)}{_id(expr.id, full)}")
+    return lines
+
+
+def _set(rs: ResourceSet) -> str:
+    opts = []
+    if not rs.sequential:
+        opts.append("sequential=false")
+    if not rs.require_all:
+        opts.append("require-all=false")
+    for name, value in (("role", rs.role), ("action", rs.action), ("ordering", rs.ordering)):
+        if value:
+            opts.append(f"{name}={value}")
+    more = f" ({' '.join(opts)})" if opts else ""
+    return f"set {' '.join(rs.resources)}{more}"
+
+
+def location_lines(constraints: Iterable[Constraint], full: bool) -> list[str]:
+    lines = ["Location Constraints:"]
+    by_rsc: dict[str, list[Location]] = {}
+    for c in constraints:
+        if isinstance(c, Location):
+            key = c.rsc or (f"pattern {c.rsc_pattern}" if c.rsc_pattern else "(set)")
+            by_rsc.setdefault(key, []).append(c)
+    for rsc, items in by_rsc.items():
+        lines.append(f"  Resource: {rsc}")
+        for c in items:
+            extra = ""
+            if c.role:
+                extra += f" (role:{c.role})"
+            if c.resource_discovery:
+                extra += f" (resource-discovery={c.resource_discovery})"
+            if c.node is not None and c.score is not None:
+                verb = "Enabled on" if c.score >= 0 else "Disabled on"
+                lines.append(f"    {verb}: {c.node} (score:{format_score(c.score)}){extra}"
+                             f"{_id(c.id, full)}")
+            else:
+                lines.append(f"    Constraint{extra}: {c.id}")
+                for rs in c.sets:
+                    lines.append(f"      {_set(rs)}")
+                for rule in c.rules:
+                    lines += _rule_lines(rule, "      ", full)
+    return lines
+
+
+def order_lines(constraints: Iterable[Constraint], full: bool) -> list[str]:
+    lines = ["Ordering Constraints:"]
+    for c in constraints:
+        if not isinstance(c, Order):
+            continue
+        opts = [f"kind:{c.kind or ('Optional' if c.score == 0 else 'Mandatory')}"]
+        if c.symmetrical is not None:
+            opts.append(f"symmetrical:{str(c.symmetrical).lower()}")
+        if not c.require_all:
+            opts.append("require-all:false")
+        if c.sets:
+            lines.append(f"  {' '.join(_set(rs) for rs in c.sets)} ({') ('.join(opts)})"
+                         f"{_id(c.id, full)}")
+        else:
+            lines.append(f"  {c.first_action or 'start'} {c.first} then "
+                         f"{c.then_action or 'start'} {c.then} ({') ('.join(opts)})"
+                         f"{_id(c.id, full)}")
+    return lines
+
+
+def colocation_lines(constraints: Iterable[Constraint], full: bool) -> list[str]:
+    lines = ["Colocation Constraints:"]
+    for c in constraints:
+        if not isinstance(c, Colocation):
+            continue
+        opts = [f"score:{format_score(c.score)}"]
+        if c.rsc_role:
+            opts.append(f"rsc-role:{c.rsc_role}")
+        if c.with_rsc_role:
+            opts.append(f"with-rsc-role:{c.with_rsc_role}")
+        if c.node_attribute:
+            opts.append(f"node-attribute:{c.node_attribute}")
+        if c.influence is not None:
+            opts.append(f"influence:{str(c.influence).lower()}")
+        what = " ".join(_set(rs) for rs in c.sets) if c.sets else f"{c.rsc} with {c.with_rsc}"
+        lines.append(f"  {what} ({') ('.join(opts)}){_id(c.id, full)}")
+    return lines
+
+
+def constraint_lines(constraints: Iterable[Constraint], full: bool,
+                     kind: str | None = None) -> list[str]:
+    items = list(constraints)
+    lines: list[str] = []
+    if kind in (None, "location"):
+        lines += location_lines(items, full)
+    if kind in (None, "order"):
+        lines += order_lines(items, full)
+    if kind in (None, "colocation"):
+        lines += colocation_lines(items, full)
+    if kind is None:
+        others = [c for c in items if not isinstance(c, Location | Order | Colocation)]
+        lines.append("Ticket Constraints:")
+        lines += [f"  {c.tag} {c.id}" for c in others]
+    return lines
+
+
+# -- defaults, properties, config --------------------------------------------------------------
+def defaults_lines(sets: tuple[NvSet, ...], indent: str = " ") -> list[str]:
+    pairs = [(p.name, p.value or "") for s in sets if s.rule is None for p in s.pairs]
+    if not pairs:
+        return [f"{indent}No defaults set"]
+    return [f"{indent}{name}={value}" for name, value in pairs]
+
+
+def property_lines(props: Iterable[Property], *, show_defaults: bool) -> list[str]:
+    lines = ["Cluster Properties:"]
+    for p in props:
+        if p.set:
+            lines.append(f" {p.name}: {p.value}")
+        elif show_defaults:
+            lines.append(f" {p.name}: {p.default if p.default is not None else ''} (default)")
+    return lines
+
+
+def config_lines(cib: Cib, props: Iterable[Property]) -> list[str]:
+    config = cib.configuration
+    name = cib.cluster_option("cluster-name") or ""
+    lines = [f"Cluster Name: {name}", "Pacemaker Nodes:",
+             " " + " ".join(n.uname for n in config.nodes), "", "Resources:"]
+    for rsc in config.resources:
+        if not is_stonith_resource(rsc):
+            lines += resource_lines(rsc, 0)
+    lines += ["", "Stonith Devices:"]
+    for rsc in config.resources:
+        if is_stonith_resource(rsc):
+            lines += resource_lines(rsc, 0)
+    lines += ["Fencing Levels:", ""]
+    lines += constraint_lines(config.constraints, full=True)
+    lines += ["", "Resources Defaults:"] + defaults_lines(config.rsc_defaults)
+    lines += ["Operations Defaults:"] + defaults_lines(config.op_defaults)
+    lines += [""] + property_lines(props, show_defaults=False)
+    attrs = [(n.uname, _pairs(n.instance_attributes)) for n in config.nodes]
+    attrs = [(n, a) for n, a in attrs if a]
+    if attrs:
+        lines += ["", "Node Attributes:"] + [f" {n}: {a}" for n, a in attrs]
+    return lines
+
+
+def describe_lines(meta: AgentMetadata) -> list[str]:
+    lines = [f"{meta.agent} - {meta.shortdesc}".rstrip(" -"), ""]
+    if meta.longdesc:
+        lines += [meta.longdesc.strip(), ""]
+    lines.append("Resource options:")
+    for p in meta.parameters:
+        if p.deprecated:
+            continue
+        flags = " (required)" if p.required else ""
+        flags += " (unique)" if p.unique else ""
+        default = f" [default: {p.default}]" if p.default not in (None, "") else ""
+        lines.append(f"  {p.name}{flags}: {p.shortdesc or p.longdesc}{default}".rstrip())
+    lines += ["", "Default operations:"]
+    for a in meta.actions:
+        words = [f"interval={a.interval or '0s'}"]
+        if a.timeout:
+            words.append(f"timeout={a.timeout}")
+        if a.role:
+            words.append(f"role={a.role}")
+        lines.append(f"  {a.name}: {' '.join(words)}")
+    return lines
+
+
+# -- status ------------------------------------------------------------------------------------
+_RC = {0: "ok", 1: "error", 2: "invalid parameter", 3: "unimplemented feature",
+       4: "insufficient privileges", 5: "not installed", 6: "not configured",
+       7: "not running", 8: "promoted", 9: "promoted (failed)", 190: "degraded",
+       191: "degraded (promoted)"}
+_EXEC = {0: "complete", 1: "Cancelled", 2: "Timed Out", 3: "NOT SUPPORTED", 4: "Error",
+         5: "Hard error", 6: "Fatal error", 7: "Not installed"}
+
+
+def _when(epoch: int | None) -> str:
+    if epoch is None:
+        return ""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def failed_action_line(f: FailedAction) -> str:
+    return (f"    * {f.resource}_{f.operation}_{f.interval_ms} on {f.node} "
+            f"'{_RC.get(f.rc_code, 'unknown')}' ({f.rc_code}): call={f.call_id}, "
+            f"status='{_EXEC.get(f.op_status, str(f.op_status))}', "
+            f"exitreason='{f.exit_reason or ''}', last-rc-change='{_when(f.last_rc_change)}'")
+
+
+def status_lines(state: ClusterStatus, source: str) -> list[str]:
+    t = state.transition
+    lines = [f"Cluster name: {state.cluster_name or ''}"]
+    if t.maintenance_mode:
+        lines += ["", "              *** Resource management is DISABLED ***",
+                  "  The cluster will not attempt to start, stop or recover services", ""]
+    quorum = "partition with quorum" if state.have_quorum else "partition WITHOUT quorum"
+    disabled = f" ({state.disabled} DISABLED)" if state.disabled else ""
+    lines += [f"Status of {source}:",
+              f"  * Current DC: {state.dc or 'NONE'} - {quorum}",
+              f"  * {state.nodes_configured} nodes configured",
+              f"  * {state.resource_instances} resource instances configured{disabled}", ""]
+    if t.stonith_enabled and state.stonith_devices == 0:
+        lines.insert(1, "WARNING: no stonith devices and stonith-enabled is not false")
+    lines += status_view.node_lines(t) + [""] + status_view.resource_lines(t)
+    counts = [(a.resource, node, count, a.migration_threshold)
+              for a in t.allocations for node, count in a.fail_counts]
+    if counts:
+        lines += ["", "  * Migration Summary:"]
+        for rsc, node, count, threshold in counts:
+            lines.append(f"    * {rsc} on {node}: fail-count={format_score(count)} "
+                         f"migration-threshold={format_score(threshold)}")
+    if state.failed_actions:
+        lines += ["", "  * Failed Resource Actions:"]
+        lines += [failed_action_line(f) for f in state.failed_actions]
+    return lines
+
+
+def status_data(state: ClusterStatus) -> dict[str, Any]:
+    t = state.transition
+    return {
+        "cluster_name": state.cluster_name, "dc": state.dc, "have_quorum": state.have_quorum,
+        "maintenance_mode": t.maintenance_mode, "stonith_enabled": t.stonith_enabled,
+        "nodes": list(t.nodes),
+        "resources": [{"id": a.resource, "kind": a.kind, "parent": a.parent, "agent": a.agent,
+                       "role": a.current_role, "nodes": list(a.current_nodes),
+                       "failed": a.failed, "managed": a.managed, "target_role": a.target_role,
+                       "fail_counts": dict(a.fail_counts)} for a in t.allocations],
+        "failed_actions": list(state.failed_actions),
+    }

@@ -1,0 +1,159 @@
+"""`vigil constraint ...`: pcs's grammar for location, colocation and order constraints."""
+
+from __future__ import annotations
+
+from vigil.cli import args, config_view
+from vigil.cli.args import EXIT_OK, Invocation, UsageError
+from vigil.commands import constraint
+
+USAGE = """\
+usage: vigil [-f FILE] constraint [list|show] [--full]
+  location RSC prefers NODE[=SCORE]...     location RSC avoids NODE[=SCORE]...
+  location add ID RSC NODE SCORE [resource-discovery=always|never|exclusive]
+  colocation add [ROLE] SRC with [ROLE] TGT [SCORE] [score=S] [id=ID] [node-attribute=A]
+  order [ACTION] FIRST then [ACTION] THEN [kind=Mandatory|Optional|Serialize]
+        [symmetrical=true|false] [require-all=true|false] [id=ID]
+  remove ID...
+  location | colocation | order            (alone: list that kind)"""
+
+
+def run(inv: Invocation) -> int:
+    words = inv.words[1:]
+    if inv.help:
+        print(USAGE)
+        return EXIT_OK
+    if not words or words[0] in ("list", "show", "config"):
+        args.no_more(words[1:], words[0] if words else "constraint")
+        return _list(inv, None)
+    sub, rest = words[0], words[1:]
+    if sub in ("remove", "delete"):
+        inv.only()
+        args.need(rest, 1, "constraint id")
+        return args.finish(inv, constraint.remove(inv.env(), rest))
+    if sub == "location":
+        return _location(inv, rest)
+    if sub == "colocation":
+        return _colocation(inv, rest)
+    if sub == "order":
+        return _order(inv, rest)
+    raise UsageError(f"unknown constraint command '{sub}'")
+
+
+def _list(inv: Invocation, kind: str | None) -> int:
+    inv.only("full", "all")
+    found = constraint.constraints(inv.env())
+    if inv.json:
+        types = {"location": "Location", "order": "Order", "colocation": "Colocation"}
+        args.print_json([c for c in found if kind is None or type(c).__name__ == types[kind]])
+        return EXIT_OK
+    args.print_lines(config_view.constraint_lines(found, inv.full, kind))
+    return EXIT_OK
+
+
+def _location(inv: Invocation, rest: list[str]) -> int:
+    if not rest or rest[0] in ("show", "list", "config"):
+        return _list(inv, "location")
+    if rest[0] in ("remove", "delete"):
+        inv.only()
+        args.need(rest, 2, "constraint id")
+        return args.finish(inv, constraint.remove(inv.env(), rest[1:]))
+    if rest[0] == "add":
+        inv.only("force")
+        args.need(rest, 5, "id, resource, node and score (location add ID RSC NODE SCORE)")
+        return args.finish(inv, constraint.location_add(
+            inv.env(), rest[1], rest[2], rest[3], rest[4], options=args.pairs(rest[5:]),
+            force=inv.force))
+    args.need(rest, 3, "nodes (location RSC prefers|avoids NODE[=SCORE]...)")
+    rsc, verb, nodes = rest[0], rest[1], rest[2:]
+    if verb not in ("prefers", "avoids"):
+        raise UsageError(f"location {rsc} takes prefers or avoids, not '{verb}'")
+    inv.only("force")
+    parsed = []
+    for word in nodes:
+        node, _, score = word.partition("=")
+        if not node:
+            raise UsageError(f"'{word}' is not NODE or NODE=SCORE")
+        parsed.append((node, score))
+    return args.finish(inv, constraint.location_prefers(inv.env(), rsc, parsed,
+                                                        avoids=verb == "avoids",
+                                                        force=inv.force))
+
+
+def _colocation(inv: Invocation, rest: list[str]) -> int:
+    if not rest or rest[0] in ("show", "list", "config"):
+        return _list(inv, "colocation")
+    if rest[0] in ("remove", "delete"):
+        inv.only()
+        args.need(rest, 2, "constraint id")
+        return args.finish(inv, constraint.remove(inv.env(), rest[1:]))
+    if rest[0] != "add":
+        raise UsageError(f"unknown colocation command '{rest[0]}'")
+    inv.only("force")
+    words = rest[1:]
+    plain = [w for w in words if "=" not in w]
+    opts = args.pairs(w for w in words if "=" in w)
+    source_role = target_role = None
+    if "with" in plain:
+        at = plain.index("with")
+        before, after = plain[:at], plain[at + 1:]
+        if len(before) == 2:
+            source_role = _role(before[0])
+            before = before[1:]
+        if len(before) != 1:
+            raise UsageError("colocation add [ROLE] SRC with [ROLE] TGT [SCORE]")
+        if len(after) >= 2 and constraint.parse_role(after[0]) and not _is_score(after[1]):
+            target_role = _role(after[0])
+            after = after[1:]
+        if not after or len(after) > 2:
+            raise UsageError("colocation add [ROLE] SRC with [ROLE] TGT [SCORE]")
+        source, target = before[0], after[0]
+        score = after[1] if len(after) == 2 else None
+    else:
+        # pcs's older form: colocation add SRC TGT [SCORE]
+        if len(plain) not in (2, 3):
+            raise UsageError("colocation add [ROLE] SRC with [ROLE] TGT [SCORE]")
+        source, target = plain[0], plain[1]
+        score = plain[2] if len(plain) == 3 else None
+    return args.finish(inv, constraint.colocation_add(
+        inv.env(), source, target, score=score, source_role=source_role,
+        target_role=target_role, options=opts, force=inv.force))
+
+
+def _is_score(word: str) -> bool:
+    body = word[1:] if word[:1] in "+-" else word
+    return body.isdigit() or body == "INFINITY"
+
+
+def _role(word: str) -> str:
+    role = constraint.parse_role(word)
+    if role is None:
+        raise UsageError(f"'{word}' is not a role ({', '.join(constraint.ROLES)})")
+    return role
+
+
+def _order(inv: Invocation, rest: list[str]) -> int:
+    if not rest or rest[0] in ("show", "list", "config"):
+        return _list(inv, "order")
+    if rest[0] in ("remove", "delete"):
+        inv.only()
+        args.need(rest, 2, "constraint id")
+        return args.finish(inv, constraint.remove(inv.env(), rest[1:]))
+    inv.only("force")
+    plain = [w for w in rest if "=" not in w]
+    opts = args.pairs(w for w in rest if "=" in w)
+    if "then" not in plain:
+        raise UsageError("order [ACTION] FIRST then [ACTION] THEN [options]")
+    at = plain.index("then")
+    before, after = plain[:at], plain[at + 1:]
+    first_action = then_action = "start"
+    if len(before) == 2:
+        first_action = before[0].lower()
+        before = before[1:]
+    if len(after) == 2:
+        then_action = after[0].lower()
+        after = after[1:]
+    if len(before) != 1 or len(after) != 1:
+        raise UsageError("order [ACTION] FIRST then [ACTION] THEN [options]")
+    return args.finish(inv, constraint.order_add(
+        inv.env(), before[0], after[0], first_action=first_action, then_action=then_action,
+        options=opts, force=inv.force))

@@ -1,0 +1,314 @@
+"""`vigil resource ...` and `vigil stonith ...`: pcs's grammar for resources and fence devices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vigil.cli import args, config_view
+from vigil.cli.args import EXIT_OK, Invocation, UsageError
+from vigil.commands import agents as agent_lib
+from vigil.commands import config as config_cmd
+from vigil.commands import relocation, resource, status
+from vigil.commands.agents import AgentCatalog
+from vigil.commands.resource import OpSpec, ResourceSpec
+from vigil.model import reports
+from vigil.model.reports import ReportError
+
+USAGE = """\
+usage: vigil [-f FILE] resource COMMAND ...
+  create ID AGENT [k=v...] [op ACTION k=v... [ACTION k=v...]...] [meta k=v...]
+         [--group G [--before ID | --after ID]] [--disabled] [--no-default-ops] [--force]
+  update ID [k=v...] [op ACTION k=v...]... [meta k=v...] [--force]
+  meta ID k=v...                      delete ID
+  enable ID...                        disable ID...
+  move ID [NODE] [lifetime=DURATION]  ban ID [NODE] [lifetime=DURATION]
+  clear ID [NODE]                     cleanup [ID] [--node NODE]
+  restart ID                          status | config [ID]
+  group add GROUP ID... [--before ID | --after ID]
+  group remove GROUP [ID...]
+  defaults [k=v...]                   op defaults [k=v...]
+  describe AGENT                      agents [STANDARD[:PROVIDER]]
+  standards                           providers
+AGENT is standard:provider:type (ocf:heartbeat:IPaddr2), standard:type (lsb:httpd,
+systemd:nginx, service:x) or a type alone when a single installed agent has it (IPaddr2)."""
+
+STONITH_USAGE = """\
+usage: vigil [-f FILE] stonith COMMAND ...
+  create ID AGENT [k=v...] [op ACTION k=v...]... [meta k=v...] [--disabled] [--force]
+  delete ID        config [ID]        status"""
+
+
+def catalog() -> AgentCatalog | None:
+    """The agents installed on this machine, when vigil's executor can list them."""
+    return None
+
+
+def parse_spec(words: Sequence[str]) -> ResourceSpec:
+    """`k=v... [op ACTION k=v... [ACTION k=v...]...] [meta k=v...]` (op and meta may repeat)."""
+    instance: list[tuple[str, str]] = []
+    meta: list[tuple[str, str]] = []
+    ops: list[OpSpec] = []
+    mode = "instance"
+    current: OpSpec | None = None
+    for word in words:
+        if word == "op":
+            mode, current = "op", None
+            continue
+        if word == "meta":
+            mode = "meta"
+            continue
+        if mode == "op":
+            if "=" not in word:
+                current = OpSpec(word)
+                ops.append(current)
+                continue
+            if current is None:
+                raise UsageError(f"'{word}': an operation starts with its action (op monitor "
+                                 "interval=10s)")
+            ops[-1] = current = OpSpec(current.action, (*current.options, args.pair(word)))
+        elif mode == "meta":
+            meta.append(args.pair(word))
+        elif word in ("clone", "promotable", "master", "bundle"):
+            raise UsageError(f"'{word}' resources cannot be created by vigil yet")
+        else:
+            instance.append(args.pair(word))
+    return ResourceSpec(tuple(instance), tuple(ops), tuple(meta))
+
+
+def _lifetime(words: list[str]) -> str | None:
+    found = [w for w in words if w.startswith("lifetime=")]
+    for w in found:
+        words.remove(w)
+    if len(found) > 1:
+        raise UsageError("lifetime= given twice")
+    return found[0].partition("=")[2] if found else None
+
+
+def run(inv: Invocation) -> int:
+    words = inv.words[1:]
+    if not words or inv.help:
+        print(USAGE)
+        return EXIT_OK if inv.help else args.EXIT_USAGE
+    sub, rest = words[0], words[1:]
+    env = inv.env
+    if sub == "create":
+        inv.only("force", "group", "before", "after", "disabled", "no_default_ops")
+        args.need(rest, 2, "resource id and agent (resource create ID AGENT ...)")
+        return args.finish(inv, resource.create(
+            env(), rest[0], rest[1], parse_spec(rest[2:]), group=inv.group, before=inv.before,
+            after=inv.after, disabled=inv.disabled, force=inv.force,
+            no_default_ops=inv.no_default_ops, catalog=catalog()))
+    if sub in ("delete", "remove"):
+        inv.only("force")
+        args.need(rest, 1, "resource id")
+        args.no_more(rest[1:], rest[0])
+        return args.finish(inv, resource.delete(env(), rest[0]))
+    if sub == "update":
+        inv.only("force")
+        args.need(rest, 1, "resource id")
+        return args.finish(inv, resource.update(env(), rest[0], parse_spec(rest[1:]),
+                                                force=inv.force, catalog=catalog()))
+    if sub == "meta":
+        inv.only("force")
+        args.need(rest, 2, "resource id and meta attributes (resource meta ID k=v...)")
+        return args.finish(inv, resource.set_meta(env(), rest[0], args.pairs(rest[1:]),
+                                                  force=inv.force))
+    if sub in ("enable", "disable"):
+        inv.only()
+        args.need(rest, 1, "resource id")
+        command = resource.enable if sub == "enable" else resource.disable
+        return args.finish(inv, command(env(), rest))
+    if sub in ("move", "ban"):
+        inv.only("force") if sub == "move" else inv.only()
+        lifetime = _lifetime(rest)
+        args.need(rest, 1, "resource id")
+        args.no_more(rest[2:], rest[1] if len(rest) > 1 else rest[0])
+        node = rest[1] if len(rest) > 1 else None
+        if sub == "move":
+            return args.finish(inv, relocation.move(env(), rest[0], node, lifetime=lifetime,
+                                                    force=inv.force))
+        return args.finish(inv, relocation.ban(env(), rest[0], node, lifetime=lifetime))
+    if sub in ("clear", "unmove", "unban"):
+        inv.only()
+        args.need(rest, 1, "resource id")
+        args.no_more(rest[2:], rest[1] if len(rest) > 1 else rest[0])
+        return args.finish(inv, relocation.clear(env(), rest[0], rest[1] if len(rest) > 1
+                                                 else None))
+    if sub == "cleanup":
+        inv.only("node")
+        args.no_more(rest[1:], rest[0] if rest else "cleanup")
+        return args.finish(inv, status.cleanup(env(), rest[0] if rest else None, inv.node))
+    if sub == "restart":
+        inv.only()
+        args.need(rest, 1, "resource id")
+        status.restart(env(), rest[0])
+        return EXIT_OK
+    if sub == "status":
+        inv.only("full")
+        return _status(inv)
+    if sub in ("config", "show"):
+        inv.only("full")
+        return _config(inv, rest)
+    if sub == "group":
+        return _group(inv, rest)
+    if sub == "defaults" or (sub == "rsc" and rest[:1] == ["defaults"]):
+        values = rest[1:] if sub == "rsc" else rest
+        return _defaults(inv, "rsc", values)
+    if sub == "op" and rest[:1] == ["defaults"]:
+        return _defaults(inv, "op", rest[1:])
+    if sub in ("describe", "agents", "standards", "providers", "list"):
+        return _agents(inv, sub, rest)
+    raise UsageError(f"unknown resource command '{sub}'")
+
+
+def _status(inv: Invocation) -> int:
+    from vigil.cli import status_view
+
+    state = status.cluster_status(inv.env())
+    if inv.json:
+        args.print_json(config_view.status_data(state)["resources"])
+        return EXIT_OK
+    args.print_lines(status_view.resource_lines(state.transition))
+    return EXIT_OK
+
+
+def _config(inv: Invocation, rest: list[str]) -> int:
+    cib = config_cmd.cib(inv.env())
+    if rest:
+        from vigil.commands import edit
+
+        found = [edit.require_resource(cib, r) for r in rest]
+    else:
+        found = [r for r in cib.configuration.resources
+                 if not config_view.is_stonith_resource(r)]
+    if inv.json:
+        args.print_json(found)
+        return EXIT_OK
+    args.print_lines(line for rsc in found for line in config_view.resource_lines(rsc, 0))
+    return EXIT_OK
+
+
+def _group(inv: Invocation, rest: list[str]) -> int:
+    if not rest or rest[0] not in ("add", "remove", "delete", "list"):
+        raise UsageError("resource group takes add, remove or list")
+    sub, rest = rest[0], rest[1:]
+    if sub == "list":
+        inv.only()
+        cib = config_cmd.cib(inv.env())
+        from vigil.model.resources import Group, walk
+
+        groups = [g for g in walk(cib.configuration.resources) if isinstance(g, Group)]
+        if inv.json:
+            args.print_json({g.id: [m.id for m in g.members] for g in groups})
+        else:
+            args.print_lines(f"{g.id}: {' '.join(m.id for m in g.members)}" for g in groups)
+        return EXIT_OK
+    if sub == "add":
+        inv.only("before", "after")
+        args.need(rest, 2, "group id and resources (resource group add GROUP ID...)")
+        return args.finish(inv, resource.group_add(inv.env(), rest[0], rest[1:],
+                                                   before=inv.before, after=inv.after))
+    inv.only()
+    args.need(rest, 1, "group id")
+    return args.finish(inv, resource.group_remove(inv.env(), rest[0], rest[1:]))
+
+
+def _defaults(inv: Invocation, kind: str, words: list[str]) -> int:
+    if words[:1] in (["set"], ["update"]):
+        words = words[1:]
+    if words[:1] == ["config"]:
+        words = words[1:]
+        args.no_more(words, "defaults config")
+    if words:
+        inv.only("force")
+        return args.finish(inv, resource.set_defaults(inv.env(), kind, args.pairs(words),
+                                                      force=inv.force))
+    inv.only()
+    cib = config_cmd.cib(inv.env())
+    sets = cib.configuration.rsc_defaults if kind == "rsc" else cib.configuration.op_defaults
+    if inv.json:
+        args.print_json(sets)
+        return EXIT_OK
+    args.print_lines(config_view.defaults_lines(sets, indent=""))
+    return EXIT_OK
+
+
+def _agents(inv: Invocation, sub: str, rest: list[str]) -> int:
+    inv.only()
+    found = catalog()
+    if found is None:
+        raise ReportError([reports.error("AGENT_CATALOG_UNAVAILABLE")])
+    if sub == "standards":
+        args.no_more(rest, sub)
+        data: object = list(found.standards())
+        lines = list(found.standards())
+    elif sub == "providers":
+        args.no_more(rest, sub)
+        data = list(found.providers())
+        lines = list(found.providers())
+    elif sub in ("agents", "list"):
+        args.no_more(rest[1:], rest[0] if rest else sub)
+        standard, _, provider = (rest[0] if rest else "").partition(":")
+        if standard and standard.lower() not in agent_lib.STANDARDS:
+            raise ReportError([reports.error("INVALID_AGENT_NAME", agent=rest[0],
+                                             reason=f"'{standard}' is not a standard")])
+        standards = [standard.lower()] if standard else list(found.standards())
+        names = [a for s in standards for a in found.agents(s, provider or None)]
+        data = [str(a) for a in names]
+        lines = [str(a) if not standard else a.type for a in names]
+    else:
+        args.need(rest, 1, "agent name")
+        args.no_more(rest[1:], rest[0])
+        name, meta, notes = agent_lib.resolve(rest[0], found, force=False)
+        args.print_reports(notes)
+        if meta is None:
+            raise ReportError([reports.error("AGENT_NOT_FOUND", agent=str(name))])
+        if inv.json:
+            args.print_json(meta)
+            return EXIT_OK
+        args.print_lines(config_view.describe_lines(meta))
+        return EXIT_OK
+    if inv.json:
+        args.print_json(data)
+    else:
+        args.print_lines(lines)
+    return EXIT_OK
+
+
+def run_stonith(inv: Invocation) -> int:
+    words = inv.words[1:]
+    if not words or inv.help:
+        print(STONITH_USAGE)
+        return EXIT_OK if inv.help else args.EXIT_USAGE
+    sub, rest = words[0], words[1:]
+    if sub == "create":
+        inv.only("force", "disabled", "group", "before", "after", "no_default_ops")
+        args.need(rest, 2, "device id and fence agent (stonith create ID AGENT ...)")
+        return args.finish(inv, resource.create(
+            inv.env(), rest[0], rest[1], parse_spec(rest[2:]), group=inv.group,
+            before=inv.before, after=inv.after, disabled=inv.disabled, force=inv.force,
+            no_default_ops=inv.no_default_ops, catalog=catalog(), stonith=True))
+    if sub in ("delete", "remove"):
+        inv.only()
+        args.need(rest, 1, "device id")
+        args.no_more(rest[1:], rest[0])
+        return args.finish(inv, resource.delete(inv.env(), rest[0]))
+    if sub in ("config", "show"):
+        inv.only("full")
+        cib = config_cmd.cib(inv.env())
+        found = [r for r in cib.configuration.resources if config_view.is_stonith_resource(r)
+                 and (not rest or r.id in rest)]
+        if inv.json:
+            args.print_json(found)
+        else:
+            args.print_lines(line for r in found for line in config_view.resource_lines(r, 0))
+        return EXIT_OK
+    if sub == "status":
+        inv.only()
+        from vigil.cli import status_view
+
+        state = status.cluster_status(inv.env())
+        lines = status_view.resource_lines(state.transition)
+        args.print_lines([lines[0]] + [ln for ln in lines[1:] if "(stonith:" in ln])
+        return EXIT_OK
+    raise UsageError(f"unknown stonith command '{sub}'")
