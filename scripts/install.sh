@@ -21,9 +21,13 @@ fi
 #     nsenter), procps (sysctl), iputils-ping and curl (probes from the lab's client namespace);
 #   - the executor's tests (tests/executor) run real agents: resource-agents (ocf:heartbeat:*: Dummy,
 #     anything, IPaddr2, apache), pacemaker-resource-agents (ocf:pacemaker:Dummy, an OCF 1.1 agent
-#     with reload-agent) and fence-agents (fence_* metadata).
+#     with reload-agent) and fence-agents (fence_* metadata);
+#   - the cluster layer (src/vigil/cluster, tests/cluster): corosync's client libraries, which vigil
+#     loads with ctypes (libcpg4, libvotequorum8, libcmap4, libcorosync-common4; corosync pulls them
+#     in, they are listed for the binding), and corosync, iproute2, util-linux for its namespace lab.
 apt_packages=(pacemaker-cli-utils corosync iproute2 util-linux procps iputils-ping curl
-              resource-agents pacemaker-resource-agents fence-agents)
+              resource-agents pacemaker-resource-agents fence-agents
+              libcpg4 libvotequorum8 libcmap4 libcorosync-common4)
 apt_missing=()
 for pkg in "${apt_packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

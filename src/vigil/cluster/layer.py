@@ -9,11 +9,22 @@ daemon through one async iterator, in the order the backend observed them:
 - `Delivery`: a message broadcast by a member, in agreed (total) order. The sender receives its
   own messages too, at their place in the order. A message is never delivered twice.
 - `QuorumChange`: votequorum's verdict for this partition. It may arrive shortly after the
-  Membership that caused it: never assume quorum is current at a membership change.
+  Membership that caused it: never assume quorum is current at a membership change. The first one
+  follows the first Membership; after that, one comes whenever any of its fields changes.
+
+Views are of nodes: `members` are the node ids with a process in the group. `ring_id` is the
+totem ring the view belongs to: it grows with every change of the node-level membership (a node
+lost, partitioned, merged, booted); a process joining or leaving inside one ring gives a new view
+with the same `ring_id`. `joined` and `left` are relative to this layer's previous view (in the
+first view, every member has joined).
 
 Errors: `ClusterUnavailable` means the local engine is gone (Corosync died or was never running):
 the daemon must exit and let its supervisor restart it. `broadcast` never raises for a full queue:
 it retries (CS_ERR_TRY_AGAIN) itself; it raises `MessageTooLarge` above `max_message_size`.
+Using a layer that was not started, or was stopped, raises RuntimeError (a programming error).
+
+Backends: `vigil.cluster.corosync.CorosyncLayer` (production), `vigil.cluster.sim.SimNetwork`
+(tests, deterministic).
 """
 
 from __future__ import annotations
@@ -73,23 +84,27 @@ class ClusterLayer(Protocol):
         ...
 
     async def start(self) -> None:
-        """Connect and join the group. The first event is this node's first Membership."""
+        """Connect and join the group. The first event is this node's first Membership.
+        Raises ClusterUnavailable when the engine cannot be reached."""
         ...
 
     async def stop(self) -> None:
-        """Leave the group and release the connection. Idempotent."""
+        """Send what broadcast() already accepted, leave the group, release the connection, and
+        end the event stream (after the events already queued). Idempotent."""
         ...
 
     async def broadcast(self, payload: bytes) -> None:
         """Queue `payload` for agreed-order delivery to every member, this node included.
 
         Returns once the engine accepted it (not once delivered). Order among one sender's
-        broadcasts is preserved."""
+        broadcasts is preserved (concurrent calls: in call order). Raises ClusterUnavailable if
+        the engine is lost before accepting it."""
         ...
 
     def events(self) -> AsyncIterator[ClusterEvent]:
-        """The event stream. Ends (StopAsyncIteration) after stop(); raises ClusterUnavailable
-        if the engine is lost."""
+        """The event stream (one reader; every call returns the same stream). Ends
+        (StopAsyncIteration) after stop(); raises ClusterUnavailable if the engine is lost, once
+        the events observed before the loss have been read."""
         ...
 
     def node_names(self) -> dict[NodeId, str]:
