@@ -40,7 +40,11 @@ usage: vigil [-f FILE] stonith COMMAND ...
 
 def catalog() -> AgentCatalog | None:
     """The agents installed on this machine, when vigil's executor can list them."""
-    return None
+    try:
+        from vigil.commands.local_agents import ExecutorCatalog
+    except ImportError:
+        return None
+    return ExecutorCatalog()
 
 
 def parse_spec(words: Sequence[str]) -> ResourceSpec:
