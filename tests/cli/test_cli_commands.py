@@ -217,6 +217,15 @@ def test_cib_push_round_trip(vigil: Run, path: Path, tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
+def test_describe_an_agent(vigil: Run, path: Path) -> None:
+    code, out, err = vigil("-f", str(path), "resource", "describe", "IPaddr2")
+    assert code == 0 and out.startswith("ocf:heartbeat:IPaddr2 - IPaddr2 agent")
+    assert "  ip (required):" in out.splitlines()
+    assert err == "info: using agent 'ocf:heartbeat:IPaddr2' for 'IPaddr2'\n"
+    code, out, err = vigil("-f", str(path), "resource", "describe", "lsb:nope")
+    assert code == 2 and one_line_error(err) and out == ""
+
+
 def test_help(vigil: Run, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         vigil("--help")

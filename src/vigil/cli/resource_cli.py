@@ -12,7 +12,7 @@ from vigil.commands import relocation, resource, status
 from vigil.commands.agents import AgentCatalog
 from vigil.commands.resource import OpSpec, ResourceSpec
 from vigil.model import reports
-from vigil.model.reports import ReportError
+from vigil.model.reports import ReportError, Severity
 
 USAGE = """\
 usage: vigil [-f FILE] resource COMMAND ...
@@ -263,10 +263,10 @@ def _agents(inv: Invocation, sub: str, rest: list[str]) -> int:
     else:
         args.need(rest, 1, "agent name")
         args.no_more(rest[1:], rest[0])
-        name, meta, notes = agent_lib.resolve(rest[0], found, force=False)
-        args.print_reports(notes)
+        name, meta, notes = agent_lib.resolve(rest[0], found, force=True)
         if meta is None:
             raise ReportError([reports.error("AGENT_NOT_FOUND", agent=str(name))])
+        args.print_reports(n for n in notes if n.severity is Severity.INFO)
         if inv.json:
             args.print_json(meta)
             return EXIT_OK
