@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import pytest
+
+from vigil.cib.io import load_cib_file
 from vigil.commands.agents import AgentAction, AgentMetadata, AgentName, AgentParameter
+from vigil.model.cib import Cib
+from vigil.model.reports import Report, ReportError
 
 NODES = ("node1", "node2")
 
@@ -123,3 +128,20 @@ class FakeCatalog:
 
     def metadata(self, agent: AgentName) -> AgentMetadata | None:
         return AGENTS.get(str(agent))
+
+
+def load(path: Path) -> Cib:
+    return load_cib_file(path)[0]
+
+
+def codes(found: Iterable[Report]) -> list[str]:
+    return [r.code for r in found]
+
+
+def fails(path: Path, action: Callable[[], object]) -> list[str]:
+    """Run a command that must fail: the codes it raised. The file must be byte-identical."""
+    before = path.read_bytes()
+    with pytest.raises(ReportError) as exc:
+        action()
+    assert path.read_bytes() == before
+    return codes(exc.value.reports)

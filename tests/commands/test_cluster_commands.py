@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cibs import DUMMY, cib_text, running_on_node1, write_cib
+from cibs import DUMMY, cib_text, codes, fails, load, running_on_node1, write_cib
 
-from vigil.cib.io import load_cib_file
 from vigil.commands import config, edit, node, status
 from vigil.commands import property as prop
 from vigil.commands.env import FileEnvironment
 from vigil.model.cib import Cib
 from vigil.model.nvset import flatten
-from vigil.model.reports import Report, ReportError
+from vigil.model.reports import ReportError
 
 NOW = 1_764_000_100
 
 
-def codes(found: tuple[Report, ...] | list[Report]) -> list[str]:
-    return [r.code for r in found]
 
-
-def load(path: Path) -> Cib:
-    return load_cib_file(path)[0]
-
-
-def fails(path: Path, action: Callable[[], object]) -> list[str]:
-    before = path.read_bytes()
-    with pytest.raises(ReportError) as exc:
-        action()
-    assert path.read_bytes() == before
-    return [r.code for r in exc.value.reports]
 
 
 def test_property_set_unset_list(env: FileEnvironment, cib_path: Path) -> None:

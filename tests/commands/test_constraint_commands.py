@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cibs import DUMMY, running_on_node1, write_cib
+from cibs import DUMMY, codes, fails, running_on_node1, write_cib
 
 from vigil.cib.io import load_cib_file
 from vigil.commands import constraint, relocation
 from vigil.commands.env import FileEnvironment
-from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Constraint, Location, Order
-from vigil.model.reports import Report, ReportError
 from vigil.model.rules import AttrExpression, DateExpression
 from vigil.model.score import INFINITY
 from vigil.scheduler.engine import schedule
@@ -21,20 +18,10 @@ from vigil.scheduler.engine import schedule
 NOW = 1_764_000_100
 
 
-def codes(found: tuple[Report, ...] | list[Report]) -> list[str]:
-    return [r.code for r in found]
-
 
 def constraints_of(path: Path) -> dict[str, Constraint]:
     return {c.id: c for c in load_cib_file(path)[0].configuration.constraints}
 
-
-def fails(path: Path, action: Callable[[], object]) -> list[str]:
-    before = path.read_bytes()
-    with pytest.raises(ReportError) as exc:
-        action()
-    assert path.read_bytes() == before
-    return [r.code for r in exc.value.reports]
 
 
 def test_location_prefers_avoids_with_pcs_ids(env: FileEnvironment, cib_path: Path) -> None:
@@ -190,7 +177,3 @@ def test_move_refuses_clones_and_unknown_nodes(tmp_path: Path) -> None:
     path2 = write_cib(tmp_path / "d.xml", DUMMY.format(id="A"))
     env2 = FileEnvironment(str(path2), clock=NOW)
     assert fails(path2, lambda: relocation.move(env2, "A", "node7")) == ["NODE_NOT_FOUND"]
-
-
-def _cib(path: Path) -> Cib:
-    return load_cib_file(path)[0]

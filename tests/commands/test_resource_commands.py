@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cibs import DUMMY, FakeCatalog, running_on_node1, write_cib
+from cibs import DUMMY, FakeCatalog, codes, fails, load, running_on_node1, write_cib
 
-from vigil.cib.io import load_cib_file
 from vigil.commands import edit, resource
 from vigil.commands.env import FileEnvironment
 from vigil.commands.resource import OpSpec, ResourceSpec
 from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation
 from vigil.model.nvset import flatten
-from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Group, Primitive
 
 CATALOG = FakeCatalog()
 
 
-def codes(found: tuple[Report, ...] | list[Report]) -> list[str]:
-    return [r.code for r in found]
-
-
-def load(path: Path) -> Cib:
-    return load_cib_file(path)[0]
 
 
 def prim(cib: Cib, rsc_id: str) -> Primitive:
@@ -34,14 +25,6 @@ def prim(cib: Cib, rsc_id: str) -> Primitive:
     assert isinstance(found, Primitive)
     return found
 
-
-def fails(path: Path, action: Callable[[], object]) -> list[str]:
-    """Run a command that must fail; the file must be byte-identical afterwards."""
-    before = path.read_bytes()
-    with pytest.raises(ReportError) as exc:
-        action()
-    assert path.read_bytes() == before
-    return [r.code for r in exc.value.reports]
 
 
 def test_create_writes_pcs_ids_attributes_ops_and_meta(env: FileEnvironment,

@@ -123,7 +123,7 @@ def run(inv: Invocation) -> int:
         command = resource.enable if sub == "enable" else resource.disable
         return args.finish(inv, command(env(), rest))
     if sub in ("move", "ban"):
-        inv.only("force") if sub == "move" else inv.only()
+        inv.only(*(["force"] if sub == "move" else []))
         lifetime = _lifetime(rest)
         args.need(rest, 1, "resource id")
         args.no_more(rest[2:], rest[1] if len(rest) > 1 else rest[0])

@@ -17,7 +17,7 @@ from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Constraint, Location, Order
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Clone
-from vigil.model.score import INFINITY, format_score, is_valid_score, parse_score
+from vigil.model.score import format_score, is_valid_score, parse_score
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -42,9 +42,7 @@ def score_of(text: str) -> int:
 
 
 def _append(cib: Cib, constraint: Constraint) -> Cib:
-    config = cib.configuration
-    return dataclasses.replace(cib, configuration=dataclasses.replace(
-        config, constraints=(*config.constraints, constraint)))
+    return edit.with_config(cib, constraints=(*cib.configuration.constraints, constraint))
 
 
 def _check_resource(cib: Cib, rsc_id: str, force: bool) -> list[Report]:
@@ -128,11 +126,9 @@ def _put_location(cib: Cib, generated: str | None, explicit: str | None, resourc
     replaced = [c for c in cib.configuration.constraints if isinstance(c, Location)
                 and (c.id == explicit or (c.rsc == resource and c.node == node and not c.rules
                                           and not c.sets and c.role is None))]
-    kept = tuple(c for c in cib.configuration.constraints if c not in replaced)
     for c in replaced:
         out.append(reports.info("CONSTRAINT_REPLACED", id=c.id))
-    base = dataclasses.replace(cib, configuration=dataclasses.replace(
-        cib.configuration, constraints=kept))
+    base = edit.without_constraints(cib, {c.id for c in replaced})
     taken = edit.used_ids(base)
     if explicit is not None:
         constraint_id = _explicit_id(base, explicit, taken)
@@ -258,10 +254,8 @@ def remove(env: CibEnvironment, constraint_ids: Sequence[str]) -> Applied:
         missing = [c for c in constraint_ids if c not in existing]
         if missing:
             raise ReportError([reports.error("CONSTRAINT_NOT_FOUND", id=m) for m in missing])
-        kept = tuple(c for c in cib.configuration.constraints if c.id not in constraint_ids)
         out = [reports.info("CONSTRAINT_REMOVED", id=c) for c in constraint_ids]
-        return dataclasses.replace(cib, configuration=dataclasses.replace(
-            cib.configuration, constraints=kept)), out
+        return edit.without_constraints(cib, set(constraint_ids)), out
 
     return edit.apply(env, change)
 
@@ -270,6 +264,3 @@ def constraints(env: CibEnvironment) -> tuple[Constraint, ...]:
     """The configured constraints, in document order."""
     return env.get_cib().configuration.constraints
 
-
-def is_infinite(score: int | None) -> bool:
-    return score is not None and abs(score) >= INFINITY

@@ -13,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from vigil.cib import validate, write
 from vigil.commands.env import CibEnvironment
@@ -66,6 +66,17 @@ def apply(env: CibEnvironment, change: Change) -> Applied:
     check(found + [r for r in validate.validate(new) if r.severity is Severity.ERROR])
     stored = env.push_cib(new, read_version=cib.version)
     return Applied(stored, True, tuple(found))
+
+
+def with_config(cib: Cib, **changes: Any) -> Cib:
+    """The CIB with fields of its configuration replaced (resources=..., constraints=...)."""
+    return dataclasses.replace(cib, configuration=dataclasses.replace(cib.configuration,
+                                                                      **changes))
+
+
+def without_constraints(cib: Cib, ids: set[str]) -> Cib:
+    return with_config(cib, constraints=tuple(c for c in cib.configuration.constraints
+                                              if c.id not in ids))
 
 
 # -- ids ---------------------------------------------------------------------------------------

@@ -32,8 +32,7 @@ def _set_node_attrs(cib: Cib, node: NodeConfig, pairs: Sequence[tuple[str, str]]
                           taken=edit.used_ids(cib))
     new_node = dataclasses.replace(node, instance_attributes=sets)
     nodes = tuple(new_node if n.id == node.id else n for n in cib.configuration.nodes)
-    return dataclasses.replace(cib, configuration=dataclasses.replace(cib.configuration,
-                                                                      nodes=nodes))
+    return edit.with_config(cib, nodes=nodes)
 
 
 def _flag(env: CibEnvironment, name: str, on: bool, nodes: Sequence[str],

@@ -7,7 +7,6 @@ unknown name or a bad value through.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -69,8 +68,7 @@ def set_properties(env: CibEnvironment, pairs: Sequence[tuple[str, str]], *,
         taken = edit.used_ids(cib)
         sets = cib.configuration.properties
         edited = edit.set_pairs(_bootstrap_first(sets), pairs, set_id=BOOTSTRAP, taken=taken)
-        return dataclasses.replace(cib, configuration=dataclasses.replace(
-            cib.configuration, properties=_in_document_order(sets, edited))), out
+        return edit.with_config(cib, properties=_in_document_order(sets, edited)), out
 
     return edit.apply(env, change)
 
@@ -86,8 +84,7 @@ def unset_properties(env: CibEnvironment, names: Sequence[str], *, force: bool =
                 out.append(reports.unless_forced(force, "PROPERTY_NOT_SET", name=name))
         edited = edit.set_pairs(cib.configuration.properties, [(n, "") for n in names],
                                 set_id=BOOTSTRAP, taken=edit.used_ids(cib))
-        return dataclasses.replace(cib, configuration=dataclasses.replace(
-            cib.configuration, properties=edited)), out
+        return edit.with_config(cib, properties=edited), out
 
     return edit.apply(env, change)
 

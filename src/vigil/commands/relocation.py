@@ -10,7 +10,6 @@ the other wrote.
 from __future__ import annotations
 
 import calendar
-import dataclasses
 import datetime as dt
 import re
 
@@ -108,12 +107,6 @@ def _movable(cib: Cib, resource: str) -> None:
         raise ReportError([reports.error("CANNOT_MOVE_CLONE", resource=resource)])
 
 
-def _without(cib: Cib, drop: set[str]) -> Cib:
-    kept = tuple(c for c in cib.configuration.constraints if c.id not in drop)
-    return dataclasses.replace(cib, configuration=dataclasses.replace(
-        cib.configuration, constraints=kept))
-
-
 def _cli_constraints(cib: Cib, resource: str, node: str | None) -> list[Location]:
     """The cli-prefer and cli-ban constraints of a resource (only those for `node`, if given)."""
     found = []
@@ -156,13 +149,12 @@ def move(env: CibEnvironment, resource: str, node: str | None = None, *,
                                              resource=resource, node=node))
         stale = {c.id for c in _cli_constraints(cib, resource, node)
                  if c.id.startswith("cli-ban-")} | {f"cli-prefer-{resource}"}
-        new = _without(cib, stale)
+        new = edit.without_constraints(cib, stale)
         constraint_id = f"cli-prefer-{resource}"
         if constraint_id in edit.used_ids(new):
             raise ReportError([reports.error("ID_ALREADY_EXISTS", id=constraint_id)])
         location = _location(constraint_id, constraint_id, resource, node, INFINITY, end)
-        new = dataclasses.replace(new, configuration=dataclasses.replace(
-            new.configuration, constraints=(*new.configuration.constraints, location)))
+        new = edit.with_config(new, constraints=(*new.configuration.constraints, location))
         out.append(reports.info("MOVE_CONSTRAINT_CREATED", id=constraint_id, resource=resource,
                                 node=node, until=_stamp(end) if end else ""))
         return new, out
@@ -195,12 +187,11 @@ def _ban(cib: Cib, resource: str, node: str | None, end: int | None, now: int, *
     else:
         edit.require_node(cib, node)
     constraint_id = f"cli-ban-{resource}-on-{node}"
-    new = _without(cib, {constraint_id})
+    new = edit.without_constraints(cib, {constraint_id})
     if constraint_id in edit.used_ids(new):
         raise ReportError([reports.error("ID_ALREADY_EXISTS", id=constraint_id)])
     location = _location(constraint_id, constraint_id, resource, node, -INFINITY, end)
-    new = dataclasses.replace(new, configuration=dataclasses.replace(
-        new.configuration, constraints=(*new.configuration.constraints, location)))
+    new = edit.with_config(new, constraints=(*new.configuration.constraints, location))
     code = "MOVE_AWAY_CONSTRAINT_CREATED" if moving else "BAN_CONSTRAINT_CREATED"
     return new, [reports.info(code, id=constraint_id, resource=resource, node=node,
                               until=_stamp(end) if end else "")]
@@ -215,7 +206,7 @@ def clear(env: CibEnvironment, resource: str, node: str | None = None) -> Applie
         found = _cli_constraints(cib, resource, node)
         if not found:
             return cib, [reports.info("NOTHING_TO_CLEAR", resource=resource)]
-        return _without(cib, {c.id for c in found}), [
+        return edit.without_constraints(cib, {c.id for c in found}), [
             reports.info("CONSTRAINT_REMOVED", id=c.id) for c in found]
 
     return edit.apply(env, change)

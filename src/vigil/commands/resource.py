@@ -100,13 +100,7 @@ def create(env: CibEnvironment, resource_id: str, agent: str, spec: ResourceSpec
 
 
 def _with_resources(cib: Cib, resources: tuple[Resource, ...]) -> Cib:
-    return dataclasses.replace(cib, configuration=dataclasses.replace(
-        cib.configuration, resources=resources))
-
-
-def _with_constraints(cib: Cib, constraints: tuple[Constraint, ...]) -> Cib:
-    return dataclasses.replace(cib, configuration=dataclasses.replace(
-        cib.configuration, constraints=constraints))
+    return edit.with_config(cib, resources=resources)
 
 
 def _meta_problems(pairs: Sequence[tuple[str, str]], force: bool) -> list[Report]:
@@ -313,7 +307,7 @@ def _drop_constraints(cib: Cib, gone: set[str], out: list[Report]) -> Cib:
             continue
         kept.append(dataclasses.replace(c, sets=sets))
         out.append(reports.info("CONSTRAINT_CHANGED", id=c.id))
-    return _with_constraints(cib, tuple(kept))
+    return edit.with_config(cib, constraints=tuple(kept))
 
 
 def _direct(c: Constraint) -> set[str]:
@@ -542,13 +536,10 @@ def set_defaults(env: CibEnvironment, kind: str, pairs: Pairs, *, force: bool = 
         taken = edit.used_ids(cib)
         config = cib.configuration
         if kind == "rsc":
-            sets = edit.set_pairs(config.rsc_defaults, pairs, taken=taken,
-                                  set_id="rsc_defaults-meta_attributes")
-            config = dataclasses.replace(config, rsc_defaults=sets)
-        else:
-            sets = edit.set_pairs(config.op_defaults, pairs, taken=taken,
-                                  set_id="op_defaults-meta_attributes")
-            config = dataclasses.replace(config, op_defaults=sets)
-        return dataclasses.replace(cib, configuration=config), out
+            return edit.with_config(cib, rsc_defaults=edit.set_pairs(
+                config.rsc_defaults, pairs, taken=taken,
+                set_id="rsc_defaults-meta_attributes")), out
+        return edit.with_config(cib, op_defaults=edit.set_pairs(
+            config.op_defaults, pairs, taken=taken, set_id="op_defaults-meta_attributes")), out
 
     return edit.apply(env, change)

@@ -19,7 +19,7 @@ from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.nvset import flatten
 from vigil.model.reports import Report, ReportError
-from vigil.model.resources import Clone, Group, Primitive, walk
+from vigil.model.resources import Clone, Group, walk
 from vigil.model.status import NodeState, OperationRecord
 from vigil.scheduler.engine import schedule
 from vigil.scheduler.transition import Transition
@@ -197,6 +197,3 @@ def restart(env: CibEnvironment, resource: str) -> None:
         raise ReportError([reports.error("NEEDS_RUNNING_CLUSTER", command="resource restart")])
     raise ReportError([reports.error("NOT_SUPPORTED_YET", command="resource restart")])
 
-
-def is_stonith(rsc: Primitive) -> bool:
-    return rsc.standard == "stonith"
