@@ -26,7 +26,8 @@ class CibEnvironment(Protocol):
     def push_cib(self, cib: Cib, *, read_version: CibVersion) -> Cib:
         """Replace the configuration atomically if the CIB is still at `read_version`.
 
-        Bumps epoch (and resets num_updates); returns what was stored. Raises ReportError
+        Bumps epoch (and resets num_updates), or only num_updates when just the status changed
+        (as Pacemaker counts); returns what was stored. Raises ReportError
         (CIB_CHANGED_UNDERNEATH) if someone else changed it meanwhile."""
         ...
 
@@ -58,6 +59,7 @@ class FileEnvironment:
         return cib
 
     def push_cib(self, cib: Cib, *, read_version: CibVersion) -> Cib:
+        new = bump(cib)
         if os.path.exists(self.path):
             current, _ = load_cib_file(self.path)
             if current.version != read_version:
@@ -65,7 +67,10 @@ class FileEnvironment:
                     "CIB_CHANGED_UNDERNEATH", path=self.path,
                     read=".".join(map(str, read_version.as_tuple())),
                     now=".".join(map(str, current.version.as_tuple())))])
-        new = bump(cib)
+            if current.configuration == cib.configuration:
+                v = cib.version
+                new = dataclasses.replace(cib, version=CibVersion(v.admin_epoch, v.epoch,
+                                                                  v.num_updates + 1))
         save_cib_file(self.path, new)
         return new
 
