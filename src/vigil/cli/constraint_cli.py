@@ -50,13 +50,21 @@ def _list(inv: Invocation, kind: str | None) -> int:
     return EXIT_OK
 
 
-def _location(inv: Invocation, rest: list[str]) -> int:
+def _list_or_remove(inv: Invocation, rest: list[str], kind: str) -> int | None:
+    """`constraint KIND [show|list|config]` and `constraint KIND remove ID...`, or None."""
     if not rest or rest[0] in ("show", "list", "config"):
-        return _list(inv, "location")
+        return _list(inv, kind)
     if rest[0] in ("remove", "delete"):
         inv.only()
         args.need(rest, 2, "constraint id")
         return args.finish(inv, constraint.remove(inv.env(), rest[1:]))
+    return None
+
+
+def _location(inv: Invocation, rest: list[str]) -> int:
+    listed = _list_or_remove(inv, rest, "location")
+    if listed is not None:
+        return listed
     if rest[0] == "add":
         inv.only("force")
         args.need(rest, 5, "id, resource, node and score (location add ID RSC NODE SCORE)")
@@ -80,12 +88,9 @@ def _location(inv: Invocation, rest: list[str]) -> int:
 
 
 def _colocation(inv: Invocation, rest: list[str]) -> int:
-    if not rest or rest[0] in ("show", "list", "config"):
-        return _list(inv, "colocation")
-    if rest[0] in ("remove", "delete"):
-        inv.only()
-        args.need(rest, 2, "constraint id")
-        return args.finish(inv, constraint.remove(inv.env(), rest[1:]))
+    listed = _list_or_remove(inv, rest, "colocation")
+    if listed is not None:
+        return listed
     if rest[0] != "add":
         raise UsageError(f"unknown colocation command '{rest[0]}'")
     inv.only("force")
@@ -132,12 +137,9 @@ def _role(word: str) -> str:
 
 
 def _order(inv: Invocation, rest: list[str]) -> int:
-    if not rest or rest[0] in ("show", "list", "config"):
-        return _list(inv, "order")
-    if rest[0] in ("remove", "delete"):
-        inv.only()
-        args.need(rest, 2, "constraint id")
-        return args.finish(inv, constraint.remove(inv.env(), rest[1:]))
+    listed = _list_or_remove(inv, rest, "order")
+    if listed is not None:
+        return listed
     inv.only("force")
     plain = [w for w in rest if "=" not in w]
     opts = args.pairs(w for w in rest if "=" in w)

@@ -88,6 +88,16 @@ def _lifetime(words: list[str]) -> str | None:
     return found[0].partition("=")[2] if found else None
 
 
+def _create(inv: Invocation, rest: list[str], *, stonith: bool) -> int:
+    inv.only("force", "group", "before", "after", "disabled", "no_default_ops")
+    what = "device id and fence agent (stonith" if stonith else "resource id and agent (resource"
+    args.need(rest, 2, f"{what} create ID AGENT ...)")
+    return args.finish(inv, resource.create(
+        inv.env(), rest[0], rest[1], parse_spec(rest[2:]), group=inv.group, before=inv.before,
+        after=inv.after, disabled=inv.disabled, force=inv.force,
+        no_default_ops=inv.no_default_ops, catalog=catalog(), stonith=stonith))
+
+
 def run(inv: Invocation) -> int:
     words = inv.words[1:]
     if not words or inv.help:
@@ -96,12 +106,7 @@ def run(inv: Invocation) -> int:
     sub, rest = words[0], words[1:]
     env = inv.env
     if sub == "create":
-        inv.only("force", "group", "before", "after", "disabled", "no_default_ops")
-        args.need(rest, 2, "resource id and agent (resource create ID AGENT ...)")
-        return args.finish(inv, resource.create(
-            env(), rest[0], rest[1], parse_spec(rest[2:]), group=inv.group, before=inv.before,
-            after=inv.after, disabled=inv.disabled, force=inv.force,
-            no_default_ops=inv.no_default_ops, catalog=catalog()))
+        return _create(inv, rest, stonith=False)
     if sub in ("delete", "remove"):
         inv.only("force")
         args.need(rest, 1, "resource id")
@@ -286,12 +291,7 @@ def run_stonith(inv: Invocation) -> int:
         return EXIT_OK if inv.help else args.EXIT_USAGE
     sub, rest = words[0], words[1:]
     if sub == "create":
-        inv.only("force", "disabled", "group", "before", "after", "no_default_ops")
-        args.need(rest, 2, "device id and fence agent (stonith create ID AGENT ...)")
-        return args.finish(inv, resource.create(
-            inv.env(), rest[0], rest[1], parse_spec(rest[2:]), group=inv.group,
-            before=inv.before, after=inv.after, disabled=inv.disabled, force=inv.force,
-            no_default_ops=inv.no_default_ops, catalog=catalog(), stonith=True))
+        return _create(inv, rest, stonith=True)
     if sub in ("delete", "remove"):
         inv.only()
         args.need(rest, 1, "device id")
