@@ -36,7 +36,8 @@ class AgentExecutor:
     def __init__(self, node: str) -> None:
         self.node = node
         self.history_book = hist.NodeHistory(node)
-        self.scheduler = MonitorScheduler(self._on_monitor)
+        # Like Pacemaker, a monitor reports changes only: a dead process counts one failure.
+        self.scheduler = MonitorScheduler(self._on_monitor, changes_only=True)
         self.watches: dict[MonitorKey, _Watch] = {}
         self._action_ids = itertools.count(1)
 

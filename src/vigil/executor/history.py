@@ -13,10 +13,8 @@ Notifications, meta-data, validate-all and cancellations are never recorded.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from xml.sax.saxutils import quoteattr
 
 from vigil.executor.agents import AgentSpec, Standard
 from vigil.executor.metadata import AgentMetadata
@@ -95,9 +93,7 @@ def op_digest(params: Mapping[str, str], *, interval_ms: int, timeout_ms: int) -
         return parameters_digest(dict(params))
     kept = {k: v for k, v in params.items() if _digested(k)}
     kept["CRM_meta_timeout"] = str(timeout_ms)
-    items = sorted(kept.items(), key=lambda kv: kv[0].encode())
-    body = "".join(f" {k}={quoteattr(v)}" for k, v in items)
-    return hashlib.md5(f" <parameters{body}/>\n".encode()).hexdigest()
+    return parameters_digest(kept, keep=frozenset({"CRM_meta_timeout"}))
 
 
 def restart_info(metadata: AgentMetadata | None, params: Mapping[str, str]) -> tuple[str, str] | None:

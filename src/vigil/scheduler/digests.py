@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from xml.sax.saxutils import quoteattr
 
 from vigil.scheduler.unpack import WorkingSet
 from vigil.scheduler.working import Rsc
@@ -11,11 +10,32 @@ from vigil.scheduler.working import Rsc
 _SKIP = {"crm_feature_set", "id", "op-digest", "on_node", "on_node_uuid", "pcmk_external_ip"}
 
 
-def parameters_digest(params: dict[str, str]) -> str:
-    """MD5 of ' <parameters name="value".../>\\n' with names sorted byte-wise."""
-    items = sorted(((k, v) for k, v in params.items() if not k.startswith("CRM_meta_")
-                    and k not in _SKIP), key=lambda kv: kv[0].encode())
-    body = "".join(f" {k}={quoteattr(v)}" for k, v in items)
+def _escape(value: str) -> str:
+    """Pacemaker's attribute escaping (as its XML dumper writes it, byte for byte): the five
+    entities, a tab as four spaces, a newline as the two characters backslash-n; escaping stops
+    at the first non-ASCII character, whose rest is written verbatim."""
+    out: list[str] = []
+    for i, ch in enumerate(value):
+        if ord(ch) > 127:
+            out.append(value[i:])
+            break
+        out.append(_ENTITIES.get(ch, ch))
+    return "".join(out)
+
+
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;",
+             "\t": "    ", "\n": "\\n"}
+
+
+def parameters_digest(params: dict[str, str], *, keep: frozenset[str] = frozenset()) -> str:
+    """MD5 of ' <parameters name="value".../>\\n' with names sorted byte-wise.
+
+    CRM_meta_* and bookkeeping names are left out unless named in `keep` (recurring operations
+    keep CRM_meta_timeout)."""
+    items = sorted(((k, v) for k, v in params.items()
+                    if k in keep or (not k.startswith("CRM_meta_") and k not in _SKIP)),
+                   key=lambda kv: kv[0].encode())
+    body = "".join(f' {k}="{_escape(v)}"' for k, v in items)
     text = f" <parameters{body}/>\n"
     return hashlib.md5(text.encode()).hexdigest()
 
