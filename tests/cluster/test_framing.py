@@ -58,6 +58,14 @@ def test_a_payload_too_big_even_compressed_is_split_compressed() -> None:
     assert feed_all(framing.Reassembler(limit=10_000), A, frames) == [payload]
 
 
+def test_big_incompressible_payloads_skip_the_compression_attempt() -> None:
+    payload = noise(300_000)
+    prepared = framing.prepare(payload, atomic=100_000)
+    assert prepared.fragment_kind == framing.FRAGMENT and prepared.data is payload
+    xml = b"<primitive id='r1' class='ocf' provider='heartbeat' type='Dummy'/>\n" * 5000
+    assert framing.prepare(xml, atomic=100_000).whole is not None  # compresses into one frame
+
+
 def test_a_joiner_skips_the_tail_of_a_message_it_did_not_see_start() -> None:
     frames = frames_of(noise(500))
     r = framing.Reassembler(limit=10_000)

@@ -31,6 +31,7 @@ FRAGMENT_ZLIB = 0x04
 _FRAG = struct.Struct("!BQQII")
 FRAGMENT_HEADER = _FRAG.size
 COMPRESS_LEVEL = 6
+_SAMPLE = 64 * 1024  # compressing this much first tells incompressible payloads cheaply
 
 
 class FrameError(ValueError):
@@ -47,9 +48,12 @@ class Prepared:
 
 
 def prepare(payload: bytes, *, atomic: int) -> Prepared:
-    """Compress only when needed. CPU-heavy for big payloads: run it off the event loop."""
+    """Compress only when needed, and not when a sample shows the payload does not compress
+    (random or already compressed data). CPU-heavy for big payloads: run it off the event loop."""
     if 1 + len(payload) <= atomic:
         return Prepared(bytes([WHOLE]) + payload)
+    if len(payload) > 2 * _SAMPLE and len(zlib.compress(payload[:_SAMPLE], 1)) > 0.9 * _SAMPLE:
+        return Prepared(None, payload, FRAGMENT)
     packed = zlib.compress(payload, COMPRESS_LEVEL)
     if 1 + len(packed) <= atomic:
         return Prepared(bytes([WHOLE_ZLIB]) + packed)

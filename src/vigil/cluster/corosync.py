@@ -156,6 +156,11 @@ class CorosyncLayer:
             self._release()
             self._state = "lost"
             raise _unavailable("cannot reach corosync", err) from err
+        except BaseException:  # cancelled while retrying the join, or lost meanwhile
+            self._release()
+            if self._state == "running":
+                self._state = "lost"
+            raise
         self._pump_task = loop.create_task(self._pump(), name=f"vigil-cpg-send-{self._group}")
 
     async def stop(self) -> None:
