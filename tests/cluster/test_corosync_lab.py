@@ -116,3 +116,24 @@ def test_a_join_during_a_split_message_keeps_virtual_synchrony(
         )
 
     run(corosync_lab, "vigil-join-split", scenario)
+
+
+def test_a_killed_process_leaves_the_view_without_a_ring_change(corosync_lab: CorosyncLab) -> None:
+    """SIGKILL of a vigild (corosync keeps running): CPG reports PROCDOWN inside the same ring."""
+
+    async def scenario(h: CorosyncHarness) -> None:
+        w = Watch(h)
+        await w.start_all()
+        before = w.view[NodeId(1)]
+        assert before is not None
+        h.drivers[NodeId(3)].proc.kill()
+        for n in (NodeId(1), NodeId(2)):
+            view = await w.view_of(n, (1, 2))
+            assert view.left == (3,) and view.ring_id == before.ring_id
+        w.reset(NodeId(3))
+        await h.start(NodeId(3))
+        for n in h.nodes:
+            view = await w.view_of(n, (1, 2, 3))
+            assert view.ring_id == before.ring_id
+
+    run(corosync_lab, "vigil-procdown", scenario)

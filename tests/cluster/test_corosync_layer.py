@@ -197,3 +197,43 @@ def test_start_without_corosync_raises_cluster_unavailable() -> None:
         capture_output=True, text=True, timeout=30, env=dict(os.environ, PYTHONPATH=str(src)),
     )
     assert res.stdout.startswith("unavailable: cannot reach corosync"), res.stdout + res.stderr
+
+
+class _ScriptedDispatch(cs._Dispatching):
+    """The binding's dispatch plumbing with the library call replaced: "dispatching" runs the
+    given callbacks through the same guard the C callbacks use, then returns `rc`."""
+
+    _lib_name = "cpg"
+    _prefix = "cpg"
+
+    def __init__(self, callbacks: list[Callable[[], None]], rc: int = cs.CS_OK) -> None:
+        super().__init__()
+        self.callbacks, self.rc = callbacks, rc
+
+    def _call(self, fn: str, *args: object) -> int:
+        if fn == "dispatch":
+            for cb in self.callbacks:
+                self._guard(cb)
+        return self.rc
+
+
+def test_an_exception_in_a_callback_is_raised_after_dispatch() -> None:
+    ran: list[int] = []
+
+    def fail(n: int) -> Callable[[], None]:
+        def cb() -> None:
+            ran.append(n)
+            raise ValueError(f"callback {n}")
+
+        return cb
+
+    handle = _ScriptedDispatch([fail(1), fail(2), lambda: ran.append(3)])
+    with pytest.raises(ValueError, match="callback 1"):
+        handle.dispatch()
+    assert ran == [1, 2, 3]  # the library finished its dispatch; the first error wins
+    handle.callbacks = []
+    handle.dispatch()  # nothing left over from the previous dispatch
+    with pytest.raises(cs.CorosyncError) as info:
+        _ScriptedDispatch([], rc=cs.CS_ERR_LIBRARY).dispatch()
+    assert info.value.lost
+    _ScriptedDispatch([], rc=cs.CS_ERR_TRY_AGAIN).dispatch()  # nothing to read: not an error
