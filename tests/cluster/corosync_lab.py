@@ -17,15 +17,19 @@ Layout (names carry this process's pid, so two runs never collide):
 - corosync.conf per node: knet, crypto aes256 + sha256 with a 128-byte authkey, votequorum,
   `token` (default 1000 ms) with token_coefficient 0, so losing a node takes about 2.2 s to notice.
 
-Teardown (`down`, also run by `__exit__`, by `up` on failure and at interpreter exit) kills only the
-PIDs this object started or was handed with `track`, then deletes only the namespaces it created.
-Every wait has a timeout.
+Teardown (`down`, also run by `__exit__`, by `up` on failure, at interpreter exit and on SIGTERM
+or SIGHUP) kills only the PIDs this object started or was handed with `track`, then deletes only
+the namespaces it created. If the test process dies without cleaning up (SIGKILL), the kernel
+kills the node inits and corosyncs (PR_SET_PDEATHSIG), and the next lab deletes the namespaces
+and work directory left by a lab whose process is gone (`vgl<pid>-*` names only). Every wait has
+a timeout.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import os
 import re
 import select
@@ -37,8 +41,11 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SUBNET = "10.213.1"
+_PR_SET_PDEATHSIG = 1
+_STALE = re.compile(r"^vgl(\d+)-(sw|n\d+)$")
 _TOOLS = ("ip", "unshare", "nsenter", "corosync", "corosync-quorumtool", "sleep")
 _SONAMES = ("libcpg.so.4", "libvotequorum.so.8", "libcmap.so.4", "libcorosync_common.so.4")
 
@@ -54,8 +61,6 @@ def skip_reason() -> str | None:
     missing = [tool for tool in _TOOLS if shutil.which(tool) is None]
     if missing:
         return f"missing for the corosync lab: {', '.join(missing)} (scripts/install.sh installs them)"
-    import ctypes
-
     for soname in _SONAMES:
         try:
             ctypes.CDLL(soname)
@@ -97,6 +102,7 @@ class CorosyncLab:
     _namespaces: list[str] = field(default_factory=list, init=False)
     _tracked: set[int] = field(default_factory=set, init=False)
     _owns_workdir: bool = field(default=False, init=False)
+    _saved_handlers: dict[int, Any] = field(default_factory=dict, init=False)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -118,10 +124,12 @@ class CorosyncLab:
     def up(self, *, timeout: float = 30.0) -> None:
         if not 1 <= self.nodes <= 200:
             raise LabError(f"bad node count {self.nodes}")
+        _remove_stale_labs()
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix=f"{self.tag}-"))
             self._owns_workdir = True
         atexit.register(self.down)
+        self._trap_signals()
         try:
             self._network()
             self._configs()
@@ -161,6 +169,23 @@ class CorosyncLab:
         self._namespaces.clear()
         if self._owns_workdir and self.workdir is not None and not os.environ.get("VIGIL_LAB_KEEP"):
             shutil.rmtree(self.workdir, ignore_errors=True)
+        for sig, previous in self._saved_handlers.items():
+            signal.signal(sig, previous)
+        self._saved_handlers.clear()
+
+    def _trap_signals(self) -> None:
+        """On SIGTERM/SIGHUP (e.g. `timeout pytest`): tear down, then die of the signal as before."""
+
+        def handler(sig: int, _frame: object) -> None:
+            self.down()
+            signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
+
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) in (signal.SIG_DFL, None):
+                with contextlib.suppress(ValueError):  # not the main thread: no trap
+                    signal.signal(sig, handler)
+                    self._saved_handlers[sig] = signal.SIG_DFL
 
     # --- network --------------------------------------------------------------------------------
 
@@ -253,6 +278,7 @@ class CorosyncLab:
             stdout=subprocess.PIPE,
             stderr=open(node.dir / "init.log", "wb"),  # noqa: SIM115 - the child owns it
             stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent(signal.SIGKILL),
         )
         assert node.init.stdout is not None
         ready, _, _ = select.select([node.init.stdout], [], [], 10.0)
@@ -295,6 +321,7 @@ class CorosyncLab:
             stdin=subprocess.DEVNULL,
             stdout=open(node.dir / "corosync.out", "ab"),  # noqa: SIM115 - the child owns it
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent(signal.SIGTERM),
         )
         if wait:
             self.wait_corosync(i, timeout=timeout)
@@ -349,6 +376,41 @@ class CorosyncLab:
             return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def _die_with_parent(sig: int) -> Any:
+    """preexec_fn: the child gets `sig` when the thread that started it exits (kept across exec).
+    So start lab processes from a long-lived thread (the main one), not from a worker thread."""
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def preexec() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+
+    return preexec
+
+
+def _remove_stale_labs() -> None:
+    """Delete the namespaces and work directories of labs whose creating process is gone."""
+    listing = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10).stdout
+    for line in listing.splitlines():
+        name = line.split()[0] if line.split() else ""
+        match = _STALE.match(name)
+        if match and not _alive(int(match[1])):
+            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=20)
+    for path in Path(tempfile.gettempdir()).glob("vgl*-*"):
+        match = re.match(r"^vgl(\d+)-", path.name)
+        if match and path.is_dir() and not _alive(int(match[1])):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _signal(pid: int, sig: int) -> None:

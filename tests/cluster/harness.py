@@ -290,17 +290,19 @@ class CorosyncHarness:
         result = await self.drivers[node].call("bench", 120, mode=mode, count=count, size=size)
         return {k: float(v) for k, v in result.items()}
 
+    # The lab is driven from this (the main) thread, blocking the loop briefly: processes it starts
+    # die with the thread that started them (PR_SET_PDEATHSIG), so never from a worker thread.
     async def crash(self, node: NodeId) -> None:
-        await asyncio.to_thread(self.lab.kill_corosync, node)
+        self.lab.kill_corosync(node)
 
     async def restart(self, node: NodeId) -> None:
-        await asyncio.to_thread(self.lab.start_corosync, node)
+        self.lab.start_corosync(node)
 
     async def partition(self, *groups: set[int]) -> None:
-        await asyncio.to_thread(self.lab.partition, *groups)
+        self.lab.partition(*groups)
 
     async def heal(self) -> None:
-        await asyncio.to_thread(self.lab.heal)
+        self.lab.heal()
 
     async def close(self) -> None:
         for node in list(self.drivers):
