@@ -15,6 +15,7 @@ from typing import Any
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
 from vigil.cluster.sim import SimNetwork
+from vigil.daemon.ports import FenceOutcome
 from vigil.daemon.store import MemoryStore
 from vigil.daemon.vigild import Vigild, cib_digest
 from vigil.model.nvset import NvPair, NvSet
@@ -257,3 +258,84 @@ async def test_restart_of_every_node_keeps_the_configuration(cluster: Cluster) -
         assert d.cib.version.as_tuple()[:2] >= version[:2]
         assert [r.id for r in d.cib.configuration.resources] == ["WebIP", "WebSite"]
     assert len(cluster.world.where("WebIP")) == 1
+
+
+FENCED_CONFIG = CONFIG.replace(
+    '<nvpair id="o1" name="stonith-enabled" value="false"/>',
+    '<nvpair id="o1" name="stonith-enabled" value="true"/>').replace(
+    "<resources>",
+    """<resources>
+      <primitive id="fence-lab" class="stonith" type="fence_vigil_lab">
+        <instance_attributes id="fl-ia"><nvpair id="fl-h" name="pcmk_host_list" value="node1 node2 node3"/></instance_attributes>
+      </primitive>""")
+
+
+class WorldFencer:
+    """Fencing in the simulated world: the target's power goes off (its Corosync crashes)."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.requests: list[tuple[str, str]] = []
+
+    async def fence(self, cib: object, target: str, action: str) -> FenceOutcome:
+        self.requests.append((target, action))
+        nid = int(target.removeprefix("node"))
+        self.cluster.world.power_off(target)
+        if nid in self.cluster.live():
+            self.cluster.net.crash(nid)
+        return FenceOutcome(True, "fence-lab", f"{target} powered off")
+
+
+def with_fencing(c: Cluster) -> WorldFencer:
+    fencer = WorldFencer(c)
+    for d in c.daemons.values():
+        d.fencer = fencer
+    return fencer
+
+
+def vip_holders(c: Cluster) -> list[str]:
+    return c.world.where("WebIP")
+
+
+@scenario
+async def test_lost_node_is_fenced_before_its_service_moves(cluster: Cluster) -> None:
+    fencer = with_fencing(cluster)
+    await cluster.settle()
+    fut = asyncio.ensure_future(cluster.push(FENCED_CONFIG))
+    await cluster.settle()
+    assert fut.result()[0]
+    host = vip_holders(cluster)[0]
+    host_id = int(host.removeprefix("node"))
+    others = [i for i in (1, 2, 3) if i != host_id]
+    # The host is cut off: it loses quorum and must stop; the majority fences it, then takes over.
+    cluster.net.partition(others, [host_id])
+    for _ in range(600):  # the invariant holds at every step, not just at the end
+        await asyncio.sleep(0)
+        assert len(vip_holders(cluster)) <= 1, vip_holders(cluster)
+    await cluster.settle()
+    assert (host, "reboot") in fencer.requests
+    holders = vip_holders(cluster)
+    assert len(holders) == 1 and holders[0] != host
+    assert cluster.world.where("WebSite") == holders
+    survivor = cluster.node(others[0])
+    assert any(f.target == host and f.ok for f in survivor.fence_history)
+
+
+@scenario
+async def test_minority_without_quorum_stops_its_resources(cluster: Cluster) -> None:
+    """Without fencing only quorum protects the service: the cut-off node stops it (with fencing
+    disabled the majority does not wait for that, exactly like Pacemaker: `vigil verify` warns)."""
+    await cluster.settle()
+    fut = asyncio.ensure_future(cluster.push(CONFIG))
+    await cluster.settle()
+    assert fut.result()[0]
+    host = vip_holders(cluster)[0]
+    host_id = int(host.removeprefix("node"))
+    others = [i for i in (1, 2, 3) if i != host_id]
+    cluster.net.partition(others, [host_id])
+    await cluster.settle()
+    assert host not in vip_holders(cluster)  # no quorum: stopped
+    assert len(vip_holders(cluster)) == 1
+    cluster.net.heal()
+    await cluster.settle()
+    assert len(vip_holders(cluster)) == 1

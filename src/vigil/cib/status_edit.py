@@ -142,6 +142,14 @@ def set_transient(cib: Cib, node_id: str, uname: str, name: str, value: str | No
     return _put_state(cib, new_state)
 
 
+def clear_transient(cib: Cib, node_id: str) -> Cib:
+    """Forget every transient attribute of a node (it left, rebooted or was fenced)."""
+    i = _node_index(cib, node_id)
+    if i < 0 or not cib.status[i].transient_attributes:
+        return cib
+    return _put_state(cib, dataclasses.replace(cib.status[i], transient_attributes=()))
+
+
 def count_failure(cib: Cib, node_id: str, uname: str, resource: str, operation: str,
                   interval_ms: int, when: int, fatal: bool) -> Cib:
     """fail-count-<rsc>#<op>_<interval> += 1 (INFINITY for a fatal start failure)."""

@@ -68,6 +68,7 @@ class NodeHistory:
     node: int
     uname: str
     history: tuple[ResourceHistory, ...]
+    fresh: bool = False  # first join since this vigild started: its transient attributes go
 
 
 @dataclass(frozen=True)
@@ -124,11 +125,36 @@ class Cleanup:
     node_id: str | None = None
 
 
+@dataclass(frozen=True)
+class FenceResult:
+    """A fencing attempt's outcome; on success every replica records the target as down."""
+
+    target_id: str
+    target: str
+    action: str
+    ok: bool
+    device: str
+    detail: str
+    when: int
+    executioner: str
+    duration_ms: int = 0
+    manual: bool = False  # `vigil stonith confirm`: an operator vouched the node is down
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """A node shuts down cleanly: it is expected down, nobody should fence it for leaving."""
+
+    node_id: str
+    uname: str
+
+
 Message = (Hello | Sync | ConfigReplace | NodeStates | NodeHistory | OpResult | ExecRequest
-           | Attribute | Cleanup)
+           | Attribute | Cleanup | FenceResult | Leaving)
 
 _TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
-    Hello, Sync, ConfigReplace, NodeStates, NodeHistory, OpResult, ExecRequest, Attribute, Cleanup)}
+    Hello, Sync, ConfigReplace, NodeStates, NodeHistory, OpResult, ExecRequest, Attribute, Cleanup,
+    FenceResult, Leaving)}
 
 
 class BadMessage(Exception):

@@ -74,3 +74,26 @@ class CibStore(Protocol):
     def save(self, cib: Cib) -> None:
         """Persist durably (the configuration; status is rebuilt at runtime)."""
         ...
+
+
+@dataclass(frozen=True)
+class FenceOutcome:
+    ok: bool
+    device: str
+    detail: str
+    duration_ms: int = 0
+
+
+class Fencer(Protocol):
+    async def fence(self, cib: Cib, target: str, action: str) -> FenceOutcome:
+        """Fence `target` ("reboot" or "off") with the devices and levels configured in `cib`.
+
+        Never raises for a failed attempt: the outcome says what happened."""
+        ...
+
+
+class NoFencer:
+    """For nodes with no fencer configured: every attempt fails, saying why."""
+
+    async def fence(self, cib: Cib, target: str, action: str) -> FenceOutcome:
+        return FenceOutcome(False, "", "no fencer available on this node")

@@ -31,10 +31,19 @@ from vigil.cluster.layer import (
 )
 from vigil.daemon import messages as m
 from vigil.daemon.graph import Graph, GraphAction, build_graph
-from vigil.daemon.ports import CibStore, Clock, LocalExecutor, Operation, Outcome
+from vigil.daemon.ports import (
+    CibStore,
+    Clock,
+    Fencer,
+    LocalExecutor,
+    NoFencer,
+    Operation,
+    Outcome,
+)
 from vigil.daemon.resources import operation_for, probe_targets
+from vigil.model import reports
 from vigil.model.cib import Cib, CibVersion, Configuration, NodeConfig
-from vigil.model.reports import Report
+from vigil.model.reports import Report, ReportError
 from vigil.scheduler.engine import schedule
 from vigil.scheduler.transition import Transition
 
@@ -66,9 +75,15 @@ def empty_cib() -> Cib:
 
 class Vigild:
     def __init__(self, layer: ClusterLayer, executor: LocalExecutor, store: CibStore,
-                 clock: Clock, *, event_sink: Callable[[dict[str, object]], None] | None = None
-                 ) -> None:
+                 clock: Clock, *, event_sink: Callable[[dict[str, object]], None] | None = None,
+                 fencer: Fencer | None = None) -> None:
         self.layer = layer
+        self.fencer: Fencer = fencer or NoFencer()
+        self.fence_history: list[m.FenceResult] = []
+        self._fence_failures: dict[str, int] = {}
+        self._fencing: set[str] = set()
+        self._fresh = True  # the first join of this process clears its transient attributes
+        self.fenced_self = asyncio.Event()
         self.executor = executor
         self.store = store
         self.clock = clock
@@ -207,7 +222,8 @@ class Vigild:
         self.view.synced = True
         self.emit("synced", version=list(self.cib.version.as_tuple()))
         await self.send(m.NodeHistory(self.view.ring, self.me, self.name_of(self.me),
-                                      self.executor.history()))
+                                      self.executor.history(), self._fresh))
+        self._fresh = False
         if self.is_dc:
             await self._publish_node_states()
 
@@ -216,11 +232,16 @@ class Vigild:
         quorum_members = set(int(n) for n in self.quorum.members) if self.quorum else members
         rows = []
         known = {int(c.id) for c in self.cib.configuration.nodes if c.id.isdigit()}
+        previous = {s.id: s for s in self.cib.status}
         for nid in sorted(known | members | set(self.names)):
             up = nid in members
+            before = previous.get(str(nid))
+            # A node that vanished stays expected up (so it is fenced) unless it said goodbye
+            # (Leaving) or was fenced already; a node never seen is expected down.
+            expected = "member" if up else (before.expected or "down") if before else "down"
             rows.append(m.NodeStateRow(str(nid), self.name_of(nid), in_ccm=nid in quorum_members
                                        or up, crmd=up, join="member" if up else "down",
-                                       expected="member" if up else "down"))
+                                       expected=expected))
         quorate = self.quorum.quorate if self.quorum is not None else False
         await self.send(m.NodeStates(tuple(rows), quorate, self.me))
 
@@ -258,14 +279,22 @@ class Vigild:
             self._abort("attribute changed")
         elif isinstance(msg, m.Cleanup):
             self._apply_cleanup(msg)
+        elif isinstance(msg, m.FenceResult):
+            self._apply_fence(msg)
+        elif isinstance(msg, m.Leaving):
+            self.cib = status_edit.bump_updates(status_edit.set_node_state(
+                self.cib, msg.node_id, msg.uname, in_ccm=True, crmd=True, join="down",
+                expected="down"))
         await self._notify()
         self._plan_wanted.set()
 
     def _apply_history(self, msg: m.NodeHistory) -> None:
         if tuple(msg.ring) != self.view.ring:
             return
-        self.cib = status_edit.bump_updates(status_edit.replace_history(
-            self.cib, str(msg.node), msg.uname, msg.history))
+        cib = status_edit.replace_history(self.cib, str(msg.node), msg.uname, msg.history)
+        if msg.fresh:
+            cib = status_edit.clear_transient(cib, str(msg.node))
+        self.cib = status_edit.bump_updates(cib)
         self.view.joined.add(msg.node)
 
     def _apply_node_states(self, msg: m.NodeStates) -> None:
@@ -348,6 +377,68 @@ class Vigild:
         self.cib = status_edit.bump_updates(cib)
         self._answer(msg.request_id, msg.origin, True, self.cib.version.as_tuple())
         self._abort("cleanup")
+
+    def _apply_fence(self, msg: m.FenceResult) -> None:
+        self.fence_history.append(msg)
+        self._fencing.discard(msg.target)
+        self.emit("fencing", target=msg.target, action=msg.action, ok=msg.ok, device=msg.device,
+                  detail=msg.detail, executioner=msg.executioner, manual=msg.manual,
+                  duration_ms=msg.duration_ms)
+        key = f"cluster_stonith_{msg.target}"
+        if self.graph is not None and key in self.graph.running:
+            self.graph.complete(key, msg.ok)
+        if not msg.ok:
+            self._fence_failures[msg.target] = self._fence_failures.get(msg.target, 0) + 1
+            self._abort(f"fencing of {msg.target} failed")
+            return
+        self._fence_failures.pop(msg.target, None)
+        cib = status_edit.set_node_state(self.cib, msg.target_id, msg.target, in_ccm=False,
+                                         crmd=False, join="down", expected="down")
+        cib = status_edit.clear_history(cib, msg.target_id, msg.target)
+        self.cib = status_edit.bump_updates(status_edit.clear_transient(cib, msg.target_id))
+        self._abort(f"{msg.target} was fenced")
+        if msg.target_id == str(self.me):
+            # We were fenced yet still run: stop everything and leave, as Pacemaker does.
+            self._spawn(self._self_fenced())
+
+    async def _self_fenced(self) -> None:
+        log.critical("this node was fenced by %s: stopping every resource and leaving",
+                     self.fence_history[-1].executioner if self.fence_history else "?")
+        for hist in self.executor.history():
+            self.executor.cancel_monitors(hist.id)
+            last = max(hist.operations, key=lambda r: r.call_id, default=None)
+            if last is None or last.operation == "stop":
+                continue
+            op = Operation(resource=hist.id, standard=hist.standard or "",
+                           provider=hist.provider, agent_type=hist.agent_type or "",
+                           task="stop", interval_ms=0, timeout_ms=20_000, expected_rc=0,
+                           transition_key="fenced")
+            with contextlib.suppress(Exception):
+                await self.executor.execute(op)
+        self.fenced_self.set()
+        await self.layer.stop()
+
+    async def request_fence(self, target: str, action: str, manual: bool = False
+                            ) -> m.FenceResult:
+        """Fence a node now (`vigil stonith fence`) or record an operator's confirmation."""
+        nid = self.node_id_of(target)
+        if nid is None:
+            raise ReportError([reports.error("NODE_NOT_FOUND", node=target)])
+        if manual:
+            result = m.FenceResult(str(nid), target, action, True, "", "confirmed by an operator",
+                                   self.clock.now(), self.name_of(self.me), 0, True)
+        else:
+            outcome = await self.fencer.fence(self.cib, target, action)
+            result = m.FenceResult(str(nid), target, action, outcome.ok, outcome.device,
+                                   outcome.detail, self.clock.now(), self.name_of(self.me),
+                                   outcome.duration_ms)
+        await self.send(result)
+        return result
+
+    async def leave(self) -> None:
+        """A clean shutdown: tell the others we are expected down, so nobody fences us."""
+        with contextlib.suppress(Exception):
+            await self.send(m.Leaving(str(self.me), self.name_of(self.me)))
 
     # -- requests from the local CLI ---------------------------------------------------------
     async def request_config(self, cib_xml: str, read_version: CibVersion
@@ -481,10 +572,28 @@ class Vigild:
             self.emit("transition-end", transition=self._transition_id(),
                       failed=sorted(graph.failed))
 
+    async def _fence_for_transition(self, target: str) -> None:
+        if target in self._fencing:
+            return
+        if self._fence_failures.get(target, 0) >= MAX_FENCE_ATTEMPTS:
+            self.emit("fencing-gave-up", target=target, attempts=MAX_FENCE_ATTEMPTS)
+            return
+        self._fencing.add(target)
+        action = (self.cib.cluster_option("stonith-action") or "reboot").strip().lower()
+        if action == "poweroff":
+            action = "off"
+        self.emit("fencing-requested", target=target, action=action)
+        try:
+            await self.request_fence(target, action)
+        except ReportError:
+            self._fencing.discard(target)
+
     async def _send_action(self, action: GraphAction) -> None:
         assert self.graph is not None
-        if action.task == "stonith" or action.node is None or action.resource is None:
-            # Fencing arrives with the fencer; until then the action cannot complete.
+        if action.task == "stonith" and action.node is not None:
+            self._spawn(self._fence_for_transition(action.node))
+            return
+        if action.node is None or action.resource is None:
             self.graph.complete(action.key, False)
             return
         nid = self.node_id_of(action.node)
@@ -497,6 +606,9 @@ class Vigild:
             resource=op.resource, standard=op.standard, provider=op.provider,
             agent_type=op.agent_type, task=action.task, interval_ms=0, timeout_ms=op.timeout_ms,
             expected_rc=op.expected_rc, params=op.params, meta=op.meta))
+
+
+MAX_FENCE_ATTEMPTS = 10  # stonith-max-attempts' default
 
 
 def monitors_for(cib: Cib, req: m.ExecRequest) -> list[Operation]:
