@@ -266,7 +266,9 @@ FENCED_CONFIG = CONFIG.replace(
     "<resources>",
     """<resources>
       <primitive id="fence-lab" class="stonith" type="fence_vigil_lab">
-        <instance_attributes id="fl-ia"><nvpair id="fl-h" name="pcmk_host_list" value="node1 node2 node3"/></instance_attributes>
+        <instance_attributes id="fl-ia">
+          <nvpair id="fl-h" name="pcmk_host_list" value="node1 node2 node3"/>
+        </instance_attributes>
       </primitive>""")
 
 
