@@ -124,7 +124,35 @@ class ControlServer:
         if op == "attribute":
             await d.send(m.Attribute(req["node_id"], req["uname"], req["name"], req.get("value")))
             return {"ok": True}
+        if op == "fence":
+            action = str(req.get("action") or "reboot")
+            if action not in ("reboot", "off"):
+                return {"ok": False, "code": "FENCE_BAD_ACTION", "detail": action}
+            result = await asyncio.wait_for(d.request_fence(str(req["node"]), action),
+                                            timeout=float(req.get("timeout", 120)))
+            return {"ok": result.ok, "code": None if result.ok else "FENCE_FAILED",
+                    "detail": result.detail, "outcome": _fence_dict(result)}
+        if op == "confirm":
+            result = await d.request_fence(str(req["node"]), "off", manual=True)
+            return {"ok": True, "outcome": _fence_dict(result)}
+        if op == "fence-history":
+            return {"ok": True, "history": [_fence_dict(f) for f in d.fence_history]}
+        if op == "quorum":
+            q = d.quorum
+            return {"ok": True, "quorate": bool(q and q.quorate),
+                    "votes": q.total_votes if q else 0,
+                    "expected_votes": q.expected_votes if q else 0,
+                    "quorum": q.quorum if q else 0,
+                    "members": [d.name_of(int(n)) for n in q.members] if q else [],
+                    "two_node": bool(q and q.two_node),
+                    "wait_for_all": bool(q and q.wait_for_all)}
         return {"ok": False, "code": "IPC_UNKNOWN_OP", "detail": op}
+
+
+def _fence_dict(f: m.FenceResult) -> dict[str, Any]:
+    return {"target": f.target, "action": f.action, "ok": f.ok, "time": f.when,
+            "executioner": f.executioner, "device": f.device, "detail": f.detail,
+            "duration_ms": f.duration_ms, "manual": f.manual}
 
 
 def _line(obj: dict[str, Any]) -> bytes:
