@@ -70,6 +70,8 @@ async def _serve(args: argparse.Namespace) -> int:
             if exc is not None:
                 raise exc
             return 0
+        # Asked to stop: say goodbye first, so the others do not fence us for leaving.
+        await daemon.leave()
         return 0
     finally:
         waiter.cancel()
