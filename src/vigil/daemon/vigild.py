@@ -583,10 +583,35 @@ class Vigild:
         if action == "poweroff":
             action = "off"
         self.emit("fencing-requested", target=target, action=action)
+        delay = self._priority_delay(target)
+        if delay > 0:
+            # priority-fencing-delay: the node running the most important resources is fenced
+            # last, so in a two-node fence race it is the one that survives.
+            await asyncio.sleep(delay)
         try:
             await self.request_fence(target, action)
         except ReportError:
             self._fencing.discard(target)
+
+    def _priority_delay(self, target: str) -> float:
+        from vigil.model.durations import parse_interval_ms
+        from vigil.model.score import parse_score
+
+        raw = self.cib.cluster_option("priority-fencing-delay")
+        delay_ms = parse_interval_ms(raw) if raw else 0
+        if not delay_ms or self.transition is None:
+            return 0.0
+        totals: dict[str, int] = {}
+        for a in self.transition.allocations:
+            if a.kind != "primitive":
+                continue
+            prio = 0
+            for node in a.current_nodes:
+                prio = parse_score(_meta_priority(self.cib, a.resource), 0)
+                totals[node] = totals.get(node, 0) + prio
+        mine = totals.get(target, 0)
+        others = [v for k, v in totals.items() if k != target]
+        return delay_ms / 1000 if mine > max(others, default=0) else 0.0
 
     async def _send_action(self, action: GraphAction) -> None:
         assert self.graph is not None
@@ -609,6 +634,17 @@ class Vigild:
 
 
 MAX_FENCE_ATTEMPTS = 10  # stonith-max-attempts' default
+
+
+def _meta_priority(cib: Cib, resource: str) -> str | None:
+    from vigil.daemon.resources import locate
+    from vigil.model.nvset import flatten
+
+    loc = locate(cib, resource)
+    if loc is None:
+        return None
+    return flatten(loc.primitive.meta_attributes).get("priority") or flatten(
+        cib.configuration.rsc_defaults).get("priority")
 
 
 def monitors_for(cib: Cib, req: m.ExecRequest) -> list[Operation]:
