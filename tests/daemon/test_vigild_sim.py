@@ -341,3 +341,21 @@ async def test_minority_without_quorum_stops_its_resources(cluster: Cluster) -> 
     cluster.net.heal()
     await cluster.settle()
     assert len(vip_holders(cluster)) == 1
+
+
+@scenario
+async def test_status_updates_do_not_conflict_with_a_push(cluster: Cluster) -> None:
+    await cluster.settle()
+    d = cluster.node(1)
+    read = d.cib.version
+    # the status moves on (num_updates) while an operator's command is being computed
+    cluster.world.tick()
+    from vigil.daemon import messages as msg
+
+    await d.send(msg.Attribute("2", "node2", "some-attribute", "1"))
+    await cluster.settle()
+    assert d.cib.version.num_updates > read.num_updates
+    new, _ = parse_cib(CONFIG)
+    fut = asyncio.ensure_future(d.request_config(write_cib(new), read))
+    await cluster.settle()
+    assert fut.result()[0]

@@ -320,7 +320,9 @@ class Vigild:
         self._abort("node states changed")
 
     def _apply_config(self, msg: m.ConfigReplace) -> None:
-        if tuple(msg.read_version) != self.cib.version.as_tuple():
+        # Only a configuration change (admin_epoch, epoch) conflicts: status updates bump
+        # num_updates all the time and must not make operators' commands fail.
+        if tuple(msg.read_version)[:2] != self.cib.version.as_tuple()[:2]:
             self._answer(msg.request_id, msg.origin, False, "CIB_CHANGED_UNDERNEATH")
             return
         new, _ = parse_cib(msg.cib_xml)
