@@ -1,0 +1,66 @@
+"""The fencer against a real agent: Debian's fence_dummy (package fence-agents), the way
+pacemaker-fenced drives it. Skipped when it is not installed (scripts/install.sh installs it).
+
+fence_dummy has no port or plug and no `list`: its default host check is `status` (exit 0 "on",
+2 "off" both mean it can fence the node), and its power state lives in a status file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from fencer_support import cib, stonith
+
+from vigil import fencer
+from vigil.fencer import FenceStatus, RunStatus
+from vigil.fencer.devices import with_agent_info
+
+SBIN = Path("/usr/sbin")
+pytestmark = pytest.mark.skipif(fencer.agent_path("fence_dummy", SBIN) is None,
+                                reason="fence_dummy is not installed (apt-get install fence-agents)")
+
+
+def test_metadata_of_fence_dummy() -> None:
+    info = asyncio.run(fencer.agent_info("fence_dummy"))
+    assert info is not None
+    assert {"on", "off", "reboot", "status", "monitor"} <= info.actions and "list" not in info.actions
+    assert "status_file" in info.parameters and "plug" not in info.parameters
+
+
+def test_fence_dummy_off_on_reboot(tmp_path: Path) -> None:
+    status_file = tmp_path / "power"
+    status_file.write_text("on")  # without it fence_dummy says "off" already and writes nothing
+    c = cib(stonith("dummy", "fence_dummy", {"status_file": str(status_file)}))
+    devices = fencer.devices_from_cib(c)
+    cache = fencer.FenceCache()
+
+    def fence(action: str) -> fencer.FenceOutcome:
+        return asyncio.run(fencer.fence("n2", action, devices=devices, stonith_timeout_ms=30_000,
+                                        cache=cache))
+
+    off = fence("off")
+    assert off.ok and off.devices == ("dummy",), off.detail
+    assert status_file.read_text().strip() == "off"
+    (dev,) = (with_agent_info(d, cache.agents["fence_dummy"]) for d in devices)
+    assert dev.host_check == "status"
+    status = asyncio.run(fencer.run_fence_agent(dev, "status", "n2", timeout_ms=20_000))
+    assert (status.status, status.rc) == (RunStatus.DONE, 2)  # "off"
+    on = fence("on")
+    assert on.ok and status_file.read_text().strip() == "on"
+    reboot = fence("reboot")
+    assert reboot.ok and [r.sent_action for r in reboot.runs if r.action != "status"] == ["reboot"]
+    assert asyncio.run(fencer.monitor_device(dev, 20_000)) is True
+
+
+def test_a_failing_fence_dummy_falls_through_to_the_next_level(tmp_path: Path) -> None:
+    c = cib(stonith("broken", "fence_dummy", {"type": "fail", "power_timeout": "1", "pcmk_off_retries": "1"}),
+            stonith("good", "fence_dummy", {"status_file": str(tmp_path / "power")}),
+            levels=['<fencing-level id="l1" index="1" target="n1" devices="broken"/>',
+                    '<fencing-level id="l2" index="2" target="n1" devices="good"/>'])
+    out = asyncio.run(fencer.fence("n1", "off", devices=fencer.devices_from_cib(c),
+                                   levels=fencer.levels_from_cib(c), stonith_timeout_ms=30_000))
+    assert out.ok and out.level == 2 and out.devices == ("broken", "good"), out.detail
+    assert out.status is FenceStatus.OK
+    broken = [r for r in out.runs if r.device == "broken" and r.action == "off"]
+    assert broken and broken[0].rc == 1
