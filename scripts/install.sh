@@ -42,3 +42,10 @@ fi
 
 cd "$repo"
 python3 -m pip install -e '.[dev]'
+
+# The lab's fence agent, fence_vigil_lab (vigil/lab/fence_vigil_lab.py), where fence agents live:
+# vigil's fencer, like pacemaker-fenced, runs only /usr/sbin/fence_*. A link to the installed
+# module, so it follows the code; the lab's nodes see the host's /usr/sbin.
+fence_agent=$(python3 -c 'import vigil.lab.fence_vigil_lab as m; print(m.__file__)')
+"${sudo[@]}" chmod 0755 "$fence_agent"
+"${sudo[@]}" ln -sfn "$fence_agent" /usr/sbin/fence_vigil_lab

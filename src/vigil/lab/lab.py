@@ -52,7 +52,7 @@ from typing import Literal, TypeVar
 
 import vigil
 from vigil import clusterconf
-from vigil.lab import hostops, probe, state, topology
+from vigil.lab import hostops, power, probe, state, topology
 from vigil.lab.errors import LabError, LabTimeout
 from vigil.model.reports import ReportError
 
@@ -149,6 +149,9 @@ class Lab:
             try:
                 lab._write_disks(st)
                 lab._create_network(st)
+                # the power switch fence agents in the nodes use (vigil.lab.power)
+                power.start_switch(st, {**hostops.command_env(),
+                                        "PYTHONPATH": _daemon_env(st.name, "")["PYTHONPATH"]})
                 t_net = time.monotonic()
                 for n in topo.nodes:
                     lab._boot(st, n.name)
@@ -596,6 +599,7 @@ class Lab:
 
     def _teardown(self, st: state.LabState, *, graceful: bool) -> None:
         """Remove everything `st` records; called with the lab's lock held."""
+        power.stop_switch(st)  # first: no fence request may power a node on during the teardown
         recs = list(st.nodes.values())
         if graceful:
             signalled = [r for r in recs if hostops.kill(r.init_pid or 0, r.init_start, signal.SIGTERM)]

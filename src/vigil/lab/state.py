@@ -50,6 +50,8 @@ class LabState:
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
     partition: dict[str, int] = field(default_factory=dict)  # host -> bridge group (>= 1 only)
     partition_groups: int = 0
+    power_pid: int | None = None  # the lab's power switch (vigil.lab.power), stopped by `down`
+    power_start: int | None = None  # its start time, so a recycled PID is never signalled
     version: int = VERSION
 
     def to_json(self) -> str:
