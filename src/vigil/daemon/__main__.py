@@ -1,8 +1,14 @@
 """`python3 -m vigil.daemon`: run vigild on this node's Corosync.
 
 Exits with status 1 when Corosync is lost (or cannot be reached at start): its supervisor (the
-lab's node init, or systemd) restarts it. Events go to a JSON-lines file for `vigil status
---watch` and the benchmarks.
+lab's node init, or systemd) restarts it. Exits 0 when stopped on purpose (SIGTERM, SIGINT):
+supervisors leave it stopped then (systemd's Restart=on-failure, the lab's init). Events go to a
+JSON-lines file for `vigil status --watch` and the benchmarks.
+
+A `shutdown` request for this node older than this process (left in the CIB by the graceful
+stop before, `vigil cluster stop`) is withdrawn once this node is in step with the cluster, as
+Pacemaker forgets a node's transient attributes when it leaves; until then the cluster places
+nothing here.
 """
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ import sys
 import time
 from typing import TextIO
 
+from vigil.cib import status_edit
 from vigil.cluster.layer import ClusterUnavailable
+from vigil.daemon import messages
+from vigil.daemon.fencing import AgentFencer
 from vigil.daemon.ipc import DEFAULT_SOCKET, ControlServer
 from vigil.daemon.local_executor import AgentExecutor
 from vigil.daemon.store import FileStore
@@ -45,13 +54,45 @@ class EventLog:
             self.file.write(json.dumps(event) + "\n")
 
 
+SHUTDOWN_ATTRIBUTE = "shutdown"
+
+
+def stale_shutdown_request(value: str | None, started: float) -> bool:
+    """Whether a `shutdown` attribute value (epoch seconds, as `vigil cluster stop` and
+    Pacemaker write it) was set before a daemon that started at `started`."""
+    if value is None:
+        return False
+    try:
+        return int(value) <= int(started)
+    except ValueError:
+        return value.lower() not in ("0", "false")
+
+
+async def _withdraw_stale_shutdown(daemon: Vigild, started: float) -> None:
+    """Each time this node is in step with a view, withdraw its stale shutdown request."""
+    sent: tuple[object, ...] = ()
+    while True:
+        async with daemon.changed:
+            await daemon.changed.wait()
+        me = daemon.me
+        if not daemon.view.synced or me not in daemon.view.joined:
+            continue
+        value = status_edit.transient_value(daemon.cib, str(me), SHUTDOWN_ATTRIBUTE)
+        if stale_shutdown_request(value, started) and sent != (daemon.view.ring, value):
+            sent = (daemon.view.ring, value)  # once per view: the request is in agreed order
+            logging.info("withdrawing the shutdown request of %s left by its last stop (%s)",
+                         daemon.name_of(me), value)
+            await daemon.send(messages.Attribute(str(me), daemon.name_of(me), SHUTDOWN_ATTRIBUTE,
+                                                 None))
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from vigil.cluster.corosync import CorosyncLayer
 
     layer = CorosyncLayer(args.group)
     node = args.node or socket.gethostname()
     daemon = Vigild(layer, AgentExecutor(node), FileStore(args.state_dir), WallClock(),
-                    event_sink=EventLog(args.events))
+                    event_sink=EventLog(args.events), fencer=AgentFencer())
     server = ControlServer(daemon, args.socket)
     await server.start()
     stop = asyncio.Event()
@@ -60,6 +101,7 @@ async def _serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     run = asyncio.ensure_future(daemon.run())
     waiter = asyncio.ensure_future(stop.wait())
+    withdraw = asyncio.ensure_future(_withdraw_stale_shutdown(daemon, time.time()))
     try:
         done, _ = await asyncio.wait({run, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if run in done:
@@ -75,6 +117,7 @@ async def _serve(args: argparse.Namespace) -> int:
         return 0
     finally:
         waiter.cancel()
+        withdraw.cancel()
         run.cancel()
         with contextlib.suppress(asyncio.CancelledError, ClusterUnavailable, Exception):
             await run
