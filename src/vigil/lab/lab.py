@@ -150,11 +150,12 @@ class Lab:
                 lab._write_disks(st)
                 lab._create_network(st)
                 # the power switch fence agents in the nodes use (vigil.lab.power)
-                power.start_switch(st, {**hostops.command_env(),
-                                        "PYTHONPATH": _daemon_env(st.name, "")["PYTHONPATH"]})
+                switch = power.start_switch(st, {**hostops.command_env(),
+                                                 "PYTHONPATH": _daemon_env(st.name, "")["PYTHONPATH"]})
                 t_net = time.monotonic()
                 for n in topo.nodes:
                     lab._boot(st, n.name)
+                power.wait_switch(st, switch)
                 state.save(st)
             except BaseException:
                 lab._teardown(st, graceful=False)

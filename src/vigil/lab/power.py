@@ -23,8 +23,9 @@ A reboot answers after the power-off and boots the node later, as a real machine
 boot take a while): a node back within token + consensus would rejoin a membership that never
 saw it leave. An off or on for the node cancels a pending boot.
 
-`vigil lab up` starts it after the network (`start_switch`), records its PID and start time in
-the lab's state, and `down` stops it (`stop_switch`) before anything else.
+`vigil lab up` starts it after the network (`start_switch`; `wait_switch` once the nodes are
+booting), records its PID and start time in the lab's state, and `down` stops it
+(`stop_switch`) before anything else.
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ def serve(lab_name: str, boot_delay_s: float) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 -m vigil.lab.power", description="the lab's power switch")
+    parser = argparse.ArgumentParser(prog="vigil.lab.power", description="the lab's power switch")
     parser.add_argument("lab")
     parser.add_argument("--boot-delay", type=float, default=DEFAULT_BOOT_DELAY_S,
                         help="seconds from power off to power on for reboot (default %(default)s)")
@@ -222,17 +223,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # -- started and stopped by the lab ----------------------------------------------------------
-def start_switch(st: state.LabState, env: dict[str, str]) -> None:
-    """Start the switch of the lab `st` records, record its PID, wait until it answers."""
-    path = socket_path(st.name)
-    path.unlink(missing_ok=True)
+def start_switch(st: state.LabState, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start the switch of the lab `st` records and record its PID (`wait_switch` then waits
+    until it answers, so that the nodes boot meanwhile)."""
+    socket_path(st.name).unlink(missing_ok=True)
     boot_delay = os.environ.get("VIGIL_LAB_BOOT_DELAY_S", str(DEFAULT_BOOT_DELAY_S))
-    argv = [sys.executable, "-m", "vigil.lab.power", st.name, "--boot-delay", boot_delay]
+    # -c, not -m: `python3 -m vigil.lab.power` would import this module twice (vigil.lab's
+    # __init__ imports it through vigil.lab.lab before runpy runs it as __main__)
+    run = "import sys; from vigil.lab import power; sys.exit(power.main(sys.argv[1:]))"
+    argv = [sys.executable, "-c", run, st.name, "--boot-delay", boot_delay]
     with open(Path(st.data_dir) / LOG_NAME, "ab") as logf:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                                 env=env, cwd="/", start_new_session=True)
     st.power_pid, st.power_start = proc.pid, hostops.proc_starttime(proc.pid)
     state.save(st)
+    return proc
+
+
+def wait_switch(st: state.LabState, proc: subprocess.Popen[bytes]) -> None:
+    """Return once the switch started by `start_switch` answers; LabError if it does not."""
+    path = socket_path(st.name)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         if proc.poll() is not None:
