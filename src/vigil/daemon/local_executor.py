@@ -74,10 +74,14 @@ class AgentExecutor:
                            _not_installed_record(op, result, key, self.node))
         if op.standard == "stonith":
             # Fence devices are registered with the fencer, not run here (issue: fencing).
+            # The recorded parameters must be the configured ones, or the digest would differ
+            # from the configuration's and the scheduler would restart the device forever.
             result = OperationResult(resource_id=op.resource, action=op.task,
                                      interval_ms=op.interval_ms,
                                      rc=OcfResult.OK if op.task != "monitor" or op.interval_ms
-                                     else OcfResult.NOT_RUNNING, status=ExecStatus.DONE)
+                                     else OcfResult.NOT_RUNNING, status=ExecStatus.DONE,
+                                     params=tuple(sorted(op.params)),
+                                     meta=tuple(sorted(op.meta)), timeout_ms=op.timeout_ms)
             return self._outcome(op, spec, result, key)
         result = await run_operation(spec, op.task, dict(op.params), timeout_ms=op.timeout_ms,
                                      interval_ms=op.interval_ms, resource_id=op.resource,
