@@ -513,7 +513,11 @@ class Vigild:
 
     async def _planner(self) -> None:
         while True:
-            await self._plan_wanted.wait()
+            # Besides every change, the DC re-plans when a failure expires (failure-timeout)
+            # and at least every cluster-recheck-interval, like Pacemaker's recheck timer.
+            timeout = self._recheck_in() if self.is_dc else None
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._plan_wanted.wait(), timeout)
             self._plan_wanted.clear()
             try:
                 await self._plan_step()
@@ -521,6 +525,18 @@ class Vigild:
                 raise
             except Exception:  # a bug must not kill the daemon's event loop; log it loudly
                 log.exception("planning failed")
+
+    def _recheck_in(self) -> float:
+        from vigil.model.durations import parse_interval_ms
+
+        raw = self.cib.cluster_option("cluster-recheck-interval")
+        interval = (parse_interval_ms(raw) if raw else None) or 15 * 60_000
+        now = self.clock.now()
+        soonest = now + interval / 1000
+        for expiry in _failure_expiries(self.cib):
+            if expiry > now:
+                soonest = min(soonest, expiry + 1)
+        return max(0.5, soonest - now)
 
     async def _plan_step(self) -> None:
         if not self.is_dc or not self.view.synced:
@@ -640,6 +656,29 @@ class Vigild:
 
 
 MAX_FENCE_ATTEMPTS = 10  # stonith-max-attempts' default
+
+
+def _failure_expiries(cib: Cib) -> list[int]:
+    """When each recorded failure stops counting (last-failure + the resource's failure-timeout)."""
+    from vigil.daemon.resources import locate
+    from vigil.model.durations import parse_interval_ms
+    from vigil.model.nvset import flatten
+
+    out = []
+    defaults = flatten(cib.configuration.rsc_defaults).get("failure-timeout")
+    for state in cib.status:
+        for nvset in state.transient_attributes:
+            for pair in nvset.pairs:
+                if not pair.name.startswith("last-failure-") or not (pair.value or "").isdigit():
+                    continue
+                rsc = pair.name[len("last-failure-"):].split("#")[0]
+                loc = locate(cib, rsc)
+                raw = (flatten(loc.primitive.meta_attributes).get("failure-timeout")
+                       if loc is not None else None) or defaults
+                timeout = parse_interval_ms(raw) if raw else None
+                if timeout:
+                    out.append(int(pair.value or 0) + timeout // 1000)
+    return out
 
 
 def _meta_priority(cib: Cib, resource: str) -> str | None:
