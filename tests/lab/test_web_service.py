@@ -9,35 +9,26 @@ the lab is always torn down.
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
-from vigil.lab import Lab, hostops
+from vigil.lab import Lab
+
+from .service_support import (
+    WAIT_S,
+    create_web_service,
+    page_ok,
+    placement,
+    requirements,
+    status,
+    vigil,
+)
+from .service_support import wait as _wait
 
 NODES = ("n1", "n2", "n3")
-VIP = "10.213.0.100"
-URL = f"http://{VIP}/"
-WAIT_S = 45.0
-
-
-def _requirements() -> str | None:
-    if os.geteuid() != 0:
-        return "the lab needs root (network namespaces, bridges, mounts)"
-    missing = hostops.missing_tools([*hostops.REQUIRED_TOOLS, "curl"])
-    if missing:
-        return f"the lab needs {', '.join(missing)} (bash scripts/install.sh installs them)"
-    if not os.path.exists("/usr/lib/ocf/resource.d/heartbeat/IPaddr2"):
-        return "resource-agents is not installed (bash scripts/install.sh installs it)"
-    return None
-
-
-REASON = _requirements()
+REASON = requirements()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 
@@ -50,39 +41,8 @@ def lab() -> Iterator[Lab]:
         the_lab.down(purge=True)
 
 
-def vigil(lab: Lab, node: str, *args: str, check: bool = True) -> str:
-    proc = lab.exec(node, [sys.executable, "-m", "vigil.cli.main", *args], timeout=60)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"vigil {' '.join(args)} on {node}: rc={proc.returncode} "
-                             f"{proc.stdout}{proc.stderr}")
-    return str(proc.stdout)
-
-
-def status(lab: Lab, node: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(vigil(lab, node, "status", "--output", "json"))
-    return data
-
-
-def placement(lab: Lab, node: str) -> dict[str, tuple[str, ...]]:
-    return {r["id"]: tuple(r["nodes"]) for r in status(lab, node)["resources"]}
-
-
-def page_ok(lab: Lab) -> bool:
-    proc = lab.exec("client", ["curl", "-s", "-m", "2", "-o", "/dev/null", "-w", "%{http_code}",
-                               URL], timeout=10)
-    return proc.stdout.strip() == "200"
-
-
 def wait(lab: Lab, what: str, predicate: Callable[[], bool], timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except (AssertionError, ValueError, KeyError):
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting until {what}")
+    _wait(what, predicate, timeout)
 
 
 def where(lab: Lab, node: str = "n1") -> str:
@@ -96,14 +56,7 @@ def test_1_seed_002_service_answers_at_the_vip(lab: Lab) -> None:
     wait(lab, "vigild answers on every node",
          lambda: all(status(lab, n)["dc"] == "n1" for n in NODES))
     vigil(lab, "n1", "property", "set", "stonith-enabled=false")
-    vigil(lab, "n1", "resource", "create", "WebIP", "ocf:heartbeat:IPaddr2", f"ip={VIP}",
-          "cidr_netmask=24", "nic=eth0", "op", "monitor", "interval=5s")
-    vigil(lab, "n1", "resource", "create", "WebSite", "ocf:heartbeat:anything",
-          "binfile=/usr/bin/python3",
-          f"cmdline_options=-m http.server 80 --bind {VIP} --directory /etc",
-          "op", "monitor", "interval=1s")
-    vigil(lab, "n1", "constraint", "colocation", "add", "WebSite", "with", "WebIP", "INFINITY")
-    vigil(lab, "n1", "constraint", "order", "WebIP", "then", "WebSite")
+    create_web_service(lab, "n1")
     wait(lab, "the page answers at the VIP", lambda: page_ok(lab))
     host = where(lab)
     # every node tells the same truth
