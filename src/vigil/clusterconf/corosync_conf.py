@@ -8,7 +8,8 @@ What is rendered, and why:
 - nodelist: one `node` per member with nodeid, name and one `ringK_addr` per knet link (at most two
   links, the same number on every node);
 - quorum: votequorum, with `two_node: 1` when there are exactly two nodes (which also turns on
-  wait_for_all);
+  wait_for_all), unless a quorum device (`quorum_device`, corosync-qdevice) breaks ties instead:
+  then its `device` section, and no `two_node` (votequorum refuses both);
 - logging: to a file only (no syslog, no stderr), high-resolution timestamps.
 
 Bad input raises `ReportError` with every problem found, each a report with a code and fields.
@@ -21,6 +22,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vigil.clusterconf import conf_tree
+from vigil.clusterconf.quorum_device import QuorumDevice, device_section, validate_device
 from vigil.model import reports
 
 KEYFILE = "/etc/corosync/authkey"
@@ -46,6 +49,7 @@ class ClusterConf:
     token_coefficient_ms: int | None = None  # None: Corosync's default (650)
     keyfile: str = KEYFILE
     logfile: str = DEFAULT_LOGFILE
+    quorum_device: QuorumDevice | None = None  # None: no corosync-qdevice
 
 
 def _valid_addr(addr: str) -> bool:
@@ -97,6 +101,8 @@ def validate(conf: ClusterConf) -> tuple[reports.Report, ...]:
     for key, path in (("keyfile", conf.keyfile), ("logfile", conf.logfile)):
         if not path.startswith("/") or any(c.isspace() for c in path) or "{" in path or "}" in path:
             out.append(reports.error("COROSYNC_PATH_INVALID", option=key, path=path))
+    if conf.quorum_device is not None:
+        out.extend(validate_device(conf.quorum_device))
     return tuple(out)
 
 
@@ -133,7 +139,7 @@ def render_corosync_conf(conf: ClusterConf) -> str:
         pairs += [(f"ring{k}_addr", addr) for k, addr in enumerate(node.addrs)]
         nodes += _section("node", _opts(pairs, 2), 1)
     quorum: list[tuple[str, object]] = [("provider", "corosync_votequorum")]
-    if len(conf.nodes) == 2:
+    if len(conf.nodes) == 2 and conf.quorum_device is None:
         quorum.append(("two_node", 1))
     logging: list[tuple[str, object]] = [
         ("to_logfile", "yes"),
@@ -145,6 +151,8 @@ def render_corosync_conf(conf: ClusterConf) -> str:
     lines = ["# corosync.conf written by vigil: edits are overwritten by the next `vigil cluster setup`", ""]
     lines += _section("totem", _opts(totem, 1)) + [""]
     lines += _section("nodelist", nodes) + [""]
-    lines += _section("quorum", _opts(quorum, 1)) + [""]
+    device = ([] if conf.quorum_device is None
+              else conf_tree.entry_lines([device_section(conf.quorum_device)], 1))
+    lines += _section("quorum", _opts(quorum, 1) + device) + [""]
     lines += _section("logging", _opts(logging, 1))
     return "\n".join(lines) + "\n"
