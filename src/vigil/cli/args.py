@@ -29,13 +29,17 @@ RUNTIME_CODES = frozenset({
     "CIB_FILE_UNREADABLE", "CIB_FILE_UNWRITABLE", "CIB_CHANGED_UNDERNEATH",
     "DAEMON_NOT_RUNNING", "DAEMON_ACCESS_DENIED", "DAEMON_UNREACHABLE", "DAEMON_ERROR",
     "NEEDS_RUNNING_CLUSTER", "NOT_SUPPORTED_YET", "AGENT_METADATA_UNAVAILABLE",
+    "COROSYNC_NOT_RUNNING", "COROSYNC_TOOL_MISSING", "COROSYNC_TOOL_FAILED", "QDEVICE_NOT_RUNNING",
+    "COROSYNC_CONF_NOT_FOUND", "COROSYNC_CONF_UNREADABLE", "COROSYNC_CONF_UNWRITABLE",
+    "FENCING_NEEDS_RUNNING_CLUSTER", "FENCE_FAILED",
 })
 
 _FLAGS = {"--force": "force", "--full": "full", "--all": "all", "--disabled": "disabled",
           "--config": "config", "--no-default-ops": "no_default_ops", "--defaults": "defaults",
-          "-h": "help", "--help": "help"}
+          "-h": "help", "--help": "help", "--off": "off", "-V": "verbose", "--verbose": "verbose"}
 _VALUED = {"-f": "file", "--file": "file", "--output": "output", "--group": "group",
-           "--before": "before", "--after": "after", "--node": "node", "--wait": "wait"}
+           "--before": "before", "--after": "after", "--node": "node", "--wait": "wait",
+           "--corosync_conf": "corosync_conf", "--corosync-conf": "corosync_conf"}
 _OPTIONAL_VALUE = {"--wait"}
 
 
@@ -61,6 +65,9 @@ class Invocation:
     after: str | None = None
     node: str | None = None
     wait: str | None = None
+    off: bool = False
+    verbose: bool = False
+    corosync_conf: str | None = None
     given: set[str] = field(default_factory=set)
 
     def only(self, *allowed: str) -> None:

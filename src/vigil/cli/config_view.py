@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from vigil.cli import status_view
+from vigil.commands import fencing_topology
 from vigil.commands.agents import AgentMetadata
+from vigil.commands.fencing_topology import FencingLevel
 from vigil.commands.property import Property
 from vigil.commands.status import ClusterStatus, FailedAction
 from vigil.model.cib import Cib
@@ -243,7 +245,10 @@ def config_lines(cib: Cib, props: Iterable[Property]) -> list[str]:
     for rsc in config.resources:
         if is_stonith_resource(rsc):
             lines += resource_lines(rsc, 0)
-    lines += ["Fencing Levels:", ""]
+    lines += ["Fencing Levels:"]
+    lines += ["  " + line for line in level_lines(fencing_topology.sorted_levels(
+        fencing_topology.levels(config)))]
+    lines += [""]
     lines += constraint_lines(config.constraints, full=True)
     lines += ["", "Resources Defaults:"] + defaults_lines(config.rsc_defaults)
     lines += ["Operations Defaults:"] + defaults_lines(config.op_defaults)
@@ -253,6 +258,18 @@ def config_lines(cib: Cib, props: Iterable[Property]) -> list[str]:
     if attrs:
         lines += ["", "Node Attributes:"] + [f" {n}: {a}" for n, a in attrs]
     return lines
+
+
+def level_lines(found: Iterable[FencingLevel]) -> list[str]:
+    """Fencing levels as pcs lists them: per target, `Level N - DEV1,DEV2`."""
+    out: list[str] = []
+    target = None
+    for level in found:
+        if level.target_text != target:
+            target = level.target_text
+            out.append(f"Target: {target}")
+        out.append(f"  Level {level.index} - {','.join(level.devices)}")
+    return out
 
 
 def describe_lines(meta: AgentMetadata) -> list[str]:

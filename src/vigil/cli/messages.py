@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from vigil.cli import fencing_messages, quorum_messages, verify_messages
 from vigil.cli.command_messages import MESSAGES
 from vigil.model.reports import Report
 
@@ -75,9 +76,14 @@ _CIB: dict[str, _Render] = {
 }
 
 
+# The messages of the domains that keep their own files.
+_DOMAINS: dict[str, _Render] = {**verify_messages.MESSAGES, **quorum_messages.MESSAGES,
+                                **fencing_messages.MESSAGES}
+
+
 def render_report(report: Report) -> str:
     """One line: the severity, then the message (or the code and fields if it has none)."""
-    render = _CIB.get(report.code) or MESSAGES.get(report.code)
+    render = _CIB.get(report.code) or MESSAGES.get(report.code) or _DOMAINS.get(report.code)
     if render is not None:
         text = render(report)
     else:

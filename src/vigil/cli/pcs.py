@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from vigil.cli import args, cluster_cli, constraint_cli, resource_cli
+from vigil.cli import args, cluster_cli, constraint_cli, quorum_cli, resource_cli, verify_cli
 from vigil.cli.args import Invocation, UsageError
 from vigil.model.reports import ReportError
 
@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
     "cib-push": (lambda inv: cluster_cli.run_cib_push(inv, inv.words[1:]),
                  "replace the CIB (or with --config its configuration) from a file"),
     "status": (cluster_cli.run_status, "nodes, resources and failures, like crm_mon"),
+    "quorum": (quorum_cli.run, "quorum status, expected votes, unblock, the quorum device"),
+    "verify": (verify_cli.run, "check the configuration, like crm_verify"),
     "cluster": (cluster_cli.run_cluster, "cluster cib and cib-push (pcs's spelling)"),
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vigil.cli import args, config_view
+from vigil.cli import args, config_view, failcount_cli, stonith_cli
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import agents as agent_lib
 from vigil.commands import config as config_cmd
@@ -14,7 +14,7 @@ from vigil.commands.resource import OpSpec, ResourceSpec
 from vigil.model import reports
 from vigil.model.reports import ReportError, Severity
 
-USAGE = """\
+USAGE = f"""\
 usage: vigil [-f FILE] resource COMMAND ...
   create ID AGENT [k=v...] [op ACTION k=v... [ACTION k=v...]...] [meta k=v...]
          [--group G [--before ID | --after ID]] [--disabled] [--no-default-ops] [--force]
@@ -29,13 +29,15 @@ usage: vigil [-f FILE] resource COMMAND ...
   defaults [k=v...]                   op defaults [k=v...]
   describe AGENT                      agents [STANDARD[:PROVIDER]]
   standards                           providers
+{failcount_cli.USAGE_LINES}
 AGENT is standard:provider:type (ocf:heartbeat:IPaddr2), standard:type (lsb:httpd,
 systemd:nginx, service:x) or a type alone when a single installed agent has it (IPaddr2)."""
 
-STONITH_USAGE = """\
+STONITH_USAGE = f"""\
 usage: vigil [-f FILE] stonith COMMAND ...
   create ID AGENT [k=v...] [op ACTION k=v...]... [meta k=v...] [--disabled] [--force]
-  delete ID        config [ID]        status"""
+  delete ID        config [ID]        status
+{stonith_cli.USAGE_LINES}"""
 
 
 def catalog() -> AgentCatalog | None:
@@ -167,6 +169,8 @@ def run(inv: Invocation) -> int:
         return _defaults(inv, "op", rest[1:])
     if sub in ("describe", "agents", "standards", "providers", "list"):
         return _agents(inv, sub, rest)
+    if sub == "failcount":
+        return failcount_cli.run(inv, rest)
     raise UsageError(f"unknown resource command '{sub}'")
 
 
@@ -315,4 +319,6 @@ def run_stonith(inv: Invocation) -> int:
         lines = status_view.resource_lines(state.transition)
         args.print_lines([lines[0]] + [ln for ln in lines[1:] if "(stonith:" in ln])
         return EXIT_OK
+    if sub in stonith_cli.SUBCOMMANDS:
+        return stonith_cli.run(inv, sub, rest)
     raise UsageError(f"unknown stonith command '{sub}'")

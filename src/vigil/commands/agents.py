@@ -11,6 +11,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Protocol
 
+from vigil.commands import fencer_params
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError
 
@@ -165,11 +166,13 @@ def check_parameters(meta: AgentMetadata | None, given: dict[str, str], *, force
         if name in known and known[name].deprecated:
             out.append(reports.warning("AGENT_PARAMETER_DEPRECATED", agent=str(meta.agent),
                                        parameter=name))
-        if name not in known and not (fencer_own and name.startswith("pcmk_")):
+        if name not in known and not (fencer_own and fencer_params.is_fencer_parameter(name)):
             close = difflib.get_close_matches(name, list(known), n=3)
             out.append(reports.unless_forced(
                 force, "AGENT_PARAMETER_UNKNOWN", agent=str(meta.agent), parameter=name,
                 suggestions=", ".join(close) if close else ", ".join(sorted(known)[:12])))
+    if fencer_own:
+        out += fencer_params.check(str(meta.agent), given, force=force)
     supplied = _FENCER_SUPPLIED if fencer_own else frozenset()
     missing = [p.name for p in meta.parameters if p.required and not p.deprecated
                and p.name not in supplied

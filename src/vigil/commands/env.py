@@ -10,12 +10,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vigil.cib.io import load_cib_file, save_cib_file
 from vigil.model import reports
 from vigil.model.cib import Cib, CibVersion
 from vigil.model.reports import Report, ReportError
+
+if TYPE_CHECKING:
+    from vigil.commands.fencing import FenceEvent
+    from vigil.daemon.ipc import ControlClient
+
+FENCE_TIMEOUT = 120  # seconds vigild may take to fence a node (devices, delays, retries)
 
 
 class CibEnvironment(Protocol):
@@ -92,21 +98,39 @@ class LiveEnvironment:
         self.client = ControlClient(self.socket_path, timeout)
         self._warnings: tuple[Report, ...] = ()
 
-    def _call(self, **request: object) -> dict[str, object]:
+    def _request(self, request: dict[str, object], client: ControlClient | None = None
+                 ) -> dict[str, object]:
+        """The daemon's reply, whether or not it says ok. Raises DAEMON_* when there is none."""
         try:
-            reply = self.client.call(**request)
+            return (client or self.client).call(**request)
         except (FileNotFoundError, ConnectionRefusedError):
             raise ReportError([reports.error("DAEMON_NOT_RUNNING", socket=self.socket_path)]
                               ) from None
         except PermissionError:
             raise ReportError([reports.error("DAEMON_ACCESS_DENIED", socket=self.socket_path)]
                               ) from None
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError, ValueError) as exc:
             raise ReportError([reports.error("DAEMON_UNREACHABLE", socket=self.socket_path,
                                              detail=str(exc))]) from None
+
+    def _refused(self, request: dict[str, object], reply: dict[str, object]) -> ReportError:
+        """The error in a reply that is not ok: the daemon's own reports when it sent them,
+        NOT_SUPPORTED_YET from a daemon that does not know the operation."""
+        code = str(reply.get("code") or "DAEMON_ERROR")
+        if code == "IPC_UNKNOWN_OP":
+            return ReportError([reports.error("NOT_SUPPORTED_YET", command=request.get("op"))])
+        found = []
+        sent = reply.get("reports")
+        for item in sent if isinstance(sent, list) else []:
+            if isinstance(item, list) and len(item) == 3 and isinstance(item[2], list):
+                fields = dict(pair for pair in item[2] if isinstance(pair, list) and len(pair) == 2)
+                found.append(reports.error(str(item[0]), **{str(k): v for k, v in fields.items()}))
+        return ReportError(found or [reports.error(code, detail=str(reply.get("detail") or ""))])
+
+    def _call(self, **request: object) -> dict[str, object]:
+        reply = self._request(request)
         if not reply.get("ok"):
-            code = str(reply.get("code") or "DAEMON_ERROR")
-            raise ReportError([reports.error(code, detail=str(reply.get("detail", "")))])
+            raise self._refused(request, reply)
         return reply
 
     def get_cib(self) -> Cib:
@@ -134,6 +158,35 @@ class LiveEnvironment:
 
     def set_attribute(self, node_id: str, uname: str, name: str, value: str | None) -> None:
         self._call(op="attribute", node_id=node_id, uname=uname, name=name, value=value)
+
+    def fence(self, node: str, action: str) -> FenceEvent:
+        """Fence `node` ("reboot" or "off") and wait for the fencer's outcome (ok or not)."""
+        from vigil.commands.fencing import FenceEvent
+        from vigil.daemon.ipc import ControlClient
+
+        request: dict[str, object] = {"op": "fence", "node": node, "action": action,
+                                      "timeout": FENCE_TIMEOUT}
+        client = ControlClient(self.socket_path, max(self.client.timeout, FENCE_TIMEOUT + 30))
+        reply = self._request(request, client)
+        outcome = reply.get("outcome")
+        if isinstance(outcome, dict):
+            return FenceEvent.from_reply(outcome)
+        if not reply.get("ok"):
+            raise self._refused(request, reply)
+        return FenceEvent(target=node, action=action, ok=True)
+
+    def confirm(self, node: str) -> None:
+        """Tell the cluster `node` is down (it was fenced by hand)."""
+        self._call(op="confirm", node=node)
+
+    def fence_history(self) -> tuple[FenceEvent, ...]:
+        """Every fencing operation the cluster remembers."""
+        from vigil.commands.fencing import FenceEvent
+
+        entries = self._call(op="fence-history").get("history")
+        if not isinstance(entries, list):
+            return ()
+        return tuple(FenceEvent.from_reply(e) for e in entries if isinstance(e, dict))
 
     def now(self) -> int:
         return int(time.time())

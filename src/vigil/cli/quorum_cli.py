@@ -1,0 +1,145 @@
+"""`vigil quorum ...`: votequorum on this node's running Corosync, and the quorum device in
+corosync.conf (pcs's grammar)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from vigil.cli import args, prompt
+from vigil.cli.args import EXIT_OK, EXIT_RUNTIME, Invocation, UsageError
+from vigil.cli.messages import render_report
+from vigil.commands import quorum
+from vigil.commands.runner import LocalRunner, Runner
+from vigil.model import reports
+from vigil.model.reports import Report, ReportError
+
+# The seam the tests replace with a scripted runner.
+runner: Callable[[], Runner] = LocalRunner
+
+USAGE = """\
+usage: vigil quorum COMMAND ...       (on this node's Corosync; no -f)
+  [status]                            quorum status (corosync-quorumtool -s)
+  config                              the quorum section of corosync.conf
+  expected-votes N                    set expected votes in the running cluster only
+  unblock [--force]                   stop waiting for all nodes (wait_for_all) before quorum
+  device add [timeout=MS] [sync_timeout=MS] [votes=N] model net host=ADDR
+             [algorithm=ffsplit|lms] [port=N] [tls=on|off|required] [tie_breaker=...] [--force]
+  device remove                       device status [--full]
+corosync.conf is /etc/corosync/corosync.conf (or --corosync_conf PATH, or $VIGIL_COROSYNC_CONF);
+device add and remove change it on this node only: copy it to every node."""
+
+
+def run(inv: Invocation) -> int:
+    words = inv.words[1:]
+    if inv.help:
+        print(USAGE)
+        return EXIT_OK
+    if inv.file is not None:
+        raise UsageError("quorum commands work on Corosync, not on a CIB file: give "
+                         "--corosync_conf PATH to name corosync.conf")
+    sub, rest = (words[0], words[1:]) if words else ("status", [])
+    if sub == "status":
+        inv.only()
+        args.no_more(rest, "quorum status")
+        return _status(inv)
+    if sub == "config":
+        inv.only("corosync_conf")
+        args.no_more(rest, "quorum config")
+        return _config(inv)
+    if sub == "expected-votes":
+        inv.only()
+        args.need(rest, 1, "the number of expected votes (quorum expected-votes N)")
+        args.no_more(rest[1:], rest[0])
+        return _done(inv, quorum.set_expected_votes(runner(), rest[0]))
+    if sub == "unblock":
+        inv.only("force", "corosync_conf")
+        args.no_more(rest, "quorum unblock")
+        return _unblock(inv)
+    if sub == "device":
+        return _device(inv, rest)
+    raise UsageError(f"unknown quorum command '{sub}'")
+
+
+def _done(inv: Invocation, found: tuple[Report, ...]) -> int:
+    if inv.json:
+        args.print_json({"reports": [args.report_data(r) for r in found]})
+    else:
+        args.print_reports(found)
+    return EXIT_OK
+
+
+def _status(inv: Invocation) -> int:
+    state = quorum.status(runner())
+    if inv.json:
+        data = args.to_data(state)
+        del data["text"]
+        data.update(wait_for_all=state.wait_for_all, two_node=state.two_node)
+        args.print_json(data)
+    else:
+        sys.stdout.write(state.text if state.text.endswith("\n") else state.text + "\n")
+    return EXIT_OK
+
+
+def _config(inv: Invocation) -> int:
+    found = quorum.quorum_config(inv.corosync_conf)
+    if inv.json:
+        args.print_json(found)
+        return EXIT_OK
+    lines = ["Options:"] + [f"  {k}: {v}" for k, v in found.options]
+    dev = found.device
+    if dev is not None:
+        lines += ["Device:"] + [f"  {k}: {v}" for k, v in dev.generic_options]
+        lines += [f"  Model: {dev.model}", f"    host: {dev.host}",
+                  f"    algorithm: {dev.algorithm}"]
+        lines += [f"    {k}: {v}" for k, v in dev.model_options]
+    args.print_lines(lines)
+    return EXIT_OK
+
+
+def _unblock(inv: Invocation) -> int:
+    tools = runner()
+    waiting = quorum.blocked(tools, inv.corosync_conf)
+    if not inv.force:
+        missing = ", ".join(waiting.missing_nodes) or "that have not joined"
+        sys.stderr.write(f"WARNING: if the nodes {missing} are not powered off, or still reach "
+                         "shared resources, data corruption and/or cluster failure may "
+                         "occur\n")
+        answer = prompt.ask("Are you sure you want to continue?")
+        if answer is None:
+            raise ReportError([reports.unless_forced(False, "QUORUM_UNBLOCK_NEEDS_FORCE")])
+        if not answer:
+            sys.stderr.write(render_report(reports.info("QUORUM_UNBLOCK_CANCELLED")) + "\n")
+            return EXIT_RUNTIME
+    return _done(inv, quorum.unblock(tools))
+
+
+def _device(inv: Invocation, words: list[str]) -> int:
+    if not words:
+        raise UsageError("quorum device takes add, remove or status")
+    sub, rest = words[0], words[1:]
+    if sub == "add":
+        inv.only("force", "corosync_conf")
+        if "model" not in rest:
+            raise UsageError("give the device's model: quorum device add model net host=ADDR")
+        at = rest.index("model")
+        if at + 1 >= len(rest) or "=" in rest[at + 1]:
+            raise UsageError("'model' must be followed by the model's name (net)")
+        change = quorum.add_device(inv.corosync_conf, model=rest[at + 1],
+                                   generic_options=args.pairs(rest[:at]),
+                                   model_options=args.pairs(rest[at + 2:]), force=inv.force)
+        return _done(inv, change.reports)
+    if sub in ("remove", "delete"):
+        inv.only("corosync_conf")
+        args.no_more(rest, f"quorum device {sub}")
+        return _done(inv, quorum.remove_device(inv.corosync_conf).reports)
+    if sub == "status":
+        inv.only("full")
+        args.no_more(rest, "quorum device status")
+        text = quorum.device_status(runner(), full=inv.full)
+        if inv.json:
+            args.print_json({"status": text})
+        else:
+            sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        return EXIT_OK
+    raise UsageError(f"unknown quorum device command '{sub}' (add, remove, status)")

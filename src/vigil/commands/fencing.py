@@ -1,0 +1,207 @@
+"""Fencing: the topology levels in the CIB, and fencing, confirming and the fencing history on
+the running cluster.
+
+Levels are configuration: they work on a CIB file as on the running cluster. Fencing a node,
+confirming that a node is down, and the history are acts of the running cluster's fencer: they
+need an environment that is a `FencingCluster` (the live one); on a CIB file they raise
+FENCING_NEEDS_RUNNING_CLUSTER.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from vigil.commands import edit, fencing_topology
+from vigil.commands.edit import Applied
+from vigil.commands.env import CibEnvironment
+from vigil.commands.fencing_topology import FencingLevel
+from vigil.model import reports
+from vigil.model.cib import Cib
+from vigil.model.reports import Report, ReportError
+from vigil.model.resources import Primitive
+
+
+@dataclass(frozen=True)
+class FenceEvent:
+    """One fencing operation: its outcome (`stonith fence`) or a history entry."""
+
+    target: str
+    action: str
+    ok: bool
+    time: int | None = None  # when it completed, seconds since the epoch
+    executioner: str | None = None  # the node that ran the device
+    device: str | None = None
+    detail: str | None = None
+    duration_ms: int | None = None
+    manual: bool = False  # an operator confirmed it (`stonith confirm`), no device ran
+
+    @classmethod
+    def from_reply(cls, data: Mapping[str, object]) -> FenceEvent:
+        """From the daemon's JSON, tolerating missing or null fields."""
+        def text(name: str) -> str | None:
+            value = data.get(name)
+            return None if value is None or value == "" else str(value)
+
+        def number(name: str) -> int | None:
+            value = data.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return int(value)
+            return None
+
+        return cls(target=str(data.get("target") or ""), action=str(data.get("action") or ""),
+                   ok=bool(data.get("ok")), time=number("time"),
+                   executioner=text("executioner"), device=text("device"),
+                   detail=text("detail"), duration_ms=number("duration_ms"),
+                   manual=bool(data.get("manual")))
+
+
+@runtime_checkable
+class FencingCluster(Protocol):
+    """What only a running cluster can do about fencing (the live environment has it)."""
+
+    def fence(self, node: str, action: str) -> FenceEvent:
+        """Fence `node` ("reboot" or "off") through the cluster's fencer and wait for the
+        outcome, which says whether it worked. Raises ReportError when it could not even be
+        asked (daemon not running...)."""
+        ...
+
+    def confirm(self, node: str) -> None:
+        """Tell the cluster `node` is down (fenced by hand), so its resources are recovered."""
+        ...
+
+    def fence_history(self) -> tuple[FenceEvent, ...]:
+        """Every fencing operation the cluster remembers."""
+        ...
+
+
+def _live(env: CibEnvironment, command: str) -> FencingCluster:
+    if not isinstance(env, FencingCluster):
+        raise ReportError([reports.error("FENCING_NEEDS_RUNNING_CLUSTER", command=command)])
+    return env
+
+
+# -- levels ------------------------------------------------------------------------------------
+def _stonith_ids(cib: Cib) -> list[str]:
+    return [p.id for p in edit.primitives(cib) if p.standard == "stonith"]
+
+
+def split_devices(words: Sequence[str]) -> list[str]:
+    """`DEV1,DEV2 DEV3` -> [DEV1, DEV2, DEV3] (pcs takes both spellings)."""
+    return [d.strip() for w in words for d in w.split(",") if d.strip()]
+
+
+def _index(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= fencing_topology.MAX_INDEX:
+        raise ReportError([reports.error("FENCING_LEVEL_INVALID", level=text,
+                                         max=fencing_topology.MAX_INDEX)])
+    return int(text)
+
+
+def level_add(env: CibEnvironment, level: str, node: str, devices: Sequence[str], *,
+              force: bool = False) -> Applied:
+    """Add level `level` for `node`: the devices (fence devices of the CIB) that fence it, all
+    of which must succeed. An unknown node or device is an error unless forced."""
+    index = _index(level)
+    names = split_devices(devices)
+    if not names:
+        raise ReportError([reports.error("FENCING_LEVEL_NO_DEVICES")])
+    if len(set(names)) != len(names):
+        raise ReportError([reports.error("FENCING_LEVEL_DEVICE_TWICE",
+                                         devices=",".join(names))])
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        out: list[Report] = []
+        fence_ids = _stonith_ids(cib)
+        for name in names:
+            rsc = edit.find_resource(cib, name)
+            if rsc is None:
+                out.append(reports.unless_forced(force, "FENCE_DEVICE_NOT_FOUND", device=name,
+                                                 known=", ".join(fence_ids) or "none"))
+            elif not (isinstance(rsc, Primitive) and rsc.standard == "stonith"):
+                out.append(reports.error("NOT_A_FENCE_DEVICE", device=name))
+        if edit.find_node(cib, node) is None:
+            out.append(reports.unless_forced(force, "FENCING_TARGET_NOT_FOUND", node=node,
+                                             known=", ".join(edit.node_names(cib)) or "none"))
+        existing = fencing_topology.levels(cib.configuration)
+        for lv in existing:
+            if lv.target == node and lv.index == index:
+                out.append(reports.error("FENCING_LEVEL_EXISTS", level=index, node=node,
+                                         devices=",".join(lv.devices)))
+        edit.check(out)
+        new_level = FencingLevel(id=edit.unique_id(edit.used_ids(cib), f"fl-{node}-{index}"),
+                                 index=index, devices=tuple(names), target=node)
+        config = fencing_topology.with_levels(cib.configuration, add=[new_level])
+        out.append(reports.info("FENCING_LEVEL_ADDED", level=index, node=node,
+                                devices=",".join(names)))
+        return edit.with_config(cib, extra=config.extra), out
+
+    return edit.apply(env, change)
+
+
+def level_remove(env: CibEnvironment, level: str, node: str | None = None) -> Applied:
+    """Remove level `level` (of `node` only, when given; of every target otherwise)."""
+    index = _index(level)
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        gone = [lv for lv in fencing_topology.levels(cib.configuration)
+                if lv.index == index and (node is None or lv.target == node)]
+        if not gone:
+            raise ReportError([reports.error("FENCING_LEVEL_NOT_FOUND", level=index,
+                                             node=node or "")])
+        config = fencing_topology.with_levels(cib.configuration, remove={lv.id for lv in gone})
+        return edit.with_config(cib, extra=config.extra), [
+            reports.info("FENCING_LEVEL_REMOVED", level=lv.index, node=lv.target_text,
+                         devices=",".join(lv.devices)) for lv in gone]
+
+    return edit.apply(env, change)
+
+
+def level_clear(env: CibEnvironment, node: str | None = None) -> Applied:
+    """Remove every level (of `node`, when given)."""
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        gone = [lv for lv in fencing_topology.levels(cib.configuration)
+                if node is None or lv.target == node]
+        config = fencing_topology.with_levels(cib.configuration, remove={lv.id for lv in gone})
+        return edit.with_config(cib, extra=config.extra), [
+            reports.info("FENCING_LEVEL_REMOVED", level=lv.index, node=lv.target_text,
+                         devices=",".join(lv.devices)) for lv in gone]
+
+    return edit.apply(env, change)
+
+
+def levels(env: CibEnvironment) -> tuple[FencingLevel, ...]:
+    """The levels, by target then index."""
+    return tuple(fencing_topology.sorted_levels(fencing_topology.levels(
+        env.get_cib().configuration)))
+
+
+# -- acts of the running cluster ---------------------------------------------------------------
+def fence(env: CibEnvironment, node: str, *, off: bool = False) -> FenceEvent:
+    """Fence `node` now (reboot, or power it off with `off`). Raises FENCE_FAILED with the
+    outcome's detail when no device could fence it."""
+    cluster = _live(env, "stonith fence")
+    edit.require_node(env.get_cib(), node)
+    outcome = cluster.fence(node, "off" if off else "reboot")
+    if not outcome.ok:
+        raise ReportError([reports.error("FENCE_FAILED", node=node, action=outcome.action,
+                                         detail=outcome.detail or "no reason given")])
+    return outcome
+
+
+def confirm(env: CibEnvironment, node: str) -> tuple[Report, ...]:
+    """Tell the cluster that `node` is down. The caller must have made sure it is (and asked
+    the operator): if it is not, its resources run twice."""
+    cluster = _live(env, "stonith confirm")
+    edit.require_node(env.get_cib(), node)
+    cluster.confirm(node)
+    return (reports.info("FENCE_CONFIRMED", node=node),)
+
+
+def history(env: CibEnvironment, node: str | None = None) -> tuple[FenceEvent, ...]:
+    """The fencing history (of `node`, when given), oldest first."""
+    cluster = _live(env, "stonith history")
+    events = [e for e in cluster.fence_history() if node is None or e.target == node]
+    return tuple(sorted(events, key=lambda e: e.time or 0))

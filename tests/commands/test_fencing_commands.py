@@ -1,0 +1,181 @@
+"""Fencing levels on a CIB file, and fence / confirm / history through LiveEnvironment against a
+scripted vigild control socket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cibs import DUMMY, cib_text, codes, fails, load, write_cib
+from scripted import FakeDaemon
+
+from vigil.cib import write
+from vigil.commands import fencing, fencing_topology
+from vigil.commands.env import FileEnvironment, LiveEnvironment
+from vigil.model.reports import ReportError
+
+FENCES = "".join(f'<primitive id="{d}" class="stonith" type="fence_ipmilan"/>'
+                 for d in ("f1", "f2", "f3"))
+
+
+@pytest.fixture
+def fenced(tmp_path: Path) -> Path:
+    return write_cib(tmp_path / "cib.xml", FENCES + DUMMY.format(id="A"))
+
+
+def test_levels_add_list_remove(fenced: Path) -> None:
+    env = FileEnvironment(str(fenced))
+    done = fencing.level_add(env, "1", "node1", ["f1"])
+    assert codes(done.reports) == ["FENCING_LEVEL_ADDED"] and done.changed
+    fencing.level_add(env, "2", "node1", ["f2,f3"])
+    fencing.level_add(env, "1", "node2", ["f2", "f3"])
+    found = fencing.levels(env)
+    assert [(lv.target, lv.index, lv.devices, lv.id) for lv in found] == [
+        ("node1", 1, ("f1",), "fl-node1-1"), ("node1", 2, ("f2", "f3"), "fl-node1-2"),
+        ("node2", 1, ("f2", "f3"), "fl-node2-1")]
+    removed = fencing.level_remove(env, "2", "node1")
+    assert codes(removed.reports) == ["FENCING_LEVEL_REMOVED"]
+    assert [lv.id for lv in fencing.levels(env)] == ["fl-node1-1", "fl-node2-1"]
+    assert codes(fencing.level_remove(env, "1").reports) == ["FENCING_LEVEL_REMOVED"] * 2
+    assert fencing.levels(env) == ()
+    assert "<fencing-topology" in write.write_cib(load(fenced))  # kept, empty
+
+
+@pytest.mark.parametrize(("level", "node", "devices", "code"), [
+    ("0", "node1", ["f1"], "FENCING_LEVEL_INVALID"),
+    ("10", "node1", ["f1"], "FENCING_LEVEL_INVALID"),
+    ("one", "node1", ["f1"], "FENCING_LEVEL_INVALID"),
+    ("1", "node1", [","], "FENCING_LEVEL_NO_DEVICES"),
+    ("1", "node1", ["f1,f1"], "FENCING_LEVEL_DEVICE_TWICE"),
+    ("1", "node1", ["nothere"], "FENCE_DEVICE_NOT_FOUND"),
+    ("1", "node1", ["A"], "NOT_A_FENCE_DEVICE"),
+    ("1", "node9", ["f1"], "FENCING_TARGET_NOT_FOUND"),
+])
+def test_bad_levels_change_nothing(fenced: Path, level: str, node: str, devices: list[str],
+                                   code: str) -> None:
+    env = FileEnvironment(str(fenced))
+    assert fails(fenced, lambda: fencing.level_add(env, level, node, devices)) == [code]
+
+
+def test_forced_unknown_node_and_device(fenced: Path) -> None:
+    env = FileEnvironment(str(fenced))
+    done = fencing.level_add(env, "1", "node9", ["later"], force=True)
+    assert codes(done.reports) == ["FENCE_DEVICE_NOT_FOUND", "FENCING_TARGET_NOT_FOUND",
+                                   "FENCING_LEVEL_ADDED"]
+    assert fails(fenced, lambda: fencing.level_add(env, "1", "node9", ["f1"], force=True)) == [
+        "FENCING_TARGET_NOT_FOUND", "FENCING_LEVEL_EXISTS"]
+    assert fails(fenced, lambda: fencing.level_remove(env, "3")) == ["FENCING_LEVEL_NOT_FOUND"]
+
+
+def test_unknown_topology_content_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "cib.xml"
+    text = cib_text(FENCES).replace(
+        "</configuration>",
+        '<fencing-topology><fencing-level id="by-pattern" index="1" target-pattern="node.*" '
+        'devices="f3" x-vendor="1"/></fencing-topology></configuration>')
+    path.write_text(text)
+    env = FileEnvironment(str(path))
+    fencing.level_add(env, "2", "node1", ["f1"])
+    config = load(path).configuration
+    levels = fencing_topology.levels(config)
+    assert [(lv.id, lv.target_text) for lv in levels] == [("by-pattern", "regexp%node.*"),
+                                                          ("fl-node1-2", "node1")]
+    assert 'x-vendor="1"' in write.write_cib(load(path))
+    fencing.level_clear(env, "node1")
+    assert [lv.id for lv in fencing.levels(env)] == ["by-pattern"]
+
+
+def test_acts_of_the_fencer_need_a_running_cluster(fenced: Path) -> None:
+    env = FileEnvironment(str(fenced))
+    for action in (lambda: fencing.fence(env, "node1"), lambda: fencing.confirm(env, "node1"),
+                   lambda: fencing.history(env)):
+        assert fails(fenced, action) == ["FENCING_NEEDS_RUNNING_CLUSTER"]
+
+
+# -- the running cluster, through a scripted control socket ------------------------------------
+CIB_REPLY = ({"op": "cib"}, {"ok": True, "xml": cib_text(FENCES)})
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Any]:
+    made: list[FakeDaemon] = []
+
+    def start(*script: tuple[dict[str, Any], dict[str, Any]]) -> LiveEnvironment:
+        fake = FakeDaemon(tmp_path / f"vigild-{len(made)}.sock", list(script))
+        made.append(fake)
+        return LiveEnvironment(fake.path, timeout=5)
+
+    yield start
+    for fake in made:
+        fake.check_done()
+
+
+def test_fence_reboot_and_off(daemon: Any) -> None:
+    outcome = {"target": "node2", "action": "reboot", "ok": True, "device": "f2",
+               "detail": "", "duration_ms": 1520, "time": 1764000000, "executioner": "node1"}
+    env = daemon(CIB_REPLY, ({"op": "fence", "node": "node2", "action": "reboot"},
+                             {"ok": True, "outcome": outcome}))
+    done = fencing.fence(env, "node2")
+    assert (done.ok, done.device, done.duration_ms, done.executioner) == (True, "f2", 1520,
+                                                                          "node1")
+    env = daemon(CIB_REPLY, ({"op": "fence", "node": "node2", "action": "off"},
+                             {"ok": True, "outcome": {**outcome, "action": "off"}}))
+    assert fencing.fence(env, "node2", off=True).action == "off"
+
+
+def test_a_failed_fence_is_an_error_with_the_reason(daemon: Any) -> None:
+    env = daemon(CIB_REPLY, ({"op": "fence", "node": "node2"},
+                             {"ok": False, "code": "FENCE_FAILED", "detail": "timed out",
+                              "outcome": {"target": "node2", "action": "reboot", "ok": False,
+                                          "device": "f2", "detail": "timed out"}}))
+    with pytest.raises(ReportError) as exc:
+        fencing.fence(env, "node2")
+    report = exc.value.reports[0]
+    assert (report.code, report.field("detail")) == ("FENCE_FAILED", "timed out")
+
+
+def test_fence_of_an_unknown_node_asks_nothing(daemon: Any) -> None:
+    env = daemon(CIB_REPLY)
+    with pytest.raises(ReportError) as exc:
+        fencing.fence(env, "node9")
+    assert codes(exc.value.reports) == ["NODE_NOT_FOUND"]
+
+
+def test_confirm_and_history(daemon: Any) -> None:
+    env = daemon(CIB_REPLY, ({"op": "confirm", "node": "node1"}, {"ok": True}))
+    assert codes(fencing.confirm(env, "node1")) == ["FENCE_CONFIRMED"]
+    history = [
+        {"target": "node2", "action": "reboot", "ok": True, "time": 20, "executioner": "node1",
+         "device": "f2", "detail": None},
+        {"target": "node1", "action": "off", "ok": True, "time": 10, "executioner": None,
+         "device": None, "detail": None, "manual": True},
+    ]
+    env = daemon(({"op": "fence-history"}, {"ok": True, "history": history}),
+                 ({"op": "fence-history"}, {"ok": True, "history": history}))
+    assert [(e.target, e.time, e.manual) for e in fencing.history(env)] == [
+        ("node1", 10, True), ("node2", 20, False)]
+    assert [e.target for e in fencing.history(env, "node2")] == ["node2"]
+
+
+def test_daemon_reports_and_an_older_daemon(daemon: Any) -> None:
+    env = daemon(({"op": "fence-history"}, {"ok": False, "code": "IPC_UNKNOWN_OP",
+                                            "detail": "fence-history"}),
+                 ({"op": "confirm"}, {"ok": False, "code": "NODE_NOT_FOUND", "reports": [
+                     ["NODE_NOT_FOUND", "error", [["node", "node1"], ["known", "x"]]]]}))
+    with pytest.raises(ReportError) as exc:
+        env.fence_history()
+    assert (exc.value.reports[0].code, exc.value.reports[0].field("command")) == (
+        "NOT_SUPPORTED_YET", "fence-history")
+    with pytest.raises(ReportError) as exc:
+        env.confirm("node1")
+    assert (exc.value.reports[0].code, exc.value.reports[0].field("known")) == (
+        "NODE_NOT_FOUND", "x")
+
+
+def test_no_daemon(tmp_path: Path) -> None:
+    env = LiveEnvironment(str(tmp_path / "none.sock"))
+    with pytest.raises(ReportError) as exc:
+        fencing.history(env)
+    assert codes(exc.value.reports) == ["DAEMON_NOT_RUNNING"]
