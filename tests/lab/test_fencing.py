@@ -96,3 +96,66 @@ def test_migration_threshold_moves_and_cleanup_resets(lab: Lab) -> None:
     wait("cleanup reset the count", lambda: all(
         not r["fail_counts"] for r in status(lab, "n1")["resources"] if r["id"] == "WebSite"))
     vigil(lab, "n1", "resource", "meta", "WebSite", "migration-threshold=")
+
+
+FAILSTOP_DIR = "/usr/lib/ocf/resource.d/vigil-test"
+FAILSTOP = """#!/bin/sh
+# A Dummy-like OCF agent for vigil's lab tests: its stop fails while /run/failstop exists.
+: ${OCF_ROOT=/usr/lib/ocf}
+STATE=/run/failstop-agent.state
+case "$1" in
+  meta-data) cat <<'XML'
+<?xml version="1.0"?>
+<resource-agent name="FailStop" version="1.0">
+  <version>1.0</version>
+  <shortdesc lang="en">A resource whose stop can be made to fail</shortdesc>
+  <longdesc lang="en">Test agent: stop fails while /run/failstop exists.</longdesc>
+  <parameters/>
+  <actions>
+    <action name="start" timeout="20s"/><action name="stop" timeout="20s"/>
+    <action name="monitor" timeout="20s" interval="10s"/><action name="meta-data" timeout="5s"/>
+  </actions>
+</resource-agent>
+XML
+    exit 0;;
+  start) touch "$STATE"; exit 0;;
+  stop) [ -e /run/failstop ] && exit 1; rm -f "$STATE"; exit 0;;
+  monitor) [ -e "$STATE" ] && exit 0; exit 7;;
+  validate-all) exit 0;;
+  *) exit 3;;
+esac
+"""
+
+
+@pytest.fixture
+def failstop_agent() -> Iterator[str]:
+    os.makedirs(FAILSTOP_DIR, exist_ok=True)
+    path = os.path.join(FAILSTOP_DIR, "FailStop")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(FAILSTOP)
+    os.chmod(path, 0o755)
+    try:
+        yield "ocf:vigil-test:FailStop"
+    finally:
+        os.unlink(path)
+        os.rmdir(FAILSTOP_DIR)
+
+
+def test_failed_stop_escalates_to_fencing(lab: Lab, failstop_agent: str) -> None:
+    vigil(lab, "n1", "resource", "create", "Sticky", failstop_agent, "op", "monitor",
+          "interval=10s")
+    wait("Sticky runs", lambda: len(status(lab, "n1")["resources"]) > 0 and any(
+        r["id"] == "Sticky" and r["nodes"] for r in status(lab, "n1")["resources"]))
+    host = where(lab, "n1", "Sticky")
+    other = next(n for n in NODES if n != host)
+    lab.exec(host, ["touch", "/run/failstop"], timeout=10)
+    before = vigil(lab, other, "stonith", "history", "--output", "json").count('"target"')
+    vigil(lab, other, "resource", "move", "Sticky", other)
+    wait("the failed stop got its node fenced", lambda: vigil(
+        lab, other, "stonith", "history", "--output", "json").count('"target"') > before)
+    assert host in vigil(lab, other, "stonith", "history", "--output", "json")
+    wait("Sticky recovered on the other node", lambda: where(lab, other, "Sticky") == other)
+    vigil(lab, other, "resource", "delete", "Sticky")
+    vigil(lab, other, "resource", "clear", "Sticky", check=False)
+    wait("the fenced node is back", lambda: all(
+        n["online"] for n in status(lab, other)["nodes"]), timeout=60)

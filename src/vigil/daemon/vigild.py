@@ -80,6 +80,9 @@ class Vigild:
         self.layer = layer
         self.fencer: Fencer = fencer or NoFencer()
         self.fence_history: list[m.FenceResult] = []
+        # Fence results this node broadcast that no replica applied yet: a result delivered
+        # while a view is still syncing is dropped by everyone, so it is sent again after sync.
+        self._unapplied_fences: list[m.FenceResult] = []
         self._fence_failures: dict[str, int] = {}
         self._fencing: set[str] = set()
         self._fresh = True  # the first join of this process clears its transient attributes
@@ -224,6 +227,8 @@ class Vigild:
         await self.send(m.NodeHistory(self.view.ring, self.me, self.name_of(self.me),
                                       self.executor.history(), self._fresh))
         self._fresh = False
+        for result in list(self._unapplied_fences):
+            await self.send(result)
         if self.is_dc:
             await self._publish_node_states()
 
@@ -381,6 +386,8 @@ class Vigild:
         self._abort("cleanup")
 
     def _apply_fence(self, msg: m.FenceResult) -> None:
+        if msg in self._unapplied_fences:
+            self._unapplied_fences.remove(msg)
         self.fence_history.append(msg)
         self._fencing.discard(msg.target)
         self.emit("fencing", target=msg.target, action=msg.action, ok=msg.ok, device=msg.device,
@@ -434,6 +441,7 @@ class Vigild:
             result = m.FenceResult(str(nid), target, action, outcome.ok, outcome.device,
                                    outcome.detail, self.clock.now(), self.name_of(self.me),
                                    outcome.duration_ms)
+        self._unapplied_fences.append(result)
         await self.send(result)
         return result
 
@@ -563,7 +571,8 @@ class Vigild:
             self.graph = None  # nothing to do: the cluster is where it should be
             return
         self.emit("transition-start", transition=self._transition_id(),
-                  actions=[f"{a.task} {a.resource} on {a.node}" for a in todo])
+                  actions=[f"fence {a.node}" if a.task == "stonith" else
+                           f"{a.task} {a.resource} on {a.node}" for a in todo])
         await self._dispatch()
 
     async def _probe(self) -> bool:
