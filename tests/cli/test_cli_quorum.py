@@ -110,7 +110,7 @@ def test_unblock_asks_on_a_terminal(vigil: Run, tools: Script, conf: Path,
 def test_unblock_when_nothing_waits(vigil: Run, tools: Script) -> None:
     tools(Call(WAIT_STATUS, 0, out.WAIT_FOR_ALL_0))
     code, _, err = vigil("quorum", "unblock", "--force")
-    assert code == 2 and err.startswith("error: the cluster is not waiting")
+    assert code == 1 and err.startswith("error: the cluster is not waiting")
 
 
 def test_device_add_config_remove(vigil: Run, tools: Script, conf: Path) -> None:
