@@ -1,0 +1,168 @@
+"""A seeded chaos run in the lab: random faults against three vigild nodes with fencing.
+
+Faults: hard kill (power off), reboot, partition, heal, link loss (one of the two knet links),
+resource failure (the web process killed). After every fault the invariants are sampled for a
+while: never two powered-on nodes with the VIP or the web process, and a partition without
+quorum never serves. Every few faults the lab is made healthy again (heal, links up, power on)
+and the time until the page answers is the recovery time, which must stay under RECOVERY_BOUND_S.
+The run prints every fault, the checks and the worst recovery time.
+
+Needs root; skipped with the reason otherwise. Seed and length: VIGIL_CHAOS_SEED (default 7),
+VIGIL_CHAOS_FAULTS (default 50).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from vigil.lab import Lab
+from vigil.lab.errors import LabError
+
+from .service_support import (
+    configure_fencing,
+    create_web_service,
+    page_ok,
+    requirements,
+    status,
+    vip_holders,
+    wait,
+)
+
+NODES = ("n1", "n2", "n3")
+SEED = int(os.environ.get("VIGIL_CHAOS_SEED", "7"))
+FAULTS = int(os.environ.get("VIGIL_CHAOS_FAULTS", "50"))
+RECOVERY_BOUND_S = 60.0
+SAMPLE_S = 3.0
+REASON = requirements()
+pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""), pytest.mark.slow]
+
+
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    the_lab = Lab.up(nodes=3, token_ms=1000, name=f"c{os.getpid()}", timeout=60)
+    try:
+        yield the_lab
+    finally:
+        the_lab.down(purge=True)
+
+
+def web_holders(lab: Lab) -> list[str]:
+    out = []
+    for n in lab.status().nodes:
+        if n.power != "on":
+            continue
+        try:
+            proc = lab.exec(n.name, ["pgrep", "-f", "http.server 80"], timeout=10)
+        except LabError:
+            continue
+        if proc.returncode == 0:
+            out.append(n.name)
+    return out
+
+
+def quorate_side(lab: Lab) -> set[str] | None:
+    """The nodes of the partition that has quorum (None when nobody has it)."""
+    for n in lab.status().nodes:
+        if n.power == "on" and n.quorate and n.members:
+            return set(n.members)
+    return None
+
+
+def check(lab: Lab, seconds: float, log: list[str]) -> int:
+    samples = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        vip, web = vip_holders(lab), web_holders(lab)
+        assert len(vip) <= 1, f"VIP held by {vip}"
+        assert len(web) <= 1, f"web server running on {web}"
+        samples += 1
+    log.append(f"    checked {samples} samples: at most one VIP and one web server")
+    if lab.status().partition:
+        # The side without quorum must give the service up (stop, or be fenced) within the
+        # time Corosync needs to notice plus a stop: it never keeps serving.
+        def minority_quiet() -> bool:
+            side = quorate_side(lab)
+            holders = vip_holders(lab) + web_holders(lab)
+            return all(side is not None and h in side for h in holders)
+
+        wait("the side without quorum stops serving", minority_quiet, timeout=20)
+        log.append("    checked: only the quorate side serves")
+    return samples
+
+
+def restore(lab: Lab) -> float:
+    """Make the lab healthy; returns the seconds until the page answers again."""
+    t0 = time.monotonic()
+    lab.heal()
+    for n in lab.status().nodes:
+        for k in n.links_cut:
+            lab.link(n.name, k, "up")
+    for n in lab.status().nodes:
+        if n.power != "on":
+            lab.power_on(n.name)
+    wait("every node is back", lambda: all(
+        n.power == "on" and n.members is not None and len(n.members) == 3
+        for n in lab.status().nodes), timeout=RECOVERY_BOUND_S)
+    wait("the page answers", lambda: page_ok(lab), timeout=RECOVERY_BOUND_S)
+    return time.monotonic() - t0
+
+
+def test_seeded_chaos(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    rnd = random.Random(SEED)
+    wait("vigild answers", lambda: all(status(lab, n)["dc"] is not None for n in NODES))
+    configure_fencing(lab, "n1")
+    create_web_service(lab, "n1", group="web")
+    wait("the page answers", lambda: page_ok(lab))
+    log: list[str] = [f"chaos run: seed {SEED}, {FAULTS} faults"]
+    recoveries: list[float] = []
+    kinds = ["kill", "reboot", "partition", "heal", "link", "resource"]
+    for i in range(1, FAULTS + 1):
+        st = lab.status()
+        on = [n.name for n in st.nodes if n.power == "on"]
+        kind = rnd.choice(kinds)
+        if kind in ("kill", "reboot") and len(on) <= 1:
+            kind = "resource"
+        if kind == "kill":
+            node = rnd.choice(on)
+            lab.power_off(node)
+            what = f"hard kill {node}"
+        elif kind == "reboot":
+            node = rnd.choice(on)
+            lab.power_off(node)
+            lab.power_on(node)
+            what = f"reboot {node}"
+        elif kind == "partition":
+            lone = rnd.choice(NODES)
+            lab.partition([[n for n in NODES if n != lone], [lone]])
+            what = f"partition {lone} away"
+        elif kind == "heal":
+            lab.heal()
+            what = "heal"
+        elif kind == "link":
+            node = rnd.choice(on)
+            lab.link(node, 0, "down")
+            what = f"link 0 of {node} down"
+        else:
+            holders = web_holders(lab)
+            if holders:
+                lab.exec(holders[0], ["pkill", "-f", "http.server 80"], timeout=10)
+                what = f"web process killed on {holders[0]}"
+            else:
+                what = "web process kill (not running anywhere: nothing to kill)"
+        log.append(f"fault {i:2d}: {what}")
+        check(lab, SAMPLE_S, log)
+        if i % 3 == 0 or i == FAULTS:
+            took = restore(lab)
+            recoveries.append(took)
+            log.append(f"    healthy again: service back {took:.1f} s after the lab was restored")
+            assert took <= RECOVERY_BOUND_S
+    log.append(f"worst recovery: {max(recoveries):.1f} s (bound {RECOVERY_BOUND_S:.0f} s), "
+               f"median {sorted(recoveries)[len(recoveries) // 2]:.1f} s over "
+               f"{len(recoveries)} restorations")
+    with capsys.disabled():
+        print("\n" + "\n".join(log))
