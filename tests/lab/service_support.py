@@ -80,11 +80,7 @@ def create_web_service(lab: Lab, node: str = "n1", *, group: str | None = None) 
 
 
 def configure_fencing(lab: Lab, node: str = "n1", *extra: str) -> None:
-    hosts = " ".join(n.name for n in lab.status().nodes)
-    sock = f"/var/lib/vigil-lab/{lab.status().name}/power.sock"
-    vigil(lab, node, "stonith", "create", "fence-lab", "fence_vigil_lab",
-          f"pcmk_host_list={hosts}", f"socket={sock}", *extra, "op", "monitor", "interval=60s")
-    vigil(lab, node, "property", "set", "stonith-enabled=true")
+    lab.configure_fencing(node, extra=extra)
 
 
 def vip_holders(lab: Lab) -> list[str]:

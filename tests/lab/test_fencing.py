@@ -79,23 +79,34 @@ def test_partition_fences_the_lone_node_and_moves_the_group(lab: Lab) -> None:
         n["online"] for n in status(lab, majority[0])["nodes"]), timeout=60)
 
 
-def test_migration_threshold_moves_and_cleanup_resets(lab: Lab) -> None:
-    vigil(lab, "n1", "resource", "meta", "WebSite", "migration-threshold=2")
+def test_migration_threshold_failure_timeout_and_cleanup(lab: Lab) -> None:
     host = where(lab, "n1", "WebIP", "WebSite")
+    vigil(lab, "n1", "constraint", "location", "web", "prefers", f"{host}=50")
+    vigil(lab, "n1", "resource", "meta", "WebSite", "migration-threshold=2",
+          "failure-timeout=20s")
+
+    def failures() -> int:
+        return sum(sum(r["fail_counts"].values()) for r in status(lab, "n1")["resources"]
+                   if r["id"] == "WebSite")
+
     for count in (1, 2):
-        if where(lab, "n1", "WebIP", "WebSite") != host:
-            break
         lab.exec(host, ["pkill", "-f", "http.server 80"], timeout=10)
-        wait(f"failure {count} is counted", lambda c=count: any(  # type: ignore[misc]
-            r["id"] == "WebSite" and sum(r["fail_counts"].values()) >= c
-            for r in status(lab, "n1")["resources"]))
-        wait("the page answers again", lambda: page_ok(lab))
+        wait(f"failure {count} is counted", lambda c=count: failures() >= c)  # type: ignore[misc]
+        if count == 1:
+            wait("the page answers again", lambda: page_ok(lab))
+            assert where(lab, "n1", "WebIP", "WebSite") == host  # below the threshold: in place
     wait("two failures moved the group away", lambda: where(lab, "n1", "WebIP", "WebSite")
          != host)
+    wait("the page answers from the new node", lambda: page_ok(lab))
+    # failure-timeout: the failures expire, the ban lifts, the preferred node gets it back
+    wait("the expired failures let the group come back", lambda: where(
+        lab, "n1", "WebIP", "WebSite") == host, timeout=60)
+    lab.exec(host, ["pkill", "-f", "http.server 80"], timeout=10)
+    wait("a new failure is counted", lambda: failures() >= 1)
     vigil(lab, "n1", "resource", "cleanup", "WebSite")
-    wait("cleanup reset the count", lambda: all(
-        not r["fail_counts"] for r in status(lab, "n1")["resources"] if r["id"] == "WebSite"))
-    vigil(lab, "n1", "resource", "meta", "WebSite", "migration-threshold=")
+    wait("cleanup reset the count", lambda: failures() == 0)
+    vigil(lab, "n1", "resource", "meta", "WebSite", "migration-threshold=", "failure-timeout=")
+    vigil(lab, "n1", "constraint", "remove", f"location-web-{host}-50")
 
 
 FAILSTOP_DIR = "/usr/lib/ocf/resource.d/vigil-test"

@@ -76,6 +76,10 @@ def _cmd_up(args: argparse.Namespace) -> int:
     if "members_s" in t:
         parts.append(f"the membership of {args.nodes} seen by every node {t['members_s']:.2f} s later")
     sys.stdout.write(f"took {t['up_s']:.2f} s: {', '.join(parts)}\n")
+    if args.fencing:
+        lab.configure_fencing("n1")
+        sys.stdout.write("fencing on: stonith resource fence-lab (fence_vigil_lab, the lab's "
+                         "power switch) for every node\n")
     return EXIT_OK
 
 
@@ -231,6 +235,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--timeout", type=float, default=90.0,
                    help="seconds to wait for the membership (default 90)")
     p.add_argument("--no-wait", action="store_true", help="return once the nodes are booted")
+    p.add_argument("--fencing", action="store_true",
+                   help="configure the lab's power switch as the fence device and enable fencing")
 
     p = add("down", "stop every node and remove the lab's namespaces (idempotent)", _cmd_down)
     p.add_argument("--force", action="store_true", help="power everything off at once, no graceful stop")

@@ -13,11 +13,12 @@ Files:
 - /run/vigil-lab/<lab>.json: what the lab created (namespaces, PIDs and start times of the inits,
   addresses, partition, cut links); `down` removes exactly that, and is idempotent.
 - /var/lib/vigil-lab/<lab>/<node>/: the node's "disk", bind-mounted in the node on /etc/corosync,
-  /var/lib/corosync, /var/log/corosync, /var/lib/vigil and /var/log/vigil; init.log is the init's
-  own log. It survives power cycles and `down` (for post-mortems); the next `up` of the same lab
-  name starts from fresh disks.
-- the host's /var/lib/vigil and /var/log/vigil are created (empty) if missing: they are the mount
-  points of the nodes' bind mounts.
+  /etc/vigil, /var/lib/corosync, /var/log/corosync, /var/lib/vigil and /var/log/vigil; init.log
+  is the init's own log. Its etc/ holds what `vigil cluster setup` writes (corosync.conf, authkey,
+  vigil/cluster.json), written by the same code. It survives power cycles and `down` (for
+  post-mortems); the next `up` of the same lab name starts from fresh disks.
+- the host's /etc/vigil, /var/lib/vigil and /var/log/vigil are created (empty) if missing: they
+  are the mount points of the nodes' bind mounts.
 
 Faults:
 - power_off: the node's switch ports go down FIRST (no RST or ICMP unreachable may tell the peers
@@ -58,7 +59,8 @@ from vigil.model.reports import ReportError
 
 T = TypeVar("T")
 
-BINDS = ("etc/corosync", "var/lib/corosync", "var/log/corosync", "var/lib/vigil", "var/log/vigil")
+BINDS = ("etc/corosync", "etc/vigil", "var/lib/corosync", "var/log/corosync", "var/lib/vigil",
+         "var/log/vigil")
 DAEMON_MODULE = "vigil.daemon"
 INIT_STATUS = "run/vigil-lab/status.json"  # inside the node, read via /proc/<init>/root
 BOOT_TIMEOUT_S = 10.0
@@ -357,6 +359,30 @@ class Lab:
         return hostops.pids_in_namespaces("pid", {rec.pidns})
 
     # ------------------------------------------------------------------ faults
+    def vigil(self, node: str, args: Sequence[str], timeout: float = 60.0
+              ) -> subprocess.CompletedProcess[str]:
+        """Run the vigil CLI inside a node (the nodes share this machine's Python)."""
+        return self.exec(node, [sys.executable, "-m", "vigil.cli.main", *args], timeout=timeout)
+
+    def configure_fencing(self, node: str = "n1", *, timeout: float = 60.0,
+                          extra: Sequence[str] = ()) -> None:
+        """Make the lab's power switch the cluster's fence device (fence_vigil_lab for every
+        node) and enable fencing, once vigild answers in `node`."""
+        deadline = time.monotonic() + timeout
+        while self.vigil(node, ["status", "--output", "json"], timeout=20).returncode != 0:
+            if time.monotonic() > deadline:
+                raise LabError(f"vigild does not answer in {node}: cannot configure fencing")
+            time.sleep(0.5)
+        hosts = " ".join(n.name for n in self.topology.nodes)
+        sock = str(power.socket_path(self.name))
+        steps = [["stonith", "create", "fence-lab", "fence_vigil_lab", f"pcmk_host_list={hosts}",
+                  f"socket={sock}", *extra, "op", "monitor", "interval=60s"],
+                 ["property", "set", "stonith-enabled=true"]]
+        for step in steps:
+            proc = self.vigil(node, step)
+            if proc.returncode != 0:
+                raise LabError(f"vigil {' '.join(step)}: {(proc.stderr or proc.stdout).strip()}")
+
     def power_off(self, node: str) -> None:
         """Hard power cut: switch ports down, SIGKILL of the init (whole PID namespace), then the
         node's interfaces down. Returns once no process of the node is left."""
@@ -472,13 +498,15 @@ class Lab:
             nodes=tuple(clusterconf.ClusterNode(nodeid=n.nodeid, name=n.name, addrs=n.addrs)
                         for n in self.topology.nodes),
             token_ms=st.token_ms, token_coefficient_ms=0 if st.token_ms is not None else None)
+        key = clusterconf.new_authkey()
+        # the same files `vigil cluster setup` writes (corosync.conf, authkey, cluster.json)
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(st.created))
         try:
-            text = clusterconf.render_corosync_conf(conf)
+            files = clusterconf.node_files(conf, key, created)
         except ReportError as exc:
             raise LabError(f"corosync.conf: {exc}") from None
-        key = clusterconf.new_authkey()
         clusterconf.write_authkey(data / "authkey", key)
-        for mp in ("/var/lib/vigil", "/var/log/vigil"):  # mount points of the nodes' bind mounts
+        for mp in ("/etc/vigil", "/var/lib/vigil", "/var/log/vigil"):  # mount points of the nodes' binds
             os.makedirs(mp, mode=0o755, exist_ok=True)
         if st.daemon_argv is not None:
             daemon_argv, check = st.daemon_argv, None
@@ -488,8 +516,7 @@ class Lab:
             d = data / n.name
             for rel in BINDS:
                 (d / rel).mkdir(mode=0o700 if rel == "var/lib/corosync" else 0o755, parents=True)
-            clusterconf.write_corosync_conf(d / "etc/corosync/corosync.conf", text)
-            clusterconf.write_authkey(d / "etc/corosync/authkey", key)
+            clusterconf.write_files(d, files)
             cfg = {"node": n.name, "binds": [[str(d / rel), f"/{rel}"] for rel in BINDS],
                    "daemon_argv": daemon_argv, "daemon_import_check": check,
                    "env": _daemon_env(st.name, n.name)}
