@@ -29,6 +29,12 @@ RUNTIME_CODES = frozenset({
     "CIB_FILE_UNREADABLE", "CIB_FILE_UNWRITABLE", "CIB_CHANGED_UNDERNEATH",
     "DAEMON_NOT_RUNNING", "DAEMON_ACCESS_DENIED", "DAEMON_UNREACHABLE", "DAEMON_ERROR",
     "NEEDS_RUNNING_CLUSTER", "NOT_SUPPORTED_YET", "AGENT_METADATA_UNAVAILABLE",
+    "RESOURCE_NOT_RUNNING", "RESOURCE_NOT_RUNNING_ON_NODE", "RESTART_TIMEOUT",
+    "CLUSTER_NEEDS_ROOT", "CLUSTER_FILE_EXISTS", "CLUSTER_FILE_UNWRITABLE", "CLUSTER_IS_RUNNING",
+    "CLUSTER_NOT_SET_UP", "CLUSTER_SERVICE_FAILED", "COROSYNC_NOT_INSTALLED",
+    "COROSYNC_START_FAILED", "VIGILD_START_FAILED", "CLUSTER_START_TIMEOUT",
+    "VIGILD_NOT_ANSWERING", "VIGILD_NOT_STARTED_BY_VIGIL", "CLUSTER_STOP_LOSES_QUORUM",
+    "CLUSTER_DRAIN_TIMEOUT",
     "COROSYNC_NOT_RUNNING", "COROSYNC_TOOL_MISSING", "COROSYNC_TOOL_FAILED", "QDEVICE_NOT_RUNNING",
     "COROSYNC_CONF_NOT_FOUND", "COROSYNC_CONF_UNREADABLE", "COROSYNC_CONF_UNWRITABLE",
     "FENCING_NEEDS_RUNNING_CLUSTER", "FENCE_FAILED", "QUORUM_NOT_BLOCKED",
@@ -39,7 +45,8 @@ _FLAGS = {"--force": "force", "--full": "full", "--all": "all", "--disabled": "d
           "-h": "help", "--help": "help", "--off": "off", "-V": "verbose", "--verbose": "verbose"}
 _VALUED = {"-f": "file", "--file": "file", "--output": "output", "--group": "group",
            "--before": "before", "--after": "after", "--node": "node", "--wait": "wait",
-           "--corosync_conf": "corosync_conf", "--corosync-conf": "corosync_conf"}
+           "--token": "token", "--out": "out", "--corosync_conf": "corosync_conf",
+           "--corosync-conf": "corosync_conf"}
 _OPTIONAL_VALUE = {"--wait"}
 
 
@@ -65,6 +72,8 @@ class Invocation:
     after: str | None = None
     node: str | None = None
     wait: str | None = None
+    token: str | None = None
+    out: str | None = None
     off: bool = False
     verbose: bool = False
     corosync_conf: str | None = None
@@ -87,6 +96,20 @@ class Invocation:
     @property
     def json(self) -> bool:
         return self.output == "json"
+
+    def wait_seconds(self, default: float) -> float | None:
+        """`--wait=SECONDS` as a number; `default` for a bare `--wait`, None without it."""
+        if self.wait is None:
+            return None
+        if self.wait == "":
+            return default
+        try:
+            seconds = float(self.wait)
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds < 1e6:
+            raise UsageError(f"--wait takes a number of seconds, not '{self.wait}'")
+        return seconds
 
 
 def _is_number(word: str) -> bool:

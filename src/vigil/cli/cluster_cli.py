@@ -1,4 +1,5 @@
-"""`vigil property`, `node`, `config`, `cib`, `cib-push`, `status` and `cluster cib...`."""
+"""`vigil property`, `node`, `config`, `cib`, `cib-push`, `status` and `cluster ...` (whose
+setup, start, stop and destroy are in cluster_setup_cli)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,12 @@ usage: vigil [-f FILE] node COMMAND ...
 
 CLUSTER_USAGE = """\
 usage: vigil [-f FILE] cluster COMMAND ...
+  setup NAME NODE[=ADDR[,ADDR2]]... [--token MS] [--force] [--out DIR]
+  start [--wait[=SECONDS]]             stop [--force] [--wait=SECONDS]
+  destroy [--force]                    status
   cib [SECTION] [--config]             cib-push FILE [--config]
-(starting, stopping and setting up cluster nodes is done with vigild, not yet from here)"""
+setup, start, stop and destroy act on this machine only: vigil has no remote agent (like pcs's
+pcsd), so copy the files setup prints to the other nodes and run start/stop on each node."""
 
 
 def run_property(inv: Invocation) -> int:
@@ -150,5 +155,13 @@ def run_cluster(inv: Invocation) -> int:
     if words[0] == "status":
         inv.words = ["status"]
         return run_status(inv)
-    raise UsageError(f"'cluster {words[0]}' is not available in vigil yet (it has: cib, "
-                     "cib-push, status)")
+    from vigil.cli import cluster_setup_cli as life
+
+    commands = {"setup": life.run_setup, "start": life.run_start, "stop": life.run_stop,
+                "destroy": life.run_destroy}
+    if words[0] in commands:
+        if inv.file is not None:
+            raise UsageError(f"'cluster {words[0]}' acts on this machine, not on a CIB file (-f)")
+        return commands[words[0]](inv, words[1:])
+    raise UsageError(f"'cluster {words[0]}' is not available in vigil yet (it has: setup, start, "
+                     "stop, destroy, status, cib, cib-push)")

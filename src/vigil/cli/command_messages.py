@@ -186,4 +186,99 @@ _CLUSTER: dict[str, _Render] = {
         "the configuration with --config"),
 }
 
-MESSAGES: dict[str, _Render] = {**_ENV, **_AGENTS, **_RESOURCES, **_CONSTRAINTS, **_CLUSTER}
+_RESTART: dict[str, _Render] = {
+    "RESOURCE_NOT_RUNNING": lambda r: (
+        f"{_f(r, 'resource')} is not running: there is nothing to restart (start it with "
+        f"'vigil resource enable {_f(r, 'resource')}')"),
+    "RESOURCE_NOT_RUNNING_ON_NODE": lambda r: (
+        f"{_f(r, 'resource')} does not run on {_f(r, 'node')} (it runs on {_f(r, 'running')})"),
+    "RESTART_TIMEOUT": lambda r: (
+        f"{_f(r, 'resource')} did not {_f(r, 'phase')} within {_f(r, 'seconds')} s"
+        + (f" (still running on {_f(r, 'where')})" if _f(r, "where") else "")
+        + "; its target-role is back to what it was: see 'vigil status', or give more time "
+        "with --wait=SECONDS"),
+    "RESOURCE_RESTARTED": lambda r: (
+        f"{_f(r, 'resource')} restarted" + (f", running on {_f(r, 'nodes')}" if _f(r, "nodes")
+                                            else "")),
+}
+
+_NO_AGENT = "vigil has no remote agent (like pcs's pcsd)"
+
+_CLUSTER_NODE: dict[str, _Render] = {
+    "CLUSTER_NEEDS_ROOT": lambda r: (
+        f"'vigil {_f(r, 'command')}' changes this machine's cluster files and daemons: run it "
+        "as root"),
+    "CLUSTER_ALL_NODES_UNSUPPORTED": lambda r: (
+        f"'vigil {_f(r, 'command')} --all' is not possible: {_NO_AGENT} to reach the other "
+        f"nodes; run 'vigil {_f(r, 'command')}' on each node"),
+    "CLUSTER_FILE_EXISTS": lambda r: (
+        f"{_f(r, 'path')} exists already: nothing written (it may describe a cluster in use)"),
+    "CLUSTER_FILE_UNWRITABLE": lambda r: (
+        f"cannot write {_f(r, 'path')}: {_f(r, 'detail')}"),
+    "CLUSTER_IS_RUNNING": lambda r: (
+        f"the cluster runs on this node: stop it first with 'vigil cluster stop' before "
+        f"'vigil {_f(r, 'command')}'"),
+    "CLUSTER_SETUP_HOST_NOT_A_NODE": lambda r: (
+        f"this machine ({_f(r, 'host')}) is not one of the nodes ({_f(r, 'nodes')}): the files "
+        "written here are only useful once copied to the nodes"),
+    "CLUSTER_NOT_SET_UP": lambda r: (
+        f"{_f(r, 'path')} does not exist: set the cluster up with 'vigil cluster setup' (or "
+        "copy the files it wrote from the node where it ran)"),
+    "CLUSTER_SERVICE_FAILED": lambda r: (
+        f"'systemctl {_f(r, 'action')}' failed: {_f(r, 'detail')} (see journalctl -u corosync "
+        "-u vigild)"),
+    "COROSYNC_NOT_INSTALLED": lambda r: (
+        "corosync is not installed on this machine (apt-get install corosync)"),
+    "COROSYNC_START_FAILED": lambda r: (
+        f"corosync did not start: {_f(r, 'detail')} (see {_f(r, 'log')})"),
+    "VIGILD_START_FAILED": lambda r: f"vigild did not start: {_f(r, 'detail')} (see {_f(r, 'log')})",
+    "CLUSTER_START_TIMEOUT": lambda r: (
+        f"started, but waited {_f(r, 'seconds')} s for {_f(r, 'waiting_for')} in vain: see "
+        "'vigil status' and the logs in /var/log/vigil and /var/log/corosync"),
+    "CLUSTER_NOT_RUNNING": lambda r: "the cluster does not run on this node: nothing to stop",
+    "VIGILD_NOT_ANSWERING": lambda r: (
+        f"vigild runs but does not answer at {_f(r, 'socket')}, so its resources cannot be "
+        "moved off this node first"),
+    "VIGILD_NOT_STARTED_BY_VIGIL": lambda r: (
+        f"vigild answers but {_f(r, 'pidfile')} does not name it: it was not started by "
+        "'vigil cluster start'; stop it with whatever started it"),
+    "CLUSTER_STOP_LOSES_QUORUM": lambda r: (
+        f"stopping this node would leave {_f(r, 'votes')} votes, fewer than the "
+        f"{_f(r, 'needed')} the others need for quorum: they would stop their resources"),
+    "CLUSTER_DRAIN_TIMEOUT": lambda r: (
+        f"{_f(r, 'resources')} still ran on {_f(r, 'node')} after {_f(r, 'seconds')} s: the node "
+        "keeps running and takes resources again (more time: --wait=SECONDS)"),
+    # corosync.conf validation (vigil.clusterconf)
+    "COROSYNC_CLUSTER_NAME_INVALID": lambda r: (
+        f"'{_f(r, 'name')}' cannot be a cluster name: use up to 64 letters, digits, '.', '_' or "
+        "'-', starting with a letter or digit"),
+    "COROSYNC_NO_NODES": lambda r: "a cluster needs at least one node",
+    "COROSYNC_NODE_NAME_INVALID": lambda r: (
+        f"'{_f(r, 'node')}' cannot be a node name: use up to 64 letters, digits, '.', '_' or "
+        "'-', starting with a letter or digit"),
+    "COROSYNC_NODE_NAME_DUPLICATE": lambda r: f"node '{_f(r, 'node')}' is given twice",
+    "COROSYNC_NODEID_INVALID": lambda r: (
+        f"node id {_f(r, 'nodeid')} of {_f(r, 'node')} is not between 1 and 2147483647"),
+    "COROSYNC_NODEID_DUPLICATE": lambda r: (
+        f"node id {_f(r, 'nodeid')} of {_f(r, 'node')} is used by another node"),
+    "COROSYNC_LINK_COUNT_INVALID": lambda r: (
+        f"{_f(r, 'node')} has {_f(r, 'links')} addresses: give 1 or {_f(r, 'max')} "
+        "(one per knet link, NODE=ADDR[,ADDR2])"),
+    "COROSYNC_LINK_COUNT_MISMATCH": lambda r: (
+        f"the nodes have different numbers of addresses ({_f(r, 'counts')}): every node needs "
+        "one address on each link"),
+    "COROSYNC_ADDRESS_INVALID": lambda r: (
+        f"'{_f(r, 'address')}' (of {_f(r, 'node')}) is neither an IP address nor a host name"),
+    "COROSYNC_ADDRESS_DUPLICATE": lambda r: (
+        f"address {_f(r, 'address')} of {_f(r, 'node')} is also another node's address"),
+    "COROSYNC_TOKEN_INVALID": lambda r: (
+        f"a token of {_f(r, 'token_ms')} ms is out of range: give 10 to 600000 ms"),
+    "COROSYNC_TOKEN_COEFFICIENT_INVALID": lambda r: (
+        f"a token coefficient of {_f(r, 'token_coefficient_ms')} ms is out of range: give 0 to "
+        "600000 ms"),
+    "COROSYNC_PATH_INVALID": lambda r: (
+        f"{_f(r, 'option')} '{_f(r, 'path')}' must be an absolute path without spaces or braces"),
+}
+
+MESSAGES: dict[str, _Render] = {**_ENV, **_AGENTS, **_RESOURCES, **_CONSTRAINTS, **_CLUSTER,
+                                **_RESTART, **_CLUSTER_NODE}

@@ -31,7 +31,8 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
     "status": (cluster_cli.run_status, "nodes, resources and failures, like crm_mon"),
     "quorum": (quorum_cli.run, "quorum status, expected votes, unblock, the quorum device"),
     "verify": (verify_cli.run, "check the configuration, like crm_verify"),
-    "cluster": (cluster_cli.run_cluster, "cluster cib and cib-push (pcs's spelling)"),
+    "cluster": (cluster_cli.run_cluster, "set up, start, stop and destroy this node's cluster; "
+                "cib and cib-push"),
 }
 
 

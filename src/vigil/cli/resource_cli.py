@@ -23,7 +23,8 @@ usage: vigil [-f FILE] resource COMMAND ...
   enable ID...                        disable ID...
   move ID [NODE] [lifetime=DURATION]  ban ID [NODE] [lifetime=DURATION]
   clear ID [NODE]                     cleanup [ID] [--node NODE]
-  restart ID                          status | config [ID]
+  restart ID [NODE] [--wait[=SECONDS]]
+  status | config [ID]
   group add GROUP ID... [--before ID | --after ID]
   group remove GROUP [ID...]
   defaults [k=v...]                   op defaults [k=v...]
@@ -152,8 +153,10 @@ def run(inv: Invocation) -> int:
     if sub == "restart":
         inv.only()
         args.need(rest, 1, "resource id")
-        status.restart(env(), rest[0])
-        return EXIT_OK
+        args.no_more(rest[2:], rest[1] if len(rest) > 1 else rest[0])
+        timeout = inv.wait_seconds(status.RESTART_TIMEOUT_S) or status.RESTART_TIMEOUT_S
+        return args.finish(inv, status.restart(env(), rest[0], rest[1] if len(rest) > 1 else None,
+                                               timeout=timeout))
     if sub == "status":
         inv.only("full")
         return _status(inv)

@@ -17,7 +17,8 @@ def new_authkey() -> bytes:
     return os.urandom(AUTHKEY_BYTES)
 
 
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
+def write_atomic(path: Path, data: bytes, mode: int) -> None:
+    """Write `data` to `path` with `mode` (whatever the umask), atomically; parents are made."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
@@ -37,10 +38,10 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
 
 
 def write_corosync_conf(path: Path, text: str) -> None:
-    _write_atomic(path, text.encode(), 0o644)
+    write_atomic(path, text.encode(), 0o644)
 
 
 def write_authkey(path: Path, key: bytes) -> None:
     if len(key) < AUTHKEY_BYTES:
         raise ValueError(f"authkey too short: {len(key)} bytes, at least {AUTHKEY_BYTES} needed")
-    _write_atomic(path, key, 0o400)
+    write_atomic(path, key, 0o400)

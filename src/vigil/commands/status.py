@@ -8,11 +8,13 @@ the operation records whose result was not the expected one.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from vigil.cib import status_edit
 from vigil.commands import edit
+from vigil.commands import resource as resource_cmd
 from vigil.commands.edit import Applied, RunningCluster
 from vigil.commands.env import CibEnvironment
 from vigil.model import reports
@@ -189,11 +191,85 @@ def _drop_failed_records(cib: Cib, node_id: str, wanted: set[str] | None
     return dataclasses.replace(cib, status=tuple(states)), cleaned
 
 
-def restart(env: CibEnvironment, resource: str) -> None:
-    """Stop and start a resource where it runs: only a running cluster can."""
+# -- restart -----------------------------------------------------------------------------------
+RESTART_TIMEOUT_S = 60.0
+_EDIT_ATTEMPTS = 5
+
+
+def _active(env: CibEnvironment, ids: set[str]) -> dict[str, tuple[str, ...]]:
+    """The running instances of the primitives in `ids` and their nodes, as the cluster sees
+    them now."""
+    transition = schedule(env.get_cib(), env.now())
+    return {a.resource: a.current_nodes for a in transition.allocations
+            if a.kind == "primitive" and _base(a.resource) in ids and a.current_nodes}
+
+
+def _set_target_role(env: CibEnvironment, resource: str, value: str | None) -> None:
+    """Set (None: remove) the resource's target-role; retried when the status changed under
+    the edit, as it does while resources stop and start."""
+    for attempt in range(1, _EDIT_ATTEMPTS + 1):
+        try:
+            resource_cmd.set_meta(env, resource, (("target-role", value or ""),), force=True)
+            return
+        except ReportError as exc:
+            if attempt == _EDIT_ATTEMPTS or [r.code for r in exc.reports] != [
+                    "CIB_CHANGED_UNDERNEATH"]:
+                raise
+
+
+def _wait(done: Callable[[], bool], timeout: float, clock: Callable[[], float],
+          sleep: Callable[[float], None], poll: float) -> bool:
+    deadline = clock() + timeout
+    while not done():
+        if clock() >= deadline:
+            return False
+        sleep(poll)
+    return True
+
+
+def restart(env: CibEnvironment, resource: str, node: str | None = None, *,
+            timeout: float = RESTART_TIMEOUT_S, clock: Callable[[], float] = time.monotonic,
+            sleep: Callable[[float], None] = time.sleep, poll: float = 0.5) -> Applied:
+    """Stop a resource and start it again, as `crm_resource --restart` does: set its
+    target-role to Stopped (remembering the previous value), wait until it is stopped
+    everywhere, put the previous value back, wait until it runs again (as many instances as
+    before). Each wait lasts at most `timeout` seconds; after a timeout the target-role is what
+    it was before and RESTART_TIMEOUT says which wait did not end. Only a running cluster can.
+
+    With `node`, the resource (a primitive or group) must run there; one instance of a clone
+    cannot be restarted alone yet."""
     cib = env.get_cib()
-    edit.require_resource(cib, resource)
+    rsc = edit.require_resource(cib, resource)
     if not isinstance(env, RunningCluster):
         raise ReportError([reports.error("NEEDS_RUNNING_CLUSTER", command="resource restart")])
-    raise ReportError([reports.error("NOT_SUPPORTED_YET", command="resource restart")])
-
+    ids = _subtree(cib, resource)
+    if node is not None:
+        edit.require_node(cib, node)
+        if isinstance(rsc, Clone) or edit.enclosing_clone(cib, resource) is not None:
+            raise ReportError([reports.error("NOT_SUPPORTED_YET",
+                                             command="resource restart CLONE NODE")])
+    before = _active(env, ids)
+    if not before:
+        raise ReportError([reports.error("RESOURCE_NOT_RUNNING", resource=resource)])
+    if node is not None and not any(node in nodes for nodes in before.values()):
+        raise ReportError([reports.error("RESOURCE_NOT_RUNNING_ON_NODE", resource=resource,
+                                         node=node, running=", ".join(sorted(
+                                             {n for nodes in before.values() for n in nodes})))])
+    previous = edit.plain_value(rsc.meta_attributes, "target-role")
+    _set_target_role(env, resource, "Stopped")
+    try:
+        stopped = _wait(lambda: not _active(env, ids), timeout, clock, sleep, poll)
+    finally:
+        _set_target_role(env, resource, previous)  # also when the wait is interrupted
+    if not stopped:
+        left = _active(env, ids)
+        raise ReportError([reports.error(
+            "RESTART_TIMEOUT", resource=resource, seconds=f"{timeout:g}", phase="stop",
+            where=", ".join(sorted({n for nodes in left.values() for n in nodes})))])
+    if not _wait(lambda: len(_active(env, ids)) >= len(before), timeout, clock, sleep, poll):
+        raise ReportError([reports.error("RESTART_TIMEOUT", resource=resource,
+                                         seconds=f"{timeout:g}", phase="start", where="")])
+    now = _active(env, ids)
+    return Applied(env.get_cib(), True, (reports.info(
+        "RESOURCE_RESTARTED", resource=resource,
+        nodes=", ".join(sorted({n for nodes in now.values() for n in nodes}))),))

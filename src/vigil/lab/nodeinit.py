@@ -10,12 +10,18 @@ so it runs in the node's network namespace, in fresh mount, UTS and PID namespac
    /run/netns/* bind mounts would otherwise pin every network namespace of the host, other labs'
    included, for as long as this node lives), then mounts private tmpfs on /run, /dev/shm (libqb
    rings, corosync's blackbox) and /tmp;
-3. bind-mounts the node's "disk" (its state directory) on /etc/corosync, /var/lib/corosync,
-   /var/log/corosync, /var/lib/vigil and /var/log/vigil;
+3. bind-mounts the node's "disk" (its state directory) on /etc/corosync, /etc/vigil,
+   /var/lib/corosync, /var/log/corosync, /var/lib/vigil and /var/log/vigil;
 4. starts `corosync -f`, and, once cmap answers, the vigil daemon (`python3 -m vigil.daemon`,
-   only if `import vigil.daemon` works; another command when the lab was given one);
-5. reaps every orphan of the node, restarts the daemon when it exits (with a back-off, and only
-   while Corosync runs: the daemon exits when Corosync is lost and expects to be restarted);
+   only if `import vigil.daemon` works; another command when the lab was given one), its PID
+   recorded in /run/vigil/vigild.pid as `vigil cluster start` records it;
+5. reaps every orphan of the node, restarts the daemon when it fails (with a back-off, and only
+   while Corosync runs: the daemon exits 1 when Corosync is lost and expects to be restarted).
+   A daemon that exits 0 was stopped on purpose (`vigil cluster stop` inside the node) and is
+   left stopped, as systemd's Restart=on-failure would; Corosync is never restarted. What
+   `vigil cluster start` then starts inside the node (corosync, which records its PID in
+   /var/run/corosync.pid, and vigild) is adopted once it is the init's child (its starter has
+   exited): supervised from then on, and stopped with the node;
 6. on SIGTERM (or SIGINT) stops the daemon, then Corosync, then exits; a SIGKILL from the host
    ("power off") makes the kernel kill every process of the node at once.
 
@@ -39,6 +45,8 @@ from pathlib import Path
 from typing import Any
 
 STATUS_PATH = "/run/vigil-lab/status.json"
+DAEMON_PIDFILE = "/run/vigil/vigild.pid"  # the same files as vigil.commands.localnode's
+COROSYNC_PIDFILE = "/var/run/corosync.pid"  # written by corosync itself
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 MS_NOSUID = 2
@@ -105,6 +113,24 @@ class Status:
     daemon: Child = field(default_factory=lambda: Child("daemon"))
     daemon_note: str = ""
     restarts: int = 0
+
+
+def _recorded(pidfile: str, accept: str) -> tuple[int, int] | None:
+    """(pid, parent pid) of the live process a pid file names, if `accept` is its comm or a
+    word of its command line."""
+    try:
+        pid = int(Path(pidfile).read_text().split()[0])
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError, IndexError):
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    if len(fields) < 2 or fields[0] in ("Z", "X") or pid <= 1:
+        return None
+    if comm != accept and accept.encode() not in argv:
+        return None
+    return pid, int(fields[1])
 
 
 def _describe(status: int) -> str:
@@ -191,7 +217,27 @@ class Init:
         d = self.status.daemon
         d.pid = self.spawn(self.daemon_argv, "/var/log/vigil/daemon.stdio")
         d.state, d.started = "running", time.time()
+        tmp = DAEMON_PIDFILE + ".tmp"
+        Path(tmp).write_text(f"{d.pid}\n")
+        os.replace(tmp, DAEMON_PIDFILE)
         log(f"daemon started, pid {d.pid}: {' '.join(self.daemon_argv)}")
+
+    def adopt(self) -> None:
+        """Supervise what `vigil cluster start` started inside the node, once it is our child."""
+        for child, pidfile, accept in ((self.status.corosync, COROSYNC_PIDFILE, "corosync"),
+                                       (self.status.daemon, DAEMON_PIDFILE, "vigil.daemon")):
+            if child.pid is not None or child.state not in ("dead", "stopped", "restart-wait"):
+                continue
+            found = _recorded(pidfile, accept)
+            if found is not None and found[1] == os.getpid():
+                child.pid, child.state, child.started = found[0], "running", time.time()
+                if child is self.status.daemon:
+                    self.status.daemon_note = ""
+                log(f"{child.name} (pid {child.pid}) adopted: started by vigil cluster start")
+
+    def started_elsewhere(self) -> bool:
+        """A daemon recorded in its pid file runs, started by someone else (not adopted yet)."""
+        return _recorded(DAEMON_PIDFILE, "vigil.daemon") is not None
 
     def on_exit(self, pid: int, wstatus: int) -> None:
         now = time.time()
@@ -213,6 +259,9 @@ class Init:
                     child.state = "dead"
                 elif self.status.phase == "stopping":
                     child.state = "stopped"
+                elif os.WIFEXITED(wstatus) and os.WEXITSTATUS(wstatus) == 0:
+                    child.state = "stopped"  # on purpose (vigil cluster stop): not restarted
+                    self.status.daemon_note = "exited 0 (stopped on purpose): not restarted"
                 else:
                     if now - child.started >= STABLE_RUN_S:
                         self.backoff = RESTART_MIN_S  # it ran long enough: no back-off
@@ -237,6 +286,7 @@ class Init:
         st, c, d = self.status, self.status.corosync, self.status.daemon
         if st.phase == "stopping":
             return self.tick_stopping(now)
+        self.adopt()
         if c.state == "starting":
             if self.cmap_answers():
                 c.state, st.cmap_ready_after_s = "running", round(time.time() - c.started, 3)
@@ -247,6 +297,8 @@ class Init:
             else:
                 return CMAP_POLL_S
         if c.state == "running" and d.state in ("waiting", "restart-wait") and now >= self.daemon_next_start:
+            if self.started_elsewhere():
+                return 0.5  # adopted once its starter exits
             if d.state == "restart-wait":
                 st.restarts += 1
             self.start_daemon()
@@ -258,6 +310,7 @@ class Init:
         if self.status.phase == "stopping":
             return
         log("graceful shutdown requested")
+        self.adopt()
         self.status.phase = "stopping"
         self.stop_deadline = None
         if self.check_pid is not None:

@@ -1,0 +1,497 @@
+"""`vigil cluster setup|start|stop|destroy`: the cluster's files and daemons on this machine.
+
+vigil has no remote agent (pcs has pcsd): every command acts on the machine it runs on. `setup`
+writes the three files every node needs (corosync.conf, the authkey, /etc/vigil/cluster.json)
+here, or with `out` one bundle per node to copy; `start`, `stop` and `destroy` run on each node.
+
+Daemons: when systemd runs (/run/systemd/system exists) through `systemctl`, corosync.service
+and vigild.service (the unit comes with the package, installed by `setup` and `start`). Without
+systemd (containers, the lab) directly: `corosync` (it daemonizes and records its PID in
+/var/run/corosync.pid) and `python3 -m vigil.daemon`, in a session of its own, its PID recorded
+in /run/vigil/vigild.pid. Both are stopped by their recorded PIDs only.
+
+`stop` is graceful for the resources: it asks the cluster to move them off this node first (the
+node's transient `shutdown` attribute, as Pacemaker's shutdown request; vigild withdraws a
+request older than itself when it starts again), waits until nothing runs here, then stops
+vigild, then Corosync.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vigil import clusterconf
+from vigil.clusterconf import ClusterConf, ClusterNode
+from vigil.commands import status
+from vigil.commands.env import LiveEnvironment
+from vigil.commands.localnode import (
+    COROSYNC,
+    STATE_DIR,
+    VIGILD,
+    VIGILD_LOG,
+    VIGILD_SOCKET,
+    VIGILD_UNIT,
+    LocalNode,
+)
+from vigil.model import reports
+from vigil.model.reports import Report, ReportError, Severity
+
+COROSYNC_LOG = "/var/log/corosync/corosync.log"
+EVENTS_LOG = "/var/log/vigil/events.jsonl"
+SHUTDOWN_ATTRIBUTE = "shutdown"
+COROSYNC_START_TIMEOUT_S = 30.0
+VIGILD_START_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 30.0  # per daemon, after SIGTERM (then SIGKILL)
+DRAIN_TIMEOUT_S = 120.0  # default wait for the resources to leave the node
+START_WAIT_S = 60.0  # default for `start --wait`
+POLL_S = 0.5
+UNIT_MARK = "# vigild: vigil's cluster resource manager"
+
+
+# -- setup -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NodeSpec:
+    """A node as `cluster setup` was given it: NAME or NAME=ADDR[,ADDR2]."""
+
+    name: str
+    addrs: tuple[str, ...] = ()  # none: the name is the address (Corosync resolves it)
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    node: str | None  # the bundle it is in; None: written on this machine
+    path: str
+    mode: int
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    cluster_name: str
+    nodes: tuple[ClusterNode, ...]
+    files: tuple[WrittenFile, ...]
+    out: str | None  # the bundle directory, if one was written
+    this_node: str | None  # the node this machine is (by host name), when it is one
+    copy_to: tuple[str, ...]  # the nodes that still need the files
+    needed: tuple[str, ...]  # the files each of them needs (absolute paths on the node)
+    unit: str | None  # the systemd unit installed here, if any
+    reports: tuple[Report, ...]
+
+
+def cluster_conf(name: str, nodes: Sequence[NodeSpec], token_ms: int | None) -> ClusterConf:
+    """The cluster as Corosync will see it: node ids 1..N in the order given."""
+    return ClusterConf(cluster_name=name, token_ms=token_ms, nodes=tuple(
+        ClusterNode(nodeid=i, name=n.name, addrs=n.addrs or (n.name,))
+        for i, n in enumerate(nodes, start=1)))
+
+
+def _need_root(host: LocalNode, command: str) -> None:
+    if not host.is_root:
+        raise ReportError([reports.error("CLUSTER_NEEDS_ROOT", command=command)])
+
+
+def _no_all_nodes(all_nodes: bool, command: str) -> None:
+    if all_nodes:
+        raise ReportError([reports.error("CLUSTER_ALL_NODES_UNSUPPORTED", command=command)])
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def setup(host: LocalNode, name: str, nodes: Sequence[NodeSpec], *, token_ms: int | None = None,
+          force: bool = False, out: Path | None = None, now: float | None = None) -> SetupResult:
+    """Write a new cluster's configuration: on this machine, or with `out` one bundle per node
+    (out/NODE/etc/...) and out/README.txt. Nothing is written unless everything validates, and
+    an existing corosync.conf is only replaced with `force`."""
+    conf = cluster_conf(name, nodes, token_ms)
+    problems = list(clusterconf.validate(conf))
+    twice = {r.field("node") for r in problems if r.code == "COROSYNC_NODE_NAME_DUPLICATE"}
+    problems = [r for r in problems  # a node given twice also repeats its address: say it once
+                if not (r.code == "COROSYNC_ADDRESS_DUPLICATE" and r.field("node") in twice)]
+    if problems:
+        raise ReportError(problems)
+    if out is None:
+        _need_root(host, "cluster setup")
+    found: list[Report] = []
+    targets = [host.path("/")] if out is None else [out / n.name for n in conf.nodes]
+    for root in targets:
+        existing = root / clusterconf.COROSYNC_CONF
+        if existing.exists():
+            found.append(reports.unless_forced(force, "CLUSTER_FILE_EXISTS", path=existing))
+    if out is None and host.running(COROSYNC) is not None:
+        found.append(reports.unless_forced(force, "CLUSTER_IS_RUNNING", command="cluster setup"))
+    if out is not None and out.exists() and not out.is_dir():
+        found.append(reports.error("CLUSTER_FILE_UNWRITABLE", path=out, detail="not a directory"))
+    me = host.hostname()
+    this_node = me if any(n.name == me for n in conf.nodes) else None
+    if out is None and this_node is None:
+        found.append(reports.warning("CLUSTER_SETUP_HOST_NOT_A_NODE", host=me,
+                                     nodes=", ".join(n.name for n in conf.nodes)))
+    if any(r.severity is Severity.ERROR for r in found):
+        raise ReportError(found)
+    files = clusterconf.node_files(conf, clusterconf.new_authkey(), _iso(time.time()
+                                                                          if now is None else now))
+    written: list[WrittenFile] = []
+    unit = None
+    try:
+        if out is None:
+            clusterconf.write_files(host.path("/"), files)
+            written += [WrittenFile(None, f.absolute, f.mode) for f in files]
+            unit = install_unit(host)
+        else:
+            for n in conf.nodes:
+                paths = clusterconf.write_files(out / n.name, files)
+                written += [WrittenFile(n.name, str(p), f.mode) for p, f in zip(paths, files,
+                                                                                  strict=True)]
+            readme = out / "README.txt"
+            readme.write_text(bundle_readme(conf, files, out))
+            written.append(WrittenFile(None, str(readme), 0o644))
+    except OSError as exc:
+        raise ReportError([reports.error("CLUSTER_FILE_UNWRITABLE", path=exc.filename or "",
+                                         detail=exc.strerror or str(exc))]) from None
+    copy_to = tuple(n.name for n in conf.nodes if out is not None or n.name != this_node)
+    return SetupResult(conf.cluster_name, conf.nodes, tuple(written),
+                       str(out) if out is not None else None, this_node, copy_to,
+                       tuple(f.absolute for f in files), unit, tuple(found))
+
+
+def bundle_readme(conf: ClusterConf, files: Sequence[clusterconf.NodeFile], out: Path) -> str:
+    names = [n.name for n in conf.nodes]
+    lines = [
+        f"Cluster {conf.cluster_name}: configuration written by `vigil cluster setup`.",
+        "",
+        "vigil has no remote agent (like pcs's pcsd): it does not copy these files for you.",
+        "Each directory below holds what that node needs, at the path it must have there:",
+        "",
+        *[f"  {f.absolute}  (mode {f.mode:04o}, owner root)" for f in files],
+        "",
+        "The files are the same on every node; the authkey is secret: keep its mode 0400.",
+        "Copy each node's directory onto that node's root as root, for example:",
+        "",
+        *[f"  tar -C {out / n} -cpf - etc | ssh root@{n} tar -C / -xpf -" for n in names],
+        "",
+        "Then, on each node: vigil cluster start",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def unit_text(python: str) -> str:
+    template = importlib.resources.files("vigil").joinpath("data/vigild.service").read_text()
+    return template.replace("@PYTHON@", python)
+
+
+def install_unit(host: LocalNode) -> str | None:
+    """Install (or refresh) vigild.service when systemd runs; its path, or None."""
+    if not host.has_systemd:
+        return None
+    path = host.path(VIGILD_UNIT)
+    text = unit_text(host.python)
+    if not path.exists() or path.read_text() != text:
+        clusterconf.write_files(host.path("/"), [clusterconf.NodeFile(
+            VIGILD_UNIT.lstrip("/"), text.encode(), 0o644)])
+        _systemctl(host, "daemon-reload")
+    return VIGILD_UNIT
+
+
+def _systemctl(host: LocalNode, *args: str) -> None:
+    rc, output = host.systemctl(*args)
+    if rc != 0:
+        raise ReportError([reports.error("CLUSTER_SERVICE_FAILED", action=" ".join(args),
+                                         detail=output.splitlines()[-1] if output else f"exit {rc}")])
+
+
+# -- start -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StartResult:
+    systemd: bool
+    started: tuple[str, ...]  # what this command started ("corosync", "vigild")
+    running: tuple[str, ...]  # what already ran
+    node: str | None  # this node's name in the cluster, once it was waited for
+    members: tuple[str, ...]  # the members vigild saw, once waited for
+
+
+def start(host: LocalNode, *, wait: float | None = None, all_nodes: bool = False) -> StartResult:
+    """Start Corosync, then vigild, on this node; with `wait`, also wait (at most that many
+    seconds) until this node is online in the cluster."""
+    _no_all_nodes(all_nodes, "cluster start")
+    _need_root(host, "cluster start")
+    if not host.path(clusterconf.COROSYNC_CONF).exists():
+        raise ReportError([reports.error("CLUSTER_NOT_SET_UP", path="/" + clusterconf.COROSYNC_CONF)])
+    started: list[str] = []
+    running: list[str] = []
+    if host.has_systemd:
+        install_unit(host)
+        for program in (COROSYNC, VIGILD):
+            rc, _ = host.systemctl("is-active", "--quiet", program.unit)
+            if rc == 0:
+                running.append(program.name)
+                continue
+            _systemctl(host, "start", program.unit)
+            started.append(program.name)
+    else:
+        (started if _start_corosync(host) else running).append(COROSYNC.name)
+        (started if _start_vigild(host) else running).append(VIGILD.name)
+    node: str | None = None
+    members: list[str] = []
+    if wait is not None:
+        node, members = _wait_online(host, wait)
+    return StartResult(host.has_systemd, tuple(started), tuple(running), node, tuple(members))
+
+
+def _cmap_answers(host: LocalNode) -> bool:
+    return host.run(["corosync-cmapctl", "-g", "totem.cluster_name"], timeout=5)[0] == 0
+
+
+def _start_corosync(host: LocalNode) -> bool:
+    if host.running(COROSYNC) is not None:
+        return False
+    exe = host.which("corosync")
+    if exe is None:
+        raise ReportError([reports.error("COROSYNC_NOT_INSTALLED")])
+    rc, output = host.run([exe], timeout=COROSYNC_START_TIMEOUT_S)
+    if rc != 0:
+        raise ReportError([reports.error("COROSYNC_START_FAILED", log=COROSYNC_LOG,
+                                         detail=output.splitlines()[-1] if output else f"exit {rc}")])
+    deadline = host.clock() + COROSYNC_START_TIMEOUT_S
+    while host.running(COROSYNC) is None or not _cmap_answers(host):
+        if host.clock() >= deadline:
+            raise ReportError([reports.error(
+                "COROSYNC_START_FAILED", log=COROSYNC_LOG,
+                detail=f"it did not answer within {COROSYNC_START_TIMEOUT_S:g} s")])
+        host.sleep(0.1)
+    return True
+
+
+def _answers(env: LiveEnvironment) -> dict[str, object] | None:
+    try:
+        return env.status()
+    except ReportError:
+        return None
+
+
+def _start_vigild(host: LocalNode) -> bool:
+    if host.running(VIGILD) is not None:
+        return False
+    if _answers(host.live_env(timeout=5)) is not None:  # run by someone else (a supervisor)
+        return False
+    for d in ("/run/vigil", "/var/log/vigil", STATE_DIR):
+        host.path(d).mkdir(mode=0o755, parents=True, exist_ok=True)
+    pid = host.spawn_detached([host.python, "-m", "vigil.daemon",
+                               "--socket", str(host.path(VIGILD_SOCKET)),
+                               "--state-dir", str(host.path(STATE_DIR)),
+                               "--events", str(host.path(EVENTS_LOG))], VIGILD_LOG)
+    host.write_pid(VIGILD.pidfile, pid)
+    deadline = host.clock() + VIGILD_START_TIMEOUT_S
+    env = host.live_env(timeout=2)
+    while _answers(env) is None:
+        code = host.exited(pid)
+        if code is not None:
+            host.forget_pid(VIGILD.pidfile, pid)
+            raise ReportError([reports.error("VIGILD_START_FAILED", log=VIGILD_LOG,
+                                             detail=f"it exited at once (exit {code})")])
+        if host.clock() >= deadline:
+            break  # still starting: `start --wait` or `vigil status` tells when it is up
+        host.sleep(0.1)
+    return True
+
+
+def _wait_online(host: LocalNode, timeout: float) -> tuple[str, list[str]]:
+    """Wait until vigild is in step with a quorate cluster and its node is online, not
+    shutting down; (this node's name, the members)."""
+    env = host.live_env(timeout=5)
+    deadline = host.clock() + timeout
+    waiting_for = "vigild to answer"
+    while True:
+        state = _answers(env)
+        if state is not None:
+            node = str(state.get("node"))
+            listed = state.get("members")
+            members = [str(m) for m in listed] if isinstance(listed, list) else []
+            votes = state.get("votes")
+            waiting_for = f"{node} to join a quorate cluster"
+            # in step with a quorate view that holds every Corosync member (a node that starts
+            # may first see a view of its own, before its Corosync merges with the others)
+            if (state.get("synced") and state.get("dc") and state.get("quorate")
+                    and node in members and isinstance(votes, int) and len(members) >= votes):
+                waiting_for = f"{node} to be online"
+                try:
+                    nodes = status.cluster_status(env).transition.nodes
+                except ReportError:
+                    nodes = ()
+                if any(n.name == node and n.online and not n.shutdown for n in nodes):
+                    return node, members
+        if host.clock() >= deadline:
+            raise ReportError([reports.error("CLUSTER_START_TIMEOUT", seconds=f"{timeout:g}",
+                                             waiting_for=waiting_for)])
+        host.sleep(POLL_S)
+
+
+# -- stop --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StopResult:
+    systemd: bool
+    node: str | None  # this node's name in the cluster, when vigild answered
+    moved: tuple[str, ...]  # the resources that ran here and were moved (or stopped) first
+    stopped: tuple[str, ...]  # the daemons stopped ("vigild", "corosync")
+    killed: tuple[str, ...]  # those that had to be killed after STOP_TIMEOUT_S
+    reports: tuple[Report, ...]
+
+
+def _running_here(env: LiveEnvironment, node: str) -> list[str]:
+    """The resources (primitive instances) the cluster sees running on `node`."""
+    allocations = status.cluster_status(env).transition.allocations
+    return [a.resource for a in allocations if a.kind == "primitive" and node in a.current_nodes]
+
+
+def _quorum_problem(state: dict[str, object], force: bool) -> Report | None:
+    """Stopping this node would cost the others their quorum (two-node clusters excepted)."""
+    votes, expected = state.get("votes"), state.get("expected_votes")
+    if not (isinstance(votes, int) and isinstance(expected, int)) or not state.get("quorate"):
+        return None
+    if expected <= 2 or votes - 1 >= expected // 2 + 1:
+        return None
+    return reports.unless_forced(force, "CLUSTER_STOP_LOSES_QUORUM", votes=votes - 1,
+                                 needed=expected // 2 + 1)
+
+
+def _drain(host: LocalNode, env: LiveEnvironment, node: str, node_id: str, timeout: float,
+           force: bool, found: list[Report]) -> tuple[str, ...]:
+    """Ask the cluster to move everything off `node`; wait until nothing runs there."""
+    here = tuple(_running_here(env, node))
+    env.set_attribute(node_id, node, SHUTDOWN_ATTRIBUTE, str(int(time.time())))
+    deadline = host.clock() + timeout
+    try:
+        left = list(here)
+        while left:
+            if host.clock() >= deadline:
+                problem = reports.unless_forced(force, "CLUSTER_DRAIN_TIMEOUT", node=node,
+                                                seconds=f"{timeout:g}", resources=", ".join(left))
+                if not force:
+                    raise ReportError([problem])
+                found.append(problem)
+                break
+            host.sleep(POLL_S)
+            left = _running_here(env, node)
+    except BaseException:
+        # not stopping after all: the node takes resources again
+        env.set_attribute(node_id, node, SHUTDOWN_ATTRIBUTE, None)
+        raise
+    return here
+
+
+def _daemons_running(host: LocalNode) -> dict[str, int | None]:
+    """The daemons that run here: name -> recorded PID (None under systemd)."""
+    found: dict[str, int | None] = {}
+    for program in (VIGILD, COROSYNC):
+        if host.has_systemd:
+            if host.systemctl("is-active", "--quiet", program.unit)[0] == 0:
+                found[program.name] = None
+        else:
+            pid = host.running(program)
+            if pid is not None:
+                found[program.name] = pid
+    return found
+
+
+def stop(host: LocalNode, *, timeout: float = DRAIN_TIMEOUT_S, force: bool = False,
+         all_nodes: bool = False) -> StopResult:
+    """Move the resources off this node, then stop vigild, then Corosync. With `force`, a
+    vigild that does not answer, a drain that times out or a loss of quorum do not stop it."""
+    _no_all_nodes(all_nodes, "cluster stop")
+    _need_root(host, "cluster stop")
+    running = _daemons_running(host)
+    env = host.live_env()
+    state = _answers(env)
+    if state is not None and "vigild" not in running:
+        raise ReportError([reports.error("VIGILD_NOT_STARTED_BY_VIGIL", pidfile=VIGILD.pidfile)])
+    found: list[Report] = []
+    node: str | None = None
+    moved: tuple[str, ...] = ()
+    if not running:
+        found.append(reports.info("CLUSTER_NOT_RUNNING"))
+        return StopResult(host.has_systemd, None, (), (), (), tuple(found))
+    if "vigild" in running:
+        if state is None:
+            problem = reports.unless_forced(force, "VIGILD_NOT_ANSWERING", socket=env.socket_path)
+            if not force:
+                raise ReportError([problem])
+            found.append(problem)
+        else:
+            node, node_id = str(state["node"]), str(state["node_id"])
+            lost = _quorum_problem(state, force)
+            if lost is not None:
+                if not force:
+                    raise ReportError([lost])
+                found.append(lost)
+            moved = _drain(host, env, node, node_id, timeout, force, found)
+    stopped: list[str] = []
+    killed: list[str] = []
+    for program in (VIGILD, COROSYNC):
+        if program.name not in running:
+            continue
+        pid = running[program.name]
+        if pid is None:
+            _systemctl(host, "stop", program.unit)
+        else:
+            if host.terminate(program, pid, STOP_TIMEOUT_S):
+                killed.append(program.name)
+            host.forget_pid(program.pidfile, pid)  # corosync removes its own, unless killed
+        stopped.append(program.name)
+    return StopResult(host.has_systemd, node, moved, tuple(stopped), tuple(killed), tuple(found))
+
+
+# -- destroy -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DestroyResult:
+    stopped: StopResult | None
+    removed: tuple[str, ...]
+    kept: tuple[str, ...]  # the CIB files kept (without force)
+    reports: tuple[Report, ...]
+
+
+def _cib_files(host: LocalNode) -> list[Path]:
+    state = host.path(STATE_DIR)
+    if not state.is_dir():
+        return []
+    return sorted(p for p in state.iterdir() if p.name.startswith("cib") and p.suffix == ".xml")
+
+
+def destroy(host: LocalNode, *, force: bool = False, all_nodes: bool = False) -> DestroyResult:
+    """Remove what `setup` wrote on this machine (and, with `force`, vigil's CIB). A running
+    cluster is stopped first, and only with `force`."""
+    _no_all_nodes(all_nodes, "cluster destroy")
+    _need_root(host, "cluster destroy")
+    found: list[Report] = []
+    stopped = None
+    if _daemons_running(host) or _answers(host.live_env(timeout=5)) is not None:
+        problem = reports.unless_forced(force, "CLUSTER_IS_RUNNING", command="cluster destroy")
+        if not force:
+            raise ReportError([problem])
+        stopped = stop(host, force=True)
+        found += stopped.reports
+    paths = [host.path("/" + p) for p in (clusterconf.COROSYNC_CONF, clusterconf.AUTHKEY,
+                                          clusterconf.CLUSTER_JSON)]
+    unit = host.path(VIGILD_UNIT)
+    if unit.exists() and unit.read_text().startswith(UNIT_MARK):
+        paths.append(unit)
+    cib = _cib_files(host)
+    if force:
+        paths += cib
+    removed: list[str] = []
+    try:
+        for p in paths:
+            if p.exists():
+                p.unlink()
+                removed.append("/" + str(p.relative_to(host.path("/"))))
+    except OSError as exc:
+        raise ReportError([reports.error("CLUSTER_FILE_UNWRITABLE", path=exc.filename or "",
+                                         detail=exc.strerror or str(exc))]) from None
+    if unit in paths and host.has_systemd:
+        host.systemctl("daemon-reload")
+    kept = () if force else tuple("/" + str(p.relative_to(host.path("/"))) for p in cib)
+    return DestroyResult(stopped, tuple(removed), kept, tuple(found))

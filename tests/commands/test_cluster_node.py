@@ -1,0 +1,406 @@
+"""`cluster setup|start|stop|destroy` on a machine of the test's making: a temporary root
+directory, a scripted systemctl, stand-in daemons (processes this test starts, recognised as
+corosync and vigild the way the commands recognise them) and a scripted vigild control socket.
+Nothing here touches the real /etc, /run or systemd, and no root is needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socketserver
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from cibs import DUMMY, cib_text, codes, running_on_node1
+
+from vigil import clusterconf
+from vigil.commands import cluster
+from vigil.commands.cluster import NodeSpec
+from vigil.commands.localnode import COROSYNC_PIDFILE, VIGILD_PIDFILE, VIGILD_SOCKET, LocalNode
+from vigil.model.reports import ReportError, Severity
+
+NODES = [NodeSpec("n1", ("10.213.0.11", "10.213.2.11")), NodeSpec("n2", ("10.213.0.12", "10.213.2.12")),
+         NodeSpec("n3", ("10.213.0.13", "10.213.2.13"))]
+FILES = ("etc/corosync/corosync.conf", "etc/corosync/authkey", "etc/vigil/cluster.json")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
+        time.sleep(0.005)  # a moment for the real stand-in processes to act on their signals
+
+
+@dataclass
+class Machine(LocalNode):
+    """A LocalNode whose systemctl is scripted and whose host name is chosen."""
+
+    host: str = "n1"
+    systemctl_calls: list[tuple[str, ...]] = field(default_factory=list)
+    active: set[str] = field(default_factory=set)  # units systemctl says are active
+
+    def hostname(self) -> str:
+        return self.host
+
+    def systemctl(self, *args: str) -> tuple[int, str]:
+        self.systemctl_calls.append(args)
+        if args[:2] == ("is-active", "--quiet"):
+            return (0 if args[2] in self.active else 3), ""
+        if args[0] == "start":
+            self.active.add(args[1])
+        if args[0] == "stop":
+            self.active.discard(args[1])
+        return 0, ""
+
+
+def machine(tmp_path: Path, *, euid: int = 0, systemd: bool = False, host: str = "n1") -> Machine:
+    root = tmp_path / "root"
+    root.mkdir(exist_ok=True)
+    if systemd:
+        (root / "run/systemd/system").mkdir(parents=True)
+    clock = FakeClock()
+    return Machine(root=root, euid=euid, clock=clock.now, sleep=clock.sleep, host=host)
+
+
+def raised(action: Callable[[], object]) -> list[str]:
+    with pytest.raises(ReportError) as exc:
+        action()
+    return codes(exc.value.reports)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# -- setup -------------------------------------------------------------------------------------
+def test_setup_writes_the_three_files_here(tmp_path: Path) -> None:
+    host = machine(tmp_path)
+    result = cluster.setup(host, "web", NODES, token_ms=1000, now=1_764_000_000)
+    root = host.root
+    assert sorted(tree(root)) == sorted(FILES)
+    modes = {f: stat.S_IMODE((root / f).stat().st_mode) for f in FILES}
+    assert modes == {FILES[0]: 0o644, FILES[1]: 0o400, FILES[2]: 0o644}
+    conf = (root / FILES[0]).read_text()
+    for line in ("cluster_name: web", "transport: knet", "crypto_cipher: aes256",
+                 "crypto_hash: sha256", "token: 1000", "ring1_addr: 10.213.2.13",
+                 "provider: corosync_votequorum"):
+        assert f"\t{line}\n" in conf
+    assert "two_node" not in conf
+    assert len((root / FILES[1]).read_bytes()) == clusterconf.AUTHKEY_BYTES
+    described = json.loads((root / FILES[2]).read_text())
+    assert described["cluster_name"] == "web" and described["created"] == "2025-11-24T16:00:00Z"
+    assert [(n["name"], n["nodeid"], n["addrs"]) for n in described["nodes"]] == [
+        ("n1", 1, ["10.213.0.11", "10.213.2.11"]), ("n2", 2, ["10.213.0.12", "10.213.2.12"]),
+        ("n3", 3, ["10.213.0.13", "10.213.2.13"])]
+    assert result.this_node == "n1" and result.copy_to == ("n2", "n3")
+    assert result.needed == ("/etc/corosync/corosync.conf", "/etc/corosync/authkey",
+                             "/etc/vigil/cluster.json")
+    assert result.unit is None and host.systemctl_calls == []  # no systemd here
+    assert result.reports == ()
+
+
+def test_two_nodes_get_two_node_and_names_are_addresses(tmp_path: Path) -> None:
+    host = machine(tmp_path, host="elsewhere")
+    result = cluster.setup(host, "pair", [NodeSpec("alpha"), NodeSpec("beta")])
+    conf = (host.root / FILES[0]).read_text()
+    assert "\ttwo_node: 1\n" in conf and "ring0_addr: alpha" in conf and "token:" not in conf
+    # this machine is not a node: every node needs the files, and the operator is told
+    assert result.this_node is None and result.copy_to == ("alpha", "beta")
+    assert codes(result.reports) == ["CLUSTER_SETUP_HOST_NOT_A_NODE"]
+
+
+def test_setup_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None:
+    host = machine(tmp_path)
+    cluster.setup(host, "web", NODES)
+    before = tree(host.root)
+    assert raised(lambda: cluster.setup(host, "other", NODES[:2])) == ["CLUSTER_FILE_EXISTS"]
+    assert tree(host.root) == before
+    cluster.setup(host, "other", NODES[:2], force=True)
+    after = tree(host.root)
+    assert "cluster_name: other" in after[FILES[0]].decode()
+    assert after[FILES[1]] != before[FILES[1]]  # a new authkey
+
+
+@pytest.mark.parametrize(("name", "nodes", "token", "code"), [
+    ("bad name", NODES, None, "COROSYNC_CLUSTER_NAME_INVALID"),
+    ("web", [NodeSpec("n1"), NodeSpec("n1")], None, "COROSYNC_NODE_NAME_DUPLICATE"),
+    ("web", [NodeSpec("-n1")], None, "COROSYNC_NODE_NAME_INVALID"),
+    ("web", [NodeSpec("n1", ("10.0.0.300",))], None, "COROSYNC_ADDRESS_INVALID"),
+    ("web", [NodeSpec("n1", ("10.0.0.1",)), NodeSpec("n2", ("10.0.0.1",))], None,
+     "COROSYNC_ADDRESS_DUPLICATE"),
+    ("web", [NodeSpec("n1", ("10.0.0.1", "10.0.1.1", "10.0.2.1"))], None,
+     "COROSYNC_LINK_COUNT_INVALID"),
+    ("web", [NodeSpec("n1", ("10.0.0.1", "10.0.1.1")), NodeSpec("n2", ("10.0.0.2",))], None,
+     "COROSYNC_LINK_COUNT_MISMATCH"),
+    ("web", NODES, 5, "COROSYNC_TOKEN_INVALID"),
+    ("web", [], None, "COROSYNC_NO_NODES"),
+])
+def test_bad_setup_input_writes_nothing(tmp_path: Path, name: str, nodes: list[NodeSpec],
+                                        token: int | None, code: str) -> None:
+    host = machine(tmp_path)
+    assert code in raised(lambda: cluster.setup(host, name, nodes, token_ms=token))
+    assert code in raised(lambda: cluster.setup(host, name, nodes, token_ms=token,
+                                                out=tmp_path / "bundle"))
+    assert tree(host.root) == {} and not (tmp_path / "bundle").exists()
+
+
+def test_out_writes_a_bundle_per_node_without_root(tmp_path: Path) -> None:
+    host = machine(tmp_path, euid=1000)
+    out = tmp_path / "bundle"
+    result = cluster.setup(host, "web", NODES, out=out)
+    written = tree(out)
+    assert sorted(written) == sorted([f"{n.name}/{f}" for n in NODES for f in FILES]
+                                     + ["README.txt"])
+    keys = {written[f"{n.name}/{FILES[1]}"] for n in NODES}
+    assert len(keys) == 1  # one authkey for the cluster
+    assert all(stat.S_IMODE((out / n.name / FILES[1]).stat().st_mode) == 0o400 for n in NODES)
+    assert written["n1/" + FILES[0]] == written["n3/" + FILES[0]]
+    readme = written["README.txt"].decode()
+    assert "no remote agent" in readme and "vigil cluster start" in readme
+    assert result.copy_to == ("n1", "n2", "n3") and result.out == str(out)
+    assert tree(host.root) == {}  # nothing on this machine
+    assert raised(lambda: cluster.setup(host, "web", NODES, out=out)) == ["CLUSTER_FILE_EXISTS"] * 3
+    assert tree(out) == written
+
+
+def test_setup_here_needs_root(tmp_path: Path) -> None:
+    host = machine(tmp_path, euid=1000)
+    assert raised(lambda: cluster.setup(host, "web", NODES)) == ["CLUSTER_NEEDS_ROOT"]
+    assert tree(host.root) == {}
+
+
+def test_setup_installs_the_unit_when_systemd_runs(tmp_path: Path) -> None:
+    host = machine(tmp_path, systemd=True)
+    result = cluster.setup(host, "web", NODES)
+    unit = host.root / "etc/systemd/system/vigild.service"
+    assert result.unit == "/etc/systemd/system/vigild.service"
+    text = unit.read_text()
+    assert f"ExecStart={sys.executable} -m vigil.daemon\n" in text
+    assert "Restart=on-failure" in text and "Requires=corosync.service" in text
+    assert host.systemctl_calls == [("daemon-reload",)]
+
+
+# -- start -------------------------------------------------------------------------------------
+def test_start_refuses_what_it_cannot_do(tmp_path: Path) -> None:
+    assert raised(lambda: cluster.start(machine(tmp_path, euid=1000))) == ["CLUSTER_NEEDS_ROOT"]
+    host = machine(tmp_path)
+    assert raised(lambda: cluster.start(host, all_nodes=True)) == ["CLUSTER_ALL_NODES_UNSUPPORTED"]
+    assert raised(lambda: cluster.start(host)) == ["CLUSTER_NOT_SET_UP"]
+    assert raised(lambda: cluster.stop(host, all_nodes=True)) == ["CLUSTER_ALL_NODES_UNSUPPORTED"]
+    assert raised(lambda: cluster.stop(machine(tmp_path, euid=1000))) == ["CLUSTER_NEEDS_ROOT"]
+    assert raised(lambda: cluster.destroy(machine(tmp_path, euid=1000))) == ["CLUSTER_NEEDS_ROOT"]
+    assert tree(host.root) == {}
+
+
+def test_start_with_systemd_starts_the_units(tmp_path: Path) -> None:
+    host = machine(tmp_path, systemd=True)
+    cluster.setup(host, "web", NODES)
+    (host.root / "etc/systemd/system/vigild.service").unlink()  # a node that got only the files
+    host.systemctl_calls.clear()
+    result = cluster.start(host)
+    assert result.started == ("corosync", "vigild") and result.systemd
+    assert host.systemctl_calls == [
+        ("daemon-reload",), ("is-active", "--quiet", "corosync.service"),
+        ("start", "corosync.service"), ("is-active", "--quiet", "vigild.service"),
+        ("start", "vigild.service")]
+    assert cluster.start(host).running == ("corosync", "vigild")
+
+
+# -- stand-in daemons --------------------------------------------------------------------------
+@pytest.fixture
+def stand_ins(tmp_path: Path) -> Iterator[Callable[[str, Machine], int]]:
+    """Start a process recognised as corosync (its comm) or vigild (vigil.daemon in its
+    argv), its PID recorded where the real one's is; every one is killed at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(kind: str, host: Machine) -> int:
+        if kind == "corosync":
+            exe = tmp_path / "corosync"
+            shutil.copy(shutil.which("sleep") or "/bin/sleep", exe)
+            argv = [str(exe), "600"]
+            pidfile = COROSYNC_PIDFILE
+        else:
+            argv = [sys.executable, "-c", "import time; time.sleep(600)", "-m", "vigil.daemon"]
+            pidfile = VIGILD_PIDFILE
+        proc = subprocess.Popen(argv)
+        started.append(proc)
+        host.write_pid(pidfile, proc.pid)
+        return proc.pid
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_stop_with_nothing_running(tmp_path: Path) -> None:
+    host = machine(tmp_path)
+    host.write_pid(VIGILD_PIDFILE, os.getpid())  # a recycled PID: this test, not vigild
+    result = cluster.stop(host)
+    assert codes(result.reports) == ["CLUSTER_NOT_RUNNING"] and result.stopped == ()
+    assert alive(os.getpid())
+
+
+def test_stop_without_an_answering_vigild_needs_force(
+        tmp_path: Path, stand_ins: Callable[[str, Machine], int]) -> None:
+    host = machine(tmp_path)
+    vigild, corosync = stand_ins("vigild", host), stand_ins("corosync", host)
+    assert raised(lambda: cluster.stop(host)) == ["VIGILD_NOT_ANSWERING"]
+    assert alive(vigild) and alive(corosync)
+    result = cluster.stop(host, force=True)
+    assert result.stopped == ("vigild", "corosync") and result.killed == ()
+    assert codes(result.reports) == ["VIGILD_NOT_ANSWERING"]
+    assert result.reports[0].severity is Severity.WARNING
+    assert not alive(vigild) and not alive(corosync)
+    assert not (host.root / VIGILD_PIDFILE.lstrip("/")).exists()
+
+
+def test_destroy(tmp_path: Path, stand_ins: Callable[[str, Machine], int]) -> None:
+    host = machine(tmp_path)
+    cluster.setup(host, "web", NODES)
+    cib = host.root / "var/lib/vigil/cib.xml"
+    cib.parent.mkdir(parents=True)
+    cib.write_text("<cib/>")
+    pid = stand_ins("corosync", host)
+    before = tree(host.root)
+    assert raised(lambda: cluster.destroy(host)) == ["CLUSTER_IS_RUNNING"]
+    assert tree(host.root) == before and alive(pid)
+    host.path(COROSYNC_PIDFILE).unlink()  # as if it had stopped
+    result = cluster.destroy(host)
+    assert result.removed == tuple("/" + f for f in FILES) and result.kept == ("/var/lib/vigil/cib.xml",)
+    assert cib.exists()
+    assert cluster.destroy(host, force=True).removed == ("/var/lib/vigil/cib.xml",)
+    assert tree(host.root) == {}
+
+
+def test_destroy_force_stops_a_running_cluster(tmp_path: Path,
+                                               stand_ins: Callable[[str, Machine], int]) -> None:
+    host = machine(tmp_path)
+    cluster.setup(host, "web", NODES)
+    pid = stand_ins("corosync", host)
+    result = cluster.destroy(host, force=True)
+    assert result.stopped is not None and result.stopped.stopped == ("corosync",)
+    assert not alive(pid) and tree(host.root) == {}
+
+
+# -- a scripted vigild -------------------------------------------------------------------------
+@dataclass
+class ScriptedVigild:
+    """Answers the control socket like vigild: `status`, `cib` (resource A running on node1
+    until the shutdown request arrives, unless `stuck`) and `attribute` (recorded)."""
+
+    stuck: bool = False
+    attributes: list[tuple[str, str | None]] = field(default_factory=list)
+    votes: int = 3
+
+    def reply(self, request: dict[str, object]) -> dict[str, object]:
+        op = request["op"]
+        if op == "status":
+            return {"ok": True, "node": "node1", "node_id": 1, "synced": True, "dc": "node1",
+                    "members": ["node1", "node2"], "quorate": True, "votes": self.votes,
+                    "expected_votes": 3}
+        if op == "attribute":
+            value = request.get("value")
+            self.attributes.append((str(request["name"]), None if value is None else str(value)))
+            return {"ok": True}
+        if op == "cib":
+            leaving = bool(self.attributes and self.attributes[-1][1]) and not self.stuck
+            status = "" if leaving else running_on_node1("A")
+            return {"ok": True, "xml": cib_text(DUMMY.format(id="A"), status1=status)}
+        return {"ok": False, "code": "IPC_UNKNOWN_OP"}
+
+
+@pytest.fixture
+def scripted_vigild(tmp_path: Path) -> Iterator[tuple[Machine, ScriptedVigild]]:
+    host = machine(tmp_path)
+    daemon = ScriptedVigild()
+    path = host.path(VIGILD_SOCKET)
+    path.parent.mkdir(parents=True)
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            for line in self.rfile:
+                self.wfile.write((json.dumps(daemon.reply(json.loads(line))) + "\n").encode())
+
+    server = socketserver.ThreadingUnixStreamServer(str(path), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield host, daemon
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_stop_moves_the_resources_off_first(
+        scripted_vigild: tuple[Machine, ScriptedVigild],
+        stand_ins: Callable[[str, Machine], int]) -> None:
+    host, daemon = scripted_vigild
+    vigild = stand_ins("vigild", host)
+    result = cluster.stop(host)
+    assert result.node == "node1" and result.moved == ("A",)
+    assert [name for name, _ in daemon.attributes] == ["shutdown"]
+    assert daemon.attributes[0][1] is not None and daemon.attributes[0][1].isdigit()
+    assert result.stopped == ("vigild",) and not alive(vigild)
+
+
+def test_stop_gives_up_when_the_resources_stay(
+        scripted_vigild: tuple[Machine, ScriptedVigild],
+        stand_ins: Callable[[str, Machine], int]) -> None:
+    host, daemon = scripted_vigild
+    daemon.stuck = True
+    vigild = stand_ins("vigild", host)
+    assert raised(lambda: cluster.stop(host, timeout=5)) == ["CLUSTER_DRAIN_TIMEOUT"]
+    # the request is withdrawn: the node stays up and takes resources again
+    assert [value is None for _, value in daemon.attributes] == [False, True]
+    assert alive(vigild)
+    result = cluster.stop(host, timeout=5, force=True)
+    assert codes(result.reports) == ["CLUSTER_DRAIN_TIMEOUT"] and not alive(vigild)
+
+
+def test_stop_that_would_lose_quorum_needs_force(
+        scripted_vigild: tuple[Machine, ScriptedVigild],
+        stand_ins: Callable[[str, Machine], int]) -> None:
+    host, daemon = scripted_vigild
+    daemon.votes = 2  # of 3: stopping one more leaves 1, quorum needs 2
+    vigild = stand_ins("vigild", host)
+    assert raised(lambda: cluster.stop(host)) == ["CLUSTER_STOP_LOSES_QUORUM"]
+    assert daemon.attributes == [] and alive(vigild)
+
+
+def test_a_vigild_started_by_someone_else_is_left_alone(
+        scripted_vigild: tuple[Machine, ScriptedVigild]) -> None:
+    host, daemon = scripted_vigild
+    assert raised(lambda: cluster.stop(host)) == ["VIGILD_NOT_STARTED_BY_VIGIL"]
+    assert daemon.attributes == []
+
+
+def test_local_node_recognises_processes_by_recorded_pid(tmp_path: Path) -> None:
+    host = machine(tmp_path)
+    assert host.running(cluster.VIGILD) is None  # no pid file
+    host.write_pid(VIGILD_PIDFILE, os.getpid())
+    assert host.running(cluster.VIGILD) is None  # alive, but not vigild
+    host.path(VIGILD_PIDFILE).write_text("garbage\n")
+    assert host.running(cluster.VIGILD) is None
