@@ -112,13 +112,40 @@ def restore(lab: Lab) -> float:
     return time.monotonic() - t0
 
 
+class Log(list[str]):
+    """The run's story, printed as it happens (so a failure shows what led to it)."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        super().__init__()
+        self.capsys = capsys
+
+    def append(self, line: str) -> None:
+        super().append(line)
+        with self.capsys.disabled():
+            print(line, flush=True)
+
+
+def diagnose(lab: Lab) -> str:
+    out = []
+    for n in lab.status().nodes:
+        if n.power != "on":
+            out.append(f"{n.name}: off")
+            continue
+        proc = lab.vigil(n.name, ["status"], timeout=30)
+        events = lab.exec(n.name, ["tail", "-n", "15", "/var/log/vigil/events.jsonl"], timeout=10)
+        out.append(f"--- {n.name}: vigil status\n{proc.stdout}{proc.stderr}\n--- events\n"
+                   f"{events.stdout}")
+    return "\n".join(out)
+
+
 def test_seeded_chaos(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     rnd = random.Random(SEED)
     wait("vigild answers", lambda: all(status(lab, n)["dc"] is not None for n in NODES))
     configure_fencing(lab, "n1")
     create_web_service(lab, "n1", group="web")
     wait("the page answers", lambda: page_ok(lab))
-    log: list[str] = [f"chaos run: seed {SEED}, {FAULTS} faults"]
+    log = Log(capsys)
+    log.append(f"chaos run: seed {SEED}, {FAULTS} faults")
     recoveries: list[float] = []
     kinds = ["kill", "reboot", "partition", "heal", "link", "resource"]
     for i in range(1, FAULTS + 1):
@@ -157,12 +184,14 @@ def test_seeded_chaos(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
         log.append(f"fault {i:2d}: {what}")
         check(lab, SAMPLE_S, log)
         if i % 3 == 0 or i == FAULTS:
-            took = restore(lab)
+            try:
+                took = restore(lab)
+            except AssertionError:
+                log.append(diagnose(lab))
+                raise
             recoveries.append(took)
             log.append(f"    healthy again: service back {took:.1f} s after the lab was restored")
             assert took <= RECOVERY_BOUND_S
     log.append(f"worst recovery: {max(recoveries):.1f} s (bound {RECOVERY_BOUND_S:.0f} s), "
                f"median {sorted(recoveries)[len(recoveries) // 2]:.1f} s over "
                f"{len(recoveries)} restorations")
-    with capsys.disabled():
-        print("\n" + "\n".join(log))
