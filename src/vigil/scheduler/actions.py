@@ -8,7 +8,6 @@ from vigil.scheduler.digests import check_definition_changes
 from vigil.scheduler.unpack import WorkingSet
 from vigil.scheduler.working import (
     Action,
-    Node,
     OrderFlag,
     Ordering,
     Role,
@@ -775,25 +774,16 @@ def _can_interleave(first: Action, then: Action) -> bool:
 def _compatible_child(ws: WorkingSet, then_child: Rsc, first_clone: Rsc, current: bool
                       ) -> Rsc | None:
     if current:
-        nodes = list(_running_nodes(then_child))
+        nodes = list(then_child.instance_nodes())
     else:
         nodes = [then_child.assigned] if then_child.assigned is not None else []
     for node in nodes:
         for inst in first_clone.children:
-            where = _running_nodes(inst) if current else (
+            where = inst.instance_nodes() if current else (
                 [inst.assigned] if inst.assigned is not None else [])
             if node in where:
                 return inst
     return None
-
-
-def _running_nodes(rsc: Rsc) -> list[Node]:
-    out: list[Node] = []
-    for p in rsc.primitives():
-        for n in p.running_on:
-            if n not in out:
-                out.append(n)
-    return out
 
 
 def _update_interleaved(ws: WorkingSet, first: Action, then: Action, node_name: str | None,

@@ -538,15 +538,21 @@ def assign(ws: WorkingSet, rsc: Rsc, prefer: Node | None = None) -> Node | None:
     return _assign_primitive(ws, rsc, prefer)
 
 
-def _assign_primitive(ws: WorkingSet, rsc: Rsc, prefer: Node | None) -> Node | None:
+def _enter(ws: WorkingSet, rsc: Rsc, prefer: Node | None) -> bool:
+    """Whether to assign `rsc` now: a child is assigned through its parent, a decided resource
+    keeps its node, and one already being assigned (a colocation loop) is skipped."""
     if rsc.parent is not None and not rsc.parent.allocating:
         assign(ws, rsc.parent, prefer)
-        return rsc.assigned
-    if not rsc.provisional:
-        return rsc.assigned
-    if rsc.allocating:
-        return None
+        return False
+    if not rsc.provisional or rsc.allocating:
+        return False
     rsc.allocating = True
+    return True
+
+
+def _assign_primitive(ws: WorkingSet, rsc: Rsc, prefer: Node | None) -> Node | None:
+    if not _enter(ws, rsc, prefer):
+        return rsc.assigned
     for edge in list(rsc.this_with):
         archive = None
         if (edge.dependent_role is not None and edge.dependent_role >= Role.PROMOTED) or (
@@ -578,14 +584,8 @@ def _assign_primitive(ws: WorkingSet, rsc: Rsc, prefer: Node | None) -> Node | N
 
 
 def _assign_group(ws: WorkingSet, rsc: Rsc, prefer: Node | None) -> Node | None:
-    if rsc.parent is not None and not rsc.parent.allocating:
-        assign(ws, rsc.parent, prefer)
+    if not _enter(ws, rsc, prefer):
         return rsc.assigned
-    if not rsc.provisional:
-        return rsc.assigned
-    if rsc.allocating:
-        return None
-    rsc.allocating = True
     if rsc.children:
         rsc.role = rsc.children[0].role
     first: Node | None = None
@@ -605,33 +605,13 @@ def _assign_group(ws: WorkingSet, rsc: Rsc, prefer: Node | None) -> Node | None:
 
 # --- clones ---------------------------------------------------------------------------------
 
-def _instance_current(inst: Rsc) -> Node | None:
-    nodes: list[Node] = []
-    for prim in inst.primitives():
-        for n in prim.running_on:
-            if n not in nodes:
-                nodes.append(n)
-    if inst.variant == Variant.PRIMITIVE:
-        return inst.running_on[0] if inst.running_on else None
-    return nodes[0] if nodes else None
-
-
-def _instance_running(inst: Rsc) -> list[Node]:
-    nodes: list[Node] = []
-    for prim in inst.primitives():
-        for n in prim.running_on:
-            if n not in nodes:
-                nodes.append(n)
-    return nodes
-
-
 def _instance_failed(inst: Rsc) -> bool:
     return any(p.failed for p in inst.primitives())
 
 
 def _sort_instances(ws: WorkingSet, clone: Rsc, counts: dict[str, int]) -> None:
     def cmp(a: Rsc, b: Rsc) -> int:
-        ra, rb = _instance_running(a), _instance_running(b)
+        ra, rb = a.instance_nodes(), b.instance_nodes()
         if ra and rb and len(ra) != len(rb):
             return -1 if len(ra) < len(rb) else 1
         na = ra[0] if ra else None
@@ -774,7 +754,7 @@ def _assign_clone(ws: WorkingSet, clone: Rsc, prefer: Node | None) -> Node | Non
     for inst in clone.children:
         if assigned >= max_instances:
             break
-        running = _instance_running(inst)
+        running = inst.instance_nodes()
         if not running or not inst.provisional or _instance_failed(inst):
             continue
         node = running[0]

@@ -719,22 +719,13 @@ def _orphan(ws: WorkingSet, hist: ResourceHistory) -> Rsc:
     return rsc
 
 
-def _instance_locations(inst: Rsc) -> list[Node]:
-    out: list[Node] = []
-    for prim in inst.primitives():
-        for n in prim.running_on:
-            if n not in out:
-                out.append(n)
-    return out
-
-
 def _find_anonymous(ws: WorkingSet, clone: Rsc, base: str, node: Node) -> Rsc:
     inactive: Rsc | None = None
     for inst in clone.children:
         member = _member(inst, base)
         if member is None:
             continue
-        locations = _instance_locations(inst)
+        locations = inst.instance_nodes()
         if locations:
             if node in locations:
                 return member

@@ -204,6 +204,15 @@ class Rsc:
             out.extend(child.primitives())
         return out
 
+    def instance_nodes(self) -> list[Node]:
+        """Every node where any primitive of this resource (or clone instance) is active."""
+        nodes: list[Node] = []
+        for prim in self.primitives():
+            for n in prim.running_on:
+                if n not in nodes:
+                    nodes.append(n)
+        return nodes
+
     def clone_parent(self) -> Rsc | None:
         rsc = self.parent
         while rsc is not None:
