@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -195,6 +196,77 @@ def _cmd_link(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from vigil.lab.probe_http import HttpProbe, Outage, check_url
+
+    try:
+        check_url(args.url)
+    except LabError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    lab = _attach(args)
+    as_json = args.output == "json"
+
+    def show(o: Outage) -> None:
+        if as_json:
+            sys.stdout.write(json.dumps({"outage_start": round(o.start, 3), "end": round(o.end or 0, 3),
+                                         "length_s": round(o.length, 3), "failures": o.failures,
+                                         "detail": o.detail}) + "\n")
+        else:
+            stamp = time.strftime("%H:%M:%S", time.localtime(o.start)) + f".{int(o.start * 1000) % 1000:03d}"
+            sys.stdout.write(f"outage at {stamp}: {o.length:.3f} s ({o.failures} failed probes; "
+                             f"{o.detail})\n")
+        sys.stdout.flush()
+
+    probe = HttpProbe(lab, args.url, interval=args.interval, on_outage=show)
+    if not as_json:
+        sys.stdout.write(f"probing {args.url} from the client every {args.interval * 1000:g} ms"
+                         + (f" for {args.duration:g} s" if args.duration else " until Ctrl-C") + "\n")
+        sys.stdout.flush()
+    t0 = time.monotonic()
+    probe.start()
+    try:
+        while args.duration is None or time.monotonic() - t0 < args.duration:
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        outs = probe.stop()
+    samples = probe.snapshot()
+    failed = sum(1 for s in samples if not s.ok)
+    ongoing = [o for o in outs if o.end is None]
+    for o in ongoing:
+        show(o)
+    total = sum(o.length for o in outs)
+    longest = max((o.length for o in outs), default=0.0)
+    if as_json:
+        sys.stdout.write(json.dumps({"summary": True, "url": args.url, "probes": len(samples),
+                                     "failed": failed, "outages": len(outs), "downtime_s": round(total, 3),
+                                     "longest_s": round(longest, 3), "down_at_end": bool(ongoing)}) + "\n")
+    else:
+        sys.stdout.write(f"{len(samples)} probes, {failed} failed; {len(outs)} outage"
+                         f"{'' if len(outs) == 1 else 's'}, {total:.3f} s down in all, longest {longest:.3f} s"
+                         + ("; still down at the end" if ongoing else "") + "\n")
+    return EXIT_OK
+
+
+def _cmd_fail(args: argparse.Namespace) -> int:
+    from vigil.lab.demo import fail_resource
+
+    done = fail_resource(_attach(args), args.resource)
+    sys.stdout.write(f"{done.resource} ({done.agent}) on {done.node}: {done.how}\n")
+    return EXIT_OK
+
+
+def _positive(value: str) -> float:
+    try:
+        f = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not f > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return f
+
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -262,3 +334,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("node", metavar="NODE")
     p.add_argument("link", type=int, metavar="N", help="0 or 1")
     p.add_argument("state", choices=("up", "down"))
+
+    p = add("probe", "HTTP GET a lab URL from the client every 50 ms; print each outage and a summary",
+            _cmd_probe)
+    p.add_argument("url", metavar="URL", help="http:// URL at a lab address (10.213.0.0/16)")
+    p.add_argument("--interval", type=_positive, default=0.05, help="seconds between probes (default 0.05)")
+    p.add_argument("--duration", type=_positive, default=None, help="stop after S seconds (default: Ctrl-C)")
+    p.add_argument("--output", choices=("text", "json"), default="text")
+
+    p = add("fail", "kill what a resource manages where it runs (anything: its process; IPaddr2: its "
+            "address)", _cmd_fail)
+    p.add_argument("resource", metavar="RESOURCE")

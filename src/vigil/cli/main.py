@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict
 from typing import NoReturn
 
-from vigil.cli import lab_cli
+from vigil.cli import demo_cli, lab_cli
 from vigil.cli.messages import render_report
 from vigil.model.reports import ReportError, Severity
 from vigil.scheduler.summary import format_summary
@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pcs.register_help(sub)
     lab_cli.register(sub)
+    demo_cli.register(sub)
     return parser
 
 
