@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -342,6 +343,15 @@ def status_lines(state: ClusterStatus, source: str) -> list[str]:
     if state.failed_actions:
         lines += ["", "  * Failed Resource Actions:"]
         lines += [failed_action_line(f) for f in state.failed_actions]
+    if state.fencing:
+        lines += ["", "  * Fencing History:"]
+        for f in sorted(state.fencing, key=lambda e: e.time or 0, reverse=True):
+            when = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(f.time)) if f.time else "?"
+            result = "successful" if f.ok else "failed"
+            how = "confirmed by an operator" if f.manual else (
+                f"delegate={f.executioner or '?'}, device={f.device or '?'}")
+            lines.append(f"    * {f.action} of {f.target} {result}: {how}, completed='{when}'"
+                         + ("" if f.ok or not f.detail else f" ({f.detail})"))
     return lines
 
 
@@ -356,4 +366,5 @@ def status_data(state: ClusterStatus) -> dict[str, Any]:
                        "failed": a.failed, "managed": a.managed, "target_role": a.target_role,
                        "fail_counts": dict(a.fail_counts)} for a in t.allocations],
         "failed_actions": list(state.failed_actions),
+        "fencing": list(state.fencing),
     }

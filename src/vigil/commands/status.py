@@ -17,6 +17,7 @@ from vigil.commands import edit
 from vigil.commands import resource as resource_cmd
 from vigil.commands.edit import Applied, RunningCluster
 from vigil.commands.env import CibEnvironment
+from vigil.commands.fencing import FenceEvent
 from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.nvset import flatten
@@ -56,6 +57,7 @@ class ClusterStatus:
     stonith_devices: int
     transition: Transition
     failed_actions: tuple[FailedAction, ...]
+    fencing: tuple[FenceEvent, ...] = ()  # the running cluster's fencing history (live only)
 
 
 def is_failed(record: OperationRecord) -> bool:
@@ -106,7 +108,19 @@ def cluster_status(env: CibEnvironment) -> ClusterStatus:
         cluster_name=cib.cluster_option("cluster-name"), dc=dc, have_quorum=cib.have_quorum,
         nodes_configured=len(cib.configuration.nodes), resource_instances=len(prims),
         disabled=disabled, stonith_devices=len(stonith), transition=transition,
-        failed_actions=failed_actions(cib))
+        failed_actions=failed_actions(cib), fencing=_fencing_history(env))
+
+
+def _fencing_history(env: CibEnvironment) -> tuple[FenceEvent, ...]:
+    """Only the running cluster remembers fencing (a CIB file has no fencing history)."""
+    history = getattr(env, "fence_history", None)
+    if history is None:
+        return ()
+    try:
+        events: tuple[FenceEvent, ...] = history()
+    except ReportError:
+        return ()  # an older daemon without the operation: show the rest of the status
+    return events
 
 
 # -- cleanup -----------------------------------------------------------------------------------
