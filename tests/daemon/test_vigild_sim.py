@@ -359,3 +359,22 @@ async def test_status_updates_do_not_conflict_with_a_push(cluster: Cluster) -> N
     fut = asyncio.ensure_future(d.request_config(write_cib(new), read))
     await cluster.settle()
     assert fut.result()[0]
+
+
+@scenario
+async def test_fencing_history_reaches_a_node_that_joins_later(cluster: Cluster) -> None:
+    with_fencing(cluster)
+    await cluster.settle()
+    fut = asyncio.ensure_future(cluster.push(FENCED_CONFIG))
+    await cluster.settle()
+    assert fut.result()[0]
+    host = vip_holders(cluster)[0]
+    host_id = int(host.removeprefix("node"))
+    others = [i for i in (1, 2, 3) if i != host_id]
+    cluster.net.partition(others, [host_id])
+    await cluster.settle()
+    cluster.net.heal()
+    cluster.boot(host_id, restart=True)  # the fenced node comes back with an empty memory
+    await cluster.settle()
+    back = cluster.node(host_id)
+    assert any(f.target == host and f.ok for f in back.fence_history)

@@ -20,6 +20,8 @@ class Hello:
     node: int
     version: Version
     digest: str
+    # What this node knows of fencing, so a node that joins later learns the history too.
+    fence_history: tuple[FenceResult, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,8 @@ def encode(msg: Message) -> bytes:
             value = [_history(h) for h in value]
         elif f == "rows":
             value = [list(r.__dict__.values()) for r in value]
+        elif f == "fence_history":
+            value = [dict(r.__dict__) for r in value]
         body[f] = value
     return json.dumps(body, separators=(",", ":")).encode()
 
@@ -241,6 +245,8 @@ def decode(data: bytes) -> Message:
                 value = tuple(_history_from(h) for h in value)
             elif f == "rows":
                 value = tuple(NodeStateRow(*r) for r in value)
+            elif f == "fence_history":
+                value = tuple(FenceResult(**r) for r in value)
             elif f in ("ring", "version", "read_version"):
                 value = tuple(value)
             elif f in ("params", "meta"):

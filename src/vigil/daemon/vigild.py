@@ -189,7 +189,7 @@ class Vigild:
         self._probing.clear()
         self._plan_wanted.set()
         await self.send(m.Hello(view.ring_id, self.me, self.cib.version.as_tuple(),
-                                cib_digest(self.cib)))
+                                cib_digest(self.cib), tuple(self.fence_history[-50:])))
 
     async def _on_quorum(self, q: QuorumChange) -> None:
         self.quorum = q
@@ -202,6 +202,10 @@ class Vigild:
         if tuple(msg.ring) != v.ring or v.synced:
             return
         v.hellos[msg.node] = (tuple(msg.version), msg.digest)  # type: ignore[assignment]
+        known = set(self.fence_history)
+        learned = [f for f in msg.fence_history if f not in known]
+        if learned:
+            self.fence_history = sorted([*self.fence_history, *learned], key=lambda f: f.when)
         if not set(v.members) <= set(v.hellos):
             return
         digests = {d for _, d in v.hellos.values()}
