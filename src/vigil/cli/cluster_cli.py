@@ -119,8 +119,77 @@ def run_cib_push(inv: Invocation, words: list[str]) -> int:
     return args.finish(inv, config.cib_push(inv.env(), words[0], config_only=inv.config))
 
 
+EVENTS_LOG = "/var/log/vigil/events.jsonl"
+_EVENT_KEYS = ("members", "left", "quorate", "votes", "expected", "resource", "task", "target",
+               "rc", "failed", "action", "ok", "device", "detail", "reason", "transition", "actions",
+               "version")
+
+
+def event_line(raw: str) -> str:
+    """One vigild event (a JSON line of events.jsonl) as one readable line: time, event, node,
+    then its key fields."""
+    import json
+    import time
+
+    try:
+        ev = json.loads(raw)
+    except ValueError:
+        return raw.rstrip("\n")
+    if not isinstance(ev, dict):
+        return raw.rstrip("\n")
+    ts = ev.get("ts")
+    stamp = (time.strftime("%H:%M:%S", time.localtime(ts)) + f".{int(ts * 1000) % 1000:03d}"
+             if isinstance(ts, int | float) else "--:--:--.---")
+    fields = []
+    for key in (*_EVENT_KEYS, *sorted(k for k in ev if k not in _EVENT_KEYS)):
+        if key in ("ts", "event", "node") or key not in ev or ev[key] in (None, [], ""):
+            continue
+        value = ev[key]
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        fields.append(f"{key}={value}")
+    return f"{stamp} {str(ev.get('event', '?')):<17} {ev.get('node', '?')}: {' '.join(fields)}"
+
+
+def watch_events(path: str = EVENTS_LOG, *, raw: bool = False, poll_s: float = 0.2) -> int:
+    """Follow `path` from its end (like tail -F: a new file after a rotation is read from its
+    start), printing each event until Ctrl-C."""
+    import os
+    import sys
+    import time
+
+    print(f"-- following {path} (Ctrl-C to stop)" if not raw else "", end="\n" if not raw else "",
+          flush=True)
+    pos, ino, buf = None, None, ""
+    try:
+        while True:
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                time.sleep(poll_s)
+                continue
+            if ino != st.st_ino or (pos is not None and st.st_size < pos):
+                pos = st.st_size if ino is None else 0  # the first time: from the end
+                ino, buf = st.st_ino, ""
+            if pos is not None and st.st_size > pos:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    f.seek(pos)
+                    buf += f.read()
+                    pos = f.tell()
+                *lines, buf = buf.split("\n")
+                for line in lines:
+                    if line.strip():
+                        sys.stdout.write((line if raw else event_line(line)) + "\n")
+                sys.stdout.flush()
+            time.sleep(poll_s)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
 def run_status(inv: Invocation) -> int:
-    inv.only("full")
+    inv.only("full", "watch")
+    if inv.watch and inv.file is not None:
+        raise UsageError("--watch follows this node's events: it does not apply to a CIB file (-f)")
     words = inv.words[1:]
     if words and words[0] in ("resources", "resource"):
         from vigil.cli import resource_cli
@@ -137,9 +206,11 @@ def run_status(inv: Invocation) -> int:
     state = status.cluster_status(inv.env())
     if inv.json:
         args.print_json(config_view.status_data(state))
-        return EXIT_OK
-    source = f"CIB file {inv.file}" if inv.file else "the running cluster"
-    args.print_lines(config_view.status_lines(state, source))
+    else:
+        source = f"CIB file {inv.file}" if inv.file else "the running cluster"
+        args.print_lines(config_view.status_lines(state, source))
+    if inv.watch:
+        return watch_events(raw=inv.json)
     return EXIT_OK
 
 

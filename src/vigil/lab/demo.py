@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -142,7 +143,7 @@ def fail_resource(lab: Lab, resource: str) -> Failed:
     proc = lab.exec(node, ["pkill", "-9", "-e", "-f", "--", cmdline], timeout=10)
     if proc.returncode != 0:
         raise LabError(f"no process matching {cmdline!r} on {node}")
-    pids = [w for w in proc.stdout.split() if w.isdigit()]
+    pids = re.findall(r"pid (\d+)", proc.stdout)
     return Failed(resource, node, agent, f"pkill -9 -f {cmdline!r}: killed {' '.join(pids) or 'it'}")
 
 
