@@ -11,8 +11,8 @@ import sys
 import time
 
 import pytest
-
 from tests.lab import service_support as svc
+
 from vigil.lab import Lab, LabError, hostops, state
 from vigil.lab.demo import fail_resource, run_demo
 from vigil.lab.probe_http import HttpProbe, Sample, check_url, outages
@@ -31,7 +31,8 @@ def test_outages_run_from_last_good_to_first_good() -> None:
     s = [Sample(1.0, True, ""), Sample(1.05, False, "x"), Sample(1.1, False, "y"), Sample(1.15, True, ""),
          Sample(2.0, True, ""), Sample(2.05, False, "z")]
     found = outages(list(reversed(s)))
-    assert [(o.start, o.end, o.failures, o.detail) for o in found] == [(1.0, 1.15, 2, "x"), (2.0, None, 1, "z")]
+    got = [(o.start, o.end, o.failures, o.detail) for o in found]
+    assert got == [(1.0, 1.15, 2, "x"), (2.0, None, 1, "z")]
     assert found[0].length == pytest.approx(0.15)
     assert outages([Sample(1.0, True, "")]) == []
 

@@ -244,7 +244,8 @@ def _cmd_probe(args: argparse.Namespace) -> int:
                                      "longest_s": round(longest, 3), "down_at_end": bool(ongoing)}) + "\n")
     else:
         sys.stdout.write(f"{len(samples)} probes, {failed} failed; {len(outs)} outage"
-                         f"{'' if len(outs) == 1 else 's'}, {total:.3f} s down in all, longest {longest:.3f} s"
+                         f"{'' if len(outs) == 1 else 's'}, {total:.3f} s down in all, "
+                         f"longest {longest:.3f} s"
                          + ("; still down at the end" if ongoing else "") + "\n")
     return EXIT_OK
 

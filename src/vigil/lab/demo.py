@@ -173,7 +173,8 @@ def describe_event(ev: dict[str, Any]) -> str:
         return (f"membership: {','.join(ev.get('members', []))}"
                 + (f" ({','.join(left)} left)" if left else ""))
     if kind == "quorum":
-        return f"quorum: {'quorate' if ev.get('quorate') else 'NOT quorate'} ({ev.get('votes')}/{ev.get('expected')} votes)"
+        verdict = "quorate" if ev.get("quorate") else "NOT quorate"
+        return f"quorum: {verdict} ({ev.get('votes')}/{ev.get('expected')} votes)"
     if kind == "fencing-requested":
         return f"fencing requested: {ev.get('action')} {ev.get('target')}"
     if kind == "fencing":
@@ -261,6 +262,22 @@ def _wait(lab: Lab, what: str, predicate: Callable[[], object], timeout: float,
     lab.wait_for(safe, timeout, interval=interval, what=what)
 
 
+def _wait_single(lab: Lab, what: str, via: str | None, not_on: str | None,
+                 timeout: float = 30.0) -> str:
+    """The one node WebSite runs on (not `not_on`), once vigild says so."""
+    found: list[str] = []
+
+    def placed() -> bool:
+        nodes = resource_nodes(lab, "WebSite", via)
+        if len(nodes) == 1 and nodes[0] != not_on:
+            found.append(nodes[0])
+            return True
+        return False
+
+    _wait(lab, what, placed, timeout)
+    return found[-1]
+
+
 def run_demo(*, nodes: int = 3, keep: bool = False, out: Out = print, name: str = DEMO_NAME,
              token_ms: int = 1000) -> DemoReport:
     """The whole demo (see the module's docstring); LabError/LabTimeout on failure, after the
@@ -300,11 +317,7 @@ def run_demo(*, nodes: int = 3, keep: bool = False, out: Out = print, name: str 
              "resource-stickiness=100")
         took = wait_http(lab, URL, timeout=30)
         step(f"{URL} answers from the client ({took:.1f} s)")
-        holder: list[str] = []
-        _wait(lab, "the service runs on one node",
-              lambda: holder.append(n[0]) or True if len(n := resource_nodes(lab, "WebSite")) == 1 else False,
-              timeout=20)
-        victim = report.victim = holder[-1]
+        victim = report.victim = _wait_single(lab, "the service runs on one node", None, None)
         status_text = lab.vigil(first, ["status"], timeout=20).stdout
         out("\n".join("    " + ln for ln in status_text.rstrip().splitlines()))
         probe = HttpProbe(lab, URL, interval=0.05)
@@ -320,12 +333,7 @@ def run_demo(*, nodes: int = 3, keep: bool = False, out: Out = print, name: str 
               timeout=60, interval=0.05)
         t_answer = time.time()
         report.recovery_s = round(t_answer - t_fault, 3)
-        placed: list[str] = []
-        _wait(lab, "the service runs on a survivor",
-              lambda: placed.append(n[0]) or True
-              if len(n := resource_nodes(lab, "WebSite", survivors[0])) == 1 and n[0] != victim else False,
-              timeout=30)
-        report.moved_to = placed[-1]
+        report.moved_to = _wait_single(lab, "the service runs on a survivor", survivors[0], victim)
         time.sleep(1.0)  # a second of good probes after the recovery
         outs = probe.stop()
         probe_samples = probe.snapshot()
@@ -350,7 +358,8 @@ def run_demo(*, nodes: int = 3, keep: bool = False, out: Out = print, name: str 
             out(f"    +{off:6.2f}s  {node:<4} {phrase}")
         for o in around:
             out(f"    client: outage from {o.start - t_fault:+.2f}s to "
-                f"{(o.end or o.start + o.length) - t_fault:+.2f}s ({o.length:.2f} s, {o.failures} failed probes)")
+                f"{(o.end or o.start + o.length) - t_fault:+.2f}s "
+                f"({o.length:.2f} s, {o.failures} failed probes)")
         step(f"powering {victim} on again")
         lab.power_on(victim)
         lab.wait_members(lab.topology.node_names(), timeout=30)

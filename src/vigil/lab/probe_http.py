@@ -16,6 +16,7 @@ may be probed.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import signal
@@ -184,10 +185,8 @@ class HttpProbe:
         proc = self._proc
         if proc is not None:
             # only the process group this probe started
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
