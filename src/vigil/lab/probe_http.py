@@ -128,9 +128,9 @@ class HttpProbe:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
-        self._down_since: Sample | None = None
-        self._last_good: float | None = None
-        self._fails = 0
+        self._reported: set[float] = set()  # starts of the outages given to on_outage
+        self._stopping = threading.Event()
+        self._notifier: threading.Thread | None = None
 
     def start(self) -> HttpProbe:
         if self._proc is not None:
@@ -142,6 +142,10 @@ class HttpProbe:
                                       cwd="/", start_new_session=True)
         self._reader = threading.Thread(target=self._read, name="http-probe", daemon=True)
         self._reader.start()
+        if self.on_outage is not None:
+            self._stopping.clear()
+            self._notifier = threading.Thread(target=self._notify, name="http-probe-outages", daemon=True)
+            self._notifier.start()
         return self
 
     def _read(self) -> None:
@@ -154,22 +158,21 @@ class HttpProbe:
                 continue
             with self._lock:
                 self.samples.append(sample)
-                self._live(sample)
 
-    def _live(self, s: Sample) -> None:
-        """Report an outage as soon as it ends (samples arrive nearly in order)."""
-        if s.ok:
-            if self._down_since is not None and s.ts > self._down_since.ts:
-                start = self._last_good if self._last_good is not None else self._down_since.ts
-                if self.on_outage is not None:
-                    self.on_outage(Outage(start, s.ts, s.ts - start, self._fails, self._down_since.detail))
-                self._down_since, self._fails = None, 0
-            if self._down_since is None:
-                self._last_good = max(s.ts, self._last_good or s.ts)
-        else:
-            if self._down_since is None:
-                self._down_since = s
-            self._fails += 1
+    def _notify(self, final: bool = False) -> None:
+        """Give each ended outage to on_outage once its probes are settled: a probe's result
+        arrives up to `timeout` after it was sent, so results come out of order."""
+        while True:
+            if not final:
+                self._stopping.wait(0.2)
+            horizon = float("inf") if final or self._stopping.is_set() else time.time() - self.timeout - 0.3
+            settled = [s for s in self.snapshot() if s.ts < horizon]
+            for o in outages(settled):
+                if o.end is not None and o.start not in self._reported and self.on_outage is not None:
+                    self._reported.add(o.start)
+                    self.on_outage(o)
+            if final or self._stopping.is_set():
+                return
 
     def snapshot(self) -> list[Sample]:
         with self._lock:
@@ -197,6 +200,10 @@ class HttpProbe:
             if proc.stdout is not None:
                 proc.stdout.close()
             self._proc = None
+            if self._notifier is not None:
+                self._stopping.set()
+                self._notifier.join(timeout=5)
+                self._notifier = None
         return outages(self.snapshot())
 
     def __enter__(self) -> HttpProbe:
