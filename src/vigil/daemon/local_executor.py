@@ -8,12 +8,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from vigil import fencer
 from vigil.daemon.ports import Operation, Outcome
 from vigil.executor import history as hist
 from vigil.executor.agents import AgentSpec, resolve_agent
 from vigil.executor.monitors import MonitorKey, MonitorRequest, MonitorScheduler
 from vigil.executor.run import ExecStatus, OcfResult, OperationResult, run_operation
+from vigil.fencer import devices as fencer_devices
+from vigil.model.nvset import NvPair, NvSet
 from vigil.model.reports import ReportError
+from vigil.model.resources import Primitive
 from vigil.model.status import OperationRecord, ResourceHistory
 
 log = logging.getLogger("vigild.executor")
@@ -39,6 +43,7 @@ class AgentExecutor:
         # Like Pacemaker, a monitor reports changes only: a dead process counts one failure.
         self.scheduler = MonitorScheduler(self._on_monitor, changes_only=True)
         self.watches: dict[MonitorKey, _Watch] = {}
+        self.device_monitors: dict[MonitorKey, asyncio.Future[None]] = {}
         self._action_ids = itertools.count(1)
 
     def _key(self, op: Operation) -> hist.TransitionKey:
@@ -89,6 +94,9 @@ class AgentExecutor:
         return self._outcome(op, spec, result, key)
 
     def start_monitor(self, op: Operation, report: Callable[[Outcome], None]) -> None:
+        if op.standard == "stonith":
+            self._start_device_monitor(op, report)
+            return
         try:
             spec = resolve_agent(_agent_name(op))
         except ReportError:
@@ -107,7 +115,43 @@ class AgentExecutor:
         outcome = self._outcome(watch.op, watch.spec, result, self._key(watch.op))
         watch.report(outcome)
 
+    def _start_device_monitor(self, op: Operation, report: Callable[[Outcome], None]) -> None:
+        """A fence device is checked with its agent's `monitor` through the fencer (the
+        executor does not run fence agents); a changed result is reported like any monitor."""
+        key = MonitorKey(op.resource, "monitor", op.interval_ms)
+        old = self.device_monitors.pop(key, None)
+        if old is not None:
+            old.cancel()
+        self.device_monitors[key] = asyncio.ensure_future(self._device_loop(op, report))
+
+    async def _device_loop(self, op: Operation, report: Callable[[Outcome], None]) -> None:
+        prim = Primitive(id=op.resource, standard="stonith", agent_type=op.agent_type,
+                         instance_attributes=(NvSet(f"{op.resource}-ia", tuple(
+                             NvPair(f"{op.resource}-{k}", k, v) for k, v in op.params)),))
+        device = fencer_devices.device_from_primitive(prim)
+        spec = resolve_agent(_agent_name(op))
+        last: bool | None = None
+        while True:
+            await asyncio.sleep(op.interval_ms / 1000)
+            try:
+                ok = await fencer.monitor_device(device, op.timeout_ms)
+            except Exception:  # a broken agent is a failed monitor, not a dead daemon
+                log.exception("monitor of fence device %s", op.resource)
+                ok = False
+            if ok == last and ok:
+                continue
+            last = ok
+            result = OperationResult(resource_id=op.resource, action="monitor",
+                                     interval_ms=op.interval_ms,
+                                     rc=OcfResult.OK if ok else OcfResult.ERR_GENERIC,
+                                     status=ExecStatus.DONE, params=tuple(sorted(op.params)),
+                                     timeout_ms=op.timeout_ms,
+                                     exit_reason="" if ok else "fence device monitor failed")
+            report(self._outcome(op, spec, result, self._key(op)))
+
     def cancel_monitors(self, resource: str) -> None:
+        for key in [k for k in self.device_monitors if k.resource_id == resource]:
+            self.device_monitors.pop(key).cancel()
         for key in [k for k in self.watches if k.resource_id == resource]:
             del self.watches[key]
             self.history_book.forget_recurring(resource, key.interval_ms, key.action)

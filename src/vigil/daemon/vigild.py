@@ -311,12 +311,20 @@ class Vigild:
         nodes = list(cib.configuration.nodes)
         known = {c.id for c in nodes}
         added = False
+        current = {st.id: st for st in cib.status}
         for row in msg.rows:
             if row.node_id not in known:
                 nodes.append(NodeConfig(id=row.node_id, uname=row.uname))
                 added = True
+            expected = row.expected
+            before = current.get(row.node_id)
+            if not row.crmd and before is not None and before.expected:
+                # The DC computed this row before messages it had not seen yet (a fence result,
+                # a clean leave): for a node that is not a member, what the replica holds now
+                # decides, or a fenced node would be expected up again and fenced once more.
+                expected = before.expected
             cib = status_edit.set_node_state(cib, row.node_id, row.uname, in_ccm=row.in_ccm,
-                                             crmd=row.crmd, join=row.join, expected=row.expected)
+                                             crmd=row.crmd, join=row.join, expected=expected)
         cib = dataclasses.replace(cib, have_quorum=msg.have_quorum, dc_uuid=str(msg.dc))
         if added:
             v = cib.version
@@ -492,10 +500,6 @@ class Vigild:
             self._start_monitors(req)
 
     def _start_monitors(self, req: m.ExecRequest) -> None:
-        if req.standard == "stonith":
-            # Fence devices are checked by the fencer when it uses them; a recurring device
-            # monitor (fence agent "monitor") is not wired yet.
-            return
         for mon in monitors_for(self.cib, req):
             self.executor.start_monitor(mon, self._monitor_report)
 
