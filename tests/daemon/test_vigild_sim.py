@@ -103,6 +103,13 @@ class Cluster:
         new, _ = parse_cib(xml)
         return await d.request_config(write_cib(new), d.cib.version)
 
+    async def configure(self, xml: str = CONFIG) -> None:
+        """Settle, push a configuration through node 1 and settle again; the push must succeed."""
+        await self.settle()
+        fut = asyncio.ensure_future(self.push(xml))
+        await self.settle()
+        assert fut.result()[0]
+
     async def stop(self) -> None:
         for t in self.all_tasks:
             t.cancel()
@@ -129,11 +136,6 @@ def scenario(test: Callable[[Cluster], Coroutine[Any, Any, None]]) -> Callable[[
     return run
 
 
-def _configured(c: Cluster) -> str:
-    """CONFIG with the current CIB's version, so the push is accepted."""
-    return CONFIG
-
-
 @scenario
 async def test_three_nodes_sync_and_elect_lowest_id(cluster: Cluster) -> None:
     await cluster.settle()
@@ -148,7 +150,7 @@ async def test_three_nodes_sync_and_elect_lowest_id(cluster: Cluster) -> None:
 @scenario
 async def test_config_is_replicated_persisted_and_acted_on(cluster: Cluster) -> None:
     await cluster.settle()
-    push = asyncio.ensure_future(cluster.push(_configured(cluster), via=2))
+    push = asyncio.ensure_future(cluster.push(CONFIG, via=2))
     await cluster.settle()
     ok, _version = push.result()
     assert ok
@@ -179,10 +181,7 @@ async def test_stale_push_is_refused_and_changes_nothing(cluster: Cluster) -> No
 
 @scenario
 async def test_killed_process_is_recovered_in_place(cluster: Cluster) -> None:
-    await cluster.settle()
-    fut = asyncio.ensure_future(cluster.push(CONFIG))
-    await cluster.settle()
-    assert fut.result()[0]
+    await cluster.configure(CONFIG)
     node = cluster.world.where("WebSite")[0]
     cluster.world.kill(node, "WebSite")
     cluster.world.tick()
@@ -200,10 +199,7 @@ async def test_killed_process_is_recovered_in_place(cluster: Cluster) -> None:
 
 @scenario
 async def test_standby_moves_the_service(cluster: Cluster) -> None:
-    await cluster.settle()
-    fut = asyncio.ensure_future(cluster.push(CONFIG))
-    await cluster.settle()
-    assert fut.result()[0]
+    await cluster.configure(CONFIG)
     before = cluster.world.where("WebIP")[0]
     d = cluster.node(1)
     cib = d.cib
@@ -222,10 +218,7 @@ async def test_standby_moves_the_service(cluster: Cluster) -> None:
 
 @scenario
 async def test_dc_loss_elects_next_and_recovers_its_resources(cluster: Cluster) -> None:
-    await cluster.settle()
-    fut = asyncio.ensure_future(cluster.push(CONFIG))
-    await cluster.settle()
-    assert fut.result()[0]
+    await cluster.configure(CONFIG)
     # Put the service on the DC first, then crash the DC.
     host = cluster.world.where("WebIP")[0]
     host_id = int(host.removeprefix("node"))
@@ -241,10 +234,7 @@ async def test_dc_loss_elects_next_and_recovers_its_resources(cluster: Cluster) 
 
 @scenario
 async def test_restart_of_every_node_keeps_the_configuration(cluster: Cluster) -> None:
-    await cluster.settle()
-    fut = asyncio.ensure_future(cluster.push(CONFIG))
-    await cluster.settle()
-    assert fut.result()[0]
+    await cluster.configure(CONFIG)
     version = cluster.node(1).cib.version.as_tuple()
     for i in (1, 2, 3):
         cluster.net.crash(i)
@@ -302,10 +292,7 @@ def vip_holders(c: Cluster) -> list[str]:
 @scenario
 async def test_lost_node_is_fenced_before_its_service_moves(cluster: Cluster) -> None:
     fencer = with_fencing(cluster)
-    await cluster.settle()
-    fut = asyncio.ensure_future(cluster.push(FENCED_CONFIG))
-    await cluster.settle()
-    assert fut.result()[0]
+    await cluster.configure(FENCED_CONFIG)
     host = vip_holders(cluster)[0]
     host_id = int(host.removeprefix("node"))
     others = [i for i in (1, 2, 3) if i != host_id]
@@ -327,10 +314,7 @@ async def test_lost_node_is_fenced_before_its_service_moves(cluster: Cluster) ->
 async def test_minority_without_quorum_stops_its_resources(cluster: Cluster) -> None:
     """Without fencing only quorum protects the service: the cut-off node stops it (with fencing
     disabled the majority does not wait for that, exactly like Pacemaker: `vigil verify` warns)."""
-    await cluster.settle()
-    fut = asyncio.ensure_future(cluster.push(CONFIG))
-    await cluster.settle()
-    assert fut.result()[0]
+    await cluster.configure(CONFIG)
     host = vip_holders(cluster)[0]
     host_id = int(host.removeprefix("node"))
     others = [i for i in (1, 2, 3) if i != host_id]
@@ -364,10 +348,7 @@ async def test_status_updates_do_not_conflict_with_a_push(cluster: Cluster) -> N
 @scenario
 async def test_fencing_history_reaches_a_node_that_joins_later(cluster: Cluster) -> None:
     with_fencing(cluster)
-    await cluster.settle()
-    fut = asyncio.ensure_future(cluster.push(FENCED_CONFIG))
-    await cluster.settle()
-    assert fut.result()[0]
+    await cluster.configure(FENCED_CONFIG)
     host = vip_holders(cluster)[0]
     host_id = int(host.removeprefix("node"))
     others = [i for i in (1, 2, 3) if i != host_id]

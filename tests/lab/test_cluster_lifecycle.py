@@ -24,26 +24,16 @@ from typing import Any
 
 import pytest
 
-from vigil.lab import Lab, hostops
+from vigil.lab import Lab
+
+from .service_support import create_web_service, page_ok, requirements
+from .service_support import wait as support_wait
 
 NODES = ("n1", "n2", "n3")
-VIP = "10.213.0.100"
-URL = f"http://{VIP}/"
 WAIT_S = 60.0
 
 
-def _requirements() -> str | None:
-    if os.geteuid() != 0:
-        return "the lab needs root (network namespaces, bridges, mounts)"
-    missing = hostops.missing_tools([*hostops.REQUIRED_TOOLS, "curl"])
-    if missing:
-        return f"the lab needs {', '.join(missing)} (bash scripts/install.sh installs them)"
-    if not os.path.exists("/usr/lib/ocf/resource.d/heartbeat/IPaddr2"):
-        return "resource-agents is not installed (bash scripts/install.sh installs it)"
-    return None
-
-
-REASON = _requirements()
+REASON = requirements()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 
@@ -88,22 +78,8 @@ def where(lab: Lab, node: str) -> str:
     return ip[0]
 
 
-def page_ok(lab: Lab) -> bool:
-    proc = lab.exec("client", ["curl", "-s", "-m", "2", "-o", "/dev/null", "-w", "%{http_code}",
-                               URL], timeout=10)
-    return proc.stdout.strip() == "200"
-
-
 def wait(what: str, predicate: Callable[[], bool], timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except (AssertionError, ValueError, KeyError):
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting until {what}")
+    support_wait(what, predicate, timeout)
 
 
 def init_state(lab: Lab, node: str, child: str) -> str | None:
@@ -123,14 +99,7 @@ def actions(lab: Lab, node: str, resource: str, task: str) -> list[dict[str, Any
 def test_1_web_service_answers(lab: Lab) -> None:
     wait("vigild answers on every node", lambda: all(status(lab, n)["dc"] for n in NODES))
     vigil(lab, "n1", "property", "set", "stonith-enabled=false")
-    vigil(lab, "n1", "resource", "create", "WebIP", "ocf:heartbeat:IPaddr2", f"ip={VIP}",
-          "cidr_netmask=24", "nic=eth0", "op", "monitor", "interval=5s")
-    vigil(lab, "n1", "resource", "create", "WebSite", "ocf:heartbeat:anything",
-          "binfile=/usr/bin/python3",
-          f"cmdline_options=-m http.server 80 --bind {VIP} --directory /etc",
-          "op", "monitor", "interval=1s")
-    vigil(lab, "n1", "constraint", "colocation", "add", "WebSite", "with", "WebIP", "INFINITY")
-    vigil(lab, "n1", "constraint", "order", "WebIP", "then", "WebSite")
+    create_web_service(lab, "n1")  # colocated and ordered, as in seed 002
     wait("the page answers at the VIP", lambda: page_ok(lab))
     assert where(lab, "n1") in NODES
 

@@ -26,6 +26,7 @@ from .service_support import (
     vigil,
 )
 from .service_support import wait as _wait
+from .service_support import where as support_where
 
 NODES = ("n1", "n2", "n3")
 REASON = requirements()
@@ -46,10 +47,7 @@ def wait(lab: Lab, what: str, predicate: Callable[[], bool], timeout: float = WA
 
 
 def where(lab: Lab, node: str = "n1") -> str:
-    p = placement(lab, node)
-    ip, web = p["WebIP"], p["WebSite"]
-    assert len(ip) == 1 and ip == web, f"WebIP on {ip}, WebSite on {web}"
-    return ip[0]
+    return support_where(lab, node, "WebIP", "WebSite")
 
 
 def test_1_seed_002_service_answers_at_the_vip(lab: Lab) -> None:
