@@ -40,7 +40,7 @@ from vigil.daemon.ports import (
     Operation,
     Outcome,
 )
-from vigil.daemon.resources import operation_for, probe_targets
+from vigil.daemon.resources import operation_for, probe_targets, recurring_monitors
 from vigil.model import reports
 from vigil.model.cib import Cib, CibVersion, Configuration, NodeConfig
 from vigil.model.reports import Report, ReportError
@@ -500,7 +500,7 @@ class Vigild:
             self._start_monitors(req)
 
     def _start_monitors(self, req: m.ExecRequest) -> None:
-        for mon in monitors_for(self.cib, req):
+        for mon in recurring_monitors(self.cib, req.resource, req.task):
             self.executor.start_monitor(mon, self._monitor_report)
 
     def _monitor_report(self, outcome: Outcome) -> None:
@@ -634,7 +634,6 @@ class Vigild:
 
     def _priority_delay(self, target: str) -> float:
         from vigil.model.durations import parse_interval_ms
-        from vigil.model.score import parse_score
 
         raw = self.cib.cluster_option("priority-fencing-delay")
         delay_ms = parse_interval_ms(raw) if raw else 0
@@ -642,12 +641,9 @@ class Vigild:
             return 0.0
         totals: dict[str, int] = {}
         for a in self.transition.allocations:
-            if a.kind != "primitive":
-                continue
-            prio = 0
-            for node in a.current_nodes:
-                prio = parse_score(_meta_priority(self.cib, a.resource), 0)
-                totals[node] = totals.get(node, 0) + prio
+            if a.kind == "primitive":
+                for node in a.current_nodes:
+                    totals[node] = totals.get(node, 0) + a.priority
         mine = totals.get(target, 0)
         others = [v for k, v in totals.items() if k != target]
         return delay_ms / 1000 if mine > max(others, default=0) else 0.0
@@ -696,20 +692,3 @@ def _failure_expiries(cib: Cib) -> list[int]:
                 if timeout:
                     out.append(int(pair.value or 0) + timeout // 1000)
     return out
-
-
-def _meta_priority(cib: Cib, resource: str) -> str | None:
-    from vigil.daemon.resources import locate
-    from vigil.model.nvset import flatten
-
-    loc = locate(cib, resource)
-    if loc is None:
-        return None
-    return flatten(loc.primitive.meta_attributes).get("priority") or flatten(
-        cib.configuration.rsc_defaults).get("priority")
-
-
-def monitors_for(cib: Cib, req: m.ExecRequest) -> list[Operation]:
-    from vigil.daemon.resources import recurring_monitors
-
-    return recurring_monitors(cib, req.resource, req.task)

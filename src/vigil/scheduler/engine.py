@@ -59,6 +59,7 @@ def _allocation(ws: WorkingSet, rsc: Rsc) -> Allocation:
         fail_counts=tuple(sorted(rsc.fail_counts.items())),
         migration_threshold=rsc.migration_threshold,
         target_role=rsc.meta.get("target-role"),
+        priority=rsc.priority,
     )
 
 

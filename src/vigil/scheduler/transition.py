@@ -39,6 +39,7 @@ class Allocation:
     fail_counts: tuple[tuple[str, int], ...]
     migration_threshold: int
     target_role: str | None
+    priority: int = 0  # the resource's effective priority meta-attribute
 
 
 @dataclass(frozen=True)
