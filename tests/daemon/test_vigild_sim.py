@@ -359,3 +359,50 @@ async def test_fencing_history_reaches_a_node_that_joins_later(cluster: Cluster)
     await cluster.settle()
     back = cluster.node(host_id)
     assert any(f.target == host and f.ok for f in back.fence_history)
+
+
+@scenario
+async def test_a_repeated_view_on_the_dc_does_not_leave_it_out_of_step(cluster: Cluster) -> None:
+    """One daemon sees the same view twice (the corosync layer can report a view again when the
+    totem ring id comes late); its peers are synced and send no Hello of their own. The DC must
+    get back in step, or it drops every update and never recovers anything."""
+    from vigil.cluster.layer import Membership
+
+    await cluster.configure(CONFIG)
+    dc = cluster.node(1)
+    layer = cluster.net.layer(1)
+    assert layer is not None
+    layer._stream.put(Membership(ring_id=dc.view.ring, members=dc.view.members, joined=(),
+                                 left=()))
+    await cluster.settle()
+    assert all(cluster.node(i).view.synced for i in (1, 2, 3))
+    node = cluster.world.where("WebSite")[0]
+    cluster.world.kill(node, "WebSite")
+    cluster.world.tick()
+    await cluster.settle()
+    assert cluster.world.where("WebSite") == [node]
+    assert len({cib_digest(cluster.node(i).cib) for i in (1, 2, 3)}) == 1
+
+
+@scenario
+async def test_a_node_whose_hello_went_missing_says_hello_again(cluster: Cluster) -> None:
+    """A node left waiting for a sync (its Hello lost across view changes) repeats its Hello
+    after RESYNC_AFTER_S; the synced peers then sync again with it. Takes ~3 s of real time."""
+    from vigil.daemon.vigild import RESYNC_AFTER_S, ViewState
+
+    await cluster.configure(CONFIG)
+    lagging = cluster.node(2)
+    lagging.view = ViewState(ring=lagging.view.ring, members=lagging.view.members)
+    await cluster.settle()
+    assert not lagging.view.synced  # nothing happens by itself inside the view
+    for _ in range(int(RESYNC_AFTER_S * 20) + 40):
+        await asyncio.sleep(0.05)
+        if all(cluster.node(i).view.synced for i in (1, 2, 3)):
+            break
+    await cluster.settle()
+    assert all(cluster.node(i).view.synced for i in (1, 2, 3))
+    node = cluster.world.where("WebSite")[0]
+    cluster.world.kill(node, "WebSite")
+    cluster.world.tick()
+    await cluster.settle()
+    assert cluster.world.where("WebSite") == [node]

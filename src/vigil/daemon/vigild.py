@@ -49,6 +49,8 @@ from vigil.scheduler.transition import Transition
 
 log = logging.getLogger("vigild")
 
+RESYNC_AFTER_S = 3.0  # a node out of step this long after its Hello says hello again
+
 
 @dataclass
 class ViewState:
@@ -85,6 +87,7 @@ class Vigild:
         self._unapplied_fences: list[m.FenceResult] = []
         self._fence_failures: dict[str, int] = {}
         self._fencing: set[str] = set()
+        self._hello_sent_at = 0.0
         self._fresh = True  # the first join of this process clears its transient attributes
         self.fenced_self = asyncio.Event()
         self.executor = executor
@@ -140,6 +143,7 @@ class Vigild:
         await self.layer.start()
         self.names = {int(k): v for k, v in self.layer.node_names().items()}
         planner = asyncio.create_task(self._planner())
+        self._spawn(self._resync_watch())
         try:
             async for event in self.layer.events():
                 if isinstance(event, Membership):
@@ -184,12 +188,35 @@ class Vigild:
         # member's own NodeHistory) brings the truth back, so the DC starts over from it.
         if self.graph is not None:
             self.emit("transition-abort", reason="membership change")
+        await self._start_sync()
+
+    async def _start_sync(self) -> None:
+        """Forget the plan in progress and say hello: the view has to agree on one CIB again."""
         self.graph = None
         self._aborted = False
         self._probing.clear()
         self._plan_wanted.set()
-        await self.send(m.Hello(view.ring_id, self.me, self.cib.version.as_tuple(),
+        await self._send_hello()
+
+    async def _send_hello(self) -> None:
+        self._hello_sent_at = asyncio.get_running_loop().time()
+        await self.send(m.Hello(self.view.ring, self.me, self.cib.version.as_tuple(),
                                 cib_digest(self.cib), tuple(self.fence_history[-50:])))
+
+    async def _resync_watch(self) -> None:
+        """Liveness of the sync: a node still out of step after a while says hello again.
+
+        Hellos are not lost inside a view, but a view the layer reports twice, or one that
+        changes while a Sync is in flight, can leave a node waiting for Hellos its synced peers
+        will never resend. A repeated Hello makes them start the sync over (see `_on_hello`).
+        """
+        while True:
+            await asyncio.sleep(RESYNC_AFTER_S / 3)
+            late = asyncio.get_running_loop().time() - self._hello_sent_at
+            if self.view.members and not self.view.synced and late >= RESYNC_AFTER_S:
+                log.warning("view %s still not synced after %.1f s: saying hello again",
+                            self.view.ring, late)
+                await self._send_hello()
 
     async def _on_quorum(self, q: QuorumChange) -> None:
         self.quorum = q
@@ -199,8 +226,21 @@ class Vigild:
 
     async def _on_hello(self, msg: m.Hello) -> None:
         v = self.view
-        if tuple(msg.ring) != v.ring or v.synced:
+        if tuple(msg.ring) != v.ring or msg.node not in v.members:
             return
+        if v.synced:
+            if msg.node == self.me:
+                return
+            # A member of this view is out of step (it saw the view again, or missed the
+            # sync). Every member gets this Hello at the same point of the agreed order, so
+            # all start the sync over together, counting the Hello that triggered it.
+            log.info("node %s said hello in synced view %s: syncing again", msg.node, v.ring)
+            self.emit("resync", ring=list(v.ring), by=self.name_of(msg.node))
+            if self.graph is not None:
+                self.emit("transition-abort", reason="view re-sync")
+            self.view = ViewState(ring=v.ring, members=v.members)
+            await self._start_sync()
+            v = self.view
         v.hellos[msg.node] = (tuple(msg.version), msg.digest)  # type: ignore[assignment]
         known = set(self.fence_history)
         learned = [f for f in msg.fence_history if f not in known]
