@@ -97,6 +97,16 @@ def test_the_views_of_a_ring_change_wait_for_the_totem_confchg() -> None:
         layer._on_confchg((ME, addr(2), addr(3, JOIN, 333)), (addr(3, LEAVE),), ())
         layer._on_confchg((ME, addr(2)), (addr(3, LEAVE, 333),), ())
         assert queued(layer) == [Membership((1, 16), (1, 2), (), (3,))]  # type: ignore[arg-type]
+        # node 2 reboots faster than the token timeout: it leaves and returns in one ring change
+        layer._on_confchg((ME, addr(2, UP, 444)), (addr(2, DOWN),), (addr(2, UP, 444),))
+        assert queued(layer) == []
+        layer._on_totem((1, 20), (1, 2))
+        assert queued(layer) == [Membership((1, 20), (1, 2), (2,), (2,))]  # type: ignore[arg-type]
+        # the same in two changes (gone, then back with the same pid: PID namespaces)
+        layer._on_confchg((ME,), (addr(2, DOWN, 444),), ())
+        layer._on_confchg((ME, addr(2, UP, 444)), (), (addr(2, UP, 444),))
+        layer._on_totem((1, 24), (1, 2))
+        assert queued(layer) == [Membership((1, 24), (1, 2), (2,), (2,))]  # type: ignore[arg-type]
         await layer.stop()
 
     run(scenario)

@@ -14,7 +14,7 @@ from typing import Any
 
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
-from vigil.cluster.sim import SimNetwork
+from vigil.cluster.sim import SimLayer, SimNetwork
 from vigil.daemon.ports import FenceOutcome
 from vigil.daemon.store import MemoryStore
 from vigil.daemon.vigild import Vigild, cib_digest
@@ -65,9 +65,9 @@ class Cluster:
         for i in range(1, n + 1):
             self.boot(i)
 
-    def boot(self, i: int, restart: bool = False) -> None:
-        layer = self.net.restart(i) if restart else (
-            self.net.add_node(i, f"node{i}") if i not in self.stores else self.net.new_layer(i))
+    def boot(self, i: int, restart: bool = False, layer: SimLayer | None = None) -> None:
+        layer = layer or (self.net.restart(i) if restart else (
+            self.net.add_node(i, f"node{i}") if i not in self.stores else self.net.new_layer(i)))
         store = self.stores.setdefault(i, MemoryStore())
         d = Vigild(layer, self.world.executor(f"node{i}"), store, self.world)
         self.daemons[i] = d
@@ -406,3 +406,23 @@ async def test_a_node_whose_hello_went_missing_says_hello_again(cluster: Cluster
     cluster.world.tick()
     await cluster.settle()
     assert cluster.world.where("WebSite") == [node]
+
+
+@scenario
+async def test_a_node_rebooted_faster_than_the_token_joins_again(cluster: Cluster) -> None:
+    """The node running the service reboots so fast that its peers never see a view without it
+    (its loss and return come in one ring change): the view still changes, everyone syncs in
+    the new ring, and the service, gone with the reboot, is started again."""
+    await cluster.configure(CONFIG)
+    host = cluster.world.where("WebIP")[0]
+    host_id = int(host.removeprefix("node"))
+    cluster.world.power_off(host)
+    layer = cluster.net.reboot(host_id)
+    cluster.boot(host_id, layer=layer)
+    await cluster.settle()
+    rings = {cluster.node(i).view.ring for i in (1, 2, 3)}
+    assert len(rings) == 1 and rings == {cluster.net.ring_of(1)}
+    assert all(cluster.node(i).view.synced for i in (1, 2, 3))
+    where = cluster.world.where("WebIP")
+    assert len(where) == 1 and cluster.world.where("WebSite") == where
+    assert len({cib_digest(cluster.node(i).cib) for i in (1, 2, 3)}) == 1

@@ -99,6 +99,9 @@ class CorosyncLayer:
         # membership
         self._ring: tuple[int, int] | None = None
         self._group_nodes: tuple[NodeId, ...] = ()
+        # nodes that were out of the group for a moment since the last view (a node that left
+        # and came back between two views must still give a new view)
+        self._left_since_view: set[int] = set()
         self._view_pending = False
         self._view: tuple[NodeId, ...] | None = None
         # quorum
@@ -260,6 +263,12 @@ class CorosyncLayer:
                 if aborted.sender[0] == self._local and aborted.fid.nonce == self._nonce:
                     self._settle_inflight(aborted.fid.msg_id, delivered=False)
         self._group_nodes = tuple(sorted({NodeId(m.nodeid) for m in members}))
+        # A node is gone for a moment when its processes left and none is left in the group,
+        # or when one left and one joined in the same change (it rebooted).
+        present = {m.nodeid for m in members}
+        came = {a.nodeid for a in joined}
+        self._left_since_view.update(a.nodeid for a in left
+                                     if a.nodeid not in present or a.nodeid in came)
         ring_change = any(a.reason in (cs.CPG_REASON_NODEUP, cs.CPG_REASON_NODEDOWN) for a in left + joined)
         if self._view_pending or self._ring is None or ring_change:
             self._view_pending = True  # emitted with the totem confchg that follows
@@ -288,18 +297,23 @@ class CorosyncLayer:
     def _emit_view(self) -> None:
         self._view_pending = False
         members, previous = self._group_nodes, self._view or ()
-        if self._view is not None and members == previous:
+        # A node whose process left and came back (it rebooted faster than the token timeout,
+        # so Corosync reports its loss and return in one ring change) gives a new view although
+        # the node ids are the same: it must join again.
+        restarted = {n for n in members if n in previous and n in self._left_since_view}
+        if self._view is not None and members == previous and not restarted:
             return
         if self._local not in members and self._view is None:
             return  # not in the group yet (cannot happen with CPG, kept for safety)
         assert self._ring is not None
         self._view = members
+        self._left_since_view.clear()
         self._stream.put(
             Membership(
                 ring_id=self._ring,
                 members=members,
-                joined=tuple(n for n in members if n not in previous),
-                left=tuple(n for n in previous if n not in members),
+                joined=tuple(n for n in members if n not in previous or n in restarted),
+                left=tuple(n for n in previous if n not in members or n in restarted),
             )
         )
 

@@ -16,7 +16,9 @@ Views are of nodes: `members` are the node ids with a process in the group. `rin
 totem ring the view belongs to: it grows with every change of the node-level membership (a node
 lost, partitioned, merged, booted); a process joining or leaving inside one ring gives a new view
 with the same `ring_id`. `joined` and `left` are relative to this layer's previous view (in the
-first view, every member has joined).
+first view, every member has joined). A node whose process was replaced between two views (it
+rebooted faster than the token timeout, so Corosync reports its loss and return in one ring
+change) is in both `left` and `joined`: the view changes although its node ids do not.
 
 Errors: `ClusterUnavailable` means the local engine is gone (Corosync died or was never running):
 the daemon must exit and let its supervisor restart it. `broadcast` never raises for a full queue:

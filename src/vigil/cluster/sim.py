@@ -154,6 +154,23 @@ class SimNetwork:
         self._reconfigure()
         return node.layer
 
+    def reboot(self, node_id: int) -> SimLayer:
+        """Crash the node's Corosync and boot it again faster than the token timeout: the peers
+        never see a view without it. Its old layer is lost; once the returned layer starts, every
+        member gets one new ring in which the node left and joined again (same node ids)."""
+        nid = self._known(node_id)
+        node = self._nodes[nid]
+        self._settle(crashed=(nid,))
+        if node.layer is not None:
+            node.layer._lose(ClusterUnavailable(f"corosync on node {node_id} rebooted"))
+        node.layer = SimLayer(self, nid)
+        node.seen_all = False
+        self._seq += 1
+        for n in self._nodes.values():
+            if n.up and n.label == node.label:
+                n.ring = (min(n.ring_nodes or (nid,)), self._seq)
+        return node.layer
+
     def new_layer(self, node_id: int) -> SimLayer:
         """A fresh layer on a running node (vigild restarted, Corosync kept running). The previous
         layer must have stopped or been lost."""
@@ -248,12 +265,14 @@ class SimNetwork:
         for comp in self._components():
             group = tuple(n for n in comp if self._running(n))
             changed = [self._nodes[n].layer for n in group]
-            if any(layer is not None and layer._view != group for layer in changed):
+            if any(layer is not None and (layer._view != group or layer._view_processes != tuple(
+                    self._nodes[n].layer for n in group)) for layer in changed):
                 self._view_serial += 1
+            processes = tuple(self._nodes[n].layer for n in group)
             for n in group:
                 node = self._nodes[n]
                 assert node.layer is not None and node.ring is not None
-                node.layer._view_changed(node.ring, group, self._view_serial)
+                node.layer._view_changed(node.ring, group, self._view_serial, processes)
             for n in group:
                 node = self._nodes[n]
                 assert node.layer is not None
@@ -310,6 +329,7 @@ class SimLayer:
         self._state = "new"  # new -> running -> stopped | lost
         self._stream = EventStream()
         self._view: tuple[NodeId, ...] | None = None
+        self._view_processes: tuple[SimLayer | None, ...] = ()  # the layer of each view member
         self._last_quorum: QuorumChange | None = None
         self._error: ClusterUnavailable | None = None
         self.view_ids: list[int] = []
@@ -378,18 +398,24 @@ class SimLayer:
     def _put(self, event: Delivery) -> None:
         self._stream.put(event)
 
-    def _view_changed(self, ring: tuple[int, int], members: tuple[NodeId, ...], serial: int) -> None:
+    def _view_changed(self, ring: tuple[int, int], members: tuple[NodeId, ...], serial: int,
+                      processes: tuple[SimLayer | None, ...]) -> None:
         previous = self._view or ()
-        if self._view is not None and members == previous:
+        if self._view is not None and members == previous and processes == self._view_processes:
             return
+        # a member whose process changed (see SimNetwork.reboot) left and joined again
+        before = dict(zip(previous, self._view_processes, strict=True))
+        restarted = {n for n, p in zip(members, processes, strict=True)
+                     if n in before and before[n] is not p}
         self._view = members
+        self._view_processes = processes
         self.view_ids.append(serial)
         self._stream.put(
             Membership(
                 ring_id=ring,
                 members=members,
-                joined=tuple(n for n in members if n not in previous),
-                left=tuple(n for n in previous if n not in members),
+                joined=tuple(n for n in members if n not in previous or n in restarted),
+                left=tuple(n for n in previous if n not in members or n in restarted),
             )
         )
 

@@ -179,7 +179,9 @@ class Vigild:
     # -- membership and sync -----------------------------------------------------------------
     async def _on_membership(self, view: Membership) -> None:
         self.names.update({int(k): v for k, v in self.layer.node_names().items()})
-        left = set(self.view.members) - set(int(n) for n in view.members)
+        # the layer's `left` also names a node that rebooted between two views (it is a member
+        # again, with a fresh process)
+        left = [int(n) for n in view.left]
         self.view = ViewState(ring=view.ring_id, members=tuple(int(n) for n in view.members))
         self.emit("membership", ring=list(view.ring_id), members=[self.name_of(n) for n in
                                                                    self.view.members],
