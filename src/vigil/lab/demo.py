@@ -72,7 +72,7 @@ def resource_nodes(lab: Lab, resource: str, via: str | None = None) -> tuple[str
     raise LabError("no node's vigild answers")
 
 
-def _vigil_ok(lab: Lab, node: str, args: list[str]) -> str:
+def vigil_ok(lab: Lab, node: str, args: list[str]) -> str:
     proc = lab.vigil(node, args)
     if proc.returncode != 0:
         raise LabError(f"vigil {shlex.join(args)} in {node}: {(proc.stderr or proc.stdout).strip()}")
@@ -81,7 +81,7 @@ def _vigil_ok(lab: Lab, node: str, args: list[str]) -> str:
 
 def _primitive(lab: Lab, node: str, resource: str) -> tuple[str, dict[str, str]]:
     """(class:provider:type, instance attributes) of a primitive, from the node's CIB."""
-    root = ET.fromstring(_vigil_ok(lab, node, ["cib", "configuration"]))
+    root = ET.fromstring(vigil_ok(lab, node, ["cib", "configuration"]))
     for prim in root.iter("primitive"):
         if prim.get("id") == resource:
             agent = ":".join(p for p in (prim.get("class"), prim.get("provider"), prim.get("type")) if p)
@@ -278,6 +278,23 @@ def _wait_single(lab: Lab, what: str, via: str | None, not_on: str | None,
     return found[-1]
 
 
+def create_service(lab: Lab, node: str) -> None:
+    """Through `node`: fencing by the lab's power switch (stonith-action=off: a fenced node stays
+    off until someone boots it), resource-stickiness=100 and the seeds' web service as group
+    `web`: WebIP (IPaddr2 VIP, monitor 5 s) then WebSite (http.server, monitor 1 s), the same
+    resources and monitors as the reference Pacemaker lab's."""
+    lab.configure_fencing(node, timeout=30)
+    vigil_ok(lab, node, ["property", "set", "stonith-action=off"])
+    vigil_ok(lab, node, ["resource", "defaults", "update", "resource-stickiness=100"])
+    vigil_ok(lab, node, ["resource", "create", "WebIP", "ocf:heartbeat:IPaddr2", f"ip={VIP}",
+                          "cidr_netmask=24", "nic=eth0", "op", "monitor", "interval=5s",
+                          "--group", GROUP])
+    vigil_ok(lab, node, ["resource", "create", "WebSite", "ocf:heartbeat:anything",
+                          "binfile=/usr/bin/python3",
+                          f"cmdline_options=-m http.server 80 --bind {VIP} --directory /etc",
+                          "op", "monitor", "interval=1s", "--group", GROUP])
+
+
 def run_demo(*, nodes: int = 3, keep: bool = False, out: Out = print, name: str = DEMO_NAME,
              token_ms: int = 1000) -> DemoReport:
     """The whole demo (see the module's docstring); LabError/LabTimeout on failure, after the
@@ -302,17 +319,8 @@ def run_demo(*, nodes: int = 3, keep: bool = False, out: Out = print, name: str 
         step(f"lab up in {lab.timings.get('up_s', 0):.1f} s; every node sees "
              f"{','.join(lab.topology.node_names())}")
         first = lab.topology.node_names()[0]
-        lab.configure_fencing(first, timeout=30)
-        _vigil_ok(lab, first, ["property", "set", "stonith-action=off"])  # stays off until we boot it
+        create_service(lab, first)
         step("fencing on: fence_vigil_lab (the lab's power switch), stonith-action=off")
-        _vigil_ok(lab, first, ["resource", "defaults", "update", "resource-stickiness=100"])
-        _vigil_ok(lab, first, ["resource", "create", "WebIP", "ocf:heartbeat:IPaddr2", f"ip={VIP}",
-                               "cidr_netmask=24", "nic=eth0", "op", "monitor", "interval=5s",
-                               "--group", GROUP])
-        _vigil_ok(lab, first, ["resource", "create", "WebSite", "ocf:heartbeat:anything",
-                               "binfile=/usr/bin/python3",
-                               f"cmdline_options=-m http.server 80 --bind {VIP} --directory /etc",
-                               "op", "monitor", "interval=1s", "--group", GROUP])
         step(f"service group {GROUP!r} created: WebIP (IPaddr2 {VIP}) then WebSite (http.server); "
              "resource-stickiness=100")
         took = wait_http(lab, URL, timeout=30)
@@ -404,4 +412,5 @@ def render_report(r: DemoReport) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["DemoReport", "Failed", "LabTimeout", "fail_resource", "run_demo", "story"]
+__all__ = ["DemoReport", "Failed", "LabTimeout", "create_service", "fail_resource", "run_demo", "story",
+           "vigil_ok"]

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""Client-observed failover of the seeds' web service in the lab, scenario by scenario.
+
+Usage (root; after `bash scripts/install.sh`):
+  python3 bench/failover.py --scenario webkill|hardkill|hardkill-dc|move [--runs 5]
+                            [--token MS] [--json] [--name bench]
+
+The same scenarios, service and probe as the reference Pacemaker lab
+(../shared/reference/pacemaker-lab: bench.py), on a 3-node vigil lab with fencing through the
+lab's power switch:
+  webkill      SIGKILL of the web server process where it runs (1 s monitor)
+  hardkill     power cut of the node running the service, which is first placed on a non-DC node
+  hardkill-dc  the same with the service placed on the DC (adds the loss of the DC)
+  move         graceful move of the group to the next node (`vigil resource move web NODE`)
+Without --token Corosync keeps its default token (3000 ms + 650 ms per node above two, as the
+reference's "default" profile); --token 1000 is the reference's "tuned" profile.
+
+An HTTP GET goes from the client namespace to the VIP every 50 ms (0.8 s timeout). Downtime =
+first good probe after the last failure - last good probe before the first failure. The phases
+(membership change, fencing, start of WebSite) are read from every node's vigild events; "vigil
+work" is the time from the event that set vigil to work (membership change, failed monitor,
+configuration change) to WebSite's successful start. Between runs the lab is made healthy again
+(nodes powered on, fail-counts cleaned up). Each run prints one line (--json: one JSON object);
+the last line is the summary: {"scenario", "runs", "min_s", "median_s", "max_s",
+"after_membership_median_s", ...}. The lab is torn down at the end, whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from vigil.lab.demo import (
+    GROUP,
+    URL,
+    cluster_status,
+    create_service,
+    fail_resource,
+    read_events,
+    requirements,
+    resource_nodes,
+    vigil_ok,
+)
+from vigil.lab.errors import LabError
+from vigil.lab.lab import Lab
+from vigil.lab.measure import client_downtime, failover_phases
+from vigil.lab.probe_http import HttpProbe, http_ok
+
+SCENARIOS = ("webkill", "hardkill", "hardkill-dc", "move")
+RESOURCE = "WebSite"
+PROBE_INTERVAL_S = 0.05
+PROBE_TIMEOUT_S = 0.8  # the reference lab's probe timeout
+STABLE_S = 2.0  # good probes needed after the last failure before a run ends
+RUN_TIMEOUT_S = 120.0
+# Medians of the reference Pacemaker 2.1.5 lab (../shared/reference/pacemaker-lab/results),
+# (default token, token 1000), seconds of client-observed downtime.
+PACEMAKER_MEDIANS = {"webkill": (1.25, 1.20), "hardkill": (8.75, 2.80),
+                     "hardkill-dc": (9.75, 3.85), "move": (0.65, 0.70)}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    scenario: str
+    run: int
+    token_ms: int | None
+    downtime_s: float | None  # None: the service did not come back within RUN_TIMEOUT_S
+    failed_probes: int
+    probes: int
+    fault_to_ok_s: float | None
+    victim: str  # the node that lost the service (or ran it, for webkill)
+    dc_before: str
+    served_after: str
+    vigil_work_s: float | None  # trigger -> WebSite started
+    trigger: str | None
+    phases: dict[str, float]
+    load1: float
+
+
+def log(msg: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} failover: {msg}", file=sys.stderr, flush=True)
+
+
+def wait_until(what: str, predicate: Callable[[], object], timeout: float,
+               interval: float = 0.2) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if predicate():
+                return
+        except (LabError, ValueError, KeyError):
+            pass
+        time.sleep(interval)
+    raise LabError(f"timed out after {timeout:.0f} s waiting until {what}")
+
+
+def on_nodes(lab: Lab) -> list[str]:
+    return [n for n in lab.topology.node_names() if lab.pids(n)]
+
+
+def where(lab: Lab) -> str | None:
+    nodes = resource_nodes(lab, RESOURCE)
+    return nodes[0] if len(nodes) == 1 else None
+
+
+def dc_of(lab: Lab) -> str:
+    dc = cluster_status(lab, on_nodes(lab)[0])["dc"]
+    if not isinstance(dc, str):
+        raise LabError("no DC")
+    return dc
+
+
+def healthy(lab: Lab) -> None:
+    """Every node on and a member, fail-counts cleaned up, the service up on one node."""
+    names = lab.topology.node_names()
+    for n in names:
+        lab.power_on(n)
+    lab.wait_members(names, timeout=90)
+    wait_until("every vigild answers", lambda: all(cluster_status(lab, n)["dc"] for n in names), 60)
+    vigil_ok(lab, names[0], ["resource", "cleanup"])
+    wait_until("the service runs on one node", lambda: where(lab), 60)
+    wait_until("the page answers", lambda: http_ok(lab, URL), 60)
+    time.sleep(1.0)
+
+
+def move_group(lab: Lab, target: str, via: str) -> None:
+    vigil_ok(lab, via, ["resource", "move", GROUP, target])
+
+
+def place(lab: Lab, on_dc: bool) -> None:
+    """hardkill variants: put the service on (or off) the DC, then drop the move constraint."""
+    dc, active = dc_of(lab), where(lab)
+    if (active == dc) == on_dc:
+        return
+    target = dc if on_dc else next(n for n in lab.topology.node_names() if n != dc)
+    log(f"placing {GROUP} on {target} (DC {dc})")
+    move_group(lab, target, target)
+    wait_until(f"{GROUP} runs on {target}", lambda: where(lab) == target, 60)
+    vigil_ok(lab, target, ["resource", "clear", GROUP])
+    wait_until("the page answers", lambda: http_ok(lab, URL), 30)
+    time.sleep(1.0)
+
+
+def recovered(probe: HttpProbe, t_fault: float, expect_failure: bool) -> bool:
+    samples = [s for s in probe.snapshot() if s.ts >= t_fault - 1.0]
+    fails = [s for s in samples if not s.ok]
+    if not fails and expect_failure and time.time() - t_fault < 10:
+        return False
+    if not fails and time.time() - t_fault < STABLE_S + 1:
+        return False
+    last_fail = fails[-1].ts if fails else t_fault
+    good = [s.ts for s in samples if s.ok and s.ts > last_fail]
+    return bool(good) and good[-1] - good[0] >= STABLE_S
+
+
+def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None) -> RunResult:
+    healthy(lab)
+    if scenario.startswith("hardkill"):
+        place(lab, on_dc=scenario == "hardkill-dc")
+    active = where(lab)
+    dc = dc_of(lab)
+    if active is None:
+        raise LabError("the service is not running on exactly one node")
+    names = lab.topology.node_names()
+    probe = HttpProbe(lab, URL, interval=PROBE_INTERVAL_S, timeout=PROBE_TIMEOUT_S).start()
+    victim = None
+    try:
+        wait_until("the probe sees the page", lambda: probe.good_since(time.time() - 1), 10, 0.05)
+        time.sleep(2.0)
+        load1 = os.getloadavg()[0]
+        t_fault = time.time()
+        if scenario == "webkill":
+            fail_resource(lab, RESOURCE)
+        elif scenario.startswith("hardkill"):
+            victim = active
+            lab.power_off(active)
+        else:
+            target = names[(names.index(active) + 1) % len(names)]
+            move_group(lab, target, target)
+        try:
+            wait_until("the service is back", lambda: recovered(probe, t_fault, scenario != "move"),
+                       RUN_TIMEOUT_S, 0.1)
+        except LabError:
+            log(f"run {run}: the service did not come back within {RUN_TIMEOUT_S:.0f} s")
+    finally:
+        probe.stop()
+    samples = probe.snapshot()
+    down = client_downtime(samples, t_fault)
+    events = [ev for n in names for ev in read_events(lab, n)]
+    timeline = failover_phases(events, t_fault, resource=RESOURCE, victim=victim,
+                               moved=scenario == "move")
+    survivors = on_nodes(lab)
+    served_after = ""
+    with contextlib.suppress(LabError):
+        served_after = where(lab) or ""
+    if scenario == "move" and survivors:
+        vigil_ok(lab, survivors[0], ["resource", "clear", GROUP])
+    return RunResult(
+        scenario=scenario, run=run, token_ms=token_ms,
+        downtime_s=None if down.still_down else down.seconds,
+        failed_probes=down.failed_probes, probes=down.probes, fault_to_ok_s=down.back_s,
+        victim=active, dc_before=dc, served_after=served_after,
+        vigil_work_s=timeline.vigil_work_s, trigger=timeline.trigger,
+        phases={p.name: p.after_fault_s for p in timeline.phases}, load1=round(load1, 2))
+
+
+def describe(r: RunResult) -> str:
+    down = f"{r.downtime_s:.2f} s" if r.downtime_s is not None else "NOT BACK"
+    phases = ", ".join(f"{k} +{v:.2f}" for k, v in r.phases.items())
+    work = f"{r.vigil_work_s:.2f} s" if r.vigil_work_s is not None else "?"
+    return (f"run {r.run}: downtime {down} ({r.failed_probes}/{r.probes} probes failed), "
+            f"{r.victim} -> {r.served_after or '?'} (DC {r.dc_before}); {phases}; "
+            f"vigil work after {r.trigger or '?'}: {work}; load {r.load1:.2f}")
+
+
+def summary(scenario: str, token_ms: int | None, results: list[RunResult]) -> dict[str, Any]:
+    downs = [r.downtime_s for r in results if r.downtime_s is not None]
+    works = [r.vigil_work_s for r in results if r.vigil_work_s is not None]
+    pm_default, pm_tuned = PACEMAKER_MEDIANS[scenario]
+    pacemaker = pm_tuned if token_ms == 1000 else pm_default if token_ms is None else None
+    return {
+        "scenario": scenario, "runs": len(results), "token_ms": token_ms,
+        "recovered": len(downs),
+        "min_s": min(downs) if downs else None,
+        "median_s": round(statistics.median(downs), 3) if downs else None,
+        "max_s": max(downs) if downs else None,
+        "after_membership_median_s": (round(statistics.median(works), 3)
+                                      if works and scenario.startswith("hardkill") else None),
+        "vigil_work_median_s": round(statistics.median(works), 3) if works else None,
+        "pacemaker_median_s": pacemaker,
+        "load1_median": round(statistics.median(r.load1 for r in results), 2) if results else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scenario", required=True, choices=SCENARIOS)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--token", type=int, default=None, metavar="MS",
+                    help="Corosync token in ms (default: Corosync's own default)")
+    ap.add_argument("--json", action="store_true", help="one JSON object per run, then the summary")
+    ap.add_argument("--name", default="bench", help="the lab's name (default: bench)")
+    args = ap.parse_args(argv)
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
+    if args.token is not None and args.token <= 0:
+        ap.error("--token must be a positive number of milliseconds")
+    problem = requirements()
+    if problem:
+        print(f"failover: {problem}", file=sys.stderr)
+        return 2
+    token_label = f"token {args.token} ms" if args.token else "Corosync's default token"
+    log(f"{args.scenario}: {args.runs} runs, {token_label}; bringing lab {args.name!r} up")
+    results: list[RunResult] = []
+    lab = None
+    try:
+        lab = Lab.up(nodes=3, token_ms=args.token, name=args.name, timeout=90)
+        create_service(lab, lab.topology.node_names()[0])
+        for i in range(1, args.runs + 1):
+            r = one_run(lab, args.scenario, i, args.token)
+            results.append(r)
+            print(json.dumps(asdict(r)) if args.json else describe(r), flush=True)
+    except LabError as err:
+        print(f"failover: {err}", file=sys.stderr)
+        return 1
+    finally:
+        if lab is not None:
+            log(f"tearing lab {args.name!r} down")
+            Lab.down_by_name(args.name, graceful=False)
+    s = summary(args.scenario, args.token, results)
+    if args.json:
+        print(json.dumps(s))
+    else:
+        pm = s["pacemaker_median_s"]
+        print(f"{args.scenario} ({token_label}, {s['runs']} runs, {s['recovered']} recovered): "
+              f"downtime min {s['min_s']} / median {s['median_s']} / max {s['max_s']} s"
+              + (f" (Pacemaker 2.1.5 median {pm} s)" if pm is not None else "")
+              + f"; vigil work median {s['vigil_work_median_s']} s; load1 {s['load1_median']}")
+    return 0 if s["recovered"] == s["runs"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
