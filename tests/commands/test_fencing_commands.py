@@ -43,6 +43,22 @@ def test_levels_add_list_remove(fenced: Path) -> None:
     assert "<fencing-topology" in write.write_cib(load(fenced))  # kept, empty
 
 
+def test_deleting_a_device_takes_it_out_of_the_levels(fenced: Path) -> None:
+    from vigil.commands import resource
+
+    env = FileEnvironment(str(fenced))
+    fencing.level_add(env, "1", "node1", ["f1"])
+    fencing.level_add(env, "2", "node1", ["f1,f2"])
+    fencing.level_add(env, "1", "node2", ["f3"])
+    done = resource.delete(env, "f1")
+    assert codes(done.reports) == ["RESOURCE_REMOVED", "FENCING_LEVEL_DEVICES_CHANGED",
+                                   "FENCING_LEVEL_REMOVED"]
+    assert [(lv.target, lv.index, lv.devices) for lv in fencing.levels(env)] == [
+        ("node1", 2, ("f2",)), ("node2", 1, ("f3",))]
+    assert codes(resource.delete(env, "f3").reports)[-1] == "FENCING_LEVEL_REMOVED"
+    assert [lv.devices for lv in fencing.levels(env)] == [("f2",)]
+
+
 @pytest.mark.parametrize(("level", "node", "devices", "code"), [
     ("0", "node1", ["f1"], "FENCING_LEVEL_INVALID"),
     ("10", "node1", ["f1"], "FENCING_LEVEL_INVALID"),

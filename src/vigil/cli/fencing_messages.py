@@ -39,6 +39,8 @@ MESSAGES: dict[str, _Render] = {
         f"level {_f(r, 'level')} of {_f(r, 'node')}: {_f(r, 'devices')}"),
     "FENCING_LEVEL_REMOVED": lambda r: (
         f"removed level {_f(r, 'level')} of {_f(r, 'node')} ({_f(r, 'devices')})"),
+    "FENCING_LEVEL_DEVICES_CHANGED": lambda r: (
+        f"level {_f(r, 'level')} of {_f(r, 'node')} now uses {_f(r, 'devices')}"),
     "FENCE_FAILED": lambda r: (
         f"fencing {_f(r, 'node')} ({_f(r, 'action')}) failed: {_f(r, 'detail')}; the node may "
         "still be running: check its fence devices (vigil stonith status) and the fencing "

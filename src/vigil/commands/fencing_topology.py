@@ -111,3 +111,36 @@ def with_levels(config: Configuration, *, add: Sequence[FencingLevel] = (),
         children[at] = text
     extra = dataclasses.replace(config.extra, children=tuple(children))
     return dataclasses.replace(config, extra=extra)
+
+
+def without_devices(config: Configuration, gone: Collection[str]
+                    ) -> tuple[Configuration, list[FencingLevel], list[FencingLevel]]:
+    """The configuration with the devices in `gone` taken out of every level, in place: a level
+    left without devices goes. Returns (configuration, changed levels as they are now, removed
+    levels as they were)."""
+    el = _element(config)
+    if el is None:
+        return config, [], []
+    changed: list[FencingLevel] = []
+    removed: list[FencingLevel] = []
+    for child in list(el):
+        if child.tag != LEVEL_TAG:
+            continue
+        devices = [d.strip() for d in child.get("devices", "").split(",") if d.strip()]
+        kept = [d for d in devices if d not in gone]
+        if kept == devices:
+            continue
+        if kept:
+            child.set("devices", ",".join(kept))
+            changed.append(_level(child))
+        else:
+            removed.append(_level(child))
+            el.remove(child)
+    if not changed and not removed:
+        return config, [], []
+    children = list(config.extra.children)
+    at = _position(config)
+    assert at is not None
+    children[at] = ET.tostring(el, encoding="unicode").strip()
+    extra = dataclasses.replace(config.extra, children=tuple(children))
+    return dataclasses.replace(config, extra=extra), changed, removed

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vigil.commands import agents as agent_lib
-from vigil.commands import edit, options
+from vigil.commands import edit, fencing_topology, options
 from vigil.commands.agents import AgentCatalog, AgentMetadata
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
@@ -402,7 +402,15 @@ def delete(env: CibEnvironment, resource_id: str) -> Applied:
         for rsc_id in removed:
             out.append(reports.info("RESOURCE_REMOVED", resource=rsc_id))
         new = _drop_constraints(_with_resources(cib, resources), set(removed), out)
-        return new, out
+        # a deleted fence device leaves the fencing levels too (a level naming a device that
+        # does not exist can never succeed)
+        config, changed, dropped = fencing_topology.without_devices(new.configuration,
+                                                                    set(removed))
+        out += [reports.info("FENCING_LEVEL_DEVICES_CHANGED", level=lv.index,
+                             node=lv.target_text, devices=",".join(lv.devices)) for lv in changed]
+        out += [reports.info("FENCING_LEVEL_REMOVED", level=lv.index, node=lv.target_text,
+                             devices=",".join(lv.devices)) for lv in dropped]
+        return dataclasses.replace(new, configuration=config), out
 
     return edit.apply(env, change)
 
