@@ -426,3 +426,24 @@ async def test_a_node_rebooted_faster_than_the_token_joins_again(cluster: Cluste
     where = cluster.world.where("WebIP")
     assert len(where) == 1 and cluster.world.where("WebSite") == where
     assert len({cib_digest(cluster.node(i).cib) for i in (1, 2, 3)}) == 1
+
+
+@scenario
+async def test_fencing_history_survives_a_restart_of_every_node(cluster: Cluster) -> None:
+    with_fencing(cluster)
+    await cluster.configure(FENCED_CONFIG)
+    host = vip_holders(cluster)[0]
+    host_id = int(host.removeprefix("node"))
+    others = [i for i in (1, 2, 3) if i != host_id]
+    cluster.net.partition(others, [host_id])
+    await cluster.settle()
+    cluster.net.heal()
+    for i in (1, 2, 3):
+        cluster.net.crash(i)
+        cluster.world.power_off(f"node{i}")
+    await cluster.settle()
+    for i in (1, 2, 3):
+        cluster.boot(i, restart=True)
+    await cluster.settle()
+    for i in (1, 2, 3):
+        assert any(f.target == host and f.ok for f in cluster.node(i).fence_history), i

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from vigil.daemon.messages import FenceResult
 from vigil.model.cib import Cib
 from vigil.model.status import OperationRecord, ResourceHistory
 
@@ -73,6 +74,14 @@ class CibStore(Protocol):
 
     def save(self, cib: Cib) -> None:
         """Persist durably (the configuration; status is rebuilt at runtime)."""
+        ...
+
+    def load_fence_history(self) -> tuple[FenceResult, ...]:
+        """The fencing results saved last (oldest first); () when none or unreadable."""
+        ...
+
+    def save_fence_history(self, history: Sequence[FenceResult]) -> None:
+        """Persist durably: the history must survive a restart of every node."""
         ...
 
 

@@ -1,14 +1,25 @@
-"""Where vigild keeps the CIB on disk: atomic writes, the last N versions kept as backups."""
+"""Where vigild keeps its durable state: the CIB (atomic writes, the last N versions kept as
+backups) and the fencing history (the last FENCE_HISTORY_KEEP results, atomic writes)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
+import logging
 import os
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from vigil.cib.io import load_cib_file, save_cib_file
+from vigil.daemon.messages import FenceResult
 from vigil.model.cib import Cib
 from vigil.model.reports import ReportError
+
+log = logging.getLogger("vigild.store")
+
+FENCE_HISTORY_KEEP = 100
 
 
 class FileStore:
@@ -53,6 +64,34 @@ class FileStore:
         save_cib_file(self.path, stored)
         self._on_disk = stored
 
+    def load_fence_history(self) -> tuple[FenceResult, ...]:
+        path = self.dir / "fence-history.json"
+        try:
+            rows = json.loads(path.read_text())
+            return tuple(FenceResult(**row) for row in rows)
+        except FileNotFoundError:
+            return ()
+        except (OSError, ValueError, TypeError) as exc:
+            # The history is informative (status, stonith history): a damaged file must not
+            # stop the daemon; the peers share theirs at the next view change.
+            log.warning("ignoring unreadable fencing history %s: %s", path, exc)
+            return ()
+
+    def save_fence_history(self, history: Sequence[FenceResult]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        rows = [dataclasses.asdict(r) for r in history[-FENCE_HISTORY_KEEP:]]
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".fence-history.")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(rows, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.dir / "fence-history.json")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
     def _prune(self) -> None:
         backups = sorted(self.dir.glob("cib-*.xml"), key=_version_key)
         for old in backups[:-self.keep]:
@@ -73,10 +112,17 @@ class MemoryStore:
     def __init__(self, cib: Cib | None = None) -> None:
         self.cib = cib
         self.saves = 0
+        self.fence_history: tuple[FenceResult, ...] = ()
 
     def load(self) -> Cib | None:
         return self.cib
 
     def save(self, cib: Cib) -> None:
         self.cib = dataclasses.replace(cib, status=())
+
+    def load_fence_history(self) -> tuple[FenceResult, ...]:
+        return self.fence_history
+
+    def save_fence_history(self, history: Sequence[FenceResult]) -> None:
+        self.fence_history = tuple(history[-FENCE_HISTORY_KEEP:])
         self.saves += 1

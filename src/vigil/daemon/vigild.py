@@ -81,7 +81,8 @@ class Vigild:
                  fencer: Fencer | None = None) -> None:
         self.layer = layer
         self.fencer: Fencer = fencer or NoFencer()
-        self.fence_history: list[m.FenceResult] = []
+        # Durable (store): a restart of every node must not forget who was fenced when.
+        self.fence_history: list[m.FenceResult] = list(store.load_fence_history())
         # Fence results this node broadcast that no replica applied yet: a result delivered
         # while a view is still syncing is dropped by everyone, so it is sent again after sync.
         self._unapplied_fences: list[m.FenceResult] = []
@@ -248,6 +249,7 @@ class Vigild:
         learned = [f for f in msg.fence_history if f not in known]
         if learned:
             self.fence_history = sorted([*self.fence_history, *learned], key=lambda f: f.when)
+            self.store.save_fence_history(self.fence_history)
         if not set(v.members) <= set(v.hellos):
             return
         digests = {d for _, d in v.hellos.values()}
@@ -443,6 +445,7 @@ class Vigild:
         if msg in self._unapplied_fences:
             self._unapplied_fences.remove(msg)
         self.fence_history.append(msg)
+        self.store.save_fence_history(self.fence_history)
         self._fencing.discard(msg.target)
         self.emit("fencing", target=msg.target, action=msg.action, ok=msg.ok, device=msg.device,
                   detail=msg.detail, executioner=msg.executioner, manual=msg.manual,
