@@ -64,3 +64,38 @@ def test_a_failing_fence_dummy_falls_through_to_the_next_level(tmp_path: Path) -
     assert out.status is FenceStatus.OK
     broken = [r for r in out.runs if r.device == "broken" and r.action == "off"]
     assert broken and broken[0].rc == 1
+
+
+def test_the_daemons_fencer_skips_banned_devices_and_knows_node_attributes(tmp_path: Path) -> None:
+    """vigild's AgentFencer: a device banned from the fencing node by a location constraint is
+    not used there; a level by target-attribute matches the target's node attributes."""
+    from vigil.cib import read
+    from vigil.daemon.fencing import AgentFencer
+
+    def dev(rid: str) -> str:
+        return stonith(rid, "fence_dummy", {"status_file": str(tmp_path / rid)})
+
+    for rid in ("near", "rack"):
+        (tmp_path / rid).write_text("on")
+    text = ('<cib admin_epoch="0" epoch="1" num_updates="0" validate-with="pacemaker-3.7">'
+            '<configuration><crm_config/><nodes><node id="1" uname="n1"/>'
+            '<node id="2" uname="n2"><instance_attributes id="n2-ia">'
+            '<nvpair id="n2-rack" name="rack" value="r7"/></instance_attributes></node></nodes>'
+            f'<resources>{dev("near")}{dev("rack")}</resources>'
+            '<constraints><rsc_location id="ban" rsc="near" node="n1" score="-INFINITY"/>'
+            '</constraints><fencing-topology>'
+            '<fencing-level id="l1" index="1" target-attribute="rack" target-value="r7" '
+            'devices="rack"/></fencing-topology></configuration><status/></cib>')
+    c, _ = read.parse_cib(text)
+    out = asyncio.run(AgentFencer("n1").fence(c, "n2", "off"))
+    assert out.ok and out.device == "rack", out.detail
+    assert (tmp_path / "near").read_text().strip() == "on"  # banned from n1: never used
+    assert (tmp_path / "rack").read_text().strip() == "off"
+    # without the level, n1 has no device it may use
+    only_near = text.replace(f"{dev('rack')}", "").replace(
+        '<fencing-level id="l1" index="1" target-attribute="rack" target-value="r7" '
+        'devices="rack"/>', "")
+    c2, _ = read.parse_cib(only_near)
+    refused = asyncio.run(AgentFencer("n1").fence(c2, "n2", "off"))
+    assert not refused.ok and "banned from n1" in refused.detail
+    assert asyncio.run(AgentFencer("n3").fence(c2, "n2", "off")).ok

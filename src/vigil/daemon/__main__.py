@@ -92,7 +92,7 @@ async def _serve(args: argparse.Namespace) -> int:
     layer = CorosyncLayer(args.group)
     node = args.node or socket.gethostname()
     daemon = Vigild(layer, AgentExecutor(node), FileStore(args.state_dir), WallClock(),
-                    event_sink=EventLog(args.events), fencer=AgentFencer())
+                    event_sink=EventLog(args.events), fencer=AgentFencer(node))
     server = ControlServer(daemon, args.socket)
     await server.start()
     stop = asyncio.Event()

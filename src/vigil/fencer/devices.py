@@ -30,10 +30,12 @@ from typing import Literal, TypeVar
 
 from vigil.model import reports
 from vigil.model.cib import Cib
+from vigil.model.constraints import Location
 from vigil.model.durations import parse_interval_ms
 from vigil.model.nvset import flatten
 from vigil.model.reports import Report
 from vigil.model.resources import Primitive, walk
+from vigil.model.score import INFINITY
 
 V = TypeVar("V")
 HostCheck = Literal["static-list", "dynamic-list", "status", "none"]
@@ -296,13 +298,25 @@ def device_from_primitive(prim: Primitive, info: AgentInfo | None = None) -> Fen
         action_overrides=overrides, action_timeouts_ms=timeouts, action_retries=retries, agent_info=info)
 
 
-def devices_from_cib(cib: Cib, *, agents: Mapping[str, AgentInfo] | None = None) -> tuple[FenceDevice, ...]:
+def devices_from_cib(cib: Cib, *, agents: Mapping[str, AgentInfo] | None = None,
+                     local_node: str | None = None) -> tuple[FenceDevice, ...]:
     """Every enabled stonith primitive, in document order. `agents` (agent name -> its
     metadata, see `vigil.fencer.agent_info`) completes host_check's defaults; without it a device
-    with no host list or map has host_check None and `fence` asks the agent."""
+    with no host list or map has host_check None and `fence` asks the agent. With `local_node`,
+    a device that a location constraint bans from that node (score -INFINITY, by node name) is
+    left out: like Pacemaker, a node does not use a device it may not run."""
     known = agents or {}
+    banned = banned_devices(cib, local_node) if local_node is not None else set()
     return tuple(device_from_primitive(p, known.get(p.agent_type)) for p in _stonith_primitives(cib)
-                 if not _disabled(p))
+                 if not _disabled(p) and p.id not in banned)
+
+
+def banned_devices(cib: Cib, node: str) -> set[str]:
+    """The ids of resources banned from `node` by a location constraint naming it directly with
+    score -INFINITY (rule-based constraints are not evaluated here)."""
+    return {c.rsc for c in cib.configuration.constraints
+            if isinstance(c, Location) and c.rsc is not None and c.node == node
+            and c.score is not None and c.score <= -INFINITY and not c.rules}
 
 
 def with_agent_info(device: FenceDevice, info: AgentInfo | None) -> FenceDevice:

@@ -115,6 +115,23 @@ def _feature_set_at_least(text: str | None, wanted: tuple[int, ...]) -> bool:
     return tuple(parts) >= wanted
 
 
+def node_attributes(cib: Cib, uname: str, now: int) -> dict[str, str]:
+    """A node's attributes as rules see them: its permanent ones, then its transient ones (which
+    win), then the built-ins (#uname, #id, #kind). Empty for a node the CIB does not know."""
+    ctx = RuleContext(now=now)
+    for cfg in cib.configuration.nodes:
+        if cfg.uname != uname:
+            continue
+        attrs = _eval_sets(cfg.instance_attributes, ctx)
+        for state in cib.status:
+            if state.id == cfg.id or (state.uname == uname and state.id != cfg.id):
+                attrs.update(_eval_sets(state.transient_attributes, ctx))
+                break
+        attrs.update({"#uname": uname, "#id": cfg.id, "#kind": "cluster"})
+        return attrs
+    return {}
+
+
 def _unpack_nodes(ws: WorkingSet, cib: Cib) -> None:
     states: dict[str, NodeState] = {}
     for entry in cib.status:
