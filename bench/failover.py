@@ -8,7 +8,7 @@ Usage (root; after `bash scripts/install.sh`):
 The same scenarios, service and probe as the reference Pacemaker lab
 (../shared/reference/pacemaker-lab: bench.py), on a 3-node vigil lab with fencing through the
 lab's power switch:
-  webkill      SIGKILL of the web server process where it runs (1 s monitor)
+  webkill      SIGKILL of the web server process where it runs (1 s monitor), from the host
   hardkill     power cut of the node running the service, which is first placed on a non-DC node
   hardkill-dc  the same with the service placed on the DC (adds the loss of the DC)
   move         graceful move of the group to the next node (`vigil resource move web NODE`)
@@ -31,6 +31,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import statistics
 import sys
 import time
@@ -43,7 +44,6 @@ from vigil.lab.demo import (
     URL,
     cluster_status,
     create_service,
-    fail_resource,
     read_events,
     requirements,
     resource_nodes,
@@ -148,6 +148,20 @@ def place(lab: Lab, on_dc: bool) -> None:
     time.sleep(1.0)
 
 
+def web_server_pid(lab: Lab, node: str) -> int:
+    """The host PID of the web server on `node`, found before the fault so that the kill itself
+    is instantaneous (a lookup at fault time would count as downtime)."""
+    for pid in lab.pids(node):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"http.server" in argv and b"80" in argv:
+            return pid
+    raise LabError(f"no web server process on {node}")
+
+
 def recovered(probe: HttpProbe, t_fault: float, expect_failure: bool) -> bool:
     samples = [s for s in probe.snapshot() if s.ts >= t_fault - 1.0]
     fails = [s for s in samples if not s.ok]
@@ -169,6 +183,7 @@ def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None) -> RunResul
     if active is None:
         raise LabError("the service is not running on exactly one node")
     names = lab.topology.node_names()
+    web_pid = web_server_pid(lab, active) if scenario == "webkill" else 0
     probe = HttpProbe(lab, URL, interval=PROBE_INTERVAL_S, timeout=PROBE_TIMEOUT_S).start()
     victim = None
     try:
@@ -177,7 +192,7 @@ def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None) -> RunResul
         load1 = os.getloadavg()[0]
         t_fault = time.time()
         if scenario == "webkill":
-            fail_resource(lab, RESOURCE)
+            os.kill(web_pid, signal.SIGKILL)
         elif scenario.startswith("hardkill"):
             victim = active
             lab.power_off(active)
