@@ -5,9 +5,10 @@
     ...                                   # break something
     outages = probe.stop()                # [Outage(start, end, length, failures), ...]
 
-A small Python loop runs inside the lab's client network namespace (`nsenter --net=...`): every
-`interval` seconds it starts one HTTP GET in a thread of its own (so a hanging request never
-delays the next probe) and prints "<start time> <1|0> <detail>" per finished probe. An outage
+A small asyncio loop runs inside the lab's client network namespace (`nsenter --net=...`): every
+`interval` seconds it starts one HTTP/1.0 GET as a task of its own (so a hanging request never
+delays the next probe; the reference Pacemaker lab's probe works the same way) and prints
+"<start time> <1|0> <detail>" per finished probe. An outage
 runs from the last good probe before the failures to the first good probe after them (its
 length is the difference, as a client would measure it); an outage still going on at stop()
 has end None and is measured up to the last probe. Only the lab's addresses (10.213.0.0/16)
@@ -36,28 +37,47 @@ LAB_NETWORK = ipaddress.ip_network("10.213.0.0/16")
 DEFAULT_INTERVAL_S = 0.05
 DEFAULT_TIMEOUT_S = 1.0
 
-# runs inside the client namespace: argv = url interval timeout
+# runs inside the client namespace: argv = url interval timeout. One asyncio task per probe,
+# stamped when it really starts (a thread per probe could start late under load and carry an
+# early stamp: a late success would then look like a good probe in the middle of an outage).
 _PROBE_SCRIPT = r"""
-import sys, threading, time, urllib.request
+import asyncio, sys, time, urllib.parse
 url, interval, timeout = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-lock = threading.Lock()
+parts = urllib.parse.urlsplit(url)
+host, port, path = parts.hostname, parts.port or 80, parts.path or "/"
 def out(line):
-    with lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-def one(t0):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+async def get():
+    r, w = await asyncio.open_connection(host, port)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            r.read(65536)
-            out(f"{t0:.4f} {1 if 200 <= r.status < 400 else 0} http-{r.status}")
-    except Exception as exc:
+        w.write(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+        await w.drain()
+        return await r.read()
+    finally:
+        w.close()
+async def one():
+    t0 = time.time()
+    try:
+        data = await asyncio.wait_for(get(), timeout)
+        status = data.split(b"\r\n", 1)[0].split()
+        code = int(status[1]) if len(status) > 1 and status[1].isdigit() else 0
+        out(f"{t0:.4f} {1 if 200 <= code < 400 else 0} http-{code}")
+    except asyncio.TimeoutError:
+        out(f"{t0:.4f} 0 timeout")
+    except OSError as exc:
         out(f"{t0:.4f} 0 {type(exc).__name__}:{str(exc)[:80]}".replace("\n", " "))
-nxt = time.monotonic()
-while True:
-    if threading.active_count() < 64:
-        threading.Thread(target=one, args=(time.time(),), daemon=True).start()
-    nxt += interval
-    time.sleep(max(0.0, nxt - time.monotonic()))
+async def main():
+    tasks = set()
+    start, k = time.monotonic(), 0
+    while True:
+        if len(tasks) < 256:
+            t = asyncio.get_running_loop().create_task(one())
+            tasks.add(t)
+            t.add_done_callback(tasks.discard)
+        k += 1
+        await asyncio.sleep(max(0.0, start + k * interval - time.monotonic()))
+asyncio.run(main())
 """
 
 
