@@ -3,7 +3,7 @@
 
 Usage (root; after `bash scripts/install.sh`):
   python3 bench/failover.py --scenario webkill|hardkill|hardkill-dc|move [--runs 5]
-                            [--token MS] [--json] [--name bench]
+                            [--token MS] [--json] [--name bench] [--seed N]
 
 The same scenarios, service and probe as the reference Pacemaker lab
 (../shared/reference/pacemaker-lab: bench.py), on a 3-node vigil lab with fencing through the
@@ -15,7 +15,9 @@ lab's power switch:
 Without --token Corosync keeps its default token (3000 ms + 650 ms per node above two, as the
 reference's "default" profile); --token 1000 is the reference's "tuned" profile.
 
-An HTTP GET goes from the client namespace to the VIP every 50 ms (0.8 s timeout). Downtime =
+An HTTP GET goes from the client namespace to the VIP every 50 ms (0.8 s timeout); the fault
+comes 2 to 3 s (uniformly random, --seed) after the probe first sees the page, so that it falls
+anywhere in the monitors' period. Downtime =
 first good probe after the last failure - last good probe before the first failure. The phases
 (membership change, fencing, start of WebSite) are read from every node's vigild events; "vigil
 work" is the time from the event that set vigil to work (membership change, failed monitor,
@@ -31,6 +33,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import signal
 import statistics
 import sys
@@ -174,7 +177,8 @@ def recovered(probe: HttpProbe, t_fault: float, expect_failure: bool) -> bool:
     return bool(good) and good[-1] - good[0] >= STABLE_S
 
 
-def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None) -> RunResult:
+def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None,
+            rng: random.Random) -> RunResult:
     healthy(lab)
     if scenario.startswith("hardkill"):
         place(lab, on_dc=scenario == "hardkill-dc")
@@ -188,7 +192,10 @@ def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None) -> RunResul
     victim = None
     try:
         wait_until("the probe sees the page", lambda: probe.good_since(time.time() - 1), 10, 0.05)
-        time.sleep(2.0)
+        # A random wait, so that the fault falls anywhere in the monitors' period: the steps
+        # before it take a nearly fixed time after the cleanup that restarted the monitors,
+        # which would otherwise put every kill just before the next monitor run.
+        time.sleep(2.0 + rng.uniform(0.0, 1.0))
         load1 = os.getloadavg()[0]
         t_fault = time.time()
         if scenario == "webkill":
@@ -262,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="Corosync token in ms (default: Corosync's own default)")
     ap.add_argument("--json", action="store_true", help="one JSON object per run, then the summary")
     ap.add_argument("--name", default="bench", help="the lab's name (default: bench)")
+    ap.add_argument("--seed", type=int, default=1,
+                    help="seed of the random wait before each fault (default: 1)")
     args = ap.parse_args(argv)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
@@ -274,12 +283,13 @@ def main(argv: list[str] | None = None) -> int:
     token_label = f"token {args.token} ms" if args.token else "Corosync's default token"
     log(f"{args.scenario}: {args.runs} runs, {token_label}; bringing lab {args.name!r} up")
     results: list[RunResult] = []
+    rng = random.Random(args.seed)
     lab = None
     try:
         lab = Lab.up(nodes=3, token_ms=args.token, name=args.name, timeout=90)
         create_service(lab, lab.topology.node_names()[0])
         for i in range(1, args.runs + 1):
-            r = one_run(lab, args.scenario, i, args.token)
+            r = one_run(lab, args.scenario, i, args.token, rng)
             results.append(r)
             print(json.dumps(asdict(r)) if args.json else describe(r), flush=True)
     except LabError as err:
