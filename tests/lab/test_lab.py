@@ -204,6 +204,32 @@ def test_one_link_down_keeps_the_membership(lab: Lab) -> None:
     assert lab.node_status("n1").links_cut == ()
 
 
+def _cli(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "vigil.cli.main", "lab", *args, "--name", lab.name],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_issue_grammar_of_fault_commands(lab: Lab) -> None:
+    """`lab partition A,B / C`, `lab link NODE down|up [--link N]`, `lab kill|boot NODE`."""
+    r = _cli(lab, "partition", "n1,n2", "/", "n3")
+    assert r.returncode == 0, r.stderr
+    assert lab.status().partition == (("n1", "n2", "client"), ("n3",))
+    assert _cli(lab, "heal").returncode == 0 and lab.status().partition == ()
+    assert _cli(lab, "partition", "n1", "/", "/", "n3").returncode == 2  # an empty group
+    r = _cli(lab, "link", "n1", "down")  # every link of n1
+    assert r.returncode == 0, r.stderr
+    assert lab.node_status("n1").links_cut == (0, 1)
+    assert _cli(lab, "link", "n1", "up", "--link", "0").returncode == 0
+    assert lab.node_status("n1").links_cut == (1,)
+    assert _cli(lab, "link", "n1", "1", "up").returncode == 0  # the older form
+    assert lab.node_status("n1").links_cut == ()
+    assert _cli(lab, "link", "n1", "sideways").returncode == 2
+    assert _cli(lab, "link", "n1", "down", "--link", "7").returncode == 2
+    assert _cli(lab, "kill", "n3").returncode == 0 and not lab.pids("n3")
+    assert _cli(lab, "boot", "n3").returncode == 0 and lab.pids("n3")
+    lab.wait_members(list(NODES), timeout=WAIT_S)
+
+
 def _daemon_runnable() -> bool:
     r = subprocess.run([sys.executable, "-c",
                         "import importlib.util as u, sys; s = u.find_spec('vigil.daemon'); "

@@ -156,14 +156,22 @@ def _cmd_power(args: argparse.Namespace) -> int:
     problem = _check_host(lab, args.node, node_only=True)
     if problem:
         return _fail(problem, EXIT_USAGE)
-    {"power-off": lab.power_off, "power-on": lab.power_on, "stop": lab.stop}[args.lab_command](args.node)
+    act = {"power-off": lab.power_off, "kill": lab.power_off, "power-on": lab.power_on,
+           "boot": lab.power_on, "stop": lab.stop}[args.lab_command]
+    act(args.node)
     sys.stdout.write(f"{args.node}: {args.lab_command} done\n")
     return EXIT_OK
 
 
 def _cmd_partition(args: argparse.Namespace) -> int:
     lab = _attach(args)
-    groups = [[h for h in g.split(",") if h] for g in args.groups]
+    # `partition n1,n2 n3` or pcs-style `partition n1,n2 / n3`
+    words = " ".join(args.groups)
+    chunks = words.split("/") if "/" in words else args.groups
+    groups = [[h for h in g.replace(" ", ",").split(",") if h] for g in chunks]
+    if any(not g for g in groups):
+        return _fail("a partition group is empty: give comma-separated hosts, groups separated "
+                     "by spaces or by /", EXIT_USAGE)
     for g in groups:
         for h in g:
             problem = _check_host(lab, h)
@@ -188,11 +196,21 @@ def _cmd_link(args: argparse.Namespace) -> int:
     problem = _check_host(lab, args.node)
     if problem:
         return _fail(problem, EXIT_USAGE)
+    # `link NODE N up|down`, or `link NODE up|down [--link N]` (without --link: every link)
+    words = list(args.words)
+    link: int | None = args.link_n
+    if len(words) == 2 and words[0].isdigit() and link is None:
+        link = int(words.pop(0))
+    if len(words) != 1 or words[0] not in ("up", "down"):
+        return _fail("usage: vigil lab link NODE up|down [--link N]  (or: link NODE N up|down)",
+                     EXIT_USAGE)
+    state = words[0]
     ports = lab.topology.host(args.node).ports
-    if not 0 <= args.link < len(ports):
-        return _fail(f"{args.node} has links 0..{len(ports) - 1}, not {args.link}", EXIT_USAGE)
-    lab.link(args.node, args.link, args.state)
-    sys.stdout.write(f"{args.node} link {args.link} {args.state}\n")
+    if link is not None and not 0 <= link < len(ports):
+        return _fail(f"{args.node} has links 0..{len(ports) - 1}, not {link}", EXIT_USAGE)
+    for n in [link] if link is not None else range(len(ports)):
+        lab.link(args.node, n, state)
+        sys.stdout.write(f"{args.node} link {n} {state}\n")
     return EXIT_OK
 
 
@@ -293,8 +311,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     lab.set_defaults(func=lambda _args: (lab.print_help(), EXIT_USAGE)[1])
     sub = lab.add_subparsers(dest="lab_command")
 
-    def add(name: str, helptext: str, func: Command) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = sub.add_parser(name, help=helptext, description=helptext)
+    def add(name: str, helptext: str, func: Command,
+            aliases: list[str] | None = None) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(name, help=helptext, description=helptext,
+                                                    aliases=aliases or [])
         p.add_argument("--name", type=_lab_name, default=topology.DEFAULT_NAME,
                        help=f"lab name (default {topology.DEFAULT_NAME}); namespaces are vl-NAME-*")
         p.set_defaults(func=_guarded(func))
@@ -322,19 +342,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = add("status", "per node: power, Corosync, the members it sees, quorum, daemon", _cmd_status)
     p.add_argument("--output", choices=("text", "json"), default="text")
 
-    for name, helptext in (("power-off", "cut a node's power (switch ports down first, then SIGKILL)"),
-                           ("power-on", "boot a powered-off node again on the same disk"),
-                           ("stop", "graceful shutdown of a node: daemon, then Corosync")):
-        add(name, helptext, _cmd_power).add_argument("node", metavar="NODE")
+    for name, aliases, helptext in (
+            ("power-off", ["kill"], "cut a node's power (switch ports down first, then SIGKILL)"),
+            ("power-on", ["boot"], "boot a powered-off node again on the same disk"),
+            ("stop", [], "graceful shutdown of a node: daemon, then Corosync")):
+        add(name, helptext, _cmd_power, aliases).add_argument("node", metavar="NODE")
 
     p = add("partition", "split the switch into groups, e.g. `partition n1,n2 n3`", _cmd_partition)
     p.add_argument("groups", metavar="GROUP", nargs="+", help="comma-separated hosts (nodes, client)")
     add("heal", "undo the partition", _cmd_heal)
 
-    p = add("link", "cut or restore one knet link of a node at the switch", _cmd_link)
+    p = add("link", "cut or restore a node's knet links at the switch (all, or --link N)", _cmd_link)
     p.add_argument("node", metavar="NODE")
-    p.add_argument("link", type=int, metavar="N", help="0 or 1")
-    p.add_argument("state", choices=("up", "down"))
+    p.add_argument("words", nargs="+", metavar="up|down", help="up or down (also: N up|down)")
+    p.add_argument("--link", dest="link_n", type=int, default=None, metavar="N",
+                   help="only link N (0 or 1); default: every link of the node")
 
     p = add("probe", "HTTP GET a lab URL from the client every 50 ms; print each outage and a summary",
             _cmd_probe)
