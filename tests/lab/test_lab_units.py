@@ -84,6 +84,9 @@ def test_parse_quorumtool() -> None:
     assert probe.parse_quorumtool("Cannot initialize QUORUM service\n") is None
     inquorate = probe.parse_quorumtool(QUORUMTOOL.replace("Quorate:          Yes", "Quorate:          No"))
     assert inquorate is not None and not inquorate.quorate
+    # a quorum device is the row of node id 0: a vote, not a member
+    device = probe.parse_quorumtool(QUORUMTOOL.rstrip("\n") + "\n         0          1            Qdevice\n")
+    assert device is not None and device.members == (1, 3)
 
 
 def _vigil(*args: str) -> subprocess.CompletedProcess[str]:
