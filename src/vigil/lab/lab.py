@@ -19,6 +19,8 @@ Files:
   post-mortems); the next `up` of the same lab name starts from fresh disks.
 - the host's /etc/vigil, /var/lib/vigil and /var/log/vigil are created (empty) if missing: they
   are the mount points of the nodes' bind mounts.
+- /var/lib/vigil-lab/<lab>/qnetd/: with a quorum device, qnetd's NSS database (etc/qnetd/nssdb),
+  lock file and IPC socket (run/), qnetd.log and certutil.log.
 
 Faults:
 - power_off: the node's switch ports go down FIRST (no RST or ICMP unreachable may tell the peers
