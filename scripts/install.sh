@@ -24,10 +24,15 @@ fi
 #     with reload-agent) and fence-agents (fence_* metadata);
 #   - the cluster layer (src/vigil/cluster, tests/cluster): corosync's client libraries, which vigil
 #     loads with ctypes (libcpg4, libvotequorum8, libcmap4, libcorosync-common4; corosync pulls them
-#     in, they are listed for the binding), and corosync, iproute2, util-linux for its namespace lab.
+#     in, they are listed for the binding), and corosync, iproute2, util-linux for its namespace lab;
+#   - the lab's quorum device (vigil lab up --qdevice, tests/lab/test_qdevice.py): corosync-qnetd (the
+#     server and corosync-qnetd-certutil) and corosync-qdevice (the daemon, its certutil and tool);
+#     libnss3-tools (certutil, pk12util) comes with them. corosync-qnetd's package enables its unit
+#     and makes /etc/corosync/qnetd/nssdb; the lab uses neither (its qnetd runs from the lab's data).
 apt_packages=(pacemaker-cli-utils corosync iproute2 util-linux procps iputils-ping curl
               resource-agents pacemaker-resource-agents fence-agents
-              libcpg4 libvotequorum8 libcmap4 libcorosync-common4)
+              libcpg4 libvotequorum8 libcmap4 libcorosync-common4
+              corosync-qnetd corosync-qdevice libnss3-tools)
 apt_missing=()
 for pkg in "${apt_packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

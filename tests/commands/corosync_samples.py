@@ -60,6 +60,15 @@ Membership information
          0          1            Qdevice
 """
 
+# corosync-qdevice-tool -s on n2 of a two-node lab with `vigil lab up --qdevice` (Debian 12,
+# corosync-qdevice 3.0.2); tabs as printed
+QDEVICE_CONNECTED = (
+    "Qdevice information\n-------------------\nModel:\t\t\tNet\nNode ID:\t\t2\n"
+    "Configured node list:\n    0\tNode ID = 1\n    1\tNode ID = 2\nMembership node list:\t1, 2\n\n"
+    "Qdevice-net information\n----------------------\nCluster name:\t\tvlqa1\n"
+    "QNetd host:\t\t10.213.0.50:5403\nAlgorithm:\t\tFifty-Fifty split\n"
+    "Tie-breaker:\t\tNode with lowest node ID\nState:\t\t\tConnected\n")
+
 NOT_RUNNING = "Cannot initialize CMAP service\n"
 CMAP_NOT_RUNNING = "Failed to initialize the cmap API. Error CS_ERR_LIBRARY\n"
 EXPECTED_REFUSED = "Unable to set expected votes: CS_ERR_INVALID_PARAM\n"

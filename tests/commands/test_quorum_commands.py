@@ -147,6 +147,25 @@ def test_device_default_algorithm_and_generic_options(conf: Path) -> None:
     assert device.generic_options == (("votes", "1"), ("timeout", "10000"))
 
 
+def test_ffsplit_gets_one_vote_written(conf: Path) -> None:
+    # corosync-qdevice refuses ffsplit unless quorum.device.votes is 1 in the file (seen in the lab)
+    quorum.add_device(str(conf), model="net", model_options=(("host", "10.0.0.9"),))
+    device = read_device(conf_tree.parse(conf.read_text()))
+    assert device is not None and device.generic_options == (("votes", "1"),)
+
+
+def test_ffsplit_with_other_votes_is_an_error_unless_forced(conf: Path) -> None:
+    before = conf.read_text()
+    options = (("host", "10.0.0.9"), ("algorithm", "ffsplit"))
+    assert raised(lambda: quorum.add_device(str(conf), model="net", model_options=options,
+                                            generic_options=(("votes", "2"),))) == [
+        "QDEVICE_FFSPLIT_VOTES"]
+    assert conf.read_text() == before
+    forced = quorum.add_device(str(conf), model="net", model_options=options,
+                               generic_options=(("votes", "2"),), force=True)
+    assert codes(forced.reports)[0] == "QDEVICE_FFSPLIT_VOTES"
+
+
 @pytest.mark.parametrize(("model", "options", "code"), [
     ("net", (), "QDEVICE_OPTION_MISSING"),
     ("net", (("host", "qnetd"), ("algorithm", "majority")), "QDEVICE_OPTION_INVALID"),
@@ -209,6 +228,17 @@ def test_device_status_runs_corosync_qdevice_tool() -> None:
                           "Can't connect to QDevice socket (is QDevice running?): No such file "
                           "or directory\n"))
     assert raised(lambda: quorum.device_status(stopped)) == ["QDEVICE_NOT_RUNNING"]
+
+
+def test_device_status_parses_the_tool() -> None:
+    parsed = quorum.parse_device_status(out.QDEVICE_CONNECTED)
+    assert parsed == quorum.DeviceStatus(
+        model="Net", node_id=2, cluster_name="vlqa1", qnetd_host="10.213.0.50:5403",
+        algorithm="Fifty-Fifty split", tie_breaker="Node with lowest node ID", state="Connected")
+    assert parsed.connected
+    failed = quorum.parse_device_status(out.QDEVICE_CONNECTED.replace("Connected", "Connect failed"))
+    assert not failed.connected
+    assert quorum.parse_device_status("") == quorum.DeviceStatus(*[None] * 7)
 
 
 def test_local_runner_reports_a_missing_program() -> None:

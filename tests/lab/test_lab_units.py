@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from vigil.cli.main import main
-from vigil.lab import probe, topology
+from vigil.lab import hostops, probe, qnetd, topology
 
 QUORUMTOOL = """\
 Quorum information
@@ -84,6 +84,9 @@ def test_parse_quorumtool() -> None:
     assert probe.parse_quorumtool("Cannot initialize QUORUM service\n") is None
     inquorate = probe.parse_quorumtool(QUORUMTOOL.replace("Quorate:          Yes", "Quorate:          No"))
     assert inquorate is not None and not inquorate.quorate
+    # a quorum device is the row of node id 0: a vote, not a member
+    device = probe.parse_quorumtool(QUORUMTOOL.rstrip("\n") + "\n         0          1            Qdevice\n")
+    assert device is not None and device.members == (1, 3)
 
 
 def _vigil(*args: str) -> subprocess.CompletedProcess[str]:
@@ -92,7 +95,8 @@ def _vigil(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_usage_errors_exit_2() -> None:
-    for args in (("lab", "up", "--nodes", "0"), ("lab", "up", "--name", "Bad-Name"), ("lab", "link", "n1")):
+    for args in (("lab", "up", "--nodes", "0"), ("lab", "up", "--name", "Bad-Name"), ("lab", "link", "n1"),
+                 ("lab", "up", "--qdevice", "majority"), ("lab", "qnetd", "restart")):
         r = _vigil(*args)
         assert r.returncode == 2, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("error: ")
@@ -111,3 +115,15 @@ def test_cli_runtime_errors_exit_1() -> None:
     assert r.returncode == 1 and r.stderr.startswith("error: no lab 'nosuchlab' is up")
     r = _vigil("lab", "down", "--name", "nosuchlab")
     assert r.returncode == 0 and "nothing to do" in r.stdout
+
+
+def test_cli_quorum_device_without_its_tools(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(hostops, "missing_tools", lambda names=hostops.REQUIRED_TOOLS: [
+        n for n in names if n in ("corosync-qnetd", "corosync-qdevice")])
+    assert main(["lab", "up", "--nodes", "2", "--qdevice", "--name", "qnotools"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: the quorum device needs ")
+    assert "install corosync-qdevice corosync-qnetd" in err
+    assert qnetd.check_algorithm("ffsplit") is None and qnetd.check_algorithm("majority") is not None

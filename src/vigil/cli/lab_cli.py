@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 
-from vigil.lab import hostops, topology
+from vigil.lab import hostops, qnetd, topology
 from vigil.lab.errors import LabError
 from vigil.lab.lab import Lab, LabStatus
 
@@ -69,11 +69,17 @@ def _check_host(lab: Lab, name: str, *, node_only: bool = False) -> str | None:
 
 def _cmd_up(args: argparse.Namespace) -> int:
     lab = Lab.up(nodes=args.nodes, token_ms=args.token or None, name=args.name, wait=not args.no_wait,
-                 timeout=args.timeout)
+                 timeout=args.timeout, qdevice=args.qdevice)
     t = lab.timings
     hosts = ", ".join(f"{n.name} {'/'.join(n.addrs)}" for n in lab.topology.nodes)
     sys.stdout.write(f"lab {lab.name} up: {hosts}; client {topology.CLIENT_ADDR}\n")
-    parts = [f"network {t['network_s']:.2f} s", f"boot {t['boot_s']:.2f} s"]
+    if args.qdevice:
+        sys.stdout.write(f"quorum device: corosync-qnetd on {topology.CLIENT_ADDR}:{qnetd.PORT} "
+                         f"({args.qdevice}), corosync-qdevice in every node\n")
+    parts = [f"network {t['network_s']:.2f} s"]
+    if "qnetd_s" in t:
+        parts.append(f"certificates and qnetd {t['qnetd_s']:.2f} s")
+    parts.append(f"boot {t['boot_s']:.2f} s")
     if "members_s" in t:
         parts.append(f"the membership of {args.nodes} seen by every node {t['members_s']:.2f} s later")
     sys.stdout.write(f"took {t['up_s']:.2f} s: {', '.join(parts)}\n")
@@ -119,7 +125,9 @@ def render_status(st: LabStatus) -> str:
     token = f"token {st.token_ms} ms" if st.token_ms else "Corosync's default token"
     count = f"{len(st.nodes)} node{'s' if len(st.nodes) != 1 else ''}"
     lines = [f"lab {st.name}: {count}, {token}, disks in {st.data_dir}"]
-    rows = [("NODE", "ADDRESSES", "POWER", "INIT", "COROSYNC", "MEMBERS", "QUORATE", "DAEMON")]
+    with_qdevice = st.qdevice is not None
+    rows = [("NODE", "ADDRESSES", "POWER", "INIT", "COROSYNC", "MEMBERS", "QUORATE", "DAEMON",
+             *(("QDEVICE",) if with_qdevice else ()))]
     notes: list[str] = []
     for n in st.nodes:
         daemon = n.daemon + (f" ({n.daemon_restarts} restarts)" if n.daemon_restarts else "")
@@ -128,13 +136,17 @@ def render_status(st: LabStatus) -> str:
         extra = []
         if n.links_cut:
             extra.append("cut link " + ",".join(map(str, n.links_cut)))
+        if n.isolated:
+            extra.append("isolated")
         members = ",".join(n.members) if n.members is not None else "-"
         rows.append((n.name, "/".join(n.addresses), n.power + (f" [{'; '.join(extra)}]" if extra else ""),
-                     str(n.init_pid or "-"), n.corosync, members, _yes_no(n.quorate), daemon))
+                     str(n.init_pid or "-"), n.corosync, members, _yes_no(n.quorate), daemon,
+                     *((n.qdevice,) if with_qdevice else ())))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-    lines.append(f"client {st.client_addr} (link 0)")
+    lines.append(f"client {st.client_addr} (link 0)"
+                 + (f"; corosync-qnetd {st.qnetd} ({st.qdevice}, port {qnetd.PORT})" if with_qdevice else ""))
     if st.partition:
         lines.append("partition: " + " | ".join(",".join(g) for g in st.partition))
     lines += [f"daemon: {note}" for note in notes]
@@ -211,6 +223,38 @@ def _cmd_link(args: argparse.Namespace) -> int:
     for n in [link] if link is not None else range(len(ports)):
         lab.link(args.node, n, state)
         sys.stdout.write(f"{args.node} link {n} {state}\n")
+    return EXIT_OK
+
+
+def _cmd_isolate(args: argparse.Namespace) -> int:
+    lab = _attach(args)
+    for n in args.nodes:
+        problem = _check_host(lab, n, node_only=True)
+        if problem:
+            return _fail(problem, EXIT_USAGE)
+    try:
+        lab.isolate(args.nodes)
+    except LabError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    sys.stdout.write(f"isolated from each other: {', '.join(args.nodes)} (each still reaches the client)\n")
+    return EXIT_OK
+
+
+def _cmd_qnetd(args: argparse.Namespace) -> int:
+    lab = _attach(args)
+    if args.action == "stop":
+        ran = lab.qnetd_stop()
+        sys.stdout.write("corosync-qnetd stopped\n" if ran else "corosync-qnetd was not running\n")
+    elif args.action == "start":
+        lab.qnetd_start()
+        sys.stdout.write("corosync-qnetd running\n")
+    else:
+        if not lab.qnetd_running():
+            return _fail("corosync-qnetd is not running (vigil lab qnetd start)")
+        proc = lab.qnetd_tool(["-l", "-v"] if args.action == "clusters" else ["-s"])
+        sys.stdout.write(proc.stdout)
+        if proc.returncode != 0:
+            return _fail(f"corosync-qnetd-tool: {(proc.stderr or proc.stdout).strip() or 'failed'}")
     return EXIT_OK
 
 
@@ -330,6 +374,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--no-wait", action="store_true", help="return once the nodes are booted")
     p.add_argument("--fencing", action="store_true",
                    help="configure the lab's power switch as the fence device and enable fencing")
+    p.add_argument("--qdevice", nargs="?", const="ffsplit", choices=qnetd.ALGORITHMS, default=None,
+                   metavar="ffsplit|lms",
+                   help="a quorum device: corosync-qnetd in the client namespace (10.213.0.50:5403), "
+                        "corosync-qdevice in every node (algorithm default ffsplit)")
 
     p = add("down", "stop every node and remove the lab's namespaces (idempotent)", _cmd_down)
     p.add_argument("--force", action="store_true", help="power everything off at once, no graceful stop")
@@ -351,6 +399,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = add("partition", "split the switch into groups, e.g. `partition n1,n2 n3`", _cmd_partition)
     p.add_argument("groups", metavar="GROUP", nargs="+", help="comma-separated hosts (nodes, client)")
     add("heal", "undo the partition", _cmd_heal)
+
+    p = add("isolate", "cut the named nodes off from each other on every link; each keeps the client "
+            "(and the quorum device)", _cmd_isolate)
+    p.add_argument("nodes", metavar="NODE", nargs="+")
+
+    p = add("qnetd", "the quorum device's corosync-qnetd: stop, start, status (corosync-qnetd-tool -s), "
+            "clusters (-l -v)", _cmd_qnetd)
+    p.add_argument("action", choices=("stop", "start", "status", "clusters"))
 
     p = add("link", "cut or restore a node's knet links at the switch (all, or --link N)", _cmd_link)
     p.add_argument("node", metavar="NODE")

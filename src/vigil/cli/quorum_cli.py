@@ -138,7 +138,8 @@ def _device(inv: Invocation, words: list[str]) -> int:
         args.no_more(rest, "quorum device status")
         text = quorum.device_status(runner(), full=inv.full)
         if inv.json:
-            args.print_json({"status": text})
+            parsed = quorum.parse_device_status(text)
+            args.print_json({"status": text, **args.to_data(parsed), "connected": parsed.connected})
         else:
             sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
         return EXIT_OK

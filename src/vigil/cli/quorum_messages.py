@@ -72,6 +72,9 @@ MESSAGES: dict[str, _Render] = {
     "QDEVICE_FFSPLIT_ODD_NODES": lambda r: (
         f"algorithm ffsplit is meant for an even number of nodes and this cluster has "
         f"{_f(r, 'nodes')}: consider algorithm=lms"),
+    "QDEVICE_FFSPLIT_VOTES": lambda r: (
+        f"algorithm ffsplit works only with votes=1 (corosync-qdevice refuses to start with "
+        f"votes={_f(r, 'votes')}): leave votes out or use algorithm=lms"),
     "QDEVICE_ADDED": lambda r: (
         f"quorum device added to {_f(r, 'path')}: model net, host {_f(r, 'host')}, algorithm "
         f"{_f(r, 'algorithm')}"),

@@ -17,6 +17,11 @@ quorum {
 `with_device` puts a device in (or takes it out of) a parsed corosync.conf and keeps `two_node`
 consistent, as pcs does: votequorum refuses `two_node` together with a device (the device breaks
 the tie instead), and a two-node cluster without a device gets `two_node: 1` back.
+
+The ffsplit algorithm needs `votes: 1` written in the device section: corosync-qdevice 3.0 (Debian
+12) otherwise refuses to start it ("50:50 split algorithm works only if quorum.device.votes
+configuration key is set to 1!", seen in the lab), although votequorum's default for two nodes
+would be 1. `with_default_votes` writes it; another value is an error.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vigil.clusterconf.conf_tree import Option, Section, put_section, set_options
 from vigil.model import reports
@@ -84,6 +89,14 @@ class QuorumDevice:
     generic_options: Pairs = ()  # the device section's own options: timeout, sync_timeout, votes
 
 
+def with_default_votes(dev: QuorumDevice) -> QuorumDevice:
+    """`dev` with `votes: 1` when its algorithm is ffsplit and no votes are given (the only
+    value corosync-qdevice accepts for ffsplit)."""
+    if dev.model != "net" or dev.algorithm != "ffsplit" or any(k == "votes" for k, _ in dev.generic_options):
+        return dev
+    return replace(dev, generic_options=(*dev.generic_options, ("votes", "1")))
+
+
 def _unsafe(value: str) -> bool:
     """A value that would change the file's structure if written (a newline, a brace, `#`)."""
     return any(c in value for c in "\n\r{}#") or value != value.strip()
@@ -121,6 +134,10 @@ def validate_device(dev: QuorumDevice, *, force: bool = False) -> tuple[Report, 
                                          expected=known[name][1] if name in known
                                          else "a value"))
             seen.add(name)
+    votes = dict(dev.generic_options).get("votes")
+    if (dev.model == "net" and dev.algorithm == "ffsplit" and votes is not None and votes.isdigit()
+            and int(votes) != 1):  # an invalid number is reported above
+        out.append(reports.unless_forced(force, "QDEVICE_FFSPLIT_VOTES", votes=votes))
     return tuple(out)
 
 

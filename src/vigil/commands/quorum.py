@@ -21,6 +21,7 @@ from vigil.clusterconf.quorum_device import (
     node_names,
     read_device,
     validate_device,
+    with_default_votes,
     with_device,
 )
 from vigil.commands.runner import NOT_FOUND, Runner, RunResult
@@ -261,10 +262,10 @@ def add_device(conf: str | None, *, model: str, model_options: Pairs, generic_op
     path = conf_path(conf)
     root = _read(path)
     given = dict(model_options)
-    dev = QuorumDevice(host=given.get("host", ""), algorithm=given.get("algorithm", "ffsplit"),
-                       model=model, generic_options=generic_options,
-                       model_options=tuple((k, v) for k, v in model_options
-                                           if k not in ("host", "algorithm")))
+    dev = with_default_votes(QuorumDevice(
+        host=given.get("host", ""), algorithm=given.get("algorithm", "ffsplit"), model=model,
+        generic_options=generic_options,
+        model_options=tuple((k, v) for k, v in model_options if k not in ("host", "algorithm"))))
     found = list(validate_device(dev, force=force))
     if len([k for k, _ in model_options if k in ("host", "algorithm")]) > len(
             {k for k, _ in model_options if k in ("host", "algorithm")}):
@@ -306,6 +307,38 @@ def remove_device(conf: str | None) -> ConfChange:
 def _two_node(root: conf_tree.Section) -> bool:
     quorum = root.section("quorum")
     return quorum is not None and quorum.get("two_node") == "1"
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    """The fields of `corosync-qdevice-tool -s` that say whether the device works."""
+
+    model: str | None
+    node_id: int | None
+    cluster_name: str | None
+    qnetd_host: str | None
+    algorithm: str | None
+    tie_breaker: str | None
+    state: str | None  # model net: Connected, Connect failed, Waiting for initial...
+
+    @property
+    def connected(self) -> bool:
+        return self.state == "Connected"
+
+
+def parse_device_status(text: str) -> DeviceStatus:
+    """Parse `corosync-qdevice-tool -s` (tab-aligned `Key:<tabs>value` lines); absent fields are
+    None."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, colon, value = line.partition(":")
+        if colon and key and not key.startswith((" ", "\t")) and value.strip():
+            fields.setdefault(key.strip(), value.strip())
+    return DeviceStatus(
+        model=fields.get("Model"), node_id=_int(fields.get("Node ID", "")),
+        cluster_name=fields.get("Cluster name"), qnetd_host=fields.get("QNetd host"),
+        algorithm=fields.get("Algorithm"), tie_breaker=fields.get("Tie-breaker"),
+        state=fields.get("State"))
 
 
 def device_status(runner: Runner, *, full: bool = False) -> str:

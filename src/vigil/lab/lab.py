@@ -19,6 +19,8 @@ Files:
   post-mortems); the next `up` of the same lab name starts from fresh disks.
 - the host's /etc/vigil, /var/lib/vigil and /var/log/vigil are created (empty) if missing: they
   are the mount points of the nodes' bind mounts.
+- /var/lib/vigil-lab/<lab>/qnetd/: with a quorum device, qnetd's NSS database (etc/qnetd/nssdb),
+  lock file and IPC socket (run/), qnetd.log and certutil.log.
 
 Faults:
 - power_off: the node's switch ports go down FIRST (no RST or ICMP unreachable may tell the peers
@@ -32,6 +34,14 @@ Faults:
   carrier. `heal` moves every port back to the main bridges and deletes the extra ones.
 - link(node, k, "down"): the node's switch port on link k goes down (a cable pulled); it stays
   down across power cycles until link(node, k, "up").
+- isolate(nodes): the nodes' switch ports, on every link, become isolated bridge ports (iproute2's
+  `bridge_slave isolated on`): isolated ports no longer exchange frames with each other, but each
+  still reaches every port that is not isolated (the client, with the quorum device). `heal`
+  undoes it; a `partition` replaces it.
+
+Quorum device: `up(..., qdevice="ffsplit")` (or "lms") runs corosync-qnetd in the client
+namespace and corosync-qdevice in every node (see qnetd.py); `qnetd_stop`, `qnetd_start` and
+`qnetd_tool` act on qnetd.
 """
 
 from __future__ import annotations
@@ -53,7 +63,8 @@ from typing import Literal, TypeVar
 
 import vigil
 from vigil import clusterconf
-from vigil.lab import hostops, power, probe, state, topology
+from vigil.clusterconf.quorum_device import QuorumDevice, with_default_votes
+from vigil.lab import hostops, power, probe, qnetd, state, topology
 from vigil.lab.errors import LabError, LabTimeout
 from vigil.model.reports import ReportError
 
@@ -84,6 +95,8 @@ class NodeStatus:
     daemon_restarts: int
     links_cut: tuple[int, ...]
     group: int  # partition bridge group, 0 = main bridges
+    qdevice: str = "none"  # corosync-qdevice in the node: none (no device) | waiting | running ...
+    isolated: bool = False  # its switch ports are isolated (`isolate`)
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,13 @@ class LabStatus:
     partition: tuple[tuple[str, ...], ...]  # groups of hosts, () when healed
     data_dir: str
     timings: dict[str, float] = field(default_factory=dict)
+    qdevice: str | None = None  # the quorum device's algorithm; None: no device
+    qnetd: str = "none"  # none | running | stopped
+
+
+def cluster_name(lab: str) -> str:
+    """The lab's cluster_name in corosync.conf (and in the quorum device's certificate)."""
+    return f"vl{lab}"[:32]
 
 
 def _daemon_env(lab: str, node: str) -> dict[str, str]:
@@ -116,17 +136,22 @@ class Lab:
     # ------------------------------------------------------------------ life cycle
     @classmethod
     def up(cls, nodes: int = 3, token_ms: int | None = 1000, *, name: str = topology.DEFAULT_NAME,
-           daemon_argv: Sequence[str] | None = None, wait: bool = True, timeout: float = 90.0) -> Lab:
+           daemon_argv: Sequence[str] | None = None, wait: bool = True, timeout: float = 90.0,
+           qdevice: str | None = None) -> Lab:
         """Create the network, boot every node; with `wait`, return once every node's Corosync
         sees all N members (LabTimeout after `timeout` s). `token_ms` None keeps Corosync's
         default token (3000 ms + 650 ms per node above two); otherwise token_coefficient is 0, so
         the runtime token is exactly `token_ms`. `daemon_argv` replaces `python3 -m vigil.daemon`
-        (which is only started if it imports)."""
+        (which is only started if it imports). `qdevice` ("ffsplit" or "lms") adds a quorum
+        device: corosync-qnetd in the client namespace, corosync-qdevice in every node."""
         hostops.require_root()
         hostops.require_tools()
-        for problem in (topology.check_lab_name(name), topology.check_node_count(nodes)):
+        for problem in (topology.check_lab_name(name), topology.check_node_count(nodes),
+                        qnetd.check_algorithm(qdevice) if qdevice is not None else None):
             if problem:
                 raise LabError(problem)
+        if qdevice is not None:
+            qnetd.require_tools()
         if token_ms is not None and token_ms <= 0:
             raise LabError(f"token must be a positive number of milliseconds, not {token_ms}")
         topo = topology.build(name, nodes)
@@ -141,7 +166,7 @@ class Lab:
             data_dir = state.DATA_DIR / name
             st = state.LabState(name=name, node_count=nodes, token_ms=token_ms, data_dir=str(data_dir),
                                 daemon_argv=list(daemon_argv) if daemon_argv is not None else None,
-                                created=time.time())
+                                created=time.time(), qdevice=qdevice)
             for h in (*topo.nodes, topo.client):
                 st.addresses[h.name] = list(h.addrs)
             for n in topo.nodes:
@@ -151,6 +176,11 @@ class Lab:
             try:
                 lab._write_disks(st)
                 lab._create_network(st)
+                if qdevice is not None:
+                    t_qnetd = time.monotonic()
+                    qnetd.make_certificates(st, cluster_name(name), topo.node_names())
+                    qnetd.start(st, netns=topo.client.netns, addr=topology.CLIENT_ADDR)
+                    lab.timings["qnetd_s"] = round(time.monotonic() - t_qnetd, 3)
                 # the power switch fence agents in the nodes use (vigil.lab.power)
                 switch = power.start_switch(st, {**hostops.command_env(),
                                                  "PYTHONPATH": _daemon_env(st.name, "")["PYTHONPATH"]})
@@ -162,7 +192,7 @@ class Lab:
             except BaseException:
                 lab._teardown(st, graceful=False)
                 raise
-        lab.timings["network_s"] = round(t_net - t0, 3)
+        lab.timings["network_s"] = round(t_net - t0 - lab.timings.get("qnetd_s", 0.0), 3)
         lab.timings["boot_s"] = round(time.monotonic() - t_net, 3)
         if wait:
             try:
@@ -171,7 +201,7 @@ class Lab:
                 lab.down(graceful=False)
                 raise
             lab.timings["members_s"] = round(time.monotonic() - t0 - lab.timings["network_s"]
-                                             - lab.timings["boot_s"], 3)
+                                             - lab.timings["boot_s"] - lab.timings.get("qnetd_s", 0.0), 3)
         lab.timings["up_s"] = round(time.monotonic() - t0, 3)
         return lab
 
@@ -336,7 +366,8 @@ class Lab:
             quorate=view.quorate if view else None, ring_id=view.ring_id if view else "",
             daemon=daemon, daemon_note=str(init.get("daemon_note", "")) if init else "",
             daemon_restarts=int(str(init.get("restarts", 0))) if init else 0,
-            links_cut=tuple(sorted(rec.links_cut)), group=st.partition.get(node, 0))
+            links_cut=tuple(sorted(rec.links_cut)), group=st.partition.get(node, 0),
+            qdevice=_qdevice_state(init, alive, st.qdevice), isolated=node in st.isolated)
 
     def status(self) -> LabStatus:
         st = self._fresh()
@@ -349,7 +380,10 @@ class Lab:
             groups = tuple(tuple(h for h in hosts if st.partition.get(h, 0) == g)
                            for g in range(st.partition_groups + 1))
         return LabStatus(name=self.name, token_ms=st.token_ms, nodes=nodes, client_addr=topology.CLIENT_ADDR,
-                         partition=groups, data_dir=st.data_dir, timings=dict(self.timings))
+                         partition=groups, data_dir=st.data_dir, timings=dict(self.timings),
+                         qdevice=st.qdevice,
+                         qnetd="none" if st.qdevice is None else
+                         ("running" if qnetd.is_running(st) else "stopped"))
 
     def pids(self, node: str) -> list[int]:
         """Host PIDs of every process of `node` (its PID namespace); [] when it is off."""
@@ -467,7 +501,54 @@ class Lab:
             if powered or updown == "down":
                 hostops.ip_batch([f"link set {host.ports[n]} {updown}"], netns=self.topology.switch_netns)
 
+    def isolate(self, nodes: Sequence[str]) -> None:
+        """Cut the nodes off from each other on every link while each keeps the client (and the
+        quorum device there) and the nodes not named: their switch ports become isolated bridge
+        ports. An earlier partition or isolation is replaced; `heal` undoes it."""
+        names = list(dict.fromkeys(nodes))
+        for n in names:
+            self._node_host(n)
+        if len(names) < 2:
+            raise LabError("isolate needs at least two nodes (isolated ports only lose each other)")
+        with state.locked(self.name):
+            st = self._fresh()
+            self._heal(st)
+            st.isolated = names
+            state.save(st)
+            lines = [f"link set {port} type bridge_slave isolated on"
+                     for n in names for port in self.topology.host(n).ports]
+            hostops.ip_batch(lines, netns=self.topology.switch_netns)
+
+    def qnetd_stop(self) -> bool:
+        """Stop the lab's corosync-qnetd (SIGTERM, then SIGKILL: the PID the lab recorded, and
+        only while it is that process); False if it was not running."""
+        with state.locked(self.name):
+            st = self._require_qdevice()
+            ran = qnetd.stop(st)
+            state.save(st)
+        return ran
+
+    def qnetd_start(self) -> None:
+        """Start the lab's corosync-qnetd again (after `qnetd_stop`); returns once it answers."""
+        with state.locked(self.name):
+            st = self._require_qdevice()
+            if not qnetd.is_running(st):
+                qnetd.start(st, netns=self.topology.client.netns, addr=topology.CLIENT_ADDR)
+
+    def qnetd_running(self) -> bool:
+        return qnetd.is_running(self._fresh())
+
+    def qnetd_tool(self, args: Sequence[str], timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
+        """`corosync-qnetd-tool ARGS` against the lab's qnetd (-s: status, -l: clusters)."""
+        return qnetd.tool(self._require_qdevice(), args, timeout=timeout)
+
     # ------------------------------------------------------------------ internals
+    def _require_qdevice(self) -> state.LabState:
+        st = self._fresh()
+        if st.qdevice is None:
+            raise LabError(f"lab {self.name!r} has no quorum device (vigil lab up --qdevice ffsplit)")
+        return st
+
     def _fresh(self) -> state.LabState:
         st = state.load(self.name)
         if st is None:
@@ -494,10 +575,13 @@ class Lab:
             shutil.rmtree(data)  # the previous run of this lab name: fresh disks
         data.mkdir(mode=0o755, parents=True)
         conf = clusterconf.ClusterConf(
-            cluster_name=f"vl{st.name}"[:32],
+            cluster_name=cluster_name(st.name),
             nodes=tuple(clusterconf.ClusterNode(nodeid=n.nodeid, name=n.name, addrs=n.addrs)
                         for n in self.topology.nodes),
-            token_ms=st.token_ms, token_coefficient_ms=0 if st.token_ms is not None else None)
+            token_ms=st.token_ms, token_coefficient_ms=0 if st.token_ms is not None else None,
+            quorum_device=(with_default_votes(QuorumDevice(host=topology.CLIENT_ADDR, algorithm=st.qdevice,
+                                                           model_options=(("port", str(qnetd.PORT)),)))
+                           if st.qdevice is not None else None))
         key = clusterconf.new_authkey()
         # the same files `vigil cluster setup` writes (corosync.conf, authkey, cluster.json)
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(st.created))
@@ -519,6 +603,7 @@ class Lab:
             clusterconf.write_files(d, files)
             cfg = {"node": n.name, "binds": [[str(d / rel), f"/{rel}"] for rel in BINDS],
                    "daemon_argv": daemon_argv, "daemon_import_check": check,
+                   "qdevice_argv": ["corosync-qdevice", "-f"] if st.qdevice is not None else None,
                    "env": _daemon_env(st.name, n.name)}
             (d / "init.json").write_text(json.dumps(cfg, indent=1) + "\n")
 
@@ -614,6 +699,11 @@ class Lab:
             time.sleep(0.02)
 
     def _heal(self, st: state.LabState) -> None:
+        if st.isolated:
+            lines = [f"link set {port} type bridge_slave isolated off"
+                     for n in st.isolated for port in self.topology.host(n).ports]
+            hostops.ip_batch(lines, netns=self.topology.switch_netns, check=False)
+            st.isolated = []
         if not st.partition and not st.partition_groups:
             return
         lines = []
@@ -635,6 +725,7 @@ class Lab:
                 self._wait_dead(signalled, STOP_TIMEOUT_S)
         for r in recs:
             self._power_off(st, r.name)
+        qnetd.stop(st)  # the quorum device's server, once its clients are gone
         # anything else started inside the lab's network namespaces (lab exec client ..., say)
         inodes = set(st.netns_inodes.values())
         deadline = time.monotonic() + KILL_TIMEOUT_S
@@ -661,6 +752,13 @@ class Lab:
     def _reap_all(self) -> None:
         for node in list(self._popens):
             self._reap(node)
+
+
+def _qdevice_state(init: dict[str, object] | None, alive: bool, algorithm: str | None) -> str:
+    if algorithm is None:
+        return "none"
+    q = init.get("qdevice") if init else None
+    return str(q.get("state", "unknown")) if isinstance(q, dict) else ("unknown" if alive else "off")
 
 
 def _purge(name: str) -> None:

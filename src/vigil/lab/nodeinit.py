@@ -14,16 +14,18 @@ so it runs in the node's network namespace, in fresh mount, UTS and PID namespac
    /var/lib/corosync, /var/log/corosync, /var/lib/vigil and /var/log/vigil;
 4. starts `corosync -f`, and, once cmap answers, the vigil daemon (`python3 -m vigil.daemon`,
    only if `import vigil.daemon` works; another command when the lab was given one), its PID
-   recorded in /run/vigil/vigild.pid as `vigil cluster start` records it;
+   recorded in /run/vigil/vigild.pid as `vigil cluster start` records it; with a quorum device
+   (`qdevice_argv` in init.json, see vigil.lab.qnetd), `corosync-qdevice -f` at the same time;
 5. reaps every orphan of the node, restarts the daemon when it fails (with a back-off, and only
    while Corosync runs: the daemon exits 1 when Corosync is lost and expects to be restarted).
    A daemon that exits 0 was stopped on purpose (`vigil cluster stop` inside the node) and is
    left stopped, as systemd's Restart=on-failure would; Corosync is never restarted. What
    `vigil cluster start` then starts inside the node (corosync, which records its PID in
    /var/run/corosync.pid, and vigild) is adopted once it is the init's child (its starter has
-   exited): supervised from then on, and stopped with the node;
-6. on SIGTERM (or SIGINT) stops the daemon, then Corosync, then exits; a SIGKILL from the host
-   ("power off") makes the kernel kill every process of the node at once.
+   exited): supervised from then on, and stopped with the node. corosync-qdevice is restarted
+   when it exits while Corosync runs (as its unit's Restart=on-failure would), after a back-off;
+6. on SIGTERM (or SIGINT) stops the daemon, then corosync-qdevice, then Corosync, then exits; a
+   SIGKILL from the host ("power off") makes the kernel kill every process of the node at once.
 
 It reports its state in /run/vigil-lab/status.json inside the node, which the host reads through
 /proc/<init pid>/root.
@@ -46,6 +48,7 @@ from typing import Any
 
 STATUS_PATH = "/run/vigil-lab/status.json"
 DAEMON_PIDFILE = "/run/vigil/vigild.pid"  # the same files as vigil.commands.localnode's
+QDEVICE_RUNDIR = "/run/corosync-qdevice"  # its lock file and IPC socket (corosync-qdevice-tool)
 COROSYNC_PIDFILE = "/var/run/corosync.pid"  # written by corosync itself
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -113,6 +116,7 @@ class Status:
     daemon: Child = field(default_factory=lambda: Child("daemon"))
     daemon_note: str = ""
     restarts: int = 0
+    qdevice: Child = field(default_factory=lambda: Child("qdevice", state="disabled"))
 
 
 def _recorded(pidfile: str, accept: str) -> tuple[int, int] | None:
@@ -151,6 +155,11 @@ class Init:
         self.check_pid: int | None = None
         self.daemon_next_start = 0.0
         self.backoff = RESTART_MIN_S
+        self.qdevice_argv: list[str] | None = cfg.get("qdevice_argv")
+        if self.qdevice_argv:
+            self.status.qdevice.state = "waiting"
+        self.qdevice_next_start = 0.0
+        self.qdevice_backoff = RESTART_MIN_S
         self.stop_deadline: float | None = None
 
     # ---------------------------------------------------------------- filesystem
@@ -164,6 +173,7 @@ class Init:
             _mount(f"vl-{self.node}", target, "tmpfs", MS_NOSUID | MS_NODEV, opts)
         for d in ("/run/lock", "/run/vigil", "/run/vigil-lab"):
             os.makedirs(d, mode=0o755, exist_ok=True)
+        os.makedirs(QDEVICE_RUNDIR, mode=0o770, exist_ok=True)
         for src, dst in self.cfg["binds"]:
             os.makedirs(dst, mode=0o755, exist_ok=True)
             _mount(src, dst, None, MS_BIND, None)
@@ -222,6 +232,13 @@ class Init:
         os.replace(tmp, DAEMON_PIDFILE)
         log(f"daemon started, pid {d.pid}: {' '.join(self.daemon_argv)}")
 
+    def start_qdevice(self) -> None:
+        assert self.qdevice_argv is not None
+        q = self.status.qdevice
+        q.pid = self.spawn(self.qdevice_argv, "/var/log/corosync/qdevice.stdio")
+        q.state, q.started = "running", time.time()
+        log(f"corosync-qdevice started, pid {q.pid}")
+
     def adopt(self) -> None:
         """Supervise what `vigil cluster start` started inside the node, once it is our child."""
         for child, pidfile, accept in ((self.status.corosync, COROSYNC_PIDFILE, "corosync"),
@@ -251,12 +268,21 @@ class Init:
                                            f"or no __main__): not started")
                 log(self.status.daemon_note)
             return
-        for child in (self.status.corosync, self.status.daemon):
+        for child in (self.status.corosync, self.status.daemon, self.status.qdevice):
             if child.pid == pid:
                 child.pid, child.exits, child.last_exit = None, child.exits + 1, _describe(wstatus)
                 log(f"{child.name} exited: {child.last_exit}")
                 if child is self.status.corosync:
                     child.state = "dead"
+                elif child is self.status.qdevice:
+                    if self.status.phase == "stopping":
+                        child.state = "stopped"
+                    else:
+                        if now - child.started >= STABLE_RUN_S:
+                            self.qdevice_backoff = RESTART_MIN_S
+                        child.state = "restart-wait"
+                        self.qdevice_next_start = now + self.qdevice_backoff
+                        self.qdevice_backoff = min(self.qdevice_backoff * 2, RESTART_MAX_S)
                 elif self.status.phase == "stopping":
                     child.state = "stopped"
                 elif os.WIFEXITED(wstatus) and os.WEXITSTATUS(wstatus) == 0:
@@ -296,15 +322,21 @@ class Init:
                 log(f"corosync did not answer cmap within {CMAP_TIMEOUT_S:g} s")
             else:
                 return CMAP_POLL_S
+        q = st.qdevice
+        if c.state == "running" and q.state in ("waiting", "restart-wait") and now >= self.qdevice_next_start:
+            self.start_qdevice()
         if c.state == "running" and d.state in ("waiting", "restart-wait") and now >= self.daemon_next_start:
             if self.started_elsewhere():
                 return 0.5  # adopted once its starter exits
             if d.state == "restart-wait":
                 st.restarts += 1
             self.start_daemon()
+        waits = [5.0]
         if d.state == "restart-wait" and c.state == "running":
-            return max(0.01, self.daemon_next_start - now)
-        return 5.0
+            waits.append(max(0.01, self.daemon_next_start - now))
+        if q.state == "restart-wait" and c.state == "running":
+            waits.append(max(0.01, self.qdevice_next_start - now))
+        return min(waits)
 
     def begin_stop(self) -> None:
         if self.status.phase == "stopping":
@@ -318,8 +350,8 @@ class Init:
 
     def tick_stopping(self, now: float) -> float | None:
         """Stop the daemon, then Corosync; None once both are gone."""
-        c, d = self.status.corosync, self.status.daemon
-        for child in (d, c):
+        c, d, q = self.status.corosync, self.status.daemon, self.status.qdevice
+        for child in (d, q, c):
             if child.pid is None:
                 continue
             if child.state != "stopping":
@@ -334,6 +366,8 @@ class Init:
             return 0.5
         if d.state not in ("not-installed", "disabled"):
             d.state = "stopped"
+        if q.state != "disabled":
+            q.state = "stopped"
         if c.state != "dead":
             c.state = "stopped"
         return None

@@ -20,8 +20,9 @@ def parse_quorumtool(text: str) -> QuorumView | None:
     """Parse `corosync-quorumtool -s -p` (machine-parsable status + membership list).
 
     The output has `Key: value` lines (Quorate, Ring ID, Expected votes, Total votes...) followed by
-    a "Membership information" table whose rows start with the node id. None when no
-    "Quorate:" line is found (Corosync not answering).
+    a "Membership information" table whose rows start with the node id (a quorum device is the
+    row of node id 0, "Qdevice": not a member). None when no "Quorate:" line is found (Corosync
+    not answering).
     """
     quorate: bool | None = None
     ring_id = ""
@@ -35,10 +36,10 @@ def parse_quorumtool(text: str) -> QuorumView | None:
             continue
         if in_table:
             first = line.split()[0]
-            if first.isdigit():
-                members.append(int(first))
-            elif first.startswith("0x") and _is_hex(first[2:]):
-                members.append(int(first, 16))
+            nodeid = (int(first) if first.isdigit()
+                      else int(first, 16) if first.startswith("0x") and _is_hex(first[2:]) else None)
+            if nodeid:  # None: not a row; 0: the quorum device
+                members.append(nodeid)
             continue
         if line.startswith("Nodeid") and "Votes" in line:
             in_table = True

@@ -52,6 +52,10 @@ class LabState:
     partition_groups: int = 0
     power_pid: int | None = None  # the lab's power switch (vigil.lab.power), stopped by `down`
     power_start: int | None = None  # its start time, so a recycled PID is never signalled
+    qdevice: str | None = None  # the quorum device's algorithm (ffsplit, lms); None: no device
+    qnetd_pid: int | None = None  # corosync-qnetd in the client namespace (vigil.lab.qnetd)
+    qnetd_start: int | None = None
+    isolated: list[str] = field(default_factory=list)  # nodes whose switch ports are isolated
     version: int = VERSION
 
     def to_json(self) -> str:
