@@ -345,8 +345,9 @@ async def test_status_updates_do_not_conflict_with_a_push(cluster: Cluster) -> N
     assert fut.result()[0]
 
 
-@scenario
-async def test_fencing_history_reaches_a_node_that_joins_later(cluster: Cluster) -> None:
+async def partition_away_and_fence_the_vip_holder(cluster: Cluster) -> tuple[str, int]:
+    """With fencing on, cut the VIP's node off (the majority fences it), then heal the network;
+    returns the fenced node's name and id."""
     with_fencing(cluster)
     await cluster.configure(FENCED_CONFIG)
     host = vip_holders(cluster)[0]
@@ -355,6 +356,12 @@ async def test_fencing_history_reaches_a_node_that_joins_later(cluster: Cluster)
     cluster.net.partition(others, [host_id])
     await cluster.settle()
     cluster.net.heal()
+    return host, host_id
+
+
+@scenario
+async def test_fencing_history_reaches_a_node_that_joins_later(cluster: Cluster) -> None:
+    host, host_id = await partition_away_and_fence_the_vip_holder(cluster)
     cluster.boot(host_id, restart=True)  # the fenced node comes back with an empty memory
     await cluster.settle()
     back = cluster.node(host_id)
@@ -430,14 +437,7 @@ async def test_a_node_rebooted_faster_than_the_token_joins_again(cluster: Cluste
 
 @scenario
 async def test_fencing_history_survives_a_restart_of_every_node(cluster: Cluster) -> None:
-    with_fencing(cluster)
-    await cluster.configure(FENCED_CONFIG)
-    host = vip_holders(cluster)[0]
-    host_id = int(host.removeprefix("node"))
-    others = [i for i in (1, 2, 3) if i != host_id]
-    cluster.net.partition(others, [host_id])
-    await cluster.settle()
-    cluster.net.heal()
+    host, _ = await partition_away_and_fence_the_vip_holder(cluster)
     for i in (1, 2, 3):
         cluster.net.crash(i)
         cluster.world.power_off(f"node{i}")
