@@ -8,6 +8,8 @@ Deterministic: no timers, no threads.
 
 from __future__ import annotations
 
+import asyncio
+
 import dataclasses
 import itertools
 from collections.abc import Callable
@@ -25,6 +27,8 @@ class World:
     log: list[tuple[str, str, str, int]] = field(default_factory=list)  # node, rsc, task, rc
     clock: int = 1_764_000_000
     executors: dict[str, WorldExecutor] = field(default_factory=dict)
+    # while set and not yet released, every start waits for it (a slow agent, still running)
+    start_gate: asyncio.Event | None = None
 
     def executor(self, node: str) -> WorldExecutor:
         ex = WorldExecutor(self, node)
@@ -104,6 +108,8 @@ class WorldExecutor:
         return Outcome(identity, record)
 
     async def execute(self, op: Operation) -> Outcome:
+        if op.task == "start" and self.world.start_gate is not None:
+            await self.world.start_gate.wait()
         return self._record(op, self._rc(op))
 
     def start_monitor(self, op: Operation, report: Callable[[Outcome], None]) -> None:

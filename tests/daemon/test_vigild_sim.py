@@ -447,3 +447,33 @@ async def test_fencing_history_survives_a_restart_of_every_node(cluster: Cluster
     await cluster.settle()
     for i in (1, 2, 3):
         assert any(f.target == host and f.ok for f in cluster.node(i).fence_history), i
+
+
+@scenario
+async def test_a_start_still_running_at_a_view_change_is_not_started_twice(
+        cluster: Cluster) -> None:
+    """The join's history cannot hold an operation that is still running; the node reports it
+    as pending and the DC waits for its result instead of starting the resource again (the
+    chaos run saw a second start of the web server break it)."""
+    from vigil.cluster.layer import Membership
+
+    await cluster.configure(CONFIG)
+    node = cluster.world.where("WebSite")[0]
+    cluster.world.start_gate = gate = asyncio.Event()
+    cluster.world.kill(node, "WebSite")
+    cluster.world.tick()
+    await cluster.settle()  # the DC restarts it in place: the start is held at the gate
+    starts_before = [e for e in cluster.world.log if e[1] == "WebSite" and e[2] == "start"]
+    dc = cluster.node(1)
+    layer = cluster.net.layer(1)
+    assert layer is not None
+    layer._stream.put(Membership(ring_id=dc.view.ring, members=dc.view.members, joined=(),
+                                 left=()))  # a view change while the start runs: a new join
+    await cluster.settle()
+    assert all(cluster.node(i).view.synced for i in (1, 2, 3))
+    gate.set()
+    await cluster.settle()
+    starts = [e for e in cluster.world.log if e[1] == "WebSite" and e[2] == "start"]
+    assert len(starts) == len(starts_before) + 1  # the held one, and no second start
+    assert cluster.world.where("WebSite") == [node]
+    assert not any(cluster.node(i).view.pending for i in (1, 2, 3))

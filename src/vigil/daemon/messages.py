@@ -71,6 +71,9 @@ class NodeHistory:
     uname: str
     history: tuple[ResourceHistory, ...]
     fresh: bool = False  # first join since this vigild started: its transient attributes go
+    # resources with an operation still running on the node (its result is not in `history`
+    # and comes as an OpResult later): the DC plans nothing until those results are in
+    pending: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,7 @@ def decode(data: bytes) -> Message:
                 value = tuple(NodeStateRow(*r) for r in value)
             elif f == "fence_history":
                 value = tuple(FenceResult(**r) for r in value)
-            elif f in ("ring", "version", "read_version"):
+            elif f in ("ring", "version", "read_version", "pending"):
                 value = tuple(value)
             elif f in ("params", "meta"):
                 value = tuple((str(a), str(b)) for a, b in value)

@@ -12,6 +12,7 @@ order, re-planning whenever the world changes under it.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import hashlib
@@ -59,6 +60,9 @@ class ViewState:
     hellos: dict[int, tuple[m.Version, str]] = field(default_factory=dict)
     synced: bool = False
     joined: set[int] = field(default_factory=set)
+    # (node, resource) of operations that were running when their node joined: the join's
+    # history lacks them and their results are still to come
+    pending: set[tuple[int, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -106,6 +110,7 @@ class Vigild:
         self._plan_wanted = asyncio.Event()
         self._aborted = False
         self._probing: set[str] = set()
+        self._running_ops: collections.Counter[str] = collections.Counter()  # resource -> ops
         self._tasks: set[asyncio.Task[object]] = set()
         self._event_sink = event_sink
         self.changed = asyncio.Condition()  # notified on every applied change (for IPC waits)
@@ -272,8 +277,11 @@ class Vigild:
     async def _synced(self) -> None:
         self.view.synced = True
         self.emit("synced", version=list(self.cib.version.as_tuple()))
+        # history and pending are taken together, with no await between: an operation is in
+        # exactly one of them (see _execute)
         await self.send(m.NodeHistory(self.view.ring, self.me, self.name_of(self.me),
-                                      self.executor.history(), self._fresh))
+                                      self.executor.history(), self._fresh,
+                                      tuple(sorted(self._running_ops))))
         self._fresh = False
         for result in list(self._unapplied_fences):
             await self.send(result)
@@ -324,6 +332,8 @@ class Vigild:
             self._apply_result(msg)
         elif isinstance(msg, m.ExecRequest):
             if msg.node == self.me:
+                # counted as running from delivery on, before the task gets its first turn
+                self._running_ops[msg.resource] += 1
                 self._spawn(self._execute(msg))
             return
         elif isinstance(msg, m.Attribute):
@@ -349,6 +359,7 @@ class Vigild:
             cib = status_edit.clear_transient(cib, str(msg.node))
         self.cib = status_edit.bump_updates(cib)
         self.view.joined.add(msg.node)
+        self.view.pending |= {(msg.node, rsc) for rsc in msg.pending}
 
     def _apply_node_states(self, msg: m.NodeStates) -> None:
         cib = self.cib
@@ -412,6 +423,8 @@ class Vigild:
             pending.future.set_result((ok, detail))  # type: ignore[arg-type]
 
     def _apply_result(self, msg: m.OpResult) -> None:
+        if msg.record.interval_ms == 0:
+            self.view.pending.discard((msg.node, msg.resource.id))
         cib = status_edit.record_operation(self.cib, str(msg.node), msg.uname, msg.resource,
                                            msg.record)
         if msg.failed:
@@ -537,7 +550,14 @@ class Vigild:
                        transition_key=req.transition, params=req.params, meta=req.meta)
         if req.task == "stop":
             self.executor.cancel_monitors(req.resource)
-        outcome = await self.executor.execute(op)
+        try:
+            outcome = await self.executor.execute(op)
+        finally:
+            # no await between the executor recording the result and this: a NodeHistory sent
+            # from here on carries the result in its history instead of listing it as pending
+            self._running_ops[req.resource] -= 1
+            if self._running_ops[req.resource] <= 0:
+                del self._running_ops[req.resource]
         await self._report(outcome, req.transition, req.action_key, req.task)
         record = outcome.record
         running = record.rc_code in (0, 8, 190, 191) and record.op_status == 0
@@ -604,6 +624,8 @@ class Vigild:
             return
         if not set(self.view.members) <= self.view.joined:
             return
+        if self.view.pending:
+            return  # an operation that was running at the join: its result re-plans
         if self.graph is not None and self.graph.running:
             if not self._aborted:
                 await self._dispatch()
