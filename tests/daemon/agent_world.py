@@ -9,7 +9,6 @@ Deterministic: no timers, no threads.
 from __future__ import annotations
 
 import asyncio
-
 import dataclasses
 import itertools
 from collections.abc import Callable
