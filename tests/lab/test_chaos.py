@@ -39,9 +39,10 @@ FAULTS = int(os.environ.get("VIGIL_CHAOS_FAULTS", "50"))
 RECOVERY_BOUND_S = 60.0
 SAMPLE_S = 3.0
 REASON = requirements()
-# In CI with the fixed seed. It found two recovery bugs before it could be (a DC waiting for
+# In CI with the fixed seed. It found three recovery bugs before it could be (a DC waiting for
 # Hellos its synced peers never resent; a node rebooted faster than the token timeout that its
-# peers never saw leave, left alone in its own view). A node that was unclean while quorum was
+# peers never saw leave, left alone in its own view; a new DC starting again a resource whose
+# start was still running at the join). A node that was unclean while quorum was
 # lost is fenced again as it boots once quorum returns (so does Pacemaker): restore() powers it
 # on again, as an operator would.
 pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""), pytest.mark.slow]
