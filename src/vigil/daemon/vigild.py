@@ -614,7 +614,8 @@ class Vigild:
         interval = (parse_interval_ms(raw) if raw else None) or 15 * 60_000
         now = self.clock.now()
         soonest = now + interval / 1000
-        for expiry in _failure_expiries(self.cib):
+        expiries = _failure_expiries(self.cib, self.transition) if self.transition else []
+        for expiry in expiries:
             if expiry > now:
                 soonest = min(soonest, expiry + 1)
         return max(0.5, soonest - now)
@@ -738,24 +739,17 @@ class Vigild:
 MAX_FENCE_ATTEMPTS = 10  # stonith-max-attempts' default
 
 
-def _failure_expiries(cib: Cib) -> list[int]:
-    """When each recorded failure stops counting (last-failure + the resource's failure-timeout)."""
-    from vigil.daemon.resources import locate
-    from vigil.model.durations import parse_interval_ms
-    from vigil.model.nvset import flatten
-
+def _failure_expiries(cib: Cib, transition: Transition) -> list[int]:
+    """When each recorded failure stops counting: its last-failure time plus the resource's
+    failure-timeout, as the scheduler resolved it (Allocation.failure_timeout_s)."""
+    timeouts = {a.resource: a.failure_timeout_s for a in transition.allocations}
     out = []
-    defaults = flatten(cib.configuration.rsc_defaults).get("failure-timeout")
     for state in cib.status:
         for nvset in state.transient_attributes:
             for pair in nvset.pairs:
                 if not pair.name.startswith("last-failure-") or not (pair.value or "").isdigit():
                     continue
-                rsc = pair.name[len("last-failure-"):].split("#")[0]
-                loc = locate(cib, rsc)
-                raw = (flatten(loc.primitive.meta_attributes).get("failure-timeout")
-                       if loc is not None else None) or defaults
-                timeout = parse_interval_ms(raw) if raw else None
-                if timeout:
-                    out.append(int(pair.value or 0) + timeout // 1000)
+                timeout = timeouts.get(pair.name[len("last-failure-"):].split("#")[0], 0)
+                if timeout > 0:
+                    out.append(int(pair.value or 0) + timeout)
     return out

@@ -60,6 +60,7 @@ def _allocation(ws: WorkingSet, rsc: Rsc) -> Allocation:
         migration_threshold=rsc.migration_threshold,
         target_role=rsc.meta.get("target-role"),
         priority=rsc.priority,
+        failure_timeout_s=rsc.failure_timeout,
     )
 
 

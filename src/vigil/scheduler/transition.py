@@ -40,6 +40,7 @@ class Allocation:
     migration_threshold: int
     target_role: str | None
     priority: int = 0  # the resource's effective priority meta-attribute
+    failure_timeout_s: int = 0  # its effective failure-timeout; 0: failures never expire
 
 
 @dataclass(frozen=True)
