@@ -79,7 +79,10 @@ class _Reader:
 
     @staticmethod
     def extra_attrs(el: ET.Element, known: set[str]) -> tuple[tuple[str, str], ...]:
-        return tuple((k, v) for k, v in el.attrib.items() if k not in known)
+        attrib = el.attrib
+        if attrib.keys() <= known:  # the usual case, without a Python-level loop
+            return ()
+        return tuple((k, v) for k, v in attrib.items() if k not in known)
 
     # -- attribute sets and rules ------------------------------------------------------------
     def nvset(self, raw: ET.Element, path: str) -> NvSet:

@@ -10,6 +10,7 @@ from vigil.model.durations import parse_interval_ms
 from vigil.model.nvset import NvSet, sorted_sets
 from vigil.model.resources import Clone, Group, Primitive
 from vigil.model.score import INFINITY, parse_score
+from vigil.model.score import add as score_add
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
 from vigil.scheduler.options import ClusterOptions, read_options, truthy
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
@@ -824,41 +825,50 @@ def _check_agent(rsc: Rsc, hist: ResourceHistory) -> None:
         rsc.restart_needed = True
 
 
+def _failures_by_resource(attrs: dict[str, str], new_feature_set: bool
+                          ) -> dict[str, tuple[int, int]]:
+    """One node's fail-count-* and last-failure-* attributes, per resource name: (summed
+    count, latest failure time). Newer feature sets name them per operation (NAME#op_interval);
+    older ones per resource, and each format ignores the other."""
+    out: dict[str, tuple[int, int]] = {}
+    for key, value in attrs.items():
+        if key.startswith("fail-count-"):
+            rest, is_count = key[len("fail-count-"):], True
+        elif key.startswith("last-failure-"):
+            rest, is_count = key[len("last-failure-"):], False
+        else:
+            continue
+        if new_feature_set:
+            if "#" not in rest:
+                continue
+            rest = rest.split("#", 1)[0]
+        elif "#" in rest:
+            continue
+        total, last = out.get(rest, (0, 0))
+        if is_count:
+            total = score_add(total, parse_score(value, 0))
+        elif value.isdigit():
+            last = max(last, int(value))
+        out[rest] = (total, last)
+    return out
+
+
 def _fail_counts(ws: WorkingSet, cib: Cib) -> None:
-    new = ws.new_feature_set
-    by_node: dict[str, NodeState] = {}
-    for state in cib.status:
-        node = ws.node(state.id) or ws.node(state.uname)
-        if node is not None:
-            by_node.setdefault(node.name, state)
     prims = [r for r in ws.all_rscs() if r.variant == Variant.PRIMITIVE]
     for node in ws.nodes:
-        attrs = node.attrs
+        failures = _failures_by_resource(node.attrs, ws.new_feature_set)
+        if not failures:
+            continue
         for rsc in prims:
             names = {rsc.id}
             if rsc.is_anonymous_instance():
                 names.add(rsc.id.rsplit(":", 1)[0])
             total = 0
             last = 0
-            for key, value in attrs.items():
-                for prefix, is_count in (("fail-count-", True), ("last-failure-", False)):
-                    if not key.startswith(prefix):
-                        continue
-                    rest = key[len(prefix):]
-                    if new:
-                        if "#" not in rest:
-                            continue
-                        rest = rest.split("#", 1)[0]
-                    elif "#" in rest:
-                        continue
-                    if rest not in names:
-                        continue
-                    if is_count:
-                        from vigil.model.score import add
-
-                        total = add(total, parse_score(value, 0))
-                    else:
-                        last = max(last, int(value)) if value.isdigit() else last
+            for name in names:
+                count, when = failures.get(name, (0, 0))
+                total = score_add(total, count)
+                last = max(last, when)
             if total and rsc.failure_timeout > 0 and last and ws.now > last + rsc.failure_timeout:
                 total = 0
             if total:
