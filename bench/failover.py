@@ -38,7 +38,6 @@ import signal
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -47,10 +46,12 @@ from vigil.lab.demo import (
     URL,
     cluster_status,
     create_service,
+    powered_on_nodes,
     read_events,
     requirements,
     resource_nodes,
     vigil_ok,
+    wait_tolerant,
 )
 from vigil.lab.errors import LabError
 from vigil.lab.lab import Lab
@@ -91,30 +92,13 @@ def log(msg: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} failover: {msg}", file=sys.stderr, flush=True)
 
 
-def wait_until(what: str, predicate: Callable[[], object], timeout: float,
-               interval: float = 0.2) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            if predicate():
-                return
-        except (LabError, ValueError, KeyError):
-            pass
-        time.sleep(interval)
-    raise LabError(f"timed out after {timeout:.0f} s waiting until {what}")
-
-
-def on_nodes(lab: Lab) -> list[str]:
-    return [n for n in lab.topology.node_names() if lab.pids(n)]
-
-
 def where(lab: Lab) -> str | None:
     nodes = resource_nodes(lab, RESOURCE)
     return nodes[0] if len(nodes) == 1 else None
 
 
 def dc_of(lab: Lab) -> str:
-    dc = cluster_status(lab, on_nodes(lab)[0])["dc"]
+    dc = cluster_status(lab, powered_on_nodes(lab)[0])["dc"]
     if not isinstance(dc, str):
         raise LabError("no DC")
     return dc
@@ -126,10 +110,11 @@ def healthy(lab: Lab) -> None:
     for n in names:
         lab.power_on(n)
     lab.wait_members(names, timeout=90)
-    wait_until("every vigild answers", lambda: all(cluster_status(lab, n)["dc"] for n in names), 60)
+    wait_tolerant(lab, "every vigild answers",
+                  lambda: all(cluster_status(lab, n)["dc"] for n in names), 60)
     vigil_ok(lab, names[0], ["resource", "cleanup"])
-    wait_until("the service runs on one node", lambda: where(lab), 60)
-    wait_until("the page answers", lambda: http_ok(lab, URL), 60)
+    wait_tolerant(lab, "the service runs on one node", lambda: where(lab), 60)
+    wait_tolerant(lab, "the page answers", lambda: http_ok(lab, URL), 60)
     time.sleep(1.0)
 
 
@@ -145,9 +130,9 @@ def place(lab: Lab, on_dc: bool) -> None:
     target = dc if on_dc else next(n for n in lab.topology.node_names() if n != dc)
     log(f"placing {GROUP} on {target} (DC {dc})")
     move_group(lab, target, target)
-    wait_until(f"{GROUP} runs on {target}", lambda: where(lab) == target, 60)
+    wait_tolerant(lab, f"{GROUP} runs on {target}", lambda: where(lab) == target, 60)
     vigil_ok(lab, target, ["resource", "clear", GROUP])
-    wait_until("the page answers", lambda: http_ok(lab, URL), 30)
+    wait_tolerant(lab, "the page answers", lambda: http_ok(lab, URL), 30)
     time.sleep(1.0)
 
 
@@ -191,7 +176,8 @@ def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None,
     probe = HttpProbe(lab, URL, interval=PROBE_INTERVAL_S, timeout=PROBE_TIMEOUT_S).start()
     victim = None
     try:
-        wait_until("the probe sees the page", lambda: probe.good_since(time.time() - 1), 10, 0.05)
+        wait_tolerant(lab, "the probe sees the page",
+                      lambda: probe.good_since(time.time() - 1), 10, 0.05)
         # A random wait, so that the fault falls anywhere in the monitors' period: the steps
         # before it take a nearly fixed time after the cleanup that restarted the monitors,
         # which would otherwise put every kill just before the next monitor run.
@@ -207,8 +193,8 @@ def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None,
             target = names[(names.index(active) + 1) % len(names)]
             move_group(lab, target, target)
         try:
-            wait_until("the service is back", lambda: recovered(probe, t_fault, scenario != "move"),
-                       RUN_TIMEOUT_S, 0.1)
+            wait_tolerant(lab, "the service is back",
+                          lambda: recovered(probe, t_fault, scenario != "move"), RUN_TIMEOUT_S, 0.1)
         except LabError:
             log(f"run {run}: the service did not come back within {RUN_TIMEOUT_S:.0f} s")
     finally:
@@ -218,7 +204,7 @@ def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None,
     events = [ev for n in names for ev in read_events(lab, n)]
     timeline = failover_phases(events, t_fault, resource=RESOURCE, victim=victim,
                                moved=scenario == "move")
-    survivors = on_nodes(lab)
+    survivors = powered_on_nodes(lab)
     served_after = ""
     with contextlib.suppress(LabError):
         served_after = where(lab) or ""

@@ -25,13 +25,12 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
-from vigil.lab.demo import create_service, requirements, resource_nodes
+from vigil.lab.demo import URL, create_service, requirements, resource_nodes
 from vigil.lab.errors import LabError
 from vigil.lab.lab import Lab
 from vigil.lab.probe_http import http_ok
 
 HZ = os.sysconf("SC_CLK_TCK")
-URL = "http://10.213.0.100/"
 
 
 @dataclass(frozen=True)

@@ -53,13 +53,14 @@ def cluster_status(lab: Lab, node: str, timeout: float = 20.0) -> dict[str, Any]
     return data
 
 
-def _on_nodes(lab: Lab) -> list[str]:
+def powered_on_nodes(lab: Lab) -> list[str]:
+    """The lab's nodes that are powered on, in order."""
     return [n for n in lab.topology.node_names() if lab.pids(n)]
 
 
 def resource_nodes(lab: Lab, resource: str, via: str | None = None) -> tuple[str, ...]:
     """The nodes where `resource` runs, as a powered-on node's vigild says."""
-    nodes = [via] if via else _on_nodes(lab)
+    nodes = [via] if via else powered_on_nodes(lab)
     for node in nodes:
         try:
             data = cluster_status(lab, node)
@@ -103,7 +104,7 @@ class Failed:
 def fail_resource(lab: Lab, resource: str) -> Failed:
     """Kill what `resource` manages where it runs: the process of ocf:heartbeat:anything (its
     pidfile, else `pkill -f` of its command line), the address of ocf:heartbeat:IPaddr2."""
-    on = _on_nodes(lab)
+    on = powered_on_nodes(lab)
     if not on:
         raise LabError("every node of the lab is off")
     via = on[0]
@@ -251,8 +252,11 @@ def requirements() -> str | None:
     return None
 
 
-def _wait(lab: Lab, what: str, predicate: Callable[[], object], timeout: float,
-          interval: float = 0.2) -> None:
+def wait_tolerant(lab: Lab, what: str, predicate: Callable[[], object], timeout: float,
+                  interval: float = 0.2) -> None:
+    """lab.wait_for, with a predicate that may fail while the cluster settles (a vigild not
+    answering yet counts as "not yet"); LabTimeout after `timeout` s."""
+
     def safe() -> object:
         try:
             return predicate()
@@ -274,7 +278,7 @@ def _wait_single(lab: Lab, what: str, via: str | None, not_on: str | None,
             return True
         return False
 
-    _wait(lab, what, placed, timeout)
+    wait_tolerant(lab, what, placed, timeout)
     return found[-1]
 
 
@@ -330,15 +334,17 @@ def run_demo(*, nodes: int = 3, keep: bool = False, out: Out = print, name: str 
         out("\n".join("    " + ln for ln in status_text.rstrip().splitlines()))
         probe = HttpProbe(lab, URL, interval=0.05)
         probe.start()
-        _wait(lab, "the probe sees the page", lambda: probe is not None and probe.good_since(0), timeout=10)
+        wait_tolerant(lab, "the probe sees the page",
+                      lambda: probe is not None and probe.good_since(0), timeout=10)
         time.sleep(1.0)
         step(f"probing {URL} from the client every 50 ms; cutting the power of {victim}, "
              "which runs the service")
         t_fault = time.time()
         lab.power_off(victim)
         survivors = [n for n in lab.topology.node_names() if n != victim]
-        _wait(lab, "the page answers again", lambda: probe is not None and probe.good_since(t_fault + 0.2),
-              timeout=60, interval=0.05)
+        wait_tolerant(lab, "the page answers again",
+                      lambda: probe is not None and probe.good_since(t_fault + 0.2),
+                      timeout=60, interval=0.05)
         t_answer = time.time()
         report.recovery_s = round(t_answer - t_fault, 3)
         report.moved_to = _wait_single(lab, "the service runs on a survivor", survivors[0], victim)
@@ -371,7 +377,8 @@ def run_demo(*, nodes: int = 3, keep: bool = False, out: Out = print, name: str 
         step(f"powering {victim} on again")
         lab.power_on(victim)
         lab.wait_members(lab.topology.node_names(), timeout=30)
-        _wait(lab, f"{victim}'s vigild answers", lambda: cluster_status(lab, victim, timeout=10), timeout=30)
+        wait_tolerant(lab, f"{victim}'s vigild answers",
+                      lambda: cluster_status(lab, victim, timeout=10), timeout=30)
         time.sleep(3.0)  # time for a (wrong) transition to move the service back
         now = resource_nodes(lab, "WebSite", survivors[0])
         report.placement_after_return = ",".join(now)
@@ -413,4 +420,4 @@ def render_report(r: DemoReport) -> str:
 
 
 __all__ = ["DemoReport", "Failed", "LabTimeout", "create_service", "fail_resource", "run_demo", "story",
-           "vigil_ok"]
+           "powered_on_nodes", "vigil_ok", "wait_tolerant"]
