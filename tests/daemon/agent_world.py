@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vigil.daemon.ports import Operation, Outcome
+from vigil.controller.operations import Operation, Outcome
 from vigil.model.status import OperationRecord, ResourceHistory
 from vigil.scheduler.digests import parameters_digest
 

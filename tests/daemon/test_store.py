@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vigil.daemon.messages import FenceResult
+from vigil.controller.messages import FenceResult
 from vigil.daemon.store import FENCE_HISTORY_KEEP, FileStore
 
 

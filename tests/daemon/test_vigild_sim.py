@@ -15,9 +15,10 @@ from typing import Any
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
 from vigil.cluster.sim import SimLayer, SimNetwork
-from vigil.daemon.ports import FenceOutcome
+from vigil.controller.operations import FenceOutcome
+from vigil.controller.state import cib_digest
 from vigil.daemon.store import MemoryStore
-from vigil.daemon.vigild import Vigild, cib_digest
+from vigil.daemon.vigild import Vigild
 from vigil.model.nvset import NvPair, NvSet
 
 from .agent_world import World
@@ -334,7 +335,7 @@ async def test_status_updates_do_not_conflict_with_a_push(cluster: Cluster) -> N
     read = d.cib.version
     # the status moves on (num_updates) while an operator's command is being computed
     cluster.world.tick()
-    from vigil.daemon import messages as msg
+    from vigil.controller import messages as msg
 
     await d.send(msg.Attribute("2", "node2", "some-attribute", "1"))
     await cluster.settle()
@@ -395,11 +396,13 @@ async def test_a_repeated_view_on_the_dc_does_not_leave_it_out_of_step(cluster: 
 async def test_a_node_whose_hello_went_missing_says_hello_again(cluster: Cluster) -> None:
     """A node left waiting for a sync (its Hello lost across view changes) repeats its Hello
     after RESYNC_AFTER_S; the synced peers then sync again with it. Takes ~3 s of real time."""
-    from vigil.daemon.vigild import RESYNC_AFTER_S, ViewState
+    from vigil.controller.state import View
+    from vigil.controller.sync import RESYNC_AFTER_S
 
     await cluster.configure(CONFIG)
     lagging = cluster.node(2)
-    lagging.view = ViewState(ring=lagging.view.ring, members=lagging.view.members)
+    lagging.state = dataclasses.replace(lagging.state, view=View(ring=lagging.view.ring,
+                                                                  members=lagging.view.members))
     await cluster.settle()
     assert not lagging.view.synced  # nothing happens by itself inside the view
     for _ in range(int(RESYNC_AFTER_S * 20) + 40):

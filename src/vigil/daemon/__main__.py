@@ -27,7 +27,7 @@ from typing import TextIO
 
 from vigil.cib import status_edit
 from vigil.cluster.layer import ClusterUnavailable
-from vigil.daemon import messages
+from vigil.controller import messages
 from vigil.daemon.fencing import AgentFencer
 from vigil.daemon.ipc import DEFAULT_SOCKET, ControlServer
 from vigil.daemon.local_executor import AgentExecutor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from vigil import fencer
-from vigil.daemon.ports import FenceOutcome
+from vigil.controller.operations import FenceOutcome
 from vigil.model.cib import Cib
 from vigil.model.durations import parse_interval_ms
 from vigil.scheduler.unpack import node_attributes

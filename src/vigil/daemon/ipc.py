@@ -17,7 +17,7 @@ from typing import Any
 
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
-from vigil.daemon import messages as m
+from vigil.controller import messages as m
 from vigil.model.cib import CibVersion
 from vigil.model.reports import ReportError
 

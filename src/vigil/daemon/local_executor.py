@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vigil import fencer
-from vigil.daemon.ports import Operation, Outcome
+from vigil.controller.operations import Operation, Outcome
 from vigil.executor import history as hist
 from vigil.executor.agents import AgentSpec, resolve_agent
 from vigil.executor.monitors import MonitorKey, MonitorRequest, MonitorScheduler

@@ -1,48 +1,15 @@
-"""The seams between vigild and what it drives: the local executor, the clock, CIB storage."""
+"""The asynchronous seams between vigild's shell and what it drives: the local executor, the
+fencer, the clock, storage. The data crossing them is in vigil.controller.operations."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-from vigil.daemon.messages import FenceResult
+from vigil.controller.messages import FenceResult
+from vigil.controller.operations import FenceOutcome, Operation, Outcome
 from vigil.model.cib import Cib
-from vigil.model.status import OperationRecord, ResourceHistory
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One agent operation for the local executor."""
-
-    resource: str  # the id recorded in history (base id for anonymous clone instances)
-    standard: str
-    provider: str | None
-    agent_type: str
-    task: str
-    interval_ms: int
-    timeout_ms: int
-    expected_rc: int
-    transition_key: str
-    params: tuple[tuple[str, str], ...] = ()
-    meta: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Outcome:
-    resource: ResourceHistory  # agent identity, no operations
-    record: OperationRecord
-
-    @property
-    def failed(self) -> bool:
-        r = self.record
-        expected = r.expected_rc if r.expected_rc is not None else 0
-        rc = {190: 0, 191: 8}.get(r.rc_code, r.rc_code)
-        if r.op_status != 0:
-            return True
-        if r.operation == "monitor" and r.interval_ms == 0:
-            return rc not in (0, 7, 8)  # a probe reports state; only errors are failures
-        return rc != expected
+from vigil.model.status import ResourceHistory
 
 
 class LocalExecutor(Protocol):
@@ -83,14 +50,6 @@ class CibStore(Protocol):
     def save_fence_history(self, history: Sequence[FenceResult]) -> None:
         """Persist durably: the history must survive a restart of every node."""
         ...
-
-
-@dataclass(frozen=True)
-class FenceOutcome:
-    ok: bool
-    device: str
-    detail: str
-    duration_ms: int = 0
 
 
 class Fencer(Protocol):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vigil.cib.io import load_cib_file, save_cib_file
-from vigil.daemon.messages import FenceResult
+from vigil.controller.messages import FenceResult
 from vigil.model.cib import Cib
 from vigil.model.reports import ReportError
 

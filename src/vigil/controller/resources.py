@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vigil.daemon.ports import Operation
+from vigil.controller.operations import Operation
 from vigil.model.cib import Cib
 from vigil.model.durations import parse_interval_ms
 from vigil.model.nvset import flatten

@@ -1,0 +1,142 @@
+"""Fencing decisions: when the DC fences, with what delay, how often it retries, what a result
+changes in every replica, and a client's fence or confirmation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from vigil.cib import status_edit
+from vigil.controller import effects as fx
+from vigil.controller import events as ev
+from vigil.controller import messages as m
+from vigil.controller.context import Step
+from vigil.controller.graph import fence_key
+from vigil.model import reports
+from vigil.model.durations import parse_interval_ms
+
+MAX_FENCE_ATTEMPTS = 10  # stonith-max-attempts' default
+
+
+def fence_for_transition(s: Step, target: str) -> None:
+    """The transition's stonith action for `target`. It completes when a result for `target`
+    is applied, whoever asked for it: a fence already in flight here (asked before a view
+    change) is not asked twice, its result completes this action too."""
+    st = s.state
+    if target in st.fencing.in_flight:
+        return
+    if st.fencing.failures.get(target, 0) >= MAX_FENCE_ATTEMPTS:
+        # Given up, as Pacemaker does after stonith-max-attempts: the action fails (so the
+        # transition can end) and nothing is retried until something else changes.
+        s.emit("fencing-gave-up", target=target, attempts=MAX_FENCE_ATTEMPTS)
+        graph = st.plan.graph
+        if graph is not None:
+            graph = graph.complete(fence_key(target), False)
+            s.state = dataclasses.replace(st, plan=dataclasses.replace(st.plan, graph=graph))
+        return
+    action = (st.cib.cluster_option("stonith-action") or "reboot").strip().lower()
+    if action == "poweroff":
+        action = "off"
+    s.emit("fencing-requested", target=target, action=action)
+    _start(s, target, action, priority_delay(s, target), None)
+
+
+def _start(s: Step, target: str, action: str, delay_s: float, request_id: str | None) -> None:
+    fencing = s.state.fencing
+    s.state = dataclasses.replace(s.state, fencing=dataclasses.replace(
+        fencing, in_flight=fencing.in_flight | {target}))
+    s.effects.append(fx.Fence(target, action, delay_s, request_id))
+
+
+def priority_delay(s: Step, target: str) -> float:
+    """priority-fencing-delay: the node running the most important resources is fenced last, so
+    in a two-node fence race it is the one that survives."""
+    st = s.state
+    raw = st.cib.cluster_option("priority-fencing-delay")
+    delay_ms = parse_interval_ms(raw) if raw else 0
+    transition = st.plan.transition
+    if not delay_ms or transition is None:
+        return 0.0
+    totals: dict[str, int] = {}
+    for a in transition.allocations:
+        if a.kind == "primitive":
+            for node in a.current_nodes:
+                totals[node] = totals.get(node, 0) + a.priority
+    mine = totals.get(target, 0)
+    others = [v for k, v in totals.items() if k != target]
+    return delay_ms / 1000 if mine > max(others, default=0) else 0.0
+
+
+def on_requested(s: Step, e: ev.FenceRequested) -> None:
+    """`vigil stonith fence` or `vigil stonith confirm` on this node."""
+    st = s.state
+    nid = st.node_id_of(e.target)
+    if nid is None:
+        s.effects.append(fx.Answer(e.request_id, False, code="NODE_NOT_FOUND", reports=(
+            reports.error("NODE_NOT_FOUND", node=e.target),)))
+        return
+    if e.manual:
+        result = m.FenceResult(str(nid), e.target, e.action, True, "", "confirmed by an operator",
+                               int(s.now), st.name_of(st.me), 0, True)
+        _publish(s, result)
+        s.effects.append(fx.Answer(e.request_id, True, fence=result))
+        return
+    _start(s, e.target, e.action, 0.0, e.request_id)
+
+
+def on_finished(s: Step, e: ev.FenceFinished) -> None:
+    st = s.state
+    fencing = st.fencing
+    s.state = dataclasses.replace(st, fencing=dataclasses.replace(
+        fencing, in_flight=fencing.in_flight - {e.target}))
+    nid = st.node_id_of(e.target)
+    out = e.outcome
+    result = m.FenceResult(str(nid) if nid is not None else e.target, e.target, e.action, out.ok,
+                           out.device, out.detail, int(s.now), st.name_of(st.me), out.duration_ms)
+    _publish(s, result)
+    if e.request_id is not None:
+        s.effects.append(fx.Answer(e.request_id, out.ok, fence=result,
+                                   code=None if out.ok else "FENCE_FAILED"))
+
+
+def _publish(s: Step, result: m.FenceResult) -> None:
+    """Broadcast a result, and keep it until a replica applies it (see Fencing.unapplied)."""
+    fencing = s.state.fencing
+    s.state = dataclasses.replace(s.state, fencing=dataclasses.replace(
+        fencing, unapplied=(*fencing.unapplied, result)))
+    s.send(result)
+
+
+def apply_result(s: Step, msg: m.FenceResult) -> None:
+    """Every replica: record the result; on success the target is down and its history gone."""
+    st = s.state
+    fencing = st.fencing
+    history = (*fencing.history, msg)
+    failures = dict(fencing.failures)
+    if msg.ok:
+        failures.pop(msg.target, None)
+    else:
+        failures[msg.target] = failures.get(msg.target, 0) + 1
+    s.state = dataclasses.replace(st, fencing=dataclasses.replace(
+        fencing, history=history, failures=failures,
+        unapplied=tuple(r for r in fencing.unapplied if r != msg)))
+    s.effects.append(fx.PersistFenceHistory(history))
+    s.emit("fencing", target=msg.target, action=msg.action, ok=msg.ok, device=msg.device,
+           detail=msg.detail, executioner=msg.executioner, manual=msg.manual,
+           duration_ms=msg.duration_ms)
+    plan = s.state.plan
+    if plan.graph is not None and fence_key(msg.target) in plan.graph.running:
+        plan = dataclasses.replace(plan, graph=plan.graph.complete(fence_key(msg.target), msg.ok))
+        s.state = dataclasses.replace(s.state, plan=plan)
+    if not msg.ok:
+        s.abort(f"fencing of {msg.target} failed")
+        return
+    cib = status_edit.set_node_state(s.state.cib, msg.target_id, msg.target, in_ccm=False,
+                                     crmd=False, join="down", expected="down")
+    cib = status_edit.clear_history(cib, msg.target_id, msg.target)
+    s.set_cib(status_edit.bump_updates(status_edit.clear_transient(cib, msg.target_id)),
+              persist=False)
+    s.abort(f"{msg.target} was fenced")
+    if msg.target_id == str(st.me) and not st.fenced_self:
+        # We were fenced yet still run: stop everything and leave, as Pacemaker does.
+        s.state = dataclasses.replace(s.state, fenced_self=True)
+        s.effects.append(fx.StopEverythingAndLeave(msg.executioner))

@@ -1,0 +1,96 @@
+"""Executing a Transition: which required actions may run now, given what has completed.
+
+Pure bookkeeping on frozen values: the controller dispatches what `ready()` returns and reports
+completions back. Optional actions are not part of the graph; pseudo actions complete as soon as
+they are ready.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from vigil.scheduler.transition import PlannedAction, Transition
+
+EXECUTABLE = {"start", "stop", "promote", "demote", "monitor", "stonith"}
+
+
+@dataclass(frozen=True)
+class GraphAction:
+    key: str
+    resource: str | None
+    task: str
+    node: str | None
+    pseudo: bool
+    runnable: bool
+
+
+def action_key(a: PlannedAction) -> str:
+    return f"{a.resource or 'cluster'}_{a.task}_{a.node or ''}"
+
+
+def fence_key(target: str) -> str:
+    """The graph key of the fencing of `target` (what action_key gives a stonith action)."""
+    return f"cluster_stonith_{target}"
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The required part of one transition and its progress."""
+
+    actions: Mapping[str, GraphAction]
+    needs: Mapping[str, frozenset[str]]
+    done: frozenset[str] = frozenset()
+    running: frozenset[str] = frozenset()
+    failed: frozenset[str] = frozenset()
+
+    def _eligible(self, key: str, done: frozenset[str]) -> bool:
+        action = self.actions[key]
+        return (key not in done and key not in self.running and key not in self.failed
+                and action.runnable and self.needs[key] <= done)
+
+    def ready(self) -> tuple[Graph, tuple[GraphAction, ...]]:
+        """The actions whose prerequisites are done and that are not started yet, now marked
+        running. Pseudo actions become done on the spot (and may make more actions ready)."""
+        done = set(self.done)
+        running = set(self.running)
+        out: list[GraphAction] = []
+        progress = True
+        while progress:
+            progress = False
+            for key, action in self.actions.items():
+                if key in running or not self._eligible(key, frozenset(done)):
+                    continue
+                if action.pseudo:
+                    done.add(key)
+                    progress = True
+                    continue
+                running.add(key)
+                out.append(action)
+        return dataclasses.replace(self, done=frozenset(done), running=frozenset(running)), tuple(out)
+
+    def complete(self, key: str, ok: bool) -> Graph:
+        running = self.running - {key}
+        if ok:
+            return dataclasses.replace(self, running=running, done=self.done | {key})
+        return dataclasses.replace(self, running=running, failed=self.failed | {key})
+
+    @property
+    def finished(self) -> bool:
+        """Nothing runs and nothing more can become ready."""
+        return not self.running and not any(self._eligible(k, self.done) for k in self.actions)
+
+
+def build_graph(t: Transition) -> Graph:
+    required = {a.id: a for a in t.actions if not a.optional}
+    keys = {i: action_key(a) for i, a in required.items()}
+    actions: dict[str, GraphAction] = {}
+    for i, a in required.items():
+        pseudo = a.pseudo or a.task not in EXECUTABLE
+        actions[keys[i]] = GraphAction(keys[i], a.resource, a.task, a.node, pseudo, a.runnable)
+    needs: dict[str, set[str]] = {k: set() for k in actions}
+    for o in t.orderings:
+        if o.first in keys and o.then in keys:
+            needs[keys[o.then]].add(keys[o.first])
+    return Graph(actions, {k: frozenset(v) for k, v in needs.items()})

@@ -1,0 +1,157 @@
+"""The DC's part: when to plan, probes first, then the scheduler's transition, executed in graph
+order; re-planning whenever the world changes under it, until the cluster converges."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from vigil.controller import effects as fx
+from vigil.controller import events as ev
+from vigil.controller import fencing
+from vigil.controller import messages as m
+from vigil.controller.context import Step
+from vigil.controller.graph import GraphAction, build_graph
+from vigil.controller.resources import operation_for, probe_targets
+from vigil.controller.state import State
+from vigil.model.cib import Cib
+from vigil.model.durations import parse_interval_ms
+from vigil.scheduler.engine import schedule
+from vigil.scheduler.transition import Transition
+
+DEFAULT_RECHECK_MS = 15 * 60_000
+
+
+def why_not_plan(st: State) -> str | None:
+    """Why the DC cannot plan now (None: it can)."""
+    if not st.is_dc:
+        return "not the DC"
+    if not st.view.synced:
+        return "view not in step"
+    if not set(st.view.members) <= st.view.joined:
+        return "waiting for joins"
+    if st.view.pending:
+        return "waiting for operations running at the join"  # their results re-plan
+    return None
+
+
+def on_plan_due(s: Step) -> None:
+    s.state = dataclasses.replace(s.state, plan_wanted=False)
+    if why_not_plan(s.state) is not None:
+        return
+    plan = s.state.plan
+    if plan.graph is not None and plan.graph.running:
+        if not plan.aborted:
+            _dispatch(s)
+        return  # wait for what runs; results re-trigger planning
+    if plan.graph is not None and not plan.aborted and not plan.graph.finished:
+        _dispatch(s)
+        return
+    if plan.probing or _probe(s):
+        return
+    transition = schedule(s.state.cib, int(s.now))
+    graph = build_graph(transition)
+    todo = [a for a in graph.actions.values() if not a.pseudo]
+    plan = dataclasses.replace(plan, number=plan.number + 1, transition=transition,
+                               graph=graph if todo else None, aborted=False)
+    s.state = dataclasses.replace(s.state, plan=plan)
+    s.effects.append(fx.SetTimer(ev.Timer.RECHECK, recheck_in(s.state.cib, transition, s.now)))
+    if not todo:
+        return  # nothing to do: the cluster is where it should be
+    s.emit("transition-start", transition=s.state.transition_id(),
+           actions=[f"fence {a.node}" if a.task == "stonith" else
+                    f"{a.task} {a.resource} on {a.node}" for a in todo])
+    _dispatch(s)
+
+
+def on_recheck(s: Step) -> None:
+    if s.state.is_dc:
+        s.want_plan()
+
+
+def recheck_in(cib: Cib, transition: Transition, now: float) -> float:
+    """Seconds until the DC plans again with nothing new: the next failure expiry
+    (failure-timeout) or cluster-recheck-interval, like Pacemaker's recheck timer."""
+    raw = cib.cluster_option("cluster-recheck-interval")
+    interval = (parse_interval_ms(raw) if raw else None) or DEFAULT_RECHECK_MS
+    soonest = now + interval / 1000
+    for expiry in failure_expiries(cib, transition):
+        if expiry > now:
+            soonest = min(soonest, expiry + 1)
+    return max(0.5, soonest - now)
+
+
+def failure_expiries(cib: Cib, transition: Transition) -> list[int]:
+    """When each recorded failure stops counting: its last-failure time plus the resource's
+    failure-timeout, as the scheduler resolved it (Allocation.failure_timeout_s)."""
+    timeouts = {a.resource: a.failure_timeout_s for a in transition.allocations}
+    out = []
+    for state in cib.status:
+        for nvset in state.transient_attributes:
+            for pair in nvset.pairs:
+                if not pair.name.startswith("last-failure-") or not (pair.value or "").isdigit():
+                    continue
+                timeout = timeouts.get(pair.name[len("last-failure-"):].split("#")[0], 0)
+                if timeout > 0:
+                    out.append(int(pair.value or 0) + timeout)
+    return out
+
+
+def _probe(s: Step) -> bool:
+    """Ask every member about resources it has no history for (Pacemaker's probes)."""
+    st = s.state
+    probing = set(st.plan.probing)
+    sent = False
+    for nid in st.view.members:
+        for target in probe_targets(st.cib, str(nid)):
+            key = f"{target.resource}@{nid}"
+            if key in probing:
+                continue
+            probing.add(key)
+            s.send(m.ExecRequest(
+                transition="probe", action_key=key, node=nid, resource=target.resource,
+                standard=target.standard, provider=target.provider, agent_type=target.agent_type,
+                task="monitor", interval_ms=0, timeout_ms=target.timeout_ms, expected_rc=7,
+                params=target.params, meta=target.meta))
+            sent = True
+    s.state = dataclasses.replace(st, plan=dataclasses.replace(st.plan, probing=frozenset(probing)))
+    return sent
+
+
+def _dispatch(s: Step) -> None:
+    plan = s.state.plan
+    if plan.graph is None or plan.aborted:
+        return
+    graph, ready = plan.graph.ready()
+    s.state = dataclasses.replace(s.state, plan=dataclasses.replace(plan, graph=graph))
+    for action in ready:
+        _send_action(s, action)
+    after = s.state.plan.graph
+    if after is not None and after.finished:
+        s.emit("transition-end", transition=s.state.transition_id(), failed=sorted(after.failed))
+
+
+def _fail(s: Step, key: str) -> None:
+    plan = s.state.plan
+    assert plan.graph is not None
+    s.state = dataclasses.replace(s.state, plan=dataclasses.replace(
+        plan, graph=plan.graph.complete(key, False)))
+
+
+def _send_action(s: Step, action: GraphAction) -> None:
+    if action.task == "stonith" and action.node is not None:
+        fencing.fence_for_transition(s, action.node)
+        return
+    if action.node is None or action.resource is None:
+        _fail(s, action.key)
+        return
+    st = s.state
+    nid = st.node_id_of(action.node)
+    op = operation_for(st.cib, action.resource, action.task, st.transition_id())
+    if nid is None or op is None:
+        _fail(s, action.key)
+        return
+    s.send(m.ExecRequest(
+        transition=st.transition_id(), action_key=action.key, node=nid, resource=op.resource,
+        standard=op.standard, provider=op.provider, agent_type=op.agent_type, task=action.task,
+        interval_ms=0, timeout_ms=op.timeout_ms, expected_rc=op.expected_rc, params=op.params,
+        meta=op.meta))

@@ -1,0 +1,147 @@
+"""Views and sync: after every view change the members agree on one CIB again.
+
+Every member says Hello (its version and digest). Once every member's Hello is in, either all
+agree, or the highest version (lowest node id on ties) broadcasts its whole CIB (Sync) and
+everyone adopts it. Then each member reports its own operation history (the join) and the DC
+publishes the node states. A node still out of step a while after its Hello says hello again;
+a Hello in a synced view makes every member start the sync over at the same point of the agreed
+order, so a node that saw a view twice or lost its Hello cannot stay behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from vigil.cib.read import parse_cib
+from vigil.cib.write import write_cib
+from vigil.controller import effects as fx
+from vigil.controller import events as ev
+from vigil.controller import messages as m
+from vigil.controller.context import Step
+from vigil.controller.state import View, cib_digest
+
+RESYNC_AFTER_S = 3.0  # a node out of step this long after its Hello says hello again
+HELLO_FENCE_HISTORY = 50  # the most recent fencing results a Hello carries
+
+
+def on_view(s: Step, e: ev.ViewChanged) -> None:
+    st = s.state
+    names = {**st.names, **dict(e.names)}
+    s.state = dataclasses.replace(st, names=names, view=View(ring=e.ring, members=e.members))
+    s.emit("membership", ring=list(e.ring), members=[s.state.name_of(n) for n in e.members],
+           left=[s.state.name_of(n) for n in e.left])
+    # Results in flight across a view change may be lost to the sync; the join (every member's
+    # own NodeHistory) brings the truth back, so the DC starts over from it.
+    if st.plan.graph is not None:
+        s.emit("transition-abort", reason="membership change")
+    start_sync(s)
+
+
+def start_sync(s: Step) -> None:
+    """Forget the plan in progress and say hello: the view has to agree on one CIB again."""
+    plan = dataclasses.replace(s.state.plan, graph=None, aborted=False, probing=frozenset())
+    s.state = dataclasses.replace(s.state, plan=plan)
+    s.want_plan()
+    say_hello(s)
+
+
+def say_hello(s: Step) -> None:
+    st = s.state
+    s.send(m.Hello(st.view.ring, st.me, st.cib.version.as_tuple(), cib_digest(st.cib),
+                   st.fencing.history[-HELLO_FENCE_HISTORY:]))
+    s.effects.append(fx.SetTimer(ev.Timer.RESYNC, RESYNC_AFTER_S))
+
+
+def on_resync_timer(s: Step) -> None:
+    """The RESYNC timer fires RESYNC_AFTER_S after this node's last Hello (each Hello re-arms it)."""
+    view = s.state.view
+    if view.members and not view.synced:
+        s.emit("resync-hello", ring=list(view.ring))
+        say_hello(s)
+
+
+def on_quorum(s: Step, e: ev.QuorumChanged) -> None:
+    q = e.quorum
+    s.state = dataclasses.replace(s.state, quorum=q)
+    s.emit("quorum", quorate=q.quorate, votes=q.total_votes, expected=q.expected_votes)
+    if s.state.is_dc and s.state.view.synced:
+        publish_node_states(s)
+
+
+def on_hello(s: Step, msg: m.Hello) -> None:
+    view = s.state.view
+    if tuple(msg.ring) != view.ring or msg.node not in view.members:
+        return
+    if view.synced:
+        if msg.node == s.state.me:
+            return
+        # A member of this view is out of step (it saw the view again, or missed the sync).
+        # Every member gets this Hello at the same point of the agreed order, so all start the
+        # sync over together, counting the Hello that triggered it.
+        s.emit("resync", ring=list(view.ring), by=s.state.name_of(msg.node))
+        if s.state.plan.graph is not None:
+            s.emit("transition-abort", reason="view re-sync")
+        s.state = dataclasses.replace(s.state, view=View(ring=view.ring, members=view.members))
+        start_sync(s)
+        view = s.state.view
+    hellos = {**view.hellos, msg.node: (tuple(msg.version), msg.digest)}
+    view = dataclasses.replace(view, hellos=hellos)  # type: ignore[arg-type]
+    s.state = dataclasses.replace(s.state, view=view)
+    _learn_fence_history(s, msg.fence_history)
+    if not set(view.members) <= set(hellos):
+        return
+    if len({d for _, d in hellos.values()}) == 1 and len({v for v, _ in hellos.values()}) == 1:
+        synced(s)
+        return
+    source = sorted(hellos.items(), key=lambda kv: (tuple(-x for x in kv[1][0]), kv[0]))[0][0]
+    if source == s.state.me:
+        s.send(m.Sync(view.ring, s.state.me, write_cib(s.state.cib)))
+
+
+def _learn_fence_history(s: Step, heard: tuple[m.FenceResult, ...]) -> None:
+    fencing = s.state.fencing
+    known = set(fencing.history)
+    learned = [f for f in heard if f not in known]
+    if learned:
+        history = tuple(sorted([*fencing.history, *learned], key=lambda f: f.when))
+        s.state = dataclasses.replace(s.state, fencing=dataclasses.replace(fencing, history=history))
+        s.effects.append(fx.PersistFenceHistory(history))
+
+
+def on_sync(s: Step, msg: m.Sync) -> None:
+    if tuple(msg.ring) != s.state.view.ring or s.state.view.synced:
+        return
+    if msg.source != s.state.me:
+        cib, _ = parse_cib(msg.cib_xml)
+        s.set_cib(cib, persist=True)
+    synced(s)
+
+
+def synced(s: Step) -> None:
+    st = s.state
+    s.state = dataclasses.replace(st, view=dataclasses.replace(st.view, synced=True), fresh=False)
+    s.emit("synced", version=list(st.cib.version.as_tuple()))
+    s.effects.append(fx.BroadcastJoin(st.view.ring, st.fresh, tuple(sorted(st.running_ops))))
+    for result in st.fencing.unapplied:
+        s.send(result)
+    if s.state.is_dc:
+        publish_node_states(s)
+
+
+def publish_node_states(s: Step) -> None:
+    st = s.state
+    members = set(st.view.members)
+    quorum_members = {int(n) for n in st.quorum.members} if st.quorum else members
+    rows = []
+    known = {int(c.id) for c in st.cib.configuration.nodes if c.id.isdigit()}
+    previous = {n.id: n for n in st.cib.status}
+    for nid in sorted(known | members | set(st.names)):
+        up = nid in members
+        before = previous.get(str(nid))
+        # A node that vanished stays expected up (so it is fenced) unless it said goodbye
+        # (Leaving) or was fenced already; a node never seen is expected down.
+        expected = "member" if up else (before.expected or "down") if before else "down"
+        rows.append(m.NodeStateRow(str(nid), st.name_of(nid), in_ccm=nid in quorum_members or up,
+                                   crmd=up, join="member" if up else "down", expected=expected))
+    quorate = st.quorum.quorate if st.quorum is not None else False
+    s.send(m.NodeStates(tuple(rows), quorate, st.me))
