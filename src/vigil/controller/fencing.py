@@ -76,7 +76,7 @@ def on_requested(s: Step, e: ev.FenceRequested) -> None:
         return
     if e.manual:
         result = m.FenceResult(str(nid), e.target, e.action, True, "", "confirmed by an operator",
-                               int(s.now), st.name_of(st.me), 0, True)
+                               int(s.now), st.name_of(st.me), 0, True, st.view.ring)
         _publish(s, result)
         s.effects.append(fx.Answer(e.request_id, True, fence=result))
         return
@@ -91,7 +91,8 @@ def on_finished(s: Step, e: ev.FenceFinished) -> None:
     nid = st.node_id_of(e.target)
     out = e.outcome
     result = m.FenceResult(str(nid) if nid is not None else e.target, e.target, e.action, out.ok,
-                           out.device, out.detail, int(s.now), st.name_of(st.me), out.duration_ms)
+                           out.device, out.detail, int(s.now), st.name_of(st.me), out.duration_ms,
+                           ring=st.view.ring)
     _publish(s, result)
     if e.request_id is not None:
         s.effects.append(fx.Answer(e.request_id, out.ok, fence=result,
@@ -129,6 +130,12 @@ def apply_result(s: Step, msg: m.FenceResult) -> None:
         s.state = dataclasses.replace(s.state, plan=plan)
     if not msg.ok:
         s.abort(f"fencing of {msg.target} failed")
+        return
+    nid = int(msg.target_id) if msg.target_id.isdigit() else None
+    if nid in st.view.members and tuple(msg.ring) != st.view.ring:
+        # The target is a member of this view, which formed after the result was made (a
+        # result re-sent after a sync): it was fenced and is back with a fresh process. The
+        # result goes into the history, but the node is up and must not leave.
         return
     cib = status_edit.set_node_state(s.state.cib, msg.target_id, msg.target, in_ccm=False,
                                      crmd=False, join="down", expected="down")

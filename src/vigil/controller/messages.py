@@ -144,6 +144,16 @@ class FenceResult:
     executioner: str
     duration_ms: int = 0
     manual: bool = False  # `vigil stonith confirm`: an operator vouched the node is down
+    # the view the fencing node was in when the result was made: a result about a node that is
+    # a member of a later view is older than the node's current life (see controller.fencing)
+    ring: tuple[int, int] = (0, 0)
+
+
+def fence_result_from(d: dict[str, Any]) -> FenceResult:
+    """A FenceResult from its JSON form (wire and store); older forms have no ring."""
+    fields = dict(d)
+    fields["ring"] = tuple(fields.get("ring") or (0, 0))
+    return FenceResult(**fields)
 
 
 @dataclass(frozen=True)
@@ -249,7 +259,7 @@ def decode(data: bytes) -> Message:
             elif f == "rows":
                 value = tuple(NodeStateRow(*r) for r in value)
             elif f == "fence_history":
-                value = tuple(FenceResult(**r) for r in value)
+                value = tuple(fence_result_from(r) for r in value)
             elif f in ("ring", "version", "read_version", "pending"):
                 value = tuple(value)
             elif f in ("params", "meta"):

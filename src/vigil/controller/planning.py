@@ -29,6 +29,8 @@ def why_not_plan(st: State) -> str | None:
         return "view not in step"
     if not set(st.view.members) <= st.view.joined:
         return "waiting for joins"
+    if not st.view.states_applied:
+        return "waiting for the node states of this view"  # membership and quorum as they are
     if st.view.pending:
         return "waiting for operations running at the join"  # their results re-plan
     return None

@@ -90,6 +90,9 @@ def _apply_node_states(s: Step, msg: m.NodeStates) -> None:
         cib = status_edit.set_node_state(cib, row.node_id, row.uname, in_ccm=row.in_ccm,
                                          crmd=row.crmd, join=row.join, expected=expected)
     cib = dataclasses.replace(cib, have_quorum=msg.have_quorum, dc_uuid=str(msg.dc))
+    if msg.dc == s.state.me:
+        s.state = dataclasses.replace(s.state, view=dataclasses.replace(s.state.view,
+                                                                        states_applied=True))
     if added:
         v = cib.version
         cib = dataclasses.replace(

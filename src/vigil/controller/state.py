@@ -27,6 +27,9 @@ class View:
     # (node, resource) of operations that were running when their node joined: the join's
     # history lacks them and their results are still to come
     pending: frozenset[tuple[int, str]] = frozenset()
+    # the DC's node states (membership, quorum) for this view and its latest quorum are in the
+    # CIB: before that the CIB still says who was up, and whether there was quorum, before
+    states_applied: bool = False
 
 
 @dataclass(frozen=True)

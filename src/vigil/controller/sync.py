@@ -65,6 +65,8 @@ def on_quorum(s: Step, e: ev.QuorumChanged) -> None:
     s.state = dataclasses.replace(s.state, quorum=q)
     s.emit("quorum", quorate=q.quorate, votes=q.total_votes, expected=q.expected_votes)
     if s.state.is_dc and s.state.view.synced:
+        view = dataclasses.replace(s.state.view, states_applied=False)
+        s.state = dataclasses.replace(s.state, view=view)
         publish_node_states(s)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vigil.cib.io import load_cib_file, save_cib_file
-from vigil.controller.messages import FenceResult
+from vigil.controller.messages import FenceResult, fence_result_from
 from vigil.model.cib import Cib
 from vigil.model.reports import ReportError
 
@@ -68,7 +68,7 @@ class FileStore:
         path = self.dir / "fence-history.json"
         try:
             rows = json.loads(path.read_text())
-            return tuple(FenceResult(**row) for row in rows)
+            return tuple(fence_result_from(row) for row in rows)
         except FileNotFoundError:
             return ()
         except (OSError, ValueError, TypeError) as exc:

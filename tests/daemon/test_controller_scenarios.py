@@ -1,0 +1,157 @@
+"""The controllers of three nodes, scripted through the faults the chaos run and the benchmarks
+found, with ARCHITECTURE's invariants checked after every step (ClusterModel.settle)."""
+
+from __future__ import annotations
+
+from vigil.controller import events as ev
+
+from .cluster_model import ClusterModel
+
+
+def configured() -> ClusterModel:
+    c = ClusterModel(3)
+    c.settle()
+    c.configure()
+    c.settle()
+    assert len(c.world.where("WebSite")) == 1
+    return c
+
+
+def service_node(c: ClusterModel) -> int:
+    return int(c.world.where("WebSite")[0].removeprefix("node"))
+
+
+def test_three_nodes_sync_configure_and_start_the_service_once() -> None:
+    c = configured()
+    c.converged()
+    assert c.world.where("WebIP") == c.world.where("WebSite")
+
+
+def test_a_repeated_view_on_the_dc_does_not_leave_it_out_of_step() -> None:
+    c = configured()
+    c.repeat_view(1)
+    c.settle()
+    c.converged()
+    host = service_node(c)
+    c.kill(host, "WebSite")
+    c.tick()
+    c.settle()
+    assert c.world.where("WebSite") == [f"node{host}"]
+    c.converged()
+
+
+def test_a_hello_lost_at_a_view_change_is_said_again() -> None:
+    """A view change drops the messages not yet delivered (Hellos included); the members still
+    sync in the next view, and a node left waiting says hello again on its timer."""
+    c = configured()
+    c.repeat_view(2)
+    c.process(2)  # node 2 says hello again in the synced view...
+    c.partition([1, 2, 3], deliver_in_flight=False)  # ...and the view changes: lost
+    c.settle()
+    c.converged()
+
+
+def test_a_node_rebooted_faster_than_the_token_joins_again() -> None:
+    c = configured()
+    host = service_node(c)
+    c.fast_reboot(host)
+    c.settle()
+    c.converged()
+    assert len({c.machines[i].state.view.ring for i in (1, 2, 3)  # type: ignore[union-attr]
+                }) == 1
+
+
+def test_a_start_still_running_at_a_view_change_is_not_started_twice() -> None:
+    c = configured()
+    host = service_node(c)
+    c.kill(host, "WebSite")
+    c.tick()
+    # run until the restart's start is in flight on the host, then change the view
+    for _ in range(200):
+        if any(op.task == "start" for _, op in c.machines[host].running_ops):
+            break
+        assert any([c.process(i) for i in (1, 2, 3)] + [c.deliver(1)] +
+                   [c.finish_operation(i) for i in (1, 2, 3) if not any(
+                       op.task == "start" for _, op in c.machines[i].running_ops)])
+    starts_before = [e for e in c.world.log if e[1] == "WebSite" and e[2] == "start"]
+    c.repeat_view(1)
+    c.partition([1, 2, 3])  # a new ring for everyone while the start runs
+    for _ in range(100):  # sync and join with the start still running
+        if not (any(c.process(i) for i in (1, 2, 3)) or c.deliver(1)):
+            break
+    c.settle()
+    starts = [e for e in c.world.log if e[1] == "WebSite" and e[2] == "start"]
+    assert len(starts) == len(starts_before) + 1
+    c.converged()
+
+
+def test_a_view_change_during_the_dcs_fencing_still_recovers() -> None:
+    """The benchmark's stalled DC loss: the DC is powered off, the new DC asks for fencing, and a
+    second view change comes while the fence is in flight. The new DC must re-plan until the
+    service runs again, and fence the old DC once, not twice."""
+    c = configured()
+    host = service_node(c)
+    c.crash(1)  # the DC
+    for _ in range(500):  # until the new DC's fence request is in flight
+        if c.machines[2].fences:
+            break
+        assert any(c.process(i) for i in (2, 3)) or c.deliver(2) or any(
+            c.finish_operation(i) for i in (2, 3))
+    assert c.machines[2].fences, "the new DC did not ask for fencing"
+    c.repeat_view(2)
+    c.partition([2, 3])  # the survivors' links flap: another ring while fencing runs
+    c.settle()
+    assert [t for _, t in c.fence_log].count("node1") == 1
+    c.boot(1)
+    c.settle()
+    c.converged()
+    assert host == 1 or c.world.where("WebSite") == [f"node{host}"]
+
+
+def test_a_view_change_during_a_transition_still_converges() -> None:
+    c = configured()
+    host = service_node(c)
+    c.kill(host, "WebSite")
+    c.tick()
+    for _ in range(6):  # part of the recovery happens...
+        c.process(1) or c.deliver(1) or c.finish_operation(host)
+    c.partition([1, 2], [3])  # ...then the view changes under it
+    c.settle()
+    c.heal()
+    c.boot(3)
+    c.settle()
+    c.converged()
+
+
+def test_a_view_change_during_the_sync_still_converges() -> None:
+    c = configured()
+    c.repeat_view(3)
+    c.process(3)
+    c.deliver(3)  # node 3's Hello makes everyone sync again...
+    for i in (1, 2, 3):
+        c.process(i)
+    c.partition([1, 2, 3])  # ...and the ring changes in the middle of it
+    c.settle()
+    c.converged()
+
+
+def test_a_failed_fence_is_retried_and_the_service_waits_for_it() -> None:
+    c = configured()
+    host = service_node(c)
+    others = [i for i in (1, 2, 3) if i != host]
+    c.partition(others, [host])
+    for _ in range(3):
+        for _ in range(500):
+            if any(c.machines[i].fences for i in others):
+                break
+            if not (any(c.process(i) for i in (1, 2, 3)) or any(c.deliver(i) for i in (1, 2, 3))
+                    or any(c.finish_operation(i) for i in (1, 2, 3))):
+                c.fire_timer(min(others), ev.Timer.RECHECK)
+        assert c.world.where("WebSite") in ([f"node{host}"], [])  # not started elsewhere
+        assert c.finish_fence(min(others), ok=False)
+    c.settle()
+    assert c.world.where("WebSite") and c.world.where("WebSite") != [f"node{host}"]
+    c.heal()
+    c.boot(host)
+    c.settle()
+    c.converged()
