@@ -414,6 +414,8 @@ class ClusterModel:
             cib = states[0].cib if states[0] is not None else None
             assert cib is not None
             ids = {r.id for r in cib.configuration.resources}
+            if 2 * len(members) <= len(self.machines):
+                continue  # a minority may have been cut off before the change: it syncs later
             for ack in self.acks:
                 if ack.resource not in ids:
                     raise InvariantBroken(f"acknowledged {ack.resource} (version {ack.version}) "

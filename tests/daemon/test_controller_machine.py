@@ -20,7 +20,7 @@ from vigil.controller import events as ev
 from .cluster_model import ClusterModel
 
 NODES = st.integers(min_value=1, max_value=3)
-EXAMPLES = int(os.environ.get("VIGIL_MACHINE_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("VIGIL_MACHINE_EXAMPLES", "100"))
 
 
 class ControllersMachine(RuleBasedStateMachine):
@@ -128,5 +128,7 @@ class ControllersMachine(RuleBasedStateMachine):
 
 ControllersMachine.TestCase.settings = settings(
     max_examples=EXAMPLES, stateful_step_count=40, deadline=None,
+    # the same runs every time in CI (VIGIL_MACHINE_SEED=random explores new ones by hand)
+    derandomize=os.environ.get("VIGIL_MACHINE_SEED") != "random",
     suppress_health_check=[HealthCheck.too_slow])
 test_controllers = ControllersMachine.TestCase
