@@ -5,15 +5,7 @@ from __future__ import annotations
 from vigil.model.constraints import Order
 from vigil.model.score import INFINITY
 from vigil.scheduler.digests import check_definition_changes
-from vigil.scheduler.unpack import WorkingSet
-from vigil.scheduler.working import (
-    Action,
-    OrderFlag,
-    Ordering,
-    Role,
-    Rsc,
-    Variant,
-)
+from vigil.scheduler.working import Action, OrderFlag, Ordering, Role, Rsc, Variant, WorkingSet
 
 DONE_TASK = {"start": "running", "stop": "stopped", "promote": "promoted", "demote": "demoted"}
 CHILD_TASK = {"running": "start", "stopped": "stop", "promoted": "promote", "demoted": "demote",

@@ -14,8 +14,8 @@ from vigil.scheduler.transition import (
     ScoreContribution,
     Transition,
 )
-from vigil.scheduler.unpack import WorkingSet, unpack
-from vigil.scheduler.working import Rsc, Variant
+from vigil.scheduler.unpack import unpack
+from vigil.scheduler.working import Rsc, Variant, WorkingSet
 
 
 def schedule(cib: Cib, now: int) -> Transition:

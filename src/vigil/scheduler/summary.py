@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from vigil.scheduler.transition import SummaryItem
-from vigil.scheduler.unpack import WorkingSet
-from vigil.scheduler.working import Action, Node, Role, Rsc, Variant
+from vigil.scheduler.working import Action, Node, Role, Rsc, Variant, WorkingSet
 
 
 def _find(ws: WorkingSet, rsc: Rsc, task: str, node: Node | None) -> Action | None:

@@ -10,9 +10,12 @@ import enum
 import re
 from dataclasses import dataclass, field
 
+from vigil.model.constraints import Colocation, Location, Order
+from vigil.model.nvset import NvSet
 from vigil.model.resources import Clone, Group, Primitive
 from vigil.model.score import INFINITY, add
 from vigil.model.status import ResourceHistory
+from vigil.scheduler.options import ClusterOptions
 
 
 class Role(enum.IntEnum):
@@ -285,3 +288,55 @@ class Ordering:
     then: Action
     flags: OrderFlag
     id: str = ""
+
+
+@dataclass(eq=False)
+class WorkingSet:
+    options: ClusterOptions
+    now: int
+    nodes: list[Node] = field(default_factory=list)
+    resources: list[Rsc] = field(default_factory=list)  # top level, configuration order
+    by_id: dict[str, Rsc] = field(default_factory=dict)
+    template_ids: dict[str, Rsc] = field(default_factory=dict)  # anonymous clone child id -> clone
+    locations: list[Location] = field(default_factory=list)
+    colocations: list[Colocation] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    action_index: dict[tuple[str, str, str], Action] = field(default_factory=dict)
+    orderings: list[Ordering] = field(default_factory=list)
+    fence_actions: list[Action] = field(default_factory=list)
+    rsc_actions: dict[str, list[Action]] = field(default_factory=dict)
+    pending_updates: list[Action] = field(default_factory=list)
+    has_fencing_device: bool = False
+    rsc_defaults: tuple[NvSet, ...] = ()
+    op_defaults: tuple[NvSet, ...] = ()
+    new_feature_set: bool = True
+    config_counter: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def node(self, name_or_id: str | None) -> Node | None:
+        if name_or_id is None:
+            return None
+        for node in self.nodes:
+            if node.name == name_or_id:
+                return node
+        for node in self.nodes:
+            if node.id == name_or_id:
+                return node
+        return None
+
+    @property
+    def quorate(self) -> bool:
+        return self.options.have_quorum or self.options.no_quorum_policy == "ignore"
+
+    def all_rscs(self) -> list[Rsc]:
+        out: list[Rsc] = []
+
+        def visit(rsc: Rsc) -> None:
+            out.append(rsc)
+            for child in rsc.children:
+                visit(child)
+
+        for rsc in self.resources:
+            visit(rsc)
+        return out
