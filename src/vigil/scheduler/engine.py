@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vigil.model.cib import Cib
-from vigil.scheduler import actions, placement
+from vigil.scheduler import actions, fencing, orderings, placement, propagation
 from vigil.scheduler.summary import summary_items
 from vigil.scheduler.transition import (
     ActionOrder,
@@ -23,10 +23,10 @@ def schedule(cib: Cib, now: int) -> Transition:
     placement.place(ws)
     order = placement.allocation_order(ws)
     actions.create_actions(ws)
-    actions.schedule_fencing(ws)
-    actions.internal_orderings(ws)
-    actions.user_orderings(ws)
-    actions.propagate(ws)
+    fencing.schedule_fencing(ws)
+    orderings.internal_orderings(ws)
+    orderings.user_orderings(ws)
+    propagation.propagate(ws)
     return _freeze(ws, order)
 
 

@@ -2,7 +2,51 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+
+
+class Task(enum.StrEnum):
+    """What an action does. A StrEnum: it compares equal to, and serialises as, Pacemaker's word.
+
+    start, stop, promote, demote, monitor and stonith run somewhere; running, stopped, promoted
+    and demoted are the pseudo-actions that mark a group's or clone's step done, and
+    clone-one-or-more the pseudo-action of an order that needs only some instances of a clone."""
+
+    START = "start"
+    STOP = "stop"
+    PROMOTE = "promote"
+    DEMOTE = "demote"
+    MONITOR = "monitor"
+    STONITH = "stonith"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    PROMOTED = "promoted"
+    DEMOTED = "demoted"
+    ONE_OR_MORE = "clone-one-or-more"
+
+    @property
+    def done(self) -> Task:
+        """The pseudo-action that marks this step of a collective done (start -> running)."""
+        return _DONE.get(self, self)
+
+    @property
+    def undone(self) -> Task:
+        """The step a done-marker stands for (running -> start); a step stands for itself."""
+        return _UNDONE.get(self, self)
+
+    @property
+    def inverse(self) -> Task | None:
+        """The step that undoes this one, as a symmetric order reverses it (start <-> stop)."""
+        return _INVERSE.get(self)
+
+
+_DONE = {Task.START: Task.RUNNING, Task.STOP: Task.STOPPED, Task.PROMOTE: Task.PROMOTED,
+         Task.DEMOTE: Task.DEMOTED}
+_UNDONE = {done: step for step, done in _DONE.items()}
+_INVERSE = {Task.START: Task.STOP, Task.STOP: Task.START, Task.PROMOTE: Task.DEMOTE,
+            Task.DEMOTE: Task.PROMOTE, Task.RUNNING: Task.STOPPED, Task.STOPPED: Task.RUNNING,
+            Task.PROMOTED: Task.DEMOTED, Task.DEMOTED: Task.PROMOTED}
 
 
 @dataclass(frozen=True)
@@ -47,7 +91,7 @@ class Allocation:
 class PlannedAction:
     id: int
     resource: str | None
-    task: str
+    task: Task
     node: str | None
     optional: bool
     runnable: bool

@@ -16,6 +16,7 @@ from vigil.model.resources import Clone, Group, Primitive
 from vigil.model.score import INFINITY, add
 from vigil.model.status import ResourceHistory
 from vigil.scheduler.options import ClusterOptions
+from vigil.scheduler.transition import Task
 
 
 class Role(enum.IntEnum):
@@ -231,6 +232,12 @@ class Rsc:
     def active(self) -> bool:
         return bool(self.running_on)
 
+    def current_role(self) -> Role:
+        """The role it has now; a group or clone has the highest of its members'."""
+        if self.variant == Variant.PRIMITIVE:
+            return self.role
+        return max((c.current_role() for c in self.children), default=Role.STOPPED)
+
     def add_score(self, node: str, value: int, kind: str, detail: str) -> None:
         """Add to the score on `node` (creating the entry) and remember why."""
         self.allowed[node] = add(self.allowed.get(node, 0), value)
@@ -251,7 +258,7 @@ class ActionFlag(enum.IntFlag):
 @dataclass(eq=False)
 class Action:
     rsc: Rsc | None
-    task: str  # start stop promote demote monitor running stopped promoted demoted stonith
+    task: Task
     node: Node | None
     optional: bool = True
     runnable: bool = True
@@ -263,6 +270,13 @@ class Action:
     before: list[Ordering] = field(default_factory=list)  # orderings where this is "then"
     after: list[Ordering] = field(default_factory=list)  # orderings where this is "first"
     runnable_needed: int = 0  # for clone-one-or-more pseudo actions
+    order_id: str | None = None  # the order constraint a clone-one-or-more pseudo action serves
+
+    @property
+    def label(self) -> str:
+        """The task as Pacemaker names the action in a reason: a clone-one-or-more pseudo
+        action carries its order's id ("clone-one-or-more:order-A-B")."""
+        return f"{self.task}:{self.order_id}" if self.order_id else str(self.task)
 
     @property
     def uuid(self) -> str:
@@ -302,7 +316,7 @@ class WorkingSet:
     colocations: list[Colocation] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
-    action_index: dict[tuple[str, str, str], Action] = field(default_factory=dict)
+    action_index: dict[tuple[str, Task, str], Action] = field(default_factory=dict)
     orderings: list[Ordering] = field(default_factory=list)
     fence_actions: list[Action] = field(default_factory=list)
     rsc_actions: dict[str, list[Action]] = field(default_factory=dict)
