@@ -49,6 +49,19 @@ _INVERSE = {Task.START: Task.STOP, Task.STOP: Task.START, Task.PROMOTE: Task.DEM
             Task.PROMOTED: Task.DEMOTED, Task.DEMOTED: Task.PROMOTED}
 
 
+class OnFail(enum.IntEnum):
+    """Failure responses, ordered by severity (the more severe one wins when merged)."""
+
+    IGNORE = 0
+    DEMOTE = 1
+    RESTART = 2
+    MIGRATE = 3
+    BLOCK = 4
+    STOP = 5
+    STANDBY = 6
+    FENCE = 7
+
+
 @dataclass(frozen=True)
 class ScoreContribution:
     kind: str  # location, stickiness, colocation, dependent, fail-limit, ban, node-weight, ...
@@ -88,6 +101,39 @@ class Allocation:
 
 
 @dataclass(frozen=True)
+class ResolvedOperation:
+    """One agent operation as a node's executor runs it, every value resolved by the scheduler
+    from the configuration (the operation's own settings, op_defaults, rules at `now`, the
+    clone's settings), so that nothing downstream reads the configuration again to run it."""
+
+    resource: str  # the history id: the base id for an anonymous clone's instance, rsc:N for a
+    #                globally unique clone's
+    standard: str
+    provider: str | None
+    agent_type: str
+    task: Task
+    interval_ms: int  # 0: a one-shot action, or a probe when the task is monitor
+    timeout_ms: int
+    expected_rc: int  # the OCF code of success: 7 for a probe and a Stopped-role monitor, 8 for a
+    #                   Promoted-role monitor, else 0
+    on_fail: OnFail
+    role: str | None = None  # a recurring monitor's role (Promoted, Unpromoted, Started, Stopped)
+    params: tuple[tuple[str, str], ...] = ()  # the instance attributes, sorted by name
+    meta: tuple[tuple[str, str], ...] = ()  # what Pacemaker passes as CRM_meta_*, without the
+    #   prefix (clone_max, clone_node_max, globally_unique); the executor adds timeout and interval
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """What to ask one node before deciding anything: the state of every resource that it has
+    no history for (fence devices are not probed)."""
+
+    node_id: str
+    node: str
+    operations: tuple[ResolvedOperation, ...]
+
+
+@dataclass(frozen=True)
 class PlannedAction:
     id: int
     resource: str | None
@@ -97,6 +143,7 @@ class PlannedAction:
     runnable: bool
     pseudo: bool
     reason: str | None
+    operation: ResolvedOperation | None  # what runs; None for pseudo actions and fencing
 
 
 @dataclass(frozen=True)
@@ -142,3 +189,20 @@ class Transition:
     stonith_enabled: bool
     maintenance_mode: bool
     now: int
+    probes: tuple[ProbeRequest, ...]
+    monitors: tuple[ResolvedOperation, ...]  # every configured recurring monitor
+
+    def monitors_after(self, resource: str, task: Task) -> tuple[ResolvedOperation, ...]:
+        """The recurring monitors to run once `task` (start, promote, demote, or a probe's
+        monitor) left `resource` (a history id) active: Promoted-role monitors after a promote
+        only, Unpromoted-role ones after anything but a promote, Stopped-role ones never."""
+        out = []
+        for mon in self.monitors:
+            if mon.resource != resource or mon.role == "Stopped":
+                continue
+            if mon.role == "Promoted" and task != Task.PROMOTE:
+                continue
+            if mon.role == "Unpromoted" and task == Task.PROMOTE:
+                continue
+            out.append(mon)
+        return tuple(out)

@@ -16,7 +16,7 @@ from vigil.model.resources import Clone, Group, Primitive
 from vigil.model.score import INFINITY, add
 from vigil.model.status import ResourceHistory
 from vigil.scheduler.options import ClusterOptions
-from vigil.scheduler.transition import Task
+from vigil.scheduler.transition import OnFail, Task
 
 
 class Role(enum.IntEnum):
@@ -44,19 +44,6 @@ class Variant(enum.IntEnum):
     PRIMITIVE = 0
     GROUP = 1
     CLONE = 2
-
-
-class OnFail(enum.IntEnum):
-    """Failure responses, ordered by severity (the more severe one wins when merged)."""
-
-    IGNORE = 0
-    DEMOTE = 1
-    RESTART = 2
-    MIGRATE = 3
-    BLOCK = 4
-    STOP = 5
-    STANDBY = 6
-    FENCE = 7
 
 
 def parse_on_fail(text: str | None) -> OnFail | None:
@@ -228,6 +215,14 @@ class Rsc:
     def is_anonymous_instance(self) -> bool:
         clone = self.clone_parent()
         return clone is not None and not clone.unique
+
+    @property
+    def history_id(self) -> str:
+        """The id its operations are recorded under: the instances of an anonymous clone share
+        their primitive's own id; a globally unique clone's instance keeps its rsc:N."""
+        if self.model is not None and self.is_anonymous_instance():
+            return self.model.id
+        return self.id
 
     def active(self) -> bool:
         return bool(self.running_on)
