@@ -259,7 +259,6 @@ class Action:
     runnable: bool = True
     pseudo: bool = False
     reason: str | None = None
-    interval_ms: int = 0
     seq: int = 0
     fence_action: str | None = None  # for stonith: reboot / off
     before: list[Ordering] = field(default_factory=list)  # orderings where this is "then"
@@ -272,11 +271,6 @@ class Action:
         """The task as Pacemaker names the action in a reason: a clone-one-or-more pseudo
         action carries its order's id ("clone-one-or-more:order-A-B")."""
         return f"{self.task}:{self.order_id}" if self.order_id else str(self.task)
-
-    @property
-    def uuid(self) -> str:
-        name = self.rsc.id if self.rsc else "cluster"
-        return f"{name}_{self.task}_{self.interval_ms}"
 
 
 class OrderFlag(enum.IntFlag):
