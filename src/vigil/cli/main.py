@@ -12,7 +12,6 @@ from typing import NoReturn
 from vigil.cli import demo_cli, lab_cli
 from vigil.cli.messages import render_report
 from vigil.model.reports import ReportError, Severity
-from vigil.scheduler.summary import format_summary
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -35,7 +34,7 @@ def _now(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from vigil.cli import status_view
+    from vigil.cli import simulate_view
     from vigil.commands.simulate import simulate
 
     sim = simulate(args.xml_file, _now(args))
@@ -47,27 +46,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         json.dump(asdict(t), sys.stdout, indent=1)
         sys.stdout.write("\n")
         return EXIT_OK
-    out: list[str] = []
-    if t.maintenance_mode:
-        out += ["", "              *** Resource management is DISABLED ***",
-                "  The cluster will not attempt to start, stop or recover services", ""]
-    out += ["Current cluster status:"]
-    out += status_view.node_lines(t)
-    out += [""]
-    out += status_view.resource_lines(t)
-    out += [""]
-    if args.show_scores:
-        out += ["Allocation scores:"]
-        for a in t.allocations:
-            for s in a.scores:
-                from vigil.model.score import format_score
-
-                out.append(f"  {a.kind}: {a.resource} allocation score on {s.node}: "
-                           f"{format_score(s.score)}")
-        out += [""]
-    out += ["Transition Summary:"]
-    out += format_summary(t.summary)
-    out += [""]
+    out = simulate_view.simulation_lines(t, show_scores=args.show_scores)
     sys.stdout.write("\n".join(out) + "\n")
     return EXIT_OK
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from vigil.scheduler.unpack import WorkingSet
-from vigil.scheduler.working import Rsc
+from vigil.scheduler.working import Rsc, WorkingSet
 
 _SKIP = {"crm_feature_set", "id", "op-digest", "on_node", "on_node_uuid", "pcmk_external_ip"}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vigil.model.cib import Cib
-from vigil.scheduler import actions, placement
+from vigil.scheduler import actions, fencing, operations, orderings, placement, propagation
 from vigil.scheduler.summary import summary_items
 from vigil.scheduler.transition import (
     ActionOrder,
@@ -14,8 +14,8 @@ from vigil.scheduler.transition import (
     ScoreContribution,
     Transition,
 )
-from vigil.scheduler.unpack import WorkingSet, unpack
-from vigil.scheduler.working import Rsc, Variant
+from vigil.scheduler.unpack import unpack
+from vigil.scheduler.working import Rsc, Variant, WorkingSet
 
 
 def schedule(cib: Cib, now: int) -> Transition:
@@ -23,11 +23,11 @@ def schedule(cib: Cib, now: int) -> Transition:
     placement.place(ws)
     order = placement.allocation_order(ws)
     actions.create_actions(ws)
-    actions.schedule_fencing(ws)
-    actions.internal_orderings(ws)
-    actions.user_orderings(ws)
-    actions.propagate(ws)
-    return _freeze(ws, order)
+    fencing.schedule_fencing(ws)
+    orderings.internal_orderings(ws)
+    orderings.user_orderings(ws)
+    propagation.propagate(ws)
+    return _freeze(ws, order, cib)
 
 
 def _allocation(ws: WorkingSet, rsc: Rsc) -> Allocation:
@@ -64,14 +64,15 @@ def _allocation(ws: WorkingSet, rsc: Rsc) -> Allocation:
     )
 
 
-def _freeze(ws: WorkingSet, order: list[Rsc]) -> Transition:
+def _freeze(ws: WorkingSet, order: list[Rsc], cib: Cib) -> Transition:
     index = {id(a): i for i, a in enumerate(ws.actions)}
+    resolver = operations.Resolver(ws)
     planned = tuple(
         PlannedAction(i, a.rsc.id if a.rsc else None, a.task, a.node.name if a.node else None,
-                      a.optional, a.runnable, a.pseudo, a.reason)
+                      a.optional, a.runnable, a.pseudo, a.reason, resolver.for_action(a))
         for i, a in enumerate(ws.actions))
-    orderings = tuple(ActionOrder(index[id(o.first)], index[id(o.then)]) for o in ws.orderings
-                      if id(o.first) in index and id(o.then) in index)
+    edges = tuple(ActionOrder(index[id(o.first)], index[id(o.then)]) for o in ws.orderings
+                  if id(o.first) in index and id(o.then) in index)
     nodes = tuple(NodeStatus(n.name, n.id, n.online, n.unclean, n.standby, n.maintenance,
                              n.pending, n.shutdown, n.fence_reason) for n in ws.nodes)
     allocations = []
@@ -85,11 +86,13 @@ def _freeze(ws: WorkingSet, order: list[Rsc]) -> Transition:
         nodes=nodes,
         allocations=tuple(allocations),
         actions=planned,
-        orderings=orderings,
+        orderings=edges,
         summary=tuple(summary_items(ws, order)),
         have_quorum=ws.options.have_quorum,
         no_quorum_policy=ws.options.no_quorum_policy,
         stonith_enabled=ws.options.stonith_enabled,
         maintenance_mode=ws.options.maintenance_mode,
         now=ws.now,
+        probes=resolver.probes(cib),
+        monitors=resolver.monitors(),
     )

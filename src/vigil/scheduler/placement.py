@@ -8,7 +8,6 @@ from functools import cmp_to_key
 from vigil.model.constraints import Colocation, Location
 from vigil.model.score import INFINITY, add
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
-from vigil.scheduler.unpack import WorkingSet
 from vigil.scheduler.working import (
     ColocationEdge,
     Node,
@@ -16,6 +15,7 @@ from vigil.scheduler.working import (
     Rsc,
     ScoreSource,
     Variant,
+    WorkingSet,
     parse_role,
 )
 

@@ -7,8 +7,7 @@ location constraints with role=Promoted, and promoted-max / promoted-node-max li
 from __future__ import annotations
 
 from vigil.model.score import INFINITY, add, parse_score
-from vigil.scheduler.unpack import WorkingSet
-from vigil.scheduler.working import Role, Rsc
+from vigil.scheduler.working import Role, Rsc, WorkingSet
 
 
 def _promotion_score(ws: WorkingSet, clone: Rsc, inst: Rsc) -> int:

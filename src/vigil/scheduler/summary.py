@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from vigil.scheduler.transition import SummaryItem
-from vigil.scheduler.unpack import WorkingSet
-from vigil.scheduler.working import Action, Node, Role, Rsc, Variant
+from vigil.scheduler.transition import SummaryItem, Task
+from vigil.scheduler.working import Action, Node, Role, Rsc, Variant, WorkingSet
 
 
-def _find(ws: WorkingSet, rsc: Rsc, task: str, node: Node | None) -> Action | None:
+def _find(ws: WorkingSet, rsc: Rsc, task: Task, node: Node | None) -> Action | None:
     """Like pe__resource_actions(): with a node, actions there (or without a node); else any."""
     for a in ws.rsc_actions.get(rsc.id, []):
         if a.task != task:
@@ -75,13 +74,13 @@ def primitive_items(ws: WorkingSet, rsc: Rsc) -> list[SummaryItem]:
     if not rsc.managed or (current is None and nxt is None):
         return []
     moving = current is not None and nxt is not None and current is not nxt
-    start = _find(ws, rsc, "start", nxt)
+    start = _find(ws, rsc, Task.START, nxt)
     start_node = current if (start is not None and start.runnable) else None
-    stop = _find(ws, rsc, "stop", start_node)
+    stop = _find(ws, rsc, Task.STOP, start_node)
     if stop is None and rsc.stop_unexpected:
-        stop = _find(ws, rsc, "stop", None)
-    promote = _find(ws, rsc, "promote", nxt)
-    demote = _find(ws, rsc, "demote", nxt)
+        stop = _find(ws, rsc, Task.STOP, None)
+    promote = _find(ws, rsc, Task.PROMOTE, nxt)
+    demote = _find(ws, rsc, Task.DEMOTE, nxt)
     if role == rsc.next_role:
         if nxt is None:
             return []
@@ -104,7 +103,7 @@ def primitive_items(ws: WorkingSet, rsc: Rsc) -> list[SummaryItem]:
             start is not None and not start.runnable)):
         items = []
         for node in rsc.running_on:
-            stop_op = _find_exact(ws, rsc, "stop", node)
+            stop_op = _find_exact(ws, rsc, Task.STOP, node)
             cause = stop_op if (stop_op is not None and stop_op.reason) else start
             items.append(_item("Stop", rsc, node, None, stop_op, cause, role))
         return items
@@ -125,7 +124,7 @@ def primitive_items(ws: WorkingSet, rsc: Rsc) -> list[SummaryItem]:
     return []
 
 
-def _find_exact(ws: WorkingSet, rsc: Rsc, task: str, node: Node) -> Action | None:
+def _find_exact(ws: WorkingSet, rsc: Rsc, task: Task, node: Node) -> Action | None:
     for a in ws.rsc_actions.get(rsc.id, []):
         if a.task == task and (a.node is node or a.node is None):
             return a
@@ -153,31 +152,3 @@ def summary_items(ws: WorkingSet, order: list[Rsc]) -> list[SummaryItem]:
     for rsc in order:
         _visit(ws, rsc, items)
     return items
-
-
-def format_summary(items: tuple[SummaryItem, ...] | list[SummaryItem]) -> list[str]:
-    """crm_simulate's byte-exact lines: widths grow over all lines, details right-aligned."""
-    rsc_width = 5
-    detail_width = 5
-    for item in items:
-        if item.verb == "Fence":
-            continue
-        if len(item.resource) > rsc_width:
-            rsc_width = len(item.resource) + 2
-        detail_width = max(detail_width, len(item.details))
-    lines = []
-    for item in items:
-        if item.verb == "Fence":
-            lines.append(f"  * Fence ({item.fence_action}) {item.resource} '{item.details}'")
-            continue
-        if item.reason and item.blocked:
-            suffix = f"  due to {item.reason} (blocked)"
-        elif item.reason:
-            suffix = f"  due to {item.reason}"
-        elif item.blocked:
-            suffix = "  blocked"
-        else:
-            suffix = ""
-        lines.append(f"  * {item.verb:<8}   {item.resource:<{rsc_width}}   "
-                     f"( {item.details:>{detail_width}} ){suffix}")
-    return lines

@@ -2,7 +2,64 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+
+
+class Task(enum.StrEnum):
+    """What an action does. A StrEnum: it compares equal to, and serialises as, Pacemaker's word.
+
+    start, stop, promote, demote, monitor and stonith run somewhere; running, stopped, promoted
+    and demoted are the pseudo-actions that mark a group's or clone's step done, and
+    clone-one-or-more the pseudo-action of an order that needs only some instances of a clone."""
+
+    START = "start"
+    STOP = "stop"
+    PROMOTE = "promote"
+    DEMOTE = "demote"
+    MONITOR = "monitor"
+    STONITH = "stonith"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    PROMOTED = "promoted"
+    DEMOTED = "demoted"
+    ONE_OR_MORE = "clone-one-or-more"
+
+    @property
+    def done(self) -> Task:
+        """The pseudo-action that marks this step of a collective done (start -> running)."""
+        return _DONE.get(self, self)
+
+    @property
+    def undone(self) -> Task:
+        """The step a done-marker stands for (running -> start); a step stands for itself."""
+        return _UNDONE.get(self, self)
+
+    @property
+    def inverse(self) -> Task | None:
+        """The step that undoes this one, as a symmetric order reverses it (start <-> stop)."""
+        return _INVERSE.get(self)
+
+
+_DONE = {Task.START: Task.RUNNING, Task.STOP: Task.STOPPED, Task.PROMOTE: Task.PROMOTED,
+         Task.DEMOTE: Task.DEMOTED}
+_UNDONE = {done: step for step, done in _DONE.items()}
+_INVERSE = {Task.START: Task.STOP, Task.STOP: Task.START, Task.PROMOTE: Task.DEMOTE,
+            Task.DEMOTE: Task.PROMOTE, Task.RUNNING: Task.STOPPED, Task.STOPPED: Task.RUNNING,
+            Task.PROMOTED: Task.DEMOTED, Task.DEMOTED: Task.PROMOTED}
+
+
+class OnFail(enum.IntEnum):
+    """Failure responses, ordered by severity (the more severe one wins when merged)."""
+
+    IGNORE = 0
+    DEMOTE = 1
+    RESTART = 2
+    MIGRATE = 3
+    BLOCK = 4
+    STOP = 5
+    STANDBY = 6
+    FENCE = 7
 
 
 @dataclass(frozen=True)
@@ -44,15 +101,49 @@ class Allocation:
 
 
 @dataclass(frozen=True)
+class ResolvedOperation:
+    """One agent operation as a node's executor runs it, every value resolved by the scheduler
+    from the configuration (the operation's own settings, op_defaults, rules at `now`, the
+    clone's settings), so that nothing downstream reads the configuration again to run it."""
+
+    resource: str  # the history id: the base id for an anonymous clone's instance, rsc:N for a
+    #                globally unique clone's
+    standard: str
+    provider: str | None
+    agent_type: str
+    task: Task
+    interval_ms: int  # 0: a one-shot action, or a probe when the task is monitor
+    timeout_ms: int
+    expected_rc: int  # the OCF code of success: 7 for a probe and a Stopped-role monitor, 8 for a
+    #                   Promoted-role monitor, else 0
+    on_fail: OnFail
+    role: str | None = None  # a recurring monitor's role (Promoted, Unpromoted, Started, Stopped)
+    params: tuple[tuple[str, str], ...] = ()  # the instance attributes, sorted by name
+    meta: tuple[tuple[str, str], ...] = ()  # what Pacemaker passes as CRM_meta_*, without the
+    #   prefix (clone_max, clone_node_max, globally_unique); the executor adds timeout and interval
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """What to ask one node before deciding anything: the state of every resource that it has
+    no history for (fence devices are not probed)."""
+
+    node_id: str
+    node: str
+    operations: tuple[ResolvedOperation, ...]
+
+
+@dataclass(frozen=True)
 class PlannedAction:
     id: int
     resource: str | None
-    task: str
+    task: Task
     node: str | None
     optional: bool
     runnable: bool
     pseudo: bool
     reason: str | None
+    operation: ResolvedOperation | None  # what runs; None for pseudo actions and fencing
 
 
 @dataclass(frozen=True)
@@ -98,3 +189,20 @@ class Transition:
     stonith_enabled: bool
     maintenance_mode: bool
     now: int
+    probes: tuple[ProbeRequest, ...]
+    monitors: tuple[ResolvedOperation, ...]  # every configured recurring monitor
+
+    def monitors_after(self, resource: str, task: Task) -> tuple[ResolvedOperation, ...]:
+        """The recurring monitors to run once `task` (start, promote, demote, or a probe's
+        monitor) left `resource` (a history id) active: Promoted-role monitors after a promote
+        only, Unpromoted-role ones after anything but a promote, Stopped-role ones never."""
+        out = []
+        for mon in self.monitors:
+            if mon.resource != resource or mon.role == "Stopped":
+                continue
+            if mon.role == "Promoted" and task != Task.PROMOTE:
+                continue
+            if mon.role == "Unpromoted" and task == Task.PROMOTE:
+                continue
+            out.append(mon)
+        return tuple(out)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Location, Order
@@ -12,17 +12,16 @@ from vigil.model.resources import Clone, Group, Primitive
 from vigil.model.score import INFINITY, parse_score
 from vigil.model.score import add as score_add
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
-from vigil.scheduler.options import ClusterOptions, read_options, truthy
+from vigil.scheduler.options import read_options, truthy
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
+from vigil.scheduler.transition import OnFail
 from vigil.scheduler.working import (
-    Action,
     Node,
-    OnFail,
-    Ordering,
     Role,
     Rsc,
     ScoreSource,
     Variant,
+    WorkingSet,
     natural_key,
     parse_on_fail,
     parse_role,
@@ -35,58 +34,6 @@ RC_OK, RC_ERR, RC_INVALID, RC_UNIMPL, RC_PRIV, RC_NOTINST, RC_NOTCONF, RC_NOTRUN
 RC_PROMOTED, RC_FAILED_PROMOTED = 8, 9
 ST_PENDING, ST_DONE, ST_CANCELLED, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR = -1, 0, 1, 2, 3, 4
 ST_ERROR_HARD, ST_ERROR_FATAL, ST_NOT_INSTALLED = 5, 6, 7
-
-
-@dataclass(eq=False)
-class WorkingSet:
-    options: ClusterOptions
-    now: int
-    nodes: list[Node] = field(default_factory=list)
-    resources: list[Rsc] = field(default_factory=list)  # top level, configuration order
-    by_id: dict[str, Rsc] = field(default_factory=dict)
-    template_ids: dict[str, Rsc] = field(default_factory=dict)  # anonymous clone child id -> clone
-    locations: list[Location] = field(default_factory=list)
-    colocations: list[Colocation] = field(default_factory=list)
-    orders: list[Order] = field(default_factory=list)
-    actions: list[Action] = field(default_factory=list)
-    action_index: dict[tuple[str, str, str], Action] = field(default_factory=dict)
-    orderings: list[Ordering] = field(default_factory=list)
-    fence_actions: list[Action] = field(default_factory=list)
-    rsc_actions: dict[str, list[Action]] = field(default_factory=dict)
-    pending_updates: list[Action] = field(default_factory=list)
-    has_fencing_device: bool = False
-    rsc_defaults: tuple[NvSet, ...] = ()
-    op_defaults: tuple[NvSet, ...] = ()
-    new_feature_set: bool = True
-    config_counter: int = 0
-    warnings: list[str] = field(default_factory=list)
-
-    def node(self, name_or_id: str | None) -> Node | None:
-        if name_or_id is None:
-            return None
-        for node in self.nodes:
-            if node.name == name_or_id:
-                return node
-        for node in self.nodes:
-            if node.id == name_or_id:
-                return node
-        return None
-
-    @property
-    def quorate(self) -> bool:
-        return self.options.have_quorum or self.options.no_quorum_policy == "ignore"
-
-    def all_rscs(self) -> list[Rsc]:
-        out: list[Rsc] = []
-
-        def visit(rsc: Rsc) -> None:
-            out.append(rsc)
-            for child in rsc.children:
-                visit(child)
-
-        for rsc in self.resources:
-            visit(rsc)
-        return out
 
 
 # --- attribute sets -------------------------------------------------------------------------
@@ -429,30 +376,36 @@ def _set_active(rsc: Rsc) -> None:
     rsc.role = Role.UNPROMOTED if _in_promotable(rsc) else Role.STARTED
 
 
-def _op_on_fail(ws: WorkingSet, rsc: Rsc, op: OperationRecord) -> OnFail:
+def op_defaults(ws: WorkingSet, rsc: Rsc, task: str, interval_ms: int) -> dict[str, str]:
+    """op_defaults as they apply to one operation of one resource (rules evaluated at `now`:
+    a rule may name the operation, the resource's agent, or both)."""
+    if not ws.op_defaults:
+        return {}  # the common case, asked for every operation: spare building a rule context
+    return _eval_sets(ws.op_defaults, RuleContext(
+        now=ws.now, rsc_standard=rsc.standard, rsc_provider=rsc.provider, rsc_type=rsc.agent_type,
+        op_name=task, op_interval_ms=interval_ms))
+
+
+def op_on_fail(ws: WorkingSet, rsc: Rsc, task: str, interval_ms: int) -> OnFail:
     """The on-fail configured for this operation, with Pacemaker's defaults."""
     model = rsc.model
     configured: str | None = None
     if isinstance(model, Primitive):
         for cfg in model.operations:
-            if cfg.name == op.operation and cfg.interval_ms == op.interval_ms:
+            if cfg.name == task and cfg.interval_ms == interval_ms:
                 configured = cfg.on_fail
                 break
-        if configured is None and op.operation == "monitor" and op.interval_ms == 0:
-            configured = None
     if configured is None:
-        defaults = _eval_sets(ws.op_defaults, RuleContext(
-            now=ws.now, op_name=op.operation, op_interval_ms=op.interval_ms))
-        configured = defaults.get("on-fail")
+        configured = op_defaults(ws, rsc, task, interval_ms).get("on-fail")
     value = parse_on_fail(configured)
     if value is not None:
         if value == OnFail.FENCE and not ws.options.stonith_enabled:
-            return OnFail.BLOCK if op.operation == "stop" else OnFail.STOP
-        if value == OnFail.DEMOTE and op.operation != "promote" and not (
-                op.operation == "monitor" and _in_promotable(rsc)):
+            return OnFail.BLOCK if task == "stop" else OnFail.STOP
+        if value == OnFail.DEMOTE and task != "promote" and not (
+                task == "monitor" and _in_promotable(rsc)):
             return OnFail.RESTART
         return value
-    if op.operation == "stop":
+    if task == "stop":
         return OnFail.FENCE if ws.options.stonith_enabled else OnFail.BLOCK
     return OnFail.RESTART
 
@@ -560,7 +513,7 @@ def _same_op(a: OperationRecord, b: OperationRecord) -> bool:
 def _failure(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord, rc: int,
              result: _NodeHistoryResult) -> None:
     result.last_failure = op
-    on_fail = _op_on_fail(ws, rsc, op)
+    on_fail = op_on_fail(ws, rsc, op.operation, op.interval_ms)
     task = op.operation
     is_probe = task == "monitor" and op.interval_ms == 0
     if task == "stop":
@@ -650,7 +603,7 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
         _success(rsc, op, rc, result)
     elif status in (ST_ERROR, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR_HARD, ST_ERROR_FATAL,
                     ST_NOT_INSTALLED) or status >= 8:
-        on_fail = _op_on_fail(ws, rsc, op)
+        on_fail = op_on_fail(ws, rsc, op.operation, op.interval_ms)
         if on_fail == OnFail.IGNORE:
             # The failure is recorded but the resource carries on as if it succeeded.
             if rsc.role < Role.STARTED and op.operation != "stop":

@@ -10,9 +10,13 @@ import enum
 import re
 from dataclasses import dataclass, field
 
+from vigil.model.constraints import Colocation, Location, Order
+from vigil.model.nvset import NvSet
 from vigil.model.resources import Clone, Group, Primitive
 from vigil.model.score import INFINITY, add
 from vigil.model.status import ResourceHistory
+from vigil.scheduler.options import ClusterOptions
+from vigil.scheduler.transition import OnFail, Task
 
 
 class Role(enum.IntEnum):
@@ -40,19 +44,6 @@ class Variant(enum.IntEnum):
     PRIMITIVE = 0
     GROUP = 1
     CLONE = 2
-
-
-class OnFail(enum.IntEnum):
-    """Failure responses, ordered by severity (the more severe one wins when merged)."""
-
-    IGNORE = 0
-    DEMOTE = 1
-    RESTART = 2
-    MIGRATE = 3
-    BLOCK = 4
-    STOP = 5
-    STANDBY = 6
-    FENCE = 7
 
 
 def parse_on_fail(text: str | None) -> OnFail | None:
@@ -225,8 +216,22 @@ class Rsc:
         clone = self.clone_parent()
         return clone is not None and not clone.unique
 
+    @property
+    def history_id(self) -> str:
+        """The id its operations are recorded under: the instances of an anonymous clone share
+        their primitive's own id; a globally unique clone's instance keeps its rsc:N."""
+        if self.model is not None and self.is_anonymous_instance():
+            return self.model.id
+        return self.id
+
     def active(self) -> bool:
         return bool(self.running_on)
+
+    def current_role(self) -> Role:
+        """The role it has now; a group or clone has the highest of its members'."""
+        if self.variant == Variant.PRIMITIVE:
+            return self.role
+        return max((c.current_role() for c in self.children), default=Role.STOPPED)
 
     def add_score(self, node: str, value: int, kind: str, detail: str) -> None:
         """Add to the score on `node` (creating the entry) and remember why."""
@@ -248,23 +253,24 @@ class ActionFlag(enum.IntFlag):
 @dataclass(eq=False)
 class Action:
     rsc: Rsc | None
-    task: str  # start stop promote demote monitor running stopped promoted demoted stonith
+    task: Task
     node: Node | None
     optional: bool = True
     runnable: bool = True
     pseudo: bool = False
     reason: str | None = None
-    interval_ms: int = 0
     seq: int = 0
     fence_action: str | None = None  # for stonith: reboot / off
     before: list[Ordering] = field(default_factory=list)  # orderings where this is "then"
     after: list[Ordering] = field(default_factory=list)  # orderings where this is "first"
     runnable_needed: int = 0  # for clone-one-or-more pseudo actions
+    order_id: str | None = None  # the order constraint a clone-one-or-more pseudo action serves
 
     @property
-    def uuid(self) -> str:
-        name = self.rsc.id if self.rsc else "cluster"
-        return f"{name}_{self.task}_{self.interval_ms}"
+    def label(self) -> str:
+        """The task as Pacemaker names the action in a reason: a clone-one-or-more pseudo
+        action carries its order's id ("clone-one-or-more:order-A-B")."""
+        return f"{self.task}:{self.order_id}" if self.order_id else str(self.task)
 
 
 class OrderFlag(enum.IntFlag):
@@ -285,3 +291,55 @@ class Ordering:
     then: Action
     flags: OrderFlag
     id: str = ""
+
+
+@dataclass(eq=False)
+class WorkingSet:
+    options: ClusterOptions
+    now: int
+    nodes: list[Node] = field(default_factory=list)
+    resources: list[Rsc] = field(default_factory=list)  # top level, configuration order
+    by_id: dict[str, Rsc] = field(default_factory=dict)
+    template_ids: dict[str, Rsc] = field(default_factory=dict)  # anonymous clone child id -> clone
+    locations: list[Location] = field(default_factory=list)
+    colocations: list[Colocation] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    action_index: dict[tuple[str, Task, str], Action] = field(default_factory=dict)
+    orderings: list[Ordering] = field(default_factory=list)
+    fence_actions: list[Action] = field(default_factory=list)
+    rsc_actions: dict[str, list[Action]] = field(default_factory=dict)
+    pending_updates: list[Action] = field(default_factory=list)
+    has_fencing_device: bool = False
+    rsc_defaults: tuple[NvSet, ...] = ()
+    op_defaults: tuple[NvSet, ...] = ()
+    new_feature_set: bool = True
+    config_counter: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def node(self, name_or_id: str | None) -> Node | None:
+        if name_or_id is None:
+            return None
+        for node in self.nodes:
+            if node.name == name_or_id:
+                return node
+        for node in self.nodes:
+            if node.id == name_or_id:
+                return node
+        return None
+
+    @property
+    def quorate(self) -> bool:
+        return self.options.have_quorum or self.options.no_quorum_policy == "ignore"
+
+    def all_rscs(self) -> list[Rsc]:
+        out: list[Rsc] = []
+
+        def visit(rsc: Rsc) -> None:
+            out.append(rsc)
+            for child in rsc.children:
+                visit(child)
+
+        for rsc in self.resources:
+            visit(rsc)
+        return out
