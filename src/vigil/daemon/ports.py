@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vigil.daemon.messages import FenceResult
+from vigil.model import ocf
 from vigil.model.cib import Cib
 from vigil.model.status import OperationRecord, ResourceHistory
 
@@ -35,14 +36,7 @@ class Outcome:
 
     @property
     def failed(self) -> bool:
-        r = self.record
-        expected = r.expected_rc if r.expected_rc is not None else 0
-        rc = {190: 0, 191: 8}.get(r.rc_code, r.rc_code)
-        if r.op_status != 0:
-            return True
-        if r.operation == "monitor" and r.interval_ms == 0:
-            return rc not in (0, 7, 8)  # a probe reports state; only errors are failures
-        return rc != expected
+        return ocf.operation_failed(self.record)
 
 
 class LocalExecutor(Protocol):

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from vigil.executor.agents import AgentSpec, Standard
-from vigil.executor.run import ExecStatus, OcfResult, OperationResult, run_operation
+from vigil.executor.run import OperationResult, run_operation
 from vigil.model import reports
 from vigil.model.durations import parse_interval_ms
+from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.reports import Report, ReportError
 
 METADATA_TIMEOUT_MS = 5000  # Pacemaker's for meta-data

@@ -8,6 +8,9 @@ from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Location, Order
 from vigil.model.durations import parse_interval_ms
 from vigil.model.nvset import NvSet, sorted_sets
+from vigil.model.ocf import ExecStatus as S
+from vigil.model.ocf import OcfResult as R
+from vigil.model.ocf import effective_rc
 from vigil.model.resources import Clone, Group, Primitive
 from vigil.model.score import INFINITY, parse_score
 from vigil.model.score import add as score_add
@@ -30,11 +33,19 @@ from vigil.scheduler.working import (
 
 IGNORED_OPS = {"notify", "meta-data"}  # every other recorded operation counts
 
-# OCF exit codes and executor statuses used while reading history
-RC_OK, RC_ERR, RC_INVALID, RC_UNIMPL, RC_PRIV, RC_NOTINST, RC_NOTCONF, RC_NOTRUN = 0, 1, 2, 3, 4, 5, 6, 7
-RC_PROMOTED, RC_FAILED_PROMOTED = 8, 9
-ST_PENDING, ST_DONE, ST_CANCELLED, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR = -1, 0, 1, 2, 3, 4
-ST_ERROR_HARD, ST_ERROR_FATAL, ST_NOT_INSTALLED = 5, 6, 7
+# OCF exit codes and executor statuses used while reading history, as plain ints: the history
+# loop compares them for every operation record, and an enum attribute costs ~70 ns a lookup.
+RC_OK, RC_ERR, RC_INVALID = int(R.OK), int(R.ERR_GENERIC), int(R.ERR_ARGS)
+RC_UNIMPL, RC_PRIV, RC_NOTINST = int(R.ERR_UNIMPLEMENTED), int(R.ERR_PERM), int(R.ERR_INSTALLED)
+RC_NOTCONF, RC_NOTRUN = int(R.ERR_CONFIGURED), int(R.NOT_RUNNING)
+RC_PROMOTED, RC_FAILED_PROMOTED = int(R.RUNNING_PROMOTED), int(R.FAILED_PROMOTED)
+ST_PENDING, ST_DONE, ST_CANCELLED = int(S.PENDING), int(S.DONE), int(S.CANCELLED)
+ST_TIMEOUT, ST_NOTSUPP, ST_ERROR = int(S.TIMEOUT), int(S.NOT_SUPPORTED), int(S.ERROR)
+ST_ERROR_HARD, ST_ERROR_FATAL = int(S.ERROR_HARD), int(S.ERROR_FATAL)
+ST_NOT_INSTALLED, ST_NOT_CONNECTED = int(S.NOT_INSTALLED), int(S.NOT_CONNECTED)
+ST_NO_FENCE_DEVICE, ST_NO_SECRETS = int(S.NO_FENCE_DEVICE), int(S.NO_SECRETS)
+# Results that are not failures whatever was expected (a probe's findings; degraded ones)
+_STATE_RCS = frozenset({RC_OK, RC_NOTRUN, RC_PROMOTED, int(R.DEGRADED), int(R.DEGRADED_PROMOTED)})
 
 
 @dataclass(eq=False)
@@ -438,7 +449,7 @@ def _op_on_fail(ws: WorkingSet, rsc: Rsc, op: OperationRecord) -> OnFail:
             if cfg.name == op.operation and cfg.interval_ms == op.interval_ms:
                 configured = cfg.on_fail
                 break
-        if configured is None and op.operation == "monitor" and op.interval_ms == 0:
+        if configured is None and op.is_probe:
             configured = None
     if configured is None:
         defaults = _eval_sets(ws.op_defaults, RuleContext(
@@ -472,13 +483,9 @@ class _NodeHistoryResult:
 def _remap(ws: WorkingSet, rsc: Rsc, op: OperationRecord, result: _NodeHistoryResult
            ) -> tuple[int, int]:
     """(status, rc) after applying the expected-result rules."""
-    rc = op.rc_code
-    if rc == 190:
-        rc = RC_OK
-    elif rc == 191:
-        rc = RC_PROMOTED
+    rc = effective_rc(op.rc_code)
     status = op.op_status
-    is_probe = op.operation == "monitor" and op.interval_ms == 0
+    is_probe = op.is_probe
     expected = op.expected_rc
     if status not in (ST_DONE, ST_ERROR):
         return status, rc
@@ -562,7 +569,7 @@ def _failure(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord, rc: int,
     result.last_failure = op
     on_fail = _op_on_fail(ws, rsc, op)
     task = op.operation
-    is_probe = task == "monitor" and op.interval_ms == 0
+    is_probe = op.is_probe
     if task == "stop":
         _ban(rsc, node, "__stop_fail__")
     elif task == "promote":
@@ -602,7 +609,7 @@ def _source(kind: str, detail: str, value: int) -> ScoreSource:
 
 
 def _masked_probe_failure(op: OperationRecord) -> bool:
-    is_probe = op.operation == "monitor" and op.interval_ms == 0
+    is_probe = op.is_probe
     return is_probe and (op.rc_code in (RC_NOTINST, RC_INVALID) or op.op_status == ST_NOT_INSTALLED)
 
 
@@ -634,7 +641,9 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
     if status == ST_CANCELLED:
         return
     expired = False
-    failed_rc = op.rc_code not in (0, 7, 8, 190, 191) or (
+    # Only a result other than the one expected can expire (not ocf.operation_failed: a probe
+    # that found the resource running when stopped was expected still counts here).
+    failed_rc = op.rc_code not in _STATE_RCS or (
         op.expected_rc is not None and op.rc_code != op.expected_rc)
     if failed_rc and _failure_expired(ws, rsc, node, op):
         expired = True
@@ -649,14 +658,14 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
     if status == ST_DONE:
         _success(rsc, op, rc, result)
     elif status in (ST_ERROR, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR_HARD, ST_ERROR_FATAL,
-                    ST_NOT_INSTALLED) or status >= 8:
+                    ST_NOT_INSTALLED) or status >= ST_NOT_CONNECTED:
         on_fail = _op_on_fail(ws, rsc, op)
         if on_fail == OnFail.IGNORE:
             # The failure is recorded but the resource carries on as if it succeeded.
             if rsc.role < Role.STARTED and op.operation != "stop":
                 _set_active(rsc)
             return
-        if status in (ST_ERROR_HARD, ST_NOT_INSTALLED, 10, 11):
+        if status in (ST_ERROR_HARD, ST_NOT_INSTALLED, ST_NO_FENCE_DEVICE, ST_NO_SECRETS):
             _ban(rsc, node, "hard-error")
         elif status == ST_ERROR_FATAL:
             _ban(rsc, node, "fatal-error", ws.nodes)
