@@ -34,15 +34,8 @@ from vigil.model.rules import (
 )
 from vigil.model.score import parse_score
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
+from vigil.model.values import is_true
 from vigil.model.xmlextra import Extra
-
-_TRUE = {"true", "on", "yes", "y", "1"}
-
-
-def is_true(value: str | None, default: bool = False) -> bool:
-    if value is None:
-        return default
-    return value.strip().lower() in _TRUE
 
 
 @dataclass

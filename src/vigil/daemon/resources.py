@@ -9,9 +9,9 @@ from vigil.model.cib import Cib
 from vigil.model.durations import parse_interval_ms
 from vigil.model.nvset import flatten
 from vigil.model.resources import Clone, Group, Primitive, Resource
+from vigil.model.values import is_true
 
 DEFAULT_TIMEOUT_MS = 20_000
-_TRUE = ("true", "yes", "1", "on", "y")
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,7 @@ def _walk(resources: tuple[Resource, ...], clone: Clone | None = None
 
 
 def _unique(clone: Clone) -> bool:
-    value = flatten(clone.meta_attributes).get("globally-unique", "false")
-    return value.strip().lower() in _TRUE
+    return is_true(flatten(clone.meta_attributes).get("globally-unique"))
 
 
 def locate(cib: Cib, resource: str) -> Located | None:

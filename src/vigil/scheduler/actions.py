@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vigil.model.constraints import Order
 from vigil.model.score import INFINITY
+from vigil.model.values import is_true
 from vigil.scheduler.digests import check_definition_changes
 from vigil.scheduler.unpack import WorkingSet
 from vigil.scheduler.working import (
@@ -319,7 +320,7 @@ def _group_orderings(ws: WorkingSet, grp: Rsc) -> None:
     order_rsc_tasks(ws, grp, "stopped", grp, "start", OrderFlag.OPTIONAL)
     order_rsc_tasks(ws, grp, "start", grp, "running", OrderFlag.RUNNABLE_LEFT)
     order_rsc_tasks(ws, grp, "stop", grp, "stopped", OrderFlag.RUNNABLE_LEFT)
-    ordered = grp.meta.get("ordered", "true").strip().lower() in ("true", "yes", "1", "on", "y")
+    ordered = is_true(grp.meta.get("ordered"), default=True)
     promotable = grp.top.promotable
     last: Rsc | None = None
     last_active: Rsc | None = None

@@ -15,7 +15,8 @@ from vigil.model.resources import Clone, Group, Primitive
 from vigil.model.score import INFINITY, parse_score
 from vigil.model.score import add as score_add
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
-from vigil.scheduler.options import ClusterOptions, read_options, truthy
+from vigil.model.values import is_true
+from vigil.scheduler.options import ClusterOptions, read_options
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.working import (
     Action,
@@ -183,8 +184,8 @@ def _fence(node: Node, reason: str) -> None:
 
 def _node_state(ws: WorkingSet, node: Node, state: NodeState | None) -> None:
     opts = ws.options
-    node.standby = truthy(node.attrs.get("standby"), False)
-    node.maintenance = truthy(node.attrs.get("maintenance"), False)
+    node.standby = is_true(node.attrs.get("standby"), False)
+    node.maintenance = is_true(node.attrs.get("maintenance"), False)
     if state is None:
         node.unseen = True
         node.online = False
@@ -192,14 +193,14 @@ def _node_state(ws: WorkingSet, node: Node, state: NodeState | None) -> None:
             _fence(node, "node is unclean")
         node.weight = -INFINITY
         return
-    in_ccm = truthy(state.in_ccm, False)
+    in_ccm = is_true(state.in_ccm, False)
     crmd_online = state.crmd == "online"
     join = state.join or ""
     expected_up = state.expected == "member"
     node.expected_up = expected_up
     shutdown = _attr_set(node.attrs.get("shutdown"))
     term = node.attrs.get("terminate")
-    terminating = term is not None and (truthy(term, False) or (term[:1].isdigit() and term[0] != "0"))
+    terminating = term is not None and (is_true(term, False) or (term[:1].isdigit() and term[0] != "0"))
     node.shutdown = shutdown
     if opts.stonith_enabled:
         if shutdown:
@@ -277,12 +278,12 @@ def _apply_settings(ws: WorkingSet, rsc: Rsc) -> None:
         rsc.migration_threshold = 1 if value < 0 else value
     timeout = parse_interval_ms(meta.get("failure-timeout")) if meta.get("failure-timeout") else 0
     rsc.failure_timeout = (timeout or 0) // 1000
-    rsc.managed = truthy(meta.get("is-managed"), True)
-    if truthy(meta.get("maintenance"), False) or ws.options.maintenance_mode:
+    rsc.managed = is_true(meta.get("is-managed"), True)
+    if is_true(meta.get("maintenance"), False) or ws.options.maintenance_mode:
         rsc.managed = False
     rsc.multiple_active = (meta.get("multiple-active") or "stop_start").strip().lower()
-    rsc.critical = truthy(meta.get("critical"), True)
-    rsc.allow_migrate = truthy(meta.get("allow-migrate"), False)
+    rsc.critical = is_true(meta.get("critical"), True)
+    rsc.allow_migrate = is_true(meta.get("allow-migrate"), False)
 
 
 def _requires(ws: WorkingSet, rsc: Rsc) -> str:
@@ -367,15 +368,15 @@ def _make_clone(ws: WorkingSet, clone: Clone) -> Rsc:
         rsc.stickiness = 1
     rsc.own_meta = own
     meta = rsc.meta
-    rsc.unique = truthy(meta.get("globally-unique"), False)
-    rsc.promotable = truthy(meta.get("promotable"), False) or clone.legacy_master
+    rsc.unique = is_true(meta.get("globally-unique"), False)
+    rsc.promotable = is_true(meta.get("promotable"), False) or clone.legacy_master
     n_nodes = len(ws.nodes)
     rsc.clone_max = max(0, parse_score(meta.get("clone-max"), max(1, n_nodes)))
     if meta.get("clone-max") is None:
         rsc.clone_max = max(1, n_nodes)
     rsc.clone_node_max = parse_score(meta.get("clone-node-max"), 1) if rsc.unique else 1
-    rsc.interleave = truthy(meta.get("interleave"), False)
-    rsc.ordered = truthy(meta.get("ordered"), False)
+    rsc.interleave = is_true(meta.get("interleave"), False)
+    rsc.ordered = is_true(meta.get("ordered"), False)
     rsc.promoted_max = parse_score(meta.get("promoted-max") or meta.get("master-max"), 1)
     rsc.promoted_node_max = parse_score(
         meta.get("promoted-node-max") or meta.get("master-node-max"), 1)
