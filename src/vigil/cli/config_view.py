@@ -10,11 +10,11 @@ from typing import Any
 from vigil.cli import status_view
 from vigil.commands import fencing_topology
 from vigil.commands.agents import AgentMetadata
-from vigil.commands.fencing_topology import FencingLevel
 from vigil.commands.property import Property
 from vigil.commands.status import ClusterStatus, FailedAction
 from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Constraint, Location, Order, ResourceSet
+from vigil.model.fencing import FencingLevel
 from vigil.model.nvset import NvSet
 from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.resources import Group, Operation, Primitive, Resource

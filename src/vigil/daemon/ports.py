@@ -9,6 +9,7 @@ from typing import Protocol
 from vigil.daemon.messages import FenceResult
 from vigil.model import ocf
 from vigil.model.cib import Cib
+from vigil.model.fencing import FenceOutcome, FenceStatus
 from vigil.model.status import OperationRecord, ResourceHistory
 
 
@@ -79,14 +80,6 @@ class CibStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class FenceOutcome:
-    ok: bool
-    device: str
-    detail: str
-    duration_ms: int = 0
-
-
 class Fencer(Protocol):
     async def fence(self, cib: Cib, target: str, action: str) -> FenceOutcome:
         """Fence `target` ("reboot" or "off") with the devices and levels configured in `cib`.
@@ -99,4 +92,5 @@ class NoFencer:
     """For nodes with no fencer configured: every attempt fails, saying why."""
 
     async def fence(self, cib: Cib, target: str, action: str) -> FenceOutcome:
-        return FenceOutcome(False, "", "no fencer available on this node")
+        return FenceOutcome(target=target, action=action, status=FenceStatus.NO_DEVICE,
+                            detail="no fencer available on this node")
