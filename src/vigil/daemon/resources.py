@@ -8,6 +8,7 @@ from vigil.daemon.ports import Operation
 from vigil.model.cib import Cib
 from vigil.model.durations import parse_interval_ms
 from vigil.model.nvset import flatten
+from vigil.model.ocf import OcfResult
 from vigil.model.resources import Clone, Group, Primitive, Resource
 from vigil.model.values import is_true
 
@@ -74,7 +75,7 @@ def _operation(cib: Cib, loc: Located, task: str, interval_ms: int, expected_rc:
     return Operation(
         resource=loc.history_id, standard=prim.standard, provider=prim.provider,
         agent_type=prim.agent_type, task=task, interval_ms=interval_ms,
-        timeout_ms=_timeout(cib, prim, task, interval_ms), expected_rc=expected_rc,
+        timeout_ms=_timeout(cib, prim, task, interval_ms), expected_rc=int(expected_rc),
         transition_key=transition, params=params, meta=tuple(meta))
 
 
@@ -82,7 +83,8 @@ def operation_for(cib: Cib, resource: str, task: str, transition: str) -> Operat
     loc = locate(cib, resource)
     if loc is None:
         return None
-    return _operation(cib, loc, task, 0, 8 if task == "promote" else 0, transition)
+    expected = OcfResult.RUNNING_PROMOTED if task == "promote" else OcfResult.OK
+    return _operation(cib, loc, task, 0, expected, transition)
 
 
 def recurring_monitors(cib: Cib, resource: str, after_task: str) -> list[Operation]:
@@ -99,7 +101,7 @@ def recurring_monitors(cib: Cib, resource: str, after_task: str) -> list[Operati
             continue
         if role in ("slave", "unpromoted") and after_task == "promote":
             continue
-        expected = 8 if role in ("master", "promoted") else 0
+        expected = OcfResult.RUNNING_PROMOTED if role in ("master", "promoted") else OcfResult.OK
         out.append(_operation(cib, loc, "monitor", op.interval_ms, expected, "monitor"))
     return out
 
@@ -118,6 +120,6 @@ def probe_targets(cib: Cib, node_id: str) -> list[Operation]:
         if prim.standard == "stonith":
             continue
         seen.add(history_id)
-        out.append(_operation(cib, Located(loc.primitive, clone, history_id), "monitor", 0, 7,
-                              "probe"))
+        out.append(_operation(cib, Located(loc.primitive, clone, history_id), "monitor", 0,
+                              OcfResult.NOT_RUNNING, "probe"))
     return out
