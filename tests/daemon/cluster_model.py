@@ -30,9 +30,10 @@ from vigil.cluster.layer import NodeId, QuorumChange
 from vigil.controller import effects as fx
 from vigil.controller import events as ev
 from vigil.controller import messages as m
-from vigil.controller.operations import FenceOutcome, Operation
+from vigil.controller.operations import Operation
 from vigil.controller.state import State
 from vigil.model.cib import Cib
+from vigil.model.fencing import FenceOutcome, FenceStatus
 from vigil.model.resources import Primitive
 
 from .agent_world import World, WorldExecutor
@@ -266,9 +267,12 @@ class ClusterModel:
             if target.state is not None:
                 self._power_off(target)
                 self._reconfigure(())
-            outcome = FenceOutcome(True, "fence-lab", f"{fence.target} powered off")
+            outcome = FenceOutcome(target=fence.target, action=fence.action, status=FenceStatus.OK,
+                                   detail=f"{fence.target} powered off", devices=("fence-lab",))
         else:
-            outcome = FenceOutcome(False, "fence-lab", "the device did not answer")
+            outcome = FenceOutcome(target=fence.target, action=fence.action,
+                                   status=FenceStatus.FAILED, detail="the device did not answer",
+                                   devices=("fence-lab",))
         if mach.state is not None:  # the fencer may have fenced itself
             mach.inbox.append(ev.FenceFinished(fence.target, fence.action, outcome,
                                                fence.request_id))

@@ -15,10 +15,10 @@ from typing import Any
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
 from vigil.cluster.sim import SimLayer, SimNetwork
-from vigil.controller.operations import FenceOutcome
 from vigil.controller.state import cib_digest
 from vigil.daemon.store import MemoryStore
 from vigil.daemon.vigild import Vigild
+from vigil.model.fencing import FenceOutcome, FenceStatus
 from vigil.model.nvset import NvPair, NvSet
 
 from .agent_world import World
@@ -276,7 +276,8 @@ class WorldFencer:
         self.cluster.world.power_off(target)
         if nid in self.cluster.live():
             self.cluster.net.crash(nid)
-        return FenceOutcome(True, "fence-lab", f"{target} powered off")
+        return FenceOutcome(target=target, action=action, status=FenceStatus.OK,
+                            detail=f"{target} powered off", devices=("fence-lab",))
 
 
 def with_fencing(c: Cluster) -> WorldFencer:

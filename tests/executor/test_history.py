@@ -19,7 +19,8 @@ from vigil.executor import history
 from vigil.executor.agents import AgentPaths, AgentSpec, resolve_agent
 from vigil.executor.history import FAKE_TE_UUID, NodeHistory, TransitionKey, build_records, op_digest
 from vigil.executor.metadata import fetch_metadata, parse_metadata
-from vigil.executor.run import ExecStatus, OcfResult, OperationResult, run_operation
+from vigil.executor.run import OperationResult, run_operation
+from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.status import NodeState
 from vigil.scheduler.digests import parameters_digest
 from vigil.scheduler.engine import schedule

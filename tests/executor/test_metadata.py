@@ -22,7 +22,7 @@ from vigil.executor.metadata import (
     systemd_metadata,
     validate_instance_attributes,
 )
-from vigil.executor.run import ExecStatus, OcfResult
+from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.reports import ReportError, Severity
 
 

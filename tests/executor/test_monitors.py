@@ -14,7 +14,8 @@ from executor_support import PROVIDER, AgentFactory, group_members, real_agent, 
 
 from vigil.executor.agents import AgentPaths, resolve_agent
 from vigil.executor.monitors import MonitorKey, MonitorRequest, MonitorScheduler
-from vigil.executor.run import ExecStatus, OcfResult, OperationResult, run_operation
+from vigil.executor.run import OperationResult, run_operation
+from vigil.model.ocf import ExecStatus, OcfResult
 
 
 def result(rc: OcfResult, status: ExecStatus = ExecStatus.DONE) -> OperationResult:

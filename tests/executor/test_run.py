@@ -13,7 +13,8 @@ from executor_support import AgentFactory, group_members, kill_pid_from, needs_r
 
 from vigil.executor import run
 from vigil.executor.agents import AgentPaths, Standard, resolve_agent
-from vigil.executor.run import ExecStatus, OcfResult, OperationResult, lsb_to_ocf, run_operation
+from vigil.executor.run import OperationResult, lsb_to_ocf, run_operation
+from vigil.model.ocf import ExecStatus, OcfResult
 
 
 def go(coro: object) -> OperationResult:
@@ -93,16 +94,6 @@ def test_exit_codes(ocf_agent: AgentFactory, code: int, rc: OcfResult) -> None:
     spec = ocf_agent("exits", 'exit "$OCF_RESKEY_code"\n')
     result = go(run_operation(spec, "start", {"code": str(code)}, timeout_ms=5000, resource_id="r"))
     assert (result.rc, result.status, result.exit_code) == (rc, ExecStatus.DONE, code)
-
-
-def test_degraded_is_effectively_ok() -> None:
-    assert OcfResult.DEGRADED.effective is OcfResult.OK
-    assert OcfResult.DEGRADED_PROMOTED.effective is OcfResult.RUNNING_PROMOTED
-    assert OcfResult.NOT_RUNNING.effective is OcfResult.NOT_RUNNING
-
-
-def test_exec_status_numbers_are_pacemakers() -> None:
-    assert [int(s) for s in ExecStatus] == [-1, 0, 1, 2, 3, 4, 5, 6, 7]
 
 
 def test_exit_reason_is_the_last_one(ocf_agent: AgentFactory) -> None:

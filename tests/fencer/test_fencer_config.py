@@ -8,7 +8,7 @@ from pathlib import Path
 from fencer_support import cib, level, stonith
 
 from vigil import fencer
-from vigil.fencer import AgentInfo, FenceDevice, FenceLevel, levels_for, parse_host_map, parse_targets
+from vigil.fencer import AgentInfo, FenceDevice, FencingLevel, levels_for, parse_host_map, parse_targets
 from vigil.fencer.devices import parse_delay_base, static_capability, with_agent_info
 from vigil.model.reports import Severity
 
@@ -117,7 +117,7 @@ def test_levels_from_topology() -> None:
                     level("lp", 1, "pdu1", target_pattern="n[23]"),
                     level("la", 1, "ipmi", target_attribute="rack", target_value="r1")])
     lvs = fencer.levels_from_cib(c)
-    assert lvs[0] == FenceLevel(id="l2", index=2, devices=("pdu1", "pdu2"), target="n1")
+    assert lvs[0] == FencingLevel(id="l2", index=2, devices=("pdu1", "pdu2"), target="n1")
     assert [lv.id for lv in levels_for("n1", lvs)] == ["l1", "l2"]
     assert [lv.id for lv in levels_for("n3", lvs)] == ["lp"]
     assert [lv.id for lv in levels_for("n9", lvs, {"rack": "r1"})] == ["la"]

@@ -26,7 +26,7 @@ class Sleeps:
         self.seconds.append(seconds)
 
 
-Setup = tuple[Path, Path, tuple[FenceDevice, ...], tuple[fencer.FenceLevel, ...]]
+Setup = tuple[Path, Path, tuple[FenceDevice, ...], tuple[fencer.FencingLevel, ...]]
 
 
 def setup(tmp_path: Path, *prims: str, levels: Sequence[str] = (),
@@ -39,7 +39,7 @@ def setup(tmp_path: Path, *prims: str, levels: Sequence[str] = (),
 
 
 def go(target: str, action: str, sbin: Path, devices: Sequence[FenceDevice],
-       levels: Sequence[fencer.FenceLevel] = (), **kw: object) -> FenceOutcome:
+       levels: Sequence[fencer.FencingLevel] = (), **kw: object) -> FenceOutcome:
     kw.setdefault("sleep", Sleeps())
     return asyncio.run(fencer.fence(target, action, devices=devices, levels=levels, agent_dir=sbin,
                                     stonith_timeout_ms=kw.pop("stonith_timeout_ms", 10_000),  # type: ignore[arg-type]
@@ -244,9 +244,10 @@ def test_a_hung_agent_is_killed_at_its_timeout_and_the_next_device_used(tmp_path
     sbin, log, devices, _ = setup(tmp_path, dev("hung", pcmk_host_list="n1", pcmk_off_timeout="1s",
                                                 behave=behave(off={"sleep": 60})),
                                   dev("good", pcmk_host_list="n1"))
-    out = go("n1", "off", sbin, devices, stonith_timeout_ms=20_000)
+    runs: list[fencer.AgentRun] = []
+    out = go("n1", "off", sbin, devices, stonith_timeout_ms=20_000, runs=runs)
     assert out.ok and out.devices == ("hung", "good")
-    hung = [r for r in out.runs if r.device == "hung"]
+    hung = [r for r in runs if r.device == "hung"]
     assert len(hung) == 1 and hung[0].status is fencer.RunStatus.TIMEOUT  # never retried after a timeout
     assert out.duration_ms < 8000  # 1 s timeout, plus agents starting on a loaded machine
 

@@ -35,9 +35,12 @@ def test_fence_dummy_off_on_reboot(tmp_path: Path) -> None:
     devices = fencer.devices_from_cib(c)
     cache = fencer.FenceCache()
 
+    runs: list[fencer.AgentRun] = []
+
     def fence(action: str) -> fencer.FenceOutcome:
+        runs.clear()
         return asyncio.run(fencer.fence("n2", action, devices=devices, stonith_timeout_ms=30_000,
-                                        cache=cache))
+                                        cache=cache, runs=runs))
 
     off = fence("off")
     assert off.ok and off.devices == ("dummy",), off.detail
@@ -49,7 +52,7 @@ def test_fence_dummy_off_on_reboot(tmp_path: Path) -> None:
     on = fence("on")
     assert on.ok and status_file.read_text().strip() == "on"
     reboot = fence("reboot")
-    assert reboot.ok and [r.sent_action for r in reboot.runs if r.action != "status"] == ["reboot"]
+    assert reboot.ok and [r.sent_action for r in runs if r.action != "status"] == ["reboot"]
     assert asyncio.run(fencer.monitor_device(dev, 20_000)) is True
 
 
@@ -58,11 +61,13 @@ def test_a_failing_fence_dummy_falls_through_to_the_next_level(tmp_path: Path) -
             stonith("good", "fence_dummy", {"status_file": str(tmp_path / "power")}),
             levels=['<fencing-level id="l1" index="1" target="n1" devices="broken"/>',
                     '<fencing-level id="l2" index="2" target="n1" devices="good"/>'])
+    runs: list[fencer.AgentRun] = []
     out = asyncio.run(fencer.fence("n1", "off", devices=fencer.devices_from_cib(c),
-                                   levels=fencer.levels_from_cib(c), stonith_timeout_ms=30_000))
+                                   levels=fencer.levels_from_cib(c), stonith_timeout_ms=30_000,
+                                   runs=runs))
     assert out.ok and out.level == 2 and out.devices == ("broken", "good"), out.detail
     assert out.status is FenceStatus.OK
-    broken = [r for r in out.runs if r.device == "broken" and r.action == "off"]
+    broken = [r for r in runs if r.device == "broken" and r.action == "off"]
     assert broken and broken[0].rc == 1
 
 

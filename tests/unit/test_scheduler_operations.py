@@ -20,7 +20,7 @@ import pytest
 from vigil.cib.io import load_cib_file
 from vigil.cib.read import parse_cib
 from vigil.commands.simulate import parse_now
-from vigil.daemon import resources
+from vigil.controller import resources
 from vigil.daemon.ports import Operation
 from vigil.model.cib import Cib
 from vigil.model.resources import walk

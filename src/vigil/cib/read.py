@@ -7,6 +7,7 @@ warning with its path, so a read followed by a write loses nothing.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from vigil.model import reports
@@ -20,6 +21,7 @@ from vigil.model.constraints import (
     UnknownConstraint,
 )
 from vigil.model.durations import parse_interval_ms
+from vigil.model.fencing import FencingLevel, FencingTopology
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Clone, Group, Operation, Primitive, Resource
@@ -34,15 +36,11 @@ from vigil.model.rules import (
 )
 from vigil.model.score import parse_score
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
+from vigil.model.values import is_true
 from vigil.model.xmlextra import Extra
 
-_TRUE = {"true", "on", "yes", "y", "1"}
-
-
-def is_true(value: str | None, default: bool = False) -> bool:
-    if value is None:
-        return default
-    return value.strip().lower() in _TRUE
+_LEVEL_ATTRS = frozenset({"id", "index", "devices", "target", "target-pattern", "target-attribute",
+                          "target-value"})
 
 
 @dataclass
@@ -78,7 +76,7 @@ class _Reader:
         return ET.tostring(el, encoding="unicode").strip()
 
     @staticmethod
-    def extra_attrs(el: ET.Element, known: set[str]) -> tuple[tuple[str, str], ...]:
+    def extra_attrs(el: ET.Element, known: AbstractSet[str]) -> tuple[tuple[str, str], ...]:
         attrib = el.attrib
         if attrib.keys() <= known:  # the usual case, without a Python-level loop
             return ()
@@ -386,6 +384,38 @@ class _Reader:
         return None
 
     # -- nodes and status --------------------------------------------------------------------
+    # -- fencing topology ------------------------------------------------------------------------
+    def fencing_level(self, el: ET.Element) -> FencingLevel:
+        extra_attrs = self.extra_attrs(el, _LEVEL_ATTRS)
+        text = el.get("index")
+        try:
+            index: int | None = int(text) if text is not None else None
+        except ValueError:
+            # Not a number: the fencer reports the level and leaves it out; the text is kept.
+            index = None
+            extra_attrs = (("index", text or ""), *extra_attrs)
+        return FencingLevel(
+            id=el.get("id", ""),
+            index=index,
+            devices=tuple(d.strip() for d in el.get("devices", "").split(",") if d.strip()),
+            target=el.get("target"),
+            target_pattern=el.get("target-pattern"),
+            target_attribute=el.get("target-attribute"),
+            target_value=el.get("target-value"),
+            extra=Extra(extra_attrs),
+        )
+
+    def fencing_topology(self, el: ET.Element) -> FencingTopology:
+        path = "/cib/configuration/fencing-topology"
+        levels = []
+        children = []
+        for child in el:
+            if child.tag == "fencing-level":
+                levels.append(self.fencing_level(child))
+            elif isinstance(child.tag, str):
+                children.append(self.unknown(child, path))
+        return FencingTopology(tuple(levels), Extra(tuple(el.attrib.items()), tuple(children)))
+
     def node(self, el: ET.Element) -> NodeConfig:
         path = "/cib/configuration/nodes"
         node_id = self.require(el, "id", path)
@@ -519,6 +549,7 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
     constraints: list[Constraint] = []
     rsc_defaults: tuple[NvSet, ...] = ()
     op_defaults: tuple[NvSet, ...] = ()
+    topology: FencingTopology | None = None
     config_unknown: list[str] = []
     for section in config_el:
         tag = section.tag
@@ -540,8 +571,10 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
             rsc_defaults = reader.nvsets(section, "meta_attributes", "/cib/configuration/rsc_defaults")
         elif tag == "op_defaults":
             op_defaults = reader.nvsets(section, "meta_attributes", "/cib/configuration/op_defaults")
+        elif tag == "fencing-topology":
+            topology = reader.fencing_topology(section)
         elif isinstance(tag, str):
-            if tag not in ("fencing-topology", "tags", "acls", "alerts"):
+            if tag not in ("tags", "acls", "alerts"):
                 reader.warnings.append(reports.warning(
                     "CIB_UNKNOWN_ELEMENT", element=tag, path=f"/cib/configuration/{tag}"))
             config_unknown.append(ET.tostring(section, encoding="unicode").strip())
@@ -570,6 +603,7 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
             constraints=tuple(constraints),
             rsc_defaults=rsc_defaults,
             op_defaults=op_defaults,
+            fencing_topology=topology,
             extra=Extra((), tuple(config_unknown)),
         ),
         status=tuple(status),

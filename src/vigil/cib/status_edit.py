@@ -10,6 +10,7 @@ import dataclasses
 
 from vigil.model.cib import Cib, CibVersion
 from vigil.model.nvset import NvPair, NvSet
+from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.score import add, format_score, parse_score
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
 
@@ -78,7 +79,8 @@ def record_operation(cib: Cib, node_id: str, uname: str, resource: ResourceHisto
     idx = next((i for i, h in enumerate(histories) if h.id == resource.id), -1)
     current = histories[idx] if idx >= 0 else dataclasses.replace(resource, operations=())
     ops = [op for op in current.operations if op.id != record.id]
-    if record.operation == "stop" and record.rc_code == 0 and record.op_status == 0:
+    if (record.operation == "stop" and record.rc_code == OcfResult.OK
+            and record.op_status == ExecStatus.DONE):
         ops = [op for op in ops if op.interval_ms == 0]
     ops.append(record)
     updated = dataclasses.replace(current, standard=resource.standard,

@@ -97,6 +97,10 @@ def _config_ids(config: Configuration) -> Iterator[_Defined]:
         yield from _extra_ids(c.extra)
     for nvset in config.rsc_defaults + config.op_defaults:
         yield from _nvset_ids(nvset, "meta_attributes")
+    if config.fencing_topology is not None:
+        for level in config.fencing_topology.levels:
+            yield level.id, "fencing-level"
+        yield from _extra_ids(config.fencing_topology.extra)
     for text in config.extra.children:
         yield from _xml_ids(text.removeprefix(_RESOURCES_PREFIX))
 

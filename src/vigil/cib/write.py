@@ -24,6 +24,7 @@ from vigil.model.constraints import (
     ResourceSet,
     UnknownConstraint,
 )
+from vigil.model.fencing import FencingLevel, FencingTopology
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.resources import Clone, Group, Operation, Primitive, Resource
 from vigil.model.rules import (
@@ -371,6 +372,26 @@ def _node(node: NodeConfig) -> ET.Element:
     return el
 
 
+def _fencing_level(level: FencingLevel) -> ET.Element:
+    el = ET.Element("fencing-level", {"id": level.id})
+    _set(el, "index", None if level.index is None else str(level.index))
+    for name, value in (("target", level.target), ("target-pattern", level.target_pattern),
+                        ("target-attribute", level.target_attribute),
+                        ("target-value", level.target_value)):
+        _set(el, name, value)
+    el.set("devices", ",".join(level.devices))
+    return _with_extra(el, level.extra)
+
+
+def _fencing_topology(topology: FencingTopology) -> ET.Element:
+    el = ET.Element("fencing-topology")
+    _extra_attrs(el, topology.extra)
+    for level in topology.levels:
+        el.append(_fencing_level(level))
+    _extra_children(el, topology.extra.children)
+    return el
+
+
 def _configuration(config: Configuration) -> ET.Element:
     el = ET.Element("configuration")
     _extra_attrs(el, config.extra)
@@ -395,6 +416,8 @@ def _configuration(config: Configuration) -> ET.Element:
         _nvsets(ET.SubElement(el, "rsc_defaults"), "meta_attributes", config.rsc_defaults)
     if config.op_defaults:
         _nvsets(ET.SubElement(el, "op_defaults"), "meta_attributes", config.op_defaults)
+    if config.fencing_topology is not None:
+        el.append(_fencing_topology(config.fencing_topology))
     _extra_children(el, tuple(sections))
     return el
 

@@ -10,12 +10,13 @@ from typing import Any
 from vigil.cli import status_view
 from vigil.commands import fencing_topology
 from vigil.commands.agents import AgentMetadata
-from vigil.commands.fencing_topology import FencingLevel
 from vigil.commands.property import Property
 from vigil.commands.status import ClusterStatus, FailedAction
 from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Constraint, Location, Order, ResourceSet
+from vigil.model.fencing import FencingLevel
 from vigil.model.nvset import NvSet
+from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.resources import Group, Operation, Primitive, Resource
 from vigil.model.rules import AttrExpression, DateExpression, Expression, Rule
 from vigil.model.score import format_score
@@ -297,12 +298,19 @@ def describe_lines(meta: AgentMetadata) -> list[str]:
 
 
 # -- status ------------------------------------------------------------------------------------
-_RC = {0: "ok", 1: "error", 2: "invalid parameter", 3: "unimplemented feature",
-       4: "insufficient privileges", 5: "not installed", 6: "not configured",
-       7: "not running", 8: "promoted", 9: "promoted (failed)", 190: "degraded",
-       191: "degraded (promoted)"}
-_EXEC = {0: "complete", 1: "Cancelled", 2: "Timed Out", 3: "NOT SUPPORTED", 4: "Error",
-         5: "Hard error", 6: "Fatal error", 7: "Not installed"}
+# crm_mon's words for an rc-code and an op-status
+_RC: dict[int, str] = {
+    OcfResult.OK: "ok", OcfResult.ERR_GENERIC: "error", OcfResult.ERR_ARGS: "invalid parameter",
+    OcfResult.ERR_UNIMPLEMENTED: "unimplemented feature",
+    OcfResult.ERR_PERM: "insufficient privileges", OcfResult.ERR_INSTALLED: "not installed",
+    OcfResult.ERR_CONFIGURED: "not configured", OcfResult.NOT_RUNNING: "not running",
+    OcfResult.RUNNING_PROMOTED: "promoted", OcfResult.FAILED_PROMOTED: "promoted (failed)",
+    OcfResult.DEGRADED: "degraded", OcfResult.DEGRADED_PROMOTED: "degraded (promoted)"}
+_EXEC: dict[int, str] = {
+    ExecStatus.DONE: "complete", ExecStatus.CANCELLED: "Cancelled", ExecStatus.TIMEOUT: "Timed Out",
+    ExecStatus.NOT_SUPPORTED: "NOT SUPPORTED", ExecStatus.ERROR: "Error",
+    ExecStatus.ERROR_HARD: "Hard error", ExecStatus.ERROR_FATAL: "Fatal error",
+    ExecStatus.NOT_INSTALLED: "Not installed"}
 
 
 def _when(epoch: int | None) -> str:

@@ -121,8 +121,6 @@ MESSAGES: dict[str, _Render] = {
     "FENCE_DEVICE_NO_KNOWN_TARGET": lambda r: (
         f"fence device {_f(r, 'device')} can fence {_f(r, 'targets')}, none of which is a node "
         f"of the cluster ({_f(r, 'nodes')}): check pcmk_host_list / pcmk_host_map"),
-    "FENCE_TOPOLOGY_INVALID": lambda r: (
-        f"the fencing-topology cannot be read ({_f(r, 'detail')}): no level applies"),
     "FENCE_LEVEL_INVALID": lambda r: (
         f"fencing level {_f(r, 'level')} is invalid ({_f(r, 'detail')}) and is ignored: remove "
         "it and add it again (vigil stonith level add LEVEL NODE DEVICE[,DEVICE...])"),

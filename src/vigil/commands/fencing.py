@@ -16,9 +16,9 @@ from typing import Protocol, runtime_checkable
 from vigil.commands import edit, fencing_topology
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
-from vigil.commands.fencing_topology import FencingLevel
 from vigil.model import reports
 from vigil.model.cib import Cib
+from vigil.model.fencing import MAX_LEVEL_INDEX, FencingLevel
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Primitive
 
@@ -93,9 +93,9 @@ def split_devices(words: Sequence[str]) -> list[str]:
 
 
 def _index(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= fencing_topology.MAX_INDEX:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LEVEL_INDEX:
         raise ReportError([reports.error("FENCING_LEVEL_INVALID", level=text,
-                                         max=fencing_topology.MAX_INDEX)])
+                                         max=MAX_LEVEL_INDEX)])
     return int(text)
 
 
@@ -135,7 +135,7 @@ def level_add(env: CibEnvironment, level: str, node: str, devices: Sequence[str]
         config = fencing_topology.with_levels(cib.configuration, add=[new_level])
         out.append(reports.info("FENCING_LEVEL_ADDED", level=index, node=node,
                                 devices=",".join(names)))
-        return edit.with_config(cib, extra=config.extra), out
+        return edit.with_config(cib, fencing_topology=config.fencing_topology), out
 
     return edit.apply(env, change)
 
@@ -151,7 +151,7 @@ def level_remove(env: CibEnvironment, level: str, node: str | None = None) -> Ap
             raise ReportError([reports.error("FENCING_LEVEL_NOT_FOUND", level=index,
                                              node=node or "")])
         config = fencing_topology.with_levels(cib.configuration, remove={lv.id for lv in gone})
-        return edit.with_config(cib, extra=config.extra), [
+        return edit.with_config(cib, fencing_topology=config.fencing_topology), [
             reports.info("FENCING_LEVEL_REMOVED", level=lv.index, node=lv.target_text,
                          devices=",".join(lv.devices)) for lv in gone]
 
@@ -165,7 +165,7 @@ def level_clear(env: CibEnvironment, node: str | None = None) -> Applied:
         gone = [lv for lv in fencing_topology.levels(cib.configuration)
                 if node is None or lv.target == node]
         config = fencing_topology.with_levels(cib.configuration, remove={lv.id for lv in gone})
-        return edit.with_config(cib, extra=config.extra), [
+        return edit.with_config(cib, fencing_topology=config.fencing_topology), [
             reports.info("FENCING_LEVEL_REMOVED", level=lv.index, node=lv.target_text,
                          devices=",".join(lv.devices)) for lv in gone]
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from vigil.model.durations import parse_interval_ms
 from vigil.model.score import is_valid_score
+from vigil.model.values import parse_bool
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,6 @@ OPERATION_OPTIONS: tuple[OptionSpec, ...] = (
     _o("timeout", "time"),
 )
 
-_BOOLEANS = ("true", "false", "yes", "no", "on", "off", "y", "n", "1", "0")
-
-
 def by_name(specs: tuple[OptionSpec, ...]) -> dict[str, OptionSpec]:
     return {s.name: s for s in specs}
 
@@ -136,7 +134,7 @@ def by_name(specs: tuple[OptionSpec, ...]) -> dict[str, OptionSpec]:
 def value_problem(spec: OptionSpec, value: str) -> str | None:
     """What is wrong with `value` for the option, in words fit for a message, or None."""
     v = value.strip()
-    if spec.kind == "boolean" and v.lower() not in _BOOLEANS:
+    if spec.kind == "boolean" and parse_bool(v) is None:
         return "a boolean (true or false)"
     if spec.kind == "integer":
         body = v[1:] if v[:1] in "+-" else v

@@ -23,6 +23,7 @@ from vigil.model.durations import parse_interval_ms
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Clone, Group, Operation, Primitive, Resource
+from vigil.model.values import is_true
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -187,7 +188,7 @@ def _operation(rsc_id: str, spec: OpSpec, meta: AgentMetadata | None, taken: set
         id=op_id, name=action, interval=interval, interval_ms=interval_ms,
         role=role.capitalize() if role else None,
         on_fail=values.pop("on-fail", None), timeout=values.pop("timeout", None),
-        enabled=enabled is None or enabled.lower() in ("true", "yes", "on", "y", "1"),
+        enabled=is_true(enabled, default=True),
         instance_attributes=instance)
     extra = tuple(values.items())
     if extra:

@@ -18,19 +18,14 @@ from vigil.commands import resource as resource_cmd
 from vigil.commands.edit import Applied, RunningCluster
 from vigil.commands.env import CibEnvironment
 from vigil.commands.fencing import FenceEvent
-from vigil.model import reports
+from vigil.model import ocf, reports
 from vigil.model.cib import Cib
 from vigil.model.nvset import flatten
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Clone, Group, walk
-from vigil.model.status import NodeState, OperationRecord
+from vigil.model.status import NodeState
 from vigil.scheduler.engine import schedule
 from vigil.scheduler.transition import Transition
-
-PENDING = -1
-DONE = 0
-CANCELLED = 1
-RC_PENDING = 193
 
 
 @dataclass(frozen=True)
@@ -60,18 +55,6 @@ class ClusterStatus:
     fencing: tuple[FenceEvent, ...] = ()  # the running cluster's fencing history (live only)
 
 
-def is_failed(record: OperationRecord) -> bool:
-    """Whether an operation's recorded result is a failure (crm_mon's failed actions)."""
-    if record.op_status in (PENDING, CANCELLED) or record.rc_code == RC_PENDING:
-        return False
-    if record.operation == "monitor" and record.interval_ms == 0:
-        return record.op_status != DONE or record.rc_code not in (0, 7, 8)  # probes
-    if record.op_status != DONE:
-        return True
-    expected = record.expected_rc
-    return record.rc_code != (expected if expected is not None else 0)
-
-
 def _node_name(state: NodeState) -> str:
     return state.uname or state.id
 
@@ -84,7 +67,7 @@ def failed_actions(cib: Cib) -> tuple[FailedAction, ...]:
     for state in cib.status:
         for hist in state.history:
             for rec in hist.operations:
-                if not is_failed(rec):
+                if not ocf.operation_failed(rec):
                     continue
                 key = (_node_name(state), hist.id, rec.operation, rec.interval_ms, rec.call_id)
                 if key in seen:
@@ -196,7 +179,7 @@ def _drop_failed_records(cib: Cib, node_id: str, wanted: set[str] | None
             if wanted is not None and hist.id not in wanted and _base(hist.id) not in wanted:
                 histories.append(hist)
                 continue
-            kept = tuple(r for r in hist.operations if not is_failed(r))
+            kept = tuple(r for r in hist.operations if not ocf.operation_failed(r))
             if kept != hist.operations:
                 cleaned.add(_base(hist.id))
             if kept:

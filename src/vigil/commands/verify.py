@@ -141,10 +141,6 @@ def _finish(source: str, cib: Cib | None, found: list[Report],
 
 
 # -- the policy checks -------------------------------------------------------------------------
-def _on(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("true", "on", "yes", "y", "1")
-
-
 def _fence_devices(cib: Cib) -> list[Primitive]:
     return [p for p in edit.primitives(cib) if p.standard == "stonith"]
 

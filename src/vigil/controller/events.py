@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from vigil.cluster.layer import QuorumChange
 from vigil.controller.messages import ExecRequest, Message, Version
-from vigil.controller.operations import FenceOutcome, Outcome
+from vigil.controller.operations import Outcome
+from vigil.model.fencing import FenceOutcome
 
 
 @dataclass(frozen=True)

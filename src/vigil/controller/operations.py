@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vigil.model import ocf
 from vigil.model.status import OperationRecord, ResourceHistory
 
 
@@ -34,24 +35,11 @@ class Outcome:
 
     @property
     def failed(self) -> bool:
-        r = self.record
-        expected = r.expected_rc if r.expected_rc is not None else 0
-        rc = {190: 0, 191: 8}.get(r.rc_code, r.rc_code)
-        if r.op_status != 0:
-            return True
-        if r.operation == "monitor" and r.interval_ms == 0:
-            return rc not in (0, 7, 8)  # a probe reports state; only errors are failures
-        return rc != expected
+        return ocf.operation_failed(self.record)
 
     @property
     def left_running(self) -> bool:
         """The resource is active after this operation (recurring monitors then apply)."""
-        return self.record.rc_code in (0, 8, 190, 191) and self.record.op_status == 0
-
-
-@dataclass(frozen=True)
-class FenceOutcome:
-    ok: bool
-    device: str
-    detail: str
-    duration_ms: int = 0
+        r = self.record
+        return (ocf.effective_rc(r.rc_code) in (ocf.OcfResult.OK, ocf.OcfResult.RUNNING_PROMOTED)
+                and r.op_status == ocf.ExecStatus.DONE)

@@ -8,10 +8,11 @@ from vigil.controller.operations import Operation
 from vigil.model.cib import Cib
 from vigil.model.durations import parse_interval_ms
 from vigil.model.nvset import flatten
+from vigil.model.ocf import OcfResult
 from vigil.model.resources import Clone, Group, Primitive, Resource
+from vigil.model.values import is_true
 
 DEFAULT_TIMEOUT_MS = 20_000
-_TRUE = ("true", "yes", "1", "on", "y")
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,7 @@ def _walk(resources: tuple[Resource, ...], clone: Clone | None = None
 
 
 def _unique(clone: Clone) -> bool:
-    value = flatten(clone.meta_attributes).get("globally-unique", "false")
-    return value.strip().lower() in _TRUE
+    return is_true(flatten(clone.meta_attributes).get("globally-unique"))
 
 
 def locate(cib: Cib, resource: str) -> Located | None:
@@ -75,7 +75,7 @@ def _operation(cib: Cib, loc: Located, task: str, interval_ms: int, expected_rc:
     return Operation(
         resource=loc.history_id, standard=prim.standard, provider=prim.provider,
         agent_type=prim.agent_type, task=task, interval_ms=interval_ms,
-        timeout_ms=_timeout(cib, prim, task, interval_ms), expected_rc=expected_rc,
+        timeout_ms=_timeout(cib, prim, task, interval_ms), expected_rc=int(expected_rc),
         transition_key=transition, params=params, meta=tuple(meta))
 
 
@@ -83,7 +83,8 @@ def operation_for(cib: Cib, resource: str, task: str, transition: str) -> Operat
     loc = locate(cib, resource)
     if loc is None:
         return None
-    return _operation(cib, loc, task, 0, 8 if task == "promote" else 0, transition)
+    expected = OcfResult.RUNNING_PROMOTED if task == "promote" else OcfResult.OK
+    return _operation(cib, loc, task, 0, expected, transition)
 
 
 def recurring_monitors(cib: Cib, resource: str, after_task: str) -> list[Operation]:
@@ -100,7 +101,7 @@ def recurring_monitors(cib: Cib, resource: str, after_task: str) -> list[Operati
             continue
         if role in ("slave", "unpromoted") and after_task == "promote":
             continue
-        expected = 8 if role in ("master", "promoted") else 0
+        expected = OcfResult.RUNNING_PROMOTED if role in ("master", "promoted") else OcfResult.OK
         out.append(_operation(cib, loc, "monitor", op.interval_ms, expected, "monitor"))
     return out
 
@@ -119,6 +120,6 @@ def probe_targets(cib: Cib, node_id: str) -> list[Operation]:
         if prim.standard == "stonith":
             continue
         seen.add(history_id)
-        out.append(_operation(cib, Located(loc.primitive, clone, history_id), "monitor", 0, 7,
-                              "probe"))
+        out.append(_operation(cib, Located(loc.primitive, clone, history_id), "monitor", 0,
+                              OcfResult.NOT_RUNNING, "probe"))
     return out

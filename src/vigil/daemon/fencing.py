@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from vigil import fencer
-from vigil.controller.operations import FenceOutcome
 from vigil.model.cib import Cib
 from vigil.model.durations import parse_interval_ms
+from vigil.model.fencing import FenceOutcome, FenceStatus
 from vigil.scheduler.unpack import node_attributes
 
 DEFAULT_STONITH_TIMEOUT_MS = 60_000
@@ -25,13 +25,13 @@ class AgentFencer:
         devices = fencer.devices_from_cib(cib, local_node=self.local_node)
         if not devices:
             if fencer.devices_from_cib(cib):
-                return FenceOutcome(False, "", f"every fence device is banned from "
-                                    f"{self.local_node} by a location constraint")
-            return FenceOutcome(False, "", "no fence device is configured")
+                why = f"every fence device is banned from {self.local_node} by a location constraint"
+            else:
+                why = "no fence device is configured"
+            return FenceOutcome(target=target, action=action, status=FenceStatus.NO_DEVICE, detail=why)
         raw = cib.cluster_option("stonith-timeout")
         timeout = (parse_interval_ms(raw) if raw else None) or DEFAULT_STONITH_TIMEOUT_MS
-        out = await fencer.fence(target, action, devices=devices,
-                                 levels=fencer.levels_from_cib(cib), stonith_timeout_ms=timeout,
-                                 cache=self.cache,
-                                 node_attributes=node_attributes(cib, target, int(time.time())))
-        return FenceOutcome(out.ok, ",".join(out.devices), out.detail, out.duration_ms)
+        return await fencer.fence(target, action, devices=devices,
+                                  levels=fencer.levels_from_cib(cib), stonith_timeout_ms=timeout,
+                                  cache=self.cache,
+                                  node_attributes=node_attributes(cib, target, int(time.time())))

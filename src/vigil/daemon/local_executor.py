@@ -13,9 +13,10 @@ from vigil.controller.operations import Operation, Outcome
 from vigil.executor import history as hist
 from vigil.executor.agents import AgentSpec, resolve_agent
 from vigil.executor.monitors import MonitorKey, MonitorRequest, MonitorScheduler
-from vigil.executor.run import ExecStatus, OcfResult, OperationResult, run_operation
+from vigil.executor.run import OperationResult, run_operation
 from vigil.fencer import devices as fencer_devices
 from vigil.model.nvset import NvPair, NvSet
+from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.reports import ReportError
 from vigil.model.resources import Primitive
 from vigil.model.status import OperationRecord, ResourceHistory

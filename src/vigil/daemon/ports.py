@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from vigil.controller.messages import FenceResult
-from vigil.controller.operations import FenceOutcome, Operation, Outcome
+from vigil.controller.operations import Operation, Outcome
 from vigil.model.cib import Cib
+from vigil.model.fencing import FenceOutcome, FenceStatus
 from vigil.model.status import ResourceHistory
 
 
@@ -64,4 +65,5 @@ class NoFencer:
     """For nodes with no fencer configured: every attempt fails, saying why."""
 
     async def fence(self, cib: Cib, target: str, action: str) -> FenceOutcome:
-        return FenceOutcome(False, "", "no fencer available on this node")
+        return FenceOutcome(target=target, action=action, status=FenceStatus.NO_DEVICE,
+                            detail="no fencer available on this node")

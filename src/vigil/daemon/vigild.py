@@ -21,11 +21,12 @@ from vigil.cluster.layer import ClusterLayer, Delivery, Membership, QuorumChange
 from vigil.controller import effects as fx
 from vigil.controller import events as ev
 from vigil.controller import messages as m
-from vigil.controller.operations import FenceOutcome, Operation, Outcome
+from vigil.controller.operations import Operation, Outcome
 from vigil.controller.state import State, View
 from vigil.daemon.ports import CibStore, Clock, Fencer, LocalExecutor, NoFencer
 from vigil.model import reports
 from vigil.model.cib import Cib, CibVersion
+from vigil.model.fencing import FenceOutcome, FenceStatus
 from vigil.model.reports import ReportError
 from vigil.model.status import OperationRecord, ResourceHistory
 from vigil.scheduler.transition import Transition
@@ -228,7 +229,8 @@ class Vigild:
             raise
         except Exception as exc:
             log.exception("fencing %s failed", e.target)
-            outcome = FenceOutcome(False, "", f"the fencer failed: {exc}")
+            outcome = FenceOutcome(target=e.target, action=e.action, status=FenceStatus.FAILED,
+                                   detail=f"the fencer failed: {exc}")
         self._queue.put_nowait(ev.FenceFinished(e.target, e.action, outcome, e.request_id))
 
     async def _self_fenced(self, fenced_by: str) -> None:

@@ -18,14 +18,15 @@ from dataclasses import dataclass
 
 from vigil.executor.agents import AgentSpec, Standard
 from vigil.executor.metadata import AgentMetadata
-from vigil.executor.run import ExecStatus, OperationResult, operation_failed
+from vigil.executor.run import OperationResult
+from vigil.model import ocf
 from vigil.model.status import OperationRecord, ResourceHistory
 from vigil.model.xmlextra import Extra
 from vigil.scheduler.digests import parameters_digest
 
 FEATURE_SET = "3.16.1"  # the CRM feature set vigil speaks (Pacemaker 2.1.5's)
 FAKE_TE_UUID = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"  # for results no transition asked for
-PENDING_RC = 193  # Pacemaker's PCMK_OCF_UNKNOWN, the rc of a pending record
+PENDING_RC = ocf.OcfResult.UNKNOWN  # the rc of a pending record
 ORIGIN = "do_update_resource"
 
 _NOT_RECORDED = frozenset({"notify", "meta-data", "validate-all", "cancel"})
@@ -69,7 +70,7 @@ def _recorded_task(result: OperationResult) -> str:
     # A reload is recorded as the start it amounts to if it worked, as a failed monitor if not:
     # the scheduler then reads the resource's state the usual way.
     if result.action in ("reload", "reload-agent"):
-        return "start" if result.status is ExecStatus.DONE else "monitor"
+        return "start" if result.status is ocf.ExecStatus.DONE else "monitor"
     return result.action
 
 
@@ -129,7 +130,7 @@ def build_records(spec: AgentSpec, result: OperationResult, *, call_id: int, nod
     expected = transition_key.expected_rc
     task = _recorded_task(result)
     key = operation_key(result.resource_id, task, result.interval_ms)
-    failed = operation_failed(result.status, result.rc, expected)
+    failed = ocf.records_failure(result.status, result.rc, expected)
     if result.action in _MIGRATIONS:
         ids = [key]
     elif failed:
@@ -184,9 +185,10 @@ def pending_record(result_like: OperationResult, *, node: str, transition_key: T
     rid = key if result_like.interval_ms > 0 or result_like.action in _MIGRATIONS \
         else f"{result_like.resource_id}_last_0"
     return OperationRecord(
-        id=rid, operation=task, call_id=-1, rc_code=PENDING_RC, op_status=int(ExecStatus.PENDING),
+        id=rid, operation=task, call_id=-1, rc_code=int(PENDING_RC),
+        op_status=int(ocf.ExecStatus.PENDING),
         interval_ms=result_like.interval_ms, transition_key=str(transition_key),
-        transition_magic=transition_magic(ExecStatus.PENDING, PENDING_RC, transition_key),
+        transition_magic=transition_magic(ocf.ExecStatus.PENDING, PENDING_RC, transition_key),
         last_rc_change=int(result_like.started_at),
         op_digest=op_digest(result_like.params_dict(), interval_ms=result_like.interval_ms,
                             timeout_ms=result_like.timeout_ms),

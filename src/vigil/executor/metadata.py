@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from vigil.executor.agents import AgentSpec, Standard
-from vigil.executor.run import ExecStatus, OcfResult, OperationResult, run_operation
+from vigil.executor.run import OperationResult, run_operation
 from vigil.model import reports
 from vigil.model.durations import parse_interval_ms
+from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.reports import Report, ReportError
+from vigil.model.values import is_true
 
 METADATA_TIMEOUT_MS = 5000  # Pacemaker's for meta-data
 VALIDATE_TIMEOUT_MS = 20000
@@ -115,11 +117,8 @@ def _version_at_least(text: str | None, want: tuple[int, ...]) -> bool:
     return (parts + [0] * (width - len(parts))) >= (list(want) + [0] * (width - len(want)))
 
 
-_TRUE = {"true", "on", "yes", "y", "1"}
-
-
 def _flag(el: ET.Element, attr: str) -> bool:
-    return (el.get(attr) or "").strip().lower() in _TRUE
+    return is_true(el.get(attr))
 
 
 def _text_of(el: ET.Element | None) -> str:

@@ -22,7 +22,9 @@ from types import MappingProxyType
 
 from vigil.executor import run
 from vigil.executor.agents import AgentSpec
-from vigil.executor.run import OcfResult, OperationResult
+from vigil.executor.run import OperationResult
+from vigil.model import ocf
+from vigil.model.ocf import OcfResult
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +155,7 @@ class MonitorScheduler:
                 # Pacemaker stamps a change when the run that shows it completes.
                 changed_at = self._clock()
             last = outcome
-            failed = run.operation_failed(result.status, result.rc, request.expected_rc)
+            failed = ocf.records_failure(result.status, result.rc, request.expected_rc)
             if changed or (failed and not self._changes_only):
                 self._deliver(dataclasses.replace(result, rc_changed_at=changed_at))
             await self._sleep(request.interval_ms / 1000)

@@ -1,16 +1,15 @@
 """Run one agent operation and say, typed, what happened.
 
 `OcfResult` is what the agent said, in OCF terms whatever its standard; `ExecStatus` is whether
-it ran to completion. Both carry the numbers Pacemaker records as rc-code and op-status. Agent
-trouble never raises: a missing agent, a timeout or a failed exec is a result, as in Pacemaker's
-executor.
+it ran to completion (both in model/ocf.py, with the numbers Pacemaker records as rc-code and
+op-status). Agent trouble never raises: a missing agent, a timeout or a failed exec is a result,
+as in Pacemaker's executor.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import enum
 import errno
 import os
 import time
@@ -20,60 +19,13 @@ from types import MappingProxyType
 
 from vigil.executor import process
 from vigil.executor.agents import AgentSpec, Standard
+from vigil.model.ocf import ExecStatus, OcfResult
 
 Params = tuple[tuple[str, str], ...]
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 OCF_RA_VERSION = ("1", "1")  # what agents are told (OCF 1.1, as by Pacemaker 2.1)
 DEFAULT_KILL_GRACE_MS = 2000  # between SIGTERM and SIGKILL to a timed-out agent's group
-
-
-class OcfResult(enum.IntEnum):
-    """OCF exit codes. LSB and systemd results are mapped onto these."""
-
-    OK = 0
-    ERR_GENERIC = 1
-    ERR_ARGS = 2
-    ERR_UNIMPLEMENTED = 3
-    ERR_PERM = 4
-    ERR_INSTALLED = 5
-    ERR_CONFIGURED = 6
-    NOT_RUNNING = 7
-    RUNNING_PROMOTED = 8
-    FAILED_PROMOTED = 9
-    DEGRADED = 190
-    DEGRADED_PROMOTED = 191
-
-    @classmethod
-    def from_exit(cls, code: int) -> OcfResult:
-        """An OCF agent's exit status; codes outside the standard are generic errors."""
-        try:
-            return cls(code)
-        except ValueError:
-            return cls.ERR_GENERIC
-
-    @property
-    def effective(self) -> OcfResult:
-        """Degraded counts as success (or promoted) for the cluster; it is only displayed."""
-        if self is OcfResult.DEGRADED:
-            return OcfResult.OK
-        if self is OcfResult.DEGRADED_PROMOTED:
-            return OcfResult.RUNNING_PROMOTED
-        return self
-
-
-class ExecStatus(enum.IntEnum):
-    """Pacemaker's op-status: whether and how the operation ran."""
-
-    PENDING = -1
-    DONE = 0
-    CANCELLED = 1
-    TIMEOUT = 2
-    NOT_SUPPORTED = 3
-    ERROR = 4
-    ERROR_HARD = 5
-    ERROR_FATAL = 6
-    NOT_INSTALLED = 7
 
 
 @dataclass(frozen=True)
@@ -118,16 +70,6 @@ class OperationResult:
     @property
     def is_probe(self) -> bool:
         return self.action == "monitor" and self.interval_ms == 0
-
-
-def operation_failed(status: ExecStatus, rc: int, expected_rc: int) -> bool:
-    """Pacemaker's did_rsc_op_fail: what is recorded as *_last_failure_0. Note that it compares
-    the raw rc: a degraded (190) result where 0 was expected is recorded as a failure."""
-    if status in (ExecStatus.CANCELLED, ExecStatus.PENDING):
-        return False
-    if status in (ExecStatus.NOT_SUPPORTED, ExecStatus.TIMEOUT, ExecStatus.ERROR):
-        return True
-    return rc != expected_rc
 
 
 def lsb_to_ocf(action: str, code: int) -> OcfResult:

@@ -29,7 +29,6 @@ from vigil.fencer.agent import (
 from vigil.fencer.devices import (
     AgentInfo,
     FenceDevice,
-    FenceLevel,
     HostCheck,
     config_reports,
     devices_from_cib,
@@ -41,8 +40,6 @@ from vigil.fencer.devices import (
 )
 from vigil.fencer.fence import (
     FenceCache,
-    FenceOutcome,
-    FenceStatus,
     can_fence,
     device_delay_ms,
     fence,
@@ -51,6 +48,7 @@ from vigil.fencer.fence import (
 )
 from vigil.model import reports
 from vigil.model.cib import Cib
+from vigil.model.fencing import FenceOutcome, FenceStatus, FencingLevel
 from vigil.model.reports import Report
 
 
@@ -67,7 +65,7 @@ def validate(cib: Cib, *, agent_dir: Path = DEFAULT_AGENT_DIR) -> tuple[Report, 
 
 
 __all__ = [
-    "DEFAULT_AGENT_DIR", "AgentInfo", "AgentRun", "FenceCache", "FenceDevice", "FenceLevel", "FenceOutcome",
+    "DEFAULT_AGENT_DIR", "AgentInfo", "AgentRun", "FenceCache", "FenceDevice", "FencingLevel", "FenceOutcome",
     "FenceStatus", "HostCheck", "RunStatus", "agent_arguments", "agent_info", "agent_path", "can_fence",
     "config_reports", "device_delay_ms", "devices_from_cib", "fence", "levels_for", "levels_from_cib",
     "monitor_device", "parse_agent_metadata", "parse_host_map", "parse_targets", "run_fence_agent",

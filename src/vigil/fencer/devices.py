@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
@@ -32,6 +31,7 @@ from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.constraints import Location
 from vigil.model.durations import parse_interval_ms
+from vigil.model.fencing import MAX_LEVEL_INDEX, FencingLevel
 from vigil.model.nvset import flatten
 from vigil.model.reports import Report
 from vigil.model.resources import Primitive, walk
@@ -41,7 +41,6 @@ V = TypeVar("V")
 HostCheck = Literal["static-list", "dynamic-list", "status", "none"]
 HOST_CHECKS: tuple[HostCheck, ...] = ("static-list", "dynamic-list", "status", "none")
 FENCING_ACTIONS = frozenset({"off", "reboot", "poweroff"})  # those that get pcmk_delay_*
-LEVEL_INDEX_MAX = 9
 _STEERING = frozenset({"pcmk_action_limit", "pcmk_delay_base", "pcmk_delay_max", "pcmk_host_argument",
                        "pcmk_host_check", "pcmk_host_list", "pcmk_host_map"})
 _PER_ACTION = re.compile(r"^pcmk_([a-z-]+)_(action|timeout|retries)$")
@@ -105,31 +104,6 @@ class FenceDevice:
         if self.delay_base_map:
             return (lookup(self.delay_base_map, target) or 0) if target is not None else 0
         return self.delay_base_ms
-
-
-@dataclass(frozen=True)
-class FenceLevel:
-    """One fencing-level: every device must succeed for the level to succeed."""
-
-    id: str
-    index: int
-    devices: tuple[str, ...]
-    target: str | None = None
-    target_pattern: str | None = None
-    target_attribute: str | None = None
-    target_value: str | None = None
-
-    def matches(self, node: str, attributes: Mapping[str, str]) -> bool:
-        if self.target is not None:
-            return self.target.lower() == node.lower()
-        if self.target_pattern is not None:
-            try:
-                return re.search(self.target_pattern, node) is not None
-            except re.error:
-                return False
-        if self.target_attribute is not None:
-            return attributes.get(self.target_attribute) == self.target_value
-        return False
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -329,52 +303,26 @@ def with_agent_info(device: FenceDevice, info: AgentInfo | None) -> FenceDevice:
     return dataclasses.replace(device, agent_info=info, host_check=check)
 
 
-def _topology_element(cib: Cib) -> ET.Element | None:
-    for text in cib.configuration.extra.children:
-        if text.lstrip().startswith("<fencing-topology"):
-            return ET.fromstring(text)
-    return None
-
-
-def _level(el: ET.Element) -> FenceLevel | None:
-    try:
-        index = int(el.get("index", ""))
-    except ValueError:
-        return None
-    devices = tuple(d.strip() for d in el.get("devices", "").split(",") if d.strip())
-    return FenceLevel(id=el.get("id", ""), index=index, devices=devices, target=el.get("target"),
-                      target_pattern=el.get("target-pattern"), target_attribute=el.get("target-attribute"),
-                      target_value=el.get("target-value"))
-
-
-def levels_from_cib(cib: Cib) -> tuple[FenceLevel, ...]:
+def levels_from_cib(cib: Cib) -> tuple[FencingLevel, ...]:
     """The fencing-topology's levels in document order; ones `config_reports` flags as invalid
     (no index, index outside 1..9, no target, no devices) are left out."""
-    try:
-        topo = _topology_element(cib)
-    except ET.ParseError:
+    topology = cib.configuration.fencing_topology
+    if topology is None:
         return ()
-    if topo is None:
-        return ()
-    out = []
-    for el in topo.iter("fencing-level"):
-        level = _level(el)
-        if level is not None and not _level_problems(level):
-            out.append(level)
-    return tuple(out)
+    return tuple(level for level in topology.levels if not _level_problems(level))
 
 
-def levels_for(target: str, levels: Iterable[FenceLevel],
-               attributes: Mapping[str, str] | None = None) -> tuple[FenceLevel, ...]:
+def levels_for(target: str, levels: Iterable[FencingLevel],
+               attributes: Mapping[str, str] | None = None) -> tuple[FencingLevel, ...]:
     """The levels that apply to `target`, by ascending index: those naming it exactly, else those
     of the first target-pattern that matches, else those of the first attribute that matches."""
     attrs = attributes or {}
     levels = tuple(levels)
     exact = [lv for lv in levels if lv.target is not None and lv.matches(target, attrs)]
     if exact:
-        return tuple(sorted(exact, key=lambda lv: lv.index))
+        return tuple(sorted(exact, key=lambda lv: lv.index or 0))
     for kind in ("pattern", "attribute"):
-        first: FenceLevel | None = None
+        first: FencingLevel | None = None
         for lv in levels:
             is_kind = lv.target_pattern is not None if kind == "pattern" else (
                 lv.target is None and lv.target_pattern is None and lv.target_attribute is not None)
@@ -385,7 +333,7 @@ def levels_for(target: str, levels: Iterable[FenceLevel],
             key = (first.target_pattern, first.target_attribute, first.target_value)
             same = [lv for lv in levels
                     if (lv.target_pattern, lv.target_attribute, lv.target_value) == key and lv.target is None]
-            return tuple(sorted(same, key=lambda lv: lv.index))
+            return tuple(sorted(same, key=lambda lv: lv.index or 0))
     return ()
 
 
@@ -413,10 +361,13 @@ def listed(device: FenceDevice, target: str, targets: Iterable[str]) -> bool:
 
 
 # -- reports ---------------------------------------------------------------------------------
-def _level_problems(level: FenceLevel) -> list[str]:
+def _level_problems(level: FencingLevel) -> list[str]:
     problems = []
-    if not 1 <= level.index <= LEVEL_INDEX_MAX:
-        problems.append(f"index {level.index} is not within 1..{LEVEL_INDEX_MAX}")
+    if level.index is None:
+        # not a number (the text the CIB has is kept among the extra attributes), or missing
+        problems.append(f"index {dict(level.extra.attrs).get('index')!r}")
+    elif not 1 <= level.index <= MAX_LEVEL_INDEX:
+        problems.append(f"index {level.index} is not within 1..{MAX_LEVEL_INDEX}")
     kinds = [level.target is not None, level.target_pattern is not None, level.target_attribute is not None]
     if sum(kinds) != 1:
         problems.append("exactly one of target, target-pattern, target-attribute is needed")
@@ -488,19 +439,10 @@ def config_reports(cib: Cib) -> tuple[Report, ...]:
 
 def _topology_reports(cib: Cib, device_ids: set[str]) -> list[Report]:
     out: list[Report] = []
-    try:
-        topo = _topology_element(cib)
-    except ET.ParseError as exc:
-        return [reports.error("FENCE_TOPOLOGY_INVALID", detail=str(exc))]
-    if topo is None:
-        return out
     seen: dict[tuple[object, ...], str] = {}
-    for el in topo.iter("fencing-level"):
-        level = _level(el)
-        lid = el.get("id", "")
-        if level is None:
-            out.append(reports.error("FENCE_LEVEL_INVALID", level=lid, detail=f"index {el.get('index')!r}"))
-            continue
+    topology = cib.configuration.fencing_topology
+    for level in topology.levels if topology is not None else ():
+        lid = level.id
         for problem in _level_problems(level):
             out.append(reports.error("FENCE_LEVEL_INVALID", level=lid, detail=problem))
         for dev in level.devices:

@@ -28,7 +28,6 @@ target itself, is the caller's business); a status query answering "off" (2) is 
 from __future__ import annotations
 
 import asyncio
-import enum
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,13 +39,13 @@ from vigil.fencer.devices import (
     FENCING_ACTIONS,
     AgentInfo,
     FenceDevice,
-    FenceLevel,
     levels_for,
     listed,
     parse_targets,
     static_capability,
     with_agent_info,
 )
+from vigil.model.fencing import FenceOutcome, FenceStatus, FencingLevel
 
 DEFAULT_STONITH_TIMEOUT_MS = 60_000
 DEFAULT_RETRIES = 2
@@ -56,28 +55,6 @@ LIST_TTL_S = 60.0
 FENCE_ACTIONS = ("reboot", "off", "on")
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class FenceStatus(enum.Enum):
-    OK = "ok"
-    NO_DEVICE = "no-device"  # no device (or no complete level) can fence the target
-    FAILED = "failed"  # every level or device tried failed
-    TIMEOUT = "timeout"  # as FAILED, but the last agent was killed at its timeout, or the overall
-    # bound passed first
-
-
-@dataclass(frozen=True)
-class FenceOutcome:
-    target: str
-    action: str  # reboot | off | on
-    ok: bool
-    status: FenceStatus
-    devices: tuple[str, ...]  # devices whose agent was run for the action, in order
-    level: int | None  # index of the level that succeeded (or was tried last); None without topology
-    delays_ms: tuple[tuple[str, int], ...]  # (device, delay) applied before its first attempt
-    duration_ms: int
-    detail: str
-    runs: tuple[AgentRun, ...] = ()  # every agent run, queries included
 
 
 class FenceCache:
@@ -269,29 +246,32 @@ async def _run_level(devices: Sequence[FenceDevice], op: _Op, ctx: _Ctx) -> bool
 
 
 async def fence(target: str, action: str = "reboot", *, devices: Sequence[FenceDevice],
-                levels: Sequence[FenceLevel] = (), stonith_timeout_ms: int = DEFAULT_STONITH_TIMEOUT_MS,
+                levels: Sequence[FencingLevel] = (), stonith_timeout_ms: int = DEFAULT_STONITH_TIMEOUT_MS,
                 random: Random | None = None, delay_ms: int = 0,
                 node_attributes: Mapping[str, str] | None = None, agent_dir: Path = DEFAULT_AGENT_DIR,
                 cache: FenceCache | None = None, sleep: Sleep = asyncio.sleep,
-                clock: Callable[[], float] = time.monotonic) -> FenceOutcome:
+                clock: Callable[[], float] = time.monotonic,
+                runs: list[AgentRun] | None = None) -> FenceOutcome:
     """Fence `target` (action reboot, off or on) with the devices this node runs. Never raises
     for device trouble: the outcome says what happened. `delay_ms` is the requested delay
     (priority-fencing-delay; -1 disables all delays); `node_attributes` are the target's, for
     levels by target-attribute; `random` draws the pcmk_delay_max part (pass a seeded one to
-    reproduce it); `sleep` and `clock` are for tests."""
+    reproduce it); `sleep` and `clock` are for tests. Every agent run (queries included) is
+    appended to `runs` when given: what the agents were told and said, for diagnosis."""
     if action not in FENCE_ACTIONS:
         raise ValueError(f"fence action must be one of {', '.join(FENCE_ACTIONS)}, not {action!r}")
     t0 = clock()
     rnd = random if random is not None else Random()
     cache = cache if cache is not None else FenceCache(clock)
-    op = _Op(target=target, action=action, requested_delay_ms=delay_ms)
+    op = _Op(target=target, action=action, requested_delay_ms=delay_ms,
+             runs=runs if runs is not None else [])
     topology = levels_for(target, levels, node_attributes)
     level_index: int | None = None
 
     def outcome(status: FenceStatus, detail: str) -> FenceOutcome:
-        return FenceOutcome(target=target, action=action, ok=status is FenceStatus.OK, status=status,
-                            devices=tuple(op.used), level=level_index, delays_ms=tuple(op.delays),
-                            duration_ms=int((clock() - t0) * 1000), detail=detail, runs=tuple(op.runs))
+        return FenceOutcome(target=target, action=action, status=status, devices=tuple(op.used),
+                            level=level_index, delays_ms=tuple(op.delays),
+                            duration_ms=int((clock() - t0) * 1000), detail=detail)
 
     # 1. query: which devices can fence the target
     by_id = {d.id: d for d in devices}
@@ -311,7 +291,7 @@ async def fence(target: str, action: str = "reboot", *, devices: Sequence[FenceD
     refused = {d.id: why for d, (can, why) in zip(known, answers, strict=True) if not can}
 
     # 2. plan: the levels whose devices are all capable, or the capable devices
-    plan: list[tuple[FenceLevel | None, list[FenceDevice]]] = []
+    plan: list[tuple[FencingLevel | None, list[FenceDevice]]] = []
     skipped: list[str] = []
     if topology:
         for lv in topology:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vigil.model.constraints import Constraint
+from vigil.model.fencing import FencingTopology
 from vigil.model.nvset import NvSet, first_value
 from vigil.model.resources import Resource
 from vigil.model.status import NodeState
@@ -30,7 +31,8 @@ class Configuration:
     constraints: tuple[Constraint, ...] = ()
     rsc_defaults: tuple[NvSet, ...] = ()
     op_defaults: tuple[NvSet, ...] = ()
-    extra: Extra = NO_EXTRA  # unknown sections (fencing-topology, tags, acls...) kept as XML
+    fencing_topology: FencingTopology | None = None  # None: no <fencing-topology> element
+    extra: Extra = NO_EXTRA  # unknown sections (tags, acls, alerts...) kept as XML
 
 
 @dataclass(frozen=True)

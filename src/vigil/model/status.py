@@ -43,6 +43,11 @@ class OperationRecord:
             return None
 
     @property
+    def is_probe(self) -> bool:
+        """A one-off monitor: it asks what state the resource is in, expecting none."""
+        return self.operation == "monitor" and self.interval_ms == 0
+
+    @property
     def transition_number(self) -> int:
         key = self.transition_key or ""
         parts = key.split(":")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.scheduler.working import Rsc, WorkingSet
 
 _SKIP = {"crm_feature_set", "id", "op-digest", "on_node", "on_node_uuid", "pcmk_external_ip"}
@@ -59,15 +60,14 @@ def check_definition_changes(ws: WorkingSet, rsc: Rsc) -> None:
                      key=lambda op: op.call_id)
         last_start = None
         for i, op in enumerate(ops):
-            if op.operation in ("start", "migrate_from") or (
-                    op.operation == "monitor" and op.interval_ms == 0):
+            if op.operation in ("start", "migrate_from") or op.is_probe:
                 last_start = i
         if last_start is None:
             continue
         op = ops[last_start]
-        if op.operation == "monitor" and op.rc_code not in (0, 8):
+        if op.operation == "monitor" and op.rc_code not in (OcfResult.OK, OcfResult.RUNNING_PROMOTED):
             continue
-        if op.op_status != 0:
+        if op.op_status != ExecStatus.DONE:
             continue
         digest = parameters_digest(rsc.params)
         if op.op_restart_digest is not None and op.op_force_restart is not None:

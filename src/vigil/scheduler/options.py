@@ -6,14 +6,7 @@ from dataclasses import dataclass
 
 from vigil.model.cib import Cib
 from vigil.model.nvset import flatten
-
-_TRUE = {"true", "on", "yes", "y", "1"}
-
-
-def truthy(value: str | None, default: bool) -> bool:
-    if value is None:
-        return default
-    return value.strip().lower() in _TRUE
+from vigil.model.values import is_true
 
 
 @dataclass(frozen=True)
@@ -37,7 +30,7 @@ class ClusterOptions:
 
 def read_options(cib: Cib) -> ClusterOptions:
     props = flatten(cib.configuration.properties)
-    stonith = truthy(props.get("stonith-enabled"), True)
+    stonith = is_true(props.get("stonith-enabled"), True)
     policy = (props.get("no-quorum-policy") or "stop").strip().lower()
     if policy not in ("stop", "freeze", "ignore", "demote", "suicide"):
         policy = "stop"
@@ -47,19 +40,19 @@ def read_options(cib: Cib) -> ClusterOptions:
     if action == "poweroff":
         action = "off"
     return ClusterOptions(
-        symmetric=truthy(props.get("symmetric-cluster"), True),
+        symmetric=is_true(props.get("symmetric-cluster"), True),
         stonith_enabled=stonith,
         no_quorum_policy=policy,
-        stop_orphan_resources=truthy(props.get("stop-orphan-resources"), True),
-        stop_orphan_actions=truthy(props.get("stop-orphan-actions"), True),
-        start_failure_is_fatal=truthy(props.get("start-failure-is-fatal"), True),
-        startup_fencing=truthy(props.get("startup-fencing"), True),
-        maintenance_mode=truthy(props.get("maintenance-mode"), False),
-        stop_all_resources=truthy(props.get("stop-all-resources"), False),
+        stop_orphan_resources=is_true(props.get("stop-orphan-resources"), True),
+        stop_orphan_actions=is_true(props.get("stop-orphan-actions"), True),
+        start_failure_is_fatal=is_true(props.get("start-failure-is-fatal"), True),
+        startup_fencing=is_true(props.get("startup-fencing"), True),
+        maintenance_mode=is_true(props.get("maintenance-mode"), False),
+        stop_all_resources=is_true(props.get("stop-all-resources"), False),
         placement_strategy=(props.get("placement-strategy") or "default").strip().lower(),
         stonith_action=action,
-        shutdown_lock=truthy(props.get("shutdown-lock"), False),
-        have_watchdog=truthy(props.get("have-watchdog"), False),
+        shutdown_lock=is_true(props.get("shutdown-lock"), False),
+        have_watchdog=is_true(props.get("have-watchdog"), False),
         have_quorum=cib.have_quorum,
-        concurrent_fencing=truthy(props.get("concurrent-fencing"), True),
+        concurrent_fencing=is_true(props.get("concurrent-fencing"), True),
     )

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from vigil.model.constraints import Order
 from vigil.model.score import parse_score
+from vigil.model.values import is_true
 from vigil.scheduler.actions import get_action, rsc_actions
-from vigil.scheduler.options import truthy
 from vigil.scheduler.transition import Task
 from vigil.scheduler.working import Action, OrderFlag, Ordering, Role, Rsc, Variant, WorkingSet
 
@@ -70,7 +70,7 @@ def _group_orderings(ws: WorkingSet, grp: Rsc) -> None:
     order_rsc_tasks(ws, grp, Task.STOPPED, grp, Task.START, OrderFlag.OPTIONAL)
     order_rsc_tasks(ws, grp, Task.START, grp, Task.RUNNING, OrderFlag.RUNNABLE_LEFT)
     order_rsc_tasks(ws, grp, Task.STOP, grp, Task.STOPPED, OrderFlag.RUNNABLE_LEFT)
-    ordered = truthy(grp.meta.get("ordered"), True)
+    ordered = is_true(grp.meta.get("ordered"), True)
     promotable = grp.top.promotable
     last: Rsc | None = None
     last_active: Rsc | None = None

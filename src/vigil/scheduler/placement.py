@@ -7,6 +7,7 @@ from functools import cmp_to_key
 
 from vigil.model.constraints import Colocation, Location
 from vigil.model.score import INFINITY, add
+from vigil.model.values import is_true
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.working import (
     ColocationEdge,
@@ -253,7 +254,7 @@ def internal_colocations(ws: WorkingSet) -> None:
 
 def _group_colocated(group: Rsc) -> bool:
     value = group.meta.get("collocated")
-    return value is None or value.strip().lower() in ("true", "yes", "1", "on", "y")
+    return is_true(value, default=True)
 
 
 def expand_group_colocations(ws: WorkingSet) -> None:

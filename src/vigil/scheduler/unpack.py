@@ -8,11 +8,15 @@ from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Location, Order
 from vigil.model.durations import parse_interval_ms
 from vigil.model.nvset import NvSet, sorted_sets
+from vigil.model.ocf import ExecStatus as S
+from vigil.model.ocf import OcfResult as R
+from vigil.model.ocf import effective_rc
 from vigil.model.resources import Clone, Group, Primitive
 from vigil.model.score import INFINITY, parse_score
 from vigil.model.score import add as score_add
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
-from vigil.scheduler.options import read_options, truthy
+from vigil.model.values import is_true
+from vigil.scheduler.options import read_options
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.transition import OnFail
 from vigil.scheduler.working import (
@@ -29,11 +33,19 @@ from vigil.scheduler.working import (
 
 IGNORED_OPS = {"notify", "meta-data"}  # every other recorded operation counts
 
-# OCF exit codes and executor statuses used while reading history
-RC_OK, RC_ERR, RC_INVALID, RC_UNIMPL, RC_PRIV, RC_NOTINST, RC_NOTCONF, RC_NOTRUN = 0, 1, 2, 3, 4, 5, 6, 7
-RC_PROMOTED, RC_FAILED_PROMOTED = 8, 9
-ST_PENDING, ST_DONE, ST_CANCELLED, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR = -1, 0, 1, 2, 3, 4
-ST_ERROR_HARD, ST_ERROR_FATAL, ST_NOT_INSTALLED = 5, 6, 7
+# OCF exit codes and executor statuses used while reading history, as plain ints: the history
+# loop compares them for every operation record, and an enum attribute costs ~70 ns a lookup.
+RC_OK, RC_ERR, RC_INVALID = int(R.OK), int(R.ERR_GENERIC), int(R.ERR_ARGS)
+RC_UNIMPL, RC_PRIV, RC_NOTINST = int(R.ERR_UNIMPLEMENTED), int(R.ERR_PERM), int(R.ERR_INSTALLED)
+RC_NOTCONF, RC_NOTRUN = int(R.ERR_CONFIGURED), int(R.NOT_RUNNING)
+RC_PROMOTED, RC_FAILED_PROMOTED = int(R.RUNNING_PROMOTED), int(R.FAILED_PROMOTED)
+ST_PENDING, ST_DONE, ST_CANCELLED = int(S.PENDING), int(S.DONE), int(S.CANCELLED)
+ST_TIMEOUT, ST_NOTSUPP, ST_ERROR = int(S.TIMEOUT), int(S.NOT_SUPPORTED), int(S.ERROR)
+ST_ERROR_HARD, ST_ERROR_FATAL = int(S.ERROR_HARD), int(S.ERROR_FATAL)
+ST_NOT_INSTALLED, ST_NOT_CONNECTED = int(S.NOT_INSTALLED), int(S.NOT_CONNECTED)
+ST_NO_FENCE_DEVICE, ST_NO_SECRETS = int(S.NO_FENCE_DEVICE), int(S.NO_SECRETS)
+# Results that are not failures whatever was expected (a probe's findings; degraded ones)
+_STATE_RCS = frozenset({RC_OK, RC_NOTRUN, RC_PROMOTED, int(R.DEGRADED), int(R.DEGRADED_PROMOTED)})
 
 
 # --- attribute sets -------------------------------------------------------------------------
@@ -119,8 +131,8 @@ def _fence(node: Node, reason: str) -> None:
 
 def _node_state(ws: WorkingSet, node: Node, state: NodeState | None) -> None:
     opts = ws.options
-    node.standby = truthy(node.attrs.get("standby"), False)
-    node.maintenance = truthy(node.attrs.get("maintenance"), False)
+    node.standby = is_true(node.attrs.get("standby"), False)
+    node.maintenance = is_true(node.attrs.get("maintenance"), False)
     if state is None:
         node.unseen = True
         node.online = False
@@ -128,14 +140,14 @@ def _node_state(ws: WorkingSet, node: Node, state: NodeState | None) -> None:
             _fence(node, "node is unclean")
         node.weight = -INFINITY
         return
-    in_ccm = truthy(state.in_ccm, False)
+    in_ccm = is_true(state.in_ccm, False)
     crmd_online = state.crmd == "online"
     join = state.join or ""
     expected_up = state.expected == "member"
     node.expected_up = expected_up
     shutdown = _attr_set(node.attrs.get("shutdown"))
     term = node.attrs.get("terminate")
-    terminating = term is not None and (truthy(term, False) or (term[:1].isdigit() and term[0] != "0"))
+    terminating = term is not None and (is_true(term, False) or (term[:1].isdigit() and term[0] != "0"))
     node.shutdown = shutdown
     if opts.stonith_enabled:
         if shutdown:
@@ -213,12 +225,12 @@ def _apply_settings(ws: WorkingSet, rsc: Rsc) -> None:
         rsc.migration_threshold = 1 if value < 0 else value
     timeout = parse_interval_ms(meta.get("failure-timeout")) if meta.get("failure-timeout") else 0
     rsc.failure_timeout = (timeout or 0) // 1000
-    rsc.managed = truthy(meta.get("is-managed"), True)
-    if truthy(meta.get("maintenance"), False) or ws.options.maintenance_mode:
+    rsc.managed = is_true(meta.get("is-managed"), True)
+    if is_true(meta.get("maintenance"), False) or ws.options.maintenance_mode:
         rsc.managed = False
     rsc.multiple_active = (meta.get("multiple-active") or "stop_start").strip().lower()
-    rsc.critical = truthy(meta.get("critical"), True)
-    rsc.allow_migrate = truthy(meta.get("allow-migrate"), False)
+    rsc.critical = is_true(meta.get("critical"), True)
+    rsc.allow_migrate = is_true(meta.get("allow-migrate"), False)
 
 
 def _requires(ws: WorkingSet, rsc: Rsc) -> str:
@@ -303,15 +315,15 @@ def _make_clone(ws: WorkingSet, clone: Clone) -> Rsc:
         rsc.stickiness = 1
     rsc.own_meta = own
     meta = rsc.meta
-    rsc.unique = truthy(meta.get("globally-unique"), False)
-    rsc.promotable = truthy(meta.get("promotable"), False) or clone.legacy_master
+    rsc.unique = is_true(meta.get("globally-unique"), False)
+    rsc.promotable = is_true(meta.get("promotable"), False) or clone.legacy_master
     n_nodes = len(ws.nodes)
     rsc.clone_max = max(0, parse_score(meta.get("clone-max"), max(1, n_nodes)))
     if meta.get("clone-max") is None:
         rsc.clone_max = max(1, n_nodes)
     rsc.clone_node_max = parse_score(meta.get("clone-node-max"), 1) if rsc.unique else 1
-    rsc.interleave = truthy(meta.get("interleave"), False)
-    rsc.ordered = truthy(meta.get("ordered"), False)
+    rsc.interleave = is_true(meta.get("interleave"), False)
+    rsc.ordered = is_true(meta.get("ordered"), False)
     rsc.promoted_max = parse_score(meta.get("promoted-max") or meta.get("master-max"), 1)
     rsc.promoted_node_max = parse_score(
         meta.get("promoted-node-max") or meta.get("master-node-max"), 1)
@@ -425,13 +437,9 @@ class _NodeHistoryResult:
 def _remap(ws: WorkingSet, rsc: Rsc, op: OperationRecord, result: _NodeHistoryResult
            ) -> tuple[int, int]:
     """(status, rc) after applying the expected-result rules."""
-    rc = op.rc_code
-    if rc == 190:
-        rc = RC_OK
-    elif rc == 191:
-        rc = RC_PROMOTED
+    rc = effective_rc(op.rc_code)
     status = op.op_status
-    is_probe = op.operation == "monitor" and op.interval_ms == 0
+    is_probe = op.is_probe
     expected = op.expected_rc
     if status not in (ST_DONE, ST_ERROR):
         return status, rc
@@ -515,7 +523,7 @@ def _failure(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord, rc: int,
     result.last_failure = op
     on_fail = op_on_fail(ws, rsc, op.operation, op.interval_ms)
     task = op.operation
-    is_probe = task == "monitor" and op.interval_ms == 0
+    is_probe = op.is_probe
     if task == "stop":
         _ban(rsc, node, "__stop_fail__")
     elif task == "promote":
@@ -555,7 +563,7 @@ def _source(kind: str, detail: str, value: int) -> ScoreSource:
 
 
 def _masked_probe_failure(op: OperationRecord) -> bool:
-    is_probe = op.operation == "monitor" and op.interval_ms == 0
+    is_probe = op.is_probe
     return is_probe and (op.rc_code in (RC_NOTINST, RC_INVALID) or op.op_status == ST_NOT_INSTALLED)
 
 
@@ -587,7 +595,9 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
     if status == ST_CANCELLED:
         return
     expired = False
-    failed_rc = op.rc_code not in (0, 7, 8, 190, 191) or (
+    # Only a result other than the one expected can expire (not ocf.operation_failed: a probe
+    # that found the resource running when stopped was expected still counts here).
+    failed_rc = op.rc_code not in _STATE_RCS or (
         op.expected_rc is not None and op.rc_code != op.expected_rc)
     if failed_rc and _failure_expired(ws, rsc, node, op):
         expired = True
@@ -602,14 +612,14 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
     if status == ST_DONE:
         _success(rsc, op, rc, result)
     elif status in (ST_ERROR, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR_HARD, ST_ERROR_FATAL,
-                    ST_NOT_INSTALLED) or status >= 8:
+                    ST_NOT_INSTALLED) or status >= ST_NOT_CONNECTED:
         on_fail = op_on_fail(ws, rsc, op.operation, op.interval_ms)
         if on_fail == OnFail.IGNORE:
             # The failure is recorded but the resource carries on as if it succeeded.
             if rsc.role < Role.STARTED and op.operation != "stop":
                 _set_active(rsc)
             return
-        if status in (ST_ERROR_HARD, ST_NOT_INSTALLED, 10, 11):
+        if status in (ST_ERROR_HARD, ST_NOT_INSTALLED, ST_NO_FENCE_DEVICE, ST_NO_SECRETS):
             _ban(rsc, node, "hard-error")
         elif status == ST_ERROR_FATAL:
             _ban(rsc, node, "fatal-error", ws.nodes)
