@@ -58,11 +58,12 @@ def peer(tmp_path: Path) -> Iterator[Callable[[bytes], str]]:
         srv.close()
 
 
-def test_exchange(peer: Callable[[bytes], str]) -> None:
-    assert jsonlines.exchange(peer(b'{"ok": true}\n'), {"a": 1}, timeout=5) == {"ok": True}
+@pytest.mark.parametrize("answer", [b'{"ok": true}\n', b'{"ok": true}'])
+def test_exchange(peer: Callable[[bytes], str], answer: bytes) -> None:
+    assert jsonlines.exchange(peer(answer), {"a": 1}, timeout=5) == {"ok": True}
 
 
-@pytest.mark.parametrize("answer", [b"", b'{"ok": true}', b"[]\n"])
+@pytest.mark.parametrize("answer", [b"", b'{"ok": tr', b"[]\n", b"\n"])
 def test_a_broken_exchange_is_an_error_not_an_empty_answer(
         peer: Callable[[bytes], str], answer: bytes) -> None:
     with pytest.raises(ValueError):
@@ -72,3 +73,21 @@ def test_a_broken_exchange_is_an_error_not_an_empty_answer(
 def test_no_peer(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         jsonlines.exchange(tmp_path / "none.sock", {}, timeout=1)
+
+
+@pytest.mark.parametrize("answer", [b'{"ok": true, "power": "on"}\n', b"", b'{"ok": true}',
+                                    b'{"ok": tr', b"[]\n", b"not json\n"])
+def test_the_lab_fence_agent_agrees_with_its_copy(peer: Callable[[bytes], str],
+                                                  answer: bytes) -> None:
+    """fence_vigil_lab keeps its own copy of the exchange (it must run without vigil): the
+    two accept and refuse the same replies."""
+    from vigil.lab import fence_vigil_lab
+
+    def outcome(ask: Callable[[str], object]) -> object:
+        try:
+            return ask(peer(answer))
+        except ValueError:
+            return ValueError
+
+    assert outcome(lambda p: jsonlines.exchange(p, {"action": "list"}, timeout=5)) == \
+        outcome(lambda p: fence_vigil_lab.ask(p, {"action": "list"}, 5))
