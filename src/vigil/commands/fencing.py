@@ -9,7 +9,7 @@ FENCING_NEEDS_RUNNING_CLUSTER.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -36,25 +36,6 @@ class FenceEvent:
     detail: str | None = None
     duration_ms: int | None = None
     manual: bool = False  # an operator confirmed it (`stonith confirm`), no device ran
-
-    @classmethod
-    def from_reply(cls, data: Mapping[str, object]) -> FenceEvent:
-        """From the daemon's JSON, tolerating missing or null fields."""
-        def text(name: str) -> str | None:
-            value = data.get(name)
-            return None if value is None or value == "" else str(value)
-
-        def number(name: str) -> int | None:
-            value = data.get(name)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return int(value)
-            return None
-
-        return cls(target=str(data.get("target") or ""), action=str(data.get("action") or ""),
-                   ok=bool(data.get("ok")), time=number("time"),
-                   executioner=text("executioner"), device=text("device"),
-                   detail=text("detail"), duration_ms=number("duration_ms"),
-                   manual=bool(data.get("manual")))
 
 
 @runtime_checkable
