@@ -89,12 +89,12 @@ def test_fencer_acts_offline_say_they_need_a_running_cluster(vigil: Run, path: P
 
 def test_fence(vigil: Run, daemon: Daemon) -> None:
     daemon(CIB, (c.Fence("node2", c.FenceAction.OFF),
-                 c.Answer(c.FenceOutcome(target="node2", action="off", fenced=True,
+                 c.Answer(c.FenceOutcome(target="node2", action="off", ok=True,
                                          device="f2", duration_ms=2000))))
     assert vigil("stonith", "fence", "node2", "--off") == (
         0, "Node: node2 powered off by f2 in 2.0 s\n", "")
     daemon(CIB, (c.Fence("node2", c.FenceAction.REBOOT),
-                 c.Answer(c.FenceOutcome(target="node2", action="reboot", fenced=False,
+                 c.Answer(c.FenceOutcome(target="node2", action="reboot", ok=False,
                                          detail="no device can fence node2"))))
     code, out, err = vigil("stonith", "fence", "node2")
     assert code == 1 and out == ""
@@ -102,7 +102,7 @@ def test_fence(vigil: Run, daemon: Daemon) -> None:
 
 
 CONFIRM: Exchange = (c.ConfirmFenced("node1"), c.Answer(c.FenceOutcome(
-    target="node1", action="off", fenced=True, manual=True)))
+    target="node1", action="off", ok=True, manual=True)))
 
 
 def test_confirm_needs_force_or_a_yes(vigil: Run, daemon: Daemon,
@@ -131,9 +131,9 @@ def test_confirm_needs_force_or_a_yes(vigil: Run, daemon: Daemon,
 
 def test_history(vigil: Run, daemon: Daemon) -> None:
     history = c.FenceHistory((
-        c.FenceOutcome(target="node2", action="reboot", fenced=True, time=1764000000,
+        c.FenceOutcome(target="node2", action="reboot", ok=True, time=1764000000,
                        executioner="node1", device="f2"),
-        c.FenceOutcome(target="node1", action="off", fenced=False, time=1764000300,
+        c.FenceOutcome(target="node1", action="off", ok=False, time=1764000300,
                        executioner="node2", device="f1", detail="timed out")))
     daemon((c.GetFenceHistory(), c.Answer(history)))
     code, out, _ = vigil("stonith", "history")

@@ -135,7 +135,7 @@ Daemon = Callable[..., LiveEnvironment]
 
 
 def test_fence_reboot_and_off(daemon: Daemon) -> None:
-    outcome = c.FenceOutcome(target="node2", action="reboot", fenced=True, device="f2",
+    outcome = c.FenceOutcome(target="node2", action="reboot", ok=True, device="f2",
                              duration_ms=1520, time=1764000000, executioner="node1")
     env = daemon(CIB_REPLY, (c.Fence("node2", REBOOT), c.Answer(outcome)))
     done = fencing.fence(env, "node2")
@@ -148,7 +148,7 @@ def test_fence_reboot_and_off(daemon: Daemon) -> None:
 
 def test_a_failed_fence_is_an_error_with_the_reason(daemon: Daemon) -> None:
     env = daemon(CIB_REPLY, (c.Fence("node2", REBOOT), c.Answer(c.FenceOutcome(
-        target="node2", action="reboot", fenced=False, device="f2", detail="timed out"))))
+        target="node2", action="reboot", ok=False, device="f2", detail="timed out"))))
     with pytest.raises(ReportError) as exc:
         fencing.fence(env, "node2")
     report = exc.value.reports[0]
@@ -163,11 +163,11 @@ def test_fence_of_an_unknown_node_asks_nothing(daemon: Daemon) -> None:
 
 
 def test_confirm_and_history(daemon: Daemon) -> None:
-    confirmed = c.FenceOutcome(target="node1", action="off", fenced=True, manual=True)
+    confirmed = c.FenceOutcome(target="node1", action="off", ok=True, manual=True)
     env = daemon(CIB_REPLY, (c.ConfirmFenced("node1"), c.Answer(confirmed)))
     assert codes(fencing.confirm(env, "node1")) == ["FENCE_CONFIRMED"]
     history = c.FenceHistory((
-        c.FenceOutcome(target="node2", action="reboot", fenced=True, time=20,
+        c.FenceOutcome(target="node2", action="reboot", ok=True, time=20,
                        executioner="node1", device="f2"),
         dataclasses.replace(confirmed, time=10)))
     env = daemon((c.GetFenceHistory(), c.Answer(history)),

@@ -49,7 +49,7 @@ requests = st.one_of(
     st.builds(c.ConfirmFenced, names),
 )
 outcomes = st.builds(c.FenceOutcome, target=names, action=st.sampled_from(["reboot", "off"]),
-                     fenced=st.booleans(), time=st.none() | counts,
+                     ok=st.booleans(), time=st.none() | counts,
                      executioner=st.none() | names, device=st.none() | names,
                      detail=st.none() | text, duration_ms=st.none() | counts,
                      manual=st.booleans())

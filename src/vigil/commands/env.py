@@ -19,7 +19,6 @@ from vigil.model.cib import Cib, CibVersion
 from vigil.model.reports import Report, ReportError
 
 if TYPE_CHECKING:
-    from vigil.commands.fencing import FenceEvent
     from vigil.daemon.ipc import ControlClient
 
 FENCE_TIMEOUT = 120  # seconds vigild may take to fence a node (devices, delays, retries)
@@ -158,7 +157,7 @@ class LiveEnvironment:
     def set_attribute(self, node_id: str, uname: str, name: str, value: str | None) -> None:
         self._ask(c.SetAttribute(node_id, uname, name, value))
 
-    def fence(self, node: str, action: str) -> FenceEvent:
+    def fence(self, node: str, action: str) -> c.FenceOutcome:
         """Fence `node` ("reboot" or "off") and wait for the fencer's outcome (ok or not)."""
         from vigil.daemon.ipc import ControlClient
 
@@ -167,15 +166,15 @@ class LiveEnvironment:
         except ValueError:
             raise ReportError([reports.error("FENCE_BAD_ACTION", action=action)]) from None
         client = ControlClient(self.socket_path, max(self.client.timeout, FENCE_TIMEOUT + 30))
-        return _fence_event(self._ask(c.Fence(node, kind, FENCE_TIMEOUT), client))
+        return self._ask(c.Fence(node, kind, FENCE_TIMEOUT), client)
 
     def confirm(self, node: str) -> None:
         """Tell the cluster `node` is down (it was fenced by hand)."""
         self._ask(c.ConfirmFenced(node))
 
-    def fence_history(self) -> tuple[FenceEvent, ...]:
+    def fence_history(self) -> tuple[c.FenceOutcome, ...]:
         """Every fencing operation the cluster remembers."""
-        return tuple(_fence_event(e) for e in self._ask(c.GetFenceHistory()).entries)
+        return self._ask(c.GetFenceHistory()).entries
 
     def now(self) -> int:
         return int(time.time())
@@ -184,10 +183,3 @@ class LiveEnvironment:
     def warnings(self) -> tuple[Report, ...]:
         return self._warnings
 
-
-def _fence_event(o: c.FenceOutcome) -> FenceEvent:
-    from vigil.commands.fencing import FenceEvent
-
-    return FenceEvent(target=o.target, action=o.action, ok=o.fenced, time=o.time,
-                      executioner=o.executioner, device=o.device, detail=o.detail,
-                      duration_ms=o.duration_ms, manual=o.manual)

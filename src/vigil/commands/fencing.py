@@ -10,32 +10,21 @@ FENCING_NEEDS_RUNNING_CLUSTER.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from vigil.commands import edit, fencing_topology
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
 from vigil.commands.fencing_topology import FencingLevel
+from vigil.daemon import control
 from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Primitive
 
-
-@dataclass(frozen=True)
-class FenceEvent:
-    """One fencing operation: its outcome (`stonith fence`) or a history entry."""
-
-    target: str
-    action: str
-    ok: bool
-    time: int | None = None  # when it completed, seconds since the epoch
-    executioner: str | None = None  # the node that ran the device
-    device: str | None = None
-    detail: str | None = None
-    duration_ms: int | None = None
-    manual: bool = False  # an operator confirmed it (`stonith confirm`), no device ran
+# One fencing operation, its outcome (`stonith fence`) or a history entry: the type the control
+# socket carries it in, so that what vigild sent is what the commands return.
+FenceEvent = control.FenceOutcome
 
 
 @runtime_checkable

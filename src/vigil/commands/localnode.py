@@ -56,6 +56,12 @@ COROSYNC = Program("corosync", "corosync.service", COROSYNC_PIDFILE, comm="coros
 VIGILD = Program("vigild", "vigild.service", VIGILD_PIDFILE, argv_word="vigil.daemon")
 
 
+def _is(program: Program, pid: int) -> bool:
+    """`pid` is a live process of `program` (not a recycled PID, not a zombie)."""
+    found = pids.identity(pid)
+    return found is not None and program.matches(*found)
+
+
 @dataclass
 class LocalNode:
     root: Path = Path("/")
@@ -133,10 +139,7 @@ class LocalNode:
         pid = self.read_pid(program.pidfile)
         if pid is None:
             return None
-        found = pids.identity(pid)
-        if found is None or not program.matches(*found):
-            return None
-        return pid
+        return pid if _is(program, pid) else None
 
     def write_pid(self, pidfile: str, pid: int) -> None:
         path = self.path(pidfile)
@@ -163,14 +166,7 @@ class LocalNode:
         return True
 
     def _signal(self, program: Program, pid: int, sig: int) -> bool:
-        found = pids.identity(pid)
-        if found is None or not program.matches(*found):
-            return False
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return False
-        return True
+        return pids.signal_if(pid, sig, lambda p: _is(program, p))
 
     def wait_gone(self, program: Program, pid: int, timeout: float) -> bool:
         deadline = self.clock() + timeout

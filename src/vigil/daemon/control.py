@@ -4,7 +4,7 @@ Both ends work on these dataclasses; dicts exist only inside `encode_*` / `decod
 JSON edge. A request is one JSON object with its kind in "op"; its reply is one JSON object:
 
     {"op": "fence", "node": "n2", "action": "off", "timeout_s": 120}
-    -> {"ok": true, "target": "n2", "action": "off", "ok_fenced": true, ..., "reports": []}
+    -> {"ok": true, "target": "n2", "action": "off", "fenced": true, ..., "reports": []}
     -> {"ok": false, "reports": [{"code": "NODE_NOT_FOUND", "severity": "error", ...}]}
 
 Reports travel whole (code, severity, fields in order, forceable) in both kinds of reply, so a
@@ -235,12 +235,13 @@ class Done:
 
 @dataclass(frozen=True)
 class FenceOutcome:
-    """One fencing operation, as it happened or as the history remembers it. `fenced` says
-    whether it worked (the reply's own "ok" says whether the request was answered)."""
+    """One fencing operation, as it happened or as the history remembers it: `ok` says whether
+    it worked. (On the wire that is "fenced": the reply's own "ok" says whether the request
+    was answered.)"""
 
     target: str
     action: str
-    fenced: bool
+    ok: bool
     time: int | None = None  # when it completed, seconds since the epoch
     executioner: str | None = None  # the node that ran the device
     device: str | None = None
@@ -249,13 +250,13 @@ class FenceOutcome:
     manual: bool = False  # confirmed by an operator, no device ran
 
     def encode(self) -> JsonObject:
-        return {"target": self.target, "action": self.action, "fenced": self.fenced,
+        return {"target": self.target, "action": self.action, "fenced": self.ok,
                 "time": self.time, "executioner": self.executioner, "device": self.device,
                 "detail": self.detail, "duration_ms": self.duration_ms, "manual": self.manual}
 
     @classmethod
     def decode(cls, f: _Fields) -> FenceOutcome:
-        return cls(target=f.text("target"), action=f.text("action"), fenced=f.flag("fenced"),
+        return cls(target=f.text("target"), action=f.text("action"), ok=f.flag("fenced"),
                    time=f.opt_integer("time"), executioner=f.opt_text("executioner"),
                    device=f.opt_text("device"), detail=f.opt_text("detail"),
                    duration_ms=f.opt_integer("duration_ms"), manual=f.flag("manual", False))

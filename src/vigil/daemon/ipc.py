@@ -254,7 +254,7 @@ def _dotted(v: CibVersion) -> str:
 
 
 def fence_outcome(f: m.FenceResult) -> c.FenceOutcome:
-    return c.FenceOutcome(target=f.target, action=f.action, fenced=f.ok, time=f.when,
+    return c.FenceOutcome(target=f.target, action=f.action, ok=f.ok, time=f.when,
                           executioner=f.executioner or None, device=f.device or None,
                           detail=f.detail or None, duration_ms=f.duration_ms, manual=f.manual)
 

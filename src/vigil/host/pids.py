@@ -11,6 +11,7 @@ A zombie counts as gone everywhere here: it runs nothing, and signalling it does
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,17 +63,22 @@ def is_alive(pid: int | None, started: int | None) -> bool:
     return pid is not None and started is not None and start_time(pid) == started
 
 
-def signal_recorded(pid: int, started: int | None, sig: int) -> bool:
-    """Send `sig` to the recorded process if it is still the same one; True if it was sent.
+def signal_if(pid: int, sig: int, still: Callable[[int], bool]) -> bool:
+    """Send `sig` to `pid` if `still(pid)` says it is the process meant; True if it was sent.
 
     PID 1 and below are never signalled (init, or every process with -1). Between the check
     and the kill the process could exit and its PID be reused; the kernel hands out PIDs in
     increasing order and wraps around only after pid_max, so that window is not a practical one.
     """
-    if pid <= 1 or not is_alive(pid, started):
+    if pid <= 1 or not still(pid):
         return False
     try:
         os.kill(pid, sig)
     except ProcessLookupError:
         return False
     return True
+
+
+def signal_recorded(pid: int, started: int | None, sig: int) -> bool:
+    """Send `sig` to the process recorded as (pid, start time) if it is still that one."""
+    return signal_if(pid, sig, lambda p: is_alive(p, started))
