@@ -19,6 +19,7 @@ message for each (tests/daemon/test_control.py checks).
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
@@ -103,8 +104,11 @@ class _Fields:
         assert value is None or isinstance(value, int)
         return value
 
-    def number(self, name: str, default: float) -> float:
-        value = self._get(name, "a number", lambda v: _is_int(v) or isinstance(v, float), default)
+    def seconds(self, name: str, default: float) -> float:
+        """A duration: a finite number above 0 (json reads NaN and Infinity too)."""
+        value = self._get(name, "a number of seconds above 0",
+                          lambda v: (isinstance(v, int | float) and not isinstance(v, bool)
+                                     and 0 < v < math.inf), default)
         assert isinstance(value, int | float)
         return float(value)
 
@@ -370,7 +374,7 @@ class ReplaceConfig(RequestOf[NewVersion]):
 
     @classmethod
     def decode(cls, f: _Fields) -> ReplaceConfig:
-        return cls(f.text("xml"), f.version("read_version"), f.number("timeout_s", 30.0))
+        return cls(f.text("xml"), f.version("read_version"), f.seconds("timeout_s", 30.0))
 
     def decode_body(self, f: _Fields) -> NewVersion:
         return NewVersion.decode(f)
@@ -441,7 +445,7 @@ class Fence(RequestOf[FenceOutcome]):
             kind = FenceAction(action)
         except ValueError:
             raise _bad(f"'action' must be reboot or off, not {action!r}") from None
-        return cls(f.text("node"), kind, f.number("timeout_s", 120.0))
+        return cls(f.text("node"), kind, f.seconds("timeout_s", 120.0))
 
     def decode_body(self, f: _Fields) -> FenceOutcome:
         return FenceOutcome.decode(f)
