@@ -6,13 +6,13 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cibs import DUMMY, Run, cib_text, load, write_cib
-from scripted import FakeDaemon
+from scripted import Exchange, FakeDaemon
 
 from vigil.commands import edit
+from vigil.daemon import control as c
 
 FENCES = "".join(f'<primitive id="{d}" class="stonith" type="fence_ipmilan"/>'
                  for d in ("f1", "f2"))
@@ -28,7 +28,7 @@ def path(tmp_path: Path) -> Path:
 def daemon(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Daemon]:
     made: list[FakeDaemon] = []
 
-    def start(*script: tuple[dict[str, Any], dict[str, Any]]) -> FakeDaemon:
+    def start(*script: Exchange) -> FakeDaemon:
         fake = FakeDaemon(tmp_path / f"d{len(made)}.sock", list(script))
         made.append(fake)
         monkeypatch.setenv("VIGIL_SOCKET", fake.path)
@@ -39,7 +39,7 @@ def daemon(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Daemon]:
         fake.check_done()
 
 
-CIB = ({"op": "cib"}, {"ok": True, "xml": cib_text(FENCES)})
+CIB: Exchange = (c.GetCib(), c.Answer(c.CibXml(cib_text(FENCES))))
 
 
 def test_levels_round_trip(vigil: Run, path: Path) -> None:
@@ -88,18 +88,21 @@ def test_fencer_acts_offline_say_they_need_a_running_cluster(vigil: Run, path: P
 
 
 def test_fence(vigil: Run, daemon: Daemon) -> None:
-    daemon(CIB, ({"op": "fence", "node": "node2", "action": "off"},
-                 {"ok": True, "outcome": {"target": "node2", "action": "off", "ok": True,
-                                          "device": "f2", "duration_ms": 2000}}))
+    daemon(CIB, (c.Fence("node2", c.FenceAction.OFF),
+                 c.Answer(c.FenceOutcome(target="node2", action="off", ok=True,
+                                         device="f2", duration_ms=2000))))
     assert vigil("stonith", "fence", "node2", "--off") == (
         0, "Node: node2 powered off by f2 in 2.0 s\n", "")
-    daemon(CIB, ({"op": "fence", "node": "node2", "action": "reboot"},
-                 {"ok": False, "code": "FENCE_FAILED", "detail": "no device",
-                  "outcome": {"target": "node2", "action": "reboot", "ok": False,
-                              "detail": "no device can fence node2"}}))
+    daemon(CIB, (c.Fence("node2", c.FenceAction.REBOOT),
+                 c.Answer(c.FenceOutcome(target="node2", action="reboot", ok=False,
+                                         detail="no device can fence node2"))))
     code, out, err = vigil("stonith", "fence", "node2")
     assert code == 1 and out == ""
     assert err.startswith("error: fencing node2 (reboot) failed: no device can fence node2;")
+
+
+CONFIRM: Exchange = (c.ConfirmFenced("node1"), c.Answer(c.FenceOutcome(
+    target="node1", action="off", ok=True, manual=True)))
 
 
 def test_confirm_needs_force_or_a_yes(vigil: Run, daemon: Daemon,
@@ -119,29 +122,30 @@ def test_confirm_needs_force_or_a_yes(vigil: Run, daemon: Daemon,
     monkeypatch.setattr("sys.stdin", Terminal("no\n"))
     assert vigil("stonith", "confirm", "node1")[0] == 1
     monkeypatch.setattr("sys.stdin", Terminal("y\n"))
-    daemon(CIB, ({"op": "confirm", "node": "node1"}, {"ok": True}))
+    daemon(CIB, CONFIRM)
     code, out, _ = vigil("stonith", "confirm", "node1")
     assert (code, out) == (0, "Node: node1 confirmed fenced\n")
-    daemon(CIB, ({"op": "confirm", "node": "node1"}, {"ok": True}))
+    daemon(CIB, CONFIRM)
     assert vigil("stonith", "confirm", "node1", "--force")[0] == 0
 
 
 def test_history(vigil: Run, daemon: Daemon) -> None:
-    history = [{"target": "node2", "action": "reboot", "ok": True, "time": 1764000000,
-                "executioner": "node1", "device": "f2", "detail": None},
-               {"target": "node1", "action": "off", "ok": False, "time": 1764000300,
-                "executioner": "node2", "device": "f1", "detail": "timed out"}]
-    daemon(({"op": "fence-history"}, {"ok": True, "history": history}))
+    history = c.FenceHistory((
+        c.FenceOutcome(target="node2", action="reboot", ok=True, time=1764000000,
+                       executioner="node1", device="f2"),
+        c.FenceOutcome(target="node1", action="off", ok=False, time=1764000300,
+                       executioner="node2", device="f1", detail="timed out")))
+    daemon((c.GetFenceHistory(), c.Answer(history)))
     code, out, _ = vigil("stonith", "history")
     assert out.splitlines() == [
         "reboot of node2 successful: device=f2, executioner=node1, completed "
         "2025-11-24 16:00:00Z",
         "off of node1 failed: device=f1, executioner=node2, completed 2025-11-24 16:05:00Z "
         "(timed out)"]
-    daemon(({"op": "fence-history"}, {"ok": True, "history": history}))
+    daemon((c.GetFenceHistory(), c.Answer(history)))
     data = json.loads(vigil("stonith", "history", "show", "node1", "--output", "json")[1])
     assert [e["target"] for e in data] == ["node1"]
-    daemon(({"op": "fence-history"}, {"ok": True, "history": []}))
+    daemon((c.GetFenceHistory(), c.Answer(c.FenceHistory(()))))
     assert vigil("stonith", "history", "node3")[1] == "No fencing history for node3\n"
 
 

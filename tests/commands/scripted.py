@@ -3,15 +3,15 @@ command_env does): a `Runner` for Corosync's tools, and a vigild control socket.
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from vigil.commands.runner import RunResult
+from vigil.daemon import control
+from vigil.host import jsonlines
 
 
 @dataclass(frozen=True)
@@ -48,15 +48,18 @@ def runner(*calls: Call) -> ScriptedRunner:
     return ScriptedRunner(list(calls))
 
 
-class FakeDaemon:
-    """A vigild control socket that answers a script of (expected request, reply) pairs: each
-    request must contain the expected fields. Mismatches are collected and raised by
-    `check_done`."""
+Exchange = tuple[control.Request, control.Reply]
 
-    def __init__(self, path: Path, script: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+
+class FakeDaemon:
+    """A vigild control socket that answers a script of (expected request, reply) pairs, typed
+    as vigil.daemon.control has them: each request must equal the expected one. Mismatches are
+    collected and raised by `check_done`."""
+
+    def __init__(self, path: Path, script: list[Exchange]) -> None:
         self.path = str(path)
         self.script = list(script)
-        self.requests: list[dict[str, Any]] = []
+        self.requests: list[control.Request] = []
         self.problems: list[str] = []
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.server.bind(self.path)
@@ -79,17 +82,22 @@ class FakeDaemon:
                     data += chunk
                 if not data:
                     continue
-                request = json.loads(data)
-                self.requests.append(request)
-                if not self.script:
-                    self.problems.append(f"unexpected request {request}")
-                    reply: dict[str, Any] = {"ok": False, "code": "IPC_UNKNOWN_OP"}
-                else:
-                    expected, reply = self.script.pop(0)
-                    wrong = {k: v for k, v in expected.items() if request.get(k) != v}
-                    if wrong:
-                        self.problems.append(f"expected {expected}, got {request}")
-                conn.sendall((json.dumps(reply) + "\n").encode())
+                conn.sendall(jsonlines.encode(control.encode_reply(self._reply(data))))
+
+    def _reply(self, data: bytes) -> control.Reply:
+        try:
+            request = control.decode_request(jsonlines.decode(data))
+        except ValueError as exc:
+            self.problems.append(f"undecodable request {data!r}: {exc}")
+            return control.refused(control.IPC_BAD_REQUEST, detail=str(exc))
+        self.requests.append(request)
+        if not self.script:
+            self.problems.append(f"unexpected request {request}")
+            return control.refused(control.IPC_UNKNOWN_OP, op=request.OP)
+        expected, reply = self.script.pop(0)
+        if request != expected:
+            self.problems.append(f"expected {expected}, got {request}")
+        return reply
 
     def close(self) -> None:
         self.server.close()

@@ -25,6 +25,8 @@ from vigil import clusterconf
 from vigil.commands import cluster
 from vigil.commands.cluster import NodeSpec
 from vigil.commands.localnode import COROSYNC_PIDFILE, VIGILD_PIDFILE, VIGILD_SOCKET, LocalNode
+from vigil.daemon import control as c
+from vigil.host import jsonlines
 from vigil.model.reports import ReportError, Severity
 
 NODES = [NodeSpec("n1", ("10.213.0.11", "10.213.2.11")), NodeSpec("n2", ("10.213.0.12", "10.213.2.12")),
@@ -315,21 +317,20 @@ class ScriptedVigild:
     attributes: list[tuple[str, str | None]] = field(default_factory=list)
     votes: int = 3
 
-    def reply(self, request: dict[str, object]) -> dict[str, object]:
-        op = request["op"]
-        if op == "status":
-            return {"ok": True, "node": "node1", "node_id": 1, "synced": True, "dc": "node1",
-                    "members": ["node1", "node2"], "quorate": True, "votes": self.votes,
-                    "expected_votes": 3}
-        if op == "attribute":
-            value = request.get("value")
-            self.attributes.append((str(request["name"]), None if value is None else str(value)))
-            return {"ok": True}
-        if op == "cib":
-            leaving = bool(self.attributes and self.attributes[-1][1]) and not self.stuck
-            status = "" if leaving else running_on_node1("A")
-            return {"ok": True, "xml": cib_text(DUMMY.format(id="A"), status1=status)}
-        return {"ok": False, "code": "IPC_UNKNOWN_OP"}
+    def reply(self, request: c.Request) -> c.Reply:
+        match request:
+            case c.GetStatus():
+                return c.Answer(c.DaemonStatus(
+                    node="node1", node_id=1, synced=True, dc="node1", members=("node1", "node2"),
+                    quorate=True, votes=self.votes, expected_votes=3, xml=""))
+            case c.SetAttribute():
+                self.attributes.append((request.name, request.value))
+                return c.Answer(c.Done())
+            case c.GetCib():
+                leaving = bool(self.attributes and self.attributes[-1][1]) and not self.stuck
+                status = "" if leaving else running_on_node1("A")
+                return c.Answer(c.CibXml(cib_text(DUMMY.format(id="A"), status1=status)))
+        return c.refused(c.IPC_UNKNOWN_OP, op=request.OP)
 
 
 @pytest.fixture
@@ -342,7 +343,8 @@ def scripted_vigild(tmp_path: Path) -> Iterator[tuple[Machine, ScriptedVigild]]:
     class Handler(socketserver.StreamRequestHandler):
         def handle(self) -> None:
             for line in self.rfile:
-                self.wfile.write((json.dumps(daemon.reply(json.loads(line))) + "\n").encode())
+                request = c.decode_request(jsonlines.decode(line))
+                self.wfile.write(jsonlines.encode(c.encode_reply(daemon.reply(request))))
 
     server = socketserver.ThreadingUnixStreamServer(str(path), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

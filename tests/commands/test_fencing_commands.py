@@ -3,17 +3,19 @@ scripted vigild control socket."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cibs import DUMMY, cib_text, codes, fails, load, write_cib
-from scripted import FakeDaemon
+from scripted import Exchange, FakeDaemon
 
 from vigil.cib import write
 from vigil.commands import fencing, fencing_topology
 from vigil.commands.env import FileEnvironment, LiveEnvironment
+from vigil.daemon import control as c
+from vigil.model import reports
 from vigil.model.reports import ReportError
 
 FENCES = "".join(f'<primitive id="{d}" class="stonith" type="fence_ipmilan"/>'
@@ -111,14 +113,15 @@ def test_acts_of_the_fencer_need_a_running_cluster(fenced: Path) -> None:
 
 
 # -- the running cluster, through a scripted control socket ------------------------------------
-CIB_REPLY = ({"op": "cib"}, {"ok": True, "xml": cib_text(FENCES)})
+CIB_REPLY: Exchange = (c.GetCib(), c.Answer(c.CibXml(cib_text(FENCES))))
+REBOOT = c.FenceAction.REBOOT
 
 
 @pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Any]:
+def daemon(tmp_path: Path) -> Iterator[Callable[..., LiveEnvironment]]:
     made: list[FakeDaemon] = []
 
-    def start(*script: tuple[dict[str, Any], dict[str, Any]]) -> LiveEnvironment:
+    def start(*script: Exchange) -> LiveEnvironment:
         fake = FakeDaemon(tmp_path / f"vigild-{len(made)}.sock", list(script))
         made.append(fake)
         return LiveEnvironment(fake.path, timeout=5)
@@ -128,66 +131,63 @@ def daemon(tmp_path: Path) -> Iterator[Any]:
         fake.check_done()
 
 
-def test_fence_reboot_and_off(daemon: Any) -> None:
-    outcome = {"target": "node2", "action": "reboot", "ok": True, "device": "f2",
-               "detail": "", "duration_ms": 1520, "time": 1764000000, "executioner": "node1"}
-    env = daemon(CIB_REPLY, ({"op": "fence", "node": "node2", "action": "reboot"},
-                             {"ok": True, "outcome": outcome}))
+Daemon = Callable[..., LiveEnvironment]
+
+
+def test_fence_reboot_and_off(daemon: Daemon) -> None:
+    outcome = c.FenceOutcome(target="node2", action="reboot", ok=True, device="f2",
+                             duration_ms=1520, time=1764000000, executioner="node1")
+    env = daemon(CIB_REPLY, (c.Fence("node2", REBOOT), c.Answer(outcome)))
     done = fencing.fence(env, "node2")
     assert (done.ok, done.device, done.duration_ms, done.executioner) == (True, "f2", 1520,
                                                                           "node1")
-    env = daemon(CIB_REPLY, ({"op": "fence", "node": "node2", "action": "off"},
-                             {"ok": True, "outcome": {**outcome, "action": "off"}}))
+    env = daemon(CIB_REPLY, (c.Fence("node2", c.FenceAction.OFF),
+                             c.Answer(dataclasses.replace(outcome, action="off"))))
     assert fencing.fence(env, "node2", off=True).action == "off"
 
 
-def test_a_failed_fence_is_an_error_with_the_reason(daemon: Any) -> None:
-    env = daemon(CIB_REPLY, ({"op": "fence", "node": "node2"},
-                             {"ok": False, "code": "FENCE_FAILED", "detail": "timed out",
-                              "outcome": {"target": "node2", "action": "reboot", "ok": False,
-                                          "device": "f2", "detail": "timed out"}}))
+def test_a_failed_fence_is_an_error_with_the_reason(daemon: Daemon) -> None:
+    env = daemon(CIB_REPLY, (c.Fence("node2", REBOOT), c.Answer(c.FenceOutcome(
+        target="node2", action="reboot", ok=False, device="f2", detail="timed out"))))
     with pytest.raises(ReportError) as exc:
         fencing.fence(env, "node2")
     report = exc.value.reports[0]
     assert (report.code, report.field("detail")) == ("FENCE_FAILED", "timed out")
 
 
-def test_fence_of_an_unknown_node_asks_nothing(daemon: Any) -> None:
+def test_fence_of_an_unknown_node_asks_nothing(daemon: Daemon) -> None:
     env = daemon(CIB_REPLY)
     with pytest.raises(ReportError) as exc:
         fencing.fence(env, "node9")
     assert codes(exc.value.reports) == ["NODE_NOT_FOUND"]
 
 
-def test_confirm_and_history(daemon: Any) -> None:
-    env = daemon(CIB_REPLY, ({"op": "confirm", "node": "node1"}, {"ok": True}))
+def test_confirm_and_history(daemon: Daemon) -> None:
+    confirmed = c.FenceOutcome(target="node1", action="off", ok=True, manual=True)
+    env = daemon(CIB_REPLY, (c.ConfirmFenced("node1"), c.Answer(confirmed)))
     assert codes(fencing.confirm(env, "node1")) == ["FENCE_CONFIRMED"]
-    history = [
-        {"target": "node2", "action": "reboot", "ok": True, "time": 20, "executioner": "node1",
-         "device": "f2", "detail": None},
-        {"target": "node1", "action": "off", "ok": True, "time": 10, "executioner": None,
-         "device": None, "detail": None, "manual": True},
-    ]
-    env = daemon(({"op": "fence-history"}, {"ok": True, "history": history}),
-                 ({"op": "fence-history"}, {"ok": True, "history": history}))
+    history = c.FenceHistory((
+        c.FenceOutcome(target="node2", action="reboot", ok=True, time=20,
+                       executioner="node1", device="f2"),
+        dataclasses.replace(confirmed, time=10)))
+    env = daemon((c.GetFenceHistory(), c.Answer(history)),
+                 (c.GetFenceHistory(), c.Answer(history)))
     assert [(e.target, e.time, e.manual) for e in fencing.history(env)] == [
         ("node1", 10, True), ("node2", 20, False)]
     assert [e.target for e in fencing.history(env, "node2")] == ["node2"]
 
 
-def test_daemon_reports_and_an_older_daemon(daemon: Any) -> None:
-    env = daemon(({"op": "fence-history"}, {"ok": False, "code": "IPC_UNKNOWN_OP",
-                                            "detail": "fence-history"}),
-                 ({"op": "confirm"}, {"ok": False, "code": "NODE_NOT_FOUND", "reports": [
-                     ["NODE_NOT_FOUND", "error", [["node", "node1"], ["known", "x"]]]]}))
+def test_daemon_reports_and_an_older_daemon(daemon: Daemon) -> None:
+    not_found = reports.error("NODE_NOT_FOUND", node="node1", known="x")
+    env = daemon((c.GetFenceHistory(), c.refused(c.IPC_UNKNOWN_OP, op="fence-history")),
+                 (c.ConfirmFenced("node1"), c.Refused((not_found,))))
     with pytest.raises(ReportError) as exc:
         env.fence_history()
     assert (exc.value.reports[0].code, exc.value.reports[0].field("command")) == (
         "NOT_SUPPORTED_YET", "fence-history")
     with pytest.raises(ReportError) as exc:
         env.confirm("node1")
-    assert (exc.value.reports[0].code, exc.value.reports[0].field("known")) == (
-        "NODE_NOT_FOUND", "x")
+    assert exc.value.reports == (not_found,)
 
 
 def test_no_daemon(tmp_path: Path) -> None:

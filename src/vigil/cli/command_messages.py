@@ -36,6 +36,26 @@ _ENV: dict[str, _Render] = {
         f"'{_f(r, 'command')}' acts on running resources and needs a running cluster; on a "
         "CIB file, disable then enable the resource instead"),
     "NOT_SUPPORTED_YET": lambda r: f"'{_f(r, 'command')}' is not supported by vigild yet",
+    # what vigild's control socket answers (vigil.daemon.control.DAEMON_CODES)
+    "CIB_INVALID": lambda r: (
+        "vigild could not read the configuration this command computed; nothing was changed: "
+        "run `vigil cluster verify` and report it if the CIB is valid"),
+    "CIB_NOT_READY": lambda r: (
+        "vigild on this node is not yet in step with the cluster (a membership change is being "
+        "synchronised); nothing was written: run the command again in a moment"),
+    "IPC_ACCESS_DENIED": lambda r: (
+        "vigild refused this user: run as root or as a member of the haclient group"),
+    "IPC_BAD_REQUEST": lambda r: (
+        f"vigild could not read the request ({_f(r, 'detail')}); nothing was changed: are the "
+        "vigil command and vigild the same version?"),
+    "IPC_UNKNOWN_OP": lambda r: (
+        f"vigild does not know the request '{_f(r, 'op')}'; nothing was changed: is it an "
+        "older version than the vigil command?"),
+    "IPC_TIMEOUT": lambda r: (
+        f"the cluster did not complete the '{_f(r, 'request')}' request in time; it may still "
+        "be applied: check with 'vigil status' before trying again"),
+    "FENCE_BAD_ACTION": lambda r: (
+        f"'{_f(r, 'action')}' is not a fencing action: use reboot or off"),
 }
 
 _AGENTS: dict[str, _Render] = {

@@ -37,6 +37,7 @@ from vigil.commands.localnode import (
     VIGILD_UNIT,
     LocalNode,
 )
+from vigil.daemon.control import DaemonStatus
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError, Severity
 
@@ -267,7 +268,7 @@ def _start_corosync(host: LocalNode) -> bool:
     return True
 
 
-def _answers(env: LiveEnvironment) -> dict[str, object] | None:
+def _answers(env: LiveEnvironment) -> DaemonStatus | None:
     try:
         return env.status()
     except ReportError:
@@ -309,15 +310,14 @@ def _wait_online(host: LocalNode, timeout: float) -> tuple[str, list[str]]:
     while True:
         state = _answers(env)
         if state is not None:
-            node = str(state.get("node"))
-            listed = state.get("members")
-            members = [str(m) for m in listed] if isinstance(listed, list) else []
-            votes = state.get("votes")
+            node = state.node
+            members = list(state.members)
+            votes = state.votes
             waiting_for = f"{node} to join a quorate cluster"
             # in step with a quorate view that holds every Corosync member (a node that starts
             # may first see a view of its own, before its Corosync merges with the others)
-            if (state.get("synced") and state.get("dc") and state.get("quorate")
-                    and node in members and isinstance(votes, int) and len(members) >= votes):
+            if (state.synced and state.dc and state.quorate
+                    and node in members and len(members) >= votes):
                 waiting_for = f"{node} to be online"
                 try:
                     nodes = status.cluster_status(env).transition.nodes
@@ -348,10 +348,10 @@ def _running_here(env: LiveEnvironment, node: str) -> list[str]:
     return [a.resource for a in allocations if a.kind == "primitive" and node in a.current_nodes]
 
 
-def _quorum_problem(state: dict[str, object], force: bool) -> Report | None:
+def _quorum_problem(state: DaemonStatus, force: bool) -> Report | None:
     """Stopping this node would cost the others their quorum (two-node clusters excepted)."""
-    votes, expected = state.get("votes"), state.get("expected_votes")
-    if not (isinstance(votes, int) and isinstance(expected, int)) or not state.get("quorate"):
+    votes, expected = state.votes, state.expected_votes
+    if not state.quorate:
         return None
     if expected <= 2 or votes - 1 >= expected // 2 + 1:
         return None
@@ -422,7 +422,7 @@ def stop(host: LocalNode, *, timeout: float = DRAIN_TIMEOUT_S, force: bool = Fal
                 raise ReportError([problem])
             found.append(problem)
         else:
-            node, node_id = str(state["node"]), str(state["node_id"])
+            node, node_id = state.node, str(state.node_id)
             lost = _quorum_problem(state, force)
             if lost is not None:
                 if not force:

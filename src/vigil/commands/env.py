@@ -13,12 +13,12 @@ import time
 from typing import TYPE_CHECKING, Protocol
 
 from vigil.cib.io import load_cib_file, save_cib_file
+from vigil.daemon import control as c
 from vigil.model import reports
 from vigil.model.cib import Cib, CibVersion
 from vigil.model.reports import Report, ReportError
 
 if TYPE_CHECKING:
-    from vigil.commands.fencing import FenceEvent
     from vigil.daemon.ipc import ControlClient
 
 FENCE_TIMEOUT = 120  # seconds vigild may take to fence a node (devices, delays, retries)
@@ -89,7 +89,11 @@ class FileEnvironment:
 
 
 class LiveEnvironment:
-    """The running cluster, through this node's vigild control socket."""
+    """The running cluster, through this node's vigild control socket.
+
+    Requests and replies are vigil.daemon.control's typed messages; the daemon's reports arrive
+    whole. Its warnings on a successful request are kept in `warnings` (with those of the last
+    read), its errors raised as they are."""
 
     def __init__(self, socket_path: str | None = None, timeout: float = 60.0) -> None:
         from vigil.daemon.ipc import DEFAULT_SOCKET, ControlClient
@@ -98,95 +102,79 @@ class LiveEnvironment:
         self.client = ControlClient(self.socket_path, timeout)
         self._warnings: tuple[Report, ...] = ()
 
-    def _request(self, request: dict[str, object], client: ControlClient | None = None
-                 ) -> dict[str, object]:
+    def _exchange(self, request: c.RequestOf[c.B], client: ControlClient | None = None
+                  ) -> c.Answer[c.B] | c.Refused:
         """The daemon's reply, whether or not it says ok. Raises DAEMON_* when there is none."""
         try:
-            return (client or self.client).call(**request)
+            return (client or self.client).call(request)
         except (FileNotFoundError, ConnectionRefusedError):
             raise ReportError([reports.error("DAEMON_NOT_RUNNING", socket=self.socket_path)]
                               ) from None
         except PermissionError:
             raise ReportError([reports.error("DAEMON_ACCESS_DENIED", socket=self.socket_path)]
                               ) from None
+        except c.BadMessage as exc:
+            raise ReportError([reports.error("DAEMON_ERROR", detail=f"unreadable reply: {exc}")]
+                              ) from None
         except (TimeoutError, OSError, ValueError) as exc:
             raise ReportError([reports.error("DAEMON_UNREACHABLE", socket=self.socket_path,
                                              detail=str(exc))]) from None
 
-    def _refused(self, request: dict[str, object], reply: dict[str, object]) -> ReportError:
-        """The error in a reply that is not ok: the daemon's own reports when it sent them,
-        NOT_SUPPORTED_YET from a daemon that does not know the operation."""
-        code = str(reply.get("code") or "DAEMON_ERROR")
-        if code == "IPC_UNKNOWN_OP":
-            return ReportError([reports.error("NOT_SUPPORTED_YET", command=request.get("op"))])
-        found = []
-        sent = reply.get("reports")
-        for item in sent if isinstance(sent, list) else []:
-            if isinstance(item, list) and len(item) == 3 and isinstance(item[2], list):
-                fields = dict(pair for pair in item[2] if isinstance(pair, list) and len(pair) == 2)
-                found.append(reports.error(str(item[0]), **{str(k): v for k, v in fields.items()}))
-        return ReportError(found or [reports.error(code, detail=str(reply.get("detail") or ""))])
-
-    def _call(self, **request: object) -> dict[str, object]:
-        reply = self._request(request)
-        if not reply.get("ok"):
-            raise self._refused(request, reply)
-        return reply
+    def _ask(self, request: c.RequestOf[c.B], client: ControlClient | None = None) -> c.B:
+        """What the daemon answered; its refusal raised as its reports (NOT_SUPPORTED_YET from
+        a daemon that does not know the request)."""
+        reply = self._exchange(request, client)
+        if isinstance(reply, c.Refused):
+            if any(r.code == c.IPC_UNKNOWN_OP for r in reply.reports):
+                raise ReportError([reports.error("NOT_SUPPORTED_YET", command=request.OP)])
+            raise ReportError(reply.reports)
+        self._warnings += c.warnings_of(reply.reports)
+        return reply.body
 
     def get_cib(self) -> Cib:
         from vigil.cib.read import parse_cib
 
-        reply = self._call(op="cib")
-        cib, self._warnings = parse_cib(str(reply["xml"]))
+        cib, self._warnings = parse_cib(self._ask(c.GetCib()).xml)
         return cib
 
-    def status(self) -> dict[str, object]:
-        return self._call(op="status")
+    def status(self) -> c.DaemonStatus:
+        return self._ask(c.GetStatus())
+
+    def quorum(self) -> c.QuorumState:
+        return self._ask(c.GetQuorum())
 
     def push_cib(self, cib: Cib, *, read_version: CibVersion) -> Cib:
         from vigil.cib.write import write_cib
 
-        reply = self._call(op="replace", xml=write_cib(cib),
-                           read_version=list(read_version.as_tuple()))
-        version = reply.get("version")
-        if isinstance(version, list) and len(version) == 3:
-            return dataclasses.replace(cib, version=CibVersion(*[int(x) for x in version]))
-        return bump(cib)
+        # The configuration only: the status is the cluster's (see control.ReplaceConfig).
+        config = write_cib(dataclasses.replace(cib, status=()))
+        done = self._ask(c.ReplaceConfig(config, read_version))
+        return dataclasses.replace(cib, version=done.version)
 
     def cleanup(self, resource: str, node: str | None) -> None:
-        self._call(op="cleanup", resource=resource, node=node)
+        self._ask(c.Cleanup(resource, node))
 
     def set_attribute(self, node_id: str, uname: str, name: str, value: str | None) -> None:
-        self._call(op="attribute", node_id=node_id, uname=uname, name=name, value=value)
+        self._ask(c.SetAttribute(node_id, uname, name, value))
 
-    def fence(self, node: str, action: str) -> FenceEvent:
+    def fence(self, node: str, action: str) -> c.FenceOutcome:
         """Fence `node` ("reboot" or "off") and wait for the fencer's outcome (ok or not)."""
-        from vigil.commands.fencing import FenceEvent
         from vigil.daemon.ipc import ControlClient
 
-        request: dict[str, object] = {"op": "fence", "node": node, "action": action,
-                                      "timeout": FENCE_TIMEOUT}
+        try:
+            kind = c.FenceAction(action)
+        except ValueError:
+            raise ReportError([reports.error("FENCE_BAD_ACTION", action=action)]) from None
         client = ControlClient(self.socket_path, max(self.client.timeout, FENCE_TIMEOUT + 30))
-        reply = self._request(request, client)
-        outcome = reply.get("outcome")
-        if isinstance(outcome, dict):
-            return FenceEvent.from_reply(outcome)
-        if not reply.get("ok"):
-            raise self._refused(request, reply)
-        return FenceEvent(target=node, action=action, ok=True)
+        return self._ask(c.Fence(node, kind, FENCE_TIMEOUT), client)
 
     def confirm(self, node: str) -> None:
         """Tell the cluster `node` is down (it was fenced by hand)."""
-        self._call(op="confirm", node=node)
+        self._ask(c.ConfirmFenced(node))
 
-    def fence_history(self) -> tuple[FenceEvent, ...]:
+    def fence_history(self) -> tuple[c.FenceOutcome, ...]:
         """Every fencing operation the cluster remembers."""
-        from vigil.commands.fencing import FenceEvent
-
-        entries = self._call(op="fence-history").get("history")
-        if not isinstance(entries, list):
-            return ()
-        return tuple(FenceEvent.from_reply(e) for e in entries if isinstance(e, dict))
+        return self._ask(c.GetFenceHistory()).entries
 
     def now(self) -> int:
         return int(time.time())
@@ -194,3 +182,4 @@ class LiveEnvironment:
     @property
     def warnings(self) -> tuple[Report, ...]:
         return self._warnings
+

@@ -9,52 +9,22 @@ FENCING_NEEDS_RUNNING_CLUSTER.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from vigil.commands import edit, fencing_topology
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
+from vigil.daemon import control
 from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.fencing import MAX_LEVEL_INDEX, FencingLevel
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Primitive
 
-
-@dataclass(frozen=True)
-class FenceEvent:
-    """One fencing operation: its outcome (`stonith fence`) or a history entry."""
-
-    target: str
-    action: str
-    ok: bool
-    time: int | None = None  # when it completed, seconds since the epoch
-    executioner: str | None = None  # the node that ran the device
-    device: str | None = None
-    detail: str | None = None
-    duration_ms: int | None = None
-    manual: bool = False  # an operator confirmed it (`stonith confirm`), no device ran
-
-    @classmethod
-    def from_reply(cls, data: Mapping[str, object]) -> FenceEvent:
-        """From the daemon's JSON, tolerating missing or null fields."""
-        def text(name: str) -> str | None:
-            value = data.get(name)
-            return None if value is None or value == "" else str(value)
-
-        def number(name: str) -> int | None:
-            value = data.get(name)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return int(value)
-            return None
-
-        return cls(target=str(data.get("target") or ""), action=str(data.get("action") or ""),
-                   ok=bool(data.get("ok")), time=number("time"),
-                   executioner=text("executioner"), device=text("device"),
-                   detail=text("detail"), duration_ms=number("duration_ms"),
-                   manual=bool(data.get("manual")))
+# One fencing operation, its outcome (`stonith fence`) or a history entry: the type the control
+# socket carries it in, so that what vigild sent is what the commands return.
+FenceEvent = control.FenceOutcome
 
 
 @runtime_checkable

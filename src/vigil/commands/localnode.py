@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vigil.commands.env import LiveEnvironment
+from vigil.host import paths, pids
 
 SYSTEMD_RUNNING = "/run/systemd/system"  # sd_booted(): systemd is the init of this machine
 COROSYNC_PIDFILE = "/var/run/corosync.pid"  # written by corosync itself
@@ -33,7 +34,6 @@ VIGILD_SOCKET = "/run/vigil/vigild.sock"
 VIGILD_LOG = "/var/log/vigil/vigild.log"
 VIGILD_UNIT = "/etc/systemd/system/vigild.service"
 STATE_DIR = "/var/lib/vigil"
-SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True)
@@ -56,18 +56,10 @@ COROSYNC = Program("corosync", "corosync.service", COROSYNC_PIDFILE, comm="coros
 VIGILD = Program("vigild", "vigild.service", VIGILD_PIDFILE, argv_word="vigil.daemon")
 
 
-def _proc(pid: int) -> tuple[str, list[str]] | None:
-    """(comm, argv) of a live process; None when there is none (a zombie counts as none)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        comm = Path(f"/proc/{pid}/comm").read_text().strip()
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return None
-    state = stat[stat.rfind(")") + 2:].split()[:1]
-    if not state or state[0] in ("Z", "X"):
-        return None
-    return comm, [w.decode(errors="replace") for w in raw.split(b"\0") if w]
+def _is(program: Program, pid: int) -> bool:
+    """`pid` is a live process of `program` (not a recycled PID, not a zombie)."""
+    found = pids.identity(pid)
+    return found is not None and program.matches(*found)
 
 
 @dataclass
@@ -96,10 +88,7 @@ class LocalNode:
 
     # -- commands --------------------------------------------------------------------------
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        extra = [p for p in env.get("PATH", "").split(":") if p and p not in SBIN_PATH.split(":")]
-        env["PATH"] = ":".join([SBIN_PATH, *extra])
-        return env
+        return paths.tool_env()
 
     def which(self, name: str) -> str | None:
         return shutil.which(name, path=self.env()["PATH"])
@@ -150,10 +139,7 @@ class LocalNode:
         pid = self.read_pid(program.pidfile)
         if pid is None:
             return None
-        found = _proc(pid)
-        if found is None or not program.matches(*found):
-            return None
-        return pid
+        return pid if _is(program, pid) else None
 
     def write_pid(self, pidfile: str, pid: int) -> None:
         path = self.path(pidfile)
@@ -180,20 +166,13 @@ class LocalNode:
         return True
 
     def _signal(self, program: Program, pid: int, sig: int) -> bool:
-        found = _proc(pid)
-        if found is None or not program.matches(*found):
-            return False
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return False
-        return True
+        return pids.signal_if(pid, sig, lambda p: _is(program, p))
 
     def wait_gone(self, program: Program, pid: int, timeout: float) -> bool:
         deadline = self.clock() + timeout
         while True:
             self.exited(pid)  # reaps our own child, if it is one
-            found = _proc(pid)
+            found = pids.identity(pid)
             if found is None or (found[1] and not program.matches(*found)):
                 return True  # gone, or its PID is another program's now (an exiting one has no argv)
             if self.clock() >= deadline:

@@ -1,30 +1,107 @@
 """The local control socket: JSON lines between the `vigil` CLI and this node's vigild.
 
+What travels is `vigil.daemon.control`'s typed requests and replies; the framing is
+`vigil.host.jsonlines`. The server sees the daemon only through `ControlledDaemon`.
+
 Only root and members of the `haclient` group may connect (checked with SO_PEERCRED on every
 connection, on top of the socket file's mode 0660 root:haclient).
+
+Bad input gets one reply that says what is wrong (IPC_BAD_REQUEST, IPC_UNKNOWN_OP) and changes
+nothing; the connection stays open for the next request, except after a line too long to read
+(the stream is no longer in step with the lines, so it is closed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import grp
-import json
 import os
 import socket
 import struct
-from typing import Any
+from collections.abc import Sequence
+from typing import Protocol
 
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
+from vigil.cluster.layer import QuorumChange
 from vigil.controller import messages as m
-from vigil.model.cib import CibVersion
-from vigil.model.reports import ReportError
+from vigil.daemon import control as c
+from vigil.host import jsonlines
+from vigil.model.cib import Cib, CibVersion
+from vigil.model.reports import Report, ReportError
 
 DEFAULT_SOCKET = "/run/vigil/vigild.sock"
 CLIENT_GROUP = "haclient"
+CLEANUP_TIMEOUT_S = 30.0
 
 
+# -- what the server needs from the daemon ---------------------------------------------------
+class ControlView(Protocol):
+    """The daemon's current view of the cluster."""
+
+    @property
+    def members(self) -> tuple[int, ...]: ...
+
+    @property
+    def synced(self) -> bool:
+        """In step with this view: has the CIB every member agreed on."""
+        ...
+
+
+class ControlledDaemon(Protocol):
+    """What the control socket asks of the daemon. Reads are of its current state; the
+    `request_*` coroutines return once the cluster has applied the request (agreed order)."""
+
+    @property
+    def cib(self) -> Cib: ...
+
+    @property
+    def me(self) -> int:
+        """This node's id."""
+        ...
+
+    @property
+    def dc(self) -> int | None: ...
+
+    @property
+    def view(self) -> ControlView: ...
+
+    @property
+    def quorum(self) -> QuorumChange | None:
+        """The last quorum Corosync reported; None before the first."""
+        ...
+
+    @property
+    def fence_history(self) -> Sequence[m.FenceResult]: ...
+
+    def name_of(self, node: int) -> str: ...
+
+    async def send(self, msg: m.Message) -> None:
+        """Broadcast to every replica (used for node attributes)."""
+        ...
+
+    async def request_config(self, cib_xml: str, read_version: CibVersion
+                             ) -> tuple[bool, object]:
+        """Replace the configuration if its (admin_epoch, epoch) is still `read_version`'s.
+        (True, (admin_epoch, epoch, num_updates)) once applied; (False, report code) if not:
+        CIB_CHANGED_UNDERNEATH, CIB_NOT_READY. (False, tuple of Reports) is understood too."""
+        ...
+
+    async def request_cleanup(self, resource: str, node: str | None) -> tuple[bool, object]:
+        """Forget `resource`'s failures and history on `node` (every node for None); the
+        answer has the form of `request_config`'s."""
+        ...
+
+    async def request_fence(self, target: str, action: str, manual: bool = False
+                            ) -> m.FenceResult:
+        """Fence `target` ("reboot" or "off") or, `manual`, record an operator's confirmation.
+        Raises ReportError (NODE_NOT_FOUND) for a node the cluster does not know."""
+        ...
+
+
+# -- the server ------------------------------------------------------------------------------
 def _peer_allowed(sock: socket.socket) -> bool:
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, gid = struct.unpack("3i", creds)
@@ -46,7 +123,7 @@ def _peer_allowed(sock: socket.socket) -> bool:
 
 
 class ControlServer:
-    def __init__(self, daemon: Any, path: str = DEFAULT_SOCKET) -> None:
+    def __init__(self, daemon: ControlledDaemon, path: str = DEFAULT_SOCKET) -> None:
         self.daemon = daemon
         self.path = path
         self.server: asyncio.AbstractServer | None = None
@@ -55,7 +132,9 @@ class ControlServer:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
-        self.server = await asyncio.start_unix_server(self._client, path=self.path)
+        # the limit: a replace request carries a whole configuration on its line
+        self.server = await asyncio.start_unix_server(self._client, path=self.path,
+                                                      limit=jsonlines.MAX_LINE)
         os.chmod(self.path, 0o660)
         with contextlib.suppress(KeyError, PermissionError):
             os.chown(self.path, 0, grp.getgrnam(CLIENT_GROUP).gr_gid)
@@ -71,94 +150,121 @@ class ControlServer:
         sock = writer.get_extra_info("socket")
         try:
             if sock is None or not _peer_allowed(sock):
-                writer.write(_line({"ok": False, "code": "IPC_ACCESS_DENIED"}))
-                await writer.drain()
+                await _send(writer, c.refused(c.IPC_ACCESS_DENIED))
                 return
             while True:
-                raw = await reader.readline()
+                try:
+                    raw = await reader.readline()
+                except ValueError:  # over the limit: asyncio has dropped part of the line
+                    await _send(writer, c.refused(
+                        c.IPC_BAD_REQUEST, detail=f"request longer than {jsonlines.MAX_LINE} bytes"))
+                    return
                 if not raw:
                     return
-                try:
-                    request = json.loads(raw)
-                    reply = await self._handle(request)
-                except (ValueError, KeyError, TypeError) as exc:
-                    reply = {"ok": False, "code": "IPC_BAD_REQUEST", "detail": str(exc)}
-                except ReportError as exc:
-                    reply = {"ok": False, "code": exc.reports[0].code if exc.reports else "ERROR",
-                             "reports": [[r.code, r.severity.value, list(map(list, r.fields))]
-                                         for r in exc.reports]}
-                writer.write(_line(reply))
-                await writer.drain()
+                await _send(writer, await self.answer(raw))
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
             writer.close()
 
-    async def _handle(self, req: dict[str, Any]) -> dict[str, Any]:
+    async def answer(self, raw: bytes) -> c.Reply:
+        """The reply to one request line, whatever the line holds (never raises for it)."""
+        try:
+            request = c.decode_request(jsonlines.decode(raw))
+        except c.BadMessage as exc:
+            return c.Refused((exc.report,))
+        except ValueError as exc:
+            return c.refused(c.IPC_BAD_REQUEST, detail=str(exc))
+        try:
+            return await self._handle(request)
+        except ReportError as exc:
+            return c.Refused(exc.reports)
+        except TimeoutError:
+            return c.refused(c.IPC_TIMEOUT, request=request.OP)
+
+    async def _handle(self, request: c.Request) -> c.Reply:
         d = self.daemon
-        op = req["op"]
-        if op == "cib":
-            return {"ok": True, "xml": write_cib(d.cib)}
-        if op == "status":
-            q = d.quorum
-            return {
-                "ok": True, "node": d.name_of(d.me), "node_id": d.me,
-                "dc": d.name_of(d.dc) if d.dc is not None else None,
-                "members": [d.name_of(n) for n in d.view.members],
-                "synced": d.view.synced, "quorate": bool(q and q.quorate),
-                "votes": q.total_votes if q else 0, "expected_votes": q.expected_votes if q else 0,
-                "xml": write_cib(d.cib),
-            }
-        if op == "replace":
-            new, _ = parse_cib(req["xml"])
-            read_version = CibVersion(*[int(x) for x in req["read_version"]])
-            ok, detail = await asyncio.wait_for(d.request_config(write_cib(new), read_version),
-                                                timeout=float(req.get("timeout", 30)))
-            if ok:
-                return {"ok": True, "version": list(detail)}
-            return {"ok": False, "code": str(detail)}
-        if op == "cleanup":
-            ok, detail = await asyncio.wait_for(
-                d.request_cleanup(req["resource"], req.get("node")), timeout=30)
-            return {"ok": ok, "version": list(detail) if ok else None}
-        if op == "attribute":
-            await d.send(m.Attribute(req["node_id"], req["uname"], req["name"], req.get("value")))
-            return {"ok": True}
-        if op == "fence":
-            action = str(req.get("action") or "reboot")
-            if action not in ("reboot", "off"):
-                return {"ok": False, "code": "FENCE_BAD_ACTION", "detail": action}
-            result = await asyncio.wait_for(d.request_fence(str(req["node"]), action),
-                                            timeout=float(req.get("timeout", 120)))
-            return {"ok": result.ok, "code": None if result.ok else "FENCE_FAILED",
-                    "detail": result.detail, "outcome": _fence_dict(result)}
-        if op == "confirm":
-            result = await d.request_fence(str(req["node"]), "off", manual=True)
-            return {"ok": True, "outcome": _fence_dict(result)}
-        if op == "fence-history":
-            return {"ok": True, "history": [_fence_dict(f) for f in d.fence_history]}
-        if op == "quorum":
-            q = d.quorum
-            return {"ok": True, "quorate": bool(q and q.quorate),
-                    "votes": q.total_votes if q else 0,
-                    "expected_votes": q.expected_votes if q else 0,
-                    "quorum": q.quorum if q else 0,
-                    "members": [d.name_of(int(n)) for n in q.members] if q else [],
-                    "two_node": bool(q and q.two_node),
-                    "wait_for_all": bool(q and q.wait_for_all)}
-        return {"ok": False, "code": "IPC_UNKNOWN_OP", "detail": op}
+        match request:
+            case c.GetCib():
+                return c.Answer(c.CibXml(write_cib(d.cib)))
+            case c.GetStatus():
+                q = d.quorum
+                dc = d.dc
+                return c.Answer(c.DaemonStatus(
+                    node=d.name_of(d.me), node_id=d.me,
+                    dc=d.name_of(dc) if dc is not None else None,
+                    members=tuple(d.name_of(n) for n in d.view.members), synced=d.view.synced,
+                    quorate=bool(q and q.quorate), votes=q.total_votes if q else 0,
+                    expected_votes=q.expected_votes if q else 0, xml=write_cib(d.cib)))
+            case c.ReplaceConfig():
+                new, warnings = parse_cib(request.config_xml)  # ReportError: CIB_NOT_XML...
+                # Only the configuration is the client's to replace: a status section sent
+                # anyway is dropped here, not broadcast to every replica.
+                config = dataclasses.replace(new, status=())
+                ok, detail = await asyncio.wait_for(
+                    d.request_config(write_cib(config), request.read_version),
+                    timeout=request.timeout_s)
+                return self._new_version(ok, detail, warnings, request.read_version)
+            case c.Cleanup():
+                ok, detail = await asyncio.wait_for(
+                    d.request_cleanup(request.resource, request.node), timeout=CLEANUP_TIMEOUT_S)
+                return self._new_version(ok, detail, (), None)
+            case c.SetAttribute():
+                await d.send(m.Attribute(request.node_id, request.uname, request.name,
+                                         request.value))
+                return c.Answer(c.Done())
+            case c.Fence():
+                result = await asyncio.wait_for(
+                    d.request_fence(request.node, request.action.value),
+                    timeout=request.timeout_s)
+                return c.Answer(fence_outcome(result))
+            case c.ConfirmFenced():
+                return c.Answer(fence_outcome(
+                    await d.request_fence(request.node, "off", manual=True)))
+            case c.GetFenceHistory():
+                return c.Answer(c.FenceHistory(tuple(fence_outcome(f) for f in d.fence_history)))
+            case c.GetQuorum():
+                q = d.quorum
+                return c.Answer(c.QuorumState(
+                    quorate=bool(q and q.quorate), votes=q.total_votes if q else 0,
+                    expected_votes=q.expected_votes if q else 0, quorum=q.quorum if q else 0,
+                    members=tuple(d.name_of(int(n)) for n in q.members) if q else (),
+                    two_node=bool(q and q.two_node), wait_for_all=bool(q and q.wait_for_all)))
+
+    def _new_version(self, ok: bool, detail: object, warnings: tuple[Report, ...],
+                     read: CibVersion | None) -> c.Reply:
+        """The daemon's (ok, detail) answer to a CIB change, as a reply (see
+        `ControlledDaemon.request_config` for the forms it may take)."""
+        if ok and isinstance(detail, tuple) and len(detail) == 3 and all(
+                isinstance(x, int) for x in detail):
+            return c.Answer(c.NewVersion(CibVersion(*detail)), warnings)
+        if not ok and detail == c.CIB_CHANGED_UNDERNEATH and read is not None:
+            return c.refused(c.CIB_CHANGED_UNDERNEATH, read=_dotted(read),
+                             now=_dotted(self.daemon.cib.version))
+        if not ok and isinstance(detail, str) and detail:
+            return c.refused(detail)
+        if not ok and isinstance(detail, tuple) and detail and all(
+                isinstance(r, Report) for r in detail):
+            return c.Refused(tuple(r for r in detail if isinstance(r, Report)))
+        return c.refused(c.DAEMON_ERROR, detail=f"unexpected answer {detail!r:.200}")
 
 
-def _fence_dict(f: m.FenceResult) -> dict[str, Any]:
-    return {"target": f.target, "action": f.action, "ok": f.ok, "time": f.when,
-            "executioner": f.executioner, "device": f.device, "detail": f.detail,
-            "duration_ms": f.duration_ms, "manual": f.manual}
+def _dotted(v: CibVersion) -> str:
+    return ".".join(map(str, v.as_tuple()))
 
 
-def _line(obj: dict[str, Any]) -> bytes:
-    return (json.dumps(obj) + "\n").encode()
+def fence_outcome(f: m.FenceResult) -> c.FenceOutcome:
+    return c.FenceOutcome(target=f.target, action=f.action, ok=f.ok, time=f.when,
+                          executioner=f.executioner or None, device=f.device or None,
+                          detail=f.detail or None, duration_ms=f.duration_ms, manual=f.manual)
 
 
+async def _send(writer: asyncio.StreamWriter, reply: c.Reply) -> None:
+    writer.write(jsonlines.encode(c.encode_reply(reply)))
+    await writer.drain()
+
+
+# -- the client ------------------------------------------------------------------------------
 class ControlClient:
     """Blocking client used by the CLI."""
 
@@ -166,16 +272,8 @@ class ControlClient:
         self.path = path
         self.timeout = timeout
 
-    def call(self, **request: Any) -> dict[str, Any]:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(self.timeout)
-            sock.connect(self.path)
-            sock.sendall(_line(request))
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = sock.recv(1 << 20)
-                if not chunk:
-                    break
-                data += chunk
-        reply: dict[str, Any] = json.loads(data)
-        return reply
+    def call(self, request: c.RequestOf[c.B]) -> c.Answer[c.B] | c.Refused:
+        """One request, its reply. OSError when vigild cannot be reached (or times out),
+        ValueError (BadMessage among them) when what it sent is not a reply to `request`."""
+        obj = jsonlines.exchange(self.path, c.encode_request(request), timeout=self.timeout)
+        return c.decode_reply(request, obj)

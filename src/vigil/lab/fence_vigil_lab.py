@@ -162,7 +162,15 @@ def socket_path(opts: dict[str, str], env: Mapping[str, str] | None = None) -> s
 
 
 def ask(path: str, request: dict[str, object], timeout_s: float) -> dict[str, object]:
-    """One JSON request, one JSON reply line. OSError/ValueError when the switch fails us."""
+    """One JSON request, one JSON reply line. OSError/ValueError when the switch fails us.
+
+    The one place vigil writes this exchange twice: vigil.host.jsonlines.exchange is the other.
+    This agent is installed as /usr/sbin/fence_vigil_lab and run by `python3 -I` in a node,
+    where importing vigil would tie the agent to whichever vigil the node's Python finds (or
+    fail), so it stays standard-library only. The two must agree (an empty or cut reply is an
+    error, never an empty answer); tests/host/test_jsonlines.py runs both against the same
+    peers.
+    """
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout_s)
         s.connect(path)

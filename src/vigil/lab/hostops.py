@@ -1,7 +1,9 @@
 """Thin shell over the host: running commands, `ip -batch`, and reading /proc.
 
 Processes are identified by (pid, start time): a PID is only signalled when its start time still
-matches the one recorded when the lab started it, so a recycled PID is never killed.
+matches the one recorded when the lab started it, so a recycled PID is never killed. That rule
+and the PATH with the sbin directories are vigil.host's; the lab's modules call them by the
+names below.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from vigil.host import paths, pids
 from vigil.lab.errors import LabError
 
-SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 NETNS_DIR = Path("/run/netns")
 
 # what the lab runs on the host or in the nodes, and the Debian package that has it
@@ -29,16 +31,11 @@ REQUIRED_TOOLS = {
 }
 
 
-def tool_path() -> str:
-    """PATH with the sbin directories first (corosync and ip live there)."""
-    extra = [p for p in os.environ.get("PATH", "").split(":") if p and p not in SBIN_PATH.split(":")]
-    return ":".join([SBIN_PATH, *extra])
-
-
-def command_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = tool_path()
-    return env
+tool_path = paths.tool_path  # PATH with the sbin directories first (corosync and ip live there)
+command_env = paths.tool_env
+proc_starttime = pids.start_time  # None for no such process, or a zombie
+is_alive = pids.is_alive  # the process recorded as (pid, start time) still runs
+kill = pids.signal_recorded  # signal the recorded process if it is still the same one
 
 
 def require_root() -> None:
@@ -102,26 +99,6 @@ def lab_netns(prefix: str) -> list[str]:
         return []
 
 
-def proc_starttime(pid: int) -> int | None:
-    """Field 22 of /proc/PID/stat (clock ticks since boot); None when there is no such process.
-
-    A zombie counts as gone.
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(")") + 2:].split()
-    if not fields or fields[0] in ("Z", "X"):
-        return None
-    return int(fields[19])
-
-
-def is_alive(pid: int | None, starttime: int | None) -> bool:
-    """The process that was recorded with (pid, starttime) still runs."""
-    return pid is not None and starttime is not None and proc_starttime(pid) == starttime
-
-
 def ns_inode(pid: int, kind: str) -> int | None:
     try:
         return os.stat(f"/proc/{pid}/ns/{kind}").st_ino
@@ -147,17 +124,6 @@ def pids_in_namespaces(kind: str, inodes: set[int]) -> list[int]:
             if ns_inode(pid, kind) in inodes and proc_starttime(pid) is not None:
                 found.append(pid)
     return found
-
-
-def kill(pid: int, starttime: int | None, sig: int) -> bool:
-    """Signal the recorded process if it is still the same one; True if a signal was sent."""
-    if pid <= 1 or not is_alive(pid, starttime):
-        return False
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def mountpoints() -> list[str]:

@@ -35,7 +35,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import socketserver
 import subprocess
 import sys
@@ -44,6 +43,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vigil.host import jsonlines
 from vigil.lab import hostops, state
 from vigil.lab.errors import LabError
 
@@ -56,6 +56,7 @@ DEFAULT_BOOT_DELAY_S = 10.0  # above token + consensus of Corosync's defaults fo
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 REQUEST_MAX = 4096
+REPLY_MAX = 1 << 20  # a `list` of every node's power state, with room to spare
 
 
 def socket_path(lab: str) -> Path:
@@ -63,19 +64,9 @@ def socket_path(lab: str) -> Path:
 
 
 def request(path: Path | str, payload: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
-    """Ask the switch once (for tests and tools; fence agents use fence_vigil_lab)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(str(path))
-        s.sendall(json.dumps(payload).encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    reply: dict[str, Any] = json.loads(data.decode() or "{}")
-    return reply
+    """Ask the switch once (for tests and tools; fence agents use fence_vigil_lab). OSError when
+    it cannot be reached, ValueError when it hangs up without a JSON object line."""
+    return jsonlines.exchange(path, payload, timeout=timeout, max_line=REPLY_MAX)
 
 
 # -- the daemon ------------------------------------------------------------------------------
@@ -164,14 +155,15 @@ class _Handler(socketserver.StreamRequestHandler):
                 return
             t0 = time.monotonic()
             try:
-                req = json.loads(line)
-            except ValueError:
-                reply: dict[str, Any] = {"ok": False, "error": "not JSON"}
+                req = jsonlines.decode(line)
+            except ValueError as exc:
+                reply: dict[str, Any] = {"ok": False,
+                                         "error": f"a request is one JSON object on a line ({exc})"}
             else:
                 reply = self.server.switch.handle(req)
             _log(f"{line.decode(errors='replace').strip()} -> {json.dumps(reply)} "
                  f"in {(time.monotonic() - t0) * 1000:.0f} ms")
-            self.wfile.write(json.dumps(reply).encode() + b"\n")
+            self.wfile.write(jsonlines.encode(reply))
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
