@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vigil.cli.main import main
-from vigil.lab import hostops, nodeinit, probe, qnetd, topology
+from vigil.lab import fence_vigil_lab, hostops, nodeinit, probe, qnetd, topology
 from vigil.lab import lab as lab_module
 
 QUORUMTOOL = """\
@@ -188,3 +188,30 @@ def test_runnable_check_reports_the_real_import_error(tmp_path: Path) -> None:
     assert nodeinit.last_line(bad.stderr) == "ModuleNotFoundError: No module named 'nosuchmodule_x'"
     missing = check("nosuchpkg_y")
     assert missing.returncode != 0 and "No module named 'nosuchpkg_y'" in nodeinit.last_line(missing.stderr)
+
+
+def test_fence_agent_problem(tmp_path: Path) -> None:
+    agent = tmp_path / "fence_vigil_lab"
+    assert "missing" in (lab_module.fence_agent_problem(tmp_path) or "")
+    agent.symlink_to(tmp_path / "deleted-clone" / "fence_vigil_lab.py")  # install.sh's old link
+    problem = lab_module.fence_agent_problem(tmp_path)
+    assert problem is not None and "a link to a file that is gone" in problem and "install.sh" in problem
+    agent.unlink()
+    agent.write_text("#!/bin/sh\n")
+    agent.chmod(0o755)
+    assert lab_module.fence_agent_problem(tmp_path) is None
+
+
+def test_install_fence_agent_installs_a_copy(tmp_path: Path) -> None:
+    """scripts/install-fence-agent.sh: a working copy that survives its source, replacing an old link."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "install-fence-agent.sh"
+    (tmp_path / "fence_vigil_lab").symlink_to("/nonexistent/fence_vigil_lab.py")
+    r = subprocess.run(["bash", str(script), str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    agent = tmp_path / "fence_vigil_lab"
+    assert agent.is_file() and not agent.is_symlink() and os.access(agent, os.X_OK)
+    assert agent.read_text() == Path(fence_vigil_lab.__file__).read_text()
+    meta = subprocess.run([str(agent), "-o", "metadata"], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin"}, cwd="/")
+    assert meta.returncode == 0 and 'name="fence_vigil_lab"' in meta.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["fence_vigil_lab"]  # no temporary file left

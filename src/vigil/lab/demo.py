@@ -26,7 +26,7 @@ from typing import Any
 
 from vigil.lab import hostops
 from vigil.lab.errors import LabError, LabTimeout
-from vigil.lab.lab import Lab
+from vigil.lab.lab import Lab, fence_agent_problem
 from vigil.lab.probe_http import HttpProbe, Outage, wait_http
 
 DEMO_NAME = "demo"
@@ -249,7 +249,7 @@ def requirements() -> str | None:
     for agent in (IPADDR2, ANYTHING):
         if not os.path.exists(agent):
             return f"{agent} is missing (resource-agents): run `bash scripts/install.sh` first"
-    return None
+    return fence_agent_problem()
 
 
 def wait_tolerant(lab: Lab, what: str, predicate: Callable[[], object], timeout: float,

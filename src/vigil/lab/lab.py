@@ -63,7 +63,7 @@ from types import TracebackType
 from typing import Literal, TypeVar
 
 import vigil
-from vigil import clusterconf
+from vigil import clusterconf, fencer
 from vigil.clusterconf.quorum_device import QuorumDevice, with_default_votes
 from vigil.lab import hostops, power, probe, qnetd, state, topology
 from vigil.lab.errors import LabError, LabTimeout
@@ -74,6 +74,7 @@ T = TypeVar("T")
 BINDS = ("etc/corosync", "etc/vigil", "var/lib/corosync", "var/log/corosync", "var/lib/vigil",
          "var/log/vigil")
 DAEMON_MODULE = "vigil.daemon"
+FENCE_AGENT = "fence_vigil_lab"  # installed by scripts/install-fence-agent.sh
 INIT_STATUS = "run/vigil-lab/status.json"  # inside the node, read via /proc/<init>/root
 BOOT_TIMEOUT_S = 10.0
 PREFLIGHT_TIMEOUT_S = 30.0  # the daemon's import check in every node; about a second when idle
@@ -123,6 +124,17 @@ def _daemon_env(lab: str, node: str) -> dict[str, str]:
     src_root = str(Path(vigil.__file__).resolve().parent.parent)  # the vigil the host runs
     pythonpath = ":".join(p for p in (src_root, os.environ.get("PYTHONPATH", "")) if p)
     return {"PATH": hostops.tool_path(), "PYTHONPATH": pythonpath, "VIGIL_LAB": lab, "VIGIL_NODE": node}
+
+
+def fence_agent_problem(agent_dir: Path = fencer.DEFAULT_AGENT_DIR) -> str | None:
+    """Why the fencer cannot run the lab's fence agent (one line), None when it can: it runs
+    only AGENT_DIR/fence_* (the nodes see the host's /usr/sbin), an executable file."""
+    path = agent_dir / FENCE_AGENT
+    if fencer.agent_path(FENCE_AGENT, agent_dir) is not None:
+        return None
+    why = "a link to a file that is gone" if path.is_symlink() else "missing or not executable"
+    return (f"the lab's fence agent {path} is {why}: run `bash scripts/install.sh` (or "
+            f"scripts/install-fence-agent.sh) from a vigil checkout")
 
 
 def python_paths(pythonpath: str) -> list[str]:
@@ -424,6 +436,9 @@ class Lab:
                           extra: Sequence[str] = ()) -> None:
         """Make the lab's power switch the cluster's fence device (fence_vigil_lab for every
         node) and enable fencing, once vigild answers in `node`."""
+        problem = fence_agent_problem()
+        if problem:
+            raise LabError(problem)
         deadline = time.monotonic() + timeout
         while self.vigil(node, ["status", "--output", "json"], timeout=20).returncode != 0:
             if time.monotonic() > deadline:
@@ -431,7 +446,7 @@ class Lab:
             time.sleep(0.5)
         hosts = " ".join(n.name for n in self.topology.nodes)
         sock = str(power.socket_path(self.name))
-        steps = [["stonith", "create", "fence-lab", "fence_vigil_lab", f"pcmk_host_list={hosts}",
+        steps = [["stonith", "create", "fence-lab", FENCE_AGENT, f"pcmk_host_list={hosts}",
                   f"socket={sock}", *extra, "op", "monitor", "interval=60s"],
                  ["property", "set", "stonith-enabled=true"]]
         for step in steps:
