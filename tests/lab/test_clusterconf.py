@@ -131,3 +131,11 @@ def test_corosync_accepts_the_rendered_file(tmp_path: Path) -> None:
     r = subprocess.run(["/usr/sbin/corosync", "-t", "-c", str(conf_path)], capture_output=True, text=True,
                        timeout=30)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_cluster_name_of_a_rendered_file() -> None:
+    from vigil.clusterconf import cluster_name_of
+
+    assert cluster_name_of(render(Conf(cluster_name="web", nodes=_nodes(2)))) == "web"
+    assert cluster_name_of("logging {\n\tto_syslog: no\n}\n") is None
+    assert cluster_name_of("totem {\n\tcluster_name:\n}\n") is None

@@ -106,6 +106,14 @@ def validate(conf: ClusterConf) -> tuple[reports.Report, ...]:
     return tuple(out)
 
 
+def cluster_name_of(text: str) -> str | None:
+    """totem.cluster_name of a corosync.conf's text, None when it has none; ReportError when the
+    text does not parse."""
+    totem = conf_tree.parse(text).section("totem")
+    name = totem.get("cluster_name") if totem is not None else None
+    return name or None
+
+
 def _section(name: str, body: Sequence[str], depth: int = 0) -> list[str]:
     pad = "\t" * depth
     return [f"{pad}{name} {{", *body, f"{pad}}}"]

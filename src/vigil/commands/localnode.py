@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vigil import clusterconf
 from vigil.commands.env import LiveEnvironment
 
 SYSTEMD_RUNNING = "/run/systemd/system"  # sd_booted(): systemd is the init of this machine
@@ -205,4 +206,5 @@ class LocalNode:
         """This node's vigild; the VIGIL_SOCKET environment variable overrides the socket."""
         if self.root == Path("/"):
             return LiveEnvironment(timeout=timeout)
-        return LiveEnvironment(str(self.path(VIGILD_SOCKET)), timeout=timeout)
+        return LiveEnvironment(str(self.path(VIGILD_SOCKET)), timeout=timeout,
+                               corosync_conf=str(self.path("/" + clusterconf.COROSYNC_CONF)))
