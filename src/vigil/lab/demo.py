@@ -21,7 +21,6 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from vigil.lab import hostops
@@ -150,7 +149,7 @@ def fail_resource(lab: Lab, resource: str) -> Failed:
 
 def read_events(lab: Lab, node: str) -> list[dict[str, Any]]:
     """`node`'s vigild events (its disk's var/log/vigil/events.jsonl)."""
-    path = Path(lab._fresh().nodes[node].state_dir) / "var/log/vigil/events.jsonl"
+    path = lab.node_dir(node) / "var/log/vigil/events.jsonl"
     out: list[dict[str, Any]] = []
     try:
         text = path.read_text()

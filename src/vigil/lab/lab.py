@@ -419,6 +419,11 @@ class Lab:
                          qnetd="none" if st.qdevice is None else
                          ("running" if qnetd.is_running(st) else "stopped"))
 
+    def node_dir(self, node: str) -> Path:
+        """The node's disk on the host (its etc/, var/log/corosync, var/log/vigil, init.log)."""
+        self._node_host(node)
+        return Path(self._fresh().nodes[node].state_dir)
+
     def pids(self, node: str) -> list[int]:
         """Host PIDs of every process of `node` (its PID namespace); [] when it is off."""
         rec = self._fresh().nodes[node]
