@@ -215,3 +215,14 @@ def test_install_fence_agent_installs_a_copy(tmp_path: Path) -> None:
                           env={"PATH": "/usr/bin:/bin"}, cwd="/")
     assert meta.returncode == 0 and 'name="fence_vigil_lab"' in meta.stdout
     assert [p.name for p in tmp_path.iterdir()] == ["fence_vigil_lab"]  # no temporary file left
+
+
+def test_knet_ping_timers_of_the_lab() -> None:
+    # Corosync's timeout (token / 2), the interval on whole 200 ms heartbeat ticks, two pings or more
+    assert topology.knet_ping_ms(1000, 3) == (200, 500)  # Corosync: 250 / 500, a ping every 400 ms
+    assert topology.knet_ping_ms(None, 3) == (800, 1825)  # default token 3000 + 650 for the third node
+    assert topology.knet_ping_ms(None, 2) == (600, 1500)
+    assert topology.knet_ping_ms(300, 2) == (200, 400)
+    for token in (10, 100, 999, 1000, 1001, 5000, 600_000):
+        interval, timeout = topology.knet_ping_ms(token, 3)
+        assert interval % topology.KNET_TICK_MS == 0 and 2 * interval <= timeout

@@ -621,6 +621,7 @@ class Lab:
             nodes=tuple(clusterconf.ClusterNode(nodeid=n.nodeid, name=n.name, addrs=n.addrs)
                         for n in self.topology.nodes),
             token_ms=st.token_ms, token_coefficient_ms=0 if st.token_ms is not None else None,
+            knet_ping=topology.knet_ping_ms(st.token_ms, st.node_count),
             quorum_device=(with_default_votes(QuorumDevice(host=topology.CLIENT_ADDR, algorithm=st.qdevice,
                                                            model_options=(("port", str(qnetd.PORT)),)))
                            if st.qdevice is not None else None))
@@ -754,6 +755,9 @@ class Lab:
                              check=False)
         self._reap(node)
         rec.powered, rec.init_pid, rec.init_start, rec.unshare_pid = False, None, None, None
+        # the namespaces died with the init; the kernel reuses their inode numbers, and a later
+        # power-off of this node (a fence of a node that is off) must not wait for a stranger
+        rec.pidns = rec.mntns = None
 
     def _wait_dead(self, recs: Sequence[state.NodeRecord], timeout: float) -> None:
         """Wait until the inits and every process of their PID namespaces are gone."""
