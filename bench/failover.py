@@ -25,6 +25,13 @@ configuration change) to WebSite's successful start. Between runs the lab is mad
 (nodes powered on, fail-counts cleaned up). Each run prints one line (--json: one JSON object);
 the last line is the summary: {"scenario", "runs", "min_s", "median_s", "max_s",
 "after_membership_median_s", ...}. The lab is torn down at the end, whatever happens.
+
+Each run also reads what the survivors' Corosync logged after the fault: `peer_link_downs`, the
+knet links between survivors that went down (only the lost node's should), and `memberships`,
+the most new memberships one survivor formed (1 when a node is lost; 2 means the survivors lost
+each other for a moment too). When a run fails (the service not back, or an error), the nodes'
+logs (corosync.log, vigild's events and daemon.stdio, init.log, the power switch's log) are
+copied before the teardown into --logs-dir/<time>-<scenario>-run<N>/, named in the output.
 """
 
 from __future__ import annotations
@@ -34,11 +41,13 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from vigil.lab.demo import (
@@ -55,7 +64,7 @@ from vigil.lab.demo import (
 )
 from vigil.lab.errors import LabError
 from vigil.lab.lab import Lab
-from vigil.lab.measure import client_downtime, failover_phases
+from vigil.lab.measure import client_downtime, corosync_churn, failover_phases
 from vigil.lab.probe_http import HttpProbe, http_ok
 
 SCENARIOS = ("webkill", "hardkill", "hardkill-dc", "move")
@@ -64,6 +73,8 @@ PROBE_INTERVAL_S = 0.05
 PROBE_TIMEOUT_S = 0.8  # the reference lab's probe timeout
 STABLE_S = 2.0  # good probes needed after the last failure before a run ends
 RUN_TIMEOUT_S = 120.0
+LOGS_DIR = "/var/tmp/vigil-bench"  # outside the checkout: post-mortems are not results
+COROSYNC_LOG = "var/log/corosync/corosync.log"
 # Medians of the reference Pacemaker 2.1.5 lab (../shared/reference/pacemaker-lab/results),
 # (default token, token 1000), seconds of client-observed downtime.
 PACEMAKER_MEDIANS = {"webkill": (1.25, 1.20), "hardkill": (8.75, 2.80),
@@ -86,6 +97,9 @@ class RunResult:
     trigger: str | None
     phases: dict[str, float]
     load1: float
+    peer_link_downs: int = 0  # knet links between survivors that went down after the fault
+    memberships: int = 0  # the most new memberships one survivor formed after the fault
+    link_down_lines: list[str] = field(default_factory=list)
 
 
 def log(msg: str) -> None:
@@ -150,6 +164,54 @@ def web_server_pid(lab: Lab, node: str) -> int:
     raise LabError(f"no web server process on {node}")
 
 
+def log_sizes(lab: Lab) -> dict[str, int]:
+    """How long each node's corosync.log is now: what is written after is the run's."""
+    sizes = {}
+    for n in lab.topology.node_names():
+        try:
+            sizes[n] = (lab.node_dir(n) / COROSYNC_LOG).stat().st_size
+        except OSError:
+            sizes[n] = 0
+    return sizes
+
+
+def logged_since(lab: Lab, sizes: dict[str, int], nodes: list[str]) -> dict[int, str]:
+    """Each node's corosync.log written since `sizes`, by node id."""
+    out = {}
+    for n in nodes:
+        try:
+            with open(lab.node_dir(n) / COROSYNC_LOG, "rb") as f:
+                f.seek(sizes.get(n, 0))
+                out[lab.topology.host(n).nodeid] = f.read().decode(errors="replace")
+        except OSError:
+            continue
+    return out
+
+
+def keep_logs(lab: Lab, logs_dir: Path, label: str) -> Path | None:
+    """Copy every node's logs and the power switch's into logs_dir/<time>-<label>/; the path, or
+    None when nothing could be copied (said on stderr)."""
+    dest = logs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{label}"
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        for n in lab.topology.node_names():
+            d = lab.node_dir(n)
+            for rel in ("var/log/corosync", "var/log/vigil"):
+                if (d / rel).is_dir():
+                    shutil.copytree(d / rel, dest / n / rel, dirs_exist_ok=True)
+            for rel in ("init.log", "etc/corosync/corosync.conf"):
+                if (d / rel).is_file():
+                    (dest / n / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(d / rel, dest / n / rel)
+        power_log = lab.node_dir(lab.topology.node_names()[0]).parent / "power.log"
+        if power_log.is_file():
+            shutil.copy2(power_log, dest / "power.log")
+    except (OSError, LabError) as exc:
+        log(f"could not keep the logs in {dest}: {exc}")
+        return None
+    return dest
+
+
 def recovered(probe: HttpProbe, t_fault: float, expect_failure: bool) -> bool:
     samples = [s for s in probe.snapshot() if s.ts >= t_fault - 1.0]
     fails = [s for s in samples if not s.ok]
@@ -175,6 +237,7 @@ def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None,
     web_pid = web_server_pid(lab, active) if scenario == "webkill" else 0
     probe = HttpProbe(lab, URL, interval=PROBE_INTERVAL_S, timeout=PROBE_TIMEOUT_S).start()
     victim = None
+    sizes: dict[str, int] = {}
     try:
         wait_tolerant(lab, "the probe sees the page",
                       lambda: probe.good_since(time.time() - 1), 10, 0.05)
@@ -183,6 +246,7 @@ def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None,
         # which would otherwise put every kill just before the next monitor run.
         time.sleep(2.0 + rng.uniform(0.0, 1.0))
         load1 = os.getloadavg()[0]
+        sizes = log_sizes(lab)
         t_fault = time.time()
         if scenario == "webkill":
             os.kill(web_pid, signal.SIGKILL)
@@ -205,6 +269,8 @@ def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None,
     timeline = failover_phases(events, t_fault, resource=RESOURCE, victim=victim,
                                moved=scenario == "move")
     survivors = powered_on_nodes(lab)
+    lost = [lab.topology.host(victim).nodeid] if victim else []
+    churn = corosync_churn(logged_since(lab, sizes, [n for n in names if n != victim]), lost)
     served_after = ""
     with contextlib.suppress(LabError):
         served_after = where(lab) or ""
@@ -216,7 +282,9 @@ def one_run(lab: Lab, scenario: str, run: int, token_ms: int | None,
         failed_probes=down.failed_probes, probes=down.probes, fault_to_ok_s=down.back_s,
         victim=active, dc_before=dc, served_after=served_after,
         vigil_work_s=timeline.vigil_work_s, trigger=timeline.trigger,
-        phases={p.name: p.after_fault_s for p in timeline.phases}, load1=round(load1, 2))
+        phases={p.name: p.after_fault_s for p in timeline.phases}, load1=round(load1, 2),
+        peer_link_downs=churn.peer_link_downs, memberships=churn.memberships,
+        link_down_lines=list(churn.lines))
 
 
 def describe(r: RunResult) -> str:
@@ -225,7 +293,8 @@ def describe(r: RunResult) -> str:
     work = f"{r.vigil_work_s:.2f} s" if r.vigil_work_s is not None else "?"
     return (f"run {r.run}: downtime {down} ({r.failed_probes}/{r.probes} probes failed), "
             f"{r.victim} -> {r.served_after or '?'} (DC {r.dc_before}); {phases}; "
-            f"vigil work after {r.trigger or '?'}: {work}; load {r.load1:.2f}")
+            f"vigil work after {r.trigger or '?'}: {work}; load {r.load1:.2f}; corosync: "
+            f"{r.memberships} membership(s), {r.peer_link_downs} survivor link(s) down")
 
 
 def summary(scenario: str, token_ms: int | None, results: list[RunResult]) -> dict[str, Any]:
@@ -244,6 +313,9 @@ def summary(scenario: str, token_ms: int | None, results: list[RunResult]) -> di
         "vigil_work_median_s": round(statistics.median(works), 3) if works else None,
         "pacemaker_median_s": pacemaker,
         "load1_median": round(statistics.median(r.load1 for r in results), 2) if results else None,
+        "runs_with_peer_link_down": sum(1 for r in results if r.peer_link_downs),
+        "runs_with_extra_membership": sum(1 for r in results
+                                          if r.memberships > (1 if scenario.startswith("hardkill") else 0)),
     }
 
 
@@ -257,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", default="bench", help="the lab's name (default: bench)")
     ap.add_argument("--seed", type=int, default=1,
                     help="seed of the random wait before each fault (default: 1)")
+    ap.add_argument("--logs-dir", default=LOGS_DIR, type=Path,
+                    help="where a failed run's logs are kept (default: %(default)s)")
     args = ap.parse_args(argv)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
@@ -271,15 +345,24 @@ def main(argv: list[str] | None = None) -> int:
     results: list[RunResult] = []
     rng = random.Random(args.seed)
     lab = None
+    run = 0
     try:
         lab = Lab.up(nodes=3, token_ms=args.token, name=args.name, timeout=90)
         create_service(lab, lab.topology.node_names()[0])
-        for i in range(1, args.runs + 1):
-            r = one_run(lab, args.scenario, i, args.token, rng)
+        for run in range(1, args.runs + 1):
+            r = one_run(lab, args.scenario, run, args.token, rng)
             results.append(r)
             print(json.dumps(asdict(r)) if args.json else describe(r), flush=True)
+            if r.downtime_s is None:
+                kept = keep_logs(lab, args.logs_dir, f"{args.scenario}-run{run}")
+                if kept:
+                    log(f"run {run} did not recover: its logs are in {kept}")
     except LabError as err:
         print(f"failover: {err}", file=sys.stderr)
+        if lab is not None:
+            kept = keep_logs(lab, args.logs_dir, f"{args.scenario}-run{run}-error")
+            if kept:
+                log(f"run {run} failed: the logs are in {kept}")
         return 1
     finally:
         if lab is not None:

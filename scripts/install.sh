@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what vigil's checks need on a Debian 12 machine, as root. Safe to run again.
 #   - pacemaker-cli-utils: crm_simulate, the oracle of the conformance and differential tests;
-#   - vigil itself, editable, with its dev extras (pytest, hypothesis, ruff, mypy, import-linter).
+#   - vigil itself, editable, with its dev extras (pytest, hypothesis, ruff, mypy, import-linter);
+#   - the lab's fence agent, a copy in /usr/sbin (scripts/install-fence-agent.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,9 +49,7 @@ fi
 cd "$repo"
 python3 -m pip install -e '.[dev]'
 
-# The lab's fence agent, fence_vigil_lab (vigil/lab/fence_vigil_lab.py), where fence agents live:
-# vigil's fencer, like pacemaker-fenced, runs only /usr/sbin/fence_*. A link to the installed
-# module, so it follows the code; the lab's nodes see the host's /usr/sbin.
-fence_agent=$(python3 -c 'import vigil.lab.fence_vigil_lab as m; print(m.__file__)')
-"${sudo[@]}" chmod 0755 "$fence_agent"
-"${sudo[@]}" ln -sfn "$fence_agent" /usr/sbin/fence_vigil_lab
+# The lab's fence agent, fence_vigil_lab, where fence agents live (vigil's fencer, like
+# pacemaker-fenced, runs only /usr/sbin/fence_*): a copy, so that deleting this clone does not
+# break the lab's fencing; running install.sh again updates it.
+"${sudo[@]}" bash "$repo/scripts/install-fence-agent.sh" /usr/sbin

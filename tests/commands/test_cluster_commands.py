@@ -192,3 +192,40 @@ def test_a_concurrent_change_is_refused(env: FileEnvironment, cib_path: Path) ->
     cib = load(cib_path)
     assert cib.cluster_option("maintenance-mode") == "true"
     assert cib.cluster_option("no-quorum-policy") is None
+
+
+def test_status_names_the_cluster(tmp_path: Path) -> None:
+    """crm_mon's "Cluster name" is the cluster-name property; Pacemaker's DC copies Corosync's
+    totem.cluster_name into it. Without the property the live status reads the node's
+    corosync.conf; a CIB file has only the property."""
+    from scripted import FakeDaemon
+
+    from vigil.cli.config_view import status_lines
+    from vigil.commands.env import LiveEnvironment
+
+    conf = tmp_path / "corosync.conf"
+    conf.write_text("totem {\n\tversion: 2\n\tcluster_name: web\n}\n")
+    bare = cib_text(DUMMY.format(id="A"))
+    named = bare.replace("</cluster_property_set>", '<nvpair id="cib-bootstrap-options-cluster-name" '
+                         'name="cluster-name" value="prop-name"/></cluster_property_set>', 1)
+    assert named != bare
+    no_history = ({"op": "fence-history"}, {"ok": True, "history": []})
+    answers = [({"op": "cib"}, {"ok": True, "xml": bare}), no_history,
+               ({"op": "cib"}, {"ok": True, "xml": named}), no_history,
+               ({"op": "cib"}, {"ok": True, "xml": bare}), no_history]
+    fake = FakeDaemon(tmp_path / "vigild.sock", answers)
+    try:
+        live = LiveEnvironment(fake.path, timeout=10, corosync_conf=str(conf))
+        state = status.cluster_status(live)
+        assert state.cluster_name == "web"
+        assert status_lines(state, "the running cluster")[0] == "Cluster name: web"
+        assert status.cluster_status(live).cluster_name == "prop-name"  # the property wins
+        gone = LiveEnvironment(fake.path, timeout=10, corosync_conf=str(tmp_path / "missing.conf"))
+        assert status.cluster_status(gone).cluster_name is None
+    finally:
+        fake.check_done()
+    path = tmp_path / "c.xml"
+    path.write_text(bare)
+    assert status.cluster_status(FileEnvironment(str(path), clock=NOW)).cluster_name is None
+    path.write_text(named)
+    assert status.cluster_status(FileEnvironment(str(path), clock=NOW)).cluster_name == "prop-name"

@@ -131,3 +131,24 @@ def test_corosync_accepts_the_rendered_file(tmp_path: Path) -> None:
     r = subprocess.run(["/usr/sbin/corosync", "-t", "-c", str(conf_path)], capture_output=True, text=True,
                        timeout=30)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_cluster_name_of_a_rendered_file() -> None:
+    from vigil.clusterconf import cluster_name_of
+
+    assert cluster_name_of(render(Conf(cluster_name="web", nodes=_nodes(2)))) == "web"
+    assert cluster_name_of("logging {\n\tto_syslog: no\n}\n") is None
+    assert cluster_name_of("totem {\n\tcluster_name:\n}\n") is None
+
+
+def test_knet_ping_timers_are_rendered_for_every_link() -> None:
+    text = render(Conf(cluster_name="c", nodes=_nodes(3), token_ms=1000, token_coefficient_ms=0,
+                       knet_ping=(200, 500)))
+    totem = text[text.index("totem {"):text.index("nodelist {")]
+    assert totem.count("interface {") == 2
+    assert "\t\tlinknumber: 1\n\t\tknet_ping_interval: 200\n\t\tknet_ping_timeout: 500\n" in totem
+    assert "knet_ping" not in render(Conf(cluster_name="c", nodes=_nodes(3)))  # Corosync derives them
+    for bad in ((500, 500), (0, 500), (200, 700_000)):
+        with pytest.raises(ReportError) as err:
+            render(Conf(cluster_name="c", nodes=_nodes(2), knet_ping=bad))
+        assert [r.code for r in err.value.reports] == ["COROSYNC_KNET_PING_INVALID"]

@@ -55,6 +55,7 @@ def test_demo_end_to_end() -> None:
     assert report.torn_down and state.load(name) is None
     assert not hostops.lab_netns(f"vl-{name}-")
     assert "Report (lab tdemo" in text and "downtime:" in text
+    assert "Cluster name: vltdemo" in text  # the status it prints names the cluster (corosync.conf's)
 
 
 @needs_lab

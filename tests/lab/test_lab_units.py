@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from vigil.cli.main import main
-from vigil.lab import hostops, probe, qnetd, topology
+from vigil.lab import fence_vigil_lab, hostops, nodeinit, probe, qnetd, topology
+from vigil.lab import lab as lab_module
 
 QUORUMTOOL = """\
 Quorum information
@@ -127,3 +129,100 @@ def test_cli_quorum_device_without_its_tools(monkeypatch: pytest.MonkeyPatch,
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: the quorum device needs ")
     assert "install corosync-qdevice corosync-qnetd" in err
     assert qnetd.check_algorithm("ffsplit") is None and qnetd.check_algorithm("majority") is not None
+
+
+def test_kept_paths_are_what_the_node_tmpfs_would_hide() -> None:
+    hidden = ("/run", "/dev/shm", "/tmp")
+    got = nodeinit.kept_paths(["/tmp/clone/src", "/tmp/clone/src/vigil", "/tmp/venv", "/tmp/venv/lib/site",
+                               "/root/.pyenv/versions/3.11.7", "/tmp", "/tmp/", "relative/tmp",
+                               "/tmpfoo/x", "/run/user/0/env", "/tmp/clone"], hidden)
+    # outside the hidden roots nothing is needed; /tmp itself is never bound back (the node's /tmp
+    # stays private); a path below another kept one comes with it
+    assert got == ["/run/user/0/env", "/tmp/clone", "/tmp/venv"]
+    assert nodeinit.kept_paths(["/opt/venv", "/home/u/vigil/src", "/root/vigil/src"], hidden) == []
+
+
+def test_mounts_holding_a_kept_path_are_not_detached() -> None:
+    hidden = ("/run", "/tmp")
+    mounts = ["/", "/run", "/run/netns/vl-x-n1", "/run/netns", "/tmp", "/tmp/build", "/tmp/other", "/proc"]
+    got = nodeinit.mounts_to_detach(mounts, hidden, ["/tmp/build/venv"])
+    assert got == ["/run/netns/vl-x-n1", "/tmp/other", "/run/netns"]  # deepest first
+
+
+def test_last_line_of_a_traceback() -> None:
+    tb = ("Traceback (most recent call last):\n  File \"<string>\", line 8, in <module>\n"
+          "ModuleNotFoundError: No module named 'vigil'\n\n")
+    assert nodeinit.last_line(tb) == "ModuleNotFoundError: No module named 'vigil'"
+    assert nodeinit.last_line(" \n") == "no output"
+
+
+def test_python_paths_name_vigil_and_the_interpreter() -> None:
+    import vigil
+
+    paths = lab_module.python_paths("/nonexistent/dir:relative")
+    src = os.path.dirname(os.path.dirname(os.path.realpath(vigil.__file__)))
+    assert src in paths and sys.prefix in paths
+    assert "/nonexistent/dir" not in paths and "relative" not in paths
+    assert all(os.path.isabs(p) for p in paths)
+
+
+def test_runnable_check_reports_the_real_import_error(tmp_path: Path) -> None:
+    """The node init's check imports the entry's imports, and its last line names the cause."""
+    pkg = tmp_path / "brokenpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "__main__.py").write_text("import nosuchmodule_x\nraise SystemExit('ran')\n")
+    (tmp_path / "okpkg").mkdir()
+    (tmp_path / "okpkg" / "__init__.py").write_text("")
+    (tmp_path / "okpkg" / "__main__.py").write_text(
+        "import sys\nif __name__ == '__main__':\n    sys.exit('ran')\n")
+    env = {"PYTHONPATH": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+
+    def check(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", nodeinit._RUNNABLE_CHECK, name], capture_output=True,
+                              text=True, env=env, timeout=60)
+
+    assert check("okpkg").returncode == 0  # imported, not run
+    bad = check("brokenpkg")
+    assert bad.returncode != 0
+    assert nodeinit.last_line(bad.stderr) == "ModuleNotFoundError: No module named 'nosuchmodule_x'"
+    missing = check("nosuchpkg_y")
+    assert missing.returncode != 0 and "No module named 'nosuchpkg_y'" in nodeinit.last_line(missing.stderr)
+
+
+def test_fence_agent_problem(tmp_path: Path) -> None:
+    agent = tmp_path / "fence_vigil_lab"
+    assert "missing" in (lab_module.fence_agent_problem(tmp_path) or "")
+    agent.symlink_to(tmp_path / "deleted-clone" / "fence_vigil_lab.py")  # install.sh's old link
+    problem = lab_module.fence_agent_problem(tmp_path)
+    assert problem is not None and "a link to a file that is gone" in problem and "install.sh" in problem
+    agent.unlink()
+    agent.write_text("#!/bin/sh\n")
+    agent.chmod(0o755)
+    assert lab_module.fence_agent_problem(tmp_path) is None
+
+
+def test_install_fence_agent_installs_a_copy(tmp_path: Path) -> None:
+    """scripts/install-fence-agent.sh: a working copy that survives its source, replacing an old link."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "install-fence-agent.sh"
+    (tmp_path / "fence_vigil_lab").symlink_to("/nonexistent/fence_vigil_lab.py")
+    r = subprocess.run(["bash", str(script), str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    agent = tmp_path / "fence_vigil_lab"
+    assert agent.is_file() and not agent.is_symlink() and os.access(agent, os.X_OK)
+    assert agent.read_text() == Path(fence_vigil_lab.__file__).read_text()
+    meta = subprocess.run([str(agent), "-o", "metadata"], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin"}, cwd="/")
+    assert meta.returncode == 0 and 'name="fence_vigil_lab"' in meta.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["fence_vigil_lab"]  # no temporary file left
+
+
+def test_knet_ping_timers_of_the_lab() -> None:
+    # Corosync's timeout (token / 2), the interval on whole 200 ms heartbeat ticks, two pings or more
+    assert topology.knet_ping_ms(1000, 3) == (200, 500)  # Corosync: 250 / 500, a ping every 400 ms
+    assert topology.knet_ping_ms(None, 3) == (800, 1825)  # default token 3000 + 650 for the third node
+    assert topology.knet_ping_ms(None, 2) == (600, 1500)
+    assert topology.knet_ping_ms(300, 2) == (200, 400)
+    for token in (10, 100, 999, 1000, 1001, 5000, 600_000):
+        interval, timeout = topology.knet_ping_ms(token, 3)
+        assert interval % topology.KNET_TICK_MS == 0 and 2 * interval <= timeout

@@ -163,7 +163,7 @@ def test_the_fencer_drives_the_agent(switch: tuple[FakeLab, Path], tmp_path: Pat
     lab, path = switch
     sbin = tmp_path / "sbin"
     sbin.mkdir()
-    (sbin / "fence_vigil_lab").symlink_to(AGENT)  # as scripts/install.sh installs it in /usr/sbin
+    (sbin / "fence_vigil_lab").symlink_to(AGENT)  # the fencer runs what it finds there, link or copy
     dev = fencer.FenceDevice(id="lab-power", agent="fence_vigil_lab", params={"socket": str(path)})
     out = asyncio.run(fencer.fence("n2", "off", devices=[dev], agent_dir=sbin, stonith_timeout_ms=10_000))
     assert out.ok and out.devices == ("lab-power",), out.detail

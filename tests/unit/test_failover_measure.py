@@ -72,3 +72,23 @@ def test_missing_steps_give_no_work_figure() -> None:
     assert t.vigil_work_s is None and t.at("WebSite started") is None
     none = failover_phases([], 100.0, resource="WebSite", moved=True)
     assert none.trigger is None and none.phases == ()
+
+
+def test_corosync_churn_counts_survivor_link_flaps_and_memberships() -> None:
+    from vigil.lab.measure import corosync_churn
+
+    n2 = """\
+Dec 04 10:00:01.100 [3] n2 corosync info    [KNET  ] link: host: 1 link: 0 is down
+Dec 04 10:00:01.100 [3] n2 corosync info    [KNET  ] link: host: 1 link: 1 is down
+Dec 04 10:00:02.200 [3] n2 corosync notice  [TOTEM ] A new membership (2.2e) was formed. Members left: 1
+Dec 04 10:00:02.600 [3] n2 corosync info    [KNET  ] link: host: 3 link: 0 is down
+Dec 04 10:00:04.000 [3] n2 corosync notice  [TOTEM ] A new membership (2.32) was formed. Members
+"""
+    n3 = "Dec 04 10:00:02.200 [3] n3 corosync notice  [TOTEM ] A new membership (2.2e) was formed.\n"
+    churn = corosync_churn({2: n2, 3: n3}, lost=[1])
+    # the lost node's links going down is expected; n2 losing n3 is not, nor its second membership
+    assert (churn.peer_link_downs, churn.memberships) == (1, 2)
+    assert churn.lines == (n2.splitlines()[3],)
+    clean = corosync_churn({2: n2.splitlines()[2], 3: n3}, lost=[1])
+    assert (clean.peer_link_downs, clean.memberships) == (0, 1)
+    assert corosync_churn({}, lost=[1]) == corosync_churn({2: ""})

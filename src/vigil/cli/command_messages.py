@@ -296,6 +296,9 @@ _CLUSTER_NODE: dict[str, _Render] = {
     "COROSYNC_TOKEN_COEFFICIENT_INVALID": lambda r: (
         f"a token coefficient of {_f(r, 'token_coefficient_ms')} ms is out of range: give 0 to "
         "600000 ms"),
+    "COROSYNC_KNET_PING_INVALID": lambda r: (
+        f"knet ping interval {_f(r, 'interval_ms')} ms and timeout {_f(r, 'timeout_ms')} ms: give "
+        "1 to 600000 ms each, the interval below the timeout"),
     "COROSYNC_PATH_INVALID": lambda r: (
         f"{_f(r, 'option')} '{_f(r, 'path')}' must be an absolute path without spaces or braces"),
 }

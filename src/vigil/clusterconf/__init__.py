@@ -11,6 +11,7 @@ from vigil.clusterconf.corosync_conf import (
     KEYFILE,
     ClusterConf,
     ClusterNode,
+    cluster_name_of,
     render_corosync_conf,
     validate,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "NodeFile",
     "ClusterConf",
     "ClusterNode",
+    "cluster_name_of",
     "new_authkey",
     "node_files",
     "render_corosync_conf",

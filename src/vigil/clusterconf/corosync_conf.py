@@ -10,7 +10,9 @@ What is rendered, and why:
 - quorum: votequorum, with `two_node: 1` when there are exactly two nodes (which also turns on
   wait_for_all), unless a quorum device (`quorum_device`, corosync-qdevice) breaks ties instead:
   then its `device` section, and no `two_node` (votequorum refuses both);
-- logging: to a file only (no syslog, no stderr), high-resolution timestamps.
+- logging: to a file only (no syslog, no stderr), high-resolution timestamps;
+- knet's link heartbeat (`knet_ping_interval`, `knet_ping_timeout`, one `interface` section per
+  link) only when given (`knet_ping`); Corosync derives both from the token otherwise.
 
 Bad input raises `ReportError` with every problem found, each a report with a code and fields.
 """
@@ -50,6 +52,9 @@ class ClusterConf:
     keyfile: str = KEYFILE
     logfile: str = DEFAULT_LOGFILE
     quorum_device: QuorumDevice | None = None  # None: no corosync-qdevice
+    # (knet_ping_interval, knet_ping_timeout) in ms for every link; None: Corosync derives them
+    # from the token (token / 4 and token / 2). Corosync wants both or neither.
+    knet_ping: tuple[int, int] | None = None
 
 
 def _valid_addr(addr: str) -> bool:
@@ -98,12 +103,24 @@ def validate(conf: ClusterConf) -> tuple[reports.Report, ...]:
     if conf.token_coefficient_ms is not None and not 0 <= conf.token_coefficient_ms <= 600_000:
         out.append(reports.error("COROSYNC_TOKEN_COEFFICIENT_INVALID",
                                  token_coefficient_ms=conf.token_coefficient_ms))
+    if conf.knet_ping is not None:
+        interval, timeout = conf.knet_ping
+        if not (1 <= interval <= 600_000 and 1 <= timeout <= 600_000 and interval < timeout):
+            out.append(reports.error("COROSYNC_KNET_PING_INVALID", interval_ms=interval, timeout_ms=timeout))
     for key, path in (("keyfile", conf.keyfile), ("logfile", conf.logfile)):
         if not path.startswith("/") or any(c.isspace() for c in path) or "{" in path or "}" in path:
             out.append(reports.error("COROSYNC_PATH_INVALID", option=key, path=path))
     if conf.quorum_device is not None:
         out.extend(validate_device(conf.quorum_device))
     return tuple(out)
+
+
+def cluster_name_of(text: str) -> str | None:
+    """totem.cluster_name of a corosync.conf's text, None when it has none; ReportError when the
+    text does not parse."""
+    totem = conf_tree.parse(text).section("totem")
+    name = totem.get("cluster_name") if totem is not None else None
+    return name or None
 
 
 def _section(name: str, body: Sequence[str], depth: int = 0) -> list[str]:
@@ -133,6 +150,13 @@ def render_corosync_conf(conf: ClusterConf) -> str:
         totem.append(("token", conf.token_ms))
     if conf.token_coefficient_ms is not None:
         totem.append(("token_coefficient", conf.token_coefficient_ms))
+    interfaces: list[str] = []
+    if conf.knet_ping is not None:
+        links = max((len(n.addrs) for n in conf.nodes), default=1)
+        for k in range(links):
+            interfaces += _section("interface", _opts([("linknumber", k),
+                                                       ("knet_ping_interval", conf.knet_ping[0]),
+                                                       ("knet_ping_timeout", conf.knet_ping[1])], 2), 1)
     nodes: list[str] = []
     for node in sorted(conf.nodes, key=lambda n: n.nodeid):
         pairs: list[tuple[str, object]] = [("nodeid", node.nodeid), ("name", node.name)]
@@ -149,7 +173,7 @@ def render_corosync_conf(conf: ClusterConf) -> str:
         ("timestamp", "hires"),
     ]
     lines = ["# corosync.conf written by vigil: edits are overwritten by the next `vigil cluster setup`", ""]
-    lines += _section("totem", _opts(totem, 1)) + [""]
+    lines += _section("totem", _opts(totem, 1) + interfaces) + [""]
     lines += _section("nodelist", nodes) + [""]
     device = ([] if conf.quorum_device is None
               else conf_tree.entry_lines([device_section(conf.quorum_device)], 1))

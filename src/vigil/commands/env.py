@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from vigil.cib.io import load_cib_file, save_cib_file
@@ -95,12 +96,25 @@ class LiveEnvironment:
     whole. Its warnings on a successful request are kept in `warnings` (with those of the last
     read), its errors raised as they are."""
 
-    def __init__(self, socket_path: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(self, socket_path: str | None = None, timeout: float = 60.0, *,
+                 corosync_conf: str | None = None) -> None:
         from vigil.daemon.ipc import DEFAULT_SOCKET, ControlClient
 
         self.socket_path = socket_path or os.environ.get("VIGIL_SOCKET", DEFAULT_SOCKET)
         self.client = ControlClient(self.socket_path, timeout)
+        self.corosync_conf = corosync_conf  # None: $VIGIL_COROSYNC_CONF or /etc/corosync/corosync.conf
         self._warnings: tuple[Report, ...] = ()
+
+    def corosync_cluster_name(self) -> str | None:
+        """totem.cluster_name of this node's corosync.conf, the name Corosync runs the cluster
+        under; None when the file is missing or unreadable (the status then shows no name)."""
+        from vigil.clusterconf import cluster_name_of
+        from vigil.commands.quorum import conf_path
+
+        try:
+            return cluster_name_of(Path(conf_path(self.corosync_conf)).read_text())
+        except (OSError, UnicodeDecodeError, ReportError):
+            return None
 
     def _exchange(self, request: c.RequestOf[c.B], client: ControlClient | None = None
                   ) -> c.Answer[c.B] | c.Refused:

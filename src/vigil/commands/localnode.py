@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vigil import clusterconf
 from vigil.commands.env import LiveEnvironment
 from vigil.host import paths, pids
 
@@ -184,4 +185,5 @@ class LocalNode:
         """This node's vigild; the VIGIL_SOCKET environment variable overrides the socket."""
         if self.root == Path("/"):
             return LiveEnvironment(timeout=timeout)
-        return LiveEnvironment(str(self.path(VIGILD_SOCKET)), timeout=timeout)
+        return LiveEnvironment(str(self.path(VIGILD_SOCKET)), timeout=timeout,
+                               corosync_conf=str(self.path("/" + clusterconf.COROSYNC_CONF)))

@@ -88,10 +88,22 @@ def cluster_status(env: CibEnvironment) -> ClusterStatus:
     stonith = [p for p in edit.primitives(cib) if p.standard == "stonith"]
     disabled = sum(1 for a in prims if (a.target_role or "").lower() == "stopped")
     return ClusterStatus(
-        cluster_name=cib.cluster_option("cluster-name"), dc=dc, have_quorum=cib.have_quorum,
+        cluster_name=_cluster_name(env, cib), dc=dc, have_quorum=cib.have_quorum,
         nodes_configured=len(cib.configuration.nodes), resource_instances=len(prims),
         disabled=disabled, stonith_devices=len(stonith), transition=transition,
         failed_actions=failed_actions(cib), fencing=_fencing_history(env))
+
+
+def _cluster_name(env: CibEnvironment, cib: Cib) -> str | None:
+    """The `cluster-name` property, as crm_mon shows it; when it is unset, the running cluster's
+    Corosync name (totem.cluster_name). Pacemaker's DC copies that name into the property when it
+    takes over; vigild does not, so the live status reads it where the DC would. A CIB file has
+    no running cluster: only the property."""
+    name = cib.cluster_option("cluster-name")
+    if name:
+        return name
+    corosync_name = getattr(env, "corosync_cluster_name", None)
+    return corosync_name() if corosync_name is not None else None
 
 
 def _fencing_history(env: CibEnvironment) -> tuple[FenceEvent, ...]:

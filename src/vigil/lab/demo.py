@@ -21,12 +21,11 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from vigil.lab import hostops
 from vigil.lab.errors import LabError, LabTimeout
-from vigil.lab.lab import Lab
+from vigil.lab.lab import Lab, fence_agent_problem
 from vigil.lab.probe_http import HttpProbe, Outage, wait_http
 
 DEMO_NAME = "demo"
@@ -150,7 +149,7 @@ def fail_resource(lab: Lab, resource: str) -> Failed:
 
 def read_events(lab: Lab, node: str) -> list[dict[str, Any]]:
     """`node`'s vigild events (its disk's var/log/vigil/events.jsonl)."""
-    path = Path(lab._fresh().nodes[node].state_dir) / "var/log/vigil/events.jsonl"
+    path = lab.node_dir(node) / "var/log/vigil/events.jsonl"
     out: list[dict[str, Any]] = []
     try:
         text = path.read_text()
@@ -249,7 +248,7 @@ def requirements() -> str | None:
     for agent in (IPADDR2, ANYTHING):
         if not os.path.exists(agent):
             return f"{agent} is missing (resource-agents): run `bash scripts/install.sh` first"
-    return None
+    return fence_agent_problem()
 
 
 def wait_tolerant(lab: Lab, what: str, predicate: Callable[[], object], timeout: float,

@@ -52,6 +52,7 @@ import json
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import time
@@ -62,7 +63,7 @@ from types import TracebackType
 from typing import Literal, TypeVar
 
 import vigil
-from vigil import clusterconf
+from vigil import clusterconf, fencer
 from vigil.clusterconf.quorum_device import QuorumDevice, with_default_votes
 from vigil.lab import hostops, power, probe, qnetd, state, topology
 from vigil.lab.errors import LabError, LabTimeout
@@ -73,8 +74,10 @@ T = TypeVar("T")
 BINDS = ("etc/corosync", "etc/vigil", "var/lib/corosync", "var/log/corosync", "var/lib/vigil",
          "var/log/vigil")
 DAEMON_MODULE = "vigil.daemon"
+FENCE_AGENT = "fence_vigil_lab"  # installed by scripts/install-fence-agent.sh
 INIT_STATUS = "run/vigil-lab/status.json"  # inside the node, read via /proc/<init>/root
 BOOT_TIMEOUT_S = 10.0
+PREFLIGHT_TIMEOUT_S = 30.0  # the daemon's import check in every node; about a second when idle
 KILL_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 40.0
 
@@ -121,6 +124,36 @@ def _daemon_env(lab: str, node: str) -> dict[str, str]:
     src_root = str(Path(vigil.__file__).resolve().parent.parent)  # the vigil the host runs
     pythonpath = ":".join(p for p in (src_root, os.environ.get("PYTHONPATH", "")) if p)
     return {"PATH": hostops.tool_path(), "PYTHONPATH": pythonpath, "VIGIL_LAB": lab, "VIGIL_NODE": node}
+
+
+def fence_agent_problem(agent_dir: Path = fencer.DEFAULT_AGENT_DIR) -> str | None:
+    """Why the fencer cannot run the lab's fence agent (one line), None when it can: it runs
+    only AGENT_DIR/fence_* (the nodes see the host's /usr/sbin), an executable file."""
+    path = agent_dir / FENCE_AGENT
+    if fencer.agent_path(FENCE_AGENT, agent_dir) is not None:
+        return None
+    why = "a link to a file that is gone" if path.is_symlink() else "missing or not executable"
+    return (f"the lab's fence agent {path} is {why}: run `bash scripts/install.sh` (or "
+            f"scripts/install-fence-agent.sh) from a vigil checkout")
+
+
+def python_paths(pythonpath: str) -> list[str]:
+    """Where the Python that runs vigil lives: vigil's package and source root, the interpreter's
+    prefixes (a venv's included) and directory, its site-packages, and `pythonpath`'s entries;
+    each as given and resolved (a symlink into /tmp counts). The node init keeps those its private
+    tmpfs would hide visible (vigil.lab.nodeinit.kept_paths)."""
+    package = Path(vigil.__file__).parent
+    found = [str(package), str(package.parent), sys.prefix, sys.exec_prefix,
+             os.path.dirname(sys.executable), *site.getsitepackages(), site.getusersitepackages(),
+             *(p for p in pythonpath.split(":") if p)]
+    out: list[str] = []
+    for path in found:
+        if not os.path.isabs(path):
+            continue
+        for variant in (os.path.normpath(path), os.path.realpath(path)):
+            if variant not in out and os.path.exists(variant):
+                out.append(variant)
+    return out
 
 
 class Lab:
@@ -189,6 +222,7 @@ class Lab:
                     lab._boot(st, n.name)
                 power.wait_switch(st, switch)
                 state.save(st)
+                lab._preflight(st)
             except BaseException:
                 lab._teardown(st, graceful=False)
                 raise
@@ -385,6 +419,11 @@ class Lab:
                          qnetd="none" if st.qdevice is None else
                          ("running" if qnetd.is_running(st) else "stopped"))
 
+    def node_dir(self, node: str) -> Path:
+        """The node's disk on the host (its etc/, var/log/corosync, var/log/vigil, init.log)."""
+        self._node_host(node)
+        return Path(self._fresh().nodes[node].state_dir)
+
     def pids(self, node: str) -> list[int]:
         """Host PIDs of every process of `node` (its PID namespace); [] when it is off."""
         rec = self._fresh().nodes[node]
@@ -402,6 +441,9 @@ class Lab:
                           extra: Sequence[str] = ()) -> None:
         """Make the lab's power switch the cluster's fence device (fence_vigil_lab for every
         node) and enable fencing, once vigild answers in `node`."""
+        problem = fence_agent_problem()
+        if problem:
+            raise LabError(problem)
         deadline = time.monotonic() + timeout
         while self.vigil(node, ["status", "--output", "json"], timeout=20).returncode != 0:
             if time.monotonic() > deadline:
@@ -409,7 +451,7 @@ class Lab:
             time.sleep(0.5)
         hosts = " ".join(n.name for n in self.topology.nodes)
         sock = str(power.socket_path(self.name))
-        steps = [["stonith", "create", "fence-lab", "fence_vigil_lab", f"pcmk_host_list={hosts}",
+        steps = [["stonith", "create", "fence-lab", FENCE_AGENT, f"pcmk_host_list={hosts}",
                   f"socket={sock}", *extra, "op", "monitor", "interval=60s"],
                  ["property", "set", "stonith-enabled=true"]]
         for step in steps:
@@ -579,6 +621,7 @@ class Lab:
             nodes=tuple(clusterconf.ClusterNode(nodeid=n.nodeid, name=n.name, addrs=n.addrs)
                         for n in self.topology.nodes),
             token_ms=st.token_ms, token_coefficient_ms=0 if st.token_ms is not None else None,
+            knet_ping=topology.knet_ping_ms(st.token_ms, st.node_count),
             quorum_device=(with_default_votes(QuorumDevice(host=topology.CLIENT_ADDR, algorithm=st.qdevice,
                                                            model_options=(("port", str(qnetd.PORT)),)))
                            if st.qdevice is not None else None))
@@ -601,10 +644,11 @@ class Lab:
             for rel in BINDS:
                 (d / rel).mkdir(mode=0o700 if rel == "var/lib/corosync" else 0o755, parents=True)
             clusterconf.write_files(d, files)
+            env = _daemon_env(st.name, n.name)
             cfg = {"node": n.name, "binds": [[str(d / rel), f"/{rel}"] for rel in BINDS],
                    "daemon_argv": daemon_argv, "daemon_import_check": check,
                    "qdevice_argv": ["corosync-qdevice", "-f"] if st.qdevice is not None else None,
-                   "env": _daemon_env(st.name, n.name)}
+                   "env": env, "keep": python_paths(env["PYTHONPATH"])}
             (d / "init.json").write_text(json.dumps(cfg, indent=1) + "\n")
 
     def _create_network(self, st: state.LabState) -> None:
@@ -671,6 +715,34 @@ class Lab:
             raise LabError(f"{node}: init pid {init} is not in namespace {host.netns}")
         rec.powered, rec.boots = True, rec.boots + 1
 
+    def _preflight(self, st: state.LabState) -> None:
+        """Before waiting for any membership: every node's init is alive and its check that the
+        daemon can start there (its entry imports, with the daemon's environment) passed; else
+        LabError with the node and the real cause (the init's or the check's last words)."""
+        pending = set(st.nodes)
+        deadline = time.monotonic() + PREFLIGHT_TIMEOUT_S
+        while pending:
+            for node in sorted(pending):
+                rec, d = st.nodes[node], Path(st.nodes[node].state_dir)
+                if not hostops.is_alive(rec.init_pid, rec.init_start):
+                    raise LabError(f"{node}: the node init died: {_tail(d / 'init.log')} (see {d}/init.log)")
+                init = self.init_status(node)
+                daemon = init.get("daemon") if init else None
+                dstate = daemon.get("state") if isinstance(daemon, dict) else None
+                if dstate == "not-installed" and init is not None:
+                    src = Path(vigil.__file__).resolve().parent.parent
+                    raise LabError(f"{node}: {init.get('daemon_note')} (node's Python {sys.executable}, "
+                                   f"vigil from {src}): fix that install; details in "
+                                   f"{d}/var/log/vigil/daemon.stdio")
+                if dstate not in (None, "checking"):
+                    pending.discard(node)
+            if not pending:
+                break
+            if time.monotonic() > deadline:
+                raise LabError(f"{', '.join(sorted(pending))}: the check that vigild can start did not "
+                               f"finish within {PREFLIGHT_TIMEOUT_S:g} s (see {st.data_dir}/<node>/init.log)")
+            time.sleep(0.05)
+
     def _power_off(self, st: state.LabState, node: str) -> None:
         host, rec = self.topology.host(node), st.nodes[node]
         sw = self.topology.switch_netns
@@ -683,6 +755,9 @@ class Lab:
                              check=False)
         self._reap(node)
         rec.powered, rec.init_pid, rec.init_start, rec.unshare_pid = False, None, None, None
+        # the namespaces died with the init; the kernel reuses their inode numbers, and a later
+        # power-off of this node (a fence of a node that is off) must not wait for a stranger
+        rec.pidns = rec.mntns = None
 
     def _wait_dead(self, recs: Sequence[state.NodeRecord], timeout: float) -> None:
         """Wait until the inits and every process of their PID namespaces are gone."""
@@ -759,6 +834,15 @@ def _qdevice_state(init: dict[str, object] | None, alive: bool, algorithm: str |
         return "none"
     q = init.get("qdevice") if init else None
     return str(q.get("state", "unknown")) if isinstance(q, dict) else ("unknown" if alive else "off")
+
+
+def _tail(path: Path) -> str:
+    try:
+        text = path.read_bytes()[-65536:].decode(errors="replace")
+    except OSError as exc:
+        return f"(cannot read: {exc.strerror})"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else "(no output)"
 
 
 def _purge(name: str) -> None:

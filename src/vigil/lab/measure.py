@@ -13,6 +13,7 @@ killed process, the configuration change for a move) to the successful start of 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -118,3 +119,38 @@ def failover_phases(events: Iterable[Event], t_fault: float, *, resource: str,
 
 
 __all__ = ["Downtime", "Phase", "Timeline", "client_downtime", "failover_phases"]
+
+
+# -- Corosync's own view of a failover: link flaps and memberships -------------------------------
+_LINK_DOWN = re.compile(r"host: (\d+) link: (\d+) is down")
+_NEW_MEMBERSHIP = "A new membership ("
+
+
+@dataclass(frozen=True)
+class Churn:
+    """What the survivors' corosync.log said after a fault: `peer_link_downs` counts the knet
+    links to another survivor that went down (a lost node's links going down is expected);
+    `memberships` is the most new memberships one survivor formed (1 for a lost node: more means
+    the survivors lost each other too)."""
+
+    peer_link_downs: int
+    memberships: int
+    lines: tuple[str, ...]  # the peer link-down lines, for the post-mortem
+
+
+def corosync_churn(logs: Mapping[int, str], lost: Iterable[int] = ()) -> Churn:
+    """`logs`: each survivor's corosync.log text written since the fault, by node id; `lost`:
+    node ids whose links are expected to go down."""
+    expected = set(lost)
+    downs: list[str] = []
+    most = 0
+    for nodeid, text in sorted(logs.items()):
+        count = 0
+        for line in text.splitlines():
+            m = _LINK_DOWN.search(line)
+            if m and int(m.group(1)) not in expected and int(m.group(1)) != nodeid:
+                downs.append(line.strip())
+            if _NEW_MEMBERSHIP in line:
+                count += 1
+        most = max(most, count)
+    return Churn(peer_link_downs=len(downs), memberships=most, lines=tuple(downs))

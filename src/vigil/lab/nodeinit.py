@@ -9,11 +9,17 @@ so it runs in the node's network namespace, in fresh mount, UTS and PID namespac
 2. detaches whatever is mounted below /run, /tmp and /dev/shm (the copies of the host's
    /run/netns/* bind mounts would otherwise pin every network namespace of the host, other labs'
    included, for as long as this node lives), then mounts private tmpfs on /run, /dev/shm (libqb
-   rings, corosync's blackbox) and /tmp;
+   rings, corosync's blackbox) and /tmp; the directories of the Python environment that runs vigil
+   (`keep` in init.json: vigil's source, the venv, site-packages, PYTHONPATH) that those tmpfs
+   would hide, a clone or venv under /tmp say, are bind-mounted back, read-only, at the same paths
+   (see `kept_paths`), so the node runs the same vigil as the host wherever it is installed;
 3. bind-mounts the node's "disk" (its state directory) on /etc/corosync, /etc/vigil,
    /var/lib/corosync, /var/log/corosync, /var/lib/vigil and /var/log/vigil;
-4. starts `corosync -f`, and, once cmap answers, the vigil daemon (`python3 -m vigil.daemon`,
-   only if `import vigil.daemon` works; another command when the lab was given one), its PID
+4. starts `corosync -f` and checks at once that the daemon's entry imports (`python3 -c` importing
+   vigil.daemon.__main__ with the daemon's environment; its error's last line goes to the status
+   as `daemon_note`, which `vigil lab up` reports); once cmap answers, starts the vigil daemon
+   (`python3 -m vigil.daemon`, only if the check passed; another command when the lab was given
+   one), its PID
    recorded in /run/vigil/vigild.pid as `vigil cluster start` records it; with a quorum device
    (`qdevice_argv` in init.json, see vigil.lab.qnetd), `corosync-qdevice -f` at the same time;
 5. reaps every orphan of the node, restarts the daemon when it fails (with a back-off, and only
@@ -33,6 +39,7 @@ It reports its state in /run/vigil-lab/status.json inside the node, which the ho
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import json
@@ -50,10 +57,13 @@ STATUS_PATH = "/run/vigil-lab/status.json"
 DAEMON_PIDFILE = "/run/vigil/vigild.pid"  # the same files as vigil.commands.localnode's
 QDEVICE_RUNDIR = "/run/corosync-qdevice"  # its lock file and IPC socket (corosync-qdevice-tool)
 COROSYNC_PIDFILE = "/var/run/corosync.pid"  # written by corosync itself
+DAEMON_STDIO = "/var/log/vigil/daemon.stdio"
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
+MS_REMOUNT = 32
 MS_BIND = 4096
 MNT_DETACH = 2
 
@@ -65,14 +75,20 @@ RESTART_MAX_S = 5.0
 STABLE_RUN_S = 10.0  # a daemon that ran this long is restarted without back-off
 
 TMPFS = (("/run", "mode=0755,size=64m"), ("/dev/shm", "mode=1777,size=256m"), ("/tmp", "mode=1777,size=64m"))
+HIDDEN_ROOTS = tuple(t for t, _ in TMPFS)
 
-# exit 0 when `python3 -m MODULE` can run: MODULE imports, and is a module or a package with __main__
+# Exit 0 when `python3 -m MODULE` can start: it imports what the real entry imports (a package's
+# __main__, whose `if __name__ == "__main__"` keeps it from running), so a missing module or a
+# broken import anywhere below shows here, as the last line of its traceback.
 _RUNNABLE_CHECK = (
-    "import importlib.util as u, sys\n"
-    "s = u.find_spec(sys.argv[1])\n"
-    "ok = s is not None and (s.submodule_search_locations is None\n"
-    "                        or u.find_spec(sys.argv[1] + '.__main__') is not None)\n"
-    "sys.exit(0 if ok else 3)\n"
+    "import importlib, importlib.util, sys\n"
+    "name = sys.argv[1]\n"
+    "spec = importlib.util.find_spec(name)\n"
+    "if spec is None:\n"
+    "    raise ModuleNotFoundError(f'No module named {name!r}')\n"
+    "if spec.submodule_search_locations is not None:\n"
+    "    name += '.__main__'\n"
+    "importlib.import_module(name)\n"
 )
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -88,6 +104,38 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 
 def _umount_lazy(target: str) -> None:
     _libc.umount2(target.encode(), MNT_DETACH)
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def kept_paths(candidates: list[str], hidden: tuple[str, ...] = HIDDEN_ROOTS) -> list[str]:
+    """The paths among `candidates` that the node's tmpfs mounts on `hidden` would hide and that
+    must be bound back: absolute, below a hidden root but not the root itself (binding all of the
+    host's /tmp back would end the node's private /tmp), minus those below another kept path."""
+    inside = sorted({os.path.normpath(c) for c in candidates
+                     if c.startswith("/") and any(_under(os.path.normpath(c), r) for r in hidden)
+                     and os.path.normpath(c) not in hidden})
+    kept: list[str] = []
+    for path in inside:
+        if not any(_under(path, k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def mounts_to_detach(mountpoints: list[str], hidden: tuple[str, ...], kept: list[str]) -> list[str]:
+    """The mounts below the hidden roots to detach, deepest first; not those holding a kept path
+    (a detached mount cannot be bound back, and the tmpfs hides it anyway)."""
+    below = {m for m in mountpoints if any(m.startswith(r + "/") for r in hidden)
+             and not any(_under(k, m) for k in kept)}
+    return sorted(below, key=lambda p: (p.count("/"), p), reverse=True)
+
+
+def last_line(text: str) -> str:
+    """The last non-blank line of a command's output (a Python traceback's is the error)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else "no output"
 
 
 def log(msg: str) -> None:
@@ -153,6 +201,7 @@ class Init:
         self.daemon_argv: list[str] | None = cfg.get("daemon_argv")
         self.import_check: str | None = cfg.get("daemon_import_check")
         self.check_pid: int | None = None
+        self.check_log_offset = 0
         self.daemon_next_start = 0.0
         self.backoff = RESTART_MIN_S
         self.qdevice_argv: list[str] | None = cfg.get("qdevice_argv")
@@ -165,18 +214,49 @@ class Init:
     # ---------------------------------------------------------------- filesystem
     def setup_filesystem(self) -> None:
         socket.sethostname(self.node)
-        roots = [t for t, _ in TMPFS]
-        below = [m for m in _mountpoints() if any(m.startswith(r + "/") for r in roots)]
-        for mp in sorted(below, key=lambda p: p.count("/"), reverse=True):
+        keep = kept_paths(list(self.cfg.get("keep", [])))
+        for mp in mounts_to_detach(_mountpoints(), HIDDEN_ROOTS, keep):
             _umount_lazy(mp)
+        # Opened before the tmpfs hides them: an O_PATH descriptor still names the directory
+        # afterwards, and /proc/self/fd/N is a bind mount's source that resolves through it.
+        held: list[tuple[str, int]] = []
+        for path in keep:
+            try:
+                held.append((path, os.open(path, os.O_PATH | os.O_CLOEXEC)))
+            except OSError as exc:
+                log(f"cannot keep {path} visible: {exc.strerror}")
         for target, opts in TMPFS:
             _mount(f"vl-{self.node}", target, "tmpfs", MS_NOSUID | MS_NODEV, opts)
+        for path, fd in held:
+            self._bind_back(path, fd)
         for d in ("/run/lock", "/run/vigil", "/run/vigil-lab"):
             os.makedirs(d, mode=0o755, exist_ok=True)
         os.makedirs(QDEVICE_RUNDIR, mode=0o770, exist_ok=True)
         for src, dst in self.cfg["binds"]:
             os.makedirs(dst, mode=0o755, exist_ok=True)
             _mount(src, dst, None, MS_BIND, None)
+
+    def _bind_back(self, path: str, fd: int) -> None:
+        """Bind the directory (or file) `fd` holds over the tmpfs at `path`, read-only: the node
+        runs that code, it does not change it."""
+        try:
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.makedirs(path, mode=0o755, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+                Path(path).touch()
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND, None)
+        except OSError as exc:
+            log(f"cannot keep {path} visible: {exc}")
+            return
+        finally:
+            os.close(fd)
+        try:
+            _mount("none", path, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
+        except OSError as exc:
+            log(f"{path} kept visible but writable: {exc}")
+            return
+        log(f"{path} kept visible (read-only) over the node's tmpfs")
 
     # ---------------------------------------------------------------- processes
     def spawn(self, argv: list[str], logfile: str) -> int:
@@ -217,15 +297,17 @@ class Init:
             self.status.daemon.state, self.status.daemon_note = "disabled", "no daemon command"
         elif self.import_check:
             self.status.daemon.state = "checking"
+            with contextlib.suppress(OSError):
+                self.check_log_offset = os.path.getsize(DAEMON_STDIO)
             self.check_pid = self.spawn([self.daemon_argv[0], "-c", _RUNNABLE_CHECK, self.import_check],
-                                        "/var/log/vigil/daemon.stdio")
+                                        DAEMON_STDIO)
         else:
             self.status.daemon.state = "waiting"
 
     def start_daemon(self) -> None:
         assert self.daemon_argv is not None
         d = self.status.daemon
-        d.pid = self.spawn(self.daemon_argv, "/var/log/vigil/daemon.stdio")
+        d.pid = self.spawn(self.daemon_argv, DAEMON_STDIO)
         d.state, d.started = "running", time.time()
         tmp = DAEMON_PIDFILE + ".tmp"
         Path(tmp).write_text(f"{d.pid}\n")
@@ -264,8 +346,8 @@ class Init:
                 self.status.daemon.state = "waiting"
             else:
                 self.status.daemon.state = "not-installed"
-                self.status.daemon_note = (f"`python3 -m {self.import_check}` cannot run (import failed "
-                                           f"or no __main__): not started")
+                self.status.daemon_note = (f"`python3 -m {self.import_check}` cannot start: "
+                                           f"{self._check_error(wstatus)}")
                 log(self.status.daemon_note)
             return
         for child in (self.status.corosync, self.status.daemon, self.status.qdevice):
@@ -294,6 +376,16 @@ class Init:
                     child.state = "restart-wait"
                     self.daemon_next_start = now + self.backoff
                     self.backoff = min(self.backoff * 2, RESTART_MAX_S)
+
+    def _check_error(self, wstatus: int) -> str:
+        """What the import check printed last (its error), read from where it started writing."""
+        try:
+            with open(DAEMON_STDIO, "rb") as f:
+                f.seek(self.check_log_offset)
+                out = f.read(1 << 20).decode(errors="replace")
+        except OSError:
+            out = ""
+        return last_line(out) if out.strip() else _describe(wstatus)
 
     def reap(self) -> None:
         while True:

@@ -63,6 +63,28 @@ class Topology:
         return f"#{nodeid}"
 
 
+KNET_TICK_MS = 200  # libknet's heartbeat thread wakes every 200 ms (KNET_THREADS_TIMERES)
+COROSYNC_TOKEN_MS = 3000  # Corosync's default token, plus token_coefficient per node above two
+COROSYNC_TOKEN_COEFFICIENT_MS = 650
+
+
+def knet_ping_ms(token_ms: int | None, nodes: int) -> tuple[int, int]:
+    """(knet_ping_interval, knet_ping_timeout) for the lab's links, in ms.
+
+    Corosync derives the timeout as token / 2 and the interval as token / 4 (knet_pong_count 2).
+    knet sends a ping only on its 200 ms heartbeat ticks, so token / 4 = 250 ms (token 1000)
+    means a ping every 400 ms against a 500 ms timeout: a single pong delayed by ~100-300 ms,
+    which the lab's nodes sharing two busy CPUs can cause, takes a live link down, and a second
+    membership may follow (bench/knet_margin.py measures it). The lab keeps Corosync's timeout
+    (so a dead link is found as fast) and rounds the interval down to whole ticks, at least one:
+    two or more pings per timeout, as Corosync intends."""
+    token = token_ms if token_ms is not None else (
+        COROSYNC_TOKEN_MS + COROSYNC_TOKEN_COEFFICIENT_MS * max(0, nodes - 2))
+    timeout = max(token // 2, 2 * KNET_TICK_MS)
+    interval = max(KNET_TICK_MS, (timeout // 2) // KNET_TICK_MS * KNET_TICK_MS)
+    return interval, timeout
+
+
 def check_lab_name(name: str) -> str | None:
     """None when `name` is a usable lab name, else why not."""
     if not NAME_RE.match(name):
