@@ -209,10 +209,13 @@ def test_status_names_the_cluster(tmp_path: Path) -> None:
     named = bare.replace("</cluster_property_set>", '<nvpair id="cib-bootstrap-options-cluster-name" '
                          'name="cluster-name" value="prop-name"/></cluster_property_set>', 1)
     assert named != bare
-    no_history = ({"op": "fence-history"}, {"ok": True, "history": []})
-    answers = [({"op": "cib"}, {"ok": True, "xml": bare}), no_history,
-               ({"op": "cib"}, {"ok": True, "xml": named}), no_history,
-               ({"op": "cib"}, {"ok": True, "xml": bare}), no_history]
+    from vigil.daemon import control as c
+
+    no_history = (c.GetFenceHistory(), c.Answer(c.FenceHistory(())))
+    answers: list[tuple[c.Request, c.Reply]] = [
+        (c.GetCib(), c.Answer(c.CibXml(bare))), no_history,
+        (c.GetCib(), c.Answer(c.CibXml(named))), no_history,
+        (c.GetCib(), c.Answer(c.CibXml(bare))), no_history]
     fake = FakeDaemon(tmp_path / "vigild.sock", answers)
     try:
         live = LiveEnvironment(fake.path, timeout=10, corosync_conf=str(conf))
