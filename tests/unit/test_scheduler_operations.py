@@ -1,29 +1,16 @@
 """The scheduler resolves every agent operation: what a planned action runs, the recurring
 monitors that follow it, the probes of each node.
 
-Two parts. Concrete values on small CIBs (what the executor is to run). And, while vigild still
-builds its operations with daemon/resources.py, a comparison over the conformance corpus and
-examples/: the scheduler's operations equal that module's, except where the module reads the
-configuration wrongly; each such difference is named below, with the reason, and is the only one
-allowed. When vigild switches to the scheduler's operations and resources.py goes, the comparison
-goes with it.
+Concrete values on small CIBs: what the executor is to run. vigild runs exactly these (the DC
+sends each planned action's operation, the probes and the monitors that follow).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from vigil.cib.io import load_cib_file
 from vigil.cib.read import parse_cib
-from vigil.commands.simulate import parse_now
-from vigil.controller import resources
-from vigil.daemon.ports import Operation
 from vigil.model.cib import Cib
-from vigil.model.resources import walk
 from vigil.scheduler.engine import schedule
 from vigil.scheduler.transition import OnFail, PlannedAction, ResolvedOperation, Task, Transition
 
@@ -205,131 +192,3 @@ def test_probes_ask_each_node_about_what_it_has_no_history_for() -> None:
     (probe,) = t.probes[0].operations
     assert (probe.resource, probe.task, probe.interval_ms, probe.expected_rc, probe.params) == \
         ("db", Task.MONITOR, 0, 7, (("state", "/run/db"),))
-
-
-# --- the same operations as daemon/resources.py, while vigild still uses it ----------------------
-
-def _corpus_cibs() -> Iterator[tuple[str, Path]]:
-    for path in sorted((CORPUS / "xml").glob("*.xml")):
-        yield path.stem, path
-    for path in sorted((REPO / "examples").glob("*.xml")):
-        yield f"examples/{path.stem}", path
-
-
-def _has_rules(cib: Cib) -> bool:
-    """Rules in instance attributes or op_defaults: the scheduler evaluates them at `now`,
-    resources.py ignores them (and takes the first set)."""
-    sets = list(cib.configuration.op_defaults)
-    for rsc in walk(cib.configuration.resources):
-        sets.extend(rsc.instance_attributes)
-    return any(s.rule is not None for s in sets)
-
-
-def _agreed(op: ResolvedOperation | Operation, *, rules: bool, remote_nodes: bool) -> dict[str, object]:
-    """The fields both must agree on, without the ones where resources.py reads the
-    configuration wrongly (each named here)."""
-    fields: dict[str, object] = {
-        "resource": op.resource, "standard": op.standard, "provider": op.provider,
-        "agent_type": op.agent_type, "task": str(op.task), "interval_ms": op.interval_ms,
-        "timeout_ms": op.timeout_ms, "expected_rc": op.expected_rc, "params": tuple(op.params)}
-    meta = dict(op.meta)
-    if op.task == Task.PROMOTE:
-        # resources.py expects 8 of a promote; Pacemaker expects 0, as every promote recorded in
-        # the corpus says (test_promote_expects_success_not_promoted)
-        del fields["expected_rc"]
-    if rules:
-        # rules in instance attributes or op_defaults: the scheduler evaluates them at `now`,
-        # resources.py ignores them and takes the first set
-        del fields["params"], fields["timeout_ms"]
-    if remote_nodes:
-        # the scheduler makes no clone instances for remote nodes yet; resources.py counts them
-        meta.pop("clone_max", None)
-    if "globally_unique" in meta:
-        # resources.py passes the word as written ("1", "yes"); the scheduler its verdict
-        meta["globally_unique"] = str(meta["globally_unique"].strip().lower() in _TRUE).lower()
-    fields["meta"] = meta
-    return fields
-
-
-_TRUE = ("true", "yes", "1", "on", "y")
-
-
-def _distinct(monitors: list[Operation]) -> list[Operation]:
-    """Two monitors of one interval ("40s" and "P40S") are one for Pacemaker, which ignores the
-    second; resources.py would run both."""
-    seen: set[tuple[int, int]] = set()
-    out = []
-    for m in monitors:
-        if (m.interval_ms, m.expected_rc) not in seen:
-            seen.add((m.interval_ms, m.expected_rc))
-            out.append(m)
-    return out
-
-
-def _now(name: str, args: dict[str, list[str]]) -> int:
-    case_args = args.get(name, [])
-    return parse_now(case_args[case_args.index("-t") + 1]) if "-t" in case_args else NOW
-
-
-def _compare(name: str, cib: Cib, now: int, compared: dict[str, int]) -> None:
-    t = schedule(cib, now)
-    rules = _has_rules(cib)
-    remote = any(n.type == "remote" for n in cib.configuration.nodes)
-    orphans = {a.resource for a in t.allocations if a.orphan}
-
-    def same(new: ResolvedOperation, old: Operation, where: str) -> None:
-        assert _agreed(new, rules=rules, remote_nodes=remote) == \
-            _agreed(old, rules=rules, remote_nodes=remote), f"{name}: {where}"
-
-    for action in t.actions:
-        if action.operation is None or action.resource is None:
-            continue
-        old = resources.operation_for(cib, action.resource, action.task, "t")
-        if old is None:
-            # resources.py cannot run anything for a resource the configuration lost; the
-            # scheduler takes the agent from its history
-            assert action.resource in orphans, f"{name}: {action.task} {action.resource}"
-            compared["orphans"] += 1
-            continue
-        same(action.operation, old, f"{action.task} {action.resource}")
-        compared["actions"] += 1
-    for resource in sorted({m.resource for m in t.monitors}):
-        # Stopped-role monitors watch that a resource stays stopped: they never follow a start,
-        # though resources.py starts them as if they had no role
-        stopped_role = {m.interval_ms for m in t.monitors
-                        if m.resource == resource and m.role == "Stopped"}
-        for task in (Task.START, Task.PROMOTE, Task.DEMOTE):
-            new_monitors = sorted(t.monitors_after(resource, task), key=_by_interval)
-            old_monitors = sorted(_distinct([
-                m for m in resources.recurring_monitors(cib, resource, task)
-                if m.interval_ms not in stopped_role]), key=_by_interval)
-            assert list(map(_by_interval, new_monitors)) == list(map(_by_interval, old_monitors)), \
-                f"{name}: monitors of {resource} after {task}"
-            for new, old in zip(new_monitors, old_monitors, strict=True):
-                same(new, old, f"monitor {resource} after {task}")
-                compared["monitors"] += 1
-    probes = {p.node_id: p.operations for p in t.probes}
-    for node in t.nodes:
-        new_probes = sorted(probes.get(node.id, ()), key=lambda op: op.resource)
-        old_probes = sorted(resources.probe_targets(cib, node.id), key=lambda op: op.resource)
-        assert [p.resource for p in new_probes] == [p.resource for p in old_probes], \
-            f"{name}: probes on {node.name}"
-        for new, old in zip(new_probes, old_probes, strict=True):
-            same(new, old, f"probe {new.resource} on {node.name}")
-            compared["probes"] += 1
-
-
-def _by_interval(op: ResolvedOperation | Operation) -> tuple[int, int]:
-    return op.interval_ms, op.expected_rc
-
-
-@pytest.mark.skipif(not (CORPUS / "xml").is_dir(), reason=f"no conformance corpus at {CORPUS}")
-def test_operations_equal_those_of_daemon_resources_on_the_corpus() -> None:
-    args = json.loads((CORPUS / "args.json").read_text(encoding="utf-8"))
-    compared = {"actions": 0, "monitors": 0, "probes": 0, "orphans": 0}
-    for name, path in _corpus_cibs():
-        cib, _ = load_cib_file(path)
-        _compare(name, cib, _now(name, args), compared)
-    # the comparison must have compared enough of each kind to mean something
-    assert compared["actions"] > 10_000 and compared["monitors"] > 9_000, compared
-    assert compared["probes"] > 3_000 and compared["orphans"] > 300, compared

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from vigil.scheduler.transition import PlannedAction, Transition
+from vigil.scheduler.transition import PlannedAction, ResolvedOperation, Transition
 
 EXECUTABLE = {"start", "stop", "promote", "demote", "monitor", "stonith"}
 
@@ -24,6 +24,7 @@ class GraphAction:
     node: str | None
     pseudo: bool
     runnable: bool
+    operation: ResolvedOperation | None = None  # what runs, as the scheduler resolved it
 
 
 def action_key(a: PlannedAction) -> str:
@@ -88,7 +89,8 @@ def build_graph(t: Transition) -> Graph:
     actions: dict[str, GraphAction] = {}
     for i, a in required.items():
         pseudo = a.pseudo or a.task not in EXECUTABLE
-        actions[keys[i]] = GraphAction(keys[i], a.resource, a.task, a.node, pseudo, a.runnable)
+        actions[keys[i]] = GraphAction(keys[i], a.resource, a.task, a.node, pseudo, a.runnable,
+                                       a.operation)
     needs: dict[str, set[str]] = {k: set() for k in actions}
     for o in t.orderings:
         if o.first in keys and o.then in keys:

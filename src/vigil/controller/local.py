@@ -7,25 +7,19 @@ import dataclasses
 from vigil.controller import effects as fx
 from vigil.controller import messages as m
 from vigil.controller.context import Step
-from vigil.controller.operations import Operation, Outcome
-from vigil.controller.resources import recurring_monitors
+from vigil.controller.operations import Outcome
 from vigil.model.cib import Cib
-
-_TRUE = ("true", "yes", "1", "on", "y")
+from vigil.model.values import is_true
 
 
 def execute(s: Step, req: m.ExecRequest) -> None:
-    op = Operation(resource=req.resource, standard=req.standard, provider=req.provider,
-                   agent_type=req.agent_type, task=req.task, interval_ms=req.interval_ms,
-                   timeout_ms=req.timeout_ms, expected_rc=req.expected_rc,
-                   transition_key=req.transition, params=req.params, meta=req.meta)
     # counted as running from delivery on: a join sent before its result lists it as pending
     running = dict(s.state.running_ops)
     running[req.resource] = running.get(req.resource, 0) + 1
     s.state = dataclasses.replace(s.state, running_ops=running)
     if req.task == "stop":
         s.effects.append(fx.CancelMonitors(req.resource))
-    s.effects.append(fx.Execute(req, op))
+    s.effects.append(fx.Execute(req, req.operation))
 
 
 def on_finished(s: Step, req: m.ExecRequest, outcome: Outcome) -> None:
@@ -35,11 +29,8 @@ def on_finished(s: Step, req: m.ExecRequest, outcome: Outcome) -> None:
         del running[req.resource]
     s.state = dataclasses.replace(s.state, running_ops=running)
     report(s, outcome, req.transition, req.action_key, req.task)
-    if not outcome.failed and outcome.left_running and req.task in (
-            "start", "promote", "demote", "monitor"):
-        monitors = recurring_monitors(s.state.cib, req.resource, req.task)
-        if monitors:
-            s.effects.append(fx.StartMonitors(tuple(monitors)))
+    if not outcome.failed and outcome.left_running and req.monitors:
+        s.effects.append(fx.StartMonitors(req.monitors))
 
 
 def on_monitor(s: Step, outcome: Outcome) -> None:
@@ -55,5 +46,4 @@ def report(s: Step, outcome: Outcome, transition: str | None, action_key: str | 
 
 
 def _start_failure_is_fatal(cib: Cib) -> bool:
-    value = cib.cluster_option("start-failure-is-fatal")
-    return value is None or value.strip().lower() in _TRUE
+    return is_true(cib.cluster_option("start-failure-is-fatal"), default=True)

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from vigil.controller.operations import Operation
 from vigil.model.status import OperationRecord, ResourceHistory
 from vigil.model.xmlextra import Extra
 
@@ -98,16 +99,17 @@ class ExecRequest:
     transition: str
     action_key: str
     node: int
-    resource: str
-    standard: str
-    provider: str | None
-    agent_type: str
-    task: str
-    interval_ms: int
-    timeout_ms: int
-    expected_rc: int
-    params: tuple[tuple[str, str], ...] = ()
-    meta: tuple[tuple[str, str], ...] = ()
+    operation: Operation  # as the scheduler resolved it
+    # the recurring monitors to start once the operation left the resource active
+    monitors: tuple[Operation, ...] = ()
+
+    @property
+    def resource(self) -> str:
+        return self.operation.resource
+
+    @property
+    def task(self) -> str:
+        return self.operation.task
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,20 @@ def _record_from(d: dict[str, Any]) -> OperationRecord:
         extra=_extra_from(d.get("extra")))
 
 
+def _operation(op: Operation) -> dict[str, Any]:
+    out: dict[str, Any] = dict(op.__dict__)
+    out["params"] = [list(p) for p in op.params]
+    out["meta"] = [list(p) for p in op.meta]
+    return out
+
+
+def _operation_from(d: dict[str, Any]) -> Operation:
+    fields = dict(d)
+    fields["params"] = tuple((str(a), str(b)) for a, b in d.get("params", []))
+    fields["meta"] = tuple((str(a), str(b)) for a, b in d.get("meta", []))
+    return Operation(**fields)
+
+
 def _history(h: ResourceHistory) -> dict[str, Any]:
     return {"id": h.id, "standard": h.standard, "agent_type": h.agent_type,
             "provider": h.provider, "container": h.container,
@@ -234,6 +250,10 @@ def encode(msg: Message) -> bytes:
             value = _record(value)
         elif isinstance(value, ResourceHistory):
             value = _history(value)
+        elif isinstance(value, Operation):
+            value = _operation(value)
+        elif f == "monitors":
+            value = [_operation(op) for op in value]
         elif f == "history":
             value = [_history(h) for h in value]
         elif f == "rows":
@@ -254,6 +274,10 @@ def decode(data: bytes) -> Message:
                 value = _record_from(value)
             elif f == "resource" and isinstance(value, dict):
                 value = _history_from(value)
+            elif f == "operation":
+                value = _operation_from(value)
+            elif f == "monitors":
+                value = tuple(_operation_from(op) for op in value)
             elif f == "history":
                 value = tuple(_history_from(h) for h in value)
             elif f == "rows":

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from vigil.model import ocf
 from vigil.model.status import OperationRecord, ResourceHistory
+from vigil.scheduler.transition import ResolvedOperation
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,14 @@ class Operation:
     transition_key: str
     params: tuple[tuple[str, str], ...] = ()
     meta: tuple[tuple[str, str], ...] = ()
+
+
+def to_run(op: ResolvedOperation, transition_key: str) -> Operation:
+    """The scheduler's resolved operation as this node's executor runs it."""
+    return Operation(resource=op.resource, standard=op.standard, provider=op.provider,
+                     agent_type=op.agent_type, task=str(op.task), interval_ms=op.interval_ms,
+                     timeout_ms=op.timeout_ms, expected_rc=op.expected_rc,
+                     transition_key=transition_key, params=op.params, meta=op.meta)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from vigil.controller import fencing
 from vigil.controller import messages as m
 from vigil.controller.context import Step
 from vigil.controller.graph import GraphAction, build_graph
-from vigil.controller.resources import operation_for, probe_targets
+from vigil.controller.operations import Operation, to_run
 from vigil.controller.state import State
 from vigil.model.cib import Cib
 from vigil.model.durations import parse_interval_ms
 from vigil.scheduler.engine import schedule
-from vigil.scheduler.transition import Transition
+from vigil.scheduler.transition import Task, Transition
 
 DEFAULT_RECHECK_MS = 15 * 60_000
 
@@ -48,10 +48,13 @@ def on_plan_due(s: Step) -> None:
     if plan.graph is not None and not plan.aborted and not plan.graph.finished:
         _dispatch(s)
         return
-    if plan.probing or _probe(s):
-        return
+    if plan.probing:
+        return  # their results re-plan
     transition = schedule(s.state.cib, int(s.now))
+    if _probe(s, transition):
+        return
     graph = build_graph(transition)
+    plan = s.state.plan
     todo = [a for a in graph.actions.values() if not a.pseudo]
     plan = dataclasses.replace(plan, number=plan.number + 1, transition=transition,
                                graph=graph if todo else None, aborted=False)
@@ -98,25 +101,31 @@ def failure_expiries(cib: Cib, transition: Transition) -> list[int]:
     return out
 
 
-def _probe(s: Step) -> bool:
-    """Ask every member about resources it has no history for (Pacemaker's probes)."""
+def _probe(s: Step, transition: Transition) -> bool:
+    """Ask every member about resources it has no history for (Pacemaker's probes), as the
+    scheduler listed them; nothing is decided before their results are in."""
     st = s.state
+    members = {str(n) for n in st.view.members}
     probing = set(st.plan.probing)
     sent = False
-    for nid in st.view.members:
-        for target in probe_targets(st.cib, str(nid)):
-            key = f"{target.resource}@{nid}"
+    for request in transition.probes:
+        if request.node_id not in members:
+            continue
+        for probe in request.operations:
+            key = f"{probe.resource}@{request.node_id}"
             if key in probing:
                 continue
             probing.add(key)
-            s.send(m.ExecRequest(
-                transition="probe", action_key=key, node=nid, resource=target.resource,
-                standard=target.standard, provider=target.provider, agent_type=target.agent_type,
-                task="monitor", interval_ms=0, timeout_ms=target.timeout_ms, expected_rc=7,
-                params=target.params, meta=target.meta))
+            s.send(m.ExecRequest(transition="probe", action_key=key, node=int(request.node_id),
+                                 operation=to_run(probe, "probe"),
+                                 monitors=_monitors(transition, probe.resource, Task.MONITOR)))
             sent = True
     s.state = dataclasses.replace(st, plan=dataclasses.replace(st.plan, probing=frozenset(probing)))
     return sent
+
+
+def _monitors(transition: Transition, resource: str, task: Task) -> tuple[Operation, ...]:
+    return tuple(to_run(mon, "monitor") for mon in transition.monitors_after(resource, task))
 
 
 def _dispatch(s: Step) -> None:
@@ -143,17 +152,12 @@ def _send_action(s: Step, action: GraphAction) -> None:
     if action.task == "stonith" and action.node is not None:
         fencing.fence_for_transition(s, action.node)
         return
-    if action.node is None or action.resource is None:
-        _fail(s, action.key)
-        return
     st = s.state
-    nid = st.node_id_of(action.node)
-    op = operation_for(st.cib, action.resource, action.task, st.transition_id())
-    if nid is None or op is None:
+    nid = st.node_id_of(action.node) if action.node is not None else None
+    op = action.operation
+    if nid is None or op is None or st.plan.transition is None:
         _fail(s, action.key)
         return
-    s.send(m.ExecRequest(
-        transition=st.transition_id(), action_key=action.key, node=nid, resource=op.resource,
-        standard=op.standard, provider=op.provider, agent_type=op.agent_type, task=action.task,
-        interval_ms=0, timeout_ms=op.timeout_ms, expected_rc=op.expected_rc, params=op.params,
-        meta=op.meta))
+    s.send(m.ExecRequest(transition=st.transition_id(), action_key=action.key, node=nid,
+                         operation=to_run(op, st.transition_id()),
+                         monitors=_monitors(st.plan.transition, op.resource, op.task)))
