@@ -155,3 +155,18 @@ def test_a_failed_fence_is_retried_and_the_service_waits_for_it() -> None:
     c.boot(host)
     c.settle()
     c.converged()
+
+
+def test_a_view_repeated_in_the_middle_of_a_sync_does_not_deadlock_it() -> None:
+    """The state machine's find: node 1 records node 2's Hello, then sees its view again and
+    forgets it; nodes 2 and 3 have every Hello and wait for node 1's Sync, node 1 waits for
+    node 2's Hello. With sync rounds node 1 starts the next round and everyone says hello."""
+    c = configured()
+    c.repeat_view(2)
+    c.process(2)  # node 2 starts a new round...
+    c.deliver(2)  # ...its Hello reaches everyone
+    for i in (1, 2, 3):
+        c.process(i)
+    c.repeat_view(1)  # node 1 sees its view again, after node 2's Hello
+    c.settle()
+    c.converged()

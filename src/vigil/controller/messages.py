@@ -23,6 +23,7 @@ class Hello:
     digest: str
     # What this node knows of fencing, so a node that joins later learns the history too.
     fence_history: tuple[FenceResult, ...] = ()
+    round: int = 0  # the sync round of the view this Hello belongs to (see controller.sync)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Sync:
     ring: tuple[int, int]
     source: int
     cib_xml: str
+    round: int = 0
 
 
 @dataclass(frozen=True)

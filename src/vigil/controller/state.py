@@ -21,6 +21,8 @@ class View:
 
     ring: tuple[int, int] = (0, 0)
     members: tuple[int, ...] = ()
+    round: int = 0  # the sync round: a member out of step starts the next one (controller.sync)
+    said_hello: bool = False  # this node's Hello of this round is sent
     hellos: Mapping[int, tuple[Version, str]] = field(default_factory=dict)  # node -> version, digest
     synced: bool = False
     joined: frozenset[int] = frozenset()

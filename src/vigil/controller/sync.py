@@ -3,9 +3,13 @@
 Every member says Hello (its version and digest). Once every member's Hello is in, either all
 agree, or the highest version (lowest node id on ties) broadcasts its whole CIB (Sync) and
 everyone adopts it. Then each member reports its own operation history (the join) and the DC
-publishes the node states. A node still out of step a while after its Hello says hello again;
-a Hello in a synced view makes every member start the sync over at the same point of the agreed
-order, so a node that saw a view twice or lost its Hello cannot stay behind.
+publishes the node states.
+
+A view's sync goes in rounds, so that a member out of step can always bring everyone back:
+each member says one Hello per round; a member that is out of step (it saw its view again, or
+it is still waiting RESYNC_AFTER_S after its Hello) says hello for the next round, and a Hello of
+a later round makes every member (synced or not) start that round, at the same point of the
+agreed order, and say its own Hello of it. Hellos and Syncs of earlier rounds are stale.
 """
 
 from __future__ import annotations
@@ -27,28 +31,44 @@ HELLO_FENCE_HISTORY = 50  # the most recent fencing results a Hello carries
 def on_view(s: Step, e: ev.ViewChanged) -> None:
     st = s.state
     names = {**st.names, **dict(e.names)}
-    s.state = dataclasses.replace(st, names=names, view=View(ring=e.ring, members=e.members))
+    before = st.view
+    repeated = (e.ring == before.ring and e.members == before.members and not e.left)
+    s.state = dataclasses.replace(st, names=names)
     s.emit("membership", ring=list(e.ring), members=[s.state.name_of(n) for n in e.members],
            left=[s.state.name_of(n) for n in e.left])
     # Results in flight across a view change may be lost to the sync; the join (every member's
     # own NodeHistory) brings the truth back, so the DC starts over from it.
     if st.plan.graph is not None:
         s.emit("transition-abort", reason="membership change")
-    start_sync(s)
+    if repeated:
+        # The layer reported the view again (the totem ring id came late): the others are in
+        # it already, maybe synced; this node may have missed Hellos, so it starts a new round.
+        next_round(s)
+        return
+    start_round(s, View(ring=e.ring, members=e.members))
 
 
-def start_sync(s: Step) -> None:
-    """Forget the plan in progress and say hello: the view has to agree on one CIB again."""
+def start_round(s: Step, view: View) -> None:
+    """Forget the plan in progress and say hello in `view`'s round: the view has to agree on
+    one CIB again."""
     plan = dataclasses.replace(s.state.plan, graph=None, aborted=False, probing=frozenset())
-    s.state = dataclasses.replace(s.state, plan=plan)
+    s.state = dataclasses.replace(s.state, plan=plan, view=view)
     s.want_plan()
     say_hello(s)
 
 
+def next_round(s: Step) -> None:
+    view = s.state.view
+    start_round(s, View(ring=view.ring, members=view.members, round=view.round + 1))
+
+
 def say_hello(s: Step) -> None:
     st = s.state
+    if st.view.said_hello:
+        return
+    s.state = dataclasses.replace(st, view=dataclasses.replace(st.view, said_hello=True))
     s.send(m.Hello(st.view.ring, st.me, st.cib.version.as_tuple(), cib_digest(st.cib),
-                   st.fencing.history[-HELLO_FENCE_HISTORY:]))
+                   st.fencing.history[-HELLO_FENCE_HISTORY:], st.view.round))
     s.effects.append(fx.SetTimer(ev.Timer.RESYNC, RESYNC_AFTER_S))
 
 
@@ -56,8 +76,8 @@ def on_resync_timer(s: Step) -> None:
     """The RESYNC timer fires RESYNC_AFTER_S after this node's last Hello (each Hello re-arms it)."""
     view = s.state.view
     if view.members and not view.synced:
-        s.emit("resync-hello", ring=list(view.ring))
-        say_hello(s)
+        s.emit("resync-hello", ring=list(view.ring), round=view.round + 1)
+        next_round(s)
 
 
 def on_quorum(s: Step, e: ev.QuorumChanged) -> None:
@@ -72,20 +92,19 @@ def on_quorum(s: Step, e: ev.QuorumChanged) -> None:
 
 def on_hello(s: Step, msg: m.Hello) -> None:
     view = s.state.view
-    if tuple(msg.ring) != view.ring or msg.node not in view.members:
-        return
-    if view.synced:
-        if msg.node == s.state.me:
-            return
-        # A member of this view is out of step (it saw the view again, or missed the sync).
-        # Every member gets this Hello at the same point of the agreed order, so all start the
-        # sync over together, counting the Hello that triggered it.
-        s.emit("resync", ring=list(view.ring), by=s.state.name_of(msg.node))
-        if s.state.plan.graph is not None:
-            s.emit("transition-abort", reason="view re-sync")
-        s.state = dataclasses.replace(s.state, view=View(ring=view.ring, members=view.members))
-        start_sync(s)
+    if tuple(msg.ring) != view.ring or msg.node not in view.members or msg.round < view.round:
+        return  # another view's, or an earlier round's
+    if msg.round > view.round:
+        # A member out of step started a new round: everyone starts it here, at the same point
+        # of the agreed order, counting the Hello that started it.
+        if view.synced:
+            s.emit("resync", ring=list(view.ring), by=s.state.name_of(msg.node), round=msg.round)
+            if s.state.plan.graph is not None:
+                s.emit("transition-abort", reason="view re-sync")
+        start_round(s, View(ring=view.ring, members=view.members, round=msg.round))
         view = s.state.view
+    elif view.synced:
+        return  # a late Hello of the round already synced
     hellos = {**view.hellos, msg.node: (tuple(msg.version), msg.digest)}
     view = dataclasses.replace(view, hellos=hellos)  # type: ignore[arg-type]
     s.state = dataclasses.replace(s.state, view=view)
@@ -97,7 +116,7 @@ def on_hello(s: Step, msg: m.Hello) -> None:
         return
     source = sorted(hellos.items(), key=lambda kv: (tuple(-x for x in kv[1][0]), kv[0]))[0][0]
     if source == s.state.me:
-        s.send(m.Sync(view.ring, s.state.me, write_cib(s.state.cib)))
+        s.send(m.Sync(view.ring, s.state.me, write_cib(s.state.cib), view.round))
 
 
 def _learn_fence_history(s: Step, heard: tuple[m.FenceResult, ...]) -> None:
@@ -111,7 +130,8 @@ def _learn_fence_history(s: Step, heard: tuple[m.FenceResult, ...]) -> None:
 
 
 def on_sync(s: Step, msg: m.Sync) -> None:
-    if tuple(msg.ring) != s.state.view.ring or s.state.view.synced:
+    view = s.state.view
+    if tuple(msg.ring) != view.ring or msg.round != view.round or view.synced:
         return
     if msg.source != s.state.me:
         cib, _ = parse_cib(msg.cib_xml)
