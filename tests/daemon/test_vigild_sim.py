@@ -22,37 +22,7 @@ from vigil.model.fencing import FenceOutcome, FenceStatus
 from vigil.model.nvset import NvPair, NvSet
 
 from .agent_world import World
-
-CONFIG = """<cib admin_epoch="0" epoch="1" num_updates="0" crm_feature_set="3.16.1">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="o1" name="stonith-enabled" value="false"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources>
-      <primitive id="WebIP" class="ocf" provider="heartbeat" type="IPaddr2">
-        <instance_attributes id="WebIP-ia">
-          <nvpair id="WebIP-ip" name="ip" value="10.213.0.100"/>
-        </instance_attributes>
-        <operations><op id="WebIP-mon" name="monitor" interval="10s"/></operations>
-      </primitive>
-      <primitive id="WebSite" class="ocf" provider="heartbeat" type="apache">
-        <operations><op id="WebSite-mon" name="monitor" interval="10s"/></operations>
-      </primitive>
-    </resources>
-    <constraints>
-      <rsc_colocation id="c1" rsc="WebSite" with-rsc="WebIP" score="INFINITY"/>
-      <rsc_order id="o1" first="WebIP" then="WebSite"/>
-    </constraints>
-    <rsc_defaults>
-      <meta_attributes id="rd"><nvpair id="rd-s" name="resource-stickiness" value="100"/></meta_attributes>
-    </rsc_defaults>
-  </configuration>
-  <status/>
-</cib>
-"""
+from .service_cibs import CONFIG, FENCED_CONFIG
 
 
 class Cluster:
@@ -251,16 +221,6 @@ async def test_restart_of_every_node_keeps_the_configuration(cluster: Cluster) -
     assert len(cluster.world.where("WebIP")) == 1
 
 
-FENCED_CONFIG = CONFIG.replace(
-    '<nvpair id="o1" name="stonith-enabled" value="false"/>',
-    '<nvpair id="o1" name="stonith-enabled" value="true"/>').replace(
-    "<resources>",
-    """<resources>
-      <primitive id="fence-lab" class="stonith" type="fence_vigil_lab">
-        <instance_attributes id="fl-ia">
-          <nvpair id="fl-h" name="pcmk_host_list" value="node1 node2 node3"/>
-        </instance_attributes>
-      </primitive>""")
 
 
 class WorldFencer:
