@@ -165,10 +165,12 @@ def test_the_fencer_drives_the_agent(switch: tuple[FakeLab, Path], tmp_path: Pat
     sbin.mkdir()
     (sbin / "fence_vigil_lab").symlink_to(AGENT)  # the fencer runs what it finds there, link or copy
     dev = fencer.FenceDevice(id="lab-power", agent="fence_vigil_lab", params={"socket": str(path)})
-    out = asyncio.run(fencer.fence("n2", "off", devices=[dev], agent_dir=sbin, stonith_timeout_ms=10_000))
+    runs: list[fencer.AgentRun] = []
+    out = asyncio.run(fencer.fence("n2", "off", devices=[dev], agent_dir=sbin, stonith_timeout_ms=10_000,
+                                   runs=runs))
     assert out.ok and out.devices == ("lab-power",), out.detail
     # no host list: the agent has `list`, so the fencer asked it (dynamic-list)
-    assert [r.action for r in out.runs] == ["list", "off"]
+    assert [r.action for r in runs] == ["list", "off"]
     assert lab.log == [("off", "n2")]
     assert asyncio.run(fencer.monitor_device(dev, 5000, agent_dir=sbin))
 

@@ -231,6 +231,10 @@ class Lab:
         if wait:
             try:
                 lab.wait_members(topo.node_names(), timeout=timeout)
+                # and every init has seen its Corosync answer (it polls cmap): the lab's status
+                # says "running" from here on, not "starting" behind a membership already formed
+                lab.wait_for(lambda: all(lab.node_status(n).corosync != "starting"
+                                         for n in topo.node_names()), timeout, what="corosync")
             except BaseException:
                 lab.down(graceful=False)
                 raise
