@@ -170,3 +170,29 @@ def test_a_view_repeated_in_the_middle_of_a_sync_does_not_deadlock_it() -> None:
     c.repeat_view(1)  # node 1 sees its view again, after node 2's Hello
     c.settle()
     c.converged()
+
+
+def test_no_recurring_monitor_is_started_by_a_stop() -> None:
+    """The lab caught it: a stop carried the resource's monitors, which then found it stopped
+    on the node it had left and failed it there again and again."""
+    from vigil.cib.status_edit import transient_value
+
+    from .service_cibs import FENCED_CONFIG
+
+    c = ClusterModel(3)
+    c.settle()
+    c.configure(FENCED_CONFIG.replace(  # one failure and the service moves away
+        'name="resource-stickiness" value="100"/>',
+        'name="resource-stickiness" value="100"/><nvpair id="rd-m" '
+        'name="migration-threshold" value="1"/>'))
+    c.settle()
+    host = service_node(c)
+    c.kill(host, "WebSite")
+    for _ in range(3):
+        c.tick()
+        c.settle()
+    assert c.world.where("WebSite") != [f"node{host}"]
+    dc = c.machines[1].state
+    assert dc is not None
+    assert transient_value(dc.cib, str(host), "fail-count-WebSite#monitor_10000") == "1"
+    c.converged()

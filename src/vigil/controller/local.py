@@ -29,7 +29,8 @@ def on_finished(s: Step, req: m.ExecRequest, outcome: Outcome) -> None:
         del running[req.resource]
     s.state = dataclasses.replace(s.state, running_ops=running)
     report(s, outcome, req.transition, req.action_key, req.task)
-    if not outcome.failed and outcome.left_running and req.monitors:
+    if (req.monitors and not outcome.failed and outcome.left_running
+            and req.task in ("start", "promote", "demote", "monitor")):
         s.effects.append(fx.StartMonitors(req.monitors))
 
 

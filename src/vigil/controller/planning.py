@@ -158,6 +158,8 @@ def _send_action(s: Step, action: GraphAction) -> None:
     if nid is None or op is None or st.plan.transition is None:
         _fail(s, action.key)
         return
+    # the monitors of the role the action leaves the resource in; none after a stop
+    monitors = (_monitors(st.plan.transition, op.resource, op.task)
+                if op.task in (Task.START, Task.PROMOTE, Task.DEMOTE) else ())
     s.send(m.ExecRequest(transition=st.transition_id(), action_key=action.key, node=nid,
-                         operation=to_run(op, st.transition_id()),
-                         monitors=_monitors(st.plan.transition, op.resource, op.task)))
+                         operation=to_run(op, st.transition_id()), monitors=monitors))
