@@ -1,1 +1,1 @@
-"""vigild: the per-node daemon (controller): CIB replica, DC election, planning, execution."""
+"""vigild: the asyncio shell around vigil.controller on each node; its control socket and store."""
