@@ -39,8 +39,6 @@ from vigil.model.resources import Primitive
 from .agent_world import World, WorldExecutor
 from .service_cibs import FENCED_CONFIG
 
-CONFIG = FENCED_CONFIG
-
 
 class InvariantBroken(AssertionError):
     pass
@@ -282,7 +280,7 @@ class ClusterModel:
                                                  cib.version.as_tuple()))
         return request_id
 
-    def configure(self, xml: str = CONFIG, via: int = 1) -> None:
+    def configure(self, xml: str = FENCED_CONFIG, via: int = 1) -> None:
         mach = self.machines[via]
         assert mach.state is not None
         new, _ = parse_cib(xml)

@@ -24,7 +24,7 @@ from vigil.controller import messages as m
 from vigil.controller.operations import Operation, Outcome
 from vigil.controller.state import State, View
 from vigil.daemon.ports import CibStore, Clock, Fencer, LocalExecutor, NoFencer
-from vigil.model import reports
+from vigil.model import ocf, reports
 from vigil.model.cib import Cib, CibVersion
 from vigil.model.fencing import FenceOutcome, FenceStatus
 from vigil.model.reports import ReportError
@@ -32,9 +32,6 @@ from vigil.model.status import OperationRecord, ResourceHistory
 from vigil.scheduler.transition import Transition
 
 log = logging.getLogger("vigild")
-
-EXEC_ERROR = 4  # Pacemaker's PCMK_EXEC_ERROR: the operation could not be run at all
-
 
 @dataclass(frozen=True)
 class _LayerLost:
@@ -288,7 +285,8 @@ class Vigild:
 
 def _could_not_run(op: Operation, why: str) -> Outcome:
     record = OperationRecord(id=f"{op.resource}_last_failure_0", operation=op.task, call_id=0,
-                             rc_code=1, op_status=EXEC_ERROR, interval_ms=op.interval_ms,
+                             rc_code=int(ocf.OcfResult.ERR_GENERIC),
+                             op_status=int(ocf.ExecStatus.ERROR), interval_ms=op.interval_ms,
                              exit_reason=why)
     identity = ResourceHistory(id=op.resource, standard=op.standard, agent_type=op.agent_type,
                                provider=op.provider)
