@@ -13,6 +13,7 @@ from vigil.controller.context import Step
 from vigil.controller.graph import fence_key
 from vigil.model import reports
 from vigil.model.durations import parse_interval_ms
+from vigil.scheduler.options import read_options
 
 MAX_FENCE_ATTEMPTS = 10  # stonith-max-attempts' default
 
@@ -33,9 +34,7 @@ def fence_for_transition(s: Step, target: str) -> None:
             graph = graph.complete(fence_key(target), False)
             s.state = dataclasses.replace(st, plan=dataclasses.replace(st.plan, graph=graph))
         return
-    action = (st.cib.cluster_option("stonith-action") or "reboot").strip().lower()
-    if action == "poweroff":
-        action = "off"
+    action = read_options(st.cib).stonith_action  # the scheduler's reading (poweroff is off)
     s.emit("fencing-requested", target=target, action=action)
     _start(s, target, action, priority_delay(s, target), None)
 

@@ -8,8 +8,7 @@ from vigil.controller import effects as fx
 from vigil.controller import messages as m
 from vigil.controller.context import Step
 from vigil.controller.operations import Outcome
-from vigil.model.cib import Cib
-from vigil.model.values import is_true
+from vigil.scheduler.options import read_options
 
 
 def execute(s: Step, req: m.ExecRequest) -> None:
@@ -41,10 +40,7 @@ def on_monitor(s: Step, outcome: Outcome) -> None:
 def report(s: Step, outcome: Outcome, transition: str | None, action_key: str | None,
            task: str) -> None:
     st = s.state
-    fatal = task == "start" and outcome.failed and _start_failure_is_fatal(st.cib)
+    fatal = (task == "start" and outcome.failed
+             and read_options(st.cib).start_failure_is_fatal)
     s.send(m.OpResult(st.me, st.name_of(st.me), outcome.resource, outcome.record, transition,
                       action_key, outcome.failed, fatal, int(s.now)))
-
-
-def _start_failure_is_fatal(cib: Cib) -> bool:
-    return is_true(cib.cluster_option("start-failure-is-fatal"), default=True)
