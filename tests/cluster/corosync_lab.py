@@ -33,6 +33,7 @@ import ctypes
 import os
 import re
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -43,7 +44,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vigil.lab.lab import python_paths
+
 SUBNET = "10.213.1"
+REPO = Path(__file__).resolve().parents[2]  # the checkout: the nodes run its driver script
 _PR_SET_PDEATHSIG = 1
 _STALE = re.compile(r"^vgl(\d+)-(sw|n\d+)$")
 _TOOLS = ("ip", "unshare", "nsenter", "corosync", "corosync-quorumtool", "sleep")
@@ -260,16 +264,23 @@ class CorosyncLab:
 
     def _start_init(self, node: _Node) -> None:
         assert self.workdir is not None
-        lab, hold = str(self.workdir), "/run/vigil-lab"
+        # The node's private tmpfs on /tmp must not hide what its processes need there: this
+        # lab's work directory, the checkout (the driver script) and the Python running vigil
+        # (a clone or venv under /tmp). Each is held under /run and bound back on top.
+        keep = _outermost([str(self.workdir), *(p for p in (str(REPO), *python_paths(
+            os.environ.get("PYTHONPATH", ""))) if Path(p).is_relative_to("/tmp"))])
+        hold = "/run/vigil-lab"
+        held = [(path, f"{hold}/{i}") for i, path in enumerate(keep)]
         script = (
             "set -e\n"
             f"mount --bind {node.dir / 'lib'} /var/lib/corosync\n"
             "mount -t tmpfs -o size=64m,mode=0755 tmpfs /run\n"
             "mount -t tmpfs -o size=512m tmpfs /dev/shm\n"
-            f"mkdir -p {hold} && mount --bind {lab} {hold}\n"
-            "mount -t tmpfs -o mode=1777 tmpfs /tmp\n"
-            f"mkdir -p {lab} && mount --bind {hold} {lab}\n"
-            "echo ready\n"
+            + "".join(f"mkdir -p {h} && mount --bind {shlex.quote(p)} {h}\n" for p, h in held)
+            + "mount -t tmpfs -o mode=1777 tmpfs /tmp\n"
+            + "".join(f"mkdir -p {shlex.quote(p)} && mount --bind {h} {shlex.quote(p)}\n"
+                      for p, h in held)
+            + "echo ready\n"
             "exec sleep infinity\n"
         )
         node.init = subprocess.Popen(
@@ -376,6 +387,12 @@ class CorosyncLab:
             return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    """The paths not inside another of them, in order (one bind mount covers what is inside)."""
+    unique = list(dict.fromkeys(os.path.normpath(p) for p in paths))
+    return [p for p in unique if not any(o != p and Path(p).is_relative_to(o) for o in unique)]
 
 
 def _die_with_parent(sig: int) -> Any:
