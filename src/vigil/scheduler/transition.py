@@ -18,6 +18,7 @@ class Task(enum.StrEnum):
     PROMOTE = "promote"
     DEMOTE = "demote"
     MONITOR = "monitor"
+    NOTIFY = "notify"  # a clone's notification: its data rides in ResolvedOperation.meta
     STONITH = "stonith"
     RUNNING = "running"
     STOPPED = "stopped"
@@ -98,6 +99,10 @@ class Allocation:
     target_role: str | None
     priority: int = 0  # the resource's effective priority meta-attribute
     failure_timeout_s: int = 0  # its effective failure-timeout; 0: failures never expire
+    # a promotable clone's instance: its promotion score on its node, with where each part came
+    # from (the agent's master-<rsc> attribute, role-based locations and colocations, stickiness
+    # of the promoted role); empty for anything else
+    promotion: tuple[NodeScore, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,9 @@ class ResolvedOperation:
     role: str | None = None  # a recurring monitor's role (Promoted, Unpromoted, Started, Stopped)
     params: tuple[tuple[str, str], ...] = ()  # the instance attributes, sorted by name
     meta: tuple[tuple[str, str], ...] = ()  # what Pacemaker passes as CRM_meta_*, without the
-    #   prefix (clone_max, clone_node_max, globally_unique); the executor adds timeout and interval
+    #   prefix (clone_max, clone_node_max, globally_unique, promoted_max, notify, and for a notify
+    #   action notify_type, notify_operation and the notify_*_resource/_uname lists); the executor
+    #   adds timeout and interval
 
 
 @dataclass(frozen=True)
