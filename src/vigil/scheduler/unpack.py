@@ -249,13 +249,17 @@ def _requires(ws: WorkingSet, rsc: Rsc) -> str:
 
 
 def _make_primitive(ws: WorkingSet, prim: Primitive, rsc_id: str, parent: Rsc | None,
-                    parent_metas: list[dict[str, str]]) -> Rsc:
+                    parent_metas: list[dict[str, str]],
+                    parent_params: tuple[NvSet, ...] = ()) -> Rsc:
     rsc = Rsc(id=rsc_id, variant=Variant.PRIMITIVE, parent=parent)
     rsc.standard = prim.standard
     rsc.provider = prim.provider
     rsc.agent_type = prim.agent_type
     rsc.meta = _meta_for(ws, prim.meta_attributes, parent_metas, prim)
+    # a group's and a clone's instance attributes are their members' too (the member's own win)
     rsc.params = _eval_sets(prim.instance_attributes, RuleContext(now=ws.now))
+    for k, v in _eval_sets(parent_params, RuleContext(now=ws.now)).items():
+        rsc.params.setdefault(k, v)
     rsc.is_fencing_device = prim.standard == "stonith"
     if rsc.is_fencing_device:
         ws.has_fencing_device = True
@@ -272,7 +276,8 @@ def _own_meta(ws: WorkingSet, sets: tuple[NvSet, ...]) -> dict[str, str]:
 
 
 def _make_group(ws: WorkingSet, group: Group, rsc_id: str, suffix: str, parent: Rsc | None,
-                parent_metas: list[dict[str, str]]) -> Rsc:
+                parent_metas: list[dict[str, str]],
+                parent_params: tuple[NvSet, ...] = ()) -> Rsc:
     rsc = Rsc(id=rsc_id, variant=Variant.GROUP, parent=parent)
     own = _own_meta(ws, group.meta_attributes)
     rsc.meta = _meta_for(ws, group.meta_attributes, parent_metas, None)
@@ -281,7 +286,8 @@ def _make_group(ws: WorkingSet, group: Group, rsc_id: str, suffix: str, parent: 
     ws.config_counter += 1
     chain = [own, *parent_metas]
     for member in group.members:
-        child = _make_primitive(ws, member, member.id + suffix, rsc, chain)
+        child = _make_primitive(ws, member, member.id + suffix, rsc, chain,
+                                (*group.instance_attributes, *parent_params))
         rsc.children.append(child)
     return rsc
 
@@ -293,9 +299,11 @@ def _clone_child(ws: WorkingSet, clone: Rsc, n: int) -> Rsc:
     suffix = f":{n}"
     child: Rsc
     if isinstance(model.child, Group):
-        child = _make_group(ws, model.child, model.child.id + suffix, suffix, clone, chain)
+        child = _make_group(ws, model.child, model.child.id + suffix, suffix, clone, chain,
+                            model.instance_attributes)
     else:
-        child = _make_primitive(ws, model.child, model.child.id + suffix, clone, chain)
+        child = _make_primitive(ws, model.child, model.child.id + suffix, clone, chain,
+                                model.instance_attributes)
     child.instance_number = n
     for prim in child.primitives():
         prim.instance_number = n
@@ -595,10 +603,11 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
     if status == ST_CANCELLED:
         return
     expired = False
-    # Only a result other than the one expected can expire (not ocf.operation_failed: a probe
-    # that found the resource running when stopped was expected still counts here).
+    # Only a result other than the one expected can expire; a probe that found the resource
+    # running (or promoted) is a finding, not a failure, and never expires [case: clone-anon-dup].
     failed_rc = op.rc_code not in _STATE_RCS or (
-        op.expected_rc is not None and op.rc_code != op.expected_rc)
+        op.expected_rc is not None and op.rc_code != op.expected_rc
+        and not (op.is_probe and op.rc_code in (RC_OK, RC_PROMOTED)))
     if failed_rc and _failure_expired(ws, rsc, node, op):
         expired = True
     if expired:
@@ -702,6 +711,7 @@ def _orphan(ws: WorkingSet, hist: ResourceHistory) -> Rsc:
 
 def _find_anonymous(ws: WorkingSet, clone: Rsc, base: str, node: Node) -> Rsc:
     inactive: Rsc | None = None
+    duplicate = False
     for inst in clone.children:
         member = _member(inst, base)
         if member is None:
@@ -709,12 +719,17 @@ def _find_anonymous(ws: WorkingSet, clone: Rsc, base: str, node: Node) -> Rsc:
         locations = inst.instance_nodes()
         if locations:
             if node in locations:
-                return member
+                if node not in member.running_on:
+                    return member
+                # A second history of the same anonymous resource on one node (left over from
+                # a time when the clone was globally unique): the extra one is an orphan
+                # instance, even when inactive instance numbers are free.
+                duplicate = True
         elif inactive is None and not member.blocked:
             if member.pending_node is not None and member.pending_node is not node:
                 continue
             inactive = member
-    if inactive is not None:
+    if inactive is not None and not duplicate:
         needs_fencing = inactive.requires in ("fencing", "unfencing")
         if needs_fencing or (node.online and not node.unclean):
             return inactive
