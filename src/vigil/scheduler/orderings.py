@@ -223,6 +223,9 @@ def _add_user_order(ws: WorkingSet, oid: str, first: Rsc, first_action: Task, th
                 order(ws, a, pseudo, OrderFlag.ONE_OR_MORE, oid)
         for t in rsc_actions(ws, then, then_action):
             order(ws, pseudo, t, flags, oid)
+        # an order that needs only some instances of the first clone has no inverse: stopping
+        # one instance does not stop what follows [case: clone_min_stop_one]
+        return
     else:
         order_rsc_tasks(ws, first, _first_task_for(first, first_action), then, then_action,
                         flags, oid)

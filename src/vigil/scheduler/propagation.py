@@ -47,7 +47,7 @@ def action_flags(ws: WorkingSet, action: Action, node_name: str | None) -> tuple
     if rsc is None or rsc.variant == Variant.PRIMITIVE:
         return action.optional, action.runnable
     if rsc.variant == Variant.GROUP:
-        optional, runnable = True, True
+        optional, runnable = True, action.runnable
         for child in rsc.children:
             task = action.task.undone
             child_action = _find_child_action(ws, child, task, node_name)
@@ -249,10 +249,9 @@ def _update_interleaved(ws: WorkingSet, first: Action, then: Action, node_name: 
             if current:
                 continue
             if flags & (OrderFlag.RUNNABLE_LEFT | OrderFlag.IMPLIES_THEN):
-                for prim in then_child.primitives() + ([then_child] if then_child.children else []):
-                    for a in rsc_actions(ws, prim, Task.START):
-                        if _block(a, None):
-                            ws.pending_updates.append(a)
+                # no instance to pair with: this instance may not be active at all (it loses
+                # its node, so a stopped one is not even listed as a blocked start)
+                _inhibit(ws, then_child)
             continue
         task = first.task.undone
         first_action = _find_child_action(ws, first_child, task, node_name)
@@ -268,6 +267,18 @@ def _update_interleaved(ws: WorkingSet, first: Action, then: Action, node_name: 
         if cf:
             changed_first = True
     return changed_then, changed_first
+
+
+def _inhibit(ws: WorkingSet, inst: Rsc) -> None:
+    for rsc in [inst, *inst.children]:
+        if rsc.assigned is not None:
+            rsc.assigned.assigned_count -= 1
+        rsc.assigned = None
+        rsc.next_role = Role.STOPPED
+    for prim in inst.primitives() + ([inst] if inst.children else []):
+        for a in rsc_actions(ws, prim, Task.START):
+            if _block(a, None):
+                ws.pending_updates.append(a)
 
 
 def update_action(ws: WorkingSet, then: Action) -> None:

@@ -84,7 +84,9 @@ def primitive_items(ws: WorkingSet, rsc: Rsc) -> list[SummaryItem]:
     if role == rsc.next_role:
         if nxt is None:
             return []
-        if rsc.reload_needed:
+        if rsc.reload_needed and (start is None or start.optional):
+            # a reload whose start another order made required becomes a restart
+            # [case: reload-becomes-restart]
             return [_item("Reload", rsc, current, nxt, start, None, role)]
         if start is None or start.optional:
             if (demote is not None and promote is not None and not demote.optional

@@ -479,7 +479,7 @@ def _remap(ws: WorkingSet, rsc: Rsc, op: OperationRecord, result: _NodeHistoryRe
     elif rc == RC_NOTCONF:
         status = ST_ERROR_FATAL
     elif rc != expected:
-        status = ST_ERROR_HARD
+        status = ST_ERROR  # an rc outside the OCF list is a soft failure [case: rec-rsc-9]
     return status, rc
 
 
