@@ -248,7 +248,7 @@ def _status(inv: Invocation) -> int:
     if inv.json:
         args.print_json(config_view.status_data(state)["resources"])
         return EXIT_OK
-    args.print_lines(status_view.resource_lines(state.transition))
+    args.print_lines(status_view.resource_lines(state.transition, clones=dict(state.clones)))
     return EXIT_OK
 
 
@@ -383,7 +383,7 @@ def run_stonith(inv: Invocation) -> int:
         from vigil.cli import status_view
 
         state = status.cluster_status(inv.env())
-        lines = status_view.resource_lines(state.transition)
+        lines = status_view.resource_lines(state.transition, clones=dict(state.clones))
         args.print_lines([lines[0]] + [ln for ln in lines[1:] if "(stonith:" in ln])
         return EXIT_OK
     if sub in stonith_cli.SUBCOMMANDS:
