@@ -58,12 +58,13 @@ def collective_role(roles: list[str]) -> str:
     return max(roles, key=lambda r: _ROLE_RANK.get(r, 1), default="Stopped")
 
 
-def _primitive_state(a: Allocation, promotable: bool = False) -> str:
+def _primitive_state(a: Allocation, promotable: bool = False,
+                     unclean: frozenset[str] = frozenset()) -> str:
     orphan = "ORPHANED " if a.orphan else ""
-    return orphan + _primitive_role(a, promotable)
+    return orphan + _primitive_role(a, promotable, unclean)
 
 
-def _primitive_role(a: Allocation, promotable: bool) -> str:
+def _primitive_role(a: Allocation, promotable: bool, unclean: frozenset[str]) -> str:
     flags = []
     if not a.managed:
         flags.append("unmanaged")
@@ -76,8 +77,11 @@ def _primitive_role(a: Allocation, promotable: bool) -> str:
     word = role
     if a.failed:
         word = "FAILED Promoted" if role == "Promoted" else "FAILED"
-    return f"{word} {' '.join(a.current_nodes)}{suffix}" if len(a.current_nodes) == 1 else \
-        f"{word} [ {' '.join(a.current_nodes)} ]{suffix}"
+    if len(a.current_nodes) == 1:
+        node = a.current_nodes[0]
+        where = f"{node} (UNCLEAN)" if node in unclean else node
+        return f"{word} {where}{suffix}"
+    return f"{word} [ {' '.join(a.current_nodes)} ]{suffix}"
 
 
 def _guess_promotable(a: Allocation, by_parent: dict[str | None, list[Allocation]]) -> bool:
@@ -97,6 +101,13 @@ def _base(instance: str) -> str:
     return instance.rsplit(":", 1)[0]
 
 
+def _instance_number(a: Allocation) -> tuple[int, str]:
+    """Instances in their numbers' order (db:2 before db:10); orphans after."""
+    _, colon, number = a.resource.rpartition(":")
+    return (int(number) if colon and number.isdigit() and not a.orphan else 1 << 30,
+            a.resource)
+
+
 def resource_lines(transition: Transition, *,
                    clones: Mapping[str, CloneShape] | None = None) -> list[str]:
     """The resources as crm_mon prints them. `clones` says which clones are promotable or
@@ -106,6 +117,8 @@ def resource_lines(transition: Transition, *,
     by_parent: dict[str | None, list[Allocation]] = {}
     for a in transition.allocations:
         by_parent.setdefault(a.parent, []).append(a)
+    # crm_mon marks a resource on a node that is unclean and no longer in the membership
+    unclean = frozenset(n.name for n in transition.nodes if n.unclean and not n.online)
 
     def emit(a: Allocation, indent: int, promotable: bool = False, anonymous: bool = False
              ) -> None:
@@ -114,11 +127,14 @@ def resource_lines(transition: Transition, *,
             # an anonymous clone's instance is shown by its resource's name, a unique one's
             # with its number
             name = _base(a.resource) if anonymous else a.resource
-            lines.append(f"{pad}* {name}\t({a.agent}):\t {_primitive_state(a, promotable)}")
+            state = _primitive_state(a, promotable, unclean)
+            lines.append(f"{pad}* {name}\t({a.agent}):\t {state}")
         elif a.kind == "group":
-            lines.append(f"{pad}* Resource Group: {a.resource}:")
+            members = _members(a, by_parent)
+            flag = " (unmanaged)" if members and not any(m.managed for m in members) else ""
+            lines.append(f"{pad}* Resource Group: {a.resource}{flag}:")
             for child in by_parent.get(a.resource, []):
-                emit(child, indent + 2, promotable)
+                emit(child, indent + 2, promotable, anonymous)
         else:
             emit_clone(a, indent)
 
@@ -127,7 +143,7 @@ def resource_lines(transition: Transition, *,
         shape = (clones or {}).get(a.resource)
         if shape is None:
             shape = CloneShape(promotable=_guess_promotable(a, by_parent))
-        children = by_parent.get(a.resource, [])
+        children = sorted(by_parent.get(a.resource, []), key=_instance_number)
         flags = [w for w, on in (("promotable", shape.promotable), ("unique", shape.unique)) if on]
         if not a.managed:
             flags.append("unmanaged")
@@ -144,7 +160,7 @@ def resource_lines(transition: Transition, *,
             active |= nodes
             plain = _plain_instance(c, by_parent, shape.promotable)
             if shape.unique or not plain:
-                if nodes or shape.unique or c.orphan:
+                if nodes or (shape.unique and not c.orphan):
                     emit(c, indent + 2, shape.promotable, anonymous=not shape.unique)
                 continue
             if nodes:
@@ -155,8 +171,12 @@ def resource_lines(transition: Transition, *,
                 lines.append(f"{pad}  * {role}: [ {' '.join(sorted(by_role[role]))} ]")
         if shape.unique:
             return
+        # the nodes without an instance are listed while some instance is not active
+        # (clone-max not reached)
+        instances = [c for c in children if not c.orphan]
+        idle = any(not _leaf_nodes(c, by_parent) for c in instances)
         stopped = [n.name for n in transition.nodes if n.name not in active]
-        if stopped:
+        if stopped and (idle or not instances):
             word = "Stopped (disabled)" if disabled else "Stopped"
             lines.append(f"{pad}  * {word}: [ {' '.join(stopped)} ]")
 
