@@ -42,6 +42,7 @@ class World:
     failed_promoted: set[tuple[str, str]] = field(default_factory=set)
     # the meta values each notify was given: (node, rsc, meta)
     notified: list[tuple[str, str, tuple[tuple[str, str], ...]]] = field(default_factory=list)
+    failing_notify: set[tuple[str, str]] = field(default_factory=set)  # their notify returns 1
     on_attribute: AttributeSink | None = None
 
     def executor(self, node: str) -> WorldExecutor:
@@ -118,7 +119,7 @@ class WorldExecutor:
             return 0
         if op.task == "notify":
             world.notified.append((self.node, op.resource, op.meta))
-            return 0
+            return 1 if key in world.failing_notify else 0
         if op.task == "monitor":
             if not world.running.get(key):
                 return 7
