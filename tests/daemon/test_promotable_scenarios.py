@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from vigil.cib.read import parse_cib
 from vigil.cib.status_edit import transient_value
 from vigil.cib.write import write_cib
@@ -245,4 +247,26 @@ def test_notifications_run_with_their_data_and_a_failed_one_fails_nothing() -> N
     assert all(r.operation != "notify" for st in dc.cib.status for h in st.history
                for r in h.operations)
     assert c.world.where_promoted("db") and len(c.world.where_promoted("db")) == 1
+    c.converged()
+
+
+@pytest.mark.xfail(strict=True, reason="the scheduler does not plan on-fail=demote yet: it "
+                   "promotes again without a demote, where crm_simulate plans Re-promote (issue "
+                   "10 item 1); the daemon runs whatever it plans")
+def test_on_fail_demote_only_demotes_the_failed_promoted_instance() -> None:
+    c = ClusterModel(3)
+    c.world.promotable.add("db")
+    c.settle()
+    c.configure(PROMOTABLE_CONFIG.replace('role="Promoted"/>', 'role="Promoted" on-fail="demote"/>'))
+    c.settle()
+    (promoted,) = c.world.where_promoted("db")
+    c.world.fail_promoted(promoted, "db")
+    c.tick()
+    c.settle()
+    failed_at = c.world.log.index((promoted, "db", "monitor", 9))
+    here = [(task, rc) for node, rsc, task, rc in c.world.log[failed_at + 1:]
+            if node == promoted and rsc == "db" and task != "monitor"]
+    assert here[:1] == [("demote", 0)] and ("stop", 0) not in here
+    assert len(c.world.where_promoted("db")) == 1
+    assert_role_monitors(c)
     c.converged()
