@@ -303,7 +303,8 @@ class ClusterModel:
         elif isinstance(e, fx.BroadcastJoin):
             assert mach.executor is not None
             self._broadcast(mach, m.NodeHistory(e.ring, mach.id, mach.name,
-                                                mach.executor.history(), e.fresh, e.pending))
+                                                mach.executor.history(), e.fresh, e.pending,
+                                                e.attributes, e.private))
         elif isinstance(e, fx.PersistCib):
             mach.stored_cib = e.cib
         elif isinstance(e, fx.PersistFenceHistory):
