@@ -81,6 +81,7 @@ class ClusterModel:
         self.pushes: dict[str, str] = {}  # request id -> resource it adds
         self.acks: list[Ack] = []
         self.fence_log: list[tuple[str, str]] = []  # (fencer, target) of successful fences
+        self.answers: list[tuple[int, fx.Answer]] = []  # (node, answer) to local clients
         for mach in self.machines.values():
             self._start_daemon(mach)
         self._reconfigure(())
@@ -326,6 +327,7 @@ class ClusterModel:
                 raise InvariantBroken(f"{mach.name}, without quorum, fences {e.target}")
             mach.fences.append(e)
         elif isinstance(e, fx.Answer):
+            self.answers.append((mach.id, e))
             rsc = self.pushes.pop(e.request_id, None)
             # Invariant 4 is for changes acknowledged with quorum: one made in a partition
             # without it can be overwritten when the partitions merge (highest version wins),
