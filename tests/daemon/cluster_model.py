@@ -81,6 +81,7 @@ class ClusterModel:
         self.pushes: dict[str, str] = {}  # request id -> resource it adds
         self.acks: list[Ack] = []
         self.fence_log: list[tuple[str, str]] = []  # (fencer, target) of successful fences
+        self.answers: list[tuple[int, fx.Answer]] = []  # (node, answer) to local clients
         for mach in self.machines.values():
             self._start_daemon(mach)
         self._reconfigure(())
@@ -317,7 +318,8 @@ class ClusterModel:
         elif isinstance(e, fx.BroadcastJoin):
             assert mach.executor is not None
             self._broadcast(mach, m.NodeHistory(e.ring, mach.id, mach.name,
-                                                mach.executor.history(), e.fresh, e.pending))
+                                                mach.executor.history(), e.fresh, e.pending,
+                                                e.attributes, e.private))
         elif isinstance(e, fx.PersistCib):
             mach.stored_cib = e.cib
         elif isinstance(e, fx.PersistFenceHistory):
@@ -339,6 +341,7 @@ class ClusterModel:
                 raise InvariantBroken(f"{mach.name}, without quorum, fences {e.target}")
             mach.fences.append(e)
         elif isinstance(e, fx.Answer):
+            self.answers.append((mach.id, e))
             rsc = self.pushes.pop(e.request_id, None)
             # Invariant 4 is for changes acknowledged with quorum: one made in a partition
             # without it can be overwritten when the partitions merge (highest version wins),
