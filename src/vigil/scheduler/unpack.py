@@ -535,7 +535,9 @@ def _failure(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord, rc: int,
         elif rc == RC_NOTRUN:
             rsc.role = Role.STOPPED
         else:
-            rsc.role = Role.PROMOTED
+            # Unpromoted, not Promoted: its recovery stops it anyway and any promotion waits
+            # for that stop (checked with crm_simulate: failed-demote-recovery)
+            rsc.role = Role.UNPROMOTED
     if is_probe and rc == RC_NOTINST:
         rsc.role = Role.STOPPED
     elif rsc.role < Role.STARTED:
@@ -777,6 +779,10 @@ def _unpack_status(ws: WorkingSet, cib: Cib) -> None:
             _check_agent(rsc, hist)
             _process_history(ws, rsc, node, hist)
             rsc.histories[node.name] = hist
+            if rsc.clone_name is None:
+                # the name its history (and its agent) knows it by; the first one found counts
+                # (crm_simulate: promoted-allow-start, novell-239082)
+                rsc.clone_name = hist.id
 
 
 def _check_agent(rsc: Rsc, hist: ResourceHistory) -> None:
