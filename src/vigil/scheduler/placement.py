@@ -507,15 +507,16 @@ def _round_away(x: float) -> int:
 
 def merge_dependent_scores(ws: WorkingSet, dependent: Rsc, table: dict[str, int],
                            attr: str | None, factor: float, only_positive: bool,
-                           log: list[tuple[str, int, str]] | None, primary_id: str
-                           ) -> dict[str, int]:
+                           log: list[tuple[str, int, str]] | None, primary_id: str,
+                           rollback: bool = True) -> dict[str, int]:
     """The primary absorbs a dependent's preferences (and, recursively, the dependent's own
-    dependents'), scaled by the colocation score; undone if it would leave no node."""
+    dependents'), scaled by the colocation score; undone if it would leave no node (unless
+    `rollback` is False: a promoted role's mandatory colocation keeps what it leaves)."""
     if dependent.variant == Variant.GROUP:
         if not dependent.children:
             return table
         return merge_dependent_scores(ws, dependent.children[0], table, attr, factor,
-                                      only_positive, log, primary_id)
+                                      only_positive, log, primary_id, rollback)
     if dependent.merging:
         return table
     dependent.merging = True
@@ -541,7 +542,7 @@ def merge_dependent_scores(ws: WorkingSet, dependent: Rsc, table: dict[str, int]
             work[node.name] = add(work[node.name], w)
             entries.append((node.name, w, dependent.id))
         if not _any_available(ws, work):
-            return table
+            return table if rollback else work
         sign = -1 if factor < 0 else 1
         for edge in list(dependent.with_this):
             if not edge.influence:
@@ -664,8 +665,9 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
             return -1 if len(ra) < len(rb) else 1
         na = ra[0] if ra else None
         nb = rb[0] if rb else None
-        can_a = na is not None and a.allowed.get(na.name, -INFINITY) >= 0
-        can_b = nb is not None and b.allowed.get(nb.name, -INFINITY) >= 0
+        # inactive, or active where it is still allowed, before active where it no longer is
+        can_a = na is None or a.allowed.get(na.name, -INFINITY) >= 0
+        can_b = nb is None or b.allowed.get(nb.name, -INFINITY) >= 0
         if na is not None and not can_a:
             na = None
         if nb is not None and not can_b:

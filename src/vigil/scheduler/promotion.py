@@ -50,7 +50,7 @@ def _member(inst: Rsc, base: str) -> Rsc | None:
 
 def _other_instance_counts(prim: Rsc, node: Node) -> bool:
     """Whether an anonymous instance must not use `node`'s promotion attribute: another instance
-    is active there, or none is and the resource was never looked at there (not probed)."""
+    is active there."""
     clone = prim.clone_parent()
     if clone is None or clone.unique:
         return False
@@ -59,11 +59,7 @@ def _other_instance_counts(prim: Rsc, node: Node) -> bool:
         member = _member(inst, base)
         if member is not None and node in member.running_on:
             return member is not prim
-    for inst in clone.children:
-        member = _member(inst, base)
-        if member is not None and node.name in member.histories:
-            return False
-    return True
+    return False
 
 
 def promotion_attribute(prim: Rsc, node: Node) -> tuple[str, int] | None:
@@ -279,7 +275,8 @@ def _apply_clone_role_colocations(ws: WorkingSet, clone: Rsc) -> None:
         before = dict(clone.allowed)
         clone.allowed = merge_dependent_scores(ws, edge.primary, clone.allowed,
                                                edge.node_attribute, edge.score / INFINITY,
-                                               edge.score < INFINITY, None, clone.id)
+                                               edge.score < INFINITY, None, clone.id,
+                                               rollback=False)
         _log_clone_change(clone, before, f"promoted with {edge.primary.id} (colocation {edge.id})")
     for edge in list(clone.with_this):
         if edge.primary_role != Role.PROMOTED or not edge.influence:

@@ -56,8 +56,13 @@ def _eval_sets(sets: tuple[NvSet, ...], ctx: RuleContext) -> dict[str, str]:
         if nvset.rule is not None and not evaluate_rule(nvset.rule, ctx):
             continue
         for pair in nvset.pairs:
-            if pair.value is not None:
-                out.setdefault(pair.name, pair.value)
+            if pair.value is None:
+                continue
+            if pair.value.lower() == "#default":
+                # Pacemaker: "#default" unsets the name (dropping a value set before it)
+                out.pop(pair.name, None)
+                continue
+            out.setdefault(pair.name, pair.value)
     return out
 
 
@@ -777,12 +782,15 @@ def _unpack_status(ws: WorkingSet, cib: Cib) -> None:
             if rsc is None:
                 continue
             _check_agent(rsc, hist)
+            # the name its history (and its agent) knows it by, the last one found; not a second
+            # history of an instance already active on this node, which Pacemaker reads as an
+            # orphan (crm_simulate: promoted-allow-start, novell-239082, novell-239087)
+            if hist.id != rsc.id and node not in rsc.running_on:
+                rsc.clone_name = hist.id
             _process_history(ws, rsc, node, hist)
             rsc.histories[node.name] = hist
-            if rsc.clone_name is None:
-                # the name its history (and its agent) knows it by; the first one found counts
-                # (crm_simulate: promoted-allow-start, novell-239082)
-                rsc.clone_name = hist.id
+            if node not in rsc.running_on and rsc.clone_name and ":" in rsc.clone_name:
+                rsc.clone_name = None  # stopped there: the name is forgotten again
 
 
 def _check_agent(rsc: Rsc, hist: ResourceHistory) -> None:
