@@ -294,8 +294,26 @@ def _log_clone_change(clone: Rsc, before: dict[str, int], detail: str) -> None:
         old = before.get(name, 0)
         if value != old:
             clone.promotion_node_sources.setdefault(name, []).append(
-                ScoreSource("colocation-role", detail, value - old if value > -INFINITY
-                            and old > -INFINITY else value))
+                (None, ScoreSource("colocation-role", detail, value - old if value > -INFINITY
+                                   and old > -INFINITY else value)))
+
+
+def promotion_contributions(inst: Rsc) -> list[ScoreSource]:
+    """Where an instance's promotion score (the one its promotion was decided by) came from:
+    its own priority's parts and, when the score is the clone's on its node, the clone's own
+    score there, the other instances' priorities there and the clone's role colocations."""
+    clone = inst.parent
+    if clone is None or inst.assigned is None:
+        return []
+    if not inst.promotion_from_clone:
+        return list(inst.promotion_sources)
+    out: list[ScoreSource] = []
+    for who, source in clone.promotion_node_sources.get(inst.assigned.name, []):
+        if who is inst:
+            out.extend(inst.promotion_sources)
+        else:
+            out.append(source)
+    return out
 
 
 def _instance_key(inst: Rsc) -> tuple[int, bool]:
@@ -309,15 +327,19 @@ def _instance_key(inst: Rsc) -> tuple[int, bool]:
 def _sort_instances(ws: WorkingSet, clone: Rsc) -> None:
     from vigil.scheduler.placement import instance_cmp
 
-    clone.promotion_node_sources = {}
+    clone.placement_scores = dict(clone.allowed)
+    clone.promotion_node_sources = {
+        name: [(None, ScoreSource("clone-score", f"{clone.id}'s own score there", value))]
+        for name, value in clone.allowed.items() if value}
     for inst in clone.children:
+        inst.promotion_from_clone = False
         if inst.promotion_sort < 0 or inst.assigned is None:
             continue
         name = inst.assigned.name
         clone.allowed[name] = add(inst.promotion_sort, clone.allowed.get(name, 0))
         clone.promotion_node_sources.setdefault(name, []).append(
-            ScoreSource("promotion-priority", f"{inst.id} may be promoted there",
-                        inst.promotion_sort))
+            (inst, ScoreSource("promotion-priority", f"{inst.id} may be promoted there",
+                               inst.promotion_sort)))
     _apply_clone_role_colocations(ws, clone)
     for inst in clone.children:
         if not inst.managed and instance_next_role(inst) == Role.PROMOTED:
@@ -326,6 +348,7 @@ def _sort_instances(ws: WorkingSet, clone: Rsc) -> None:
             pass
         else:
             inst.promotion_sort = clone.allowed.get(inst.assigned.name, 0)
+            inst.promotion_from_clone = True
     by_instance = instance_cmp(ws, clone, {})
 
     def cmp(a: Rsc, b: Rsc) -> int:

@@ -184,7 +184,11 @@ class Rsc:
     clone_name: str | None = None  # the history id an anonymous instance was found under
     promotion_sort: int = 0
     promotion_sources: list[ScoreSource] = field(default_factory=list)
-    promotion_node_sources: dict[str, list[ScoreSource]] = field(default_factory=dict)
+    promotion_node_sources: dict[str, list[tuple[Rsc | None, ScoreSource]]] = field(
+        default_factory=dict)
+    promotion_from_clone: bool = False  # promotion_sort is the clone's score on its node
+    # a promotable clone's node scores as placement left them (promotion adds to `allowed`)
+    placement_scores: dict[str, int] | None = None
 
     @property
     def top(self) -> Rsc:
