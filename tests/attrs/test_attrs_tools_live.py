@@ -7,39 +7,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from attrs_live import Live, live
+from attrs_live import PROMOTABLE, Live, live
 
 from vigil.cib import status_edit
 from vigil.controller import attributes
-
-PROMOTABLE = """<cib admin_epoch="0" epoch="1" num_updates="0" crm_feature_set="3.16.1">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="o1" name="stonith-enabled" value="false"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources>
-      <clone id="st-clone">
-        <meta_attributes id="st-clone-meta">
-          <nvpair id="st-clone-promotable" name="promotable" value="true"/>
-          <nvpair id="st-clone-notify" name="notify" value="true"/>
-        </meta_attributes>
-        <primitive id="st" class="ocf" provider="pacemaker" type="Stateful">
-          <instance_attributes id="st-ia"><nvpair id="st-ia-d" name="notify_delay" value="0"/>
-          </instance_attributes>
-          <meta_attributes id="st-meta">
-            <nvpair id="st-meta-tr" name="target-role" value="Started"/>
-          </meta_attributes>
-        </primitive>
-      </clone>
-    </resources>
-    <constraints/>
-  </configuration>
-  <status/>
-</cib>
-"""
 
 
 def transient(c: Live, node: int, of: int, name: str) -> str | None:
