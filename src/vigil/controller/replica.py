@@ -152,6 +152,9 @@ def _apply_config(s: Step, msg: m.ConfigReplace) -> None:
 
 
 def _apply_result(s: Step, msg: m.OpResult) -> None:
+    if msg.record.operation == "notify":
+        _apply_notified(s, msg)
+        return
     view = s.state.view
     if msg.record.interval_ms == 0 and (msg.node, msg.resource.id) in view.pending:
         s.state = dataclasses.replace(
@@ -178,6 +181,22 @@ def _apply_result(s: Step, msg: m.OpResult) -> None:
             s.abort(f"{msg.resource.id} {msg.record.operation} failed")
     elif msg.failed:
         s.abort(f"{msg.resource.id} failed on {msg.uname}")
+
+
+def _apply_notified(s: Step, msg: m.OpResult) -> None:
+    """A notification's result: never recorded in the status, and a failed one fails neither
+    the resource (no fail-count) nor the transition, as in Pacemaker; it is only told."""
+    s.emit("action", resource=msg.resource.id, task="notify", target=msg.uname,
+           rc=msg.record.rc_code, status=msg.record.op_status, failed=msg.failed,
+           transition=msg.transition)
+    view = s.state.view
+    if (msg.node, msg.resource.id) in view.pending:
+        s.state = dataclasses.replace(
+            s.state, view=dataclasses.replace(view, pending=view.pending - {(msg.node, msg.resource.id)}))
+    plan = s.state.plan
+    if plan.graph is not None and msg.transition == s.state.transition_id() and msg.action_key:
+        s.state = dataclasses.replace(s.state, plan=dataclasses.replace(
+            plan, graph=plan.graph.complete(msg.action_key, True)))
 
 
 def _apply_cleanup(s: Step, msg: m.Cleanup) -> None:
