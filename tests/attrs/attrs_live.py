@@ -23,6 +23,7 @@ from vigil.cib.write import write_cib
 from vigil.cluster.sim import SimNetwork
 from vigil.daemon import agent_tools
 from vigil.daemon.ipc import ControlServer
+from vigil.daemon.local_executor import AgentExecutor
 from vigil.daemon.store import MemoryStore
 from vigil.daemon.vigild import Vigild
 
@@ -74,6 +75,7 @@ class Live:
         self.net = SimNetwork()
         self.world = World()
         self.daemons: dict[int, Vigild] = {}
+        self.executors: dict[int, AgentExecutor] = {}  # real agents' executors, when a test runs some
         self.servers: dict[int, ControlServer] = {}
         self.tasks: list[asyncio.Task[None]] = []
         for i in range(1, n + 1):

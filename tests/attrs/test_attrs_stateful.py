@@ -1,41 +1,42 @@
 """Pacemaker's own ocf:pacemaker:Stateful agent, unmodified, run with the environment vigild gives
-agents (HA_SBIN_DIR and PATH at vigil's tools, VIGIL_SOCKET): its promotion score reaches every
+agents (HA_SBIN_DIR and PATH at vigil's tools, VIGIL_SOCKET), through vigild's own executor:
+its promotion score reaches every
 vigild replica through crm_attribute --promotion and goes again when it stops."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 
 from attrs_live import PROMOTABLE, Live, live
 
 from vigil.cib import status_edit
-from vigil.executor.agents import resolve_agent
-from vigil.executor.run import agent_environment
+from vigil.controller.operations import Operation
+from vigil.daemon.__main__ import agent_env
+from vigil.daemon.local_executor import AgentExecutor
 from vigil.model.ocf import OcfResult
 
-CLONE_META = {"clone_max": "2", "clone_node_max": "1", "globally_unique": "false",
-              "notify": "true", "promoted_max": "1", "promoted_node_max": "1",
-              "master_max": "1", "master_node_max": "1"}
+CLONE_META = (("clone_max", "2"), ("clone_node_max", "1"), ("globally_unique", "false"),
+              ("notify", "true"), ("promoted_max", "1"), ("promoted_node_max", "1"))
 
 
 async def stateful(c: Live, action: str, *, node: int, interval_ms: int = 0) -> int:
-    spec = resolve_agent("ocf:pacemaker:Stateful")
-    assert spec.path is not None
-    state = c.dir / f"Stateful-st-node{node}.state"
-    env = agent_environment(spec, action, {"state": str(state)}, resource_id="st",
-                            timeout_ms=20_000, interval_ms=interval_ms,
-                            meta={**CLONE_META, "on_node": f"node{node}"}, base=c.env(node))
-    assert env["HA_SBIN_DIR"] == str(c.tools)
-    assert env["PATH"].split(":")[0] == str(c.tools)
-    proc = await asyncio.create_subprocess_exec(str(spec.path), action, env=env, cwd="/",
-                                                stdin=asyncio.subprocess.DEVNULL,
-                                                stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE)
-    _, err = await proc.communicate()
+    """One action of the agent on `node`, through vigild's own executor (AgentExecutor) with
+    the environment vigild gives agents (vigil.daemon.__main__.agent_env)."""
+    executor = c.executors.get(node)
+    if executor is None:
+        env = agent_env(str(c.tools), str(c.dir / f"n{node}.sock"))
+        assert env["HA_SBIN_DIR"] == str(c.tools)
+        assert env["PATH"].split(":")[0] == str(c.tools)
+        executor = c.executors[node] = AgentExecutor(f"node{node}", agent_env=env)
+    op = Operation(resource="st", standard="ocf", provider="pacemaker", agent_type="Stateful",
+                   task=action, interval_ms=interval_ms, timeout_ms=20_000,
+                   expected_rc=8 if action == "monitor" and interval_ms == 11_000 else 0,
+                   transition_key="1:1:0:test",
+                   params=(("state", str(c.dir / f"Stateful-st-node{node}.state")),),
+                   meta=CLONE_META)
+    outcome = await executor.execute(op)
     await c.settle()
-    assert proc.returncode is not None, err
-    return proc.returncode
+    return outcome.record.rc_code
 
 
 def scores(c: Live, of: int) -> list[str | None]:
