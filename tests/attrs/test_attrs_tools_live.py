@@ -210,3 +210,37 @@ async def test_cibadmin_crm_resource_and_crm_mon_on_vigilds_cib(c: Live) -> None
     mon = ET.fromstring(r.out)
     assert [(n.get("name"), n.get("online")) for n in mon.iter("node")
             if n.get("online")] == [("node1", "true")]
+
+
+SHELLFUNCS = ". /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs; "
+
+
+@live(2)
+async def test_ocf_shellfuncs_helpers_agents_use(c: Live) -> None:
+    """ocf_promotion_score (crm_master -l reboot, or crm_attribute -p with feature set 3.10 or
+    later), PAF's ocf_local_nodename (crm_node -n through PATH) and crm_mon_no_validation (cibadmin -Q
+    piped into crm_mon on CIB_file, as redis calls it), from resource-agents' own library."""
+    await c.configure(PROMOTABLE)
+    for feature_set, score in (("3.9.0", "7"), ("3.16.1", "8")):
+        r = await c.run(["bash", "-c", SHELLFUNCS + f"ocf_promotion_score -v {score}"],
+                        node=2, env=c.env(2, OCF_ROOT="/usr/lib/ocf", OCF_RESOURCE_INSTANCE="st",
+                                          OCF_RESKEY_crm_feature_set=feature_set))
+        assert r.rc == 0, r.err
+        assert transient(c, 1, 2, "master-st") == score
+    r = await c.run(["bash", "-c", SHELLFUNCS + "ocf_promotion_score -G -q"], node=2,
+                    env=c.env(2, OCF_ROOT="/usr/lib/ocf", OCF_RESOURCE_INSTANCE="st",
+                              OCF_RESKEY_crm_feature_set="3.16.1"))
+    assert (r.rc, r.out) == (0, "8\n")
+    # PAF's library (Perl) asks crm_node -n, found through PATH (the shell library's version
+    # check misreads pacemakerd -$ of 2.1.5 and falls back to uname -n, with Pacemaker too)
+    r = await c.run(["perl", "-e", 'use lib "/usr/lib/ocf/lib/heartbeat"; use OCF_Functions; '
+                     'print ocf_local_nodename(), "\\n"'], node=2,
+                    env=c.env(2, OCF_ROOT="/usr/lib/ocf"))
+    assert (r.rc, r.out) == (0, "node2\n"), r.err
+    r = await c.run(["bash", "-c", SHELLFUNCS + "crm_mon_no_validation -1 --output-as=xml"],
+                    env=c.env(1, OCF_ROOT="/usr/lib/ocf", SHELL="/bin/bash"))
+    assert r.rc == 0, r.err
+    mon = ET.fromstring(r.out)
+    assert sorted(n.get("name") or "" for n in mon.iter("node") if n.get("online") == "true") == [
+        "node1", "node2"]
+    assert [r.get("id") for r in mon.iter("clone")] == ["st-clone"]
