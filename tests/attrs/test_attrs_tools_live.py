@@ -244,3 +244,15 @@ async def test_ocf_shellfuncs_helpers_agents_use(c: Live) -> None:
     assert sorted(n.get("name") or "" for n in mon.iter("node") if n.get("online") == "true") == [
         "node1", "node2"]
     assert [r.get("id") for r in mon.iter("clone")] == ["st-clone"]
+
+
+@live(2)
+async def test_crm_resource_ban_as_the_pgsql_agent_calls_it(c: Live) -> None:
+    await c.configure(PROMOTABLE)
+    r = await c.tool("crm_resource", "-B", "-r", "st", "-N", "node2", "-Q")
+    assert (r.rc, r.out, r.err) == (0, "", "")
+    for d in c.daemons.values():
+        bans = [x for x in d.cib.configuration.constraints if x.id == "cli-ban-st-on-node2"]
+        assert len(bans) == 1
+    r = await c.tool("crm_resource", "-B", "-r", "nosuch", "-N", "node2", "-Q")
+    assert r.rc == 1 and r.err.count("\n") == 1 and r.err.startswith("crm_resource: ")
