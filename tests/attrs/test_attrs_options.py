@@ -72,6 +72,8 @@ S = c.AttributeScope
     (["-t", "rsc_defaults", "-n", "x", "-v", "1"], {}, ("update", S.RSC_DEFAULTS, "x", None)),
     (["-t", "crm_config", "-N", "n1", "-n", "x", "-G"], {}, ("query", S.CRM_CONFIG, "x", None)),
     (["-v", "1", "-n", "x", "-G"], {}, ("query", S.CRM_CONFIG, "x", None)),  # the last wins
+    (["-z", "-N", "n1", "-n", "cpu", "-G"], {}, ("query", S.UTILIZATION, "cpu", "n1")),
+    (["--utilization", "-n", "cpu", "-v", "2"], {}, ("update", S.UTILIZATION, "cpu", None)),
     (["--get-value", "--attr-value", "3", "-n", "x", "--delete-attr"], {},
      ("delete", S.CRM_CONFIG, "x", None)),
 ])
@@ -87,7 +89,6 @@ def test_what_crm_attribute_asks(argv: list[str], env: dict[str, str],
     (["-l", "later", "-n", "x", "-G"], {}, Exit.PROTOCOL),
     (["-t", "everywhere", "-n", "x", "-G"], {}, Exit.PROTOCOL),
     (["-t", "tickets", "-n", "x", "-G"], {}, Exit.UNIMPLEMENT_FEATURE),
-    (["-z", "-N", "n1", "-n", "cpu", "-G"], {}, Exit.UNIMPLEMENT_FEATURE),
     (["-v", "1"], {}, Exit.USAGE),
     (["-n", "x", "-G", "stray"], {}, Exit.USAGE),
     (["-n", "x", "-G", "--output-as=xml"], {}, Exit.USAGE),

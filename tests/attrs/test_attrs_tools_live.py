@@ -10,7 +10,9 @@ from pathlib import Path
 from attrs_live import PROMOTABLE, Live, live
 
 from vigil.cib import status_edit
+from vigil.cib.read import parse_cib
 from vigil.controller import attributes
+from vigil.model.cib import Cib
 
 
 def transient(c: Live, node: int, of: int, name: str) -> str | None:
@@ -74,13 +76,55 @@ async def test_queries_print_what_pacemakers_crm_attribute_prints(c: Live) -> No
 
 
 @live(2)
+async def test_configuration_changes_as_pacemakers_crm_attribute_makes_them(c: Live) -> None:
+    """The same updates and deletes by vigil's tool (through vigild) and by Pacemaker's (on a
+    copy of the CIB as a file): the same output, exit code and configuration."""
+    await c.configure(PROMOTABLE)
+    theirs_file = c.cib_file(1)
+    changes = [
+        ["-N", "node2", "-n", "site", "-v", "b"],
+        ["-N", "node2", "-n", "site", "-v", "c"],
+        ["-N", "node1", "-n", "rack", "-l", "forever", "-v", "r1"],
+        ["-z", "-N", "node1", "-n", "cpu", "-v", "4"],
+        ["-z", "-N", "node1", "-n", "cpu", "-G"],
+        ["-n", "no-quorum-policy", "-v", "freeze"],
+        ["-t", "crm_config", "-n", "st_REPL_INFO", "-s", "redis_replication", "-v", "node1"],
+        ["-N", "node2", "-n", "site", "-D"],
+        ["-N", "node2", "-n", "site", "-D"],
+        ["-z", "-N", "node1", "-n", "cpu", "-D"],
+        ["-n", "no-quorum-policy", "-D", "-q"],
+        ["-n", "stonith-enabled", "-D"],
+        ["-N", "node1", "-n", "rack", "-l", "forever", "-D"],
+        ["-N", "node1", "-n", "never-set", "-D"],
+    ]
+    for argv in changes:
+        ours = await c.tool("crm_attribute", *argv)
+        theirs = await c.run(["/usr/sbin/crm_attribute", *argv],
+                             env={"PATH": "/usr/sbin:/usr/bin:/bin", "CIB_file": theirs_file})
+        assert (ours.rc, ours.out, ours.err) == (theirs.rc, theirs.out, theirs.err), argv
+    theirs_cib, _ = parse_cib(Path(theirs_file).read_text())
+    for d in c.daemons.values():
+        # the same values in the same ids (vigil drops a set its deletes emptied)
+        assert settings(d.cib) == settings(theirs_cib)
+        assert d.cib.configuration.properties == tuple(
+            s for s in theirs_cib.configuration.properties if s.pairs)
+
+
+def settings(cib: Cib) -> list[tuple[str, str, str, str | None]]:
+    out = [(n.id, s.id, p.id, p.value) for n in cib.configuration.nodes
+           for s in (*n.instance_attributes, *n.utilization) for p in s.pairs]
+    return out + [("", s.id, p.id, p.value) for s in cib.configuration.properties
+                  for p in s.pairs]
+
+
+@live(2)
 async def test_updates_reach_the_right_section(c: Live) -> None:
     await c.configure(PROMOTABLE)
     assert (await c.tool("crm_attribute", "-N", "node2", "-n", "site", "-v", "b")).rc == 0
     assert attributes.permanent_values(c.daemons[1].cib, "2") == {"site": "b"}
     epoch = c.daemons[1].cib.version.epoch
     r = await c.tool("crm_attribute", "-N", "node2", "-n", "site", "-D")
-    assert (r.rc, r.out) == (0, "Deleted nodes attribute: name=site\n")
+    assert (r.rc, r.out) == (0, "Deleted nodes attribute: id=nodes-2-site name=site\n")
     assert attributes.permanent_values(c.daemons[2].cib, "2") == {}
     assert c.daemons[2].cib.version.epoch == epoch + 1
     # redis keeps its last primary as a cluster option in its own set
