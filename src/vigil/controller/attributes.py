@@ -96,6 +96,12 @@ def apply(s: Step, msg: m.Attribute) -> None:
     delay = before if msg.delay_ms is None else max(0, msg.delay_ms)
     if delay != before:
         attrs = dataclasses.replace(attrs, delays_ms={**attrs.delays_ms, msg.name: delay})
+    if delay == before and delay > 0 and msg.value == attrd_values(
+            s.state.cib, attrs, msg.node_id).get(msg.name):
+        # the value attrd has already: no change, the timer is not restarted (a value set
+        # again and again, as pingd does, must not hold a change back forever)
+        _answer(s, msg)
+        return
     pending = {**attrs.pending.get(msg.name, {}), msg.node_id: (msg.uname, msg.value)}
     attrs = dataclasses.replace(attrs, pending={**attrs.pending, msg.name: pending})
     _set(s, attrs)
