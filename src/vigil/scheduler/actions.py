@@ -16,6 +16,8 @@ def _quorum_block(ws: WorkingSet, action: Action) -> None:
     policy = ws.options.no_quorum_policy
     if policy == "ignore":
         return
+    if policy == "demote" and action.task == Task.START and rsc.top.promotable:
+        return  # demote: a promotable clone's instances keep running, unpromoted (crm_simulate)
     if policy == "freeze":
         if not rsc.active() or rsc.next_role > rsc.role:
             action.runnable = False
@@ -147,6 +149,8 @@ def _active_counts(rsc: Rsc) -> tuple[int, int]:
 
 
 def create_primitive_actions(ws: WorkingSet, rsc: Rsc) -> None:
+    for node in rsc.forced_demote:
+        get_action(ws, rsc, Task.DEMOTE, node.name, optional=False)
     chosen = rsc.assigned
     if rsc.next_role == Role.UNKNOWN:
         rsc.next_role = Role.STOPPED if chosen is None else Role.STARTED
