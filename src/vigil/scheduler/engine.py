@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from vigil.model.cib import Cib
-from vigil.scheduler import actions, fencing, operations, orderings, placement, propagation
+from vigil.scheduler import (
+    actions,
+    fencing,
+    notify,
+    operations,
+    orderings,
+    placement,
+    propagation,
+)
 from vigil.scheduler.promotion import promotion_contributions
 from vigil.scheduler.summary import summary_items
 from vigil.scheduler.transition import (
@@ -28,6 +36,7 @@ def schedule(cib: Cib, now: int) -> Transition:
     orderings.internal_orderings(ws)
     orderings.user_orderings(ws)
     propagation.propagate(ws)
+    notify.plan_notifications(ws)
     return _freeze(ws, order, cib)
 
 

@@ -8,6 +8,8 @@ again to run an agent.
 
 from __future__ import annotations
 
+import dataclasses
+
 from vigil.model.cib import Cib
 from vigil.model.durations import parse_interval_ms
 from vigil.model.resources import Primitive
@@ -21,7 +23,8 @@ DEFAULT_TIMEOUT_MS = 20_000  # Pacemaker's, for an operation that sets none
 _OK, _NOT_RUNNING, _RUNNING_PROMOTED = 0, 7, 8
 _MONITOR_EXPECTS: dict[Role | None, int] = {Role.PROMOTED: _RUNNING_PROMOTED, Role.STOPPED: _NOT_RUNNING}
 # tasks that run an agent on a node (stonith runs a fence device, not a resource's agent)
-_AGENT_TASKS = frozenset({Task.START, Task.STOP, Task.PROMOTE, Task.DEMOTE, Task.MONITOR})
+_AGENT_TASKS = frozenset({Task.START, Task.STOP, Task.PROMOTE, Task.DEMOTE, Task.MONITOR,
+                          Task.NOTIFY})
 _Pairs = tuple[tuple[str, str], ...]
 
 
@@ -41,7 +44,10 @@ class Resolver:
         if rsc is None or rsc.variant != Variant.PRIMITIVE or action.pseudo \
                 or action.task not in _AGENT_TASKS:
             return None
-        return self._operation(rsc, action.task, 0, _OK, None)
+        op = self._operation(rsc, action.task, 0, _OK, None)
+        if action.task == Task.NOTIFY and action.notify_meta:
+            op = dataclasses.replace(op, meta=op.meta + tuple(sorted(action.notify_meta.items())))
+        return op
 
     def monitors(self) -> tuple[ResolvedOperation, ...]:
         """Every configured, enabled recurring monitor, once per history id (the instances of an

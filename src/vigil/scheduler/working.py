@@ -276,6 +276,7 @@ class Action:
     after: list[Ordering] = field(default_factory=list)  # orderings where this is "first"
     runnable_needed: int = 0  # for clone-one-or-more pseudo actions
     order_id: str | None = None  # the order constraint a clone-one-or-more pseudo action serves
+    notify_meta: dict[str, str] = field(default_factory=dict)  # a notify action's CRM_meta_notify_*
 
     @property
     def label(self) -> str:
