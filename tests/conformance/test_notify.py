@@ -44,7 +44,12 @@ def _oracle(xml: Path, out: Path) -> set[Key]:
             continue  # a bundle's or remote connection's notification: not a clone's
         meta = {k[len("CRM_meta_"):]: v for k, v in attrs.attrib.items()
                 if k.startswith("CRM_meta_")}
-        found.add((prim.get("long-id") or prim.get("id") or "", op.get("on_node") or "",
+        # the instance as the scheduler numbers it (long-id is the id of the node's history)
+        key = op.get("internal_operation_key") or ""
+        instance = key.split("_pre_notify_")[0].split("_post_notify_")[0]
+        if ":" not in instance:  # the key names the history id: long-id has the instance
+            instance = prim.get("long-id") or instance
+        found.add((instance or prim.get("id") or "", op.get("on_node") or "",
                    meta.get("notify_type", ""), meta.get("notify_operation", ""), _lists(meta)))
     return found
 

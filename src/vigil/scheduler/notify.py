@@ -65,7 +65,8 @@ def _data(ws: WorkingSet, clone: Rsc) -> dict[str, str]:
         meta[f"notify_{name}_resource"], meta[f"notify_{name}_uname"] = _pairs(items)
     meta["notify_inactive_resource"] = _pairs(inactive)[0]
     meta["notify_all_uname"] = " ".join(n.name for n in ws.nodes) or " "
-    meta["notify_available_uname"] = " ".join(n.name for n in ws.nodes if n.available) or " "
+    # online nodes, standby ones included [case: interleave-stop]
+    meta["notify_available_uname"] = " ".join(n.name for n in ws.nodes if n.online) or " "
     return meta
 
 
@@ -118,7 +119,10 @@ def plan_notifications(ws: WorkingSet) -> None:
                 order(ws, done, post, OrderFlag.OPTIONAL)
             order(ws, post, post_ok, OrderFlag.OPTIONAL)
             for inst in sorted(clone.children, key=lambda c: c.instance_number):
-                now_nodes = inst.instance_nodes()
+                # a promotion happens after the starts: its pre-notifications already reach
+                # the instances that start
+                now_nodes = inst.instance_nodes() if task != Task.PROMOTE else \
+                    _after_nodes(inst, False)
                 for node in now_nodes[:1]:
                     meta = dict(base, notify_type="pre", notify_operation=task.value,
                                 notify_key_type="pre", notify_key_operation=task.value)
