@@ -120,16 +120,25 @@ def plan_notifications(ws: WorkingSet) -> None:
             order(ws, post, post_ok, OrderFlag.OPTIONAL)
             for inst in sorted(clone.children, key=lambda c: c.instance_number):
                 # a promotion happens after the starts: its pre-notifications already reach
-                # the instances that start
-                now_nodes = inst.instance_nodes() if task != Task.PROMOTE else \
-                    _after_nodes(inst, False)
+                # the instances that start; a start's pre-notifications after the stops, only
+                # the instances that stay [case: interleave-restart]
+                stopping = _instance_action(ws, inst, Task.STOP) is not None
+                if task == Task.PROMOTE:
+                    now_nodes = _after_nodes(inst, False)
+                elif task == Task.START and stopping:
+                    now_nodes = []
+                else:
+                    now_nodes = inst.instance_nodes()
                 for node in now_nodes[:1]:
                     meta = dict(base, notify_type="pre", notify_operation=task.value,
                                 notify_key_type="pre", notify_key_operation=task.value)
                     a = _notify(ws, inst, node, meta)
                     order(ws, pre, a, OrderFlag.OPTIONAL)
                     order(ws, a, pre_ok, OrderFlag.OPTIONAL)
-                for node in _after_nodes(inst, task == Task.STOP)[:1]:
+                after = _after_nodes(inst, task == Task.STOP)
+                if task == Task.STOP:  # after the stops: the instances that did not stop
+                    after = [] if stopping else inst.instance_nodes()
+                for node in after[:1]:
                     if inst.next_role == Role.STOPPED:
                         continue
                     meta = dict(base, notify_type="post", notify_operation=task.value,
