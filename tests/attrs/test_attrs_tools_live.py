@@ -212,6 +212,9 @@ async def test_attrd_updater_private_dampened_and_its_query_format(c: Live) -> N
 @live(2)
 async def test_crm_node(c: Live) -> None:
     assert (await c.tool("crm_node", "-n", node=2)).out == "node2\n"
+    # in an agent, the node it runs for (Pacemaker's crm_node reads it from the environment)
+    r = await c.tool("crm_node", "-n", node=2, OCF_RESKEY_CRM_meta_on_node="node1")
+    assert (r.rc, r.out) == (0, "node1\n")
     assert (await c.tool("crm_node", "--cluster-id", node=2)).out == "2\n"
     assert (await c.tool("crm_node", "-p")).out == "node1 node2\n"
     assert (await c.tool("crm_node", "--list")).out == "1 node1 member\n2 node2 member\n"

@@ -1,7 +1,8 @@
 """crm_node: this node's name and id, the members of its partition, the nodes the cluster knows,
 and quorum, as Pacemaker 2.1.5's prints them:
 
-- `-n/--name`: the node's name; `-i/--cluster-id`: its id; `-N/--name-for-id ID`: that node's
+- `-n/--name`: the node's name (in an agent, OCF_RESKEY_CRM_meta_on_node, as Pacemaker's
+  crm_node gives it); `-i/--cluster-id`: its id; `-N/--name-for-id ID`: that node's
   name (105 if none);
 - `-p/--partition`: the names of the partition's members on one line, by id;
 - `-l/--list`: `ID NAME member|lost` per known node, by id;
@@ -11,6 +12,7 @@ and quorum, as Pacemaker 2.1.5's prints them:
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -78,6 +80,10 @@ def run(argv: Sequence[str]) -> int:
     if kind == "remove":
         raise ToolError(f"{PROG}: removing a node is done with 'vigil cluster node remove', not "
                         f"{PROG} -R", Exit.UNIMPLEMENT_FEATURE)
+    on_node = os.environ.get("OCF_RESKEY_CRM_meta_on_node")  # noqa: SIM112 - OCF name
+    if kind == "name" and on_node:
+        print(on_node)  # an agent's own node, as Pacemaker's crm_node answers it
+        return int(Exit.OK)
     nodes = answer(PROG, c.GetNodeList())
     if kind == "name":
         print(nodes.node)
