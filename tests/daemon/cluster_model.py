@@ -81,9 +81,17 @@ class ClusterModel:
         self.pushes: dict[str, str] = {}  # request id -> resource it adds
         self.acks: list[Ack] = []
         self.fence_log: list[tuple[str, str]] = []  # (fencer, target) of successful fences
+        self.answers: list[tuple[int, fx.Answer]] = []  # (node, answer) to local clients
         for mach in self.machines.values():
             self._start_daemon(mach)
         self._reconfigure(())
+        self.world.on_attribute = self._agent_attribute
+
+    def _agent_attribute(self, node: str, rsc: str, name: str, value: str | None) -> None:
+        """An agent's crm_attribute call (a promotion score) reaches its node's daemon."""
+        mach = next(x for x in self.machines.values() if x.name == node)
+        if mach.state is not None:
+            mach.inbox.append(ev.AttributeRequested(str(mach.id), mach.name, name, value))
 
     # -- the world's rules -------------------------------------------------------------------
     def names(self) -> tuple[tuple[int, str], ...]:
@@ -169,6 +177,13 @@ class ClusterModel:
         """Down and up again within one token timeout: one ring change, the node in `left`."""
         mach = self.machines[node]
         self._power_off(mach)
+        self._start_daemon(mach)
+        self._reconfigure({node})
+
+    def restart_daemon(self, node: int) -> None:
+        """vigild restarts on a node that stays up: its resources keep running, its executor
+        forgets their history (the cluster probes them again)."""
+        mach = self.machines[node]
         self._start_daemon(mach)
         self._reconfigure({node})
 
@@ -303,14 +318,15 @@ class ClusterModel:
         elif isinstance(e, fx.BroadcastJoin):
             assert mach.executor is not None
             self._broadcast(mach, m.NodeHistory(e.ring, mach.id, mach.name,
-                                                mach.executor.history(), e.fresh, e.pending))
+                                                mach.executor.history(), e.fresh, e.pending,
+                                                e.attributes, e.private))
         elif isinstance(e, fx.PersistCib):
             mach.stored_cib = e.cib
         elif isinstance(e, fx.PersistFenceHistory):
             mach.stored_fences = e.history
         elif isinstance(e, fx.Execute):
             if e.operation.task in ("start", "promote"):
-                self._check_exclusive_start(mach, e.operation.resource)
+                self._check_exclusive_start(mach, e.operation.resource, e.operation.task)
             mach.running_ops.append((e.request, e.operation))
         elif isinstance(e, fx.StartMonitors):
             assert mach.executor is not None
@@ -325,6 +341,7 @@ class ClusterModel:
                 raise InvariantBroken(f"{mach.name}, without quorum, fences {e.target}")
             mach.fences.append(e)
         elif isinstance(e, fx.Answer):
+            self.answers.append((mach.id, e))
             rsc = self.pushes.pop(e.request_id, None)
             # Invariant 4 is for changes acknowledged with quorum: one made in a partition
             # without it can be overwritten when the partitions merge (highest version wins),
@@ -353,13 +370,20 @@ class ClusterModel:
             self.in_flight.setdefault(view[0], deque()).append((mach.id, msg))
 
     # -- invariants --------------------------------------------------------------------------
-    def _check_exclusive_start(self, mach: Machine, resource: str) -> None:
-        """Invariant 1 (and 3): a primitive starts only where no other powered node may run it;
-        an unclean node's resources are recovered only once it is fenced (powered off)."""
-        elsewhere = [n for n in self.world.where(resource) if n != mach.name
+    def _check_exclusive_start(self, mach: Machine, resource: str, task: str) -> None:
+        """Invariant 1 (and 3): a primitive starts, and a promotable clone's instance is
+        promoted (promoted-max 1), only where no other powered node may run it, or have it
+        promoted; an unclean node's are recovered only once it is fenced (powered off)."""
+        if resource in self.world.promotable:
+            if task != "promote":
+                return  # a clone's instances start everywhere
+            active = self.world.where_promoted(resource)
+        else:
+            active = self.world.where(resource)
+        elsewhere = [n for n in active if n != mach.name
                      and self.machines[int(n.removeprefix("node"))].powered]
         if elsewhere:
-            raise InvariantBroken(f"{mach.name} starts {resource} while it runs on {elsewhere}")
+            raise InvariantBroken(f"{mach.name} {task}s {resource} while it runs on {elsewhere}")
 
     def quiet(self, members: tuple[int, ...]) -> bool:
         """Nothing left to happen inside this partition by itself."""
@@ -374,6 +398,11 @@ class ClusterModel:
                        if self.machines[int(n.removeprefix("node"))].powered]
             if len(powered) > 1:
                 raise InvariantBroken(f"{rsc} active on {powered}")
+        for rsc in self.world.promotable:  # promoted-max 1 in every promotable test CIB
+            promoted = [n for n in self.world.where_promoted(rsc)
+                        if self.machines[int(n.removeprefix("node"))].powered]
+            if len(promoted) > 1:
+                raise InvariantBroken(f"{rsc} promoted on {promoted}")
         for members in self.groups().values():
             states = [self.machines[i].state for i in members]
             if not self.quiet(members) or not all(s is not None and s.view.synced for s in states):

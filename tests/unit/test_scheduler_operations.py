@@ -126,7 +126,8 @@ def test_anonymous_clone_instances_share_the_primitive_id_and_carry_the_clone_se
     assert {a.resource for a in starts} == {"db:0", "db:1"}
     assert {a.operation.resource for a in starts if a.operation} == {"db"}
     assert {a.operation.meta for a in starts if a.operation} == {
-        (("clone_max", "2"), ("clone_node_max", "1"), ("globally_unique", "false"))}
+        (("clone_max", "2"), ("clone_node_max", "1"), ("globally_unique", "false"),
+         ("notify", "false"))}
     assert len(t.monitors_after("db", Task.START)) == 1  # once, not once per instance
 
 
@@ -138,7 +139,8 @@ def test_globally_unique_clone_instances_keep_their_number() -> None:
     t = schedule(_cib(clone), NOW)
     op = _op(t, "db:2", Task.START)
     assert op.resource == "db:2"
-    assert op.meta == (("clone_max", "3"), ("clone_node_max", "2"), ("globally_unique", "true"))
+    assert op.meta == (("clone_max", "3"), ("clone_node_max", "2"), ("globally_unique", "true"),
+                       ("notify", "false"))
     assert [m.resource for m in t.monitors] == ["db:0", "db:1", "db:2"]
 
 
@@ -192,3 +194,17 @@ def test_probes_ask_each_node_about_what_it_has_no_history_for() -> None:
     (probe,) = t.probes[0].operations
     assert (probe.resource, probe.task, probe.interval_ms, probe.expected_rc, probe.params) == \
         ("db", Task.MONITOR, 0, 7, (("state", "/run/db"),))
+
+
+def test_promotable_clone_operations_carry_notify_and_promoted_max() -> None:
+    """As crm_simulate's graph gives them (CRM_meta_notify, CRM_meta_promoted_max and
+    _node_max; the executor adds the legacy master_* names)."""
+    clone = f"""<clone id="db-clone"><meta_attributes id="c-m">
+      <nvpair id="c-m-1" name="promotable" value="true"/>
+      <nvpair id="c-m-2" name="notify" value="true"/>
+      <nvpair id="c-m-3" name="promoted-max" value="2"/>
+      </meta_attributes>{DUMMY}</clone>"""
+    t = schedule(_cib(clone), NOW)
+    assert dict(_op(t, "db:0", Task.START).meta) == {
+        "clone_max": "2", "clone_node_max": "1", "globally_unique": "false", "notify": "true",
+        "promoted_max": "2", "promoted_node_max": "1"}

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from vigil.controller import attributes, fencing, local, planning, replica, sync
 from vigil.controller import effects as fx
 from vigil.controller import events as ev
-from vigil.controller import fencing, local, planning, replica, sync
 from vigil.controller import messages as m
 from vigil.controller.context import Step
 from vigil.controller.state import State
@@ -39,6 +39,8 @@ def step(state: State, event: ev.Event, now: float) -> tuple[State, tuple[fx.Eff
     elif isinstance(event, ev.TimerFired):
         if event.timer is ev.Timer.RESYNC:
             sync.on_resync_timer(s)
+        elif event.timer is ev.Timer.ATTRIBUTES:
+            attributes.on_timer(s)
         else:
             planning.on_recheck(s)
     elif isinstance(event, ev.PlanDue):
@@ -50,7 +52,9 @@ def step(state: State, event: ev.Event, now: float) -> tuple[State, tuple[fx.Eff
     elif isinstance(event, ev.FenceRequested):
         fencing.on_requested(s, event)
     elif isinstance(event, ev.AttributeRequested):
-        s.send(m.Attribute(event.node_id, event.uname, event.name, event.value))
+        attributes.on_requested(s, event)
+    elif isinstance(event, ev.ConfigAttributeRequested):
+        attributes.on_config_requested(s, event)
     elif isinstance(event, ev.LeaveRequested):
         # A clean shutdown: the others record this node as expected down, nobody fences it.
         s.send(m.Leaving(str(s.state.me), s.state.name_of(s.state.me)))

@@ -27,6 +27,9 @@ class BroadcastJoin:
     ring: tuple[int, int]
     fresh: bool
     pending: tuple[str, ...]
+    # this node's own attributes, announced with its join (see controller.attributes)
+    attributes: tuple[tuple[str, str], ...] = ()
+    private: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class FenceFinished:
 class Timer(enum.Enum):
     RESYNC = "resync"  # this node said hello a while ago: still out of step?
     RECHECK = "recheck"  # the DC's cluster-recheck-interval / the next failure expiry
+    ATTRIBUTES = "attributes"  # the DC's: a dampened attribute is due to be written
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,30 @@ class FenceRequested:
 
 @dataclass(frozen=True)
 class AttributeRequested:
-    """Set (value) or remove (None) a transient attribute of a node."""
+    """Set (value) or remove (None) a node attribute through attrd: transient (in the status
+    section) or, `private`, only in attrd's memory. `value` may be `v++` or `v+=N` (expanded
+    against this node's current value). `delay_ms` sets the attribute's dampening."""
 
     node_id: str
     uname: str
     name: str
     value: str | None
+    private: bool = False
+    delay_ms: int | None = None
+    request_id: str = ""  # a local client's request, answered once this replica applied it
+
+
+@dataclass(frozen=True)
+class ConfigAttributeRequested:
+    """Set (value) or remove (None) a permanent node attribute (section "nodes", `node_id`) or
+    a cluster option ("crm_config", "rsc_defaults", "op_defaults"): a configuration change."""
+
+    request_id: str
+    section: str
+    node_id: str | None
+    name: str
+    value: str | None
+    set_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,4 +140,4 @@ class LeaveRequested:
 
 Event = (ViewChanged | QuorumChanged | Delivered | OperationFinished | MonitorChanged
          | FenceFinished | TimerFired | PlanDue | ConfigPushRequested | CleanupRequested
-         | FenceRequested | AttributeRequested | LeaveRequested)
+         | FenceRequested | AttributeRequested | ConfigAttributeRequested | LeaveRequested)

@@ -11,9 +11,9 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from vigil.scheduler.transition import PlannedAction, ResolvedOperation, Transition
+from vigil.scheduler.transition import PlannedAction, ResolvedOperation, Task, Transition
 
-EXECUTABLE = {"start", "stop", "promote", "demote", "monitor", "stonith"}
+EXECUTABLE = {"start", "stop", "promote", "demote", "monitor", "notify", "stonith"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,14 @@ class GraphAction:
 
 
 def action_key(a: PlannedAction) -> str:
+    """The action's name in the graph and in results: RSC_TASK_NODE; a notification adds
+    which (pre or post) and of what (RSC_pre_notify_promote_NODE, as Pacemaker names them),
+    since one instance gets several in one transition."""
+    if a.task == Task.NOTIFY and a.operation is not None:
+        meta = dict(a.operation.meta)
+        kind = meta.get("notify_type") or meta.get("notify_key_type") or ""
+        operation = meta.get("notify_operation") or meta.get("notify_key_operation") or ""
+        return f"{a.resource or 'cluster'}_{kind}_notify_{operation}_{a.node or ''}"
     return f"{a.resource or 'cluster'}_{a.task}_{a.node or ''}"
 
 
@@ -85,7 +93,14 @@ class Graph:
 
 def build_graph(t: Transition) -> Graph:
     required = {a.id: a for a in t.actions if not a.optional}
-    keys = {i: action_key(a) for i, a in required.items()}
+    keys: dict[int, str] = {}
+    taken: set[str] = set()
+    for i, a in required.items():
+        key = action_key(a)
+        # two actions the names cannot tell apart (a collective's pseudo notifications, say)
+        # stay two actions
+        keys[i] = key if key not in taken else f"{key}#{i}"
+        taken.add(keys[i])
     actions: dict[str, GraphAction] = {}
     for i, a in required.items():
         pseudo = a.pseudo or a.task not in EXECUTABLE

@@ -7,8 +7,10 @@ import dataclasses
 from vigil.controller import effects as fx
 from vigil.controller import messages as m
 from vigil.controller.context import Step
-from vigil.controller.operations import Outcome
+from vigil.controller.operations import Outcome, monitors_for_role, promoted_after
 from vigil.scheduler.options import read_options
+
+_KEEP_MONITORS = frozenset({"monitor", "notify"})
 
 
 def execute(s: Step, req: m.ExecRequest) -> None:
@@ -16,7 +18,9 @@ def execute(s: Step, req: m.ExecRequest) -> None:
     running = dict(s.state.running_ops)
     running[req.resource] = running.get(req.resource, 0) + 1
     s.state = dataclasses.replace(s.state, running_ops=running)
-    if req.task == "stop":
+    if req.task not in _KEEP_MONITORS:
+        # as Pacemaker's controller does before any action but a probe or a notification: the
+        # monitors of the role the resource leaves would report its new role as a failure
         s.effects.append(fx.CancelMonitors(req.resource))
     s.effects.append(fx.Execute(req, req.operation))
 
@@ -30,7 +34,9 @@ def on_finished(s: Step, req: m.ExecRequest, outcome: Outcome) -> None:
     report(s, outcome, req.transition, req.action_key, req.task)
     if (req.monitors and not outcome.failed and outcome.left_running
             and req.task in ("start", "promote", "demote", "monitor")):
-        s.effects.append(fx.StartMonitors(req.monitors))
+        monitors = monitors_for_role(req.monitors, promoted_after(req.task, outcome.record))
+        if monitors:
+            s.effects.append(fx.StartMonitors(monitors))
 
 
 def on_monitor(s: Step, outcome: Outcome) -> None:

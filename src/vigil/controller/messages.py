@@ -77,6 +77,9 @@ class NodeHistory:
     # resources with an operation still running on the node (its result is not in `history`
     # and comes as an OpResult later): the DC plans nothing until those results are in
     pending: tuple[str, ...] = ()
+    # the node's own transient and private attributes: its values win over the replicas'
+    attributes: tuple[tuple[str, str], ...] = ()
+    private: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,12 +119,39 @@ class ExecRequest:
 
 @dataclass(frozen=True)
 class Attribute:
-    """Set (value) or remove (None) a transient node attribute."""
+    """Set (value) or remove (None) a node attribute through attrd: transient (the status
+    section, written at once or after the attribute's dampening) or `private` (never in the
+    CIB). `delay_ms` (not None) changes the attribute's dampening."""
 
     node_id: str
     uname: str
     name: str
     value: str | None
+    private: bool = False
+    delay_ms: int | None = None
+    origin: int = 0  # the node whose client asked (it answers `request_id`)
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class AttributeFlush:
+    """The DC: the dampening of these attributes is over, write their pending values."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConfigAttribute:
+    """A permanent node attribute (section "nodes") or a cluster option ("crm_config",
+    "rsc_defaults", "op_defaults"): set (value) or removed (None) in the configuration."""
+
+    request_id: str
+    origin: int
+    section: str
+    node_id: str | None
+    name: str
+    value: str | None
+    set_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,11 +199,11 @@ class Leaving:
 
 
 Message = (Hello | Sync | ConfigReplace | NodeStates | NodeHistory | OpResult | ExecRequest
-           | Attribute | Cleanup | FenceResult | Leaving)
+           | Attribute | AttributeFlush | ConfigAttribute | Cleanup | FenceResult | Leaving)
 
 _TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
-    Hello, Sync, ConfigReplace, NodeStates, NodeHistory, OpResult, ExecRequest, Attribute, Cleanup,
-    FenceResult, Leaving)}
+    Hello, Sync, ConfigReplace, NodeStates, NodeHistory, OpResult, ExecRequest, Attribute,
+    AttributeFlush, ConfigAttribute, Cleanup, FenceResult, Leaving)}
 
 
 class BadMessage(Exception):
@@ -286,9 +316,9 @@ def decode(data: bytes) -> Message:
                 value = tuple(NodeStateRow(*r) for r in value)
             elif f == "fence_history":
                 value = tuple(fence_result_from(r) for r in value)
-            elif f in ("ring", "version", "read_version", "pending"):
+            elif f in ("ring", "version", "read_version", "pending", "names"):
                 value = tuple(value)
-            elif f in ("params", "meta"):
+            elif f in ("attributes", "private") and isinstance(value, list) or f in ("params", "meta"):
                 value = tuple((str(a), str(b)) for a, b in value)
             kwargs[f] = value
         msg: Message = cls(**kwargs)

@@ -116,16 +116,26 @@ def _probe(s: Step, transition: Transition) -> bool:
             if key in probing:
                 continue
             probing.add(key)
+            # the probe may find it running in either role: the node starts those of the role
+            # found (controller.local)
             s.send(m.ExecRequest(transition="probe", action_key=key, node=int(request.node_id),
                                  operation=to_run(probe, "probe"),
-                                 monitors=_monitors(transition, probe.resource, Task.MONITOR)))
+                                 monitors=_monitors(transition, probe.resource, Task.MONITOR,
+                                                    Task.PROMOTE)))
             sent = True
     s.state = dataclasses.replace(st, plan=dataclasses.replace(st.plan, probing=frozenset(probing)))
     return sent
 
 
-def _monitors(transition: Transition, resource: str, task: Task) -> tuple[Operation, ...]:
-    return tuple(to_run(mon, "monitor") for mon in transition.monitors_after(resource, task))
+def _monitors(transition: Transition, resource: str, *tasks: Task) -> tuple[Operation, ...]:
+    """The recurring monitors that follow any of `tasks` (each once)."""
+    out: list[Operation] = []
+    for task in tasks:
+        for mon in transition.monitors_after(resource, task):
+            op = to_run(mon, "monitor")
+            if op not in out:
+                out.append(op)
+    return tuple(out)
 
 
 def _dispatch(s: Step) -> None:
@@ -158,8 +168,10 @@ def _send_action(s: Step, action: GraphAction) -> None:
     if nid is None or op is None or st.plan.transition is None:
         _fail(s, action.key)
         return
-    # the monitors of the role the action leaves the resource in; none after a stop
+    # the monitors of the role the action leaves the resource in; none after a stop or a
+    # notification
     monitors = (_monitors(st.plan.transition, op.resource, op.task)
                 if op.task in (Task.START, Task.PROMOTE, Task.DEMOTE) else ())
     s.send(m.ExecRequest(transition=st.transition_id(), action_key=action.key, node=nid,
-                         operation=to_run(op, st.transition_id()), monitors=monitors))
+                         operation=to_run(op, st.transition_id(), instance=action.resource),
+                         monitors=monitors))

@@ -11,8 +11,8 @@ import dataclasses
 
 from vigil.cib import status_edit
 from vigil.cib.read import parse_cib
+from vigil.controller import attributes, fencing, local, sync
 from vigil.controller import effects as fx
-from vigil.controller import fencing, local, sync
 from vigil.controller import messages as m
 from vigil.controller.context import Step
 from vigil.model.cib import CibVersion, NodeConfig
@@ -29,6 +29,8 @@ def on_message(s: Step, sender: int, msg: m.Message) -> None:
     if not s.state.view.synced:
         if isinstance(msg, m.ConfigReplace) and msg.origin == s.state.me:
             s.effects.append(fx.Answer(msg.request_id, False, code="CIB_NOT_READY"))
+        elif isinstance(msg, m.Attribute | m.ConfigAttribute):
+            attributes.not_ready(s, msg)
         return
     if isinstance(msg, m.NodeHistory):
         _apply_history(s, msg)
@@ -43,9 +45,14 @@ def on_message(s: Step, sender: int, msg: m.Message) -> None:
             local.execute(s, msg)
         return
     elif isinstance(msg, m.Attribute):
-        s.set_cib(status_edit.bump_updates(status_edit.set_transient(
-            s.state.cib, msg.node_id, msg.uname, msg.name, msg.value)), persist=False)
-        s.abort("attribute changed")
+        attributes.apply(s, msg)
+        return  # the DC plans again when a change is written (attributes._write)
+    elif isinstance(msg, m.AttributeFlush):
+        attributes.apply_flush(s, msg)
+        return
+    elif isinstance(msg, m.ConfigAttribute):
+        attributes.apply_config(s, msg)
+        return
     elif isinstance(msg, m.Cleanup):
         _apply_cleanup(s, msg)
     elif isinstance(msg, m.FenceResult):
@@ -65,6 +72,7 @@ def _apply_history(s: Step, msg: m.NodeHistory) -> None:
     if msg.fresh:
         cib = status_edit.clear_transient(cib, str(msg.node))
     s.set_cib(status_edit.bump_updates(cib), persist=False)
+    attributes.apply_join(s, msg)
     view = dataclasses.replace(view, joined=view.joined | {msg.node},
                                pending=view.pending | {(msg.node, rsc) for rsc in msg.pending})
     s.state = dataclasses.replace(s.state, view=view)
@@ -82,6 +90,9 @@ def _apply_node_states(s: Step, msg: m.NodeStates) -> None:
             added = True
         expected = row.expected
         before = current.get(row.node_id)
+        if not row.crmd and before is not None and before.crmd == "online":
+            # the node left: its transient attributes go with it (attrd forgets its values)
+            cib = status_edit.clear_transient(cib, row.node_id)
         if not row.crmd and before is not None and before.expected:
             # The DC computed this row before messages it had not seen yet (a fence result, a
             # clean leave): for a node that is not a member, what the replica holds now decides,
@@ -141,6 +152,9 @@ def _apply_config(s: Step, msg: m.ConfigReplace) -> None:
 
 
 def _apply_result(s: Step, msg: m.OpResult) -> None:
+    if msg.record.operation == "notify":
+        _apply_notified(s, msg)
+        return
     view = s.state.view
     if msg.record.interval_ms == 0 and (msg.node, msg.resource.id) in view.pending:
         s.state = dataclasses.replace(
@@ -167,6 +181,22 @@ def _apply_result(s: Step, msg: m.OpResult) -> None:
             s.abort(f"{msg.resource.id} {msg.record.operation} failed")
     elif msg.failed:
         s.abort(f"{msg.resource.id} failed on {msg.uname}")
+
+
+def _apply_notified(s: Step, msg: m.OpResult) -> None:
+    """A notification's result: never recorded in the status, and a failed one fails neither
+    the resource (no fail-count) nor the transition, as in Pacemaker; it is only told."""
+    s.emit("action", resource=msg.resource.id, task="notify", target=msg.uname,
+           rc=msg.record.rc_code, status=msg.record.op_status, failed=msg.failed,
+           transition=msg.transition)
+    view = s.state.view
+    if (msg.node, msg.resource.id) in view.pending:
+        s.state = dataclasses.replace(
+            s.state, view=dataclasses.replace(view, pending=view.pending - {(msg.node, msg.resource.id)}))
+    plan = s.state.plan
+    if plan.graph is not None and msg.transition == s.state.transition_id() and msg.action_key:
+        s.state = dataclasses.replace(s.state, plan=dataclasses.replace(
+            plan, graph=plan.graph.complete(msg.action_key, True)))
 
 
 def _apply_cleanup(s: Step, msg: m.Cleanup) -> None:

@@ -58,6 +58,24 @@ class Fencing:
 
 
 @dataclass(frozen=True)
+class Attributes:
+    """attrd's memory on this node: node attributes that are not (or not yet) in the CIB.
+
+    Every replica holds the same (they change only by delivered messages), except `due`, which
+    only the DC keeps, and `mine`, which is this node's own."""
+
+    # private attributes (attrd_updater --private): node id -> name -> value, never in the CIB
+    private: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # dampened changes not yet written: name -> node id -> (uname, value or None for deleted)
+    pending: Mapping[str, Mapping[str, tuple[str, str | None]]] = field(default_factory=dict)
+    delays_ms: Mapping[str, int] = field(default_factory=dict)  # name -> dampening (--delay)
+    due: Mapping[str, float] = field(default_factory=dict)  # the DC's: name -> when to write it
+    # this node's own transient attributes as attrd last set them: re-announced at each join,
+    # as attrd re-broadcasts its own values after a sync (the local value wins)
+    mine: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class State:
     me: int
     cib: Cib
@@ -70,6 +88,7 @@ class State:
     fresh: bool = True  # the first join of this process clears its transient attributes
     running_ops: Mapping[str, int] = field(default_factory=dict)  # resource -> local ops running
     fenced_self: bool = False
+    attributes: Attributes = Attributes()
 
     @property
     def dc(self) -> int | None:

@@ -18,6 +18,7 @@ import dataclasses
 
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
+from vigil.controller import attributes
 from vigil.controller import effects as fx
 from vigil.controller import events as ev
 from vigil.controller import messages as m
@@ -40,6 +41,7 @@ def on_view(s: Step, e: ev.ViewChanged) -> None:
     # own NodeHistory) brings the truth back, so the DC starts over from it.
     if st.plan.graph is not None:
         s.emit("transition-abort", reason="membership change")
+    attributes.on_view(s, e.members)
     if repeated:
         # The layer reported the view again (the totem ring id came late): the others are in
         # it already, maybe synced; this node may have missed Hellos, so it starts a new round.
@@ -143,7 +145,9 @@ def synced(s: Step) -> None:
     st = s.state
     s.state = dataclasses.replace(st, view=dataclasses.replace(st.view, synced=True), fresh=False)
     s.emit("synced", version=list(st.cib.version.as_tuple()))
-    s.effects.append(fx.BroadcastJoin(st.view.ring, st.fresh, tuple(sorted(st.running_ops))))
+    transient, private = attributes.join_announcement(st)
+    s.effects.append(fx.BroadcastJoin(st.view.ring, st.fresh, tuple(sorted(st.running_ops)),
+                                      transient, private))
     for result in st.fencing.unapplied:
         s.send(result)
     if s.state.is_dc:

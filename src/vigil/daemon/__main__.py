@@ -91,7 +91,8 @@ async def _serve(args: argparse.Namespace) -> int:
 
     layer = CorosyncLayer(args.group)
     node = args.node or socket.gethostname()
-    daemon = Vigild(layer, AgentExecutor(node), FileStore(args.state_dir), WallClock(),
+    daemon = Vigild(layer, AgentExecutor(node, agent_env=dict(args.agent_env)),
+                    FileStore(args.state_dir), WallClock(),
                     event_sink=EventLog(args.events), fencer=AgentFencer(node))
     server = ControlServer(daemon, args.socket)
     await server.start()
@@ -126,6 +127,15 @@ async def _serve(args: argparse.Namespace) -> int:
         await server.stop()
 
 
+def agent_env_pair(text: str) -> tuple[str, str]:
+    """NAME=VALUE for --agent-env; a name must be a shell variable name."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.replace("_", "a").isalnum() or name[0].isdigit():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not NAME=VALUE with NAME a variable name (e.g. HA_SBIN_DIR=/usr/lib/vigil/sbin)")
+    return name, value
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="vigild", description=__doc__)
     p.add_argument("--state-dir", default="/var/lib/vigil")
@@ -133,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--events", default="/var/log/vigil/events.jsonl")
     p.add_argument("--group", default="vigil", help="the Corosync CPG group name")
     p.add_argument("--node", help="this node's name (default: the host name)")
+    p.add_argument("--agent-env", action="append", default=[], type=agent_env_pair,
+                   metavar="NAME=VALUE", help="add to every resource agent's environment "
+                   "(repeatable; e.g. HA_SBIN_DIR, PATH)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,

@@ -305,8 +305,72 @@ class QuorumState:
                    wait_for_all=f.flag("wait_for_all"))
 
 
+@dataclass(frozen=True)
+class AttributeValue:
+    """One attribute: of a node (`node` its name) or a cluster option (`node` None)."""
+
+    name: str
+    value: str
+    node: str | None
+    scope: str  # an AttributeScope's value: where it was found
+
+    def encode(self) -> JsonObject:
+        return {"name": self.name, "value": self.value, "node": self.node, "scope": self.scope}
+
+    @classmethod
+    def decode(cls, f: _Fields) -> AttributeValue:
+        return cls(f.text("name"), f.text("value", ""), f.opt_text("node"), f.text("scope"))
+
+
+@dataclass(frozen=True)
+class AttributeValues:
+    """What a query found (nothing: no such attribute)."""
+
+    values: tuple[AttributeValue, ...]
+
+    def encode(self) -> JsonObject:
+        return {"values": [v.encode() for v in self.values]}
+
+    @classmethod
+    def decode(cls, f: _Fields) -> AttributeValues:
+        return cls(tuple(AttributeValue.decode(_Fields(v)) for v in f.objects("values")))
+
+
+@dataclass(frozen=True)
+class NodeEntry:
+    node_id: int
+    name: str
+    member: bool  # in this node's view (partition)
+
+    def encode(self) -> JsonObject:
+        return {"id": self.node_id, "name": self.name, "member": self.member}
+
+    @classmethod
+    def decode(cls, f: _Fields) -> NodeEntry:
+        return cls(f.integer("id"), f.text("name"), f.flag("member"))
+
+
+@dataclass(frozen=True)
+class NodeList:
+    """This node, the nodes the cluster knows (past and present), and the partition's quorum."""
+
+    node_id: int
+    node: str
+    quorate: bool
+    nodes: tuple[NodeEntry, ...]
+
+    def encode(self) -> JsonObject:
+        return {"node_id": self.node_id, "node": self.node, "quorate": self.quorate,
+                "nodes": [n.encode() for n in self.nodes]}
+
+    @classmethod
+    def decode(cls, f: _Fields) -> NodeList:
+        return cls(f.integer("node_id"), f.text("node"), f.flag("quorate"),
+                   tuple(NodeEntry.decode(_Fields(n)) for n in f.objects("nodes")))
+
+
 B = TypeVar("B", CibXml, DaemonStatus, NewVersion, Done, FenceOutcome, FenceHistory,
-            QuorumState)
+            QuorumState, AttributeValues, NodeList)
 
 
 @dataclass(frozen=True)
@@ -325,7 +389,8 @@ class Refused:
 
 
 Reply = (Answer[CibXml] | Answer[DaemonStatus] | Answer[NewVersion] | Answer[Done]
-         | Answer[FenceOutcome] | Answer[FenceHistory] | Answer[QuorumState] | Refused)
+         | Answer[FenceOutcome] | Answer[FenceHistory] | Answer[QuorumState]
+         | Answer[AttributeValues] | Answer[NodeList] | Refused)
 
 
 # -- requests --------------------------------------------------------------------------------
@@ -422,6 +487,99 @@ class SetAttribute(RequestOf[Done]):
         return Done.decode(f)
 
 
+class AttributeScope(enum.Enum):
+    """Where a node attribute or cluster option lives, as the agents' tools name it."""
+
+    ATTRD = "attrd"  # attrd_updater: attrd's memory (held changes, private ones), then status
+    STATUS = "status"  # crm_attribute -l reboot: transient, the status section
+    NODES = "nodes"  # crm_attribute -l forever: permanent, the nodes section
+    CRM_CONFIG = "crm_config"  # cluster options
+    RSC_DEFAULTS = "rsc_defaults"
+    OP_DEFAULTS = "op_defaults"
+
+    @property
+    def of_node(self) -> bool:
+        return self in (AttributeScope.ATTRD, AttributeScope.STATUS, AttributeScope.NODES)
+
+
+def _scope(f: _Fields) -> AttributeScope:
+    text = f.text("scope")
+    try:
+        return AttributeScope(text)
+    except ValueError:
+        known = ", ".join(s.value for s in AttributeScope)
+        raise _bad(f"'scope' must be one of {known}, not {text!r}") from None
+
+
+@dataclass(frozen=True)
+class QueryAttribute(RequestOf[AttributeValues]):
+    """The value of `name` (None: every attribute) of `node` (a name; None: this node), or of
+    every node (`all_nodes`), or the cluster option `name` in `set_id` (None: any set)."""
+
+    OP: ClassVar[str] = "attribute-query"
+    scope: AttributeScope
+    name: str | None = None
+    node: str | None = None
+    all_nodes: bool = False
+    set_id: str | None = None
+
+    def encode_fields(self) -> JsonObject:
+        return {"scope": self.scope.value, "name": self.name, "node": self.node,
+                "all_nodes": self.all_nodes, "set_id": self.set_id}
+
+    @classmethod
+    def decode(cls, f: _Fields) -> QueryAttribute:
+        return cls(_scope(f), f.opt_text("name"), f.opt_text("node"),
+                   f.flag("all_nodes", False), f.opt_text("set_id"))
+
+    def decode_body(self, f: _Fields) -> AttributeValues:
+        return AttributeValues.decode(f)
+
+
+@dataclass(frozen=True)
+class UpdateAttribute(RequestOf[NewVersion]):
+    """Set `name` to `value` (None: delete it) for `node` (None: this node) or as a cluster
+    option; through attrd for ATTRD and STATUS (`private`: never in the CIB; `delay_ms`: the
+    attribute's dampening), a configuration change for the others. Answered once this node
+    applied it (agreed order)."""
+
+    OP: ClassVar[str] = "attribute-update"
+    scope: AttributeScope
+    name: str
+    value: str | None
+    node: str | None = None
+    private: bool = False
+    delay_ms: int | None = None
+    set_id: str | None = None
+
+    def encode_fields(self) -> JsonObject:
+        return {"scope": self.scope.value, "name": self.name, "value": self.value,
+                "node": self.node, "private": self.private, "delay_ms": self.delay_ms,
+                "set_id": self.set_id}
+
+    @classmethod
+    def decode(cls, f: _Fields) -> UpdateAttribute:
+        delay = f.opt_integer("delay_ms")
+        if delay is not None and delay < 0:
+            raise _bad(f"'delay_ms' must be 0 or more, not {delay}")
+        name = f.text("name")
+        if not name:
+            raise _bad("'name' must not be empty")
+        return cls(_scope(f), name, f.opt_text("value"), f.opt_text("node"),
+                   f.flag("private", False), delay, f.opt_text("set_id"))
+
+    def decode_body(self, f: _Fields) -> NewVersion:
+        return NewVersion.decode(f)
+
+
+@dataclass(frozen=True)
+class GetNodeList(RequestOf[NodeList]):
+    OP: ClassVar[str] = "node-list"
+
+    def decode_body(self, f: _Fields) -> NodeList:
+        return NodeList.decode(f)
+
+
 class FenceAction(enum.Enum):
     REBOOT = "reboot"
     OFF = "off"
@@ -487,7 +645,7 @@ class GetQuorum(RequestOf[QuorumState]):
 
 
 Request = (GetCib | GetStatus | ReplaceConfig | Cleanup | SetAttribute | Fence | ConfirmFenced
-           | GetFenceHistory | GetQuorum)
+           | GetFenceHistory | GetQuorum | QueryAttribute | UpdateAttribute | GetNodeList)
 
 _DECODERS: dict[str, Callable[[_Fields], Request]] = {
     GetCib.OP: lambda f: GetCib(),
@@ -499,6 +657,9 @@ _DECODERS: dict[str, Callable[[_Fields], Request]] = {
     ConfirmFenced.OP: ConfirmFenced.decode,
     GetFenceHistory.OP: lambda f: GetFenceHistory(),
     GetQuorum.OP: lambda f: GetQuorum(),
+    QueryAttribute.OP: QueryAttribute.decode,
+    UpdateAttribute.OP: UpdateAttribute.decode,
+    GetNodeList.OP: lambda f: GetNodeList(),
 }
 
 

@@ -20,21 +20,25 @@ import grp
 import os
 import socket
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
 from vigil.cluster.layer import QuorumChange
+from vigil.controller import attributes
 from vigil.controller import messages as m
+from vigil.controller.state import Attributes
 from vigil.daemon import control as c
 from vigil.host import jsonlines
+from vigil.model import reports
 from vigil.model.cib import Cib, CibVersion
 from vigil.model.reports import Report, ReportError
 
 DEFAULT_SOCKET = "/run/vigil/vigild.sock"
 CLIENT_GROUP = "haclient"
 CLEANUP_TIMEOUT_S = 30.0
+ATTRIBUTE_TIMEOUT_S = 30.0
 
 
 # -- what the server needs from the daemon ---------------------------------------------------
@@ -78,6 +82,18 @@ class ControlledDaemon(Protocol):
 
     def name_of(self, node: int) -> str: ...
 
+    def node_id_of(self, name: str) -> int | None: ...
+
+    @property
+    def names(self) -> Mapping[int, str]:
+        """Node id -> name, as the cluster layer knows them."""
+        ...
+
+    @property
+    def node_attributes(self) -> Attributes:
+        """attrd's memory: private attributes and dampened changes not yet in the CIB."""
+        ...
+
     async def send(self, msg: m.Message) -> None:
         """Broadcast to every replica (used for node attributes)."""
         ...
@@ -98,6 +114,20 @@ class ControlledDaemon(Protocol):
                             ) -> m.FenceResult:
         """Fence `target` ("reboot" or "off") or, `manual`, record an operator's confirmation.
         Raises ReportError (NODE_NOT_FOUND) for a node the cluster does not know."""
+        ...
+
+    async def request_attribute(self, node_id: str, uname: str, name: str, value: str | None,
+                                *, private: bool = False, delay_ms: int | None = None
+                                ) -> tuple[bool, object]:
+        """Set (or, None, delete) a node attribute through attrd (see
+        `controller.attributes`); the answer has the form of `request_config`'s."""
+        ...
+
+    async def request_config_attribute(self, section: str, node_id: str | None, name: str,
+                                       value: str | None, set_id: str | None = None
+                                       ) -> tuple[bool, object]:
+        """Set (or delete) a permanent node attribute or a cluster option; the answer has the
+        form of `request_config`'s (NODE_NOT_FOUND for a node not in the configuration)."""
         ...
 
 
@@ -210,9 +240,25 @@ class ControlServer:
                     d.request_cleanup(request.resource, request.node), timeout=CLEANUP_TIMEOUT_S)
                 return self._new_version(ok, detail, (), None)
             case c.SetAttribute():
-                await d.send(m.Attribute(request.node_id, request.uname, request.name,
-                                         request.value))
-                return c.Answer(c.Done())
+                ok, detail = await asyncio.wait_for(d.request_attribute(
+                    request.node_id, request.uname, request.name, request.value),
+                    timeout=ATTRIBUTE_TIMEOUT_S)
+                if ok:
+                    return c.Answer(c.Done())
+                return self._new_version(ok, detail, (), None)
+            case c.QueryAttribute():
+                return c.Answer(c.AttributeValues(self._query(request)))
+            case c.UpdateAttribute():
+                ok, detail = await asyncio.wait_for(self._update(request),
+                                                    timeout=ATTRIBUTE_TIMEOUT_S)
+                return self._new_version(ok, detail, (), None)
+            case c.GetNodeList():
+                q = d.quorum
+                members = set(d.view.members)
+                return c.Answer(c.NodeList(
+                    node_id=d.me, node=d.name_of(d.me), quorate=bool(q and q.quorate),
+                    nodes=tuple(c.NodeEntry(nid, name, nid in members)
+                                for nid, name in self._known_nodes())))
             case c.Fence():
                 result = await asyncio.wait_for(
                     d.request_fence(request.node, request.action.value),
@@ -230,6 +276,58 @@ class ControlServer:
                     expected_votes=q.expected_votes if q else 0, quorum=q.quorum if q else 0,
                     members=tuple(d.name_of(int(n)) for n in q.members) if q else (),
                     two_node=bool(q and q.two_node), wait_for_all=bool(q and q.wait_for_all)))
+
+    # -- node attributes -------------------------------------------------------------------
+    def _known_nodes(self) -> list[tuple[int, str]]:
+        """Every node the cluster knows, past and present: (id, name) by id."""
+        d = self.daemon
+        known = {int(n.id): n.uname for n in d.cib.configuration.nodes if n.id.isdigit()}
+        known.update({nid: d.name_of(nid) for nid in d.names})
+        known.update({nid: d.name_of(nid) for nid in d.view.members})
+        return sorted(known.items())
+
+    def _node(self, name: str | None) -> tuple[str, str]:
+        """(id, name) of the node called `name` (None: this node); NODE_NOT_FOUND if none."""
+        d = self.daemon
+        if name is None:
+            return str(d.me), d.name_of(d.me)
+        nid = d.node_id_of(name)
+        if nid is None:
+            raise ReportError([reports.error(c.NODE_NOT_FOUND, node=name)])
+        return str(nid), name
+
+    def _query(self, q: c.QueryAttribute) -> tuple[c.AttributeValue, ...]:
+        d = self.daemon
+        cib = d.cib
+        if not q.scope.of_node:
+            found = attributes.option_values(cib, q.scope.value, q.set_id)
+            return tuple(c.AttributeValue(n, v, None, q.scope.value) for n, v in found.items()
+                         if q.name is None or n == q.name)
+        if q.all_nodes:
+            nodes = [(str(nid), name) for nid, name in self._known_nodes()]
+        else:
+            nodes = [self._node(q.node)]
+        out = []
+        for node_id, uname in nodes:
+            if q.scope is c.AttributeScope.ATTRD:
+                values = attributes.attrd_values(cib, d.node_attributes, node_id)
+            elif q.scope is c.AttributeScope.STATUS:
+                values = attributes.transient_values(cib, node_id)
+            else:
+                values = attributes.permanent_values(cib, node_id, q.set_id)
+            out += [c.AttributeValue(n, v, uname, q.scope.value) for n, v in values.items()
+                    if q.name is None or n == q.name]
+        return tuple(out)
+
+    async def _update(self, u: c.UpdateAttribute) -> tuple[bool, object]:
+        d = self.daemon
+        if u.scope in (c.AttributeScope.ATTRD, c.AttributeScope.STATUS):
+            node_id, uname = self._node(u.node)
+            return await d.request_attribute(node_id, uname, u.name, u.value,
+                                             private=u.private, delay_ms=u.delay_ms)
+        target = self._node(u.node)[0] if u.scope is c.AttributeScope.NODES else None
+        return await d.request_config_attribute(u.scope.value, target, u.name, u.value,
+                                                u.set_id)
 
     def _new_version(self, ok: bool, detail: object, warnings: tuple[Report, ...],
                      read: CibVersion | None) -> c.Reply:

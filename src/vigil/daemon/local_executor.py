@@ -1,12 +1,19 @@
-"""The real LocalExecutor: resource agents through vigil.executor, history kept per node."""
+"""The real LocalExecutor: resource agents through vigil.executor, history kept per node.
+
+Every agent gets the meta values Pacemaker passes (the scheduler's: clone and promotable
+settings, notification data; the monitor's role; this node's name as on_node) and the daemon's
+additions to the environment (`agent_env`: where vigil's crm_attribute and friends are).
+Notify results are reported, never recorded in the history (as in Pacemaker).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from vigil import fencer
 from vigil.controller.operations import Operation, Outcome
@@ -38,8 +45,9 @@ def _agent_name(op: Operation) -> str:
 
 
 class AgentExecutor:
-    def __init__(self, node: str) -> None:
+    def __init__(self, node: str, *, agent_env: Mapping[str, str] = MappingProxyType({})) -> None:
         self.node = node
+        self.agent_env: Mapping[str, str] = MappingProxyType(dict(agent_env))
         self.history_book = hist.NodeHistory(node)
         # Like Pacemaker, a monitor reports changes only: a dead process counts one failure.
         self.scheduler = MonitorScheduler(self._on_monitor, changes_only=True)
@@ -56,12 +64,20 @@ class AgentExecutor:
         return ResourceHistory(id=op.resource, standard=op.standard, agent_type=op.agent_type,
                                provider=op.provider)
 
+    def _meta(self, op: Operation) -> dict[str, str]:
+        meta = op.agent_meta()
+        meta.setdefault("on_node", self.node)
+        return meta
+
     def _outcome(self, op: Operation, spec: AgentSpec, result: OperationResult,
                  key: hist.TransitionKey) -> Outcome:
         records = self.history_book.record(spec, result, transition_key=key,
                                            expected_rc=op.expected_rc)
         if not records:
-            raise RuntimeError(f"{op.task} of {op.resource} left no record")
+            # a notify: reported to the DC, kept nowhere
+            return Outcome(self._identity(op), hist.reported_record(
+                spec, result, call_id=self.history_book.allocate_call_id(), node=self.node,
+                transition_key=key))
         # The last record is the one that describes this result (a failure adds *_last_failure_0).
         record = records[-1]
         return Outcome(self._identity(op), record)
@@ -91,7 +107,7 @@ class AgentExecutor:
             return self._outcome(op, spec, result, key)
         result = await run_operation(spec, op.task, dict(op.params), timeout_ms=op.timeout_ms,
                                      interval_ms=op.interval_ms, resource_id=op.resource,
-                                     meta=dict(op.meta))
+                                     meta=self._meta(op), agent_env=self.agent_env)
         return self._outcome(op, spec, result, key)
 
     def start_monitor(self, op: Operation, report: Callable[[Outcome], None]) -> None:
@@ -104,7 +120,8 @@ class AgentExecutor:
             return
         request = MonitorRequest.of(spec, resource_id=op.resource, interval_ms=op.interval_ms,
                                     timeout_ms=op.timeout_ms, params=dict(op.params),
-                                    meta=dict(op.meta), expected_rc=OcfResult(op.expected_rc))
+                                    meta=self._meta(op), expected_rc=OcfResult(op.expected_rc),
+                                    agent_env=self.agent_env)
         self.watches[request.key] = _Watch(op, spec, report)
         asyncio.ensure_future(self.scheduler.start(request))
 

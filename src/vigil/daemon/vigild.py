@@ -22,7 +22,7 @@ from vigil.controller import effects as fx
 from vigil.controller import events as ev
 from vigil.controller import messages as m
 from vigil.controller.operations import Operation, Outcome
-from vigil.controller.state import State, View
+from vigil.controller.state import Attributes, State, View
 from vigil.daemon.ports import CibStore, Clock, Fencer, LocalExecutor, NoFencer
 from vigil.model import ocf, reports
 from vigil.model.cib import Cib, CibVersion
@@ -98,6 +98,10 @@ class Vigild:
     def is_dc(self) -> bool:
         return self.state.is_dc
 
+    @property
+    def node_attributes(self) -> Attributes:
+        return self.state.attributes
+
     def name_of(self, node: int) -> str:
         return self.state.name_of(node)
 
@@ -171,7 +175,8 @@ class Vigild:
                 # a result recorded later is in `pending` (see BroadcastJoin)
                 st = self.state
                 await self.send(m.NodeHistory(e.ring, st.me, st.name_of(st.me),
-                                              self.executor.history(), e.fresh, e.pending))
+                                              self.executor.history(), e.fresh, e.pending,
+                                              e.attributes, e.private))
             elif isinstance(e, fx.PersistCib):
                 self.store.save(e.cib)
             elif isinstance(e, fx.PersistFenceHistory):
@@ -266,6 +271,22 @@ class Vigild:
     async def request_cleanup(self, resource: str, node: str | None) -> tuple[bool, object]:
         answer = await self._request(lambda rid: ev.CleanupRequested(rid, resource, node))
         return answer.ok, answer.version
+
+    async def request_attribute(self, node_id: str, uname: str, name: str, value: str | None,
+                                *, private: bool = False, delay_ms: int | None = None
+                                ) -> tuple[bool, object]:
+        """Set (None: delete) a node attribute through attrd (controller.attributes)."""
+        answer = await self._request(lambda rid: ev.AttributeRequested(
+            node_id, uname, name, value, private, delay_ms, rid))
+        return (True, answer.version) if answer.ok else (False, answer.code)
+
+    async def request_config_attribute(self, section: str, node_id: str | None, name: str,
+                                       value: str | None, set_id: str | None = None
+                                       ) -> tuple[bool, object]:
+        """Set (None: delete) a permanent node attribute or a cluster option."""
+        answer = await self._request(lambda rid: ev.ConfigAttributeRequested(
+            rid, section, node_id, name, value, set_id))
+        return (True, answer.version) if answer.ok else (False, answer.code)
 
     async def request_fence(self, target: str, action: str, manual: bool = False
                             ) -> m.FenceResult:

@@ -125,6 +125,28 @@ def build_records(spec: AgentSpec, result: OperationResult, *, call_id: int, nod
     can reload."""
     if result.action in _NOT_RECORDED:
         return ()
+    return _build_records(spec, result, call_id=call_id, node=node, transition_key=transition_key,
+                          expected_rc=expected_rc, metadata=metadata, origin=origin,
+                          feature_set=feature_set)
+
+
+def reported_record(spec: AgentSpec, result: OperationResult, *, call_id: int, node: str,
+                    transition_key: TransitionKey | None = None, expected_rc: int = 0,
+                    origin: str = ORIGIN, feature_set: str = FEATURE_SET) -> OperationRecord:
+    """The lrm_rsc_op that describes a result the history does not keep (a notify): what the
+    node reports to the DC, as Pacemaker's controller acknowledges such results directly to the
+    DC and never writes them into the CIB. Its id is the operation key."""
+    records = _build_records(spec, result, call_id=call_id, node=node,
+                             transition_key=transition_key, expected_rc=expected_rc,
+                             metadata=None, origin=origin, feature_set=feature_set)
+    record = records[-1]
+    return dataclasses.replace(record, id=record.operation_key or record.id)
+
+
+def _build_records(spec: AgentSpec, result: OperationResult, *, call_id: int, node: str,
+                   transition_key: TransitionKey | None, expected_rc: int,
+                   metadata: AgentMetadata | None, origin: str,
+                   feature_set: str) -> tuple[OperationRecord, ...]:
     if transition_key is None:
         transition_key = TransitionKey(call_id, -1, expected_rc, FAKE_TE_UUID)
     expected = transition_key.expected_rc

@@ -53,16 +53,19 @@ class MonitorRequest:
     start_delay_ms: int = 0
     action: str = "monitor"
     kill_grace_ms: int = run.DEFAULT_KILL_GRACE_MS
+    agent_env: tuple[tuple[str, str], ...] = ()  # the daemon's additions (run.AgentEnv)
 
     @classmethod
     def of(cls, spec: AgentSpec, *, resource_id: str, interval_ms: int, timeout_ms: int,
            params: Mapping[str, str] = _EMPTY, meta: Mapping[str, str] = _EMPTY,
            depth: int | None = None, expected_rc: OcfResult = OcfResult.OK, start_delay_ms: int = 0,
-           action: str = "monitor", kill_grace_ms: int = run.DEFAULT_KILL_GRACE_MS) -> MonitorRequest:
+           action: str = "monitor", kill_grace_ms: int = run.DEFAULT_KILL_GRACE_MS,
+           agent_env: run.AgentEnv = _EMPTY) -> MonitorRequest:
         if interval_ms <= 0:
             raise ValueError("a recurring operation needs a positive interval")
         return cls(spec, resource_id, interval_ms, timeout_ms, tuple(sorted(params.items())),
-                   tuple(sorted(meta.items())), depth, expected_rc, start_delay_ms, action, kill_grace_ms)
+                   tuple(sorted(meta.items())), depth, expected_rc, start_delay_ms, action, kill_grace_ms,
+                   tuple(sorted(agent_env.items())))
 
     @property
     def key(self) -> MonitorKey:
@@ -79,7 +82,7 @@ async def run_request(request: MonitorRequest) -> OperationResult:
     return await run.run_operation(
         request.spec, request.action, dict(request.params), timeout_ms=request.timeout_ms,
         interval_ms=request.interval_ms, resource_id=request.resource_id, meta=dict(request.meta),
-        depth=request.depth, kill_grace_ms=request.kill_grace_ms)
+        depth=request.depth, kill_grace_ms=request.kill_grace_ms, agent_env=dict(request.agent_env))
 
 
 class MonitorScheduler:

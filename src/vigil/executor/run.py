@@ -23,6 +23,18 @@ from vigil.model.ocf import ExecStatus, OcfResult
 
 Params = tuple[tuple[str, str], ...]
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+# What the daemon adds to every agent's environment (its configuration: HA_SBIN_DIR and PATH
+# pointing at vigil's own crm_attribute, crm_master, attrd_updater, crm_node; HA_VARRUN...).
+AgentEnv = Mapping[str, str]
+
+# The legacy names of the promotable meta values and notification lists: Pacemaker 2.1 passes
+# both (master_max beside promoted_max, notify_master_* beside notify_promoted_*), and agents
+# written for 1.x read only the old ones.
+_LEGACY_META = (("promoted_max", "master_max"), ("promoted_node_max", "master_node_max"),
+                ("notify_promoted_resource", "notify_master_resource"),
+                ("notify_promoted_uname", "notify_master_uname"),
+                ("notify_unpromoted_resource", "notify_slave_resource"),
+                ("notify_unpromoted_uname", "notify_slave_uname"))
 
 OCF_RA_VERSION = ("1", "1")  # what agents are told (OCF 1.1, as by Pacemaker 2.1)
 DEFAULT_KILL_GRACE_MS = 2000  # between SIGTERM and SIGKILL to a timed-out agent's group
@@ -97,15 +109,32 @@ def _meta_name(name: str) -> str:
     return "CRM_meta_" + name.removeprefix("CRM_meta_").replace("-", "_")
 
 
+def with_legacy_names(meta: Mapping[str, str]) -> dict[str, str]:
+    """Meta values (names without CRM_meta_) with each promotable value and notification list
+    also under its other name (promoted_max and master_max...), as Pacemaker 2.1 passes them;
+    a name given explicitly is kept."""
+    out = {k.removeprefix("CRM_meta_").replace("-", "_"): v for k, v in meta.items()}
+    for new, old in _LEGACY_META:
+        if new in out:
+            out.setdefault(old, out[new])
+        elif old in out:
+            out[new] = out[old]
+    return out
+
+
 def agent_environment(spec: AgentSpec, action: str, params: Mapping[str, str], *, resource_id: str,
                       timeout_ms: int, interval_ms: int = 0, meta: Mapping[str, str] = _EMPTY,
-                      depth: int | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+                      depth: int | None = None, base: Mapping[str, str] | None = None,
+                      agent_env: AgentEnv = _EMPTY) -> dict[str, str]:
     """The environment an agent runs with. OCF agents get OCF_* and OCF_RESKEY_*; LSB scripts
-    and systemctl only the base environment (Pacemaker gives them no parameters)."""
+    and systemctl only the base environment (Pacemaker gives them no parameters). `agent_env`
+    (the daemon's configuration) is laid over the base environment of every agent; the OCF
+    variables are set after it and win."""
     source = os.environ if base is None else base
     # Stray OCF_* variables of the daemon's own environment must not reach an agent.
     env = {k: v for k, v in source.items() if not k.startswith("OCF_")}
     env.setdefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    env.update(agent_env)
     if spec.runs_as is not Standard.OCF:
         return env
     env.update({
@@ -122,7 +151,7 @@ def agent_environment(spec: AgentSpec, action: str, params: Mapping[str, str], *
     for name, value in params.items():
         # OCF_CHECK_LEVEL is an operation attribute that Pacemaker exports under its own name.
         env[name if name == "OCF_CHECK_LEVEL" else f"OCF_RESKEY_{name}"] = value
-    metas = {_meta_name(k): v for k, v in meta.items()}
+    metas = {_meta_name(k): v for k, v in with_legacy_names(meta).items()}
     metas.pop("CRM_meta_op_target_rc", None)  # the agent must not know what is expected of it
     metas["CRM_meta_timeout"] = str(timeout_ms)
     if interval_ms:
@@ -170,7 +199,8 @@ _LSB_ACTIONS = {"start": "start", "stop": "stop", "monitor": "status", "status":
 async def run_operation(spec: AgentSpec, action: str, params: Mapping[str, str], *, timeout_ms: int,
                         interval_ms: int = 0, resource_id: str, meta: Mapping[str, str] = _EMPTY,
                         depth: int | None = None, kill_grace_ms: int = DEFAULT_KILL_GRACE_MS,
-                        stdout_limit: int = process.TAIL_BYTES) -> OperationResult:
+                        stdout_limit: int = process.TAIL_BYTES,
+                        agent_env: AgentEnv = _EMPTY) -> OperationResult:
     """Run `action` of the agent once. Never raises for agent trouble; cancelling the awaiting
     task kills the agent's process group at once and re-raises CancelledError.
 
@@ -179,7 +209,8 @@ async def run_operation(spec: AgentSpec, action: str, params: Mapping[str, str],
     from /dev/null, cwd /, and the environment of `agent_environment`. LSB `monitor` runs
     `status`; systemd units go through systemctl; stonith agents only give their meta-data
     here (the fencer runs them). Only the last `stdout_limit` bytes of stdout and the last
-    few KB of stderr are kept.
+    few KB of stderr are kept. `agent_env` is added to the environment of OCF agents and LSB
+    scripts, see `agent_environment`.
     """
     base = OperationResult(
         resource_id=resource_id, action=action, interval_ms=interval_ms,
@@ -192,6 +223,7 @@ async def run_operation(spec: AgentSpec, action: str, params: Mapping[str, str],
                                    status=ExecStatus.NOT_SUPPORTED, exit_reason=reason)
 
     if spec.runs_as is Standard.SYSTEMD:
+        # The unit runs in systemd's environment, not ours: agent_env does not reach it.
         return await _run_systemd(spec, action, base, timeout_ms=timeout_ms, kill_grace_ms=kill_grace_ms)
     if spec.path is None:
         return unsupported(f"{spec.name} has no executable")
@@ -207,7 +239,7 @@ async def run_operation(spec: AgentSpec, action: str, params: Mapping[str, str],
     else:
         argv = [str(spec.path), action]
     env = agent_environment(spec, action, params, resource_id=resource_id, timeout_ms=timeout_ms,
-                            interval_ms=interval_ms, meta=meta, depth=depth)
+                            interval_ms=interval_ms, meta=meta, depth=depth, agent_env=agent_env)
     try:
         ex = await process.execute(argv, env, timeout_ms=timeout_ms, grace_ms=kill_grace_ms,
                                    scan_reason=spec.runs_as is Standard.OCF, stdout_limit=stdout_limit)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from vigil.model.cib import Cib
 from vigil.model.durations import parse_interval_ms
 from vigil.model.resources import Primitive
+from vigil.model.values import is_true
 from vigil.scheduler.transition import ProbeRequest, ResolvedOperation, Task
 from vigil.scheduler.unpack import op_defaults, op_on_fail
 from vigil.scheduler.working import Action, Role, Rsc, Variant, WorkingSet, parse_role
@@ -108,9 +109,15 @@ class Resolver:
             clone = rsc.clone_parent()
             meta: _Pairs = ()
             if clone is not None:
+                # what Pacemaker 2.1.5's graph gives every instance's operations (the executor
+                # adds the legacy master_* names)
                 meta = (("clone_max", str(clone.clone_max)),
                         ("clone_node_max", str(clone.clone_node_max)),
-                        ("globally_unique", "true" if clone.unique else "false"))
+                        ("globally_unique", "true" if clone.unique else "false"),
+                        ("notify", "true" if is_true(clone.meta.get("notify")) else "false"))
+                if clone.promotable:
+                    meta += (("promoted_max", str(clone.promoted_max)),
+                             ("promoted_node_max", str(clone.promoted_node_max)))
             cached = self._shared_by_rsc[id(rsc)] = (params, meta)
         return cached
 
