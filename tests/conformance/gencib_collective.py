@@ -6,7 +6,8 @@ writes the collective resources of issue 10 (stdlib only), each CIB valid for `c
 
 - top-level units: Dummy primitives, groups of Dummy, anonymous and globally-unique clones of a
   Dummy or of a group, promotable clones of ocf:pacemaker:Stateful (promoted-max, promoted-node-max,
-  clone-max, notify, interleave; sometimes the legacy master-max name or a <master> element) and,
+  clone-max, notify, interleave, on-fail=demote on the promoted monitor; sometimes the legacy
+  master-max name or a <master> element) and,
   rarely, promotable clones of a group of Stateful members;
 - promotion scores as master-<primitive> node attributes: transient (status) and permanent (nodes);
 - status histories: instances stopped, started (Unpromoted), promoted (a promote, or a probe that
@@ -66,6 +67,7 @@ class Unit:
     clone_node_max: int = 1
     promoted_max: int = 0
     promoted_node_max: int = 0
+    on_fail_demote: bool = False            # the role=Promoted monitor has on-fail=demote
     meta: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -183,7 +185,11 @@ def make_units(rnd: random.Random, n_units: int, n_nodes: int) -> list[Unit]:
             unit.clone_node_max = rnd.choice([1, 2])
             if unit.clone_node_max > 1:
                 meta.append(("clone-node-max", str(unit.clone_node_max)))
+                if unit.promotable and rnd.random() < 0.5:
+                    unit.promoted_node_max = 2
+                    meta = [m for m in meta if m[0] != "promoted-node-max"] + [("promoted-node-max", "2")]
         unit.promoted_max = min(unit.promoted_max, unit.clone_max) if unit.promotable else 0
+        unit.on_fail_demote = unit.promotable and rnd.random() < 0.12
         if rnd.random() < 0.3:
             meta.append(("notify", "true"))
         if rnd.random() < 0.3:
@@ -194,7 +200,7 @@ def make_units(rnd: random.Random, n_units: int, n_nodes: int) -> list[Unit]:
 
 
 def write_resources(rnd: random.Random, xr: ET.Element, units: list[Unit], o: Options) -> None:
-    def primitive(parent: ET.Element, pid: str, agent: str) -> None:
+    def primitive(parent: ET.Element, pid: str, agent: str, on_fail_demote: bool = False) -> None:
         p = sub(parent, "primitive", id=pid, class_="ocf", provider="pacemaker", type=agent)
         meta: list[tuple[str, str]] = []
         if rnd.random() < o.p_meta / 2:
@@ -205,7 +211,9 @@ def write_resources(rnd: random.Random, xr: ET.Element, units: list[Unit], o: Op
             nvset(p, "meta_attributes", f"{pid}-meta", meta)
         ops = sub(p, "operations")
         if agent == "Stateful":
-            sub(ops, "op", id=f"{pid}-monitor-promoted", name="monitor", interval="10s", role="Promoted")
+            extra = {"on-fail": "demote"} if on_fail_demote else {}
+            sub(ops, "op", id=f"{pid}-monitor-promoted", name="monitor", interval="10s", role="Promoted",
+                **extra)
             sub(ops, "op", id=f"{pid}-monitor-unpromoted", name="monitor", interval="11s", role="Unpromoted")
         else:
             sub(ops, "op", id=f"{pid}-monitor-10s", name="monitor", interval="10s")
@@ -231,9 +239,9 @@ def write_resources(rnd: random.Random, xr: ET.Element, units: list[Unit], o: Op
             if unit.kind == "group" and rnd.random() < 0.05:
                 nvset(g, "meta_attributes", f"{gid}-meta", [("target-role", "Stopped")])
             for m in unit.members:
-                primitive(g, m, unit.agent)
+                primitive(g, m, unit.agent, unit.on_fail_demote)
         else:
-            primitive(holder, unit.members[0], unit.agent)
+            primitive(holder, unit.members[0], unit.agent, unit.on_fail_demote)
 
 
 def write_constraints(rnd: random.Random, cons: ET.Element, units: list[Unit], nodes: list[str],
