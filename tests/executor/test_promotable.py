@@ -7,6 +7,7 @@ history records them."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -60,12 +61,13 @@ class Stateful:
         self.state = self.varrun / "Stateful-db.state"
 
     def run(self, action: str, *, interval_ms: int = 0, meta: dict[str, str] | None = None,
-            role: str | None = None) -> OperationResult:
+            role: str | None = None, dump_env: bool = True) -> OperationResult:
         full = dict(CLONE_META if meta is None else meta)
         if role is not None:
             full["role"] = role
+        params = {"envfile": str(self.envfile)} if dump_env else {}
         return asyncio.run(run_operation(
-            self.spec, action, {"envfile": str(self.envfile)}, timeout_ms=20000,
+            self.spec, action, params, timeout_ms=20000,
             interval_ms=interval_ms, resource_id="db", meta=full, agent_env=self.agent_env))
 
     def promotion_calls(self) -> list[str]:
@@ -257,3 +259,93 @@ def test_promoted_monitor_reports_rc_9_then_recovery(stateful: Stateful) -> None
     assert [r.rc for r in seen] == [OcfResult.RUNNING_PROMOTED, OcfResult.FAILED_PROMOTED,
                                     OcfResult.RUNNING_PROMOTED]
     assert [ocf.records_failure(r.status, r.rc, 8) for r in seen] == [False, True, False]
+
+
+# -- what the scheduler reads back ---------------------------------------------------------------
+READBACK_CIB = """<cib have-quorum="1" admin_epoch="0" epoch="1" num_updates="0"
+     validate-with="pacemaker-3.9">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources>
+      <clone id="db-clone">
+        <meta_attributes id="db-clone-meta">
+          <nvpair id="db-p" name="promotable" value="true"/></meta_attributes>
+        <primitive id="db" class="ocf" provider="pacemaker" type="Stateful">
+          <operations>
+            <op id="db-mon-p" name="monitor" interval="10s" role="Promoted"/>
+            <op id="db-mon-u" name="monitor" interval="11s" role="Unpromoted"/>
+          </operations>
+        </primitive>
+      </clone>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status>
+    <node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member" expected="member">
+      <transient_attributes id="1"><instance_attributes id="st-1">
+        <nvpair id="st-1-m" name="master-db" value="10"/></instance_attributes></transient_attributes>
+    </node_state>
+    <node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member">
+      <transient_attributes id="2"><instance_attributes id="st-2">
+        <nvpair id="st-2-m" name="master-db" value="5"/></instance_attributes></transient_attributes>
+    </node_state>
+  </status>
+</cib>"""
+
+
+def test_the_scheduler_reads_the_roles_back(tmp_path: Path) -> None:
+    """The records the executor writes for the real agent are what the scheduler reads: node1
+    found promoted by its probe (rc 8), node2 started and monitored unpromoted (the promotion
+    scores as the agent set them); then node1's Promoted monitor says 9, and the scheduler
+    recovers the promoted instance."""
+    import dataclasses
+
+    from vigil.cib import status_edit
+    from vigil.cib.read import parse_cib
+    from vigil.scheduler.engine import schedule
+
+    spec = real_agent("ocf:pacemaker:Stateful")
+    nodes = {name: Stateful(spec, tmp_path / name) for name in ("node1", "node2")}
+    for s in nodes.values():
+        s.varrun.parent.mkdir(exist_ok=True)
+    books = {name: hist.NodeHistory(name) for name in nodes}
+
+    def run(node: str, action: str, expected: int, *, interval_ms: int = 0,
+            at: float | None = None) -> None:
+        # the configuration's parameters (none), or the digests would say it changed
+        result = nodes[node].run(action, interval_ms=interval_ms, dump_env=False)
+        if at is not None:  # the monitor saw the change at that time
+            result = dataclasses.replace(result, rc_changed_at=at)
+        books[node].record(spec, result, transition_key=hist.TransitionKey(1, 2, expected, "u"))
+
+    # node1's instance was promoted by an earlier life of the daemon: only its probe is known
+    assert nodes["node1"].run("start", dump_env=False).rc is OcfResult.OK
+    assert nodes["node1"].run("promote", dump_env=False).rc is OcfResult.OK
+    run("node1", "monitor", 7)
+    run("node2", "monitor", 7)
+    run("node2", "start", 0)
+    run("node2", "monitor", 0, interval_ms=11000)
+    run("node1", "monitor", 8, interval_ms=10000)
+
+    def cib_now() -> object:
+        cib, _ = parse_cib(READBACK_CIB)
+        for i, (name, book) in enumerate(books.items(), 1):
+            cib = status_edit.replace_history(cib, str(i), name, book.histories)
+        return cib
+
+    now = int(time.time())
+    t = schedule(cib_now(), now)  # type: ignore[arg-type]
+    roles = {a.current_nodes: a.current_role for a in t.allocations if a.resource.startswith("db:")}
+    assert roles == {("node1",): "Promoted", ("node2",): "Started"}
+    assert not [a for a in t.actions if not a.optional and not a.pseudo]
+
+    Path(f"{nodes['node1'].state}.rc").write_text("9\n")
+    run("node1", "monitor", 8, interval_ms=10000, at=now + 10)
+    t = schedule(cib_now(), now + 11)  # type: ignore[arg-type]
+    failed = [a for a in t.allocations if a.current_nodes == ("node1",)]
+    assert [(a.current_role, a.failed) for a in failed] == [("Promoted", True)]
+    planned = [(str(a.task), a.node) for a in t.actions if not a.optional and not a.pseudo]
+    assert planned[:2] == [("demote", "node1"), ("stop", "node1")]
+    assert ("start", "node1") in planned

@@ -44,7 +44,7 @@ RUNTIME_CODES = frozenset({
 _FLAGS = {"--force": "force", "--full": "full", "--all": "all", "--disabled": "disabled",
           "--config": "config", "--no-default-ops": "no_default_ops", "--defaults": "defaults",
           "-h": "help", "--help": "help", "--off": "off", "-V": "verbose", "--verbose": "verbose",
-          "--watch": "watch"}
+          "--watch": "watch", "--promoted": "promoted", "--master": "promoted"}
 _VALUED = {"-f": "file", "--file": "file", "--output": "output", "--group": "group",
            "--before": "before", "--after": "after", "--node": "node", "--wait": "wait",
            "--token": "token", "--out": "out", "--corosync_conf": "corosync_conf",
@@ -79,6 +79,7 @@ class Invocation:
     off: bool = False
     verbose: bool = False
     watch: bool = False
+    promoted: bool = False
     corosync_conf: str | None = None
     given: set[str] = field(default_factory=set)
 

@@ -208,7 +208,7 @@ def run_status(inv: Invocation) -> int:
         args.print_json(config_view.status_data(state))
     else:
         source = f"CIB file {inv.file}" if inv.file else "the running cluster"
-        args.print_lines(config_view.status_lines(state, source))
+        args.print_lines(config_view.status_lines(state, source, full=inv.full))
     if inv.watch:
         return watch_events(raw=inv.json)
     return EXIT_OK

@@ -144,23 +144,78 @@ _RESOURCES: dict[str, _Render] = {
         f"'{_f(r, 'lifetime')}' is not a lifetime: give an ISO 8601 duration (PT30M, P1D) or "
         "a time such as 30min, 2h or 1d"),
     "CANNOT_MOVE_CLONE": lambda r: (
-        f"'{_f(r, 'resource')}' is a clone or inside one: use location constraints "
-        "('vigil constraint location') to place its instances"),
+        f"'{_f(r, 'resource')}' is a clone or inside one: "
+        + (f"to move its promoted instance, run 'vigil resource move {_f(r, 'promotable')} "
+           "[NODE] --promoted'" if _f(r, "promotable") else
+           "use location constraints ('vigil constraint location') to place its instances")),
     "RESOURCE_ALREADY_ON_NODE": lambda r: (
         f"{_f(r, 'resource')} already runs on {_f(r, 'node')} and only there"),
     "RESOURCE_NODE_NEEDED": lambda r: (
         f"{_f(r, 'resource')} runs on {_f(r, 'running')} nodes now: name the node"),
     "MOVE_CONSTRAINT_CREATED": lambda r: (
-        f"created constraint {_f(r, 'id')}: {_f(r, 'resource')} prefers {_f(r, 'node')}"
+        f"created constraint {_f(r, 'id')}: {_f(r, 'resource')} prefers "
+        + ("to be promoted on " if _f(r, "promoted") else "") + f"{_f(r, 'node')}"
         f"{_until(r)}; 'vigil resource clear {_f(r, 'resource')}' removes it"),
     "MOVE_AWAY_CONSTRAINT_CREATED": lambda r: (
-        f"created constraint {_f(r, 'id')}: {_f(r, 'resource')} moves away from "
-        f"{_f(r, 'node')} and cannot return there{_until(r)}; 'vigil resource clear "
-        f"{_f(r, 'resource')}' removes it"),
+        f"created constraint {_f(r, 'id')}: {_f(r, 'resource')} "
+        + (f"is demoted on {_f(r, 'node')} and cannot be promoted there again"
+           if _f(r, "promoted") else
+           f"moves away from {_f(r, 'node')} and cannot return there")
+        + f"{_until(r)}; 'vigil resource clear {_f(r, 'resource')}' removes it"),
     "BAN_CONSTRAINT_CREATED": lambda r: (
         f"created constraint {_f(r, 'id')} with a score of -INFINITY: {_f(r, 'resource')} "
-        f"cannot run on {_f(r, 'node')}{_until(r)}, even if it is the last node left; "
+        + ("cannot be promoted on " if _f(r, "promoted") else "cannot run on ")
+        + f"{_f(r, 'node')}{_until(r)}, even if it is the last node left; "
         f"'vigil resource clear {_f(r, 'resource')}' removes it"),
+    "RESOURCE_ALREADY_PROMOTED_ON_NODE": lambda r: (
+        f"{_f(r, 'resource')} is already promoted on {_f(r, 'node')} and only there"),
+    "RESOURCE_PROMOTED_NODE_NEEDED": lambda r: (
+        f"{_f(r, 'resource')} is promoted on {_f(r, 'running')} nodes now: name the node"),
+    "NOT_PROMOTABLE": lambda r: (
+        f"'{_f(r, 'resource')}' is not a promotable clone, so it has no promoted instance: "
+        f"drop --promoted, or make it promotable with 'vigil resource promotable "
+        f"{_f(r, 'resource')}'"),
+    "PROMOTED_NEEDS_CLONE_ID": lambda r: (
+        f"'{_f(r, 'resource')}' is inside promotable clone {_f(r, 'clone')}: with --promoted, "
+        f"give the clone's id ({_f(r, 'clone')})"),
+    # clones
+    "CLONE_CREATED": lambda r: (
+        f"created {'promotable ' if _f(r, 'promotable') else ''}clone {_f(r, 'clone')} of "
+        f"{_f(r, 'resource')}"),
+    "CLONE_REMOVED": lambda r: (
+        f"removed clone {_f(r, 'clone')}: {_f(r, 'resource')} is a single resource again"),
+    "CLONE_OF_CLONE": lambda r: (
+        f"'{_f(r, 'resource')}' is a clone already: change its options with 'vigil resource "
+        f"meta {_f(r, 'resource')} NAME=VALUE'"),
+    "RESOURCE_ALREADY_CLONED": lambda r: (
+        f"'{_f(r, 'resource')}' is already in clone {_f(r, 'clone')}"
+        + ("" if _f(r, "promotable") else
+           f": to make it promotable, run 'vigil resource meta {_f(r, 'clone')} "
+           "promotable=true'")),
+    "CANNOT_CLONE_GROUP_MEMBER": lambda r: (
+        f"'{_f(r, 'resource')}' is a member of group {_f(r, 'group')}: clone the whole group "
+        f"('vigil resource clone {_f(r, 'group')}') or take it out of the group first"),
+    "CANNOT_CLONE_STONITH": lambda r: (
+        f"'{_f(r, 'resource')}' is a fence device: fence devices are not cloned (the fencer "
+        "can use a device from any node)"),
+    "CLONE_AND_GROUP": lambda r: (
+        f"'{_f(r, 'resource')}' cannot be both put into group {_f(r, 'group')} and cloned: "
+        f"create it in the group, then clone the group ('vigil resource clone "
+        f"{_f(r, 'group')}')"),
+    "NOT_A_CLONE": lambda r: (
+        f"'{_f(r, 'resource')}' is not a clone"
+        + (f" (it is inside clone {_f(r, 'clone')}: unclone that)" if _f(r, "clone") else
+           " and not in one: there is nothing to unclone")),
+    "PROMOTED_MAX_TOO_LOW": lambda r: (
+        f"{_f(r, 'option')}={_f(r, 'value')} for {_f(r, 'clone')} would never promote an "
+        f"instance: give 1 or more"),
+    "PROMOTED_MAX_TOO_HIGH": lambda r: (
+        f"{_f(r, 'option')}={_f(r, 'value')} for {_f(r, 'clone')} is more than {_f(r, 'what')} "
+        f"({_f(r, 'limit')}): give at most {_f(r, 'limit')}, or raise clone-max"),
+    "AGENT_NOT_PROMOTABLE": lambda r: (
+        f"agent {_f(r, 'agent')} of {_f(r, 'resource')} has no promote and demote actions, so "
+        "it cannot run in a promotable clone: use an agent that has them (such as "
+        "ocf:pacemaker:Stateful), or a plain clone ('vigil resource clone')"),
     "NOTHING_TO_CLEAR": lambda r: f"{_f(r, 'resource')} has no move or ban constraints",
 }
 
@@ -182,6 +237,13 @@ _CONSTRAINTS: dict[str, _Render] = {
         f"both resources are in group {_f(r, 'group')}, which already orders its members"),
     "ORDER_SCORE_DEPRECATED": lambda r: (
         "score= on an order constraint is deprecated: use kind=Mandatory|Optional|Serialize"),
+    "ROLE_NEEDS_PROMOTABLE": lambda r: (
+        f"{_f(r, 'resource')} is not a promotable clone, so it never has the role "
+        f"{_f(r, 'role')}: constrain it with the role Started (or none), or make it "
+        f"promotable with 'vigil resource promotable {_f(r, 'resource')}'"),
+    "ACTION_NEEDS_PROMOTABLE": lambda r: (
+        f"{_f(r, 'resource')} is not a promotable clone, so it is never {_f(r, 'action')}d: "
+        "order it on start or stop"),
     "CONSTRAINT_NOT_FOUND": lambda r: (
         f"no constraint has id '{_f(r, 'id')}' (see 'vigil constraint list --full')"),
 }

@@ -11,7 +11,7 @@ from vigil.cli import status_view
 from vigil.commands import fencing_topology
 from vigil.commands.agents import AgentMetadata
 from vigil.commands.property import Property
-from vigil.commands.status import ClusterStatus, FailedAction
+from vigil.commands.status import CloneShape, ClusterStatus, FailedAction
 from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Constraint, Location, Order, ResourceSet
 from vigil.model.fencing import FencingLevel
@@ -20,6 +20,7 @@ from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.resources import Group, Operation, Primitive, Resource
 from vigil.model.rules import AttrExpression, DateExpression, Expression, Rule
 from vigil.model.score import format_score
+from vigil.scheduler.transition import Allocation
 
 
 def is_stonith_resource(rsc: Resource) -> bool:
@@ -326,7 +327,8 @@ def failed_action_line(f: FailedAction) -> str:
             f"exitreason='{f.exit_reason or ''}', last-rc-change='{_when(f.last_rc_change)}'")
 
 
-def status_lines(state: ClusterStatus, source: str) -> list[str]:
+def status_lines(state: ClusterStatus, source: str, *, full: bool = False) -> list[str]:
+    """`vigil status`, as crm_mon prints it; `full` adds the node attributes (crm_mon -A)."""
     t = state.transition
     lines = [f"Cluster name: {state.cluster_name or ''}"]
     if t.maintenance_mode:
@@ -340,9 +342,19 @@ def status_lines(state: ClusterStatus, source: str) -> list[str]:
               f"  * {state.resource_instances} resource instances configured{disabled}", ""]
     if t.stonith_enabled and state.stonith_devices == 0:
         lines.insert(1, "WARNING: no stonith devices and stonith-enabled is not false")
-    lines += status_view.node_lines(t) + [""] + status_view.resource_lines(t)
-    counts = [(a.resource, node, count, a.migration_threshold)
-              for a in t.allocations for node, count in a.fail_counts]
+    lines += status_view.node_lines(t) + [""] + status_view.resource_lines(
+        t, clones=dict(state.clones))
+    if full and state.node_attributes:
+        lines += [""] + status_view.node_attribute_lines(state.node_attributes)
+    counts = []
+    shapes = dict(state.clones)
+    for a in t.allocations:
+        # an anonymous clone's instances share their fail-counts (kept per resource and node)
+        anonymous = a.parent in shapes and not shapes[a.parent].unique
+        name = a.resource.rsplit(":", 1)[0] if anonymous else a.resource
+        for node, count in a.fail_counts:
+            if (name, node, count, a.migration_threshold) not in counts:
+                counts.append((name, node, count, a.migration_threshold))
     if counts:
         lines += ["", "  * Migration Summary:"]
         for rsc, node, count, threshold in counts:
@@ -363,16 +375,69 @@ def status_lines(state: ClusterStatus, source: str) -> list[str]:
     return lines
 
 
+def resource_data(state: ClusterStatus) -> list[dict[str, Any]]:
+    """Every resource, instance and collective, with its role now and where it runs. An
+    instance of a promotable clone is Promoted or Unpromoted; a group's or clone's role is the
+    highest of its members' (a clone with a promoted instance is Promoted); a clone lists its
+    instances (id, node, role)."""
+    t = state.transition
+    shapes = dict(state.clones)
+    by_id = {a.resource: a for a in t.allocations}
+    children: dict[str, list[Allocation]] = {}
+    for a in t.allocations:
+        if a.parent is not None:
+            children.setdefault(a.parent, []).append(a)
+
+    def promotable(a: Allocation) -> bool:
+        parent = a.parent
+        while parent is not None:
+            if shapes.get(parent, CloneShape()).promotable:
+                return True
+            parent = by_id[parent].parent if parent in by_id else None
+        return False
+
+    def role(a: Allocation) -> str:
+        if a.kind == "primitive":
+            return status_view.instance_role(a, promotable(a))
+        return status_view.collective_role([role(c) for c in children.get(a.resource, [])])
+
+    out = []
+    for a in t.allocations:
+        item: dict[str, Any] = {
+            "id": a.resource, "kind": a.kind, "parent": a.parent, "agent": a.agent,
+            "role": role(a), "nodes": list(a.current_nodes),
+            "node": a.current_nodes[0] if len(a.current_nodes) == 1 else None,
+            "failed": a.failed, "managed": a.managed, "orphan": a.orphan,
+            "target_role": a.target_role, "fail_counts": dict(a.fail_counts)}
+        if a.kind == "clone":
+            shape = shapes.get(a.resource, CloneShape())
+            item["nodes"] = sorted({n for c in children.get(a.resource, [])
+                                    for n in _nodes_below(c, children)})
+            item["promotable"] = shape.promotable
+            item["unique"] = shape.unique
+            item["instances"] = [
+                {"id": c.resource, "role": role(c),
+                 "node": next(iter(sorted(_nodes_below(c, children))), None)}
+                for c in children.get(a.resource, [])]
+        out.append(item)
+    return out
+
+
+def _nodes_below(a: Allocation, children: dict[str, list[Allocation]]) -> set[str]:
+    found = set(a.current_nodes) if a.kind == "primitive" else set()
+    for c in children.get(a.resource, []):
+        found |= _nodes_below(c, children)
+    return found
+
+
 def status_data(state: ClusterStatus) -> dict[str, Any]:
     t = state.transition
     return {
         "cluster_name": state.cluster_name, "dc": state.dc, "have_quorum": state.have_quorum,
         "maintenance_mode": t.maintenance_mode, "stonith_enabled": t.stonith_enabled,
         "nodes": list(t.nodes),
-        "resources": [{"id": a.resource, "kind": a.kind, "parent": a.parent, "agent": a.agent,
-                       "role": a.current_role, "nodes": list(a.current_nodes),
-                       "failed": a.failed, "managed": a.managed, "target_role": a.target_role,
-                       "fail_counts": dict(a.fail_counts)} for a in t.allocations],
+        "resources": resource_data(state),
+        "node_attributes": {n.node: dict(n.attributes) for n in state.node_attributes},
         "failed_actions": list(state.failed_actions),
         "fencing": list(state.fencing),
     }

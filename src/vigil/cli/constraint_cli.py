@@ -11,7 +11,9 @@ usage: vigil [-f FILE] constraint [list|show] [--full]
   location RSC prefers NODE[=SCORE]...     location RSC avoids NODE[=SCORE]...
   location add ID RSC NODE SCORE [resource-discovery=always|never|exclusive]
   colocation add [ROLE] SRC with [ROLE] TGT [SCORE] [score=S] [id=ID] [node-attribute=A]
+        ROLE: Promoted, Unpromoted or Started (Master and Slave are accepted)
   order [ACTION] FIRST then [ACTION] THEN [kind=Mandatory|Optional|Serialize]
+        ACTION: start, stop, promote or demote
         [symmetrical=true|false] [require-all=true|false] [id=ID]
   remove ID...
   location | colocation | order            (alone: list that kind)"""
@@ -106,7 +108,7 @@ def _colocation(inv: Invocation, rest: list[str]) -> int:
             before = before[1:]
         if len(before) != 1:
             raise UsageError("colocation add [ROLE] SRC with [ROLE] TGT [SCORE]")
-        if len(after) >= 2 and constraint.parse_role(after[0]) and not _is_score(after[1]):
+        if len(after) == 3 or (len(after) == 2 and not _is_score(after[1])):
             target_role = _role(after[0])
             after = after[1:]
         if not after or len(after) > 2:
@@ -132,8 +134,16 @@ def _is_score(word: str) -> bool:
 def _role(word: str) -> str:
     role = constraint.parse_role(word)
     if role is None:
-        raise UsageError(f"'{word}' is not a role ({', '.join(constraint.ROLES)})")
+        raise UsageError(f"'{word}' is not a role: give Promoted, Unpromoted or Started "
+                         "(Master and Slave are read as Promoted and Unpromoted)")
     return role
+
+
+def _action(word: str) -> str:
+    if word.lower() not in constraint.ACTIONS:
+        raise UsageError(f"'{word}' is not an action an order can name: give "
+                         f"{', '.join(constraint.ACTIONS)}")
+    return word.lower()
 
 
 def _order(inv: Invocation, rest: list[str]) -> int:
@@ -149,10 +159,10 @@ def _order(inv: Invocation, rest: list[str]) -> int:
     before, after = plain[:at], plain[at + 1:]
     first_action = then_action = "start"
     if len(before) == 2:
-        first_action = before[0].lower()
+        first_action = _action(before[0])
         before = before[1:]
     if len(after) == 2:
-        then_action = after[0].lower()
+        then_action = _action(after[0])
         after = after[1:]
     if len(before) != 1 or len(after) != 1:
         raise UsageError("order [ACTION] FIRST then [ACTION] THEN [options]")

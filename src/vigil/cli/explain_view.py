@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from vigil.model.score import INFINITY
-from vigil.scheduler.explain import Explanation, Finding, NodeVerdict
+from vigil.scheduler.explain import Explanation, Finding, NodeVerdict, PromotionVerdict
 
 
 def _score(value: int) -> str:
@@ -15,6 +17,14 @@ def _score(value: int) -> str:
 
 
 def _where(e: Explanation) -> str:
+    if e.promotion:
+        promoted = [v.current_node for v in e.promotion if v.promoted_now and v.current_node]
+        if not e.current_nodes:
+            return "is stopped"
+        runs = f"runs on {_and(list(e.current_nodes))}"
+        if not promoted:
+            return f"{runs}, promoted nowhere"
+        return f"{runs}, promoted on {_and(promoted)}"
     if not e.current_nodes:
         return "is stopped"
     nodes = " and ".join(e.current_nodes)
@@ -107,10 +117,86 @@ def _finding(f: Finding, e: Explanation) -> str | None:
                 "to see why.")
     if c == "CAUSE_ACTS":
         return f"{f.get('other')} is being acted on first (on {f.get('node')})."
+    if c in _PROMOTION:
+        return _PROMOTION[c](f)
     if c == "GROUP_FOLLOWS_FIRST":
         return (f"A group runs where its first member {f.get('first')} can run, with the other "
                 f"members' preferences added in; members start in order: {f.get('members')}.")
     return None
+
+
+def _promoted_on(f: Finding) -> str:
+    node, score, limit = f.get("node"), f.get("score"), f.get("max")
+    change = f.get("change")
+    if change == "stays":
+        head = f"It stays promoted on {node}"
+    elif change.startswith("from "):
+        head = f"It will be promoted on {node} instead of {change[5:]}"
+    else:
+        head = f"It will be promoted on {node}"
+    rival = f.get("rival")
+    if not rival:
+        why = f"the only instance placed with a promotion score of 0 or more (score {score})"
+    elif f.get("tie"):
+        why = (f"its promotion score {score} ties with the best of the others; the tie goes to "
+               "the instance already promoted, then to the lower instance number")
+    else:
+        why = f"its promotion score {score} is the highest (the next best is {rival})"
+    source = f" Most of its score comes from {f.get('source')}." if f.get("source") else ""
+    return f"{head}: {why}; promoted-max is {limit}.{source}"
+
+
+def _not_promoted(f: Finding) -> str:
+    node, score, why = f.get("node"), f.get("score"), f.get("why")
+    verb = "is demoted" if f.get("demoted") else "is not promoted"
+    if why == "NEGATIVE":
+        if not f.get("attribute"):
+            return (f"On {node} it {verb}: its promotion score is {score} because the agent has "
+                    "not set a promotion score there (it sets the node attribute "
+                    "master-<resource> with crm_master when that copy may be promoted), or a "
+                    "constraint forbids the Promoted role there.")
+        return (f"On {node} it {verb}: its promotion score is {score}, below 0, so it may not "
+                "be promoted (see the parts below).")
+    if why == "OUTRANKED":
+        return (f"On {node} it {verb}: its promotion score {score} is lower than the promoted "
+                f"instance's, and promoted-max ({f.get('max')}) instances are promoted already.")
+    return (f"On {node} it {verb} (score {score}): it could be, but a limit holds it "
+            "(promoted-node-max, an ordering, or an action that cannot run now).")
+
+
+_PROMOTION: dict[str, Callable[[Finding], str]] = {
+    "PROMOTED_ON": _promoted_on,
+    "NOT_PROMOTED": _not_promoted,
+    "NO_PROMOTION": lambda f: (
+        "No instance will be promoted: none runs with a promotion score of 0 or more. The "
+        "agent sets it (crm_master, the master-<resource> node attribute); role constraints "
+        "(location with role=Promoted) add to it."),
+}
+
+
+def _promotion_lines(e: Explanation) -> list[str]:
+    lines = [f"Promotion, best first (promoted-max {e.promoted_max}):"]
+    for v in e.promotion:
+        lines.append(_promotion_line(v))
+        for c in v.contributions:
+            lines.append(f"      {_score(c.value):>10}  {c.kind}: {c.detail}")
+    return lines
+
+
+def _promotion_line(v: PromotionVerdict) -> str:
+    tags = []
+    if v.promoted_next:
+        tags.append("stays promoted" if v.promoted_now else "promoted next")
+    elif v.promoted_now:
+        tags.append("demoted next")
+    elif v.node is not None:
+        tags.append("unpromoted")
+    else:
+        tags.append("not running")
+    where = v.node or "-"
+    total = _score(v.score) if v.score != 0 else "0"
+    score = f"score {total}" if v.node is not None else "no score"
+    return f"  {where:<16} {v.instance:<12} {score}  [{', '.join(tags)}]"
 
 
 def _ranking_lines(ranking: tuple[NodeVerdict, ...]) -> list[str]:
@@ -133,8 +219,13 @@ def _ranking_lines(ranking: tuple[NodeVerdict, ...]) -> list[str]:
     return lines
 
 
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def render_explanation(e: Explanation, indent: str = "") -> str:
-    head = f"{e.resource}" + (f" ({e.agent})" if e.agent else f" ({e.kind})")
+    kind = "promotable clone" if e.promotion else e.kind
+    head = f"{e.resource}" + (f" ({e.agent})" if e.agent else f" ({kind})")
     lines = [f"{indent}{head} {_where(e)}."]
     for f in e.findings:
         text = _finding(f, e)
@@ -143,6 +234,8 @@ def render_explanation(e: Explanation, indent: str = "") -> str:
     if e.kind != "clone":
         lines.append(f"{indent}Where it can run, best first:")
         lines.extend(indent + line for line in _ranking_lines(e.ranking))
+    if e.promotion:
+        lines.extend(indent + line for line in _promotion_lines(e))
     for member in e.members:
         lines.append("")
         lines.append(render_explanation(member, indent + "  "))

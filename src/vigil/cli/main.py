@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=_cmd_simulate)
     exp = sub.add_parser("explain", help="explain in plain words where a resource runs and why")
     exp.add_argument("resource", help="the resource id")
-    exp.add_argument("--xml-file", "-x", required=True, help="the CIB XML file to read")
+    exp.add_argument("--xml-file", "-x", "-f", "--file", dest="xml_file", required=True,
+                     help="the CIB XML file to read")
     exp.add_argument("-t", "--time", help="'now' for the decision (ISO 8601 date or epoch)")
     exp.add_argument("--output", choices=("text", "json"), default="text")
     exp.set_defaults(func=_cmd_explain)

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from vigil.cli import args, config_view, failcount_cli, stonith_cli
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import agents as agent_lib
+from vigil.commands import clone as clone_cmd
 from vigil.commands import config as config_cmd
 from vigil.commands import relocation, resource, status
 from vigil.commands.agents import AgentCatalog
+from vigil.commands.clone import CloneSpec
 from vigil.commands.resource import OpSpec, ResourceSpec
 from vigil.model import reports
 from vigil.model.reports import ReportError, Severity
@@ -17,11 +19,15 @@ from vigil.model.reports import ReportError, Severity
 USAGE = f"""\
 usage: vigil [-f FILE] resource COMMAND ...
   create ID AGENT [k=v...] [op ACTION k=v... [ACTION k=v...]...] [meta k=v...]
+         [clone [CLONE_ID] [k=v...] | promotable [CLONE_ID] [k=v...]]
          [--group G [--before ID | --after ID]] [--disabled] [--no-default-ops] [--force]
   update ID [k=v...] [op ACTION k=v...]... [meta k=v...] [--force]
   meta ID k=v...                      delete ID
+  clone ID [CLONE_ID] [k=v...]        promotable ID [CLONE_ID] [k=v...]
+  unclone ID                          (ID: the clone, or the resource in it)
   enable ID...                        disable ID...
-  move ID [NODE] [lifetime=DURATION]  ban ID [NODE] [lifetime=DURATION]
+  move ID [NODE] [lifetime=DURATION] [--promoted]
+  ban ID [NODE] [lifetime=DURATION] [--promoted]
   clear ID [NODE]                     cleanup [ID] [--node NODE]
   restart ID [NODE] [--wait[=SECONDS]]
   status | config [ID]
@@ -31,6 +37,9 @@ usage: vigil [-f FILE] resource COMMAND ...
   describe AGENT                      agents [STANDARD[:PROVIDER]]
   standards                           providers
 {failcount_cli.USAGE_LINES}
+A promotable clone's options: promoted-max (instances promoted at once, 1 by default),
+promoted-node-max, clone-max, clone-node-max, notify=true; --promoted moves or bans the
+promoted instance of a promotable clone (give the clone's id).
 AGENT is standard:provider:type (ocf:heartbeat:IPaddr2), standard:type (lsb:httpd,
 systemd:nginx, service:x) or a type alone when a single installed agent has it (IPaddr2)."""
 
@@ -48,6 +57,32 @@ def catalog() -> AgentCatalog | None:
     except ImportError:
         return None
     return ExecutorCatalog()
+
+
+_CLONE_WORDS = ("clone", "promotable", "master")
+
+
+def parse_clone(words: Sequence[str], keyword: str) -> CloneSpec:
+    """`[CLONE_ID] [meta] [k=v...]` after `clone`, `promotable` (or the legacy `master`)."""
+    rest = list(words)
+    clone_id = None
+    if rest and "=" not in rest[0] and rest[0] != "meta":
+        clone_id = rest.pop(0)
+    if rest[:1] == ["meta"]:
+        rest.pop(0)
+    for word in rest:
+        if "=" not in word:
+            raise UsageError(f"unexpected '{word}' after {keyword}: give the clone's options "
+                             "as NAME=VALUE (promoted-max=1)")
+    return CloneSpec(promotable=keyword != "clone", clone_id=clone_id, meta=args.pairs(rest))
+
+
+def parse_create(words: Sequence[str]) -> tuple[ResourceSpec, CloneSpec | None]:
+    """The attributes of `resource create ID AGENT ...`, and the clone to put it in."""
+    at = next((i for i, w in enumerate(words) if w in _CLONE_WORDS), None)
+    if at is None:
+        return parse_spec(words), None
+    return parse_spec(words[:at]), parse_clone(words[at + 1:], words[at])
 
 
 def parse_spec(words: Sequence[str]) -> ResourceSpec:
@@ -75,8 +110,11 @@ def parse_spec(words: Sequence[str]) -> ResourceSpec:
             ops[-1] = current = OpSpec(current.action, (*current.options, args.pair(word)))
         elif mode == "meta":
             meta.append(args.pair(word))
-        elif word in ("clone", "promotable", "master", "bundle"):
+        elif word == "bundle":
             raise UsageError(f"'{word}' resources cannot be created by vigil yet")
+        elif word in _CLONE_WORDS:
+            raise UsageError(f"'{word}' here: a clone is made with 'vigil resource create ... "
+                             f"{word}' or 'vigil resource {word} ID'")
         else:
             instance.append(args.pair(word))
     return ResourceSpec(tuple(instance), tuple(ops), tuple(meta))
@@ -95,10 +133,28 @@ def _create(inv: Invocation, rest: list[str], *, stonith: bool) -> int:
     inv.only("force", "group", "before", "after", "disabled", "no_default_ops")
     what = "device id and fence agent (stonith" if stonith else "resource id and agent (resource"
     args.need(rest, 2, f"{what} create ID AGENT ...)")
+    spec, clone = parse_create(rest[2:]) if not stonith else (parse_spec(rest[2:]), None)
     return args.finish(inv, resource.create(
-        inv.env(), rest[0], rest[1], parse_spec(rest[2:]), group=inv.group, before=inv.before,
+        inv.env(), rest[0], rest[1], spec, group=inv.group, before=inv.before,
         after=inv.after, disabled=inv.disabled, force=inv.force,
-        no_default_ops=inv.no_default_ops, catalog=catalog(), stonith=stonith))
+        no_default_ops=inv.no_default_ops, catalog=catalog(), stonith=stonith, clone=clone))
+
+
+def _clone(inv: Invocation, sub: str, rest: list[str]) -> int:
+    """`clone ID [CLONE_ID] [k=v...]`, `promotable ID ...` and pcs 0.9's `master [CLONE_ID]
+    ID [k=v...]` (its clone id came first)."""
+    inv.only("force")
+    args.need(rest, 1, f"resource id (resource {sub} ID [CLONE_ID] [NAME=VALUE...])")
+    words = list(rest)
+    if sub == "master" and len(words) > 1 and "=" not in words[1] and words[1] != "meta":
+        words[0], words[1] = words[1], words[0]
+    spec = parse_clone(words[1:], sub)
+    if sub == "clone":
+        promotable = dict(spec.meta).get("promotable", "")
+        spec = CloneSpec(promotable=promotable.lower() in ("true", "yes", "on", "1", "y"),
+                         clone_id=spec.clone_id, meta=spec.meta)
+    return args.finish(inv, clone_cmd.clone(inv.env(), words[0], spec, force=inv.force,
+                                            catalog=catalog()))
 
 
 def run(inv: Invocation) -> int:
@@ -124,22 +180,30 @@ def run(inv: Invocation) -> int:
         inv.only("force")
         args.need(rest, 2, "resource id and meta attributes (resource meta ID k=v...)")
         return args.finish(inv, resource.set_meta(env(), rest[0], args.pairs(rest[1:]),
-                                                  force=inv.force))
+                                                  force=inv.force, catalog=catalog()))
+    if sub in ("clone", "promotable", "master"):
+        return _clone(inv, sub, rest)
+    if sub == "unclone":
+        inv.only()
+        args.need(rest, 1, "clone or resource id (resource unclone ID)")
+        args.no_more(rest[1:], rest[0])
+        return args.finish(inv, clone_cmd.unclone(env(), rest[0]))
     if sub in ("enable", "disable"):
         inv.only()
         args.need(rest, 1, "resource id")
         command = resource.enable if sub == "enable" else resource.disable
         return args.finish(inv, command(env(), rest))
     if sub in ("move", "ban"):
-        inv.only(*(["force"] if sub == "move" else []))
+        inv.only(*(["force", "promoted"] if sub == "move" else ["promoted"]))
         lifetime = _lifetime(rest)
         args.need(rest, 1, "resource id")
         args.no_more(rest[2:], rest[1] if len(rest) > 1 else rest[0])
         node = rest[1] if len(rest) > 1 else None
         if sub == "move":
             return args.finish(inv, relocation.move(env(), rest[0], node, lifetime=lifetime,
-                                                    force=inv.force))
-        return args.finish(inv, relocation.ban(env(), rest[0], node, lifetime=lifetime))
+                                                    force=inv.force, promoted=inv.promoted))
+        return args.finish(inv, relocation.ban(env(), rest[0], node, lifetime=lifetime,
+                                               promoted=inv.promoted))
     if sub in ("clear", "unmove", "unban"):
         inv.only()
         args.need(rest, 1, "resource id")
@@ -184,7 +248,7 @@ def _status(inv: Invocation) -> int:
     if inv.json:
         args.print_json(config_view.status_data(state)["resources"])
         return EXIT_OK
-    args.print_lines(status_view.resource_lines(state.transition))
+    args.print_lines(status_view.resource_lines(state.transition, clones=dict(state.clones)))
     return EXIT_OK
 
 
@@ -319,7 +383,7 @@ def run_stonith(inv: Invocation) -> int:
         from vigil.cli import status_view
 
         state = status.cluster_status(inv.env())
-        lines = status_view.resource_lines(state.transition)
+        lines = status_view.resource_lines(state.transition, clones=dict(state.clones))
         args.print_lines([lines[0]] + [ln for ln in lines[1:] if "(stonith:" in ln])
         return EXIT_OK
     if sub in stonith_cli.SUBCOMMANDS:

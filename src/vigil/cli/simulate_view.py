@@ -34,9 +34,25 @@ def simulation_lines(t: Transition, *, show_scores: bool) -> list[str]:
 
 
 def score_lines(t: Transition) -> list[str]:
-    """crm_simulate --show-scores: every resource's score on every node it may run on."""
-    return [f"  {a.kind}: {a.resource} allocation score on {s.node}: {format_score(s.score)}"
-            for a in t.allocations for s in a.scores]
+    """crm_simulate --show-scores: every resource's score on every node it may run on; after a
+    promotable clone's, its instances' promotion scores, in the order they were ranked (an
+    instance not placed anywhere is "on none", as crm_simulate prints it)."""
+    promotable = {a.parent for a in t.allocations if a.promotion}
+    out: list[str] = []
+    pending: list[str] = []
+    for a in t.allocations:
+        if a.parent is None:
+            out += pending
+            pending = []
+        out += [f"  {a.kind}: {a.resource} allocation score on {s.node}: {format_score(s.score)}"
+                for s in a.scores]
+        if a.parent in promotable:
+            if a.promotion:
+                pending += [f"  {a.resource} promotion score on {p.node}: {format_score(p.score)}"
+                            for p in a.promotion]
+            else:
+                pending.append(f"  {a.resource} promotion score on none: 0")
+    return out + pending
 
 
 def summary_lines(items: Sequence[SummaryItem]) -> list[str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from vigil.commands import edit
+from vigil.commands import clone as clone_lib
+from vigil.commands import edit, options
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
 from vigil.model import reports
@@ -22,16 +23,35 @@ from vigil.model.score import format_score, is_valid_score, parse_score
 Pairs = tuple[tuple[str, str], ...]
 
 ROLES = ("Started", "Stopped", "Promoted", "Unpromoted", "Master", "Slave")
+PROMOTABLE_ROLES = ("Promoted", "Unpromoted")
+PROMOTABLE_ACTIONS = ("promote", "demote")
 ACTIONS = ("start", "stop", "promote", "demote")
 KINDS = ("Mandatory", "Optional", "Serialize")
 
 
 def parse_role(text: str) -> str | None:
-    """The role a word names (any case), or None."""
-    for role in ROLES:
-        if text.lower() == role.lower():
-            return role
-    return None
+    """The role a word names (any case), as Pacemaker 2.1 writes it (the legacy Master and
+    Slave are Promoted and Unpromoted), or None."""
+    return options.canonical_role(text)
+
+
+def _role(text: str | None) -> str | None:
+    if text is None:
+        return None
+    role = parse_role(text)
+    if role is None:
+        raise ReportError([reports.error("INVALID_OPTION_VALUE", option="role", value=text,
+                                         expected="Promoted, Unpromoted, Started or Stopped")])
+    return role
+
+
+def _role_problems(cib: Cib, rsc_id: str, role: str | None, force: bool) -> list[Report]:
+    """A Promoted or Unpromoted role on a resource that is not a promotable clone (nor in
+    one) never matches: the constraint would do nothing."""
+    if role in PROMOTABLE_ROLES and clone_lib.promotable_clone_of(cib, rsc_id) is None:
+        return [reports.unless_forced(force, "ROLE_NEEDS_PROMOTABLE", resource=rsc_id,
+                                      role=role)]
+    return []
 
 
 def score_of(text: str) -> int:
@@ -145,12 +165,16 @@ def colocation_add(env: CibEnvironment, source: str, target: str, *, score: str 
                    source_role: str | None = None, target_role: str | None = None,
                    options: Pairs = (), force: bool = False) -> Applied:
     """`colocation add [ROLE] SRC with [ROLE] TGT [SCORE] [score=..] [id=..]
-    [node-attribute=..] [influence=..]`: SRC is placed relative to TGT."""
+    [node-attribute=..] [influence=..]`: SRC is placed relative to TGT. Roles are written as
+    Pacemaker 2.1 writes them (Master as Promoted, Slave as Unpromoted)."""
+    rsc_role, with_role = _role(source_role), _role(target_role)
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
         if source == target:
             raise ReportError([reports.error("CONSTRAINT_SAME_RESOURCE", resource=source)])
         out = _check_resource(cib, source, force) + _check_resource(cib, target, force)
+        out += _role_problems(cib, source, rsc_role, force)
+        out += _role_problems(cib, target, with_role, force)
         values = dict(options)
         unknown = set(values) - {"score", "id", "node-attribute", "influence"}
         if unknown:
@@ -166,7 +190,7 @@ def colocation_add(env: CibEnvironment, source: str, target: str, *, score: str 
             raise ReportError([reports.error("INVALID_OPTION_VALUE", option="influence",
                                              value=influence, expected="true or false")])
         new = Colocation(id="", rsc=source, with_rsc=target, score=value,
-                         rsc_role=source_role, with_rsc_role=target_role,
+                         rsc_role=rsc_role, with_rsc_role=with_role,
                          node_attribute=values.get("node-attribute"),
                          influence=None if influence is None else influence.lower() == "true")
         for c in cib.configuration.constraints:
@@ -194,10 +218,14 @@ def order_add(env: CibEnvironment, first: str, then: str, *, first_action: str =
         if first == then:
             raise ReportError([reports.error("CONSTRAINT_SAME_RESOURCE", resource=first)])
         out = _check_resource(cib, first, force) + _check_resource(cib, then, force)
-        for action in (first_action, then_action):
+        for action, rsc_id in ((first_action, first), (then_action, then)):
             if action not in ACTIONS:
                 raise ReportError([reports.error("INVALID_OPTION_VALUE", option="action",
                                                  value=action, expected=", ".join(ACTIONS))])
+            if action in PROMOTABLE_ACTIONS and clone_lib.promotable_clone_of(
+                    cib, rsc_id) is None:
+                out.append(reports.unless_forced(force, "ACTION_NEEDS_PROMOTABLE",
+                                                 resource=rsc_id, action=action))
         a, b = edit.parent_of(cib, first), edit.parent_of(cib, then)
         if a is not None and a is b and not isinstance(a, Clone):
             out.append(reports.warning("ORDER_IN_SAME_GROUP", group=a.id))

@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 from vigil.cib.io import load_cib_file
+from vigil.commands import clone as clone_lib
+from vigil.commands import edit
 from vigil.model import reports
+from vigil.model.cib import Cib
 from vigil.model.reports import ReportError
 from vigil.scheduler import explain as explainer
 from vigil.scheduler.engine import schedule
 from vigil.scheduler.explain import Explanation
 
 
+def promoted_max(cib: Cib, resource: str) -> int | None:
+    """The promoted-max of the promotable clone `resource` names (the clone, or the resource
+    in it), 1 by default; None when it names no promotable clone."""
+    clone = clone_lib.promotable_clone_of(cib, resource)
+    if clone is None:
+        return None
+    for name in clone_lib.PROMOTED_MAX:
+        text = edit.plain_value(clone.meta_attributes, name)
+        if text is not None and text.strip().lstrip("-").isdigit():
+            return int(text)
+    return 1
+
+
 def explain(cib_path: str, resource: str, now: int) -> Explanation:
     cib, _warnings = load_cib_file(cib_path)
     transition = schedule(cib, now)
     try:
-        return explainer.explain(transition, resource)
+        return explainer.explain(transition, resource,
+                                 promoted_max=promoted_max(cib, resource))
     except explainer.UnknownResource as exc:
         close = [k for k in exc.known if resource.lower() in k.lower()][:5]
         raise ReportError([reports.error(

@@ -82,6 +82,15 @@ CLUSTER_OPTIONS: tuple[OptionSpec, ...] = (
 )
 
 _ROLES = ("Stopped", "Started", "Promoted", "Unpromoted", "Master", "Slave")
+# the names Pacemaker 2.1 writes for the roles, the legacy ones included
+_CANONICAL_ROLES = {"stopped": "Stopped", "started": "Started", "promoted": "Promoted",
+                    "unpromoted": "Unpromoted", "master": "Promoted", "slave": "Unpromoted"}
+
+
+def canonical_role(text: str) -> str | None:
+    """The role a word names, in any case, as Pacemaker 2.1 writes it (Master is Promoted,
+    Slave is Unpromoted); None if it names no role."""
+    return _CANONICAL_ROLES.get(text.strip().lower())
 
 # Resource meta attributes (primitives, groups, clones) whose values Pacemaker interprets.
 RESOURCE_META: tuple[OptionSpec, ...] = (

@@ -3,8 +3,10 @@
 `move RSC NODE` writes `cli-prefer-RSC` (INFINITY for NODE); `ban RSC NODE` writes
 `cli-ban-RSC-on-NODE` (-INFINITY); with a lifetime, the constraint holds a rule that ends then.
 Without a node, `move` and `ban` act on the node the resource runs on now, as the scheduler sees
-it. `clear` removes them. The ids and the XML are crm_resource's, so either tool can clear what
-the other wrote.
+it. With `promoted` (`--promoted`, for a promotable clone only) the constraints have
+role="Promoted": they place the promoted instance, not the clone, and without a node they act
+on the node where an instance is promoted now. `clear` removes them. The ids and the XML are
+crm_resource's, so either tool can clear what the other wrote.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import calendar
 import datetime as dt
 import re
 
+from vigil.commands import clone as clone_lib
 from vigil.commands import edit
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
@@ -78,9 +81,9 @@ def _stamp(epoch: int) -> str:
 
 
 def _location(constraint_id: str, rule_prefix: str, resource: str, node: str, score: int,
-              end: int | None) -> Location:
+              end: int | None, role: str = "Started") -> Location:
     if end is None:
-        return Location(id=constraint_id, rsc=resource, node=node, score=score, role="Started")
+        return Location(id=constraint_id, rsc=resource, node=node, score=score, role=role)
     rule_id, expr_id, date_id = (f"{rule_prefix}-rule", f"{rule_prefix}-expr",
                                  f"{rule_prefix}-lifetime")
     if rule_prefix.startswith("cli-prefer-"):
@@ -91,20 +94,46 @@ def _location(constraint_id: str, rule_prefix: str, resource: str, node: str, sc
         AttrExpression(id=expr_id, attribute="#uname", operation="eq", value=node,
                        type="string"),
         DateExpression(id=date_id, operation="lt", end=_stamp(end))))
-    return Location(id=constraint_id, rsc=resource, role="Started", rules=(rule,))
+    return Location(id=constraint_id, rsc=resource, role=role, rules=(rule,))
 
 
-def _current_nodes(cib: Cib, resource: str, now: int) -> tuple[str, ...]:
-    for allocation in schedule(cib, now).allocations:
+def _current_nodes(cib: Cib, resource: str, now: int, *, promoted: bool = False
+                   ) -> tuple[str, ...]:
+    """Where the resource runs now; with `promoted`, where its instances are promoted now."""
+    allocations = schedule(cib, now).allocations
+    if promoted:
+        children: dict[str | None, list[str]] = {}
+        for a in allocations:
+            children.setdefault(a.parent, []).append(a.resource)
+        by_id = {a.resource: a for a in allocations}
+        found: list[str] = []
+        todo = list(children.get(resource, []))
+        while todo:
+            a = by_id[todo.pop(0)]
+            if a.current_role == "Promoted":
+                found += [n for n in a.current_nodes if n not in found]
+            todo += children.get(a.resource, [])
+        return tuple(sorted(found))
+    for allocation in allocations:
         if allocation.resource == resource:
             return allocation.current_nodes
     return ()
 
 
-def _movable(cib: Cib, resource: str) -> None:
+def _movable(cib: Cib, resource: str, *, promoted: bool = False) -> None:
     rsc = edit.require_resource(cib, resource)
+    if promoted:
+        if clone_lib.is_promotable(rsc):
+            return
+        around = clone_lib.promotable_clone_of(cib, resource)
+        if around is not None:
+            raise ReportError([reports.error("PROMOTED_NEEDS_CLONE_ID", resource=resource,
+                                             clone=around.id)])
+        raise ReportError([reports.error("NOT_PROMOTABLE", resource=resource)])
     if isinstance(rsc, Clone) or edit.enclosing_clone(cib, resource) is not None:
-        raise ReportError([reports.error("CANNOT_MOVE_CLONE", resource=resource)])
+        around = clone_lib.promotable_clone_of(cib, resource)
+        raise ReportError([reports.error("CANNOT_MOVE_CLONE", resource=resource,
+                                         promotable=around.id if around else "")])
 
 
 def _cli_constraints(cib: Cib, resource: str, node: str | None) -> list[Location]:
@@ -132,57 +161,66 @@ def _target(c: Location) -> str | None:
 
 
 def move(env: CibEnvironment, resource: str, node: str | None = None, *,
-         lifetime: str | None = None, force: bool = False) -> Applied:
+         lifetime: str | None = None, force: bool = False, promoted: bool = False) -> Applied:
     """Make a resource run on NODE (cli-prefer-RSC); without a node, away from where it runs
-    now (cli-ban-RSC-on-CURRENT)."""
+    now (cli-ban-RSC-on-CURRENT). With `promoted`: a promotable clone's promoted instance."""
     now = env.now()
     end = lifetime_end(lifetime, now) if lifetime else None
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
-        _movable(cib, resource)
+        _movable(cib, resource, promoted=promoted)
         if node is None:
-            return _ban(cib, resource, None, end, now, moving=True)
+            return _ban(cib, resource, None, end, now, moving=True, promoted=promoted)
         edit.require_node(cib, node)
         out: list[Report] = []
-        if _current_nodes(cib, resource, now) == (node,):
-            out.append(reports.unless_forced(force, "RESOURCE_ALREADY_ON_NODE",
-                                             resource=resource, node=node))
+        if _current_nodes(cib, resource, now, promoted=promoted) == (node,):
+            out.append(reports.unless_forced(
+                force, "RESOURCE_ALREADY_PROMOTED_ON_NODE" if promoted else
+                "RESOURCE_ALREADY_ON_NODE", resource=resource, node=node))
         stale = {c.id for c in _cli_constraints(cib, resource, node)
                  if c.id.startswith("cli-ban-")} | {f"cli-prefer-{resource}"}
         new = edit.without_constraints(cib, stale)
         constraint_id = f"cli-prefer-{resource}"
         if constraint_id in edit.used_ids(new):
             raise ReportError([reports.error("ID_ALREADY_EXISTS", id=constraint_id)])
-        location = _location(constraint_id, constraint_id, resource, node, INFINITY, end)
+        location = _location(constraint_id, constraint_id, resource, node, INFINITY, end,
+                             _role(promoted))
         new = edit.with_config(new, constraints=(*new.configuration.constraints, location))
         out.append(reports.info("MOVE_CONSTRAINT_CREATED", id=constraint_id, resource=resource,
-                                node=node, until=_stamp(end) if end else ""))
+                                node=node, until=_stamp(end) if end else "",
+                                promoted="yes" if promoted else ""))
         return new, out
 
     return edit.apply(env, change)
 
 
 def ban(env: CibEnvironment, resource: str, node: str | None = None, *,
-        lifetime: str | None = None) -> Applied:
+        lifetime: str | None = None, promoted: bool = False) -> Applied:
     """Keep a resource off NODE (cli-ban-RSC-on-NODE); without a node, off the node where it
-    runs now."""
+    runs now. With `promoted`: keep a promotable clone's instance on NODE from being
+    promoted."""
     now = env.now()
     end = lifetime_end(lifetime, now) if lifetime else None
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
-        _movable(cib, resource)
-        return _ban(cib, resource, node, end, now, moving=False)
+        _movable(cib, resource, promoted=promoted)
+        return _ban(cib, resource, node, end, now, moving=False, promoted=promoted)
 
     return edit.apply(env, change)
 
 
+def _role(promoted: bool) -> str:
+    return "Promoted" if promoted else "Started"
+
+
 def _ban(cib: Cib, resource: str, node: str | None, end: int | None, now: int, *,
-         moving: bool) -> tuple[Cib, list[Report]]:
+         moving: bool, promoted: bool = False) -> tuple[Cib, list[Report]]:
     if node is None:
-        current = _current_nodes(cib, resource, now)
+        current = _current_nodes(cib, resource, now, promoted=promoted)
         if len(current) != 1:
-            raise ReportError([reports.error("RESOURCE_NODE_NEEDED", resource=resource,
-                                             running=len(current))])
+            raise ReportError([reports.error(
+                "RESOURCE_PROMOTED_NODE_NEEDED" if promoted else "RESOURCE_NODE_NEEDED",
+                resource=resource, running=len(current))])
         node = current[0]
     else:
         edit.require_node(cib, node)
@@ -190,11 +228,13 @@ def _ban(cib: Cib, resource: str, node: str | None, end: int | None, now: int, *
     new = edit.without_constraints(cib, {constraint_id})
     if constraint_id in edit.used_ids(new):
         raise ReportError([reports.error("ID_ALREADY_EXISTS", id=constraint_id)])
-    location = _location(constraint_id, constraint_id, resource, node, -INFINITY, end)
+    location = _location(constraint_id, constraint_id, resource, node, -INFINITY, end,
+                         _role(promoted))
     new = edit.with_config(new, constraints=(*new.configuration.constraints, location))
     code = "MOVE_AWAY_CONSTRAINT_CREATED" if moving else "BAN_CONSTRAINT_CREATED"
     return new, [reports.info(code, id=constraint_id, resource=resource, node=node,
-                              until=_stamp(end) if end else "")]
+                              until=_stamp(end) if end else "",
+                              promoted="yes" if promoted else "")]
 
 
 def clear(env: CibEnvironment, resource: str, node: str | None = None) -> Applied:

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vigil.commands import agents as agent_lib
+from vigil.commands import clone as clone_lib
 from vigil.commands import edit, fencing_topology, options
 from vigil.commands.agents import AgentCatalog, AgentMetadata
+from vigil.commands.clone import CloneSpec
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
 from vigil.model import reports
@@ -49,8 +51,10 @@ class ResourceSpec:
 def create(env: CibEnvironment, resource_id: str, agent: str, spec: ResourceSpec, *,
            group: str | None = None, before: str | None = None, after: str | None = None,
            disabled: bool = False, force: bool = False, no_default_ops: bool = False,
-           catalog: AgentCatalog | None = None, stonith: bool = False) -> Applied:
-    """Create a primitive (a fence device with `stonith`), optionally into a group."""
+           catalog: AgentCatalog | None = None, stonith: bool = False,
+           clone: CloneSpec | None = None) -> Applied:
+    """Create a primitive (a fence device with `stonith`), optionally into a group or in a new
+    clone (promotable if the spec says so)."""
     name, meta, found = agent_lib.resolve(agent, catalog, force=force,
                                           default_standard="stonith" if stonith else None)
     if stonith and name.standard != "stonith":
@@ -63,8 +67,17 @@ def create(env: CibEnvironment, resource_id: str, agent: str, spec: ResourceSpec
         raise ReportError([reports.error("POSITION_NEEDS_GROUP")])
     if before and after:
         raise ReportError([reports.error("BEFORE_AND_AFTER")])
+    if clone is not None and group is not None:
+        raise ReportError([reports.error("CLONE_AND_GROUP", resource=resource_id, group=group)])
+    if clone is not None and stonith:
+        raise ReportError([reports.error("CANNOT_CLONE_STONITH", resource=resource_id)])
     instance = dict(spec.instance)
     found += agent_lib.check_parameters(meta, instance, force=force, creating=True)
+    if clone is not None:
+        found += clone_lib.meta_problems(clone.meta, force)
+        if clone.promotable and meta is not None and not clone_lib.can_promote(meta):
+            found.append(reports.unless_forced(force, "AGENT_NOT_PROMOTABLE",
+                                               resource=resource_id, agent=str(name)))
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
         out = list(found)
@@ -91,7 +104,13 @@ def create(env: CibEnvironment, resource_id: str, agent: str, spec: ResourceSpec
         primitive = dataclasses.replace(primitive, meta_attributes=edit.set_pairs(
             (), meta_pairs, taken=taken, set_id=f"{resource_id}-meta_attributes"))
         config = cib.configuration
-        if group is None:
+        if clone is not None:
+            new_clone = clone_lib.wrap(cib, primitive, clone, taken)
+            # the agent was checked above, with the metadata this command resolved
+            out += clone_lib.clone_problems(cib, new_clone, force=force)
+            edit.check(out)
+            resources: tuple[Resource, ...] = (*config.resources, new_clone)
+        elif group is None:
             resources = (*config.resources, primitive)
         else:
             resources = _into_group(cib, group, (primitive,), before, after, out)
@@ -123,14 +142,8 @@ def _new_operations(rsc_id: str, specs: Sequence[OpSpec], meta: AgentMetadata | 
                     default_ops: bool) -> tuple[Operation, ...]:
     ops = [_operation(rsc_id, spec, meta, taken, out, force=force) for spec in specs]
     if default_ops and not any(op.name == "monitor" for op in ops):
-        interval, timeout = "60s", None
-        for action in meta.actions if meta else ():
-            if action.name == "monitor" and action.role is None and action.interval:
-                interval, timeout = action.interval, action.timeout
-                break
-        default = OpSpec("monitor", (("interval", interval),) +
-                         ((("timeout", timeout),) if timeout else ()))
-        ops.append(_operation(rsc_id, default, meta, taken, out, force=force))
+        for default in _default_monitors(meta):
+            ops.append(_operation(rsc_id, default, meta, taken, out, force=force))
     seen: set[tuple[str, int, str | None]] = set()
     for op in ops:
         key = (op.name, op.interval_ms, op.role)
@@ -139,6 +152,24 @@ def _new_operations(rsc_id: str, specs: Sequence[OpSpec], meta: AgentMetadata | 
                                              action=op.name, interval=op.interval)])
         seen.add(key)
     return tuple(ops)
+
+
+def _default_monitors(meta: AgentMetadata | None) -> list[OpSpec]:
+    """The monitors the agent's metadata advertises with an interval: one without a role, or
+    one per role (a promotable agent such as Stateful monitors Promoted and Unpromoted
+    instances at different intervals); 60s without metadata."""
+    found: list[OpSpec] = []
+    actions = [a for a in (meta.actions if meta else ()) if a.name == "monitor" and a.interval
+               and parse_interval_ms(a.interval)]
+    plain = [a for a in actions if a.role is None]
+    for action in plain[:1] or actions:
+        words: tuple[tuple[str, str], ...] = (("interval", action.interval or "60s"),)
+        if action.timeout:
+            words += (("timeout", action.timeout),)
+        if action.role is not None:
+            words += (("role", action.role),)
+        found.append(OpSpec("monitor", words))
+    return found or [OpSpec("monitor", (("interval", "60s"),))]
 
 
 def _operation(rsc_id: str, spec: OpSpec, meta: AgentMetadata | None, taken: set[str],
@@ -186,7 +217,7 @@ def _operation(rsc_id: str, spec: OpSpec, meta: AgentMetadata | None, taken: set
     enabled = values.pop("enabled", None)
     op = Operation(
         id=op_id, name=action, interval=interval, interval_ms=interval_ms,
-        role=role.capitalize() if role else None,
+        role=options.canonical_role(role) or role if role else None,
         on_fail=values.pop("on-fail", None), timeout=values.pop("timeout", None),
         enabled=is_true(enabled, default=True),
         instance_attributes=instance)
@@ -434,9 +465,11 @@ def update(env: CibEnvironment, resource_id: str, spec: ResourceSpec, *, force: 
                 raise ReportError([reports.error("GROUP_HAS_NO_INSTANCE_ATTRIBUTES",
                                                  group=resource_id)])
             pairs = spec.instance + spec.meta
-            out += _meta_problems(pairs, force)
+            out += clone_lib.meta_problems(pairs, force)
             new_rsc: Resource = dataclasses.replace(rsc, meta_attributes=edit.set_pairs(
                 rsc.meta_attributes, pairs, taken=taken, set_id=f"{resource_id}-meta_attributes"))
+            if isinstance(new_rsc, Clone):
+                out += clone_lib.clone_problems(cib, new_rsc, force=force, catalog=catalog)
             return _with_resources(cib, _replace_resource(cib.configuration.resources,
                                                           new_rsc)), out
         meta: AgentMetadata | None = None
@@ -471,9 +504,9 @@ def update(env: CibEnvironment, resource_id: str, spec: ResourceSpec, *, force: 
 
 
 def set_meta(env: CibEnvironment, resource_id: str, pairs: Pairs, *,
-             force: bool = False) -> Applied:
+             force: bool = False, catalog: AgentCatalog | None = None) -> Applied:
     """Set (or with an empty value remove) meta attributes of any resource."""
-    return update(env, resource_id, ResourceSpec(meta=pairs), force=force)
+    return update(env, resource_id, ResourceSpec(meta=pairs), force=force, catalog=catalog)
 
 
 # -- enable, disable ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from vigil.cib import status_edit
+from vigil.commands import clone as clone_lib
 from vigil.commands import edit
 from vigil.commands import resource as resource_cmd
 from vigil.commands.edit import Applied, RunningCluster
@@ -24,6 +25,7 @@ from vigil.model.nvset import flatten
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Clone, Group, walk
 from vigil.model.status import NodeState
+from vigil.model.values import is_true
 from vigil.scheduler.engine import schedule
 from vigil.scheduler.transition import Transition
 
@@ -42,6 +44,24 @@ class FailedAction:
 
 
 @dataclass(frozen=True)
+class CloneShape:
+    """What the status shows of a clone that the scheduler's Transition does not carry."""
+
+    promotable: bool = False
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class NodeAttributes:
+    """A node's attributes as crm_mon -A lists them: permanent and transient (a transient
+    value wins), sorted by name, without those the status shows elsewhere (fail-counts,
+    standby) or that belong to the cluster itself (#...)."""
+
+    node: str
+    attributes: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class ClusterStatus:
     cluster_name: str | None
     dc: str | None
@@ -53,6 +73,8 @@ class ClusterStatus:
     transition: Transition
     failed_actions: tuple[FailedAction, ...]
     fencing: tuple[FenceEvent, ...] = ()  # the running cluster's fencing history (live only)
+    clones: tuple[tuple[str, CloneShape], ...] = ()  # every clone's id and shape
+    node_attributes: tuple[NodeAttributes, ...] = ()
 
 
 def _node_name(state: NodeState) -> str:
@@ -80,6 +102,32 @@ def failed_actions(cib: Cib) -> tuple[FailedAction, ...]:
     return tuple(out)
 
 
+_HIDDEN_ATTRIBUTES = ("standby", "shutdown", "terminate")
+_HIDDEN_PREFIXES = ("#", "fail-count-", "last-failure-")
+
+
+def node_attributes(cib: Cib) -> tuple[NodeAttributes, ...]:
+    """Every node's attributes as crm_mon -A shows them (nodes without any are left out)."""
+    transient = {(s.uname or s.id): flatten(s.transient_attributes) for s in cib.status}
+    out = []
+    for node in cib.configuration.nodes:
+        values = dict(flatten(node.instance_attributes))
+        values.update(transient.get(node.uname, {}))
+        shown = tuple(sorted((k, v) for k, v in values.items()
+                             if k not in _HIDDEN_ATTRIBUTES and not k.startswith(_HIDDEN_PREFIXES)))
+        if shown:
+            out.append(NodeAttributes(node.uname, shown))
+    return tuple(out)
+
+
+def clone_shapes(cib: Cib) -> tuple[tuple[str, CloneShape], ...]:
+    """Each clone's id and whether it is promotable and globally unique."""
+    return tuple((r.id, CloneShape(
+        promotable=clone_lib.is_promotable(r),
+        unique=is_true(edit.plain_value(r.meta_attributes, "globally-unique"), default=False)))
+        for r in walk(cib.configuration.resources) if isinstance(r, Clone))
+
+
 def cluster_status(env: CibEnvironment) -> ClusterStatus:
     cib = env.get_cib()
     transition = schedule(cib, env.now())
@@ -91,7 +139,8 @@ def cluster_status(env: CibEnvironment) -> ClusterStatus:
         cluster_name=_cluster_name(env, cib), dc=dc, have_quorum=cib.have_quorum,
         nodes_configured=len(cib.configuration.nodes), resource_instances=len(prims),
         disabled=disabled, stonith_devices=len(stonith), transition=transition,
-        failed_actions=failed_actions(cib), fencing=_fencing_history(env))
+        failed_actions=failed_actions(cib), fencing=_fencing_history(env),
+        clones=clone_shapes(cib), node_attributes=node_attributes(cib))
 
 
 def _cluster_name(env: CibEnvironment, cib: Cib) -> str | None:

@@ -16,6 +16,8 @@ def _quorum_block(ws: WorkingSet, action: Action) -> None:
     policy = ws.options.no_quorum_policy
     if policy == "ignore":
         return
+    if policy == "demote" and action.task == Task.START and rsc.top.promotable:
+        return  # demote: a promotable clone's instances keep running, unpromoted (crm_simulate)
     if policy == "freeze":
         if not rsc.active() or rsc.next_role > rsc.role:
             action.runnable = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vigil.model.cib import Cib
 from vigil.scheduler import actions, fencing, operations, orderings, placement, propagation
+from vigil.scheduler.promotion import promotion_contributions
 from vigil.scheduler.summary import summary_items
 from vigil.scheduler.transition import (
     ActionOrder,
@@ -33,12 +34,13 @@ def schedule(cib: Cib, now: int) -> Transition:
 def _allocation(ws: WorkingSet, rsc: Rsc) -> Allocation:
     kind = {Variant.PRIMITIVE: "primitive", Variant.GROUP: "group", Variant.CLONE: "clone"}
     scores = []
+    allowed = rsc.placement_scores if rsc.placement_scores is not None else rsc.allowed
     for node in ws.nodes:
-        if node.name not in rsc.allowed:
+        if node.name not in allowed:
             continue
         contributions = tuple(ScoreContribution(s.kind, s.detail, s.value)
                               for s in rsc.sources.get(node.name, []))
-        scores.append(NodeScore(node.name, rsc.allowed[node.name], node.available, contributions))
+        scores.append(NodeScore(node.name, allowed[node.name], node.available, contributions))
     agent = None
     if rsc.variant == Variant.PRIMITIVE:
         agent = f"{rsc.standard}:{rsc.provider}:{rsc.agent_type}" if rsc.provider else \
@@ -61,7 +63,20 @@ def _allocation(ws: WorkingSet, rsc: Rsc) -> Allocation:
         target_role=rsc.meta.get("target-role"),
         priority=rsc.priority,
         failure_timeout_s=rsc.failure_timeout,
+        promotion=_promotion(rsc),
     )
+
+
+def _promotion(rsc: Rsc) -> tuple[NodeScore, ...]:
+    """A placed instance of a promotable clone: its promotion score on its node, as Pacemaker
+    ranked it (crm_simulate's "promotion score"), with its parts."""
+    clone = rsc.parent
+    node = rsc.assigned
+    if clone is None or clone.variant != Variant.CLONE or not clone.promotable or node is None:
+        return ()
+    parts = tuple(ScoreContribution(s.kind, s.detail, s.value)
+                  for s in promotion_contributions(rsc))
+    return (NodeScore(node.name, rsc.promotion_sort, node.available, parts),)
 
 
 def _freeze(ws: WorkingSet, order: list[Rsc], cib: Cib) -> Transition:

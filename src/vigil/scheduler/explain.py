@@ -42,6 +42,24 @@ class NodeVerdict:
 
 
 @dataclass(frozen=True)
+class PromotionVerdict:
+    """One instance of a promotable clone: its promotion score where it is placed, with the
+    parts of that score, whether it is promoted now and next, and (when it is not promoted
+    next) why, as a code: NOT_PLACED (it will not run), NEGATIVE (its score is below 0),
+    OUTRANKED (others scored higher and promoted-max is reached), HELD (some other limit:
+    promoted-node-max, an ordering, a blocked action)."""
+
+    instance: str
+    node: str | None  # where it runs next (None: it will not run)
+    score: int
+    contributions: tuple[ScoreContribution, ...]
+    promoted_now: bool
+    promoted_next: bool
+    why_not: str | None = None
+    current_node: str | None = None  # where it runs now
+
+
+@dataclass(frozen=True)
 class Explanation:
     resource: str
     kind: str
@@ -54,6 +72,9 @@ class Explanation:
     ranking: tuple[NodeVerdict, ...]
     summary: tuple[SummaryItem, ...]
     members: tuple[Explanation, ...] = ()
+    # a promotable clone: its instances by promotion, best first, and promoted-max
+    promotion: tuple[PromotionVerdict, ...] = ()
+    promoted_max: int | None = None
 
 
 class UnknownResource(Exception):
@@ -196,9 +217,105 @@ def _count(value: int) -> str:
     return str(value)
 
 
-def explain(t: Transition, resource: str) -> Explanation:
+_PROMOTED = ("Promoted", "Master")
+_PROMOTABLE_ROLES = ("Promoted", "Unpromoted", "Master", "Slave")
+
+
+def _is_promotable(t: Transition, clone: Allocation, promoted_max: int | None) -> bool:
+    if clone.kind != "clone":
+        return False
+    if promoted_max is not None:
+        return True
+    kids = [c for c in t.allocations if c.parent == clone.resource]
+    return any(c.promotion or c.current_role in _PROMOTABLE_ROLES
+               or c.next_role in _PROMOTABLE_ROLES for c in kids)
+
+
+def _promotion_verdicts(t: Transition, clone: Allocation, promoted_max: int | None
+                        ) -> tuple[PromotionVerdict, ...]:
+    kids = [c for c in t.allocations if c.parent == clone.resource and not c.orphan]
+    promoted_next = sum(1 for c in kids if c.next_role in _PROMOTED)
+    limit = promoted_max if promoted_max is not None else 1
+    verdicts = []
+    for c in kids:
+        score = c.promotion[0] if c.promotion else None
+        value = score.score if score is not None else -INFINITY
+        now = c.current_role in _PROMOTED
+        nxt = c.next_role in _PROMOTED
+        why = None
+        if not nxt:
+            if c.next_node is None:
+                why = "NOT_PLACED"
+            elif value < 0:
+                why = "NEGATIVE"
+            elif promoted_next >= limit:
+                why = "OUTRANKED"
+            else:
+                why = "HELD"
+        verdicts.append(PromotionVerdict(
+            instance=c.resource, node=c.next_node, score=value,
+            contributions=score.contributions if score is not None else (),
+            promoted_now=now, promoted_next=nxt, why_not=why,
+            current_node=c.current_nodes[0] if c.current_nodes else None))
+    verdicts.sort(key=lambda v: (not v.promoted_next, v.node is None, -v.score, v.instance))
+    return tuple(verdicts)
+
+
+def _promotion_findings(t: Transition, verdicts: tuple[PromotionVerdict, ...],
+                        promoted_max: int | None) -> list[Finding]:
+    out: list[Finding] = []
+    limit = promoted_max if promoted_max is not None else 1
+    chosen = [v for v in verdicts if v.promoted_next]
+    placed = [v for v in verdicts if v.node is not None]
+    for v in chosen:
+        rivals = [o for o in placed if not o.promoted_next]
+        best_rival = max((o.score for o in rivals), default=None)
+        if v.promoted_now:
+            change = "stays"
+        else:
+            before = [o.node for o in verdicts if o.promoted_now and o.node]
+            change = "from " + ", ".join(before) if before else "new"
+        top = max(v.contributions, key=lambda c: c.value, default=None)
+        out.append(_f("PROMOTED_ON", node=v.node or "", instance=v.instance,
+                      source=f"{top.kind}: {top.detail}" if top is not None else "",
+                      score=_count(v.score), change=change, max=limit,
+                      rival=_count(best_rival) if best_rival is not None else "",
+                      tie="yes" if best_rival is not None and best_rival == v.score else ""))
+    for v in verdicts:
+        if v.promoted_next or v.why_not is None:
+            continue
+        if v.why_not == "NOT_PLACED":
+            continue  # the instance is not running: the placement findings say why
+        has_attr = any(c.kind == "promotion-attribute" and c.value >= 0
+                       for c in v.contributions)
+        out.append(_f("NOT_PROMOTED", node=v.node or "", instance=v.instance,
+                      score=_count(v.score), why=v.why_not, max=limit,
+                      attribute="yes" if has_attr else "",
+                      demoted="yes" if v.promoted_now else ""))
+    if not chosen and placed:
+        out.append(_f("NO_PROMOTION", max=limit))
+    return out
+
+
+def _clone_of(t: Transition, resource: str) -> Allocation | None:
+    """The clone whose instances are `resource` (`db` for the instances db:0, db:1...)."""
+    by_id = {a.resource: a for a in t.allocations}
+    for a in t.allocations:
+        if a.resource.rsplit(":", 1)[0] == resource and a.parent in by_id \
+                and by_id[a.parent].kind == "clone":
+            return by_id[a.parent]
+    return None
+
+
+def explain(t: Transition, resource: str, *, promoted_max: int | None = None) -> Explanation:
+    """Why `resource` is where it is. A clone's instance's resource id (`db` in `db-clone`)
+    explains the clone. For a promotable clone (`promoted_max` given, or instances with
+    promotion scores or roles), also which instance is promoted and why the others are not,
+    from the promotion scores the scheduler recorded."""
     by_id = {a.resource: a for a in t.allocations}
     a = by_id.get(resource)
+    if a is None:
+        a = _clone_of(t, resource)
     if a is None:
         raise UnknownResource(resource, tuple(sorted(by_id)))
     children = tuple(c for c in t.allocations if c.parent == a.resource)
@@ -206,11 +323,27 @@ def explain(t: Transition, resource: str) -> Explanation:
     items = tuple(i for i in t.summary if i.resource == a.resource and i.verb != "Fence")
     ranking = _ranking(t, a)
     findings = _findings(t, a, ranking, items)
+    if a.kind == "clone" and any(c.next_node or c.current_nodes for c in children):
+        # the clone itself is never placed: its instances are (explained as its members)
+        findings = [f for f in findings if f.code not in ("STAYS_STOPPED", "NO_USABLE_NODE")]
     if a.kind == "group" and children:
         first = by_id[children[0].resource]
         findings.insert(0, _f("GROUP_FOLLOWS_FIRST", first=first.resource,
                               members=", ".join(c.resource for c in children)))
         ranking = _ranking(t, first)
+    promotion: tuple[PromotionVerdict, ...] = ()
+    if _is_promotable(t, a, promoted_max):
+        promotion = _promotion_verdicts(t, a, promoted_max)
+        findings += _promotion_findings(t, promotion, promoted_max)
+        current = tuple(sorted({n for c in children for n in c.current_nodes}))
+        roles = [c.current_role for c in children if c.current_nodes]
+        role = ("Promoted" if any(r in _PROMOTED for r in roles) else
+                "Unpromoted" if roles else "Stopped")
+        return Explanation(
+            resource=a.resource, kind=a.kind, agent=a.agent, current_nodes=current,
+            current_role=role, next_node=a.next_node, next_role=a.next_role,
+            findings=tuple(findings), ranking=ranking, summary=items, members=members,
+            promotion=promotion, promoted_max=promoted_max if promoted_max is not None else 1)
     return Explanation(
         resource=a.resource, kind=a.kind, agent=a.agent, current_nodes=a.current_nodes,
         current_role=a.current_role, next_node=a.next_node, next_role=a.next_role,

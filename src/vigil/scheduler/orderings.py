@@ -53,17 +53,26 @@ def order_rsc_tasks(ws: WorkingSet, first_rsc: Rsc, first_task: Task, then_rsc: 
 
 
 def internal_orderings(ws: WorkingSet) -> None:
-    for rsc in ws.all_rscs():
-        if rsc.variant == Variant.PRIMITIVE:
-            order_rsc_tasks(ws, rsc, Task.STOP, rsc, Task.START,
-                            OrderFlag.OPTIONAL | OrderFlag.IMPLIES_THEN | OrderFlag.RESTART)
-            if rsc.top.promotable or rsc.role > Role.UNPROMOTED:
-                order_rsc_tasks(ws, rsc, Task.DEMOTE, rsc, Task.STOP, OrderFlag.IMPLIES_FIRST_PRINTED)
-                order_rsc_tasks(ws, rsc, Task.START, rsc, Task.PROMOTE, OrderFlag.RUNNABLE_LEFT)
-        elif rsc.variant == Variant.GROUP:
-            _group_orderings(ws, rsc)
-        else:
-            _clone_orderings(ws, rsc)
+    for rsc in ws.resources:
+        _internal(ws, rsc)
+
+
+def _internal(ws: WorkingSet, rsc: Rsc) -> None:
+    """A resource's own orderings, a member's or instance's in the middle of its parent's, in
+    the order Pacemaker creates them: an ordering whose first action is missing creates it (with
+    no node), one whose 'then' action is missing is dropped, so the order matters (a stopping
+    clone instance's start, created by its parent's orderings, is not ordered after its
+    stop: crm_simulate bug-lf-2153)."""
+    if rsc.variant == Variant.PRIMITIVE:
+        order_rsc_tasks(ws, rsc, Task.STOP, rsc, Task.START,
+                        OrderFlag.OPTIONAL | OrderFlag.IMPLIES_THEN | OrderFlag.RESTART)
+        if rsc.top.promotable or rsc.role > Role.UNPROMOTED:
+            order_rsc_tasks(ws, rsc, Task.DEMOTE, rsc, Task.STOP, OrderFlag.IMPLIES_FIRST_PRINTED)
+            order_rsc_tasks(ws, rsc, Task.START, rsc, Task.PROMOTE, OrderFlag.RUNNABLE_LEFT)
+    elif rsc.variant == Variant.GROUP:
+        _group_orderings(ws, rsc)
+    else:
+        _clone_orderings(ws, rsc)
 
 
 def _group_orderings(ws: WorkingSet, grp: Rsc) -> None:
@@ -75,6 +84,7 @@ def _group_orderings(ws: WorkingSet, grp: Rsc) -> None:
     last: Rsc | None = None
     last_active: Rsc | None = None
     for child in grp.children:
+        _internal(ws, child)
         stop_flags = OrderFlag.NONE
         stopped_flags = OrderFlag.NONE
         if last is None and ordered:
@@ -93,7 +103,9 @@ def _group_orderings(ws: WorkingSet, grp: Rsc) -> None:
                         OrderFlag.RUNNABLE_LEFT | OrderFlag.IMPLIES_THEN)
         start_flags = OrderFlag.IMPLIES_THEN | OrderFlag.RUNNABLE_LEFT
         if not ordered:
-            order_rsc_tasks(ws, grp, Task.START, child, Task.START, start_flags)
+            # members of an unordered group start on their own: no restart when another one
+            # starts (crm_simulate: bug-pm-11, also with ordered=false on the group itself)
+            order_rsc_tasks(ws, grp, Task.START, child, Task.START, OrderFlag.RUNNABLE_LEFT)
             if promotable:
                 order_rsc_tasks(ws, grp, Task.PROMOTE, child, Task.PROMOTE, start_flags)
         elif last is not None:
@@ -130,6 +142,7 @@ def _clone_orderings(ws: WorkingSet, clone: Rsc) -> None:
         order_rsc_tasks(ws, clone, Task.DEMOTED, clone, Task.START, OrderFlag.OPTIONAL)
     last: Rsc | None = None
     for child in clone.children:
+        _internal(ws, child)
         order_rsc_tasks(ws, clone, Task.START, child, Task.START, OrderFlag.IMPLIES_FIRST_PRINTED)
         order_rsc_tasks(ws, child, Task.START, clone, Task.RUNNING, OrderFlag.IMPLIES_THEN)
         if clone.ordered and last is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cmp_to_key
 
 from vigil.model.constraints import Colocation, Location
@@ -101,6 +102,8 @@ def _location_scores(ws: WorkingSet, loc: Location) -> list[tuple[Node, int, str
             out.append((node, loc.score, f"location constraint {loc.id}"))
         return out
     for rule in loc.rules:
+        if parse_role(rule.role) == Role.PROMOTED:
+            continue  # applied at promotion time
         for node in ws.nodes:
             ctx = RuleContext(now=ws.now, node_attrs=node.attrs)
             if not evaluate_rule(rule, ctx):
@@ -405,6 +408,11 @@ def _apply_colocation_with_clone(ws: WorkingSet, dependent: Rsc, clone: Rsc,
                                  edge: ColocationEdge) -> None:
     if clone.provisional:
         return
+    if clone.promotable and edge.primary_role is not None:
+        if dependent.provisional:
+            _apply_colocation_with_promotable(ws, dependent, clone, edge)
+        # a placed dependent's role-based colocations are promotion.py's
+        return
     dep_clone = dependent.parent if dependent.parent and dependent.parent.variant == \
         Variant.CLONE else None
     if edge.dependent.variant == Variant.CLONE and edge.dependent.interleave and \
@@ -429,6 +437,43 @@ def _apply_colocation_with_clone(ws: WorkingSet, dependent: Rsc, clone: Rsc,
         return
     for inst in clone.children:
         _apply_colocation(ws, dependent, inst, edge)
+
+
+def _apply_colocation_with_promotable(ws: WorkingSet, dependent: Rsc, clone: Rsc,
+                                      edge: ColocationEdge) -> None:
+    """A colocation with a role of a promotable clone (placed, roles chosen): optional ones add
+    their score where an instance of that role will be; mandatory ones keep the dependent
+    only there (adding that instance's score), except promoted-with-promoted, which would
+    keep the dependent's other instances from running unpromoted."""
+    from vigil.scheduler.promotion import instance_next_role
+
+    attr = edge.node_attribute or "#uname"
+    affected: dict[str, int] = {}
+    for inst in clone.children:
+        node = inst.assigned
+        if node is None or instance_next_role(inst) != edge.primary_role:
+            continue
+        affected.setdefault(node.name, inst.allowed.get(node.name, 0))
+        if edge.score >= INFINITY:
+            continue
+        value = node.attrs.get(attr)
+        for other in ws.nodes:
+            if other.name in dependent.allowed and other.attrs.get(attr) == value:
+                dependent.add_score(other.name, edge.score, "colocation",
+                                    f"colocation {edge.id} with {inst.id} "
+                                    f"({edge.primary_role.text} on {node.name})")
+    if edge.score < INFINITY or (edge.dependent_role == Role.PROMOTED
+                                 and edge.primary_role == Role.PROMOTED):
+        return
+    role = edge.primary_role.text if edge.primary_role is not None else "active"
+    for node in ws.nodes:
+        if node.name in affected:
+            if node.name in dependent.allowed:
+                dependent.add_score(node.name, affected[node.name], "colocation",
+                                    f"colocation {edge.id}: {clone.id} will be {role} here")
+        else:
+            dependent.add_score(node.name, -INFINITY, "colocation",
+                                f"colocation {edge.id}: no {role} instance of {clone.id} here")
 
 
 def _compatible_instance(ws: WorkingSet, dependent: Rsc, clone: Rsc) -> Rsc | None:
@@ -462,15 +507,16 @@ def _round_away(x: float) -> int:
 
 def merge_dependent_scores(ws: WorkingSet, dependent: Rsc, table: dict[str, int],
                            attr: str | None, factor: float, only_positive: bool,
-                           log: list[tuple[str, int, str]] | None, primary_id: str
-                           ) -> dict[str, int]:
+                           log: list[tuple[str, int, str]] | None, primary_id: str,
+                           rollback: bool = True) -> dict[str, int]:
     """The primary absorbs a dependent's preferences (and, recursively, the dependent's own
-    dependents'), scaled by the colocation score; undone if it would leave no node."""
+    dependents'), scaled by the colocation score; undone if it would leave no node (unless
+    `rollback` is False: a promoted role's mandatory colocation keeps what it leaves)."""
     if dependent.variant == Variant.GROUP:
         if not dependent.children:
             return table
         return merge_dependent_scores(ws, dependent.children[0], table, attr, factor,
-                                      only_positive, log, primary_id)
+                                      only_positive, log, primary_id, rollback)
     if dependent.merging:
         return table
     dependent.merging = True
@@ -496,7 +542,7 @@ def merge_dependent_scores(ws: WorkingSet, dependent: Rsc, table: dict[str, int]
             work[node.name] = add(work[node.name], w)
             entries.append((node.name, w, dependent.id))
         if not _any_available(ws, work):
-            return table
+            return table if rollback else work
         sign = -1 if factor < 0 else 1
         for edge in list(dependent.with_this):
             if not edge.influence:
@@ -610,15 +656,18 @@ def _instance_failed(inst: Rsc) -> bool:
     return any(p.failed for p in inst.primitives())
 
 
-def _sort_instances(ws: WorkingSet, clone: Rsc, counts: dict[str, int]) -> None:
+def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
+                 ) -> Callable[[Rsc, Rsc], int]:
+    """The order clone instances are assigned in (§8.2 step 3), as a comparison."""
     def cmp(a: Rsc, b: Rsc) -> int:
         ra, rb = a.instance_nodes(), b.instance_nodes()
         if ra and rb and len(ra) != len(rb):
             return -1 if len(ra) < len(rb) else 1
         na = ra[0] if ra else None
         nb = rb[0] if rb else None
-        can_a = na is not None and a.allowed.get(na.name, -INFINITY) >= 0
-        can_b = nb is not None and b.allowed.get(nb.name, -INFINITY) >= 0
+        # inactive, or active where it is still allowed, before active where it no longer is
+        can_a = na is None or a.allowed.get(na.name, -INFINITY) >= 0
+        can_b = nb is None or b.allowed.get(nb.name, -INFINITY) >= 0
         if na is not None and not can_a:
             na = None
         if nb is not None and not can_b:
@@ -628,6 +677,12 @@ def _sort_instances(ws: WorkingSet, clone: Rsc, counts: dict[str, int]) -> None:
         if a.priority != b.priority:
             return -1 if a.priority > b.priority else 1
         if na is None and nb is None:
+            if clone.promotable:
+                # observed with crm_simulate (inc11): of two inactive instances of a promotable
+                # clone, the one with the higher best score (its promotion attributes) goes first
+                ba, bb = _best_score(ws, a), _best_score(ws, b)
+                if ba != bb:
+                    return -1 if ba > bb else 1
             return 0
         if na is None:
             return 1
@@ -651,7 +706,16 @@ def _sort_instances(ws: WorkingSet, clone: Rsc, counts: dict[str, int]) -> None:
             return -1 if wa > wb else 1
         return 0
 
-    clone.children.sort(key=cmp_to_key(cmp))
+    return cmp
+
+
+def _best_score(ws: WorkingSet, inst: Rsc) -> int:
+    return max((inst.allowed.get(n.name, -INFINITY) for n in ws.nodes if n.available),
+               default=-INFINITY)
+
+
+def _sort_instances(ws: WorkingSet, clone: Rsc, counts: dict[str, int]) -> None:
+    clone.children.sort(key=cmp_to_key(instance_cmp(ws, clone, counts)))
 
 
 def _can_run_instance(ws: WorkingSet, clone: Rsc, inst: Rsc, counts: dict[str, int],
@@ -736,6 +800,10 @@ def _assign_clone(ws: WorkingSet, clone: Rsc, prefer: Node | None) -> Node | Non
         return None
     if clone.allocating:
         return None
+    if clone.promotable:
+        from vigil.scheduler.promotion import add_promotion_scores
+
+        add_promotion_scores(ws, clone)
     clone.allocating = True
     for edge in list(clone.this_with):
         assign(ws, edge.primary, None)

@@ -1,69 +1,434 @@
-"""Promotable clones: pick which assigned instances are promoted (§8.4 of the semantics digest).
+"""Promotable clones: which assigned instances are promoted (§8.4 of the semantics digest).
 
-Only the core rule is implemented: promotion scores from `master-<rsc>` node attributes,
-location constraints with role=Promoted, and promoted-max / promoted-node-max limits.
+Two steps, around the clone's instance assignment:
+
+1. Before the instances are placed, each one's promotion score (the agent's `master-<rsc>` node
+   attribute) is added to its score on every available node where it counts
+   (`add_promotion_scores`).
+2. After placement (`set_instance_roles`), each placed instance gets a promotion priority: its
+   promotion score on its node (-1 when unset), plus the role=Promoted locations, plus its
+   role-based colocations. The clone's node scores then absorb the non-negative priorities and
+   the role-based colocations of the clone itself; each instance is sorted by the clone's score
+   on its node, and the first promoted-max of them (at most promoted-node-max a node) whose
+   priority is not negative are promoted; the others stay (or become) Unpromoted.
+
+Every part of the final score is kept as a `ScoreSource` in `Rsc.promotion_sources`, for
+`Allocation.promotion`, `simulate --show-scores` and `explain`.
 """
 
 from __future__ import annotations
 
+from functools import cmp_to_key
+
+from vigil.model.constraints import Location
 from vigil.model.score import INFINITY, add, parse_score
-from vigil.scheduler.working import Role, Rsc, WorkingSet
+from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
+from vigil.scheduler.working import (
+    ColocationEdge,
+    Node,
+    Role,
+    Rsc,
+    ScoreSource,
+    Variant,
+    WorkingSet,
+    parse_role,
+)
+
+# --- the agent's promotion score ------------------------------------------------------------
 
 
-def _promotion_score(ws: WorkingSet, clone: Rsc, inst: Rsc) -> int:
+def _base(rsc_id: str) -> str:
+    return rsc_id.rsplit(":", 1)[0] if ":" in rsc_id else rsc_id
+
+
+def _member(inst: Rsc, base: str) -> Rsc | None:
+    for prim in inst.primitives():
+        if _base(prim.id) == base:
+            return prim
+    return None
+
+
+def _other_instance_counts(prim: Rsc, node: Node) -> bool:
+    """Whether an anonymous instance must not use `node`'s promotion attribute: another instance
+    is active there."""
+    clone = prim.clone_parent()
+    if clone is None or clone.unique:
+        return False
+    base = _base(prim.id)
+    for inst in clone.children:
+        member = _member(inst, base)
+        if member is not None and node in member.running_on:
+            return member is not prim
+    return False
+
+
+def promotion_attribute(prim: Rsc, node: Node) -> tuple[str, int] | None:
+    """The `master-<rsc>` attribute of `node` that sets this instance's promotion score: the
+    name its history was found under, or its own (master-rsc:0), first; then the resource's
+    (master-rsc) unless the clone is globally unique. None when unset or when it does not
+    count for this instance there."""
+    if _other_instance_counts(prim, node):
+        return None
+    names = [f"master-{prim.clone_name or prim.id}"]
+    clone = prim.clone_parent()
+    if clone is not None and not clone.unique and ":" in prim.id:
+        names.append(f"master-{_base(prim.id)}")
+    for name in names:
+        raw = node.attrs.get(name)
+        if raw is not None:
+            return name, parse_score(raw, 0)
+    return None
+
+
+def promotion_score(rsc: Rsc, node: Node, not_set: int,
+                    sources: list[ScoreSource] | None = None) -> int:
+    """An instance's promotion score on `node`: the attribute's value, or `not_set`; a cloned
+    group's is the sum of its members'."""
+    if rsc.variant != Variant.PRIMITIVE:
+        score = not_set
+        for child in rsc.children:
+            c_score = promotion_score(child, node, 0, sources)
+            score = c_score if score == not_set else add(score, c_score)
+        return score
+    found = promotion_attribute(rsc, node)
+    if found is None:
+        return not_set
+    name, value = found
+    if sources is not None:
+        sources.append(ScoreSource("promotion-attribute", f"node attribute {name} on {node.name}",
+                                   value))
+    return value
+
+
+def add_promotion_scores(ws: WorkingSet, clone: Rsc) -> None:
+    """Before placement: each instance prefers the nodes where it would be promoted."""
+    for inst in clone.children:
+        for node in ws.nodes:
+            if node.name not in inst.allowed or not node.available:
+                continue
+            score = promotion_score(inst, node, 0)
+            if score > 0:
+                inst.add_score(node.name, score, "promotion-attribute",
+                               f"promotion score {score} from the master-* node attribute")
+
+
+# --- priorities -----------------------------------------------------------------------------
+
+
+def _set_current_unpromoted(rsc: Rsc) -> None:
+    if rsc.role == Role.STARTED:
+        rsc.role = Role.UNPROMOTED
+    for child in rsc.children:
+        _set_current_unpromoted(child)
+
+
+def _next_role(rsc: Rsc) -> Role:
+    if rsc.variant == Variant.PRIMITIVE:
+        return rsc.next_role
+    return max((_next_role(c) for c in rsc.children), default=Role.UNKNOWN)
+
+
+def _promoted_location_scores(ws: WorkingSet, loc: Location, node: Node) -> list[tuple[int, str]]:
+    """The scores a role=Promoted location gives `node` (its rules evaluated there)."""
+    out: list[tuple[int, str]] = []
+    if loc.node is not None:
+        if parse_role(loc.role) == Role.PROMOTED and loc.score is not None and (
+                loc.node == node.name or loc.node == node.id):
+            out.append((loc.score, f"location constraint {loc.id}"))
+        return out
+    for rule in loc.rules:
+        role = parse_role(rule.role) or parse_role(loc.role)
+        if role != Role.PROMOTED:
+            continue
+        if not evaluate_rule(rule, RuleContext(now=ws.now, node_attrs=node.attrs)):
+            continue
+        if rule.score_attribute:
+            raw = node.attrs.get(rule.score_attribute)
+            score = parse_score(raw, 0) if raw is not None else -INFINITY
+        else:
+            score = rule.score if rule.score is not None else 0
+        out.append((score, f"location constraint {loc.id} (rule {rule.id})"))
+    return out
+
+
+def _location_names(loc: Location) -> list[str]:
+    names = [loc.rsc] if loc.rsc else []
+    for rs in loc.sets:
+        names.extend(rs.resources)
+    return names
+
+
+def _apply_promoted_locations(ws: WorkingSet, clone: Rsc, inst: Rsc, node: Node) -> None:
+    ids = {inst.id, clone.id}
+    for loc in ws.locations:
+        names = _location_names(loc)
+        if not ids.intersection(names):
+            continue
+        for score, detail in _promoted_location_scores(ws, loc, node):
+            inst.promotion_priority = add(inst.promotion_priority, score)
+            inst.promotion_sources.append(ScoreSource("location-role", detail, score))
+
+
+def instance_next_role(inst: Rsc) -> Role:
+    return _next_role(inst)
+
+
+def _find_instance(clone: Rsc, node: Node, role: Role | None) -> Rsc | None:
+    for inst in clone.children:
+        if inst.assigned is not node:
+            continue
+        if role is not None and instance_next_role(inst) != role:
+            continue
+        return inst
+    return None
+
+
+def _coloc_priority_with(ws: WorkingSet, inst: Rsc, primary: Rsc, edge: ColocationEdge) -> None:
+    """A placed instance's role-based colocation with a resource (`primary`): it changes the
+    instance's promotion priority, not where it runs."""
+    if primary.variant == Variant.GROUP and primary.children:
+        member = primary.children[-1] if edge.score >= INFINITY else primary.children[0]
+        _coloc_priority_with(ws, inst, member, edge)
+        return
+    if primary.variant == Variant.CLONE:
+        if primary.provisional:
+            return
+        if primary.promotable and edge.dependent_role == Role.PROMOTED:
+            node = inst.assigned
+            if node is None:
+                return
+            match = _find_instance(primary, node, edge.primary_role)
+            if match is not None:
+                _add_priority(inst, edge.score, f"colocation {edge.id} with {primary.id}")
+            elif edge.score >= INFINITY:
+                _set_priority(inst, -INFINITY,
+                              f"colocation {edge.id}: no matching {primary.id} on {node.name}")
+            return
+        for other in primary.children:
+            _coloc_priority_with(ws, inst, other, edge)
+        return
+    if primary.provisional:
+        return
+    if primary.assigned is None or inst.assigned is None:
+        return
+    attr = edge.node_attribute or "#id"
+    if inst.assigned.attrs.get(attr) != primary.assigned.attrs.get(attr):
+        if edge.score >= INFINITY and edge.dependent_role == Role.PROMOTED:
+            _set_priority(inst, -INFINITY, f"colocation {edge.id}: {primary.id} runs elsewhere")
+        return
+    if edge.primary_role is not None and edge.primary_role != primary.next_role:
+        return
+    factor = -1 if edge.dependent_role == Role.UNPROMOTED else 1
+    _add_priority(inst, factor * edge.score, f"colocation {edge.id} with {primary.id}")
+
+
+def _add_priority(inst: Rsc, value: int, detail: str) -> None:
+    inst.promotion_priority = add(value, inst.promotion_priority)
+    inst.promotion_sources.append(ScoreSource("colocation-role", detail, value))
+
+
+def _set_priority(inst: Rsc, value: int, detail: str) -> None:
+    inst.promotion_sources.append(ScoreSource("colocation-role", detail,
+                                              value - inst.promotion_priority
+                                              if value > -INFINITY else -INFINITY))
+    inst.promotion_priority = value
+
+
+def _set_instance_priority(ws: WorkingSet, clone: Rsc, inst: Rsc) -> None:
+    if inst.current_role() == Role.STARTED:
+        _set_current_unpromoted(inst)
+    chosen = inst.assigned
+    if chosen is None:
+        return
+    next_role = instance_next_role(inst)
+    inst.promotion_sources = []
+    if next_role in (Role.STARTED, Role.UNKNOWN):
+        sources: list[ScoreSource] = []
+        inst.promotion_priority = promotion_score(inst, chosen, -1, sources)
+        if not sources:
+            sources.append(ScoreSource("promotion-attribute",
+                                       f"no master-* node attribute for it on {chosen.name}", -1))
+        inst.promotion_sources.extend(sources)
+    elif next_role in (Role.UNPROMOTED, Role.STOPPED):
+        inst.promotion_priority = -INFINITY
+        inst.promotion_sources.append(ScoreSource("target-role", f"next role {next_role.text}",
+                                                  -INFINITY))
+    _apply_promoted_locations(ws, clone, inst, chosen)
+    for edge in list(inst.this_with):
+        if edge.dependent_role is None or edge.dependent_role < Role.UNPROMOTED:
+            continue
+        _coloc_priority_with(ws, inst, edge.primary, edge)
+    inst.promotion_sort = inst.promotion_priority
+    if next_role == Role.PROMOTED:
+        inst.promotion_sort = INFINITY
+
+
+# --- the clone's scores and the order of its instances ---------------------------------------
+
+
+def _apply_clone_role_colocations(ws: WorkingSet, clone: Rsc) -> None:
+    from vigil.scheduler.placement import merge_dependent_scores
+
+    for edge in list(clone.this_with):
+        if edge.dependent_role != Role.PROMOTED:
+            continue
+        before = dict(clone.allowed)
+        clone.allowed = merge_dependent_scores(ws, edge.primary, clone.allowed,
+                                               edge.node_attribute, edge.score / INFINITY,
+                                               edge.score < INFINITY, None, clone.id,
+                                               rollback=False)
+        _log_clone_change(clone, before, f"promoted with {edge.primary.id} (colocation {edge.id})")
+    for edge in list(clone.with_this):
+        if edge.primary_role != Role.PROMOTED or not edge.influence:
+            continue
+        before = dict(clone.allowed)
+        clone.allowed = merge_dependent_scores(ws, edge.dependent, clone.allowed,
+                                               edge.node_attribute, edge.score / INFINITY,
+                                               True, None, clone.id)
+        _log_clone_change(clone, before,
+                          f"{edge.dependent.id} wants it promoted (colocation {edge.id})")
+
+
+def _log_clone_change(clone: Rsc, before: dict[str, int], detail: str) -> None:
+    for name, value in clone.allowed.items():
+        old = before.get(name, 0)
+        if value != old:
+            clone.promotion_node_sources.setdefault(name, []).append(
+                (None, ScoreSource("colocation-role", detail, value - old if value > -INFINITY
+                                   and old > -INFINITY else value)))
+
+
+def promotion_contributions(inst: Rsc) -> list[ScoreSource]:
+    """Where an instance's promotion score (the one its promotion was decided by) came from:
+    its own priority's parts and, when the score is the clone's on its node, the clone's own
+    score there, the other instances' priorities there and the clone's role colocations."""
+    clone = inst.parent
+    if clone is None or inst.assigned is None:
+        return []
+    if not inst.promotion_from_clone:
+        return list(inst.promotion_sources)
+    out: list[ScoreSource] = []
+    for who, source in clone.promotion_node_sources.get(inst.assigned.name, []):
+        if who is inst:
+            out.extend(inst.promotion_sources)
+        else:
+            out.append(source)
+    return out
+
+
+def _instance_key(inst: Rsc) -> tuple[int, bool]:
+    """What the instance order compares before priorities: how many nodes it is active on, and
+    whether it may stay where it is."""
+    nodes = inst.instance_nodes()
+    here = nodes[0] if nodes else None
+    return len(nodes), here is not None and inst.allowed.get(here.name, -INFINITY) >= 0
+
+
+def _sort_instances(ws: WorkingSet, clone: Rsc) -> None:
+    from vigil.scheduler.placement import instance_cmp
+
+    clone.placement_scores = dict(clone.allowed)
+    clone.promotion_node_sources = {
+        name: [(None, ScoreSource("clone-score", f"{clone.id}'s own score there", value))]
+        for name, value in clone.allowed.items() if value}
+    for inst in clone.children:
+        inst.promotion_from_clone = False
+        if inst.promotion_sort < 0 or inst.assigned is None:
+            continue
+        name = inst.assigned.name
+        clone.allowed[name] = add(inst.promotion_sort, clone.allowed.get(name, 0))
+        clone.promotion_node_sources.setdefault(name, []).append(
+            (inst, ScoreSource("promotion-priority", f"{inst.id} may be promoted there",
+                               inst.promotion_sort)))
+    _apply_clone_role_colocations(ws, clone)
+    for inst in clone.children:
+        if not inst.managed and instance_next_role(inst) == Role.PROMOTED:
+            inst.promotion_sort = INFINITY
+        elif inst.assigned is None or inst.promotion_sort < 0:
+            pass
+        else:
+            inst.promotion_sort = clone.allowed.get(inst.assigned.name, 0)
+            inst.promotion_from_clone = True
+    by_instance = instance_cmp(ws, clone, {})
+
+    def cmp(a: Rsc, b: Rsc) -> int:
+        if a.promotion_sort != b.promotion_sort:
+            return -1 if a.promotion_sort > b.promotion_sort else 1
+        ra, rb = a.current_role(), b.current_role()
+        if ra != rb:
+            return -1 if ra > rb else 1
+        # Pacemaker's instance order compares priorities next: by now a placed instance's
+        # priority is its promotion priority
+        pa = a.promotion_priority if a.assigned is not None else a.priority
+        pb = b.promotion_priority if b.assigned is not None else b.priority
+        if pa != pb and _instance_key(a) == _instance_key(b):
+            return -1 if pa > pb else 1
+        return by_instance(a, b)
+
+    clone.children.sort(key=cmp_to_key(cmp))
+
+
+# --- roles ----------------------------------------------------------------------------------
+
+
+def _promotion_node(ws: WorkingSet, clone: Rsc, inst: Rsc, counts: dict[str, int]) -> Node | None:
+    for child in inst.children:
+        if _promotion_node_member(child) is None:
+            return None
     node = inst.assigned
     if node is None:
-        return -INFINITY
-    base = inst.id.rsplit(":", 1)[0]
-    score: int | None = None
-    for prim in inst.primitives():
-        for name in (f"master-{prim.id}", f"master-{prim.id.rsplit(':', 1)[0]}"):
-            raw = node.attrs.get(name)
-            if raw is not None:
-                value = parse_score(raw, 0)
-                score = value if score is None else add(score, value)
-                break
-    if score is None:
-        raw = node.attrs.get(f"master-{base}")
-        score = parse_score(raw, 0) if raw is not None else -1
-    for loc in ws.locations:
-        if (loc.role or "").lower() not in ("master", "promoted"):
-            continue
-        if loc.rsc != clone.id:
-            continue
-        if loc.node == node.name and loc.score is not None:
-            score = add(score, loc.score)
-    return score
+        return None
+    if not inst.managed:
+        if inst.current_role() != Role.PROMOTED:
+            return None
+    elif inst.promotion_priority < 0 or not node.available:
+        return None
+    if node.name not in clone.allowed:
+        return None
+    if counts.get(node.name, 0) >= clone.promoted_node_max and inst.managed:
+        return None
+    return node
+
+
+def _promotion_node_member(member: Rsc) -> Node | None:
+    node = member.assigned
+    if node is None or not node.available:
+        return None
+    if not member.managed and member.role != Role.PROMOTED:
+        return None
+    return node
+
+
+def _set_next(rsc: Rsc, promoted: bool) -> None:
+    if promoted:
+        if rsc.next_role in (Role.UNKNOWN, Role.STARTED):
+            rsc.next_role = Role.PROMOTED
+    else:
+        rsc.next_role = Role.UNPROMOTED if rsc.assigned is not None else Role.STOPPED
+    for child in rsc.children:
+        _set_next(child, promoted)
 
 
 def set_instance_roles(ws: WorkingSet, clone: Rsc) -> None:
-    candidates: list[tuple[int, int, Rsc]] = []
-    for i, inst in enumerate(clone.children):
-        if inst.assigned is None:
-            continue
-        if inst.next_role == Role.STOPPED:
-            continue
-        prio = _promotion_score(ws, clone, inst)
-        if inst.role == Role.PROMOTED:
-            prio = add(prio, 1)
-        if inst.next_role == Role.UNPROMOTED and inst.meta.get("target-role"):
-            prio = -INFINITY
-        inst.promotion_priority = prio
-        candidates.append((prio, i, inst))
-    candidates.sort(key=lambda c: (-c[0], c[1]))
+    """After placement: promote the best placed instances, the others run unpromoted."""
+    for inst in clone.children:
+        _set_instance_priority(ws, clone, inst)
+    _sort_instances(ws, clone)
+    counts: dict[str, int] = {}
     promoted = 0
-    per_node: dict[str, int] = {}
-    for prio, _, inst in candidates:
-        node = inst.assigned
-        assert node is not None
-        if (prio >= 0 and promoted < clone.promoted_max
-                and per_node.get(node.name, 0) < clone.promoted_node_max
-                and (ws.quorate or ws.options.no_quorum_policy != "demote")):
-            promoted += 1
-            per_node[node.name] = per_node.get(node.name, 0) + 1
-            for r in [inst, *inst.primitives()]:
-                r.next_role = Role.PROMOTED
-        else:
-            for r in [inst, *inst.primitives()]:
-                if r.next_role in (Role.UNKNOWN, Role.STARTED, Role.PROMOTED):
-                    r.next_role = Role.UNPROMOTED
+    for inst in clone.children:
+        chosen: Node | None = None
+        if inst.promotion_sort >= 0 and (promoted < clone.promoted_max or not clone.managed):
+            chosen = _promotion_node(ws, clone, inst, counts)
+        if chosen is None:
+            _set_next(inst, False)
+            continue
+        if not ws.options.have_quorum and (
+                ws.options.no_quorum_policy == "demote" or (
+                    ws.options.no_quorum_policy == "freeze"
+                    and inst.current_role() < Role.PROMOTED)):
+            _set_next(inst, False)
+            continue
+        counts[chosen.name] = counts.get(chosen.name, 0) + 1
+        _set_next(inst, True)
+        promoted += 1

@@ -56,8 +56,13 @@ def _eval_sets(sets: tuple[NvSet, ...], ctx: RuleContext) -> dict[str, str]:
         if nvset.rule is not None and not evaluate_rule(nvset.rule, ctx):
             continue
         for pair in nvset.pairs:
-            if pair.value is not None:
-                out.setdefault(pair.name, pair.value)
+            if pair.value is None:
+                continue
+            if pair.value.lower() == "#default":
+                # Pacemaker: "#default" unsets the name (dropping a value set before it)
+                out.pop(pair.name, None)
+                continue
+            out.setdefault(pair.name, pair.value)
     return out
 
 
@@ -535,7 +540,9 @@ def _failure(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord, rc: int,
         elif rc == RC_NOTRUN:
             rsc.role = Role.STOPPED
         else:
-            rsc.role = Role.PROMOTED
+            # Unpromoted, not Promoted: its recovery stops it anyway and any promotion waits
+            # for that stop (checked with crm_simulate: failed-demote-recovery)
+            rsc.role = Role.UNPROMOTED
     if is_probe and rc == RC_NOTINST:
         rsc.role = Role.STOPPED
     elif rsc.role < Role.STARTED:
@@ -775,8 +782,15 @@ def _unpack_status(ws: WorkingSet, cib: Cib) -> None:
             if rsc is None:
                 continue
             _check_agent(rsc, hist)
+            # the name its history (and its agent) knows it by, the last one found; not a second
+            # history of an instance already active on this node, which Pacemaker reads as an
+            # orphan (crm_simulate: promoted-allow-start, novell-239082, novell-239087)
+            if hist.id != rsc.id and node not in rsc.running_on:
+                rsc.clone_name = hist.id
             _process_history(ws, rsc, node, hist)
             rsc.histories[node.name] = hist
+            if node not in rsc.running_on and rsc.clone_name and ":" in rsc.clone_name:
+                rsc.clone_name = None  # stopped there: the name is forgotten again
 
 
 def _check_agent(rsc: Rsc, hist: ResourceHistory) -> None:

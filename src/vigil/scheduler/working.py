@@ -177,8 +177,18 @@ class Rsc:
     own_meta: dict[str, str] = field(default_factory=dict)  # meta set on this element itself
     histories: dict[str, ResourceHistory] = field(default_factory=dict)  # node name -> history
     merging: bool = False
-    # promotable clones: the promotion score of an instance on its node
+    # promotable clones: an instance's promotion priority on its node and where it came from;
+    # promotion_sort orders the instances (the clone's score on the instance's node); a clone's
+    # own node scores gain promotion parts, kept apart from its allocation sources
     promotion_priority: int = 0
+    clone_name: str | None = None  # the history id an anonymous instance was found under
+    promotion_sort: int = 0
+    promotion_sources: list[ScoreSource] = field(default_factory=list)
+    promotion_node_sources: dict[str, list[tuple[Rsc | None, ScoreSource]]] = field(
+        default_factory=dict)
+    promotion_from_clone: bool = False  # promotion_sort is the clone's score on its node
+    # a promotable clone's node scores as placement left them (promotion adds to `allowed`)
+    placement_scores: dict[str, int] | None = None
 
     @property
     def top(self) -> Rsc:
