@@ -23,11 +23,42 @@ from vigil.cib.write import write_cib
 from vigil.cluster.sim import SimNetwork
 from vigil.daemon import agent_tools
 from vigil.daemon.ipc import ControlServer
+from vigil.daemon.local_executor import AgentExecutor
 from vigil.daemon.store import MemoryStore
 from vigil.daemon.vigild import Vigild
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from daemon.agent_world import World  # noqa: E402  (tests/daemon, as pytest imports it)
+
+# a promotable clone of Pacemaker's Stateful agent
+PROMOTABLE = """<cib admin_epoch="0" epoch="1" num_updates="0" crm_feature_set="3.16.1">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="o1" name="stonith-enabled" value="false"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources>
+      <clone id="st-clone">
+        <meta_attributes id="st-clone-meta">
+          <nvpair id="st-clone-promotable" name="promotable" value="true"/>
+          <nvpair id="st-clone-notify" name="notify" value="true"/>
+        </meta_attributes>
+        <primitive id="st" class="ocf" provider="pacemaker" type="Stateful">
+          <instance_attributes id="st-ia"><nvpair id="st-ia-d" name="notify_delay" value="0"/>
+          </instance_attributes>
+          <meta_attributes id="st-meta">
+            <nvpair id="st-meta-tr" name="target-role" value="Started"/>
+          </meta_attributes>
+        </primitive>
+      </clone>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status/>
+</cib>
+"""
 
 
 @dataclass(frozen=True)
@@ -44,6 +75,7 @@ class Live:
         self.net = SimNetwork()
         self.world = World()
         self.daemons: dict[int, Vigild] = {}
+        self.executors: dict[int, AgentExecutor] = {}  # real agents' executors, when a test runs some
         self.servers: dict[int, ControlServer] = {}
         self.tasks: list[asyncio.Task[None]] = []
         for i in range(1, n + 1):

@@ -7,39 +7,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from attrs_live import Live, live
+from attrs_live import PROMOTABLE, Live, live
 
 from vigil.cib import status_edit
+from vigil.cib.read import parse_cib
 from vigil.controller import attributes
-
-PROMOTABLE = """<cib admin_epoch="0" epoch="1" num_updates="0" crm_feature_set="3.16.1">
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="o1" name="stonith-enabled" value="false"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources>
-      <clone id="st-clone">
-        <meta_attributes id="st-clone-meta">
-          <nvpair id="st-clone-promotable" name="promotable" value="true"/>
-          <nvpair id="st-clone-notify" name="notify" value="true"/>
-        </meta_attributes>
-        <primitive id="st" class="ocf" provider="pacemaker" type="Stateful">
-          <instance_attributes id="st-ia"><nvpair id="st-ia-d" name="notify_delay" value="0"/>
-          </instance_attributes>
-          <meta_attributes id="st-meta">
-            <nvpair id="st-meta-tr" name="target-role" value="Started"/>
-          </meta_attributes>
-        </primitive>
-      </clone>
-    </resources>
-    <constraints/>
-  </configuration>
-  <status/>
-</cib>
-"""
+from vigil.model.cib import Cib
 
 
 def transient(c: Live, node: int, of: int, name: str) -> str | None:
@@ -103,13 +76,55 @@ async def test_queries_print_what_pacemakers_crm_attribute_prints(c: Live) -> No
 
 
 @live(2)
+async def test_configuration_changes_as_pacemakers_crm_attribute_makes_them(c: Live) -> None:
+    """The same updates and deletes by vigil's tool (through vigild) and by Pacemaker's (on a
+    copy of the CIB as a file): the same output, exit code and configuration."""
+    await c.configure(PROMOTABLE)
+    theirs_file = c.cib_file(1)
+    changes = [
+        ["-N", "node2", "-n", "site", "-v", "b"],
+        ["-N", "node2", "-n", "site", "-v", "c"],
+        ["-N", "node1", "-n", "rack", "-l", "forever", "-v", "r1"],
+        ["-z", "-N", "node1", "-n", "cpu", "-v", "4"],
+        ["-z", "-N", "node1", "-n", "cpu", "-G"],
+        ["-n", "no-quorum-policy", "-v", "freeze"],
+        ["-t", "crm_config", "-n", "st_REPL_INFO", "-s", "redis_replication", "-v", "node1"],
+        ["-N", "node2", "-n", "site", "-D"],
+        ["-N", "node2", "-n", "site", "-D"],
+        ["-z", "-N", "node1", "-n", "cpu", "-D"],
+        ["-n", "no-quorum-policy", "-D", "-q"],
+        ["-n", "stonith-enabled", "-D"],
+        ["-N", "node1", "-n", "rack", "-l", "forever", "-D"],
+        ["-N", "node1", "-n", "never-set", "-D"],
+    ]
+    for argv in changes:
+        ours = await c.tool("crm_attribute", *argv)
+        theirs = await c.run(["/usr/sbin/crm_attribute", *argv],
+                             env={"PATH": "/usr/sbin:/usr/bin:/bin", "CIB_file": theirs_file})
+        assert (ours.rc, ours.out, ours.err) == (theirs.rc, theirs.out, theirs.err), argv
+    theirs_cib, _ = parse_cib(Path(theirs_file).read_text())
+    for d in c.daemons.values():
+        # the same values in the same ids (vigil drops a set its deletes emptied)
+        assert settings(d.cib) == settings(theirs_cib)
+        assert d.cib.configuration.properties == tuple(
+            s for s in theirs_cib.configuration.properties if s.pairs)
+
+
+def settings(cib: Cib) -> list[tuple[str, str, str, str | None]]:
+    out = [(n.id, s.id, p.id, p.value) for n in cib.configuration.nodes
+           for s in (*n.instance_attributes, *n.utilization) for p in s.pairs]
+    return out + [("", s.id, p.id, p.value) for s in cib.configuration.properties
+                  for p in s.pairs]
+
+
+@live(2)
 async def test_updates_reach_the_right_section(c: Live) -> None:
     await c.configure(PROMOTABLE)
     assert (await c.tool("crm_attribute", "-N", "node2", "-n", "site", "-v", "b")).rc == 0
     assert attributes.permanent_values(c.daemons[1].cib, "2") == {"site": "b"}
     epoch = c.daemons[1].cib.version.epoch
     r = await c.tool("crm_attribute", "-N", "node2", "-n", "site", "-D")
-    assert (r.rc, r.out) == (0, "Deleted nodes attribute: name=site\n")
+    assert (r.rc, r.out) == (0, "Deleted nodes attribute: id=nodes-2-site name=site\n")
     assert attributes.permanent_values(c.daemons[2].cib, "2") == {}
     assert c.daemons[2].cib.version.epoch == epoch + 1
     # redis keeps its last primary as a cluster option in its own set
@@ -239,3 +254,49 @@ async def test_cibadmin_crm_resource_and_crm_mon_on_vigilds_cib(c: Live) -> None
     mon = ET.fromstring(r.out)
     assert [(n.get("name"), n.get("online")) for n in mon.iter("node")
             if n.get("online")] == [("node1", "true")]
+
+
+SHELLFUNCS = ". /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs; "
+
+
+@live(2)
+async def test_ocf_shellfuncs_helpers_agents_use(c: Live) -> None:
+    """ocf_promotion_score (crm_master -l reboot, or crm_attribute -p with feature set 3.10 or
+    later), PAF's ocf_local_nodename (crm_node -n through PATH) and crm_mon_no_validation (cibadmin -Q
+    piped into crm_mon on CIB_file, as redis calls it), from resource-agents' own library."""
+    await c.configure(PROMOTABLE)
+    for feature_set, score in (("3.9.0", "7"), ("3.16.1", "8")):
+        r = await c.run(["bash", "-c", SHELLFUNCS + f"ocf_promotion_score -v {score}"],
+                        node=2, env=c.env(2, OCF_ROOT="/usr/lib/ocf", OCF_RESOURCE_INSTANCE="st",
+                                          OCF_RESKEY_crm_feature_set=feature_set))
+        assert r.rc == 0, r.err
+        assert transient(c, 1, 2, "master-st") == score
+    r = await c.run(["bash", "-c", SHELLFUNCS + "ocf_promotion_score -G -q"], node=2,
+                    env=c.env(2, OCF_ROOT="/usr/lib/ocf", OCF_RESOURCE_INSTANCE="st",
+                              OCF_RESKEY_crm_feature_set="3.16.1"))
+    assert (r.rc, r.out) == (0, "8\n")
+    # PAF's library (Perl) asks crm_node -n, found through PATH (the shell library's version
+    # check misreads pacemakerd -$ of 2.1.5 and falls back to uname -n, with Pacemaker too)
+    r = await c.run(["perl", "-e", 'use lib "/usr/lib/ocf/lib/heartbeat"; use OCF_Functions; '
+                     'print ocf_local_nodename(), "\\n"'], node=2,
+                    env=c.env(2, OCF_ROOT="/usr/lib/ocf"))
+    assert (r.rc, r.out) == (0, "node2\n"), r.err
+    r = await c.run(["bash", "-c", SHELLFUNCS + "crm_mon_no_validation -1 --output-as=xml"],
+                    env=c.env(1, OCF_ROOT="/usr/lib/ocf", SHELL="/bin/bash"))
+    assert r.rc == 0, r.err
+    mon = ET.fromstring(r.out)
+    assert sorted(n.get("name") or "" for n in mon.iter("node") if n.get("online") == "true") == [
+        "node1", "node2"]
+    assert [r.get("id") for r in mon.iter("clone")] == ["st-clone"]
+
+
+@live(2)
+async def test_crm_resource_ban_as_the_pgsql_agent_calls_it(c: Live) -> None:
+    await c.configure(PROMOTABLE)
+    r = await c.tool("crm_resource", "-B", "-r", "st", "-N", "node2", "-Q")
+    assert (r.rc, r.out, r.err) == (0, "", "")
+    for d in c.daemons.values():
+        bans = [x for x in d.cib.configuration.constraints if x.id == "cli-ban-st-on-node2"]
+        assert len(bans) == 1
+    r = await c.tool("crm_resource", "-B", "-r", "nosuch", "-N", "node2", "-Q")
+    assert r.rc == 1 and r.err.count("\n") == 1 and r.err.startswith("crm_resource: ")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -103,6 +105,22 @@ AGENTS = {
         AgentParameter("configfile"), AgentParameter("statusurl"))),
     "ocf:heartbeat:Dummy": _meta("ocf", "heartbeat", "Dummy", (AgentParameter("fake"),)),
     "ocf:pacemaker:Dummy": _meta("ocf", "pacemaker", "Dummy", (AgentParameter("fake"),)),
+    "ocf:pacemaker:Stateful": AgentMetadata(
+        AgentName("ocf", "pacemaker", "Stateful"), "Stateful agent", "",
+        (AgentParameter("state"),),
+        (AgentAction("start", timeout="20s"), AgentAction("stop", timeout="20s"),
+         AgentAction("monitor", interval="10s", timeout="20s", role="Promoted"),
+         AgentAction("monitor", interval="11s", timeout="20s", role="Unpromoted"),
+         AgentAction("promote", timeout="10s"), AgentAction("demote", timeout="10s"),
+         AgentAction("notify", timeout="5s"))),
+    "ocf:linbit:drbd": AgentMetadata(
+        AgentName("ocf", "linbit", "drbd"), "drbd agent", "",
+        (AgentParameter("drbd_resource", required=True),),
+        (AgentAction("start", timeout="240s"), AgentAction("stop", timeout="100s"),
+         AgentAction("monitor", interval="20s", timeout="20s", role="Slave"),
+         AgentAction("monitor", interval="10s", timeout="20s", role="Master"),
+         AgentAction("promote", timeout="90s"), AgentAction("demote", timeout="90s"),
+         AgentAction("notify", timeout="90s"))),
     "lsb:httpd": _meta("lsb", None, "httpd", (), "15s"),
     "systemd:nginx": _meta("systemd", None, "nginx", (), "60s"),
     "stonith:fence_ipmilan": _meta("stonith", None, "fence_ipmilan", (
@@ -120,7 +138,7 @@ class FakeCatalog:
         return ("ocf", "lsb", "service", "systemd", "stonith")
 
     def providers(self) -> tuple[str, ...]:
-        return ("heartbeat", "pacemaker")
+        return ("heartbeat", "linbit", "pacemaker")
 
     def agents(self, standard: str, provider: str | None) -> tuple[AgentName, ...]:
         return tuple(m.agent for m in AGENTS.values() if m.agent.standard == standard
@@ -145,3 +163,70 @@ def fails(path: Path, action: Callable[[], object]) -> list[str]:
         action()
     assert path.read_bytes() == before
     return codes(exc.value.reports)
+
+
+def pacemaker_accepts(path: Path) -> str:
+    """What Pacemaker's own tools say about a CIB file: crm_verify (its RelaxNG schema and
+    its configuration checks) and crm_simulate (the scheduler runs on it). Empty when both
+    accept it, else their complaints."""
+    for tool in ("crm_verify", "crm_simulate"):
+        assert shutil.which(tool), f"{tool} (Pacemaker) is needed to check the CIBs written"
+    out = []
+    verify = subprocess.run(["crm_verify", "-x", str(path)], capture_output=True, text=True,
+                            timeout=60)
+    if verify.returncode != 0:
+        out.append(f"crm_verify: {verify.stdout}{verify.stderr}")
+    simulate = subprocess.run(["crm_simulate", "-x", str(path), "-S"], capture_output=True,
+                              text=True, timeout=60)
+    if simulate.returncode != 0:
+        out.append(f"crm_simulate: {simulate.stdout}{simulate.stderr}")
+    return "\n".join(out)
+
+
+STATEFUL_CLONE = """<clone id="db-clone">
+  <meta_attributes id="db-clone-meta_attributes">
+    <nvpair id="db-clone-meta_attributes-promotable" name="promotable" value="true"/>
+  </meta_attributes>
+  <primitive id="db" class="ocf" provider="pacemaker" type="Stateful">
+    <operations>
+      <op id="db-monitor-interval-10s" name="monitor" interval="10s" role="Promoted"/>
+      <op id="db-monitor-interval-11s" name="monitor" interval="11s" role="Unpromoted"/>
+    </operations>
+  </primitive>
+</clone>"""
+
+
+def _stateful_history(node: str, promoted: bool) -> str:
+    key = "3:1:{rc}:0d1e2f3a-1111-4222-8333-944455556666"
+    last = "promote" if promoted else "start"
+    monitor, rc = ("10000", 8) if promoted else ("11000", 0)
+    return (f'<lrm_resource id="db" class="ocf" provider="pacemaker" type="Stateful">'
+            f'<lrm_rsc_op id="db_last_0" operation_key="db_{last}_0" operation="{last}" '
+            f'transition-key="{key.format(rc=0)}" '
+            f'transition-magic="0:0;{key.format(rc=0)}" call-id="10" rc-code="0" '
+            f'op-status="0" interval="0" last-rc-change="1764000000" on_node="{node}"/>'
+            f'<lrm_rsc_op id="db_monitor_{monitor}" operation_key="db_monitor_{monitor}" '
+            f'operation="monitor" transition-key="{key.format(rc=rc)}" '
+            f'transition-magic="0:{rc};{key.format(rc=rc)}" call-id="11" rc-code="{rc}" '
+            f'op-status="0" interval="{monitor}" last-rc-change="1764000000" '
+            f'on_node="{node}"/></lrm_resource>')
+
+
+def running_promotable(path: Path, *, promoted: str = "node1",
+                       scores: tuple[int, int] = (10, 5), constraints: str = "") -> Path:
+    """Both nodes run db (ocf:pacemaker:Stateful) in the promotable clone db-clone, promoted
+    on `promoted`; master-db is `scores` on node1 and node2, as the agent would set it."""
+    states = []
+    for number, node in ((1, "node1"), (2, "node2")):
+        states.append(
+            f'<transient_attributes id="{number}"><instance_attributes id="status-{number}">'
+            f'<nvpair id="status-{number}-master-db" name="master-db" '
+            f'value="{scores[number - 1]}"/></instance_attributes></transient_attributes>'
+            f'<lrm id="{number}"><lrm_resources>{_stateful_history(node, node == promoted)}'
+            f'</lrm_resources></lrm>')
+    text = cib_text(STATEFUL_CLONE, constraints, states[0])
+    empty = 'join="member" expected="member"/>'
+    assert text.count(empty) == 1
+    text = text.replace(empty, f'join="member" expected="member">{states[1]}</node_state>')
+    path.write_text(text)
+    return path

@@ -25,6 +25,6 @@ def corpus(harness: Harness) -> Path:
 
 @pytest.fixture(scope="session")
 def floors() -> dict[str, float]:
-    """Pass-count floors per tier ("1", "2") and the differential agreement floor ("differential")."""
+    """Pass-count floors per tier ("1", "2", "3") and the differential agreement floor ("differential")."""
     data: dict[str, float] = json.loads(FLOORS.read_text(encoding="utf-8"))
     return data

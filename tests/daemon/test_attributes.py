@@ -129,6 +129,20 @@ def test_dampened_changes_from_several_nodes_are_written_together_after_the_dela
     c.converged()
 
 
+def test_the_same_value_again_does_not_hold_a_change_back() -> None:
+    c = configured()
+    ask(c, 2, ev.AttributeRequested("2", "node2", "pingd", "100", delay_ms=5000))
+    ask(c, 2, ev.AttributeRequested("2", "node2", "pingd", "200"))
+    for _ in range(4):  # set again every 2 s, as a ping agent does
+        c.now += 2
+        ask(c, 2, ev.AttributeRequested("2", "node2", "pingd", "200"))
+        ask(c, 3, ev.AttributeRequested("3", "node3", "pingd", None))  # nothing to delete
+        assert c.fire_timer(1, ev.Timer.ATTRIBUTES) or transient(c, 1, 2, "pingd") == "200"
+        c.settle()
+    assert [transient(c, i, 2, "pingd") for i in (1, 2, 3)] == ["200", "200", "200"]
+    assert transient(c, 1, 3, "pingd") is None
+
+
 def test_a_new_delay_writes_what_was_held_at_once() -> None:
     c = configured()
     ask(c, 2, ev.AttributeRequested("2", "node2", "pingd", "1", delay_ms=10_000))

@@ -1,6 +1,7 @@
 """A hypothesis state machine over three node controllers (ClusterModel): views, partitions,
 merges, reboots faster than the token, repeated views, messages lost at view changes, failing
-resources, fencing that fails, operators' pushes, all interleaved with the controllers' own
+resources, fencing that fails, operators' pushes, node attributes set through attrd (private,
+dampened), all interleaved with the controllers' own
 steps. ARCHITECTURE's invariants are checked after every step; at the end the network heals,
 every node boots, and the cluster must converge (one DC, equal replicas, the service once).
 
@@ -110,6 +111,17 @@ class ControllersMachine(RuleBasedStateMachine):
         if state is not None and state.quorum is not None and state.quorum.quorate:
             self.c.push(node)
 
+    @rule(node=NODES, of=NODES, name=st.sampled_from(["a", "b"]),
+          value=st.sampled_from([None, "1", "2", "a++"]), private=st.booleans(),
+          delay=st.sampled_from([None, 0, 2000]))
+    def set_attribute(self, node: int, of: int, name: str, value: str | None,
+                      private: bool, delay: int | None) -> None:
+        """An agent on `node` sets (or deletes) a node attribute of node `of` through attrd."""
+        mach = self.c.machines[node]
+        if mach.state is not None:
+            mach.inbox.append(ev.AttributeRequested(str(of), f"node{of}", name, value,
+                                                    private, delay))
+
     @invariant()
     def invariants_hold(self) -> None:
         self.c.check()
@@ -124,6 +136,10 @@ class ControllersMachine(RuleBasedStateMachine):
             self.c.tick()
         self.c.settle(20_000)
         self.c.converged()
+        # attrd's memory (private attributes, dampened changes) is the same on every node too
+        memories = [m.state.attributes for m in self.c.machines.values() if m.state is not None]
+        assert all((a.private, a.pending, a.delays_ms) == (memories[0].private,
+                   memories[0].pending, memories[0].delays_ms) for a in memories)
 
 
 ControllersMachine.TestCase.settings = settings(

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
-
 from vigil.cib.read import parse_cib
 from vigil.cib.status_edit import transient_value
 from vigil.cib.write import write_cib
@@ -250,9 +248,6 @@ def test_notifications_run_with_their_data_and_a_failed_one_fails_nothing() -> N
     c.converged()
 
 
-@pytest.mark.xfail(strict=True, reason="the scheduler does not plan on-fail=demote yet: it "
-                   "promotes again without a demote, where crm_simulate plans Re-promote (issue "
-                   "10 item 1); the daemon runs whatever it plans")
 def test_on_fail_demote_only_demotes_the_failed_promoted_instance() -> None:
     c = ClusterModel(3)
     c.world.promotable.add("db")

@@ -338,7 +338,7 @@ def test_the_scheduler_reads_the_roles_back(tmp_path: Path) -> None:
     now = int(time.time())
     t = schedule(cib_now(), now)  # type: ignore[arg-type]
     roles = {a.current_nodes: a.current_role for a in t.allocations if a.resource.startswith("db:")}
-    assert roles == {("node1",): "Promoted", ("node2",): "Started"}
+    assert roles == {("node1",): "Promoted", ("node2",): "Unpromoted"}
     assert not [a for a in t.actions if not a.optional and not a.pseudo]
 
     Path(f"{nodes['node1'].state}.rc").write_text("9\n")

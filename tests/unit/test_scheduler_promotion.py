@@ -34,8 +34,10 @@ def _op(rsc: str, op_id: int, operation: str, call: int, rc: int, interval: int 
 def _history(node: str, role: str) -> str:
     """The Stateful instance's history on `node`: started (Unpromoted), or promoted."""
     ops = [_op("state", 1, "monitor", 1, 7, expected=7), _op("state", 2, "start", 2, 0)]
-    if role == "Promoted":
+    if role in ("Promoted", "FailedPromoted"):
         ops.append(_op("state", 3, "promote", 3, 0))
+    if role == "FailedPromoted":  # its Promoted monitor then failed with rc 9
+        ops.append(_op("state", 4, "monitor", 4, 9, interval=10000, expected=8))
     return (f'<lrm id="{node}"><lrm_resources><lrm_resource id="state" class="ocf" '
             f'provider="pacemaker" type="Stateful">{"".join(ops)}</lrm_resource>'
             f'</lrm_resources></lrm>')
@@ -44,7 +46,8 @@ def _history(node: str, role: str) -> str:
 def cib_text(*, attrs: dict[str, dict[str, str]] | None = None,
              running: dict[str, str] | None = None, constraints: str = "",
              clone_meta: dict[str, str] | None = None, extra_resources: str = "",
-             quorum: bool = True, no_quorum_policy: str = "stop") -> str:
+             quorum: bool = True, no_quorum_policy: str = "stop",
+             promoted_on_fail: str = "restart") -> str:
     """Three nodes and a promotable clone `state-clone` of ocf:pacemaker:Stateful `state`;
     `attrs` are each node's transient attributes, `running` the role `state` has on a node."""
     attrs = attrs or {}
@@ -74,7 +77,8 @@ def cib_text(*, attrs: dict[str, dict[str, str]] | None = None,
         <meta_attributes id="cm">{meta_xml}</meta_attributes>
         <primitive id="state" class="ocf" provider="pacemaker" type="Stateful">
           <operations>
-            <op id="state-mon-p" name="monitor" interval="10s" role="Promoted"/>
+            <op id="state-mon-p" name="monitor" interval="10s" role="Promoted"
+                on-fail="{promoted_on_fail}"/>
             <op id="state-mon-u" name="monitor" interval="11s" role="Unpromoted"/>
           </operations>
         </primitive>
@@ -134,6 +138,14 @@ CASES: dict[str, dict[str, Any]] = {
         "running": {"node1": "Unpromoted", "node2": "Unpromoted", "node3": "Promoted"},
         "attrs": {n: {"master-state": "10"} for n in NODES},
         "quorum": False, "no_quorum_policy": "demote"},
+    # a failed Promoted monitor (rc 9): recovered by demote and promote with on-fail=demote,
+    # by a full recovery (demote, stop, start, promote) with the default on-fail=restart
+    "on_fail_demote": {
+        "running": {"node1": "Unpromoted", "node2": "Unpromoted", "node3": "FailedPromoted"},
+        "attrs": {n: {"master-state": "10"} for n in NODES}, "promoted_on_fail": "demote"},
+    "on_fail_restart": {
+        "running": {"node1": "Unpromoted", "node2": "Unpromoted", "node3": "FailedPromoted"},
+        "attrs": {n: {"master-state": "10"} for n in NODES}},
 }
 
 
@@ -246,3 +258,17 @@ def test_show_scores_prints_promotion_scores_like_crm_simulate() -> None:
     # after the clone's allocation scores
     assert lines.index(promotion[0]) > max(
         i for i, line in enumerate(lines) if "allocation score" in line)
+
+
+def test_on_fail_demote_re_promotes_in_place() -> None:
+    t = _run("on_fail_demote")
+    assert _summary(t) == ["* Re-promote state:2 ( Promoted node3 )"]
+    here = {(a.task, a.optional) for a in t.actions if a.resource == "state:2"
+            and a.task in ("demote", "stop", "promote")}
+    assert ("demote", False) in here and ("promote", False) in here
+    assert ("stop", False) not in here
+
+
+def test_failed_promoted_monitor_recovers_by_default() -> None:
+    t = _run("on_fail_restart")
+    assert _summary(t) == ["* Recover state:2 ( Promoted node3 )"]

@@ -5,6 +5,7 @@ Where the attribute lives (Pacemaker's rules):
 - `--type nodes` or `--lifetime forever`: a permanent node attribute (the configuration);
 - `--promotion [RSC]`: the node attribute `master-RSC` (RSC: $OCF_RESOURCE_INSTANCE as it is),
   lifetime reboot unless `--lifetime`/`--type` say otherwise, on this node unless `--node`;
+- `--utilization`: the node's utilization (the nodes section);
 - else with `--node`: permanent; without: a cluster option (`--type crm_config`, the default,
   `rsc_defaults` or `op_defaults`).
 Node-scoped requests without `--node` are about this node.
@@ -120,9 +121,6 @@ def parse_request(argv: Sequence[str], environ: Mapping[str, str]) -> Request | 
     if o.get("output", "text") != "text":
         raise ToolError(f"{PROG}: --output-as={o['output']} is not provided by vigil's "
                         f"{PROG} (use text)", Exit.USAGE)
-    if "utilization" in o:
-        raise ToolError(f"{PROG}: utilization attributes (-z) are not provided by vigil's "
-                        f"{PROG}", Exit.UNIMPLEMENT_FEATURE)
     name = o.get("name")
     if promotion:
         rsc = o.get("promotion") or environ.get("OCF_RESOURCE_INSTANCE")
@@ -131,6 +129,8 @@ def parse_request(argv: Sequence[str], environ: Mapping[str, str]) -> Request | 
                             "or with a resource ID specified", Exit.USAGE)
         name = f"master-{rsc}"
     scope = _scope(o.get("type"), o.get("lifetime"), promotion, "node" in o)
+    if "utilization" in o:
+        scope = c.AttributeScope.UTILIZATION
     node = o.get("node") if scope.of_node else None
     pattern = o.get("pattern")
     if pattern is not None:
@@ -170,7 +170,7 @@ def _scope(kind: str | None, lifetime: str | None, promotion: bool,
 
 
 def _label(scope: c.AttributeScope) -> str:
-    return scope.value
+    return "nodes" if scope is c.AttributeScope.UTILIZATION else scope.value
 
 
 def run(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
@@ -182,12 +182,13 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
         return _query(req)
     names = [req.name] if req.name is not None else _matching(req)
     for name in names:
-        if req.command == "delete" and req.scope not in (c.AttributeScope.STATUS,):
-            existed = _found(req, name)
+        if req.command == "delete" and req.scope is not c.AttributeScope.STATUS:
+            existed = _values(req, name)
             _update(req, name, None)
             if existed and not req.quiet:
                 kind = "attribute" if req.scope.of_node else "option"
-                print(f"Deleted {_label(req.scope)} {kind}: name={name}")
+                pair = f"id={existed[0].id} " if existed[0].id else ""
+                print(f"Deleted {_label(req.scope)} {kind}: {pair}name={name}")
         else:
             _update(req, name, req.value)
     return int(Exit.OK)
@@ -195,10 +196,6 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
 
 def _values(req: Request, name: str | None) -> tuple[c.AttributeValue, ...]:
     return answer(PROG, c.QueryAttribute(req.scope, name, req.node, False, req.set_id)).values
-
-
-def _found(req: Request, name: str) -> bool:
-    return bool(_values(req, name))
 
 
 def _matching(req: Request) -> list[str]:

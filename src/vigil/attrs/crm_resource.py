@@ -107,12 +107,24 @@ def parameter(cib_xml: str, rsc: str, name: str, *, meta: bool) -> tuple[str | N
 
 
 def _ban(rsc: str, node: str | None, quiet: bool) -> int:
-    from vigil.commands import relocation
+    """crm_resource --ban: as `vigil resource ban` writes it, but, as Pacemaker's crm_resource
+    does, also for a clone's primitive (the agent's own OCF_RESOURCE_INSTANCE), which vigil's
+    CLI keeps for `--promoted`."""
+    from vigil.commands import edit, relocation
     from vigil.commands.env import LiveEnvironment
-    from vigil.model.reports import ReportError
+    from vigil.model.cib import Cib
+    from vigil.model.reports import Report, ReportError
+
+    env = LiveEnvironment(socket_path())
+    now = env.now()
+    base = rsc.split(":", 1)[0]
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        edit.require_resource(cib, base)
+        return relocation._ban(cib, base, node, None, now, moving=False)  # noqa: SLF001
 
     try:
-        relocation.ban(LiveEnvironment(socket_path()), rsc, node)
+        edit.apply(env, change)
     except ReportError as exc:
         first = exc.reports[0] if exc.reports else None
         detail = ", ".join(f"{k}={v}" for k, v in first.fields) if first else ""
@@ -121,8 +133,8 @@ def _ban(rsc: str, node: str | None, quiet: bool) -> int:
                         Exit.ERROR) from None
     if not quiet:
         where = node or "the node it runs on"
-        print(f"WARNING: Creating rsc_location constraint 'cli-ban-{rsc}-on-{where}' with a "
-              f"score of -INFINITY for resource {rsc} on {where}.")
+        print(f"WARNING: Creating rsc_location constraint 'cli-ban-{base}-on-{where}' with a "
+              f"score of -INFINITY for resource {base} on {where}.")
     return int(Exit.OK)
 
 

@@ -184,6 +184,8 @@ _RESOURCES: dict[str, _Render] = {
         f"{_f(r, 'resource')}"),
     "CLONE_REMOVED": lambda r: (
         f"removed clone {_f(r, 'clone')}: {_f(r, 'resource')} is a single resource again"),
+    "CONSTRAINT_RETARGETED": lambda r: (
+        f"constraint {_f(r, 'id')} now names {_f(r, 'new')} instead of {_f(r, 'old')}"),
     "CLONE_OF_CLONE": lambda r: (
         f"'{_f(r, 'resource')}' is a clone already: change its options with 'vigil resource "
         f"meta {_f(r, 'resource')} NAME=VALUE'"),

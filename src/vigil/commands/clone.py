@@ -21,6 +21,7 @@ from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
 from vigil.model import reports
 from vigil.model.cib import Cib
+from vigil.model.constraints import Colocation, Constraint, Location, UnknownConstraint
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Clone, Group, Primitive, Resource, walk
 from vigil.model.values import is_true
@@ -181,7 +182,11 @@ def clone(env: CibEnvironment, resource_id: str, spec: CloneSpec, *, force: bool
         edit.check(out)
         out.append(reports.info("CLONE_CREATED", clone=new.id, resource=resource_id,
                                 promotable="yes" if is_promotable(new) else ""))
-        return _replace_top(cib, resource_id, new), out
+        # Pacemaker ignores a constraint that names a cloned resource rather than its clone
+        moved, changed = _retarget(_replace_top(cib, resource_id, new), resource_id, new.id)
+        out += [reports.info("CONSTRAINT_RETARGETED", id=c, old=resource_id, new=new.id)
+                for c in changed]
+        return moved, out
 
     return edit.apply(env, change)
 
@@ -200,12 +205,62 @@ def unclone(env: CibEnvironment, resource_id: str) -> Applied:
         new = _replace_top(cib, target.id, target.child)
         out: list[Report] = [reports.info("CLONE_REMOVED", clone=target.id,
                                           resource=target.child.id)]
+        # the clone's constraints now name its resource; those of the promoted or unpromoted
+        # role (or of promote and demote) would never apply to it, and go
         gone = [c for c in new.configuration.constraints
-                if target.id in edit.constraint_resources(c)]
+                if target.id in edit.constraint_resources(c) and _of_promotion(c)]
         out += [reports.info("CONSTRAINT_REMOVED", id=c.id) for c in gone]
-        return edit.without_constraints(new, {c.id for c in gone}), out
+        new = edit.without_constraints(new, {c.id for c in gone})
+        new, changed = _retarget(new, target.id, target.child.id)
+        out += [reports.info("CONSTRAINT_RETARGETED", id=c, old=target.id, new=target.child.id)
+                for c in changed]
+        return new, out
 
     return edit.apply(env, change)
+
+
+_ROLES_OF_PROMOTION = ("Promoted", "Unpromoted", "Master", "Slave")
+
+
+def _of_promotion(c: Constraint) -> bool:
+    """The constraint names a role or action only a promotable clone has."""
+    if isinstance(c, UnknownConstraint):
+        return False
+    if isinstance(c, Location):
+        values = [c.role, *(r.role for r in c.rules)]
+    elif isinstance(c, Colocation):
+        values = [c.rsc_role, c.with_rsc_role]
+    else:
+        values = [(c.first_action or "").capitalize(), (c.then_action or "").capitalize()]
+    values += [s.role for s in c.sets] + [(s.action or "").capitalize() for s in c.sets]
+    return any(v in _ROLES_OF_PROMOTION or v in ("Promote", "Demote") for v in values)
+
+
+def _retarget(cib: Cib, old: str, new: str) -> tuple[Cib, list[str]]:
+    """The constraints naming resource `old` name `new` instead; the ids of those changed."""
+
+    def swap(value: str | None) -> str | None:
+        return new if value == old else value
+
+    out: list[Constraint] = []
+    changed: list[str] = []
+    for c in cib.configuration.constraints:
+        if isinstance(c, UnknownConstraint) or old not in edit.constraint_resources(c):
+            out.append(c)
+            continue
+        sets = tuple(dataclasses.replace(s, resources=tuple(new if r == old else r
+                                                            for r in s.resources))
+                     for s in c.sets)
+        moved: Constraint
+        if isinstance(c, Location):
+            moved = dataclasses.replace(c, rsc=swap(c.rsc), sets=sets)
+        elif isinstance(c, Colocation):
+            moved = dataclasses.replace(c, rsc=swap(c.rsc), with_rsc=swap(c.with_rsc), sets=sets)
+        else:
+            moved = dataclasses.replace(c, first=swap(c.first), then=swap(c.then), sets=sets)
+        out.append(moved)
+        changed.append(c.id)
+    return edit.with_config(cib, constraints=tuple(out)), changed
 
 
 def with_clone_meta(cib: Cib, clone_rsc: Clone, pairs: Pairs) -> Clone:

@@ -10,7 +10,7 @@ Pure: events in, effects out. What each kind is, as in Pacemaker (runtime digest
   changing the delay itself writes at once. A written change makes the DC plan again.
 - private (`attrd_updater --private`): only in attrd's memory, replicated to every node, never
   in the CIB, no plan.
-- permanent (lifetime forever) and cluster options: a configuration change
+- permanent (lifetime forever), a node's utilization and cluster options: a configuration change
   (`messages.ConfigAttribute`): the epoch goes up, the CIB is persisted, the DC plans again.
 
 A node's transient and private attributes go when it leaves (every replica drops its private
@@ -39,7 +39,7 @@ from vigil.model.cib import Cib, CibVersion
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.score import INFINITY, add, format_score, parse_score
 
-SECTIONS = ("nodes", "crm_config", "rsc_defaults", "op_defaults")
+SECTIONS = ("nodes", "utilization", "crm_config", "rsc_defaults", "op_defaults")
 # the set a new option goes to when the section has none, as Pacemaker names them
 DEFAULT_SET_IDS = {"crm_config": "cib-bootstrap-options", "rsc_defaults": "rsc-options",
                    "op_defaults": "op-options"}
@@ -96,6 +96,12 @@ def apply(s: Step, msg: m.Attribute) -> None:
     delay = before if msg.delay_ms is None else max(0, msg.delay_ms)
     if delay != before:
         attrs = dataclasses.replace(attrs, delays_ms={**attrs.delays_ms, msg.name: delay})
+    if delay == before and delay > 0 and msg.value == attrd_values(
+            s.state.cib, attrs, msg.node_id).get(msg.name):
+        # the value attrd has already: no change, the timer is not restarted (a value set
+        # again and again, as pingd does, must not hold a change back forever)
+        _answer(s, msg)
+        return
     pending = {**attrs.pending.get(msg.name, {}), msg.node_id: (msg.uname, msg.value)}
     attrs = dataclasses.replace(attrs, pending={**attrs.pending, msg.name: pending})
     _set(s, attrs)
@@ -116,17 +122,23 @@ def apply_flush(s: Step, msg: m.AttributeFlush) -> None:
 def apply_config(s: Step, msg: m.ConfigAttribute) -> None:
     mine = msg.origin == s.state.me
     cib = s.state.cib
-    if msg.section == "nodes":
+    if msg.section in ("nodes", "utilization"):
         node = next((n for n in cib.configuration.nodes if n.id == msg.node_id), None)
         if node is None:
             if mine:
                 s.effects.append(fx.Answer(msg.request_id, False, code="NODE_NOT_FOUND"))
             return
-        sets = set_value(node.instance_attributes, msg.name, msg.value,
-                         set_id=msg.set_id or f"nodes-{node.id}", taken=_ids(cib),
-                         only_set=msg.set_id)
-        nodes = tuple(dataclasses.replace(n, instance_attributes=sets) if n.id == node.id else n
-                      for n in cib.configuration.nodes)
+        if msg.section == "nodes":
+            sets = set_value(node.instance_attributes, msg.name, msg.value,
+                             set_id=msg.set_id or f"nodes-{node.id}", taken=_ids(cib),
+                             only_set=msg.set_id)
+            new_node = dataclasses.replace(node, instance_attributes=sets)
+        else:
+            sets = set_value(node.utilization, msg.name, msg.value,
+                             set_id=msg.set_id or f"nodes-{node.id}-utilization",
+                             taken=_ids(cib), only_set=msg.set_id)
+            new_node = dataclasses.replace(node, utilization=sets)
+        nodes = tuple(new_node if n.id == node.id else n for n in cib.configuration.nodes)
         config = dataclasses.replace(cib.configuration, nodes=nodes)
     elif msg.section in DEFAULT_SET_IDS:
         sets = set_value(_option_sets(cib, msg.section), msg.name, msg.value,
@@ -250,9 +262,37 @@ def permanent_values(cib: Cib, node_id: str, set_id: str | None = None) -> dict[
     return {}
 
 
+def utilization_values(cib: Cib, node_id: str, set_id: str | None = None) -> dict[str, str]:
+    """A node's utilization (crm_attribute -z)."""
+    for node in cib.configuration.nodes:
+        if node.id == node_id:
+            return _values(node.utilization, set_id)
+    return {}
+
+
 def option_values(cib: Cib, section: str, set_id: str | None = None) -> dict[str, str]:
     """Cluster options of `section` (crm_config, rsc_defaults, op_defaults)."""
     return _values(_option_sets(cib, section), set_id)
+
+
+def config_pair_ids(cib: Cib, section: str, node_id: str | None,
+                    set_id: str | None = None) -> dict[str, str]:
+    """name -> the XML id of the nvpair each value of a configuration section comes from
+    ("nodes", "utilization": of `node_id`; or an options section)."""
+    if section in ("nodes", "utilization"):
+        node = next((n for n in cib.configuration.nodes if n.id == node_id), None)
+        if node is None:
+            return {}
+        sets = node.instance_attributes if section == "nodes" else node.utilization
+    else:
+        sets = _option_sets(cib, section)
+    out: dict[str, str] = {}
+    for nvset in sets:
+        if set_id is None or nvset.id == set_id:
+            for pair in nvset.pairs:
+                if pair.value is not None:
+                    out.setdefault(pair.name, pair.id)
+    return out
 
 
 def _option_sets(cib: Cib, section: str) -> tuple[NvSet, ...]:

@@ -23,11 +23,13 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Iterable
 from typing import TextIO
 
 from vigil.cib import status_edit
 from vigil.cluster.layer import ClusterUnavailable
 from vigil.controller import messages
+from vigil.daemon import agent_tools
 from vigil.daemon.fencing import AgentFencer
 from vigil.daemon.ipc import DEFAULT_SOCKET, ControlServer
 from vigil.daemon.local_executor import AgentExecutor
@@ -91,7 +93,8 @@ async def _serve(args: argparse.Namespace) -> int:
 
     layer = CorosyncLayer(args.group)
     node = args.node or socket.gethostname()
-    daemon = Vigild(layer, AgentExecutor(node, agent_env=dict(args.agent_env)),
+    env = agent_env(args.agent_tools_dir, args.socket, args.agent_env)
+    daemon = Vigild(layer, AgentExecutor(node, agent_env=env),
                     FileStore(args.state_dir), WallClock(),
                     event_sink=EventLog(args.events), fencer=AgentFencer(node))
     server = ControlServer(daemon, args.socket)
@@ -127,6 +130,25 @@ async def _serve(args: argparse.Namespace) -> int:
         await server.stop()
 
 
+def agent_env(tools_dir: str | None, socket_path: str,
+              extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    """What vigild adds to every agent's environment: its tools for agents (crm_attribute,
+    crm_master, attrd_updater, crm_node...: written into `tools_dir` now, found through
+    HA_SBIN_DIR and PATH, talking to `socket_path`), then `--agent-env`, which wins. No
+    `tools_dir` (or one that cannot be written, logged): the agents get Pacemaker's tools."""
+    env: dict[str, str] = {}
+    if tools_dir:
+        try:
+            agent_tools.prepare(tools_dir)
+        except OSError as exc:
+            logging.error("cannot write the agents' tools into %s (%s): agents will not reach "
+                          "vigild through crm_attribute and the like", tools_dir, exc)
+        else:
+            env.update(agent_tools.agent_environment(tools_dir, os.path.abspath(socket_path)))
+    env.update(extra)
+    return env
+
+
 def agent_env_pair(text: str) -> tuple[str, str]:
     """NAME=VALUE for --agent-env; a name must be a shell variable name."""
     name, sep, value = text.partition("=")
@@ -146,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--agent-env", action="append", default=[], type=agent_env_pair,
                    metavar="NAME=VALUE", help="add to every resource agent's environment "
                    "(repeatable; e.g. HA_SBIN_DIR, PATH)")
+    p.add_argument("--agent-tools-dir", default=agent_tools.DEFAULT_DIR, metavar="DIR",
+                   help="where vigild writes the crm_attribute, crm_master, attrd_updater, "
+                   "crm_node... its agents call (HA_SBIN_DIR); empty: leave them Pacemaker's")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,

@@ -313,13 +313,16 @@ class AttributeValue:
     value: str
     node: str | None
     scope: str  # an AttributeScope's value: where it was found
+    id: str | None = None  # the nvpair's XML id, for a value of the configuration
 
     def encode(self) -> JsonObject:
-        return {"name": self.name, "value": self.value, "node": self.node, "scope": self.scope}
+        return {"name": self.name, "value": self.value, "node": self.node, "scope": self.scope,
+                "id": self.id}
 
     @classmethod
     def decode(cls, f: _Fields) -> AttributeValue:
-        return cls(f.text("name"), f.text("value", ""), f.opt_text("node"), f.text("scope"))
+        return cls(f.text("name"), f.text("value", ""), f.opt_text("node"), f.text("scope"),
+                   f.opt_text("id"))
 
 
 @dataclass(frozen=True)
@@ -493,13 +496,15 @@ class AttributeScope(enum.Enum):
     ATTRD = "attrd"  # attrd_updater: attrd's memory (held changes, private ones), then status
     STATUS = "status"  # crm_attribute -l reboot: transient, the status section
     NODES = "nodes"  # crm_attribute -l forever: permanent, the nodes section
+    UTILIZATION = "utilization"  # crm_attribute -z: a node's utilization (nodes section)
     CRM_CONFIG = "crm_config"  # cluster options
     RSC_DEFAULTS = "rsc_defaults"
     OP_DEFAULTS = "op_defaults"
 
     @property
     def of_node(self) -> bool:
-        return self in (AttributeScope.ATTRD, AttributeScope.STATUS, AttributeScope.NODES)
+        return self in (AttributeScope.ATTRD, AttributeScope.STATUS, AttributeScope.NODES,
+                        AttributeScope.UTILIZATION)
 
 
 def _scope(f: _Fields) -> AttributeScope:

@@ -301,8 +301,9 @@ class ControlServer:
         cib = d.cib
         if not q.scope.of_node:
             found = attributes.option_values(cib, q.scope.value, q.set_id)
-            return tuple(c.AttributeValue(n, v, None, q.scope.value) for n, v in found.items()
-                         if q.name is None or n == q.name)
+            ids = attributes.config_pair_ids(cib, q.scope.value, None, q.set_id)
+            return tuple(c.AttributeValue(n, v, None, q.scope.value, ids.get(n))
+                         for n, v in found.items() if q.name is None or n == q.name)
         if q.all_nodes:
             nodes = [(str(nid), name) for nid, name in self._known_nodes()]
         else:
@@ -313,10 +314,14 @@ class ControlServer:
                 values = attributes.attrd_values(cib, d.node_attributes, node_id)
             elif q.scope is c.AttributeScope.STATUS:
                 values = attributes.transient_values(cib, node_id)
+            elif q.scope is c.AttributeScope.UTILIZATION:
+                values = attributes.utilization_values(cib, node_id, q.set_id)
             else:
                 values = attributes.permanent_values(cib, node_id, q.set_id)
-            out += [c.AttributeValue(n, v, uname, q.scope.value) for n, v in values.items()
-                    if q.name is None or n == q.name]
+            ids = (attributes.config_pair_ids(cib, q.scope.value, node_id, q.set_id)
+                   if q.scope in (c.AttributeScope.NODES, c.AttributeScope.UTILIZATION) else {})
+            out += [c.AttributeValue(n, v, uname, q.scope.value, ids.get(n))
+                    for n, v in values.items() if q.name is None or n == q.name]
         return tuple(out)
 
     async def _update(self, u: c.UpdateAttribute) -> tuple[bool, object]:
@@ -325,7 +330,7 @@ class ControlServer:
             node_id, uname = self._node(u.node)
             return await d.request_attribute(node_id, uname, u.name, u.value,
                                              private=u.private, delay_ms=u.delay_ms)
-        target = self._node(u.node)[0] if u.scope is c.AttributeScope.NODES else None
+        target = self._node(u.node)[0] if u.scope.of_node else None
         return await d.request_config_attribute(u.scope.value, target, u.name, u.value,
                                                 u.set_id)
 

@@ -149,6 +149,8 @@ def _active_counts(rsc: Rsc) -> tuple[int, int]:
 
 
 def create_primitive_actions(ws: WorkingSet, rsc: Rsc) -> None:
+    for node in rsc.forced_demote:
+        get_action(ws, rsc, Task.DEMOTE, node.name, optional=False)
     chosen = rsc.assigned
     if rsc.next_role == Role.UNKNOWN:
         rsc.next_role = Role.STOPPED if chosen is None else Role.STARTED

@@ -643,6 +643,7 @@ def _apply_state(ws: WorkingSet, rsc: Rsc, node: Node, result: _NodeHistoryResul
         on_fail = OnFail.IGNORE
     if on_fail == OnFail.DEMOTE:
         rsc.failed = True
+        rsc.forced_demote.append(node)  # recovered by a demote there (then promoted again)
     elif on_fail == OnFail.FENCE:
         if ws.options.stonith_enabled:
             _fence(node, f"{rsc.id} failed there")

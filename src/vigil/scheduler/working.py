@@ -181,6 +181,7 @@ class Rsc:
     # promotion_sort orders the instances (the clone's score on the instance's node); a clone's
     # own node scores gain promotion parts, kept apart from its allocation sources
     promotion_priority: int = 0
+    forced_demote: list[Node] = field(default_factory=list)  # on-fail=demote: demote there
     clone_name: str | None = None  # the history id an anonymous instance was found under
     promotion_sort: int = 0
     promotion_sources: list[ScoreSource] = field(default_factory=list)
