@@ -13,6 +13,8 @@ from vigil.lab import Lab, hostops
 from vigil.lab.errors import LabError
 
 VIP = "10.213.0.100"
+STATEFUL_STATE = "/run/Stateful-db.state"  # ocf:pacemaker:Stateful's role for resource db:
+#   HA_VARRUN/Stateful-<resource>.state with the clone suffix cut, in each node's private /run
 URL = f"http://{VIP}/"
 WAIT_S = 45.0
 
@@ -106,3 +108,31 @@ def where(lab: Lab, node: str, *resources: str) -> str:
     place = places.pop()
     assert len(place) == 1, f"{resources} on {place}"
     return place[0]
+
+
+def create_stateful(lab: Lab, node: str = "n1", *extra: str) -> None:
+    """A promotable clone `db` (clone db-clone) of the real ocf:pacemaker:Stateful agent, one
+    promoted instance, a monitor per role."""
+    vigil(lab, node, "resource", "create", "db", "ocf:pacemaker:Stateful",
+          "op", "monitor", "interval=3s", "role=Promoted", "timeout=20s",
+          "monitor", "interval=4s", "role=Unpromoted", "timeout=20s",
+          "promotable", "promoted-max=1", "promoted-node-max=1", *extra)
+
+
+def agent_roles(lab: Lab) -> dict[str, str]:
+    """Each powered-on node's role for `db` as the agent's state file says (absent: Stopped):
+    the world as it is, not as vigil reports it."""
+    roles: dict[str, str] = {}
+    for n in lab.status().nodes:
+        if n.power != "on":
+            continue
+        try:
+            proc = lab.exec(n.name, ["cat", STATEFUL_STATE], timeout=10)
+        except LabError:
+            continue  # powered off in the meantime
+        roles[n.name] = proc.stdout.strip() if proc.returncode == 0 else "Stopped"
+    return roles
+
+
+def promoted_holders(lab: Lab) -> list[str]:
+    return sorted(n for n, role in agent_roles(lab).items() if role == "Promoted")
