@@ -25,12 +25,15 @@ def _op(rsc: str, call: int, operation: str, rc: int, interval: int = 0) -> str:
     0 otherwise), so an rc different from that is a failure."""
     expected = 7 if operation == "monitor" and interval == 0 else 0
     key = f"{rsc}_{operation}_{interval}"
+    # the digests of a Dummy's parameters as Pacemaker computes them, for a one-shot action and
+    # for the 10s monitor (so the monitor is not taken for a changed definition)
+    digest = "4811cef7f7f94e3a35a70be7916cb2fd" if interval else "f2317cad3d54cec5d7d7aa7d0bf35cf8"
     magic = f"{call}:1:{expected}:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
     return (f'<lrm_rsc_op id="{key}_{call}" operation_key="{key}" operation="{operation}" '
             f'crm-debug-origin="t" crm_feature_set="3.16.2" transition-key="{magic}" '
             f'transition-magic="0:{rc};{magic}" exit-reason="" call-id="{call}" rc-code="{rc}" '
             f'op-status="0" interval="{interval}" last-rc-change="1699999000" exec-time="1" '
-            f'queue-time="0" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>')
+            f'queue-time="0" op-digest="{digest}"/>')
 
 
 def started(rsc: str) -> list[str]:
@@ -44,12 +47,14 @@ def failed(rsc: str) -> list[str]:
 
 
 def group(gid: str, members: list[str], meta: str = "") -> str:
-    prims = "".join(
-        f'<primitive id="{m}" class="ocf" provider="pacemaker" type="Dummy"><operations>'
-        f'<op id="{m}-mon" name="monitor" interval="10s"/></operations></primitive>'
-        for m in members)
+    prims = "".join(dummy(m) for m in members)
     meta_xml = f'<meta_attributes id="{gid}-meta">{meta}</meta_attributes>' if meta else ""
     return f'<group id="{gid}">{meta_xml}{prims}</group>'
+
+
+def dummy(rid: str) -> str:
+    return (f'<primitive id="{rid}" class="ocf" provider="pacemaker" type="Dummy"><operations>'
+            f'<op id="{rid}-mon" name="monitor" interval="10s"/></operations></primitive>')
 
 
 def clone(cid: str, child: str, **meta: str) -> str:
@@ -84,7 +89,7 @@ def cib_text(case: Case) -> str:
                       f'join="member" expected="member">{transient}<lrm id="{n}">'
                       f'<lrm_resources>{rscs}</lrm_resources></lrm></node_state>')
     return f"""<cib validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0"
-     have-quorum="1" dc-uuid="{case.nodes[0]}" crm_feature_set="3.16.2">
+     have-quorum="1" dc-uuid="{case.nodes[0]}">
   <configuration>
     <crm_config><cluster_property_set id="o">
       <nvpair id="o1" name="stonith-enabled" value="false"/>
@@ -122,6 +127,29 @@ DISABLED_CLONE_FIRST = Case(
 def test_a_disabled_clone_of_groups_stops_what_is_ordered_after_it() -> None:
     assert _summary(DISABLED_CLONE_FIRST) == ["* Stop g-1 ( node1 )", "* Stop g-2 ( node1 )"]
     assert "* Stop g-1 ( node1 ) due to unrunnable c running" in _lines(DISABLED_CLONE_FIRST)
+
+
+# An interleaved clone of groups anti-colocated (-INFINITY) with a clone running everywhere:
+# each instance is paired with the one instance of the other clone on its own best node (by
+# its scores before placement: node3, then node2), and avoids only that node. Unpaired, the
+# anti-colocation would leave no node at all.
+INTERLEAVED_ANTI = Case(
+    nodes=("node1", "node2", "node3"),
+    resources=(clone("a", dummy("a-r"))
+               + clone("b", group("bg", ["b-1", "b-2"]), interleave="true",
+                       **{"clone-max": "2"})),
+    constraints=('<rsc_location id="loc-b-3" rsc="b" node="node3" score="50"/>'
+                 '<rsc_location id="loc-b-2" rsc="b" node="node2" score="10"/>'
+                 '<rsc_colocation id="b-not-a" rsc="b" with-rsc="a" score="-INFINITY"/>'),
+    history={n: {"a-r": started("a-r")} for n in ("node1", "node2", "node3")},
+)
+
+
+def test_an_interleaved_clone_of_groups_avoids_only_its_partner_instance() -> None:
+    assert _summary(INTERLEAVED_ANTI) == [
+        "* Start b-1:0 ( node2 )", "* Start b-1:1 ( node1 )",
+        "* Start b-2:0 ( node2 )", "* Start b-2:1 ( node1 )",
+    ]
 
 
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}

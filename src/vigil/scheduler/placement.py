@@ -413,11 +413,16 @@ def _apply_colocation_with_clone(ws: WorkingSet, dependent: Rsc, clone: Rsc,
             _apply_colocation_with_promotable(ws, dependent, clone, edge)
         # a placed dependent's role-based colocations are promotion.py's
         return
-    dep_clone = dependent.parent if dependent.parent and dependent.parent.variant == \
+    # the dependent's clone instance: the dependent itself, or the group instance whose first
+    # member carries the clone's colocations
+    instance = dependent
+    while instance.parent is not None and instance.parent.variant == Variant.GROUP:
+        instance = instance.parent
+    dep_clone = instance.parent if instance.parent and instance.parent.variant == \
         Variant.CLONE else None
     if edge.dependent.variant == Variant.CLONE and edge.dependent.interleave and \
             dep_clone is not None:
-        partner = _compatible_instance(ws, dependent, clone)
+        partner = _compatible_instance(ws, instance, clone)
         if partner is not None:
             _apply_colocation(ws, dependent, partner, edge)
         elif edge.score >= INFINITY:
