@@ -8,9 +8,13 @@ tests/unit/test_scheduler_groups.py DIR` writes every case there).
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from vigil.cib.read import parse_cib
 from vigil.cli.simulate_view import summary_lines
@@ -152,7 +156,96 @@ def test_an_interleaved_clone_of_groups_avoids_only_its_partner_instance() -> No
     ]
 
 
+# A clone of groups with a location of INFINITY on node4. The instance active on node1, sent
+# first to its own node, lands on node4 instead; it keeps node4 but is not counted there, so
+# the instance already on node4 (its first member failed) stays there too: Pacemaker ends
+# with two instances of an anonymous clone on node4. It counts against clone-max, though: with
+# clone-max=3 only one more instance starts.
+GROUP_LANDS_ELSEWHERE = Case(
+    nodes=("node1", "node2", "node3", "node4"),
+    resources=clone("c", group("cg", ["c-1", "c-2"]), **{"clone-max": "3"}),
+    constraints='<rsc_location id="c-on-4" rsc="c" node="node4" score="INFINITY"/>',
+    history={"node1": {"c-1": started("c-1"), "c-2": started("c-2")},
+             "node4": {"c-1": failed("c-1")}},
+)
+
+
+def test_a_group_instance_that_lands_elsewhere_is_not_counted_there() -> None:
+    assert _summary(GROUP_LANDS_ELSEWHERE) == [
+        "* Move c-1:0 ( node1 -> node4 )", "* Move c-2:0 ( node1 -> node4 )",
+        "* Recover c-1:1 ( node4 )", "* Start c-1:2 ( node1 )",
+        "* Start c-2:1 ( node4 )", "* Start c-2:2 ( node1 )",
+    ]
+
+
+# The same with clone-max=2: the instance that moved counts against it, nothing else starts.
+GROUP_LANDS_ELSEWHERE_MAX2 = Case(
+    nodes=GROUP_LANDS_ELSEWHERE.nodes,
+    resources=clone("c", group("cg", ["c-1", "c-2"]), **{"clone-max": "2"}),
+    constraints=GROUP_LANDS_ELSEWHERE.constraints,
+    history=GROUP_LANDS_ELSEWHERE.history,
+)
+
+
+def test_a_group_instance_that_lands_elsewhere_counts_against_clone_max() -> None:
+    assert _summary(GROUP_LANDS_ELSEWHERE_MAX2) == [
+        "* Move c-1:0 ( node1 -> node4 )", "* Move c-2:0 ( node1 -> node4 )",
+        "* Recover c-1:1 ( node4 )", "* Start c-2:1 ( node4 )",
+    ]
+
+
+# Two healthy instances, one on node1 and one (partly started) on node4 where the location of
+# INFINITY is. Active instances are sorted by what the clone's colocations make of their nodes,
+# not by locations: the one on node1 (the lower number) goes first, lands on node4 and is not
+# counted there; the other one stays and completes; a third starts on node1.
+GROUP_SORTED_BY_COLOCATIONS = Case(
+    nodes=GROUP_LANDS_ELSEWHERE.nodes,
+    resources=GROUP_LANDS_ELSEWHERE.resources,
+    constraints=GROUP_LANDS_ELSEWHERE.constraints,
+    history={"node1": {"c-1": started("c-1"), "c-2": started("c-2")},
+             "node4": {"c-1": started("c-1")}},
+)
+
+
+def test_active_instances_are_not_sorted_by_their_locations() -> None:
+    assert _summary(GROUP_SORTED_BY_COLOCATIONS) == [
+        "* Move c-1:0 ( node1 -> node4 )", "* Move c-2:0 ( node1 -> node4 )",
+        "* Start c-1:2 ( node1 )", "* Start c-2:1 ( node4 )", "* Start c-2:2 ( node1 )",
+    ]
+
+
+# A clone of primitives in the same place is sent back and placed again: one instance a node.
+PRIMITIVES_LAND_ELSEWHERE = Case(
+    nodes=GROUP_LANDS_ELSEWHERE.nodes,
+    resources=clone("c", dummy("c-r"), **{"clone-max": "3"}),
+    constraints=GROUP_LANDS_ELSEWHERE.constraints,
+    history={"node1": {"c-r": started("c-r")}},
+)
+
+
+def test_a_primitive_instance_that_lands_elsewhere_is_placed_again() -> None:
+    assert _summary(PRIMITIVES_LAND_ELSEWHERE) == [
+        "* Move c-r:0 ( node1 -> node4 )", "* Start c-r:1 ( node1 )", "* Start c-r:2 ( node2 )",
+    ]
+
+
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_case_agrees_with_crm_simulate(name: str, tmp_path: Path) -> None:
+    """Each case as crm_simulate answers it today (when installed): the oracle of the
+    expectations written out above."""
+    if shutil.which("crm_simulate") is None:
+        pytest.skip("crm_simulate is not installed")
+    xml = tmp_path / f"{name}.xml"
+    xml.write_text(cib_text(CASES[name]))
+    out = subprocess.run(["crm_simulate", "-x", str(xml), "-S"], capture_output=True, text=True,
+                         timeout=60, check=False).stdout
+    section = out.split("Transition Summary:")[1].split("Executing Cluster Transition")[0]
+    expected = sorted(" ".join(line.split()).split(" due to ")[0]
+                      for line in section.splitlines() if line.strip())
+    assert _summary(CASES[name]) == expected
 
 if __name__ == "__main__":  # write every case out, for crm_simulate
     out = Path(sys.argv[1])

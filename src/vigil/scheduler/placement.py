@@ -705,13 +705,30 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         fa, fb = _instance_failed(a), _instance_failed(b)
         if fa != fb:
             return -1 if not fa else 1
-        wa = clone.allowed.get(na.name, 0)
-        wb = clone.allowed.get(nb.name, 0)
+        wa = _colocated_weight(ws, clone, na)
+        wb = _colocated_weight(ws, clone, nb)
         if wa != wb:
             return -1 if wa > wb else 1
         return 0
 
     return cmp
+
+
+def _colocated_weight(ws: WorkingSet, clone: Rsc, node: Node) -> int:
+    """What the clone's colocations alone make of a node (its locations and stickiness do not
+    count): how two active instances compare on their current nodes (crm_simulate: an
+    instance on a node with a location of INFINITY is not sorted first for that)."""
+    table = {node.name: 0}
+    for edge in clone.this_with:
+        if edge.primary.provisional:
+            continue
+        table = merge_dependent_scores(ws, edge.primary, table, edge.node_attribute,
+                                       edge.score / INFINITY, False, None, clone.id)
+    for edge in clone.with_this:
+        if edge.influence:
+            table = merge_dependent_scores(ws, edge.dependent, table, edge.node_attribute,
+                                           edge.score / INFINITY, False, None, clone.id)
+    return table[node.name]
 
 
 def _best_score(ws: WorkingSet, inst: Rsc) -> int:
@@ -787,6 +804,12 @@ def _assign_instance(ws: WorkingSet, clone: Rsc, inst: Rsc, prefer: Node | None,
         chosen = _assign_group(ws, inst, prefer)
     else:
         chosen = _assign_primitive(ws, inst, prefer)
+    if chosen is not None and prefer is not None and chosen is not prefer \
+            and inst.variant == Variant.GROUP:
+        # a group instance sent to its current node that lands on another one keeps that node,
+        # but is not counted there against clone-node-max, so a second instance may join it
+        # there (crm_simulate: it counts against clone-max only)
+        return chosen
     if chosen is not None and prefer is not None and chosen is not prefer:
         inst.allowed, inst.sources = backup
         for c, a, s in child_backup:
