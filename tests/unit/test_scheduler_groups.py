@@ -61,6 +61,13 @@ def dummy(rid: str) -> str:
             f'<op id="{rid}-mon" name="monitor" interval="10s"/></operations></primitive>')
 
 
+def sticky(rid: str, stickiness: int) -> str:
+    """A Dummy with its own resource-stickiness."""
+    return dummy(rid).replace(
+        "<operations>", f'<meta_attributes id="{rid}-meta"><nvpair id="{rid}-st" '
+        f'name="resource-stickiness" value="{stickiness}"/></meta_attributes><operations>')
+
+
 def clone(cid: str, child: str, **meta: str) -> str:
     pairs = "".join(f'<nvpair id="{cid}-{k}" name="{k}" value="{v}"/>' for k, v in meta.items())
     meta_xml = f'<meta_attributes id="{cid}-meta">{pairs}</meta_attributes>' if pairs else ""
@@ -227,6 +234,47 @@ def test_a_primitive_instance_that_lands_elsewhere_is_placed_again() -> None:
     assert _summary(PRIMITIVES_LAND_ELSEWHERE) == [
         "* Move c-r:0 ( node1 -> node4 )", "* Start c-r:1 ( node1 )", "* Start c-r:2 ( node2 )",
     ]
+
+
+# A location of -10 for the clone on node3: no instance may be placed there at all, however
+# sticky its members are (50 on the first one); the one active there stops, its place goes to
+# a new instance on node2.
+NEGATIVE_CLONE_SCORE = Case(
+    nodes=("node1", "node2", "node3"),
+    resources=clone("c", '<group id="cg">' + sticky("c-1", 50) + dummy("c-2") + "</group>"),
+    constraints='<rsc_location id="c-not-3" rsc="c" node="node3" score="-10"/>',
+    history={"node1": {"c-1": started("c-1"), "c-2": started("c-2")},
+             "node3": {"c-1": started("c-1"), "c-2": started("c-2")}},
+)
+
+
+def test_no_instance_is_placed_where_the_clone_scores_below_zero() -> None:
+    assert _summary(NEGATIVE_CLONE_SCORE) == [
+        "* Start c-1:2 ( node2 )", "* Start c-2:2 ( node2 )",
+        "* Stop c-1:1 ( node3 )", "* Stop c-2:1 ( node3 )",
+    ]
+
+
+# The same with clone-max=2 (the instance moves), and with a clone of a primitive.
+NEGATIVE_CLONE_SCORE_MAX2 = Case(
+    nodes=NEGATIVE_CLONE_SCORE.nodes,
+    resources=clone("c", '<group id="cg">' + sticky("c-1", 50) + dummy("c-2") + "</group>",
+                    **{"clone-max": "2"}),
+    constraints=NEGATIVE_CLONE_SCORE.constraints,
+    history=NEGATIVE_CLONE_SCORE.history,
+)
+NEGATIVE_CLONE_SCORE_PRIMITIVE = Case(
+    nodes=NEGATIVE_CLONE_SCORE.nodes,
+    resources=clone("c", sticky("c-r", 50)),
+    constraints=NEGATIVE_CLONE_SCORE.constraints,
+    history={"node1": {"c-r": started("c-r")}, "node3": {"c-r": started("c-r")}},
+)
+
+
+def test_an_instance_leaves_where_the_clone_scores_below_zero() -> None:
+    assert _summary(NEGATIVE_CLONE_SCORE_MAX2) == [
+        "* Move c-1:1 ( node3 -> node2 )", "* Move c-2:1 ( node3 -> node2 )"]
+    assert _summary(NEGATIVE_CLONE_SCORE_PRIMITIVE) == ["* Move c-r:1 ( node3 -> node2 )"]
 
 
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}

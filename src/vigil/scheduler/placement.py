@@ -751,7 +751,8 @@ def _can_run_instance(ws: WorkingSet, clone: Rsc, inst: Rsc, counts: dict[str, i
             if parent_score is None:
                 ok = False
             elif parent_score < 0:
-                _node_score_recursive(inst, node, parent_score, "clone", f"{clone.id} is banned there")
+                _node_score_recursive(inst, node, -INFINITY, "clone",
+                                      f"{clone.id} scores {parent_score} there")
                 continue
             elif counts.get(node.name, 0) < limit:
                 ok = True
