@@ -62,12 +62,22 @@ def _other_instance_counts(prim: Rsc, node: Node) -> bool:
     return False
 
 
+def _known_elsewhere(prim: Rsc, node: Node) -> bool:
+    """Whether an anonymous instance that runs nowhere but whose history (a probe) was found on
+    other nodes must not use `node`'s promotion attribute (crm_simulate: probed on node1 only,
+    it ignores node4's master-<rsc>, which another instance then takes)."""
+    clone = prim.clone_parent()
+    if clone is None or clone.unique or prim.running_on or not prim.histories:
+        return False
+    return node.name not in prim.histories
+
+
 def promotion_attribute(prim: Rsc, node: Node) -> tuple[str, int] | None:
     """The `master-<rsc>` attribute of `node` that sets this instance's promotion score: the
     name its history was found under, or its own (master-rsc:0), first; then the resource's
     (master-rsc) unless the clone is globally unique. None when unset or when it does not
     count for this instance there."""
-    if _other_instance_counts(prim, node):
+    if _other_instance_counts(prim, node) or _known_elsewhere(prim, node):
         return None
     names = [f"master-{prim.clone_name or prim.id}"]
     clone = prim.clone_parent()
@@ -83,16 +93,23 @@ def promotion_attribute(prim: Rsc, node: Node) -> tuple[str, int] | None:
 def promotion_score(rsc: Rsc, node: Node, not_set: int,
                     sources: list[ScoreSource] | None = None) -> int:
     """An instance's promotion score on `node`: the attribute's value, or `not_set`; a cloned
-    group's is the sum of its members'."""
+    group's is the sum of the values its members have, or `not_set` when none has one
+    (crm_simulate: members 4 and -5 give -1, 5 and unset give 5, -1 and 3 give 2)."""
+    found = _set_score(rsc, node, sources)
+    return not_set if found is None else found
+
+
+def _set_score(rsc: Rsc, node: Node, sources: list[ScoreSource] | None) -> int | None:
     if rsc.variant != Variant.PRIMITIVE:
-        score = not_set
+        total: int | None = None
         for child in rsc.children:
-            c_score = promotion_score(child, node, 0, sources)
-            score = c_score if score == not_set else add(score, c_score)
-        return score
+            value = _set_score(child, node, sources)
+            if value is not None:
+                total = value if total is None else add(total, value)
+        return total
     found = promotion_attribute(rsc, node)
     if found is None:
-        return not_set
+        return None
     name, value = found
     if sources is not None:
         sources.append(ScoreSource("promotion-attribute", f"node attribute {name} on {node.name}",
