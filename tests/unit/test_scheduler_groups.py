@@ -45,6 +45,11 @@ def started(rsc: str) -> list[str]:
     return [_op(rsc, 1, "start", 0), _op(rsc, 2, "monitor", 0, 10000)]
 
 
+def probed(rsc: str) -> list[str]:
+    """Probed on a node, found not running."""
+    return [_op(rsc, 1, "monitor", 7)]
+
+
 def failed(rsc: str) -> list[str]:
     """Started, then its 10s monitor failed (rc 1)."""
     return [*started(rsc), _op(rsc, 3, "monitor", 1, 10000)]
@@ -68,6 +73,14 @@ def sticky(rid: str, stickiness: int) -> str:
         f'name="resource-stickiness" value="{stickiness}"/></meta_attributes><operations>')
 
 
+def stateful(rid: str) -> str:
+    """An ocf:pacemaker:Stateful, with a monitor for each role."""
+    return (f'<primitive id="{rid}" class="ocf" provider="pacemaker" type="Stateful">'
+            f'<operations><op id="{rid}-mp" name="monitor" interval="10s" role="Promoted"/>'
+            f'<op id="{rid}-mu" name="monitor" interval="11s" role="Unpromoted"/></operations>'
+            f'</primitive>')
+
+
 def clone(cid: str, child: str, **meta: str) -> str:
     pairs = "".join(f'<nvpair id="{cid}-{k}" name="{k}" value="{v}"/>' for k, v in meta.items())
     meta_xml = f'<meta_attributes id="{cid}-meta">{pairs}</meta_attributes>' if pairs else ""
@@ -81,8 +94,10 @@ class Case:
     constraints: str = ""
     # node -> history entries of each resource (lrm_resource id -> lrm_rsc_op elements)
     history: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    # node -> transient attributes (fail counts)
+    # node -> transient attributes (fail counts, promotion scores)
     attrs: dict[str, dict[str, str]] = field(default_factory=dict)
+    # the resources whose agent is ocf:pacemaker:Stateful (the others are Dummy)
+    stateful: tuple[str, ...] = ()
 
 
 def cib_text(case: Case) -> str:
@@ -94,7 +109,8 @@ def cib_text(case: Case) -> str:
         transient = (f'<transient_attributes id="{n}"><instance_attributes id="{n}-ta">{pairs}'
                      f'</instance_attributes></transient_attributes>') if pairs else ""
         rscs = "".join(
-            f'<lrm_resource id="{r}" class="ocf" provider="pacemaker" type="Dummy">'
+            f'<lrm_resource id="{r}" class="ocf" provider="pacemaker" '
+            f'type="{"Stateful" if r in case.stateful else "Dummy"}">'
             f'{"".join(ops)}</lrm_resource>' for r, ops in case.history.get(n, {}).items())
         states.append(f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" '
                       f'join="member" expected="member">{transient}<lrm id="{n}">'
@@ -275,6 +291,50 @@ def test_an_instance_leaves_where_the_clone_scores_below_zero() -> None:
     assert _summary(NEGATIVE_CLONE_SCORE_MAX2) == [
         "* Move c-1:1 ( node3 -> node2 )", "* Move c-2:1 ( node3 -> node2 )"]
     assert _summary(NEGATIVE_CLONE_SCORE_PRIMITIVE) == ["* Move c-r:1 ( node3 -> node2 )"]
+
+
+# A promotable clone of groups: an instance's promotion score is the sum of the master-<member>
+# values its members have on its node (master-<group> counts for nothing), -1 when none has one.
+def _promotable_group(attrs: dict[str, str]) -> Case:
+    return Case(nodes=("node1", "node2"),
+                resources=clone("ms", '<group id="msg">' + stateful("m-1") + stateful("m-2")
+                                + "</group>", promotable="true"),
+                attrs={"node1": {f"master-{k}": v for k, v in attrs.items()}})
+
+
+PROMOTION_SUM = _promotable_group({"m-1": "5", "m-2": "-2"})
+PROMOTION_ONE_SET = _promotable_group({"m-2": "3"})
+PROMOTION_NEGATIVE_SUM = _promotable_group({"m-1": "4", "m-2": "-5"})
+PROMOTION_GROUP_NAME = _promotable_group({"msg": "3"})
+
+
+def test_a_group_instance_is_promoted_by_the_sum_of_its_members_scores() -> None:
+    promoted = ["* Promote m-1:0 ( Stopped -> Promoted node1 )",
+                "* Promote m-2:0 ( Stopped -> Promoted node1 )",
+                "* Start m-1:1 ( node2 )", "* Start m-2:1 ( node2 )"]
+    unpromoted = ["* Start m-1:0 ( node1 )", "* Start m-1:1 ( node2 )",
+                  "* Start m-2:0 ( node1 )", "* Start m-2:1 ( node2 )"]
+    assert _summary(PROMOTION_SUM) == promoted
+    assert _summary(PROMOTION_ONE_SET) == promoted
+    assert _summary(PROMOTION_NEGATIVE_SUM) == unpromoted
+    assert _summary(PROMOTION_GROUP_NAME) == unpromoted
+
+
+# An instance that runs nowhere but was probed on node1 (the instance that history names, :0)
+# does not take node2's master-m-1. The other one, never probed, does, but only its group
+# prefers node2 for it; its member, which chooses, ties and takes node1. So :0 lands on node2,
+# where its score is unset: nothing is promoted.
+PROBED_ELSEWHERE = Case(
+    nodes=("node1", "node2"),
+    resources=clone("ms", '<group id="msg">' + stateful("m-1") + "</group>", promotable="true"),
+    history={"node1": {"m-1": probed("m-1")}},
+    attrs={"node2": {"master-m-1": "5"}},
+    stateful=("m-1",),
+)
+
+
+def test_an_instance_probed_elsewhere_ignores_this_nodes_promotion_score() -> None:
+    assert _summary(PROBED_ELSEWHERE) == ["* Start m-1:0 ( node2 )", "* Start m-1:1 ( node1 )"]
 
 
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}
