@@ -24,10 +24,12 @@ from vigil.scheduler.transition import Transition
 NOW = 1_700_000_000
 
 
-def _op(rsc: str, call: int, operation: str, rc: int, interval: int = 0) -> str:
-    """One history entry; its expected result is what a healthy agent answers (7 for a probe,
-    0 otherwise), so an rc different from that is a failure."""
-    expected = 7 if operation == "monitor" and interval == 0 else 0
+def _op(rsc: str, call: int, operation: str, rc: int, interval: int = 0,
+        expected: int | None = None) -> str:
+    """One history entry; its expected result is by default what a healthy agent answers (7
+    for a probe, 0 otherwise), so an rc different from that is a failure."""
+    if expected is None:
+        expected = 7 if operation == "monitor" and interval == 0 else 0
     key = f"{rsc}_{operation}_{interval}"
     # the digests of a Dummy's parameters as Pacemaker computes them, for a one-shot action and
     # for the 10s monitor (so the monitor is not taken for a changed definition)
@@ -50,6 +52,11 @@ def probed(rsc: str) -> list[str]:
     return [_op(rsc, 1, "monitor", 7)]
 
 
+def promoted(rsc: str) -> list[str]:
+    """A Stateful started and promoted on a node, its Promoted monitor running."""
+    return [_op(rsc, 1, "start", 0), _op(rsc, 2, "promote", 0), _op(rsc, 3, "monitor", 8, 10000, expected=8)]
+
+
 def failed(rsc: str) -> list[str]:
     """Started, then its 10s monitor failed (rc 1)."""
     return [*started(rsc), _op(rsc, 3, "monitor", 1, 10000)]
@@ -66,11 +73,13 @@ def dummy(rid: str) -> str:
             f'<op id="{rid}-mon" name="monitor" interval="10s"/></operations></primitive>')
 
 
-def sticky(rid: str, stickiness: int) -> str:
-    """A Dummy with its own resource-stickiness."""
-    return dummy(rid).replace(
+def sticky(rsc: str, stickiness: int) -> str:
+    """A Dummy (or the primitive's XML given) with its own resource-stickiness."""
+    xml = rsc if rsc.startswith("<") else dummy(rsc)
+    rid = xml.split('id="', 1)[1].split('"', 1)[0]
+    return xml.replace(
         "<operations>", f'<meta_attributes id="{rid}-meta"><nvpair id="{rid}-st" '
-        f'name="resource-stickiness" value="{stickiness}"/></meta_attributes><operations>')
+        f'name="resource-stickiness" value="{stickiness}"/></meta_attributes><operations>', 1)
 
 
 def stateful(rid: str) -> str:
@@ -98,10 +107,14 @@ class Case:
     attrs: dict[str, dict[str, str]] = field(default_factory=dict)
     # the resources whose agent is ocf:pacemaker:Stateful (the others are Dummy)
     stateful: tuple[str, ...] = ()
+    standby: tuple[str, ...] = ()  # nodes in standby
 
 
 def cib_text(case: Case) -> str:
-    nodes = "".join(f'<node id="{n}" uname="{n}"/>' for n in case.nodes)
+    nodes = "".join(
+        f'<node id="{n}" uname="{n}"><instance_attributes id="{n}-na"><nvpair id="{n}-sb" '
+        f'name="standby" value="on"/></instance_attributes></node>' if n in case.standby
+        else f'<node id="{n}" uname="{n}"/>' for n in case.nodes)
     states = []
     for n in case.nodes:
         pairs = "".join(f'<nvpair id="{n}-{k}" name="{k}" value="{v}"/>'
@@ -335,6 +348,54 @@ PROBED_ELSEWHERE = Case(
 
 def test_an_instance_probed_elsewhere_ignores_this_nodes_promotion_score() -> None:
     assert _summary(PROBED_ELSEWHERE) == ["* Start m-1:0 ( node2 )", "* Start m-1:1 ( node1 )"]
+
+
+# The same rule for a clone of a primitive, with a promoted instance that must leave node1 (in
+# standby): on node2 it is promoted by node2's master-m-1 only when node2 has a history of
+# the resource (here a probe, which binds to another instance).
+def _leaving(history_on_node2: bool) -> Case:
+    history = {"node1": {"m-1": promoted("m-1")}}
+    if history_on_node2:
+        history["node2"] = {"m-1": probed("m-1")}
+    return Case(nodes=("node1", "node2", "node3"),
+                resources=clone("ms", stateful("m-1"), promotable="true", **{"clone-max": "1"}),
+                standby=("node1",), stateful=("m-1",), history=history,
+                attrs={"node2": {"master-m-1": "5"}})
+
+
+LEAVING_UNKNOWN_THERE = _leaving(False)
+LEAVING_KNOWN_THERE = _leaving(True)
+
+
+def test_a_moving_instance_is_promoted_only_where_the_resource_is_known() -> None:
+    assert _summary(LEAVING_UNKNOWN_THERE) == ["* Move m-1:0 ( Promoted node1 -> Unpromoted node2 )"]
+    assert _summary(LEAVING_KNOWN_THERE) == ["* Move m-1:0 ( node1 -> node2 Promoted )"]
+
+
+# An instance active on node1, where the clone now scores -10 (its own score there, with its
+# stickiness of 100, is still 90): it is sorted as if inactive, among the inactive instances by
+# its best score. Without a history on node2 it does not take node2's promotion score, so the
+# other instance (100 there) goes first and the active one has nowhere to go; with a probe on
+# node2 both score 100 there and the active one, the lower number, moves and is promoted.
+def _disallowed_by_clone(probe_on_node2: bool) -> Case:
+    history = {"node1": {"m-1": [_op("m-1", 1, "start", 0)]}}
+    if probe_on_node2:
+        history["node2"] = {"m-1": probed("m-1")}
+    return Case(nodes=("node1", "node2"),
+                resources=clone("ms", sticky(stateful("m-1"), 100), promotable="true"),
+                constraints='<rsc_location id="ms-not-1" rsc="ms" node="node1" score="-10"/>',
+                stateful=("m-1",), history=history, attrs={"node2": {"master-m-1": "100"}})
+
+
+DISALLOWED_BY_CLONE = _disallowed_by_clone(False)
+DISALLOWED_BY_CLONE_PROBED = _disallowed_by_clone(True)
+
+
+def test_an_instance_the_clone_no_longer_allows_is_sorted_as_inactive() -> None:
+    assert _summary(DISALLOWED_BY_CLONE) == [
+        "* Promote m-1:1 ( Stopped -> Promoted node2 )", "* Stop m-1:0 ( Unpromoted node1 )"]
+    assert _summary(DISALLOWED_BY_CLONE_PROBED) == [
+        "* Move m-1:0 ( Unpromoted node1 -> Promoted node2 )"]
 
 
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}

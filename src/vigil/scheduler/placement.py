@@ -673,9 +673,11 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         # inactive, or active where it is still allowed, before active where it no longer is
         can_a = na is None or a.allowed.get(na.name, -INFINITY) >= 0
         can_b = nb is None or b.allowed.get(nb.name, -INFINITY) >= 0
-        if na is not None and not can_a:
+        # active where it is allowed but the clone no longer is: compared as an inactive one
+        # (crm_simulate: not after the inactive ones, by its best score among them)
+        if na is not None and (not can_a or clone.allowed.get(na.name, 0) < 0):
             na = None
-        if nb is not None and not can_b:
+        if nb is not None and (not can_b or clone.allowed.get(nb.name, 0) < 0):
             nb = None
         if can_a != can_b:
             return -1 if can_a else 1

@@ -63,13 +63,20 @@ def _other_instance_counts(prim: Rsc, node: Node) -> bool:
 
 
 def _known_elsewhere(prim: Rsc, node: Node) -> bool:
-    """Whether an anonymous instance that runs nowhere but whose history (a probe) was found on
-    other nodes must not use `node`'s promotion attribute (crm_simulate: probed on node1 only,
-    it ignores node4's master-<rsc>, which another instance then takes)."""
+    """Whether an anonymous instance that has a history (running, or a probe) must not use
+    `node`'s promotion attribute: no instance of it has a history there (crm_simulate: probed
+    on node1 only, it ignores node4's master-<rsc>, which an instance without any history
+    takes; promoted on node1 and moving to node2, it is promoted there only when node2 has a
+    history of the resource too, even one of another instance)."""
     clone = prim.clone_parent()
-    if clone is None or clone.unique or prim.running_on or not prim.histories:
+    if clone is None or clone.unique or not prim.histories:
         return False
-    return node.name not in prim.histories
+    base = _base(prim.id)
+    for inst in clone.children:
+        member = _member(inst, base)
+        if member is not None and node.name in member.histories:
+            return False
+    return True
 
 
 def promotion_attribute(prim: Rsc, node: Node) -> tuple[str, int] | None:
