@@ -192,6 +192,26 @@ def test_an_interleaved_clone_of_groups_avoids_only_its_partner_instance() -> No
     ]
 
 
+# The same pairing for a mandatory colocation: the partner is found from the first member's
+# own scores (its stickiness keeps it on node2), not the group instance's (all 0, which would
+# pair it with the instance on node1 and move it there).
+INTERLEAVED_WITH = Case(
+    nodes=("node1", "node2", "node3"),
+    resources=(clone("a", dummy("a-r"))
+               + clone("b", group("bg", ["b-1", "b-2"]), interleave="true")),
+    constraints='<rsc_colocation id="b-with-a" rsc="b" with-rsc="a" score="INFINITY"/>',
+    history={"node1": {"a-r": started("a-r")}, "node3": {"a-r": started("a-r")},
+             "node2": {"a-r": started("a-r"), "b-1": started("b-1"), "b-2": started("b-2")}},
+)
+
+
+def test_an_interleaved_group_instance_pairs_by_its_first_members_scores() -> None:
+    assert _summary(INTERLEAVED_WITH) == [
+        "* Start b-1:1 ( node1 )", "* Start b-1:2 ( node3 )",
+        "* Start b-2:1 ( node1 )", "* Start b-2:2 ( node3 )",
+    ]
+
+
 # A clone of groups with a location of INFINITY on node4. The instance active on node1, sent
 # first to its own node, lands on node4 instead; it keeps node4 but is not counted there, so
 # the instance already on node4 (its first member failed) stays there too: Pacemaker ends

@@ -422,7 +422,9 @@ def _apply_colocation_with_clone(ws: WorkingSet, dependent: Rsc, clone: Rsc,
         Variant.CLONE else None
     if edge.dependent.variant == Variant.CLONE and edge.dependent.interleave and \
             dep_clone is not None:
-        partner = _compatible_instance(ws, instance, clone)
+        # the instance of the other clone on the best node of the resource that carries the
+        # colocation (a group instance's first member: its own scores, not the group's)
+        partner = _compatible_instance(ws, dependent, clone)
         if partner is not None:
             _apply_colocation(ws, dependent, partner, edge)
         elif edge.score >= INFINITY:
