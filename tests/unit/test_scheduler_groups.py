@@ -212,6 +212,30 @@ def test_an_interleaved_group_instance_pairs_by_its_first_members_scores() -> No
     ]
 
 
+# Active instances are sorted by what the clone's colocations make of their nodes, negative
+# ones included: the instance on node4 (where the promotable clone, anti-colocated with c's
+# instances by its promoted role, scores 1000) goes after the one on node6. That one, sent to
+# node6 first, lands on node4 (where r is, colocated INFINITY) and is not counted there, so
+# both end on node4.
+SORTED_BY_ANTI_COLOCATION = Case(
+    nodes=("node4", "node6", "node7"),
+    resources=(dummy("r") + clone("ms", stateful("ms-r"), promotable="true")
+               + clone("c", group("cg", ["c-1"]))),
+    constraints=('<rsc_colocation id="c-with-r" rsc="c" with-rsc="r" score="INFINITY"/>'
+                 '<rsc_colocation id="c-not-promoted" rsc="c" with-rsc="ms" '
+                 'with-rsc-role="Promoted" score="-INFINITY"/>'),
+    history={"node4": {"c-1": started("c-1")}, "node6": {"c-1": started("c-1")}},
+    attrs={"node4": {"master-ms-r": "1000"}, "node7": {"master-ms-r": "INFINITY"}},
+)
+
+
+def test_active_instances_are_sorted_by_negative_colocations_too() -> None:
+    assert _summary(SORTED_BY_ANTI_COLOCATION) == [
+        "* Move c-1:1 ( node6 -> node4 )", "* Promote ms-r:0 ( Stopped -> Promoted node7 )",
+        "* Start ms-r:1 ( node4 )", "* Start ms-r:2 ( node6 )", "* Start r ( node4 )",
+    ]
+
+
 # A clone of groups with a location of INFINITY on node4. The instance active on node1, sent
 # first to its own node, lands on node4 instead; it keeps node4 but is not counted there, so
 # the instance already on node4 (its first member failed) stays there too: Pacemaker ends

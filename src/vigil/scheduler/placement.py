@@ -727,7 +727,8 @@ def _colocated_weight(ws: WorkingSet, clone: Rsc, node: Node) -> int:
         if edge.primary.provisional:
             continue
         table = merge_dependent_scores(ws, edge.primary, table, edge.node_attribute,
-                                       edge.score / INFINITY, False, None, clone.id)
+                                       edge.score / INFINITY, False, None, clone.id,
+                                       rollback=False)
     for edge in clone.with_this:
         if edge.influence:
             table = merge_dependent_scores(ws, edge.dependent, table, edge.node_attribute,
