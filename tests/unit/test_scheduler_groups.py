@@ -363,6 +363,7 @@ PROMOTION_SUM = _promotable_group({"m-1": "5", "m-2": "-2"})
 PROMOTION_ONE_SET = _promotable_group({"m-2": "3"})
 PROMOTION_NEGATIVE_SUM = _promotable_group({"m-1": "4", "m-2": "-5"})
 PROMOTION_GROUP_NAME = _promotable_group({"msg": "3"})
+PROMOTION_INFINITIES = _promotable_group({"m-1": "INFINITY", "m-2": "-INFINITY"})
 
 
 def test_a_group_instance_is_promoted_by_the_sum_of_its_members_scores() -> None:
@@ -373,6 +374,7 @@ def test_a_group_instance_is_promoted_by_the_sum_of_its_members_scores() -> None
                   "* Start m-2:0 ( node1 )", "* Start m-2:1 ( node2 )"]
     assert _summary(PROMOTION_SUM) == promoted
     assert _summary(PROMOTION_ONE_SET) == promoted
+    assert _summary(PROMOTION_INFINITIES) == promoted  # INFINITY and -INFINITY sum to 0
     assert _summary(PROMOTION_NEGATIVE_SUM) == unpromoted
     assert _summary(PROMOTION_GROUP_NAME) == unpromoted
 
@@ -440,6 +442,32 @@ def test_an_instance_the_clone_no_longer_allows_is_sorted_as_inactive() -> None:
         "* Promote m-1:1 ( Stopped -> Promoted node2 )", "* Stop m-1:0 ( Unpromoted node1 )"]
     assert _summary(DISALLOWED_BY_CLONE_PROBED) == [
         "* Move m-1:0 ( Unpromoted node1 -> Promoted node2 )"]
+
+
+# An instance active on a node in standby is sorted as an inactive one: of a promotable clone,
+# the instance that scores 1000 on node6 (the attribute, which the active instance, with no
+# history there, does not take) goes first; the active one stops.
+ON_STANDBY_NODE = Case(
+    nodes=("node1", "node6"),
+    resources=clone("ms", stateful("m-1"), promotable="true"),
+    standby=("node1",), stateful=("m-1",),
+    history={"node1": {"m-1": promoted("m-1")}},
+    attrs={"node6": {"master-m-1": "1000"}},
+)
+# Of a clone that is not promotable the two compare equal: the active one, the lower number,
+# stays first and moves.
+ON_STANDBY_NODE_PLAIN = Case(
+    nodes=("node1", "node6"),
+    resources=clone("c", dummy("c-r")),
+    standby=("node1",),
+    history={"node1": {"c-r": started("c-r")}},
+)
+
+
+def test_an_instance_on_an_unavailable_node_is_sorted_as_inactive() -> None:
+    assert _summary(ON_STANDBY_NODE) == [
+        "* Promote m-1:1 ( Stopped -> Promoted node6 )", "* Stop m-1:0 ( Promoted node1 )"]
+    assert _summary(ON_STANDBY_NODE_PLAIN) == ["* Move c-r:0 ( node1 -> node6 )"]
 
 
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}

@@ -675,11 +675,14 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         # inactive, or active where it is still allowed, before active where it no longer is
         can_a = na is None or a.allowed.get(na.name, -INFINITY) >= 0
         can_b = nb is None or b.allowed.get(nb.name, -INFINITY) >= 0
-        # active where it is allowed but the clone no longer is: compared as an inactive one
-        # (crm_simulate: not after the inactive ones, by its best score among them)
-        if na is not None and (not can_a or clone.allowed.get(na.name, 0) < 0):
+        # active where it is allowed but the clone no longer is, or on a node that is no
+        # longer available: compared as an inactive one (crm_simulate: not after the inactive
+        # ones, by its best score among them)
+        if na is not None and (not can_a or clone.allowed.get(na.name, 0) < 0
+                               or not na.available):
             na = None
-        if nb is not None and (not can_b or clone.allowed.get(nb.name, 0) < 0):
+        if nb is not None and (not can_b or clone.allowed.get(nb.name, 0) < 0
+                               or not nb.available):
             nb = None
         if can_a != can_b:
             return -1 if can_a else 1

@@ -21,7 +21,7 @@ from __future__ import annotations
 from functools import cmp_to_key
 
 from vigil.model.constraints import Location
-from vigil.model.score import INFINITY, add, parse_score
+from vigil.model.score import INFINITY, add, clamp, parse_score
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.working import (
     ColocationEdge,
@@ -101,7 +101,8 @@ def promotion_score(rsc: Rsc, node: Node, not_set: int,
                     sources: list[ScoreSource] | None = None) -> int:
     """An instance's promotion score on `node`: the attribute's value, or `not_set`; a cloned
     group's is the sum of the values its members have, or `not_set` when none has one
-    (crm_simulate: members 4 and -5 give -1, 5 and unset give 5, -1 and 3 give 2)."""
+    (crm_simulate: members 4 and -5 give -1, 5 and unset give 5, -1 and 3 give 2, INFINITY
+    and -INFINITY give 0, INFINITY and 5 give INFINITY)."""
     found = _set_score(rsc, node, sources)
     return not_set if found is None else found
 
@@ -112,7 +113,8 @@ def _set_score(rsc: Rsc, node: Node, sources: list[ScoreSource] | None) -> int |
         for child in rsc.children:
             value = _set_score(child, node, sources)
             if value is not None:
-                total = value if total is None else add(total, value)
+                # plain sums, bounded after each step: INFINITY and -INFINITY cancel out
+                total = value if total is None else clamp(total + value)
         return total
     found = promotion_attribute(rsc, node)
     if found is None:
