@@ -5,17 +5,11 @@ checked after every step."""
 
 from __future__ import annotations
 
-import dataclasses
-
-import pytest
-
 from vigil.cib.read import parse_cib
 from vigil.cib.status_edit import transient_value
 from vigil.cib.write import write_cib
 from vigil.controller import events as ev
-from vigil.controller.graph import build_graph
 from vigil.model import ocf
-from vigil.scheduler.transition import Task, Transition
 
 from .cluster_model import ClusterModel
 from .service_cibs import PROMOTABLE_CONFIG
@@ -175,80 +169,50 @@ def test_the_promoted_node_becoming_dc_keeps_its_monitors() -> None:
 
 
 # -- notifications -------------------------------------------------------------------------------
-# Until the scheduler plans them (scheduler/notify.py), the DC is handed a transition with the
-# notifications Pacemaker would run around a demote: a pre and a post notification of every
-# instance, each round between the clone's pseudo notify and confirmed-notify actions (Task.NOTIFY
-# on the clone, pseudo, as the two carry no data), the post round after the pre round.
-def _notify_meta(kind: str) -> tuple[tuple[str, str], ...]:
-    return (("clone_max", "3"), ("clone_node_max", "1"), ("globally_unique", "false"),
-            ("notify", "true"), ("notify_active_resource", "db:0 db:1 db:2"),
-            ("notify_demote_resource", "db:0"), ("notify_demote_uname", "node1"),
-            ("notify_operation", "demote"), ("notify_start_resource", " "),
-            ("notify_type", kind), ("promoted_max", "1"), ("promoted_node_max", "1"))
-
-
-def _with_notifications(t: Transition) -> Transition:
-    from vigil.scheduler.transition import ActionOrder, OnFail, PlannedAction, ResolvedOperation
-
-    actions = []
-    orders = []
-    next_id = 1000
-    previous_confirmed: int | None = None
-    for kind in ("pre", "post"):
-        start, confirmed = next_id, next_id + 1
-        next_id += 2
-        actions += [PlannedAction(i, "db-clone", Task.NOTIFY, None, False, True, True, None, None)
-                    for i in (start, confirmed)]
-        if previous_confirmed is not None:
-            orders.append(ActionOrder(previous_confirmed, start))
-        for number, node in enumerate(("node1", "node2", "node3")):
-            op = ResolvedOperation(resource="db", standard="ocf", provider="pacemaker",
-                                   agent_type="Stateful", task=Task.NOTIFY, interval_ms=0,
-                                   timeout_ms=20000, expected_rc=0, on_fail=OnFail.RESTART,
-                                   meta=_notify_meta(kind))
-            actions.append(PlannedAction(next_id, f"db:{number}", Task.NOTIFY, node, False, True,
-                                         False, None, op))
-            orders += [ActionOrder(start, next_id), ActionOrder(next_id, confirmed)]
-            next_id += 1
-        previous_confirmed = confirmed
-    return dataclasses.replace(t, actions=tuple(actions), orderings=tuple(orders))
-
-
-@pytest.mark.xfail(reason=("fails since the scheduler plans notify actions itself (issue 10 open): "
-                           "the test hand-fed notifications; to be reworked"), strict=False)
 def test_notifications_run_with_their_data_and_a_failed_one_fails_nothing() -> None:
+    """The clone has notify=true: moving the promoted role makes the scheduler plan a pre and a
+    post notification of every instance around the demote and around the promote. A
+    notification that fails (the agent returns 1 on one node) fails nothing: the role still
+    moves, no fail-count, nothing in the status."""
     c = promotable_cluster()
-    c.world.failing_notify.add(("node2", "db"))
-    dc = c.machines[1].state
-    assert dc is not None and dc.plan.transition is not None
-    transition = _with_notifications(dc.plan.transition)
-    graph = build_graph(transition)
-    # one key per notification: the pre and the post one of an instance are two actions, and
-    # so are the clone's pseudo notify and confirmed-notify
-    assert len(graph.actions) == 10
-    assert "db:1_pre_notify_demote_node2" in graph.actions
-    c.machines[1].state = dataclasses.replace(dc, plan=dataclasses.replace(
-        dc.plan, number=dc.plan.number + 1, transition=transition, graph=graph))
-    c.machines[1].inbox.append(ev.PlanDue())
-    c.settle()
-
-    runs = [(node, dict(meta)) for node, rsc, meta in c.world.notified]
-    assert [(n, m["notify_type"]) for n, m in runs] == [
-        (n, kind) for kind in ("pre", "post") for n in ("node1", "node2", "node3")]
-    for node, meta in runs:
-        # the instance's number, from the planned action, as CRM_meta_clone
-        assert meta["clone"] == str(int(node.removeprefix("node")) - 1)
-        assert (meta["notify_operation"], meta["notify_demote_uname"]) == ("demote", "node1")
-    failed = [e for e in c.world.log if e[2] == "notify" and e[3] != 0]
-    assert failed == [("node2", "db", "notify", 1)] * 2
+    (promoted,) = c.world.where_promoted("db")
+    target = next(n for n in ("node1", "node2", "node3") if n != promoted)
+    failing = next(n for n in ("node1", "node2", "node3") if n not in (promoted, target))
+    c.world.failing_notify.add((failing, "db"))
+    c.world.notified.clear()
     dc = c.machines[1].state
     assert dc is not None
-    # the post notifications ran after a failed pre one; nothing counts it as a failure, and
-    # no notification is written into the status
-    assert transient_value(dc.cib, "2", "fail-count-db#notify_0") is None
+    cib, _ = parse_cib(PROMOTABLE_CONFIG.replace(
+        "<constraints>", '<constraints><rsc_location id="move-promoted" rsc="db-clone" '
+        f'role="Promoted" node="{target}" score="1000"/>'))
+    c.machines[1].inbox.append(ev.ConfigPushRequested("move", write_cib(cib),
+                                                      dc.cib.version.as_tuple()))
+    c.settle()
+    assert c.world.where_promoted("db") == [target]
+
+    runs = [(node, dict(meta)) for node, rsc, meta in c.world.notified if rsc == "db"]
+    rounds = [(m["notify_type"], m["notify_operation"]) for _, m in runs]
+    # every instance is told, in order: pre-demote, post-demote, pre-promote, post-promote
+    expected = [(kind, op) for op in ("demote", "promote") for kind in ("pre", "post")]
+    assert [r for i, r in enumerate(rounds) if i == 0 or rounds[i - 1] != r] == expected, rounds
+    for kind, op in expected:
+        told = sorted(n for n, m in runs if (m["notify_type"], m["notify_operation"]) == (kind, op))
+        assert told == ["node1", "node2", "node3"], (kind, op, told)
+    for _, meta in runs:
+        # each instance's own number, as CRM_meta_clone, and the data of the operation
+        assert meta["clone"] in {"0", "1", "2"}
+        if meta["notify_operation"] == "demote":
+            assert meta["notify_demote_uname"].split() == [promoted], meta
+        else:
+            assert meta["notify_promote_uname"].split() == [target], meta
+    failed = [e for e in c.world.log if e[2] == "notify" and e[3] != 0]
+    assert failed and {e[0] for e in failed} == {failing}
+    dc = c.machines[1].state
+    assert dc is not None
+    assert transient_value(dc.cib, failing.removeprefix("node"), "fail-count-db#notify_0") is None
     assert all(r.operation != "notify" for st in dc.cib.status for h in st.history
                for r in h.operations)
-    assert c.world.where_promoted("db") and len(c.world.where_promoted("db")) == 1
+    assert_role_monitors(c)
     c.converged()
 
 

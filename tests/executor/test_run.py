@@ -14,6 +14,7 @@ from executor_support import AgentFactory, group_members, kill_pid_from, needs_r
 from vigil.executor import run
 from vigil.executor.agents import AgentPaths, Standard, resolve_agent
 from vigil.executor.run import OperationResult, lsb_to_ocf, run_operation
+from vigil.model.cib import CRM_FEATURE_SET
 from vigil.model.ocf import ExecStatus, OcfResult
 
 
@@ -57,6 +58,7 @@ def test_ocf_environment(ocf_agent: AgentFactory, paths: AgentPaths, tmp_path: P
     assert (env["OCF_RESOURCE_TYPE"], env["OCF_RESOURCE_PROVIDER"]) == ("envdump", "vigiltest")
     assert env["OCF_EXIT_REASON_PREFIX"] == "ocf-exit-reason:"
     assert env["OCF_RESKEY_ip"] == "10.0.0.1"
+    assert env["OCF_RESKEY_crm_feature_set"] == CRM_FEATURE_SET  # PAF refuses to run without it
     assert env["OCF_RESKEY_CRM_meta_timeout"] == "7000"
     assert env["OCF_RESKEY_CRM_meta_interval"] == "10000"
     assert env["OCF_RESKEY_CRM_meta_name"] == "monitor"

@@ -46,7 +46,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         json.dump(asdict(t), sys.stdout, indent=1)
         sys.stdout.write("\n")
         return EXIT_OK
-    out = simulate_view.simulation_lines(t, show_scores=args.show_scores)
+    out = simulate_view.simulation_lines(t, show_scores=args.show_scores,
+                                         clones=dict(sim.clones))
     sys.stdout.write("\n".join(out) + "\n")
     return EXIT_OK
 

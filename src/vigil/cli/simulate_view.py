@@ -3,9 +3,10 @@ conformance corpus compares it (the Transition Summary), and its allocation scor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from vigil.cli import status_view
+from vigil.commands.status import CloneShape
 from vigil.model.score import format_score
 from vigil.scheduler.transition import SummaryItem, Transition
 
@@ -13,15 +14,18 @@ _MAINTENANCE_BANNER = ["", "              *** Resource management is DISABLED **
                        "  The cluster will not attempt to start, stop or recover services", ""]
 
 
-def simulation_lines(t: Transition, *, show_scores: bool) -> list[str]:
-    """The whole report: cluster status, scores when asked for, and the Transition Summary."""
+def simulation_lines(t: Transition, *, show_scores: bool,
+                     clones: Mapping[str, CloneShape] | None = None) -> list[str]:
+    """The whole report: cluster status, scores when asked for, and the Transition Summary.
+    `clones` (from the configuration) tells promotable and unique clones apart even when no
+    instance shows it."""
     out: list[str] = []
     if t.maintenance_mode:
         out += _MAINTENANCE_BANNER
     out += ["Current cluster status:"]
     out += status_view.node_lines(t)
     out += [""]
-    out += status_view.resource_lines(t)
+    out += status_view.resource_lines(t, clones=clones)
     out += [""]
     if show_scores:
         out += ["Allocation scores:"]

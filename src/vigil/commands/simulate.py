@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from vigil.cib.io import load_cib_file
+from vigil.commands.status import CloneShape, clone_shapes
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError
 from vigil.scheduler.engine import schedule
@@ -17,6 +18,7 @@ from vigil.scheduler.transition import Transition
 class Simulation:
     transition: Transition
     warnings: tuple[Report, ...]
+    clones: tuple[tuple[str, CloneShape], ...] = ()  # how the configuration shapes each clone
 
 
 def parse_now(text: str) -> int:
@@ -31,4 +33,4 @@ def parse_now(text: str) -> int:
 
 def simulate(cib_path: str, now: int) -> Simulation:
     cib, warnings = load_cib_file(cib_path)
-    return Simulation(schedule(cib, now), warnings)
+    return Simulation(schedule(cib, now), warnings, clone_shapes(cib))

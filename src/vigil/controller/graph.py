@@ -8,7 +8,7 @@ they are ready.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from vigil.scheduler.transition import PlannedAction, ResolvedOperation, Task, Transition
@@ -39,6 +39,12 @@ def action_key(a: PlannedAction) -> str:
     return f"{a.resource or 'cluster'}_{a.task}_{a.node or ''}"
 
 
+def is_post_notification(action: GraphAction) -> bool:
+    """A notification sent after a step (notify_type post): it tells what already happened."""
+    return (action.task == "notify" and action.operation is not None
+            and dict(action.operation.meta).get("notify_type") == "post")
+
+
 def fence_key(target: str) -> str:
     """The graph key of the fencing of `target` (what action_key gives a stonith action)."""
     return f"cluster_stonith_{target}"
@@ -59,9 +65,11 @@ class Graph:
         return (key not in done and key not in self.running and key not in self.failed
                 and action.runnable and self.needs[key] <= done)
 
-    def ready(self) -> tuple[Graph, tuple[GraphAction, ...]]:
+    def ready(self, allow: Callable[[GraphAction], bool] | None = None
+              ) -> tuple[Graph, tuple[GraphAction, ...]]:
         """The actions whose prerequisites are done and that are not started yet, now marked
-        running. Pseudo actions become done on the spot (and may make more actions ready)."""
+        running. Pseudo actions become done on the spot (and may make more actions ready).
+        With `allow`, only the real actions it accepts start; the others stay waiting."""
         done = set(self.done)
         running = set(self.running)
         out: list[GraphAction] = []
@@ -74,6 +82,8 @@ class Graph:
                 if action.pseudo:
                     done.add(key)
                     progress = True
+                    continue
+                if allow is not None and not allow(action):
                     continue
                 running.add(key)
                 out.append(action)

@@ -4,13 +4,14 @@ order; re-planning whenever the world changes under it, until the cluster conver
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from vigil.controller import effects as fx
 from vigil.controller import events as ev
 from vigil.controller import fencing
 from vigil.controller import messages as m
 from vigil.controller.context import Step
-from vigil.controller.graph import GraphAction, build_graph
+from vigil.controller.graph import GraphAction, build_graph, is_post_notification
 from vigil.controller.operations import Operation, to_run
 from vigil.controller.state import State
 from vigil.model.cib import Cib
@@ -41,11 +42,17 @@ def on_plan_due(s: Step) -> None:
     if why_not_plan(s.state) is not None:
         return
     plan = s.state.plan
-    if plan.graph is not None and plan.graph.running:
-        if not plan.aborted:
-            _dispatch(s)
+    if plan.graph is not None and plan.aborted:
+        # An aborted transition starts nothing new but the post-notifications of the steps it
+        # took (a post-promote tells the replicas who their new primary is: losing it to the
+        # abort an attribute change causes would leave them unconfigured); then plan again.
+        _dispatch(s, allow=is_post_notification)
+        if s.state.plan.graph is not None and s.state.plan.graph.running:
+            return  # wait for what runs; results re-trigger planning
+    elif plan.graph is not None and plan.graph.running:
+        _dispatch(s)
         return  # wait for what runs; results re-trigger planning
-    if plan.graph is not None and not plan.aborted and not plan.graph.finished:
+    elif plan.graph is not None and not plan.graph.finished:
         _dispatch(s)
         return
     if plan.probing:
@@ -138,16 +145,16 @@ def _monitors(transition: Transition, resource: str, *tasks: Task) -> tuple[Oper
     return tuple(out)
 
 
-def _dispatch(s: Step) -> None:
+def _dispatch(s: Step, allow: Callable[[GraphAction], bool] | None = None) -> None:
     plan = s.state.plan
-    if plan.graph is None or plan.aborted:
+    if plan.graph is None or (plan.aborted and allow is None):
         return
-    graph, ready = plan.graph.ready()
+    graph, ready = plan.graph.ready(allow)
     s.state = dataclasses.replace(s.state, plan=dataclasses.replace(plan, graph=graph))
     for action in ready:
         _send_action(s, action)
     after = s.state.plan.graph
-    if after is not None and after.finished:
+    if after is not None and after.finished and not s.state.plan.aborted:
         s.emit("transition-end", transition=s.state.transition_id(), failed=sorted(after.failed))
 
 

@@ -11,7 +11,7 @@ from vigil.cib.write import write_cib
 from vigil.cluster.layer import QuorumChange
 from vigil.controller.graph import Graph
 from vigil.controller.messages import FenceResult, Version
-from vigil.model.cib import Cib, CibVersion, Configuration
+from vigil.model.cib import CRM_FEATURE_SET, Cib, CibVersion, Configuration
 from vigil.scheduler.transition import Transition
 
 
@@ -120,7 +120,7 @@ def initial_state(me: int, cib: Cib | None, fence_history: tuple[FenceResult, ..
 
 def empty_cib() -> Cib:
     return Cib(version=CibVersion(0, 0, 0), configuration=Configuration(),
-               crm_feature_set="3.16.1", validate_with="pacemaker-3.8")
+               crm_feature_set=CRM_FEATURE_SET, validate_with="pacemaker-3.8")
 
 
 def cib_digest(cib: Cib) -> str:

@@ -20,11 +20,11 @@ from vigil.executor.agents import AgentSpec, Standard
 from vigil.executor.metadata import AgentMetadata
 from vigil.executor.run import OperationResult
 from vigil.model import ocf
+from vigil.model.cib import CRM_FEATURE_SET
 from vigil.model.status import OperationRecord, ResourceHistory
 from vigil.model.xmlextra import Extra
 from vigil.scheduler.digests import parameters_digest
 
-FEATURE_SET = "3.16.1"  # the CRM feature set vigil speaks (Pacemaker 2.1.5's)
 FAKE_TE_UUID = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"  # for results no transition asked for
 PENDING_RC = ocf.OcfResult.UNKNOWN  # the rc of a pending record
 ORIGIN = "do_update_resource"
@@ -116,7 +116,7 @@ def restart_info(metadata: AgentMetadata | None, params: Mapping[str, str]) -> t
 def build_records(spec: AgentSpec, result: OperationResult, *, call_id: int, node: str,
                   transition_key: TransitionKey | None = None, expected_rc: int = 0,
                   metadata: AgentMetadata | None = None, origin: str = ORIGIN,
-                  feature_set: str = FEATURE_SET) -> tuple[OperationRecord, ...]:
+                  feature_set: str = CRM_FEATURE_SET) -> tuple[OperationRecord, ...]:
     """The lrm_rsc_op records one result writes, as Pacemaker's pcmk__create_history_xml:
     none (notify, meta-data...), one, or two for a failed non-recurring operation
     (`last_failure_0` then `last_0`). `expected_rc` is used when there is no transition key;
@@ -132,7 +132,7 @@ def build_records(spec: AgentSpec, result: OperationResult, *, call_id: int, nod
 
 def reported_record(spec: AgentSpec, result: OperationResult, *, call_id: int, node: str,
                     transition_key: TransitionKey | None = None, expected_rc: int = 0,
-                    origin: str = ORIGIN, feature_set: str = FEATURE_SET) -> OperationRecord:
+                    origin: str = ORIGIN, feature_set: str = CRM_FEATURE_SET) -> OperationRecord:
     """The lrm_rsc_op that describes a result the history does not keep (a notify): what the
     node reports to the DC, as Pacemaker's controller acknowledges such results directly to the
     DC and never writes them into the CIB. Its id is the operation key."""
@@ -197,7 +197,7 @@ def _build_records(spec: AgentSpec, result: OperationResult, *, call_id: int, no
 
 
 def pending_record(result_like: OperationResult, *, node: str, transition_key: TransitionKey,
-                   origin: str = ORIGIN, feature_set: str = FEATURE_SET) -> OperationRecord | None:
+                   origin: str = ORIGIN, feature_set: str = CRM_FEATURE_SET) -> OperationRecord | None:
     """The record-pending placeholder written before an operation runs (call-id -1, rc 193,
     op-status -1): at `last_0`, or at the recurring operation's own id."""
     if result_like.action in _NOT_RECORDED:

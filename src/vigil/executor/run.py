@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 from vigil.executor import process
 from vigil.executor.agents import AgentSpec, Standard
+from vigil.model.cib import CRM_FEATURE_SET
 from vigil.model.ocf import ExecStatus, OcfResult
 
 Params = tuple[tuple[str, str], ...]
@@ -145,6 +146,9 @@ def agent_environment(spec: AgentSpec, action: str, params: Mapping[str, str], *
         "OCF_EXIT_REASON_PREFIX": process.EXIT_REASON_PREFIX.decode(),
         "OCF_RESOURCE_INSTANCE": resource_id,
         "OCF_RESOURCE_TYPE": spec.type,
+        # Pacemaker's controller adds its feature set to every action's parameters (outside
+        # the digest); agents such as PAF's pgsqlms check it before doing anything.
+        "OCF_RESKEY_crm_feature_set": CRM_FEATURE_SET,
     })
     if spec.provider is not None:
         env["OCF_RESOURCE_PROVIDER"] = spec.provider

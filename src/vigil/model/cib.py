@@ -11,6 +11,10 @@ from vigil.model.resources import Resource
 from vigil.model.status import NodeState
 from vigil.model.xmlextra import NO_EXTRA, Extra
 
+# The CRM feature set vigil speaks: Pacemaker 2.1.5's. It goes into the CIB, the operation history,
+# and every OCF agent's environment (agents such as PAF refuse to run on an older one).
+CRM_FEATURE_SET = "3.16.1"
+
 
 @dataclass(frozen=True)
 class NodeConfig:
