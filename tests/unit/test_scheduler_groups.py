@@ -108,6 +108,7 @@ class Case:
     # the resources whose agent is ocf:pacemaker:Stateful (the others are Dummy)
     stateful: tuple[str, ...] = ()
     standby: tuple[str, ...] = ()  # nodes in standby
+    lost: tuple[str, ...] = ()  # nodes that left the cluster unexpectedly (fencing is on)
 
 
 def cib_text(case: Case) -> str:
@@ -125,17 +126,20 @@ def cib_text(case: Case) -> str:
             f'<lrm_resource id="{r}" class="ocf" provider="pacemaker" '
             f'type="{"Stateful" if r in case.stateful else "Dummy"}">'
             f'{"".join(ops)}</lrm_resource>' for r, ops in case.history.get(n, {}).items())
-        states.append(f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" '
-                      f'join="member" expected="member">{transient}<lrm id="{n}">'
-                      f'<lrm_resources>{rscs}</lrm_resources></lrm></node_state>')
+        membership = ('in_ccm="false" crmd="offline" join="down"' if n in case.lost
+                      else 'in_ccm="true" crmd="online" join="member"')
+        states.append(f'<node_state id="{n}" uname="{n}" {membership} expected="member">'
+                      f'{transient}<lrm id="{n}"><lrm_resources>{rscs}</lrm_resources></lrm>'
+                      f'</node_state>')
+    fencer = '<primitive id="fencer" class="stonith" type="fence_dummy"/>' if case.lost else ""
     return f"""<cib validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0"
      have-quorum="1" dc-uuid="{case.nodes[0]}">
   <configuration>
     <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
+      <nvpair id="o1" name="stonith-enabled" value="{'true' if case.lost else 'false'}"/>
     </cluster_property_set></crm_config>
     <nodes>{nodes}</nodes>
-    <resources>{case.resources}</resources>
+    <resources>{fencer}{case.resources}</resources>
     <constraints>{case.constraints}</constraints>
   </configuration>
   <status>{"".join(states)}</status>
@@ -468,6 +472,22 @@ def test_an_instance_on_an_unavailable_node_is_sorted_as_inactive() -> None:
     assert _summary(ON_STANDBY_NODE) == [
         "* Promote m-1:1 ( Stopped -> Promoted node6 )", "* Stop m-1:0 ( Promoted node1 )"]
     assert _summary(ON_STANDBY_NODE_PLAIN) == ["* Move c-r:0 ( node1 -> node6 )"]
+
+
+# The same on a node that left the cluster (to be fenced): the instance there is not held back
+# by that node, it is the lower number and moves.
+ON_LOST_NODE = Case(
+    nodes=("node4", "node6"),
+    resources=clone("c", dummy("c-r")),
+    lost=("node6",),
+    history={"node6": {"c-r": started("c-r")}},
+)
+
+
+def test_an_instance_on_a_lost_node_is_sorted_as_inactive() -> None:
+    assert _summary(ON_LOST_NODE) == [
+        "* Fence (reboot) node6 'peer is no longer part of the cluster'",
+        "* Move c-r:0 ( node6 -> node4 )", "* Start fencer ( node4 )"]
 
 
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}

@@ -673,8 +673,8 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         na = ra[0] if ra else None
         nb = rb[0] if rb else None
         # inactive, or active where it is still allowed, before active where it no longer is
-        can_a = na is None or a.allowed.get(na.name, -INFINITY) >= 0
-        can_b = nb is None or b.allowed.get(nb.name, -INFINITY) >= 0
+        can_a = na is None or _own_score(a, na) >= 0
+        can_b = nb is None or _own_score(b, nb) >= 0
         # active where it is allowed but the clone no longer is, or on a node that is no
         # longer available: compared as an inactive one (crm_simulate: not after the inactive
         # ones, by its best score among them)
@@ -719,6 +719,19 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         return 0
 
     return cmp
+
+
+def _own_score(inst: Rsc, node: Node) -> int:
+    """An instance's score on a node, leaving out the -INFINITY weight vigil gives a node that
+    is not available (bookkeeping, not a score against the instance: crm_simulate shows its
+    stickiness there)."""
+    if node.available:
+        return inst.allowed.get(node.name, -INFINITY)
+    total = 0
+    for source in inst.sources.get(node.name, []):
+        if source.kind != "node-weight":
+            total = add(total, source.value)
+    return total
 
 
 def _colocated_weight(ws: WorkingSet, clone: Rsc, node: Node) -> int:
