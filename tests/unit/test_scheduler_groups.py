@@ -490,6 +490,46 @@ def test_an_instance_on_a_lost_node_is_sorted_as_inactive() -> None:
         "* Move c-r:0 ( node6 -> node4 )", "* Start fencer ( node4 )"]
 
 
+# Two active instances of a promotable clone of groups (only the second member runs, on node2
+# and on node4) and a location of INFINITY for the clone on node2. The one whose promotion
+# score is higher where it runs (a positive one: unset and negative compare alike) is sorted
+# first; sent to its own node it lands on node2, uncounted, and the other one joins it there.
+# With the higher score on node2 instead, the instance there goes first and stays, the other
+# one stays on node4.
+def _promotion_bonus(on_node2: str | None, on_node4: str) -> Case:
+    attrs = {"node4": {"master-m-2": on_node4}}
+    if on_node2 is not None:
+        attrs["node2"] = {"master-m-2": on_node2}
+    return Case(nodes=("node2", "node4"),
+                resources=clone("ms", '<group id="msg">' + stateful("m-1") + stateful("m-2")
+                                + "</group>", promotable="true"),
+                constraints='<rsc_location id="ms-on-2" rsc="ms" node="node2" score="INFINITY"/>',
+                stateful=("m-1", "m-2"),
+                history={"node2": {"m-2": [_op("m-2", 1, "start", 0)]},
+                         "node4": {"m-2": [_op("m-2", 1, "start", 0)]}},
+                attrs=attrs)
+
+
+PROMOTION_BONUS_ELSEWHERE = _promotion_bonus(None, "5")
+PROMOTION_BONUS_HERE = _promotion_bonus("10", "5")
+PROMOTION_BONUS_NEGATIVE = _promotion_bonus("-INFINITY", "0")
+
+
+def test_active_promotable_instances_are_sorted_by_their_promotion_bonus() -> None:
+    both_on_2 = ["* Move m-2:1 ( node4 -> node2 Unpromoted )", "* Restart m-2:0 ( Unpromoted node2 )",
+                 "* Start m-1:0 ( node2 )", "* Start m-1:1 ( node2 )"]
+    assert _summary(PROMOTION_BONUS_ELSEWHERE) == sorted(both_on_2)
+    assert _summary(PROMOTION_BONUS_HERE) == [
+        "* Promote m-1:0 ( Stopped -> Promoted node2 )",
+        "* Restart m-2:0 ( Unpromoted -> Promoted node2 )",
+        "* Restart m-2:1 ( Unpromoted node4 )", "* Start m-1:1 ( node4 )"]
+    # -INFINITY on node2 and 0 on node4 compare alike: each stays, the one on node4 (its
+    # score set, 0) is promoted
+    assert _summary(PROMOTION_BONUS_NEGATIVE) == [
+        "* Promote m-1:1 ( Stopped -> Promoted node4 )", "* Restart m-2:0 ( Unpromoted node2 )",
+        "* Restart m-2:1 ( Unpromoted -> Promoted node4 )", "* Start m-1:0 ( node2 )"]
+
+
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}
 
 

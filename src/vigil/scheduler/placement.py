@@ -688,6 +688,12 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
             return -1 if can_a else 1
         if a.priority != b.priority:
             return -1 if a.priority > b.priority else 1
+        if clone.promotable and na is not None and nb is not None:
+            # observed with crm_simulate: of two active instances of a promotable clone, the
+            # one with the higher promotion score where it is goes first
+            pa, pb = _promotion_here(a, na), _promotion_here(b, nb)
+            if pa != pb:
+                return -1 if pa > pb else 1
         if na is None and nb is None:
             if clone.promotable:
                 # observed with crm_simulate (inc11): of two inactive instances of a promotable
@@ -719,6 +725,14 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         return 0
 
     return cmp
+
+
+def _promotion_here(inst: Rsc, node: Node) -> int:
+    """The bonus an instance's promotion score gives it on a node (only a positive one counts:
+    crm_simulate sorts -INFINITY and unset alike)."""
+    from vigil.scheduler.promotion import promotion_score
+
+    return max(0, promotion_score(inst, node, 0))
 
 
 def _own_score(inst: Rsc, node: Node) -> int:
@@ -758,7 +772,9 @@ def _best_score(ws: WorkingSet, inst: Rsc) -> int:
 
 
 def _sort_instances(ws: WorkingSet, clone: Rsc, counts: dict[str, int]) -> None:
-    clone.children.sort(key=cmp_to_key(instance_cmp(ws, clone, counts)))
+    # sorted() on a copy: the comparison looks at the clone's other instances, and a list
+    # being sorted in place reads as empty meanwhile
+    clone.children[:] = sorted(clone.children, key=cmp_to_key(instance_cmp(ws, clone, counts)))
 
 
 def _can_run_instance(ws: WorkingSet, clone: Rsc, inst: Rsc, counts: dict[str, int],

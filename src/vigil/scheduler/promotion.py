@@ -391,7 +391,7 @@ def _sort_instances(ws: WorkingSet, clone: Rsc) -> None:
             return -1 if pa > pb else 1
         return by_instance(a, b)
 
-    clone.children.sort(key=cmp_to_key(cmp))
+    clone.children[:] = sorted(clone.children, key=cmp_to_key(cmp))  # a copy: see placement
 
 
 # --- roles ----------------------------------------------------------------------------------
