@@ -530,6 +530,22 @@ def test_active_promotable_instances_are_sorted_by_their_promotion_bonus() -> No
         "* Restart m-2:1 ( Unpromoted -> Promoted node4 )", "* Start m-1:0 ( node2 )"]
 
 
+# One instance on a node in standby, one on a node that left the cluster: the one in standby
+# goes first and takes the only node left.
+STANDBY_BEFORE_LOST = Case(
+    nodes=("node2", "node3", "node6"),
+    resources=clone("c", dummy("c-r")),
+    lost=("node2",), standby=("node6",),
+    history={"node2": {"c-r": started("c-r")}, "node6": {"c-r": started("c-r")}},
+)
+
+
+def test_an_instance_in_standby_goes_before_one_on_a_lost_node() -> None:
+    assert _summary(STANDBY_BEFORE_LOST) == [
+        "* Fence (reboot) node2 'peer is no longer part of the cluster'",
+        "* Move c-r:1 ( node6 -> node3 )", "* Start fencer ( node3 )", "* Stop c-r:0 ( node2 )"]
+
+
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}
 
 

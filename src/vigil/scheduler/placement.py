@@ -701,6 +701,12 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
                 ba, bb = _best_score(ws, a), _best_score(ws, b)
                 if ba != bb:
                     return -1 if ba > bb else 1
+            # then one still running on a node in standby before one on a node that left the
+            # cluster or one not running (crm_simulate)
+            sa = bool(ra) and not ra[0].available and not _lost(ra[0])
+            sb = bool(rb) and not rb[0].available and not _lost(rb[0])
+            if sa != sb:
+                return -1 if sa else 1
             return 0
         if na is None:
             return 1
@@ -725,6 +731,10 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         return 0
 
     return cmp
+
+
+def _lost(node: Node) -> bool:
+    return node.unclean or not node.online
 
 
 def _promotion_here(inst: Rsc, node: Node) -> int:
