@@ -546,6 +546,64 @@ def test_an_instance_in_standby_goes_before_one_on_a_lost_node() -> None:
         "* Move c-r:1 ( node6 -> node3 )", "* Start fencer ( node3 )", "* Stop c-r:0 ( node2 )"]
 
 
+# A promotable clone of a primitive: instances are sorted by their promotion bonus before an
+# active one goes before an inactive one. The failed instance on node2, which has no history
+# on node1 and so no bonus from node1's master-m-3, comes after the two inactive instances
+# that have one: the first takes node1 (promoted), the second node2, the failed one stops.
+def _failed_and_bonus(grouped: bool) -> Case:
+    prim = stateful("m-3")
+    child = '<group id="msg">' + stateful("m-1") + stateful("m-2") + prim + "</group>" \
+        if grouped else prim
+    return Case(nodes=("node1", "node2"),
+                resources=clone("ms", child, promotable="true", **{"clone-max": "3"}),
+                stateful=("m-3",),
+                history={"node2": {"m-3": [_op("m-3", 1, "start", 0),
+                                           _op("m-3", 2, "monitor", 1, 11000)]}},
+                attrs={"node1": {"master-m-3": "100"}})
+
+
+FAILED_AND_BONUS = _failed_and_bonus(False)
+# A promotable clone of groups compares the bonus so only between two active instances: the
+# failed (active) instance goes first and is recovered where it is.
+FAILED_AND_BONUS_GROUP = _failed_and_bonus(True)
+
+
+def test_promotion_bonus_orders_primitive_instances_before_activity() -> None:
+    assert _summary(FAILED_AND_BONUS) == [
+        "* Promote m-3:1 ( Stopped -> Promoted node1 )", "* Start m-3:2 ( node2 )",
+        "* Stop m-3:0 ( Unpromoted node2 )"]
+    assert _summary(FAILED_AND_BONUS_GROUP) == [
+        "* Promote m-1:1 ( Stopped -> Promoted node1 )",
+        "* Promote m-2:1 ( Stopped -> Promoted node1 )",
+        "* Promote m-3:1 ( Stopped -> Promoted node1 )",
+        "* Recover m-3:0 ( Unpromoted node2 )",
+        "* Start m-1:0 ( node2 )", "* Start m-2:0 ( node2 )"]
+
+
+# An instance whose member has no history at all takes a node's promotion score even where
+# another instance of that member runs: both instances score 5 on node4, and the lower number,
+# sent to node2 where it runs, stays; the other one stays on node4 and is promoted.
+MEMBER_WITHOUT_HISTORY = Case(
+    nodes=("node2", "node4"),
+    resources=clone("ms", '<group id="msg">' + stateful("m-1") + stateful("m-2")
+                    + stateful("m-3") + "</group>", promotable="true"),
+    constraints='<rsc_location id="ms-on-2" rsc="ms" node="node2" score="INFINITY"/>',
+    stateful=("m-1", "m-2", "m-3"),
+    history={"node2": {"m-2": [_op("m-2", 1, "start", 0)]},
+             "node4": {"m-3": [_op("m-3", 1, "start", 0)]}},
+    attrs={"node4": {"master-m-3": "5"}},
+)
+
+
+def test_a_member_without_history_takes_the_promotion_score_of_any_node() -> None:
+    assert _summary(MEMBER_WITHOUT_HISTORY) == [
+        "* Promote m-1:1 ( Stopped -> Promoted node4 )",
+        "* Promote m-2:1 ( Stopped -> Promoted node4 )",
+        "* Restart m-2:0 ( Unpromoted node2 )",
+        "* Restart m-3:1 ( Unpromoted -> Promoted node4 )",
+        "* Start m-1:0 ( node2 )", "* Start m-3:0 ( node2 )"]
+
+
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}
 
 

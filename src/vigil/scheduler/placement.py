@@ -688,10 +688,12 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
             return -1 if can_a else 1
         if a.priority != b.priority:
             return -1 if a.priority > b.priority else 1
-        if clone.promotable and na is not None and nb is not None:
-            # observed with crm_simulate: of two active instances of a promotable clone, the
-            # one with the higher promotion score where it is goes first
-            pa, pb = _promotion_here(a, na), _promotion_here(b, nb)
+        if clone.promotable and (a.variant == Variant.PRIMITIVE
+                                 or (na is not None and nb is not None)):
+            # observed with crm_simulate: of two instances of a promotable clone, the one with
+            # the higher promotion bonus (on its best node) goes first; instances that are
+            # groups compare so only when both are active (an active one goes first otherwise)
+            pa, pb = _promotion_bonus(ws, a), _promotion_bonus(ws, b)
             if pa != pb:
                 return -1 if pa > pb else 1
         if na is None and nb is None:
@@ -737,12 +739,13 @@ def _lost(node: Node) -> bool:
     return node.unclean or not node.online
 
 
-def _promotion_here(inst: Rsc, node: Node) -> int:
-    """The bonus an instance's promotion score gives it on a node (only a positive one counts:
-    crm_simulate sorts -INFINITY and unset alike)."""
+def _promotion_bonus(ws: WorkingSet, inst: Rsc) -> int:
+    """The highest bonus an instance's promotion score gives it on an available node (only a
+    positive one counts: crm_simulate sorts -INFINITY and unset alike)."""
     from vigil.scheduler.promotion import promotion_score
 
-    return max(0, promotion_score(inst, node, 0))
+    return max((max(0, promotion_score(inst, n, 0)) for n in ws.nodes if n.available),
+               default=0)
 
 
 def _own_score(inst: Rsc, node: Node) -> int:

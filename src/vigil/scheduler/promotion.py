@@ -52,7 +52,7 @@ def _other_instance_counts(prim: Rsc, node: Node) -> bool:
     """Whether an anonymous instance must not use `node`'s promotion attribute: another instance
     is active there."""
     clone = prim.clone_parent()
-    if clone is None or clone.unique:
+    if clone is None or clone.unique or not prim.histories:
         return False
     base = _base(prim.id)
     for inst in clone.children:
@@ -64,17 +64,20 @@ def _other_instance_counts(prim: Rsc, node: Node) -> bool:
 
 def _known_elsewhere(prim: Rsc, node: Node) -> bool:
     """Whether an anonymous instance that has a history (running, or a probe) must not use
-    `node`'s promotion attribute: no instance of it has a history there (crm_simulate: probed
-    on node1 only, it ignores node4's master-<rsc>, which an instance without any history
-    takes; promoted on node1 and moving to node2, it is promoted there only when node2 has a
-    history of the resource too, even one of another instance)."""
+    `node`'s promotion attribute: there is no history of it there, nor one of an instance of
+    it that runs nowhere (a probe). crm_simulate: probed on node1 only, it ignores node4's
+    master-<rsc>, which an instance without any history takes; running on node2, it ignores
+    node4's, where another instance runs; promoted on node1 and moving to node2, it is
+    promoted there when node2 has a probe of the resource, whichever instance it went to."""
     clone = prim.clone_parent()
     if clone is None or clone.unique or not prim.histories:
+        return False
+    if node.name in prim.histories:
         return False
     base = _base(prim.id)
     for inst in clone.children:
         member = _member(inst, base)
-        if member is not None and node.name in member.histories:
+        if member is not None and not member.running_on and node.name in member.histories:
             return False
     return True
 
