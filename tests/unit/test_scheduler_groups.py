@@ -604,6 +604,26 @@ def test_a_member_without_history_takes_the_promotion_score_of_any_node() -> Non
         "* Start m-1:0 ( node2 )", "* Start m-3:0 ( node2 )"]
 
 
+# The promotion bonus of a node where the clone may not run does not count: node2 is banned
+# (-INFINITY) and node3 scores -10, so their master-m values sort nothing; the instance that
+# was probed on the other node stays the lower number.
+def _bonus_where_not_allowed(score: str) -> Case:
+    return Case(nodes=("node1", "node2"),
+                resources=clone("ms", stateful("m"), promotable="true"),
+                constraints=f'<rsc_location id="ms-not-2" rsc="ms" node="node2" score="{score}"/>',
+                stateful=("m",), history={"node1": {"m": probed("m")}},
+                attrs={"node2": {"master-m": "1000"}})
+
+
+BONUS_WHERE_BANNED = _bonus_where_not_allowed("-INFINITY")
+BONUS_WHERE_NEGATIVE = _bonus_where_not_allowed("-10")
+
+
+def test_no_promotion_bonus_where_the_clone_may_not_run() -> None:
+    assert _summary(BONUS_WHERE_BANNED) == ["* Start m:0 ( node1 )"]
+    assert _summary(BONUS_WHERE_NEGATIVE) == ["* Start m:0 ( node1 )"]
+
+
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}
 
 

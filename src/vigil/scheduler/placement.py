@@ -740,11 +740,15 @@ def _lost(node: Node) -> bool:
 
 
 def _promotion_bonus(ws: WorkingSet, inst: Rsc) -> int:
-    """The highest bonus an instance's promotion score gives it on an available node (only a
-    positive one counts: crm_simulate sorts -INFINITY and unset alike)."""
+    """The highest bonus an instance's promotion score gives it on an available node where
+    neither it is banned nor its clone scores below zero (only a positive one counts:
+    crm_simulate sorts -INFINITY and unset alike)."""
     from vigil.scheduler.promotion import promotion_score
 
-    return max((max(0, promotion_score(inst, n, 0)) for n in ws.nodes if n.available),
+    clone = inst.parent
+    return max((max(0, promotion_score(inst, n, 0)) for n in ws.nodes
+                if n.available and inst.allowed.get(n.name, -INFINITY) > -INFINITY
+                and (clone is None or clone.allowed.get(n.name, 0) >= 0)),
                default=0)
 
 
@@ -780,7 +784,11 @@ def _colocated_weight(ws: WorkingSet, clone: Rsc, node: Node) -> int:
 
 
 def _best_score(ws: WorkingSet, inst: Rsc) -> int:
-    return max((inst.allowed.get(n.name, -INFINITY) for n in ws.nodes if n.available),
+    """An instance's best score on an available node where its clone does not score below
+    zero (no instance may run there)."""
+    clone = inst.parent
+    return max((inst.allowed.get(n.name, -INFINITY) for n in ws.nodes if n.available
+                and (clone is None or clone.allowed.get(n.name, 0) >= 0)),
                default=-INFINITY)
 
 
