@@ -624,6 +624,30 @@ def test_no_promotion_bonus_where_the_clone_may_not_run() -> None:
     assert _summary(BONUS_WHERE_NEGATIVE) == ["* Start m:0 ( node1 )"]
 
 
+# Which nodes' promotion scores an instance with a history takes: its own nodes', and those
+# of nodes where a probe found the resource not running (whichever instance the probe went
+# to), not those where another instance runs. Node1 was probed (the probe binds :0, which then
+# runs on node3, promoted); :1 runs on node4 (demoted). :1 takes node1's 1 but not node3's
+# 10; :2 (no history) takes node5's INFINITY; with no stickiness :1 moves to node1.
+PROBED_OR_RUNNING = Case(
+    nodes=("node1", "node3", "node4", "node5"),
+    resources=clone("ms", stateful("m"), promotable="true",
+                    **{"clone-max": "3", "resource-stickiness": "0"}),
+    stateful=("m",),
+    history={"node1": {"m": probed("m")}, "node3": {"m": promoted("m")},
+             "node4": {"m": [_op("m", 1, "start", 0)]}},
+    attrs={"node1": {"master-m": "1"}, "node3": {"master-m": "10"},
+           "node5": {"master-m": "INFINITY"}},
+)
+
+
+def test_promotion_scores_count_where_probed_not_where_another_instance_runs() -> None:
+    assert _summary(PROBED_OR_RUNNING) == [
+        "* Demote m:0 ( Promoted -> Unpromoted node3 )",
+        "* Move m:1 ( node4 -> node1 Unpromoted )",
+        "* Promote m:2 ( Stopped -> Promoted node5 )"]
+
+
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}
 
 

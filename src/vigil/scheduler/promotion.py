@@ -64,11 +64,11 @@ def _other_instance_counts(prim: Rsc, node: Node) -> bool:
 
 def _known_elsewhere(prim: Rsc, node: Node) -> bool:
     """Whether an anonymous instance that has a history (running, or a probe) must not use
-    `node`'s promotion attribute: there is no history of it there, nor one of an instance of
-    it that runs nowhere (a probe). crm_simulate: probed on node1 only, it ignores node4's
-    master-<rsc>, which an instance without any history takes; running on node2, it ignores
-    node4's, where another instance runs; promoted on node1 and moving to node2, it is
-    promoted there when node2 has a probe of the resource, whichever instance it went to."""
+    `node`'s promotion attribute: there is no history of it there, nor one that found another
+    instance not running there (a probe). crm_simulate: probed on node1 only, it ignores
+    node4's master-<rsc>, which an instance without any history takes; running on node2, it
+    ignores node4's, where another instance runs; promoted on node1 and moving to node2, it
+    is promoted there when node2 has a probe of the resource, whichever instance it went to."""
     clone = prim.clone_parent()
     if clone is None or clone.unique or not prim.histories:
         return False
@@ -77,7 +77,8 @@ def _known_elsewhere(prim: Rsc, node: Node) -> bool:
     base = _base(prim.id)
     for inst in clone.children:
         member = _member(inst, base)
-        if member is not None and not member.running_on and node.name in member.histories:
+        if member is not None and node.name in member.histories \
+                and node not in member.running_on:
             return False
     return True
 
