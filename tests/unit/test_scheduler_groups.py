@@ -648,6 +648,25 @@ def test_promotion_scores_count_where_probed_not_where_another_instance_runs() -
         "* Promote m:2 ( Stopped -> Promoted node5 )"]
 
 
+# A promotable clone of groups whose promoted instance's member failed (its Promoted monitor
+# returned rc 9) on node1, where the clone prefers to be (200): that instance is still sent to
+# its own node first and recovered there; the other instance stays on node5.
+FAILED_MEMBER_STAYS = Case(
+    nodes=("node1", "node5"),
+    resources=clone("ms", '<group id="msg">' + stateful("m") + "</group>", promotable="true"),
+    constraints='<rsc_location id="ms-on-1" rsc="ms" node="node1" score="200"/>',
+    stateful=("m",),
+    history={"node1": {"m": [_op("m", 1, "start", 0), _op("m", 2, "promote", 0),
+                             _op("m", 3, "monitor", 9, 10000, expected=8)]},
+             "node5": {"m": [_op("m", 1, "start", 0)]}},
+    attrs={"node1": {"master-m": "5"}},
+)
+
+
+def test_a_group_instance_with_a_failed_member_is_sent_to_its_node_first() -> None:
+    assert _summary(FAILED_MEMBER_STAYS) == ["* Recover m:0 ( Promoted node1 )"]
+
+
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}
 
 

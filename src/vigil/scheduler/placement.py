@@ -911,7 +911,10 @@ def _assign_clone(ws: WorkingSet, clone: Rsc, prefer: Node | None) -> Node | Non
         if assigned >= max_instances:
             break
         running = inst.instance_nodes()
-        if not running or not inst.provisional or _instance_failed(inst):
+        if not running or not inst.provisional or (
+                inst.variant == Variant.PRIMITIVE and inst.failed):
+            # a failed instance is not sent to its node first; a group instance with a failed
+            # member is (crm_simulate: it stays where it is, recovered there)
             continue
         node = running[0]
         if not node.available or node.weight < 0:
