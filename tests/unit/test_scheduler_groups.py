@@ -667,6 +667,30 @@ def test_a_group_instance_with_a_failed_member_is_sent_to_its_node_first() -> No
     assert _summary(FAILED_MEMBER_STAYS) == ["* Recover m:0 ( Promoted node1 )"]
 
 
+# Promotion bonuses are plain sums when instances are sorted: on node2 the instance running
+# there has two members at INFINITY, the one promoted on node1 only one (its other member has
+# no history there), so the former goes first; sent to node2 it lands on node1 (its first
+# member prefers node1, 200, the group's INFINITY is the group's own) and is not counted
+# there, so both end on node1 and neither is promoted (no score on node1).
+TWO_INFINITIES = Case(
+    nodes=("node1", "node2"),
+    resources=clone("ms", '<group id="msg">' + stateful("m-1") + stateful("m-2") + "</group>",
+                    promotable="true"),
+    constraints='<rsc_location id="ms-on-1" rsc="ms" node="node1" score="200"/>',
+    stateful=("m-1", "m-2"),
+    history={"node1": {"m-2": [_op("m-2", 1, "start", 0), _op("m-2", 2, "promote", 0)]},
+             "node2": {"m-2": [_op("m-2", 1, "start", 0)]}},
+    attrs={"node2": {"master-m-1": "INFINITY", "master-m-2": "INFINITY"}},
+)
+
+
+def test_promotion_bonuses_are_plain_sums_when_instances_are_sorted() -> None:
+    assert _summary(TWO_INFINITIES) == [
+        "* Move m-2:1 ( node2 -> node1 Unpromoted )",
+        "* Restart m-2:0 ( Promoted -> Unpromoted node1 )",
+        "* Start m-1:0 ( node1 )", "* Start m-1:1 ( node1 )"]
+
+
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}
 
 

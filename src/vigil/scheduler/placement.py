@@ -746,7 +746,7 @@ def _promotion_bonus(ws: WorkingSet, inst: Rsc) -> int:
     from vigil.scheduler.promotion import promotion_score
 
     clone = inst.parent
-    return max((max(0, promotion_score(inst, n, 0)) for n in ws.nodes
+    return max((max(0, promotion_score(inst, n, 0, bounded=False)) for n in ws.nodes
                 if n.available and inst.allowed.get(n.name, -INFINITY) > -INFINITY
                 and (clone is None or clone.allowed.get(n.name, 0) >= 0)),
                default=0)

@@ -102,13 +102,17 @@ def promotion_attribute(prim: Rsc, node: Node) -> tuple[str, int] | None:
 
 
 def promotion_score(rsc: Rsc, node: Node, not_set: int,
-                    sources: list[ScoreSource] | None = None) -> int:
+                    sources: list[ScoreSource] | None = None, bounded: bool = True) -> int:
     """An instance's promotion score on `node`: the attribute's value, or `not_set`; a cloned
     group's is the sum of the values its members have, or `not_set` when none has one
     (crm_simulate: members 4 and -5 give -1, 5 and unset give 5, -1 and 3 give 2, INFINITY
-    and -INFINITY give 0, INFINITY and 5 give INFINITY)."""
+    and -INFINITY give 0, INFINITY and 5 give INFINITY). The sum is a plain one, bounded to
+    +-INFINITY at the end unless `bounded` is False (two members at INFINITY outweigh one
+    when clone instances are sorted)."""
     found = _set_score(rsc, node, sources)
-    return not_set if found is None else found
+    if found is None:
+        return not_set
+    return clamp(found) if bounded else found
 
 
 def _set_score(rsc: Rsc, node: Node, sources: list[ScoreSource] | None) -> int | None:
@@ -117,8 +121,8 @@ def _set_score(rsc: Rsc, node: Node, sources: list[ScoreSource] | None) -> int |
         for child in rsc.children:
             value = _set_score(child, node, sources)
             if value is not None:
-                # plain sums, bounded after each step: INFINITY and -INFINITY cancel out
-                total = value if total is None else clamp(total + value)
+                # plain sums: INFINITY and -INFINITY cancel out
+                total = value if total is None else total + value
         return total
     found = promotion_attribute(rsc, node)
     if found is None:
