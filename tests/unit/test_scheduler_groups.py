@@ -691,6 +691,26 @@ def test_promotion_bonuses_are_plain_sums_when_instances_are_sorted() -> None:
         "* Start m-1:0 ( node1 )", "* Start m-1:1 ( node1 )"]
 
 
+# Two inactive instances of a promotable clone of groups: :0 (its first member probed on
+# node5) does not take node1's master-m-1 (1) but takes master-m-2 (INFINITY), :1 takes both;
+# the plain sums (INFINITY+1 against INFINITY) put :1 first, so :1 is promoted on node1.
+INACTIVE_GROUPS_BY_BONUS = Case(
+    nodes=("node1", "node5"),
+    resources=clone("ms", '<group id="msg">' + stateful("m-1") + stateful("m-2") + "</group>",
+                    promotable="true"),
+    stateful=("m-1",),
+    history={"node5": {"m-1": probed("m-1")}},
+    attrs={"node1": {"master-m-1": "1", "master-m-2": "INFINITY"}},
+)
+
+
+def test_inactive_group_instances_are_sorted_by_their_promotion_bonus() -> None:
+    assert _summary(INACTIVE_GROUPS_BY_BONUS) == [
+        "* Promote m-1:1 ( Stopped -> Promoted node1 )",
+        "* Promote m-2:1 ( Stopped -> Promoted node1 )",
+        "* Start m-1:0 ( node5 )", "* Start m-2:0 ( node5 )"]
+
+
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}
 
 

@@ -689,10 +689,11 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         if a.priority != b.priority:
             return -1 if a.priority > b.priority else 1
         if clone.promotable and (a.variant == Variant.PRIMITIVE
-                                 or (na is not None and nb is not None)):
+                                 or (na is None) == (nb is None)):
             # observed with crm_simulate: of two instances of a promotable clone, the one with
             # the higher promotion bonus (on its best node) goes first; instances that are
-            # groups compare so only when both are active (an active one goes first otherwise)
+            # groups compare so only when both are active or both inactive (an active one goes
+            # first otherwise)
             pa, pb = _promotion_bonus(ws, a), _promotion_bonus(ws, b)
             if pa != pb:
                 return -1 if pa > pb else 1
