@@ -109,6 +109,7 @@ class Case:
     stateful: tuple[str, ...] = ()
     standby: tuple[str, ...] = ()  # nodes in standby
     lost: tuple[str, ...] = ()  # nodes that left the cluster unexpectedly (fencing is on)
+    no_quorum_demote: bool = False  # the partition has no quorum, no-quorum-policy=demote
 
 
 def cib_text(case: Case) -> str:
@@ -132,11 +133,13 @@ def cib_text(case: Case) -> str:
                       f'{transient}<lrm id="{n}"><lrm_resources>{rscs}</lrm_resources></lrm>'
                       f'</node_state>')
     fencer = '<primitive id="fencer" class="stonith" type="fence_dummy"/>' if case.lost else ""
+    nqp = ('<nvpair id="o2" name="no-quorum-policy" value="demote"/>'
+           if case.no_quorum_demote else "")
     return f"""<cib validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0"
-     have-quorum="1" dc-uuid="{case.nodes[0]}">
+     have-quorum="{0 if case.no_quorum_demote else 1}" dc-uuid="{case.nodes[0]}">
   <configuration>
     <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="{'true' if case.lost else 'false'}"/>
+      <nvpair id="o1" name="stonith-enabled" value="{'true' if case.lost else 'false'}"/>{nqp}
     </cluster_property_set></crm_config>
     <nodes>{nodes}</nodes>
     <resources>{fencer}{case.resources}</resources>
@@ -709,6 +712,24 @@ def test_inactive_group_instances_are_sorted_by_their_promotion_bonus() -> None:
         "* Promote m-1:1 ( Stopped -> Promoted node1 )",
         "* Promote m-2:1 ( Stopped -> Promoted node1 )",
         "* Start m-1:0 ( node5 )", "* Start m-2:0 ( node5 )"]
+
+
+# Without quorum and no-quorum-policy=demote, a promotable clone that is stopped is not
+# started, but the instance that would be promoted is still chosen: its promotion is shown
+# blocked with its start.
+NO_QUORUM_DEMOTE_STOPPED = Case(
+    nodes=("node1", "node2"),
+    resources=clone("ms", stateful("m"), promotable="true"),
+    no_quorum_demote=True,
+    attrs={"node1": {"master-m": "5"}},
+)
+
+
+def test_without_quorum_a_stopped_promotable_clone_is_not_started() -> None:
+    lines = _lines(NO_QUORUM_DEMOTE_STOPPED)
+    assert [line.split(" )")[0] + " )" for line in lines] == [
+        "* Promote m:0 ( Stopped -> Promoted node1 )", "* Start m:1 ( node2 )"]
+    assert all("blocked" in line for line in lines)
 
 
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}

@@ -458,9 +458,11 @@ def set_instance_roles(ws: WorkingSet, clone: Rsc) -> None:
             _set_next(inst, False)
             continue
         if not ws.options.have_quorum and (
-                ws.options.no_quorum_policy == "demote" or (
+                (ws.options.no_quorum_policy == "demote" and inst.instance_nodes()) or (
                     ws.options.no_quorum_policy == "freeze"
                     and inst.current_role() < Role.PROMOTED)):
+            # demote: an active instance is demoted; a stopped one keeps its promotion, which
+            # cannot happen as its start is blocked (crm_simulate: "Promote ... blocked")
             _set_next(inst, False)
             continue
         counts[chosen.name] = counts.get(chosen.name, 0) + 1
