@@ -16,8 +16,11 @@ def _quorum_block(ws: WorkingSet, action: Action) -> None:
     policy = ws.options.no_quorum_policy
     if policy == "ignore":
         return
-    if policy == "demote" and action.task == Task.START and rsc.top.promotable:
-        return  # demote: a promotable clone's instances keep running, unpromoted (crm_simulate)
+    if policy == "demote" and action.task == Task.START and rsc.top.promotable \
+            and rsc.running_on:
+        # demote: a promotable clone's instances keep running, unpromoted; a stopped one is
+        # not started (crm_simulate)
+        return
     if policy == "freeze":
         if not rsc.active() or rsc.next_role > rsc.role:
             action.runnable = False

@@ -413,10 +413,17 @@ def _apply_colocation_with_clone(ws: WorkingSet, dependent: Rsc, clone: Rsc,
             _apply_colocation_with_promotable(ws, dependent, clone, edge)
         # a placed dependent's role-based colocations are promotion.py's
         return
-    dep_clone = dependent.parent if dependent.parent and dependent.parent.variant == \
+    # the dependent's clone instance: the dependent itself, or the group instance whose first
+    # member carries the clone's colocations
+    instance = dependent
+    while instance.parent is not None and instance.parent.variant == Variant.GROUP:
+        instance = instance.parent
+    dep_clone = instance.parent if instance.parent and instance.parent.variant == \
         Variant.CLONE else None
     if edge.dependent.variant == Variant.CLONE and edge.dependent.interleave and \
             dep_clone is not None:
+        # the instance of the other clone on the best node of the resource that carries the
+        # colocation (a group instance's first member: its own scores, not the group's)
         partner = _compatible_instance(ws, dependent, clone)
         if partner is not None:
             _apply_colocation(ws, dependent, partner, edge)
@@ -666,16 +673,30 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         na = ra[0] if ra else None
         nb = rb[0] if rb else None
         # inactive, or active where it is still allowed, before active where it no longer is
-        can_a = na is None or a.allowed.get(na.name, -INFINITY) >= 0
-        can_b = nb is None or b.allowed.get(nb.name, -INFINITY) >= 0
-        if na is not None and not can_a:
+        can_a = na is None or _own_score(a, na) >= 0
+        can_b = nb is None or _own_score(b, nb) >= 0
+        # active where it is allowed but the clone no longer is, or on a node that is no
+        # longer available: compared as an inactive one (crm_simulate: not after the inactive
+        # ones, by its best score among them)
+        if na is not None and (not can_a or clone.allowed.get(na.name, 0) < 0
+                               or not na.available):
             na = None
-        if nb is not None and not can_b:
+        if nb is not None and (not can_b or clone.allowed.get(nb.name, 0) < 0
+                               or not nb.available):
             nb = None
         if can_a != can_b:
             return -1 if can_a else 1
         if a.priority != b.priority:
             return -1 if a.priority > b.priority else 1
+        if clone.promotable and (a.variant == Variant.PRIMITIVE
+                                 or (na is None) == (nb is None)):
+            # observed with crm_simulate: of two instances of a promotable clone, the one with
+            # the higher promotion bonus (on its best node) goes first; instances that are
+            # groups compare so only when both are active or both inactive (an active one goes
+            # first otherwise)
+            pa, pb = _promotion_bonus(ws, a), _promotion_bonus(ws, b)
+            if pa != pb:
+                return -1 if pa > pb else 1
         if na is None and nb is None:
             if clone.promotable:
                 # observed with crm_simulate (inc11): of two inactive instances of a promotable
@@ -683,6 +704,12 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
                 ba, bb = _best_score(ws, a), _best_score(ws, b)
                 if ba != bb:
                     return -1 if ba > bb else 1
+            # then one still running on a node in standby before one on a node that left the
+            # cluster or one not running (crm_simulate)
+            sa = bool(ra) and not ra[0].available and not _lost(ra[0])
+            sb = bool(rb) and not rb[0].available and not _lost(rb[0])
+            if sa != sb:
+                return -1 if sa else 1
             return 0
         if na is None:
             return 1
@@ -700,8 +727,8 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         fa, fb = _instance_failed(a), _instance_failed(b)
         if fa != fb:
             return -1 if not fa else 1
-        wa = clone.allowed.get(na.name, 0)
-        wb = clone.allowed.get(nb.name, 0)
+        wa = _colocated_weight(ws, clone, na)
+        wb = _colocated_weight(ws, clone, nb)
         if wa != wb:
             return -1 if wa > wb else 1
         return 0
@@ -709,13 +736,67 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
     return cmp
 
 
+def _lost(node: Node) -> bool:
+    return node.unclean or not node.online
+
+
+def _promotion_bonus(ws: WorkingSet, inst: Rsc) -> int:
+    """The highest bonus an instance's promotion score gives it on an available node where
+    neither it is banned nor its clone scores below zero (only a positive one counts:
+    crm_simulate sorts -INFINITY and unset alike)."""
+    from vigil.scheduler.promotion import promotion_score
+
+    clone = inst.parent
+    return max((max(0, promotion_score(inst, n, 0, bounded=False)) for n in ws.nodes
+                if n.available and inst.allowed.get(n.name, -INFINITY) > -INFINITY
+                and (clone is None or clone.allowed.get(n.name, 0) >= 0)),
+               default=0)
+
+
+def _own_score(inst: Rsc, node: Node) -> int:
+    """An instance's score on a node, leaving out the -INFINITY weight vigil gives a node that
+    is not available (bookkeeping, not a score against the instance: crm_simulate shows its
+    stickiness there)."""
+    if node.available:
+        return inst.allowed.get(node.name, -INFINITY)
+    total = 0
+    for source in inst.sources.get(node.name, []):
+        if source.kind != "node-weight":
+            total = add(total, source.value)
+    return total
+
+
+def _colocated_weight(ws: WorkingSet, clone: Rsc, node: Node) -> int:
+    """What the clone's colocations alone make of a node (its locations and stickiness do not
+    count): how two active instances compare on their current nodes (crm_simulate: an
+    instance on a node with a location of INFINITY is not sorted first for that)."""
+    table = {node.name: 0}
+    for edge in clone.this_with:
+        if edge.primary.provisional:
+            continue
+        table = merge_dependent_scores(ws, edge.primary, table, edge.node_attribute,
+                                       edge.score / INFINITY, False, None, clone.id,
+                                       rollback=False)
+    for edge in clone.with_this:
+        if edge.influence:
+            table = merge_dependent_scores(ws, edge.dependent, table, edge.node_attribute,
+                                           edge.score / INFINITY, False, None, clone.id)
+    return table[node.name]
+
+
 def _best_score(ws: WorkingSet, inst: Rsc) -> int:
-    return max((inst.allowed.get(n.name, -INFINITY) for n in ws.nodes if n.available),
+    """An instance's best score on an available node where its clone does not score below
+    zero (no instance may run there)."""
+    clone = inst.parent
+    return max((inst.allowed.get(n.name, -INFINITY) for n in ws.nodes if n.available
+                and (clone is None or clone.allowed.get(n.name, 0) >= 0)),
                default=-INFINITY)
 
 
 def _sort_instances(ws: WorkingSet, clone: Rsc, counts: dict[str, int]) -> None:
-    clone.children.sort(key=cmp_to_key(instance_cmp(ws, clone, counts)))
+    # sorted() on a copy: the comparison looks at the clone's other instances, and a list
+    # being sorted in place reads as empty meanwhile
+    clone.children[:] = sorted(clone.children, key=cmp_to_key(instance_cmp(ws, clone, counts)))
 
 
 def _can_run_instance(ws: WorkingSet, clone: Rsc, inst: Rsc, counts: dict[str, int],
@@ -729,7 +810,8 @@ def _can_run_instance(ws: WorkingSet, clone: Rsc, inst: Rsc, counts: dict[str, i
             if parent_score is None:
                 ok = False
             elif parent_score < 0:
-                _node_score_recursive(inst, node, parent_score, "clone", f"{clone.id} is banned there")
+                _node_score_recursive(inst, node, -INFINITY, "clone",
+                                      f"{clone.id} scores {parent_score} there")
                 continue
             elif counts.get(node.name, 0) < limit:
                 ok = True
@@ -782,6 +864,12 @@ def _assign_instance(ws: WorkingSet, clone: Rsc, inst: Rsc, prefer: Node | None,
         chosen = _assign_group(ws, inst, prefer)
     else:
         chosen = _assign_primitive(ws, inst, prefer)
+    if chosen is not None and prefer is not None and chosen is not prefer \
+            and inst.variant == Variant.GROUP:
+        # a group instance sent to its current node that lands on another one keeps that node,
+        # but is not counted there against clone-node-max, so a second instance may join it
+        # there (crm_simulate: it counts against clone-max only)
+        return chosen
     if chosen is not None and prefer is not None and chosen is not prefer:
         inst.allowed, inst.sources = backup
         for c, a, s in child_backup:
@@ -824,7 +912,10 @@ def _assign_clone(ws: WorkingSet, clone: Rsc, prefer: Node | None) -> Node | Non
         if assigned >= max_instances:
             break
         running = inst.instance_nodes()
-        if not running or not inst.provisional or _instance_failed(inst):
+        if not running or not inst.provisional or (
+                inst.variant == Variant.PRIMITIVE and inst.failed):
+            # a failed instance is not sent to its node first; a group instance with a failed
+            # member is (crm_simulate: it stays where it is, recovered there)
             continue
         node = running[0]
         if not node.available or node.weight < 0:

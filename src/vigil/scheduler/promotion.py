@@ -21,7 +21,7 @@ from __future__ import annotations
 from functools import cmp_to_key
 
 from vigil.model.constraints import Location
-from vigil.model.score import INFINITY, add, parse_score
+from vigil.model.score import INFINITY, add, clamp, parse_score
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.working import (
     ColocationEdge,
@@ -52,7 +52,7 @@ def _other_instance_counts(prim: Rsc, node: Node) -> bool:
     """Whether an anonymous instance must not use `node`'s promotion attribute: another instance
     is active there."""
     clone = prim.clone_parent()
-    if clone is None or clone.unique:
+    if clone is None or clone.unique or not prim.histories:
         return False
     base = _base(prim.id)
     for inst in clone.children:
@@ -62,12 +62,33 @@ def _other_instance_counts(prim: Rsc, node: Node) -> bool:
     return False
 
 
+def _known_elsewhere(prim: Rsc, node: Node) -> bool:
+    """Whether an anonymous instance that has a history (running, or a probe) must not use
+    `node`'s promotion attribute: there is no history of it there, nor one that found another
+    instance not running there (a probe). crm_simulate: probed on node1 only, it ignores
+    node4's master-<rsc>, which an instance without any history takes; running on node2, it
+    ignores node4's, where another instance runs; promoted on node1 and moving to node2, it
+    is promoted there when node2 has a probe of the resource, whichever instance it went to."""
+    clone = prim.clone_parent()
+    if clone is None or clone.unique or not prim.histories:
+        return False
+    if node.name in prim.histories:
+        return False
+    base = _base(prim.id)
+    for inst in clone.children:
+        member = _member(inst, base)
+        if member is not None and node.name in member.histories \
+                and node not in member.running_on:
+            return False
+    return True
+
+
 def promotion_attribute(prim: Rsc, node: Node) -> tuple[str, int] | None:
     """The `master-<rsc>` attribute of `node` that sets this instance's promotion score: the
     name its history was found under, or its own (master-rsc:0), first; then the resource's
     (master-rsc) unless the clone is globally unique. None when unset or when it does not
     count for this instance there."""
-    if _other_instance_counts(prim, node):
+    if _other_instance_counts(prim, node) or _known_elsewhere(prim, node):
         return None
     names = [f"master-{prim.clone_name or prim.id}"]
     clone = prim.clone_parent()
@@ -81,18 +102,31 @@ def promotion_attribute(prim: Rsc, node: Node) -> tuple[str, int] | None:
 
 
 def promotion_score(rsc: Rsc, node: Node, not_set: int,
-                    sources: list[ScoreSource] | None = None) -> int:
+                    sources: list[ScoreSource] | None = None, bounded: bool = True) -> int:
     """An instance's promotion score on `node`: the attribute's value, or `not_set`; a cloned
-    group's is the sum of its members'."""
-    if rsc.variant != Variant.PRIMITIVE:
-        score = not_set
-        for child in rsc.children:
-            c_score = promotion_score(child, node, 0, sources)
-            score = c_score if score == not_set else add(score, c_score)
-        return score
-    found = promotion_attribute(rsc, node)
+    group's is the sum of the values its members have, or `not_set` when none has one
+    (crm_simulate: members 4 and -5 give -1, 5 and unset give 5, -1 and 3 give 2, INFINITY
+    and -INFINITY give 0, INFINITY and 5 give INFINITY). The sum is a plain one, bounded to
+    +-INFINITY at the end unless `bounded` is False (two members at INFINITY outweigh one
+    when clone instances are sorted)."""
+    found = _set_score(rsc, node, sources)
     if found is None:
         return not_set
+    return clamp(found) if bounded else found
+
+
+def _set_score(rsc: Rsc, node: Node, sources: list[ScoreSource] | None) -> int | None:
+    if rsc.variant != Variant.PRIMITIVE:
+        total: int | None = None
+        for child in rsc.children:
+            value = _set_score(child, node, sources)
+            if value is not None:
+                # plain sums: INFINITY and -INFINITY cancel out
+                total = value if total is None else total + value
+        return total
+    found = promotion_attribute(rsc, node)
+    if found is None:
+        return None
     name, value = found
     if sources is not None:
         sources.append(ScoreSource("promotion-attribute", f"node attribute {name} on {node.name}",
@@ -365,7 +399,7 @@ def _sort_instances(ws: WorkingSet, clone: Rsc) -> None:
             return -1 if pa > pb else 1
         return by_instance(a, b)
 
-    clone.children.sort(key=cmp_to_key(cmp))
+    clone.children[:] = sorted(clone.children, key=cmp_to_key(cmp))  # a copy: see placement
 
 
 # --- roles ----------------------------------------------------------------------------------
@@ -424,9 +458,11 @@ def set_instance_roles(ws: WorkingSet, clone: Rsc) -> None:
             _set_next(inst, False)
             continue
         if not ws.options.have_quorum and (
-                ws.options.no_quorum_policy == "demote" or (
+                (ws.options.no_quorum_policy == "demote" and inst.instance_nodes()) or (
                     ws.options.no_quorum_policy == "freeze"
                     and inst.current_role() < Role.PROMOTED)):
+            # demote: an active instance is demoted; a stopped one keeps its promotion, which
+            # cannot happen as its start is blocked (crm_simulate: "Promote ... blocked")
             _set_next(inst, False)
             continue
         counts[chosen.name] = counts.get(chosen.name, 0) + 1

@@ -64,8 +64,10 @@ def action_flags(ws: WorkingSet, action: Action, node_name: str | None) -> tuple
         return optional, runnable
     # clone: summary of the instances
     optional, any_runnable = True, False
-    task = action.task.undone
     for child in rsc.children:
+        # an instance that is a group answers with its own done-marker (running): it is
+        # runnable only when every member can do the step
+        task = action.task if child.children else action.task.undone
         child_action = _find_child_action(ws, child, task, node_name)
         if child_action is None:
             continue
