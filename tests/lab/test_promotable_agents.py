@@ -38,11 +38,7 @@ NODES = ("n1", "n2", "n3")
 SETTLE_S = 150.0  # first promotion: three starts, notifications, the agent's own scores
 FAILOVER_S = 150.0  # fencing the powered-off node, notifications, promotion
 REASON = requirements()
-# NOT YET PASSING (issue 10 open): kept out of CI until it passes; run it by hand with
-# VIGIL_PENDING_LAB=1. Not counted as a pass anywhere.
-PENDING = "pending: not yet passing under vigil (issue 10), run with VIGIL_PENDING_LAB=1"
-pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""),
-              pytest.mark.skipif(not os.environ.get("VIGIL_PENDING_LAB"), reason=PENDING)]
+pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 
 def _lab(prefix: str) -> Iterator[Lab]:
