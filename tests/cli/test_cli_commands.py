@@ -83,7 +83,8 @@ def test_forceable_errors_say_so_and_force_applies(vigil: Run, path: Path) -> No
 
 def test_without_a_file_there_is_no_cluster_to_talk_to(vigil: Run, tmp_path: Path) -> None:
     for argv in (["status"], ["resource", "create", "X", "ocf:heartbeat:Dummy"],
-                 ["property", "set", "maintenance-mode=true"], ["constraint"]):
+                 ["property", "set", "maintenance-mode=true"], ["constraint"],
+                 ["explain", "X"]):
         code, out, err = vigil(*argv)
         assert code == 1
         line = one_line_error(err)

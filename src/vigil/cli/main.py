@@ -54,9 +54,17 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from vigil.cli.explain_view import render_explanation
+    from vigil.commands.env import CibEnvironment, FileEnvironment, LiveEnvironment
     from vigil.commands.explain import explain
 
-    result = explain(args.xml_file, args.resource, _now(args))
+    # a file (-f, as pcs takes one) or, without one, the running cluster this node belongs to
+    env: CibEnvironment = (FileEnvironment(args.xml_file, _now(args)) if args.xml_file
+                           else LiveEnvironment())
+    if args.time and not args.xml_file:
+        sys.stderr.write("error: -t/--time needs a CIB file (-f FILE): the running cluster is "
+                         "explained as it is now\n")
+        return EXIT_USAGE
+    result = explain(env, args.resource)
     if args.output == "json":
         json.dump(asdict(result), sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -77,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=_cmd_simulate)
     exp = sub.add_parser("explain", help="explain in plain words where a resource runs and why")
     exp.add_argument("resource", help="the resource id")
-    exp.add_argument("--xml-file", "-x", "-f", "--file", dest="xml_file", required=True,
-                     help="the CIB XML file to read")
+    exp.add_argument("--xml-file", "-x", "-f", "--file", dest="xml_file",
+                     help="the CIB XML file to read (default: the running cluster's)")
     exp.add_argument("-t", "--time", help="'now' for the decision (ISO 8601 date or epoch)")
     exp.add_argument("--output", choices=("text", "json"), default="text")
     exp.set_defaults(func=_cmd_explain)
@@ -105,8 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     except ReportError as exc:
         for report in exc.reports:
             sys.stderr.write(render_report(report) + "\n")
+        from vigil.cli.args import EXIT_RUNTIME, RUNTIME_CODES
+
         errors = [r for r in exc.reports if r.severity == Severity.ERROR]
-        return EXIT_USAGE if errors else EXIT_OK
+        if not errors:
+            return EXIT_OK
+        # the machine or the cluster (no vigild, ...) is 1, as for the pcs-style commands
+        return EXIT_RUNTIME if all(r.code in RUNTIME_CODES for r in errors) else EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from vigil.cib.io import load_cib_file
 from vigil.commands import clone as clone_lib
 from vigil.commands import edit
+from vigil.commands.env import CibEnvironment
 from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.reports import ReportError
@@ -26,9 +26,11 @@ def promoted_max(cib: Cib, resource: str) -> int | None:
     return 1
 
 
-def explain(cib_path: str, resource: str, now: int) -> Explanation:
-    cib, _warnings = load_cib_file(cib_path)
-    transition = schedule(cib, now)
+def explain(env: CibEnvironment, resource: str) -> Explanation:
+    """Why `resource` runs where it does, in the CIB `env` holds: a file, or the live cluster's
+    (configuration and status as the DC schedules them) at `env.now()`."""
+    cib = env.get_cib()
+    transition = schedule(cib, env.now())
     try:
         return explainer.explain(transition, resource,
                                  promoted_max=promoted_max(cib, resource))
