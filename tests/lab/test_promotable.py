@@ -13,6 +13,7 @@ has a timeout and the lab is always torn down. Needs root; skipped with the reas
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -109,6 +110,20 @@ def test_status_shows_the_roles_and_the_promotion_scores(lab: Lab) -> None:
     full = vigil(lab, "n1", "status", "--full")
     # the agent's own scores (Stateful: 10 promoted, 5 unpromoted), set through vigil's tools
     assert "master-db" in full, full
+
+
+def test_explain_on_the_live_cluster_says_why_this_node_is_promoted(lab: Lab) -> None:
+    host = settled(lab)
+    asker = next(n for n in NODES if n != host)  # any member answers for the whole cluster
+    data = json.loads(vigil(lab, asker, "explain", "db-clone", "--output", "json"))
+    verdicts = {v["node"]: v for v in data["promotion"]}
+    assert sorted(verdicts) == sorted(NODES), data["promotion"]
+    assert [n for n, v in verdicts.items() if v["promoted_next"]] == [host], verdicts
+    # the agent's own scores (Stateful: 10 where promoted, 5 elsewhere) rank the nodes
+    assert all(verdicts[host]["score"] > v["score"] for n, v in verdicts.items() if n != host)
+    first = vigil(lab, asker, "explain", "db").splitlines()[0]
+    assert first.startswith("db-clone (promotable clone) runs on ") and (
+        first.endswith(f"promoted on {host}.")), first
 
 
 def test_move_promoted_then_clear(lab: Lab) -> None:
