@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install what vigil's checks need on a Debian 12 machine, as root. Safe to run again.
 #   - pacemaker-cli-utils: crm_simulate, the oracle of the conformance and differential tests;
-#   - vigil itself, editable, with its dev extras (pytest, hypothesis, ruff, mypy, import-linter);
-#   - the lab's fence agent, a copy in /usr/sbin (scripts/install-fence-agent.sh).
+#   - vigil itself, editable, with its dev extras (pytest, hypothesis, ruff, mypy, import-linter)
+#     and its lab extras (psycopg: the database demo's client);
+#   - the lab's fence agent, a copy in /usr/sbin (scripts/install-fence-agent.sh);
+#   - vigil's OCF agents (src/vigil/agents), copies in /usr/lib/ocf/resource.d/vigil.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -51,9 +53,17 @@ if [ "${#apt_missing[@]}" -ne 0 ]; then
 fi
 
 cd "$repo"
-python3 -m pip install -e '.[dev]'
+python3 -m pip install -e '.[dev,lab]'
 
 # The lab's fence agent, fence_vigil_lab, where fence agents live (vigil's fencer, like
 # pacemaker-fenced, runs only /usr/sbin/fence_*): a copy, so that deleting this clone does not
 # break the lab's fencing; running install.sh again updates it.
 "${sudo[@]}" bash "$repo/scripts/install-fence-agent.sh" /usr/sbin
+
+# vigil's OCF agents (ocf:vigil:*, e.g. pgsqlms: PAF's agent plus the old primary's rejoin), copies
+# where OCF agents live, so that deleting this clone does not break a running cluster
+"${sudo[@]}" install -d -m 0755 /usr/lib/ocf/resource.d/vigil
+for agent in "$repo"/src/vigil/agents/*; do
+    [ -f "$agent" ] || continue
+    "${sudo[@]}" install -m 0755 "$agent" "/usr/lib/ocf/resource.d/vigil/$(basename "$agent")"
+done

@@ -229,7 +229,9 @@ class Init:
             _mount(f"vl-{self.node}", target, "tmpfs", MS_NOSUID | MS_NODEV, opts)
         for path, fd in held:
             self._bind_back(path, fd)
-        for d in ("/run/lock", "/run/vigil", "/run/vigil-lab"):
+        # /run/resource-agents: $HA_RSCTMP, which systemd-tmpfiles makes at a real host's boot
+        # (resource-agents' tmpfiles.d); agents such as pgsqlms write their state files there
+        for d in ("/run/lock", "/run/vigil", "/run/vigil-lab", "/run/resource-agents"):
             os.makedirs(d, mode=0o755, exist_ok=True)
         os.makedirs(QDEVICE_RUNDIR, mode=0o770, exist_ok=True)
         for src, dst in self.cfg["binds"]:

@@ -1,0 +1,279 @@
+"""`vigil demo postgres`: the primary of a replicated PostgreSQL loses its power while a client
+writes, told from the client's and the cluster's side.
+
+    report = run_postgres_demo(out=print)    # builds lab "pgdemo", cuts the primary, tears down
+    report.downtime_s, report.lost, report.promoted, report.rejoined
+
+The lab: 3 nodes with fencing (the lab's power switch, stonith-action=off), Debian's PostgreSQL 15
+on each, one primary and two streaming standbys (synchronous by default: a commit is acknowledged
+once a standby has flushed it; `synchronous=False` for asynchronous), managed by PAF's pgsqlms as
+the promotable clone pgsqld-clone, the write VIP pg-write-ip colocated with the promoted instance
+and started after its promotion (PAF's quick start). A client in the client namespace commits
+numbered rows through the VIP (vigil.lab.sql_client) and records each acknowledged commit. The
+demo cuts the primary's power; the cluster fences it, promotes a standby and moves the VIP; the
+demo prints the client's write downtime, the acknowledged rows missing on the new primary (0 in
+synchronous mode) and the cluster's timeline, then powers the old primary on: it comes back as a
+streaming standby by itself (ocf:vigil:pgsqlms rewinds it from the new primary).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from vigil.lab import postgres as pg
+from vigil.lab.dbnode import DB_ROOT, disk, lab_nodes
+from vigil.lab.demo import cluster_status, story, vigil_ok, wait_tolerant
+from vigil.lab.demo import requirements as web_requirements
+from vigil.lab.errors import LabError
+from vigil.lab.lab import Lab
+from vigil.lab.sql_client import SqlWriter, WriteRecord
+
+PG_DEMO_NAME = "pgdemo"
+WRITE_VIP = "10.213.0.101"
+RSC = "pgsqld"
+CLONE = f"{RSC}-clone"
+VIP_RSC = "pg-write-ip"
+AGENT = "ocf:vigil:pgsqlms"  # PAF's pgsqlms plus the old primary's rejoin (src/vigil/agents/pgsqlms)
+AGENT_PATH = "/usr/lib/ocf/resource.d/vigil/pgsqlms"
+FAILOVER_TIMEOUT_S = 120.0
+SETTLE_TIMEOUT_S = 150.0
+REJOIN_TIMEOUT_S = 90.0
+
+Out = Callable[[str], None]
+
+
+@dataclass
+class PostgresDemoReport:
+    lab: str
+    synchronous: bool
+    primary: str = ""  # the node whose power was cut
+    promoted: str = ""  # the standby promoted in its place
+    downtime_s: float | None = None  # the longest time without an acknowledged commit
+    acked: int = 0  # commits acknowledged to the client over the whole run
+    acked_before_fault: int = 0
+    lost: list[int] = field(default_factory=list)  # acknowledged, missing on the new primary
+    in_doubt: int = 0  # writes that failed: the client was not told they were saved
+    fenced: bool = False
+    timeline: list[tuple[float, str, str]] = field(default_factory=list)
+    rejoined: bool | None = None  # the old primary streams from the new one again
+    rejoin_detail: str = ""
+    torn_down: bool = False
+    total_s: float = 0.0
+
+
+def requirements() -> str | None:
+    """Why the demo cannot run here (one line), None if it can."""
+    problem = web_requirements() or pg.pgsql_requirements()
+    if problem:
+        return problem
+    if not os.access(AGENT_PATH, os.X_OK):
+        return f"{AGENT_PATH} is missing: run `bash scripts/install.sh` (it installs vigil's agents)"
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return ("psycopg (the demo's database client) is missing: run `bash scripts/install.sh` "
+                "(it installs vigil's lab extra)")
+    return None
+
+
+def create_database_resources(lab: Lab, node: str) -> None:
+    """Through `node`: fencing, pgsqlms as a promotable clone, the write VIP with PAF's
+    constraints (with the promoted instance, after its promotion, stopped before its demotion)."""
+    lab.configure_fencing(node, timeout=30)
+    vigil_ok(lab, node, ["property", "set", "stonith-action=off"])
+    source = pg.rewind_source(lab_nodes(lab))
+    vigil_ok(lab, node, pg.pgsql_resource_args(RSC, agent=AGENT, extra=[f"rewind_source={source}"]))
+    vigil_ok(lab, node, ["resource", "create", VIP_RSC, "ocf:heartbeat:IPaddr2", f"ip={WRITE_VIP}",
+                          "cidr_netmask=24", "nic=eth0", "op", "monitor", "interval=5s"])
+    vigil_ok(lab, node, ["constraint", "colocation", "add", VIP_RSC, "with", "Promoted", CLONE,
+                          "INFINITY"])
+    vigil_ok(lab, node, ["constraint", "order", "promote", CLONE, "then", "start", VIP_RSC,
+                          "symmetrical=false", "kind=Mandatory"])
+    vigil_ok(lab, node, ["constraint", "order", "demote", CLONE, "then", "stop", VIP_RSC,
+                          "symmetrical=false", "kind=Mandatory"])
+
+
+def promoted_node(lab: Lab, via: str) -> str | None:
+    """The node vigild (asked through `via`) shows the clone promoted on, if exactly one."""
+    data = cluster_status(lab, via, timeout=10)
+    found = [i["node"] for r in data["resources"] if r["id"] == CLONE
+             for i in r.get("instances", []) if i.get("role") == "Promoted"]
+    return found[0] if len(found) == 1 else None
+
+
+def vip_node(lab: Lab, via: str) -> str | None:
+    data = cluster_status(lab, via, timeout=10)
+    for r in data["resources"]:
+        if r["id"] == VIP_RSC and len(r["nodes"]) == 1:
+            return str(r["nodes"][0])
+    return None
+
+
+def _settled(lab: Lab, via: str, nodes: list[str]) -> str | None:
+    """The primary once vigil and PostgreSQL agree on it, every other node streams from it and
+    the VIP is there; None before."""
+    primary = promoted_node(lab, via)
+    if primary is None or pg.pg_in_recovery(lab, primary) is not False:
+        return None
+    others = sorted(n for n in nodes if n != primary)
+    if pg.pg_streaming_to(lab, primary) != others or vip_node(lab, via) != primary:
+        return None
+    return primary
+
+
+def _rows_on(lab: Lab, node: str) -> set[int]:
+    out = pg.psql(lab, node, f"SELECT id FROM {pg.APP_TABLE}", timeout=30)
+    return {int(x) for x in out.split()}
+
+
+def _instance_problems(lab: Lab, via: str, node: str) -> str:
+    """What vigil's status says about the clone's instance and failures on `node`."""
+    data = cluster_status(lab, via, timeout=10)
+    roles = [f"{i.get('role')}" for r in data["resources"] if r["id"] == CLONE
+             for i in r.get("instances", []) if i.get("node") == node]
+    failed = [f"{f.get('operation')} rc={f.get('rc_code')} ({f.get('exit_reason') or ''})"
+              for f in data.get("failed_actions", []) if f.get("node") == node]
+    text = f"vigil shows {CLONE} on {node} as {', '.join(roles) or 'Stopped'}"
+    return text + (f"; failed: {'; '.join(failed)}" if failed else "")
+
+
+def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out = print,
+                      name: str = PG_DEMO_NAME, token_ms: int = 1000) -> PostgresDemoReport:
+    """The whole demo (see the module's docstring); LabError/LabTimeout on failure, after the
+    teardown. Needs root."""
+    problem = requirements()
+    if problem:
+        raise LabError(problem)
+    t_start = time.monotonic()
+    report = PostgresDemoReport(lab=name, synchronous=synchronous)
+    mode = "synchronous" if synchronous else "asynchronous"
+
+    def step(msg: str) -> None:
+        out(f"[{time.monotonic() - t_start:5.1f}s] {msg}")
+
+    lab: Lab | None = None
+    writer: SqlWriter | None = None
+    try:
+        step(f"creating lab {name!r}: 3 nodes, Corosync token {token_ms} ms")
+        lab = Lab.up(nodes=3, token_ms=token_ms, name=name, timeout=60)
+        nodes = list(lab.topology.node_names())
+        first = nodes[0]
+        wait_tolerant(lab, "vigild answers on every node", lambda: all(
+            cluster_status(lab, n, timeout=10)["dc"] is not None for n in nodes), timeout=60)
+        step(f"PostgreSQL 15 on every node: a primary on {first}, streaming standbys made by "
+             f"pg_basebackup, {mode} replication; stopped cleanly for the cluster")
+        pg.setup_postgres(lab, primary=first, synchronous=synchronous)
+        create_database_resources(lab, first)
+        step(f"resources: {CLONE} (PAF's pgsqlms, promotable, promoted-max 1) and {VIP_RSC} "
+             f"({WRITE_VIP}) with the promoted instance, after its promotion; fencing on")
+        found: list[str] = []
+
+        def settled() -> bool:
+            p = _settled(lab, first, nodes) if lab is not None else None
+            if p:
+                found.append(p)
+            return p is not None
+
+        wait_tolerant(lab, "one primary promoted by vigil, the others streaming from it, the "
+                      "VIP on it", settled, timeout=SETTLE_TIMEOUT_S, interval=0.5)
+        primary = report.primary = found[-1]
+        status_text = lab.vigil(first, ["status"], timeout=20).stdout
+        out("\n".join("    " + ln for ln in status_text.rstrip().splitlines()))
+        writer = SqlWriter(lab, f"host={WRITE_VIP} dbname=postgres user={pg.APP_USER}").start()
+        w = writer
+        wait_tolerant(lab, "the client's first commits", lambda: len(w.snapshot().acked) >= 20
+                      or bool(w.failure()), timeout=30)
+        if w.failure():
+            raise LabError(f"the demo's client stopped: {w.failure()}")
+        time.sleep(2.0)
+        report.acked_before_fault = len(w.snapshot().acked)
+        step(f"the client commits numbered rows through {WRITE_VIP} ({report.acked_before_fault} "
+             f"acknowledged so far); cutting the power of the primary {primary}")
+        t_fault = time.time()
+        lab.power_off(primary)
+        survivors = [n for n in nodes if n != primary]
+        watcher = survivors[0]
+
+        def failed_over() -> bool:
+            p = promoted_node(lab, watcher) if lab is not None else None
+            if p is not None and p != primary and w.acked_after(t_fault + 0.1):
+                report.promoted = p
+                return True
+            return False
+
+        wait_tolerant(lab, "a standby is promoted and the client's commits succeed again",
+                      failed_over, timeout=FAILOVER_TIMEOUT_S, interval=0.1)
+        t_back = time.time()
+        time.sleep(2.0)  # two seconds of writes on the new primary
+        record: WriteRecord = w.stop()
+        writer = None
+        report.acked = len(record.acked)
+        report.in_doubt = len(record.errors)
+        report.downtime_s = round(record.gaps(t_fault), 3)
+        rows = _rows_on(lab, report.promoted)
+        report.lost = sorted(set(record.acked) - rows)
+        report.timeline = story(lab, survivors, t_fault, t_back + 1.0)
+        report.fenced = any(off >= 0 and "fencing" in phrase and primary in phrase
+                            and phrase.endswith("done") for off, _n, phrase in report.timeline)
+        step(f"{report.promoted} is the primary: the client's longest time without a commit "
+             f"{report.downtime_s:.2f} s; {len(report.lost)} of {report.acked} acknowledged "
+             f"commits missing on {report.promoted}")
+        out(f"    what happened (seconds after the power cut of {primary}, from "
+            f"{', '.join(survivors)}'s events.jsonl):")
+        for off, node, phrase in report.timeline:
+            out(f"    +{off:6.2f}s  {node:<4} {phrase}")
+        step(f"powering the old primary {primary} on again")
+        lab.power_on(primary)
+        t_on = time.time()
+        new = report.promoted
+        try:
+            wait_tolerant(lab, f"{primary} streams from {new}", lambda: primary in
+                          pg.pg_streaming_to(lab, new), timeout=REJOIN_TIMEOUT_S, interval=1.0)
+            report.rejoined = True
+            kept = sorted(p.name for p in disk(lab, primary, DB_ROOT).glob("pgsql.before-rejoin.*"))
+            how = (f"a fresh base backup (its old data directory kept as {kept[-1]})" if kept
+                   else "pg_rewind")
+            report.rejoin_detail = (f"{primary} streams from {new} as a standby, "
+                                    f"{time.time() - t_on:.1f} s after its power came back, "
+                                    f"through {how}, without operator action")
+        except LabError:
+            report.rejoined = False
+            report.rejoin_detail = (f"{primary} does not stream from {new} after "
+                                    f"{REJOIN_TIMEOUT_S:.0f} s: {_instance_problems(lab, new, primary)}")
+        step(report.rejoin_detail)
+    finally:
+        if writer is not None:
+            writer.stop()
+        if lab is not None:
+            if keep:
+                step(f"lab {name!r} kept: `vigil lab down --name {name}` removes it")
+            else:
+                step(f"tearing lab {name!r} down")
+                Lab.down_by_name(name, graceful=False)
+                report.torn_down = True
+        report.total_s = round(time.monotonic() - t_start, 1)
+    out(render_report(report))
+    return report
+
+
+def render_report(r: PostgresDemoReport) -> str:
+    mode = "synchronous" if r.synchronous else "asynchronous"
+    lines = ["", f"Report (lab {r.lab}, 3 nodes, PostgreSQL 15 {mode}, {r.total_s:.0f} s):"]
+    lines.append(f"  fault:      power cut of the primary {r.primary}")
+    lines.append(f"  failover:   {r.promoted or '?'} promoted; {r.primary} "
+                 + ("fenced (off) first" if r.fenced else "NOT fenced according to the events"))
+    lines.append("  downtime:   " + (f"{r.downtime_s:.2f} s without a commit, seen by the client"
+                                     if r.downtime_s is not None else "not measured"))
+    lines.append(f"  data:       {len(r.lost)} of {r.acked} acknowledged commits lost"
+                 + (f" (rows {r.lost[:10]})" if r.lost else "")
+                 + f"; {r.in_doubt} writes failed and were never acknowledged")
+    if r.rejoined is not None:
+        lines.append(f"  rejoin:     {r.rejoin_detail}")
+    lines.append("  lab:        " + ("torn down" if r.torn_down else "kept"))
+    return "\n".join(lines)
+
+
+__all__ = ["PostgresDemoReport", "render_report", "run_postgres_demo"]

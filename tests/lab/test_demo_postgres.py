@@ -1,0 +1,70 @@
+"""`vigil demo postgres` end to end (issue 11): PostgreSQL 15 under PAF's pgsqlms on 3 lab nodes,
+synchronous replication, a client committing numbered rows through the write VIP, the primary's
+power cut. Checked from the client's record and the cluster's events: a standby is promoted, the
+old primary was fenced first, no acknowledged commit is missing on the new primary, the client
+writes again; the lab is gone afterwards. Plus the client record's pure parts (no root needed).
+
+Then the old primary is powered on and must stream from the new one by itself: PAF alone
+refuses a primary that crashed (its probe answers rc 9, the demote and stop of an instance that
+does not run fail, the node is fenced again); ocf:vigil:pgsqlms (src/vigil/agents/pgsqlms)
+rewinds it first.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.lab import service_support as svc
+
+from vigil.lab import Lab, LabError, hostops, state
+from vigil.lab import postgres as pg
+from vigil.lab.demo_postgres import PostgresDemoReport, run_postgres_demo
+from vigil.lab.sql_client import SqlWriter, WriteRecord
+
+REASON = svc.requirements() or pg.pgsql_requirements()
+needs_lab = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+
+
+def test_write_record_downtime_is_the_longest_gap_after_the_fault() -> None:
+    record = WriteRecord(acked={1: 10.0, 2: 10.1, 3: 10.2, 4: 14.2, 5: 14.3, 6: 15.0})
+    assert record.gaps(10.25) == pytest.approx(4.0)  # last ack before the fault -> first after
+    assert record.gaps(20.0) == float("inf")  # nothing acknowledged after the fault
+    assert record.acked_after(14.25) and not record.acked_after(15.0)
+
+
+def test_writer_refuses_addresses_outside_the_lab() -> None:
+    for dsn in ("host=127.0.0.1 dbname=postgres", "host=10.214.0.1", "dbname=postgres",
+                "host=db.example.com"):
+        with pytest.raises(LabError):
+            SqlWriter(None, dsn)  # type: ignore[arg-type]  # refused before the lab is used
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[PostgresDemoReport, str]:
+    if REASON is not None:
+        pytest.skip(REASON)
+    name = "tpgdemo"
+    Lab.down_by_name(name, graceful=False)
+    lines: list[str] = []
+    report = run_postgres_demo(name=name, out=lines.append)
+    return report, "\n".join(lines)
+
+
+@needs_lab
+def test_power_cut_of_the_primary_loses_no_acknowledged_commit(demo: tuple[PostgresDemoReport, str]) -> None:
+    report, text = demo
+    assert report.primary and report.promoted and report.promoted != report.primary, text
+    assert report.fenced, text
+    assert report.acked > report.acked_before_fault > 0, text  # the client wrote again after
+    assert report.lost == [], text
+    assert report.downtime_s is not None and 0 < report.downtime_s < 60, text
+    assert any(f"promote pgsqld on {report.promoted}: ok" in phrase
+               for _t, _n, phrase in report.timeline), text
+    assert report.torn_down and state.load("tpgdemo") is None
+    assert not hostops.lab_netns("vl-tpgdemo-")
+
+
+@needs_lab
+def test_the_old_primary_streams_again_without_operator_action(demo: tuple[PostgresDemoReport, str]) -> None:
+    report, text = demo
+    assert report.rejoined, text
+    assert "without operator action" in report.rejoin_detail, text
