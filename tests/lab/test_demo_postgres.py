@@ -7,7 +7,8 @@ writes again; the lab is gone afterwards. Plus the client record's pure parts (n
 Then the old primary is powered on and must stream from the new one by itself: PAF alone
 refuses a primary that crashed (its probe answers rc 9, the demote and stop of an instance that
 does not run fail, the node is fenced again); ocf:vigil:pgsqlms (src/vigil/agents/pgsqlms)
-rewinds it first.
+rewinds it first. Last, a planned switchover back to it (`resource move --promoted`) while the
+client writes: nothing acknowledged lost, the primary it replaced streams from it.
 """
 
 from __future__ import annotations
@@ -68,3 +69,12 @@ def test_the_old_primary_streams_again_without_operator_action(demo: tuple[Postg
     report, text = demo
     assert report.rejoined, text
     assert "without operator action" in report.rejoin_detail, text
+
+
+@needs_lab
+def test_switchover_back_loses_nothing_and_the_old_primary_follows(
+        demo: tuple[PostgresDemoReport, str]) -> None:
+    report, text = demo
+    assert report.switchover_acked > 0 and report.switchover_lost == [], text
+    assert report.switchover_s is not None and report.switchover_s < 60, text
+    assert f"{report.promoted} streams from {report.primary}" in report.switchover_detail, text

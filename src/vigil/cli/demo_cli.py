@@ -37,7 +37,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             report = demo_postgres.run_postgres_demo(synchronous=not args.asynchronous,
                                                      keep=args.keep, out=_out)
             # the demo's promise: nothing acknowledged is lost in synchronous mode
-            if report.synchronous and report.lost:
+            if report.synchronous and (report.lost or report.switchover_lost):
                 return EXIT_FAILURE
         else:
             if args.asynchronous:

@@ -60,6 +60,11 @@ class PostgresDemoReport:
     timeline: list[tuple[float, str, str]] = field(default_factory=list)
     rejoined: bool | None = None  # the old primary streams from the new one again
     rejoin_detail: str = ""
+    # the planned switchover back to the old primary (`resource move --promoted`), once it rejoined
+    switchover_s: float | None = None  # the client's longest time without a commit
+    switchover_lost: list[int] = field(default_factory=list)
+    switchover_acked: int = 0
+    switchover_detail: str = ""
     torn_down: bool = False
     total_s: float = 0.0
 
@@ -244,6 +249,9 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
             report.rejoin_detail = (f"{primary} does not stream from {new} after "
                                     f"{REJOIN_TIMEOUT_S:.0f} s: {_instance_problems(lab, new, primary)}")
         step(report.rejoin_detail)
+        if report.rejoined:
+            _switchover(lab, report, primary, new, first_id=max(record.acked, default=0) + 1000,
+                        step=step)
     finally:
         if writer is not None:
             writer.stop()
@@ -259,6 +267,47 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
     return report
 
 
+def _switchover(lab: Lab, report: PostgresDemoReport, target: str, current: str, *,
+                first_id: int, step: Out) -> None:
+    """A planned switchover back to `target` while the client writes: `vigil resource move
+    CLONE TARGET --promoted`, then `resource clear`. The old primary (`current`) must end up
+    streaming from `target`, and no acknowledged commit may be missing."""
+    step(f"planned switchover back to {target}: vigil resource move {CLONE} {target} --promoted, "
+         "while the client writes")
+    writer = SqlWriter(lab, f"host={WRITE_VIP} dbname=postgres user={pg.APP_USER}",
+                       first_id=first_id).start()
+    try:
+        wait_tolerant(lab, "the client's first commits", lambda: len(writer.snapshot().acked) >= 20,
+                      timeout=30)
+        t_move = time.time()
+        vigil_ok(lab, current, ["resource", "move", CLONE, target, "--promoted"])
+
+        def moved() -> bool:
+            return promoted_node(lab, current) == target and writer.acked_after(t_move + 0.1) and (
+                vip_node(lab, current) == target)
+
+        wait_tolerant(lab, f"{target} is promoted and the client commits again", moved,
+                      timeout=FAILOVER_TIMEOUT_S, interval=0.2)
+        time.sleep(2.0)
+    finally:
+        record = writer.stop()
+    report.switchover_acked = len(record.acked)
+    report.switchover_s = round(record.gaps(t_move), 3)
+    report.switchover_lost = sorted(set(record.acked) - _rows_on(lab, target))
+    vigil_ok(lab, current, ["resource", "clear", CLONE])
+    try:
+        wait_tolerant(lab, f"{current} streams from {target}", lambda: current in
+                      pg.pg_streaming_to(lab, target), timeout=REJOIN_TIMEOUT_S, interval=1.0)
+        follows = f"{current} streams from {target}"
+    except LabError:
+        follows = (f"{current} does NOT stream from {target}: "
+                   f"{_instance_problems(lab, target, current)}")
+    report.switchover_detail = (f"{target} promoted; {report.switchover_s:.2f} s without a commit; "
+                                f"{len(report.switchover_lost)} of {report.switchover_acked} "
+                                f"acknowledged commits lost; {follows}")
+    step(report.switchover_detail)
+
+
 def render_report(r: PostgresDemoReport) -> str:
     mode = "synchronous" if r.synchronous else "asynchronous"
     lines = ["", f"Report (lab {r.lab}, 3 nodes, PostgreSQL 15 {mode}, {r.total_s:.0f} s):"]
@@ -272,6 +321,8 @@ def render_report(r: PostgresDemoReport) -> str:
                  + f"; {r.in_doubt} writes failed and were never acknowledged")
     if r.rejoined is not None:
         lines.append(f"  rejoin:     {r.rejoin_detail}")
+    if r.switchover_detail:
+        lines.append(f"  switchover: {r.switchover_detail}")
     lines.append("  lab:        " + ("torn down" if r.torn_down else "kept"))
     return "\n".join(lines)
 

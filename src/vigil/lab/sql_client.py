@@ -6,7 +6,7 @@ acknowledged commit: what an application would have been told was saved.
     record = writer.stop()                     # WriteRecord: acked ids, their times, errors
     lost = record.acked - ids_found_on_the_new_primary
 
-The loop (`python3 -m vigil.lab.sql_client DSN INTERVAL`, run inside the client's network
+The loop (`python3 -m vigil.lab.sql_client DSN INTERVAL [FIRST_ID]`, run inside the client's network
 namespace) inserts row 1, 2, 3, ... one at a time in autocommit, as an application does, and
 prints "ack <id> <time>" once the server has answered the COMMIT, "err <id> <time> <reason>"
 when it did not (the row is then in doubt: it may or may not have been saved, and is never
@@ -73,9 +73,10 @@ def _check_dsn(dsn: str) -> None:
 class SqlWriter:
     """The client loop, started in the lab's client namespace; its output read as it comes."""
 
-    def __init__(self, lab: Lab, dsn: str, *, interval: float = DEFAULT_INTERVAL_S) -> None:
+    def __init__(self, lab: Lab, dsn: str, *, interval: float = DEFAULT_INTERVAL_S,
+                 first_id: int = 1) -> None:
         _check_dsn(dsn)
-        self.lab, self.dsn, self.interval = lab, dsn, interval
+        self.lab, self.dsn, self.interval, self.first_id = lab, dsn, interval, first_id
         self.record = WriteRecord()
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[str] | None = None
@@ -86,7 +87,7 @@ class SqlWriter:
         if self._proc is not None:
             raise LabError("the writer is running already")
         argv = self.lab.exec_argv("client", [sys.executable, "-m", "vigil.lab.sql_client",
-                                             self.dsn, str(self.interval)])
+                                             self.dsn, str(self.interval), str(self.first_id)])
         self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True,
                                       env=hostops.command_env(), cwd="/", start_new_session=True)
@@ -147,13 +148,13 @@ class SqlWriter:
         return self.snapshot()
 
 
-def _loop(dsn: str, interval: float) -> int:
+def _loop(dsn: str, interval: float, first_id: int) -> int:
     import psycopg
 
     # tcp_user_timeout: a write to a powered-off server fails after 1 s instead of TCP's minutes
     conninfo = f"{dsn} connect_timeout=2 tcp_user_timeout=1000 keepalives=1"
     conn: psycopg.Connection[tuple[object, ...]] | None = None
-    row = 0
+    row = first_id - 1
     stop = False
 
     def on_term(_signum: int, _frame: object) -> None:
@@ -181,4 +182,4 @@ def _loop(dsn: str, interval: float) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_loop(sys.argv[1], float(sys.argv[2])))
+    sys.exit(_loop(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1))
