@@ -251,6 +251,19 @@ def requirements() -> str | None:
     return fence_agent_problem()
 
 
+def end_lab(lab: Lab | None, name: str, *, keep: bool, step: Out) -> bool:
+    """The end of a demo, on errors and Ctrl-C too: tear the lab down unless `keep` (then say how
+    to remove it); whether it was torn down."""
+    if lab is None:
+        return False
+    if keep:
+        step(f"lab {name!r} kept: `vigil lab down --name {name}` removes it")
+        return False
+    step(f"tearing lab {name!r} down")
+    Lab.down_by_name(name, graceful=False)
+    return True
+
+
 def wait_tolerant(lab: Lab, what: str, predicate: Callable[[], object], timeout: float,
                   interval: float = 0.2) -> None:
     """lab.wait_for, with a predicate that may fail while the cluster settles (a vigild not
@@ -389,13 +402,7 @@ def run_demo(*, nodes: int = 3, keep: bool = False, out: Out = print, name: str 
     finally:
         if probe is not None:
             probe.stop()
-        if lab is not None:
-            if keep:
-                step(f"lab {name!r} kept: `vigil lab down --name {name}` removes it")
-            else:
-                step(f"tearing lab {name!r} down")
-                Lab.down_by_name(name, graceful=False)
-                report.torn_down = True
+        report.torn_down = end_lab(lab, name, keep=keep, step=step)
         report.total_s = round(time.monotonic() - t_start, 1)
     out(render_report(report))
     return report
@@ -418,5 +425,5 @@ def render_report(r: DemoReport) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["DemoReport", "Failed", "LabTimeout", "create_service", "fail_resource", "run_demo", "story",
-           "powered_on_nodes", "vigil_ok", "wait_tolerant"]
+__all__ = ["DemoReport", "Failed", "LabTimeout", "create_service", "end_lab", "fail_resource",
+           "run_demo", "story", "powered_on_nodes", "vigil_ok", "wait_tolerant"]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from vigil.lab import postgres as pg
 from vigil.lab.dbnode import DB_ROOT, disk, lab_nodes
-from vigil.lab.demo import cluster_status, story, vigil_ok, wait_tolerant
+from vigil.lab.demo import cluster_status, end_lab, story, vigil_ok, wait_tolerant
 from vigil.lab.demo import requirements as web_requirements
 from vigil.lab.errors import LabError
 from vigil.lab.lab import Lab
@@ -255,13 +255,7 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
     finally:
         if writer is not None:
             writer.stop()
-        if lab is not None:
-            if keep:
-                step(f"lab {name!r} kept: `vigil lab down --name {name}` removes it")
-            else:
-                step(f"tearing lab {name!r} down")
-                Lab.down_by_name(name, graceful=False)
-                report.torn_down = True
+        report.torn_down = end_lab(lab, name, keep=keep, step=step)
         report.total_s = round(time.monotonic() - t_start, 1)
     out(render_report(report))
     return report
