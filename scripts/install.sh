@@ -34,12 +34,14 @@ fi
 #     and makes /etc/corosync/qnetd/nssdb; the lab uses neither (its qnetd runs from the lab's data);
 #   - promotable clones with real agents (tests/lab/test_promotable*.py): resource-agents-paf (PAF's
 #     ocf:heartbeat:pgsqlms), postgresql and redis-server (the servers ocf:heartbeat:pgsql/pgsqlms and
-#     ocf:heartbeat:redis manage). Their packages enable units; vigil's lab starts its own instances.
+#     ocf:heartbeat:redis manage), and beanstalkd (the work queue that follows the primary in
+#     `vigil demo postgres`, as in seed 004). Their packages enable units; vigil's lab starts its
+#     own instances.
 apt_packages=(pacemaker-cli-utils corosync iproute2 util-linux procps iputils-ping curl
               resource-agents pacemaker-resource-agents fence-agents
               libcpg4 libvotequorum8 libcmap4 libcorosync-common4
               corosync-qnetd corosync-qdevice libnss3-tools
-              resource-agents-paf postgresql redis-server)
+              resource-agents-paf postgresql redis-server beanstalkd)
 apt_missing=()
 for pkg in "${apt_packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

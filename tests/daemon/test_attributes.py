@@ -189,6 +189,25 @@ def test_a_cluster_option_goes_to_the_named_set() -> None:
     assert props[0].get("no-quorum-policy") == "freeze"
 
 
+def test_an_agents_own_property_changes_no_decision_and_a_cluster_option_does() -> None:
+    # ocf:heartbeat:redis keeps its master's name in crm_config during a failover: replanning
+    # for it would redo the transition's notifications; a Pacemaker option is replanned at once
+    c = configured()
+    before = plans(c)
+    ask(c, 2, ev.ConfigAttributeRequested("o1", "crm_config", None, "db_REPL_INFO", "node2",
+                                         set_id="redis_replication"))
+    assert answered(c, "o1") == [(2, True, None)]
+    assert plans(c) == before
+    ask(c, 3, ev.ConfigAttributeRequested("o2", "crm_config", None, "db_REPL_INFO", None,
+                                         set_id="redis_replication"))
+    assert plans(c) == before
+    ask(c, 2, ev.ConfigAttributeRequested("o3", "crm_config", None, "batch-limit", "5"))
+    assert plans(c) == before + 1
+    ask(c, 2, ev.ConfigAttributeRequested("o4", "crm_config", None, "last-lrm-refresh", "17"))
+    assert plans(c) == before + 2
+    c.converged()
+
+
 def test_a_node_that_leaves_takes_its_attributes_and_brings_its_own_back() -> None:
     c = configured()
     ask(c, 3, ev.AttributeRequested("3", "node3", "master-db", "5"))

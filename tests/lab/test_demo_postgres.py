@@ -9,6 +9,12 @@ refuses a primary that crashed (its probe answers rc 9, the demote and stop of a
 does not run fail, the node is fenced again); ocf:vigil:pgsqlms (src/vigil/agents/pgsqlms)
 rewinds it first. Last, a planned switchover back to it (`resource move --promoted`) while the
 client writes: nothing acknowledged lost, the primary it replaced streams from it.
+
+Redis (ocf:vigil:redis) and beanstalkd run beside PostgreSQL as in seed 004: the Redis master
+fails over with the primary and the client writes to it again. Redis's replication is
+asynchronous, but a write WAIT confirmed is on at least one replica, and the agent promotes the
+replica that received the most: with both replicas alive, no acknowledged write may be missing.
+beanstalkd runs on the new primary, with its own queue.
 """
 
 from __future__ import annotations
@@ -17,11 +23,11 @@ import pytest
 from tests.lab import service_support as svc
 
 from vigil.lab import Lab, LabError, hostops, state
-from vigil.lab import postgres as pg
-from vigil.lab.demo_postgres import PostgresDemoReport, run_postgres_demo
+from vigil.lab.demo_postgres import PostgresDemoReport, requirements, run_postgres_demo
+from vigil.lab.redis_client import RedisWriter
 from vigil.lab.sql_client import SqlWriter, WriteRecord
 
-REASON = svc.requirements() or pg.pgsql_requirements()
+REASON = svc.requirements() or requirements()
 needs_lab = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 
@@ -37,6 +43,9 @@ def test_writer_refuses_addresses_outside_the_lab() -> None:
                 "host=db.example.com"):
         with pytest.raises(LabError):
             SqlWriter(None, dsn)  # type: ignore[arg-type]  # refused before the lab is used
+    for host in ("127.0.0.1", "10.214.0.1", "redis.example.com"):
+        with pytest.raises(LabError):
+            RedisWriter(None, host)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +87,17 @@ def test_switchover_back_loses_nothing_and_the_old_primary_follows(
     assert report.switchover_acked > 0 and report.switchover_lost == [], text
     assert report.switchover_s is not None and report.switchover_s < 60, text
     assert f"{report.promoted} streams from {report.primary}" in report.switchover_detail, text
+
+
+@needs_lab
+def test_redis_fails_over_with_the_primary_and_beanstalkd_follows(
+        demo: tuple[PostgresDemoReport, str]) -> None:
+    report, text = demo
+    assert report.redis_master == report.primary, text  # it preferred the primary's node
+    assert report.redis_promoted and report.redis_promoted != report.primary, text
+    assert report.redis_acked > 0, text
+    assert report.redis_downtime_s is not None and report.redis_downtime_s < 60, text
+    # each acknowledged write is on some replica; the most advanced one was promoted
+    assert report.redis_lost == [], text
+    assert report.jobs_queued == 10 and report.jobs_after is not None, text
+    assert "beanstalkd:" in text, text

@@ -36,6 +36,7 @@ from vigil.controller import messages as m
 from vigil.controller.context import Step
 from vigil.controller.state import Attributes, State
 from vigil.model.cib import Cib, CibVersion
+from vigil.model.cluster_options import DECIDING_PROPERTY_NAMES
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.score import INFINITY, add, format_score, parse_score
 
@@ -160,7 +161,11 @@ def apply_config(s: Step, msg: m.ConfigAttribute) -> None:
                                   version=CibVersion(v.admin_epoch, v.epoch + 1, 0))
         s.set_cib(cib, persist=True)
         s.emit("config", version=list(cib.version.as_tuple()))
-        s.abort("configuration changed")
+        if msg.section != "crm_config" or msg.name in DECIDING_PROPERTY_NAMES:
+            s.abort("configuration changed")
+        # else an agent's own state kept in crm_config (ocf:heartbeat:redis's master's name):
+        # nothing the cluster decides reads it, and aborting would redo the transition's
+        # notifications and delay its promotions (seconds, in a failover)
     if mine:
         s.effects.append(fx.Answer(msg.request_id, True, version=cib.version.as_tuple()))
 

@@ -14,6 +14,15 @@ demo cuts the primary's power; the cluster fences it, promotes a standby and mov
 demo prints the client's write downtime, the acknowledged rows missing on the new primary (0 in
 synchronous mode) and the cluster's timeline, then powers the old primary on: it comes back as a
 streaming standby by itself (ocf:vigil:pgsqlms rewinds it from the new primary).
+
+Beside PostgreSQL, as in seed 004: Redis on every node, a promotable clone redis-clone
+(ocf:vigil:redis: resource-agents' redis agent, promoting the replica that received the most)
+whose master prefers the PostgreSQL primary's node (score 500: a more advanced replica elsewhere
+still wins), its write VIP redis-write-ip; the client also writes to Redis (SET, then WAIT for a
+replica) and the demo reports the acknowledged writes missing on the new master (Redis's
+replication is asynchronous: WAIT narrows the window, it does not close it). beanstalkd follows
+the PostgreSQL primary (with pg-write-ip); the demo queues jobs before the fault and counts the
+queue on the new primary after it (vigil.lab.beanstalk says why they are not there).
 """
 
 from __future__ import annotations
@@ -23,12 +32,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from vigil.lab import beanstalk, redisdb
 from vigil.lab import postgres as pg
 from vigil.lab.dbnode import DB_ROOT, disk, lab_nodes
 from vigil.lab.demo import cluster_status, end_lab, story, vigil_ok, wait_tolerant
 from vigil.lab.demo import requirements as web_requirements
 from vigil.lab.errors import LabError
 from vigil.lab.lab import Lab
+from vigil.lab.redis_client import KEY_PREFIX, RedisWriter
 from vigil.lab.sql_client import SqlWriter, WriteRecord
 
 PG_DEMO_NAME = "pgdemo"
@@ -38,6 +49,15 @@ CLONE = f"{RSC}-clone"
 VIP_RSC = "pg-write-ip"
 AGENT = "ocf:vigil:pgsqlms"  # PAF's pgsqlms plus the old primary's rejoin (src/vigil/agents/pgsqlms)
 AGENT_PATH = "/usr/lib/ocf/resource.d/vigil/pgsqlms"
+REDIS_RSC = "redis"
+REDIS_CLONE = f"{REDIS_RSC}-clone"
+REDIS_VIP = "10.213.0.102"
+REDIS_VIP_RSC = "redis-write-ip"
+REDIS_AGENT = "ocf:vigil:redis"  # resource-agents' redis, promoting by replication offset
+REDIS_AGENT_PATH = "/usr/lib/ocf/resource.d/vigil/redis"
+REDIS_WITH_PG_SCORE = "500"  # advisory: a replica that received more is promoted even elsewhere
+QUEUE_RSC = "beanstalkd"
+QUEUE_JOBS = 10
 FAILOVER_TIMEOUT_S = 120.0
 SETTLE_TIMEOUT_S = 150.0
 REJOIN_TIMEOUT_S = 90.0
@@ -65,6 +85,16 @@ class PostgresDemoReport:
     switchover_lost: list[int] = field(default_factory=list)
     switchover_acked: int = 0
     switchover_detail: str = ""
+    # Redis beside it (asynchronous replication; WAIT 1 before a write counts as acknowledged)
+    redis_master: str = ""  # the master before the fault
+    redis_promoted: str = ""  # the master after it
+    redis_downtime_s: float | None = None
+    redis_acked: int = 0
+    redis_lost: list[int] = field(default_factory=list)
+    redis_in_doubt: int = 0
+    # beanstalkd following the primary: jobs queued before the fault, ready on the new primary
+    jobs_queued: int = 0
+    jobs_after: int | None = None
     torn_down: bool = False
     total_s: float = 0.0
 
@@ -74,12 +104,17 @@ def requirements() -> str | None:
     problem = web_requirements() or pg.pgsql_requirements()
     if problem:
         return problem
-    if not os.access(AGENT_PATH, os.X_OK):
-        return f"{AGENT_PATH} is missing: run `bash scripts/install.sh` (it installs vigil's agents)"
+    problem = redisdb.redis_requirements() or beanstalk.requirements()
+    if problem:
+        return problem
+    for path in (AGENT_PATH, REDIS_AGENT_PATH):
+        if not os.access(path, os.X_OK):
+            return f"{path} is missing: run `bash scripts/install.sh` (it installs vigil's agents)"
     try:
         import psycopg  # noqa: F401
-    except ImportError:
-        return ("psycopg (the demo's database client) is missing: run `bash scripts/install.sh` "
+        import redis  # noqa: F401
+    except ImportError as exc:
+        return (f"{exc.name} (the demo's database client) is missing: run `bash scripts/install.sh` "
                 "(it installs vigil's lab extra)")
     return None
 
@@ -99,22 +134,58 @@ def create_database_resources(lab: Lab, node: str) -> None:
                           "symmetrical=false", "kind=Mandatory"])
     vigil_ok(lab, node, ["constraint", "order", "demote", CLONE, "then", "stop", VIP_RSC,
                           "symmetrical=false", "kind=Mandatory"])
+    vigil_ok(lab, node, redisdb.redis_resource_args(REDIS_RSC, agent=REDIS_AGENT))
+    vigil_ok(lab, node, ["resource", "create", REDIS_VIP_RSC, "ocf:heartbeat:IPaddr2",
+                          f"ip={REDIS_VIP}", "cidr_netmask=24", "nic=eth0", "op", "monitor",
+                          "interval=5s"])
+    vigil_ok(lab, node, ["constraint", "colocation", "add", "Promoted", REDIS_CLONE, "with",
+                          "Promoted", CLONE, REDIS_WITH_PG_SCORE])
+    vigil_ok(lab, node, ["constraint", "colocation", "add", REDIS_VIP_RSC, "with", "Promoted",
+                          REDIS_CLONE, "INFINITY"])
+    vigil_ok(lab, node, ["constraint", "order", "promote", REDIS_CLONE, "then", "start",
+                          REDIS_VIP_RSC, "symmetrical=false", "kind=Mandatory"])
+    vigil_ok(lab, node, ["constraint", "order", "demote", REDIS_CLONE, "then", "stop",
+                          REDIS_VIP_RSC, "symmetrical=false", "kind=Mandatory"])
+    vigil_ok(lab, node, beanstalk.beanstalkd_resource_args(QUEUE_RSC))
+    vigil_ok(lab, node, ["constraint", "colocation", "add", QUEUE_RSC, "with", VIP_RSC,
+                          "INFINITY"])
+    vigil_ok(lab, node, ["constraint", "order", "start", VIP_RSC, "then", "start", QUEUE_RSC])
 
 
-def promoted_node(lab: Lab, via: str) -> str | None:
-    """The node vigild (asked through `via`) shows the clone promoted on, if exactly one."""
+def promoted_node(lab: Lab, via: str, clone: str = CLONE) -> str | None:
+    """The node vigild (asked through `via`) shows `clone` promoted on, if exactly one."""
     data = cluster_status(lab, via, timeout=10)
-    found = [i["node"] for r in data["resources"] if r["id"] == CLONE
+    found = [i["node"] for r in data["resources"] if r["id"] == clone
              for i in r.get("instances", []) if i.get("role") == "Promoted"]
     return found[0] if len(found) == 1 else None
 
 
-def vip_node(lab: Lab, via: str) -> str | None:
+def vip_node(lab: Lab, via: str, rsc: str = VIP_RSC) -> str | None:
+    """The one node vigild shows the primitive `rsc` on, None if none or more."""
     data = cluster_status(lab, via, timeout=10)
     for r in data["resources"]:
-        if r["id"] == VIP_RSC and len(r["nodes"]) == 1:
+        if r["id"] == rsc and len(r["nodes"]) == 1:
             return str(r["nodes"][0])
     return None
+
+
+def redis_settled(lab: Lab, via: str, nodes: list[str]) -> str | None:
+    """The Redis master once vigil and Redis agree on it, every other node replicates from it
+    (link up) and its VIP is there; None before."""
+    master = promoted_node(lab, via, REDIS_CLONE)
+    if master is None or redisdb.redis_replication(lab, master).get("role") != "master":
+        return None
+    for n in nodes:
+        if n != master:
+            info = redisdb.redis_replication(lab, n)
+            if info.get("master_host") != master or info.get("master_link_status") != "up":
+                return None
+    return master if vip_node(lab, via, REDIS_VIP_RSC) == master else None
+
+
+def _redis_keys_on(lab: Lab, node: str) -> set[int]:
+    out = redisdb.redis_cli(lab, node, "KEYS", f"{KEY_PREFIX}*", timeout=30)
+    return {int(k[len(KEY_PREFIX):]) for k in out.split() if k.startswith(KEY_PREFIX)}
 
 
 def _settled(lab: Lab, via: str, nodes: list[str]) -> str | None:
@@ -145,6 +216,17 @@ def _instance_problems(lab: Lab, via: str, node: str) -> str:
     return text + (f"; failed: {'; '.join(failed)}" if failed else "")
 
 
+def _writers_state(*loops: SqlWriter | RedisWriter) -> str:
+    """What each client loop was told so far, for an error message."""
+    parts = []
+    for loop in loops:
+        rec = loop.snapshot()
+        last = rec.errors[-1][2] if rec.errors else ""
+        parts.append(f"{loop.module}: {len(rec.acked)} acknowledged, {len(rec.errors)} failed"
+                     + (f" (last: {last})" if last else ""))
+    return "; ".join(parts)
+
+
 def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out = print,
                       name: str = PG_DEMO_NAME, token_ms: int = 1000) -> PostgresDemoReport:
     """The whole demo (see the module's docstring); LabError/LabTimeout on failure, after the
@@ -161,6 +243,7 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
 
     lab: Lab | None = None
     writer: SqlWriter | None = None
+    rwriter: RedisWriter | None = None
     try:
         step(f"creating lab {name!r}: 3 nodes, Corosync token {token_ms} ms")
         lab = Lab.up(nodes=3, token_ms=token_ms, name=name, timeout=60)
@@ -171,9 +254,15 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
         step(f"PostgreSQL 15 on every node: a primary on {first}, streaming standbys made by "
              f"pg_basebackup, {mode} replication; stopped cleanly for the cluster")
         pg.setup_postgres(lab, primary=first, synchronous=synchronous)
+        step("Redis on every node (replication checked by hand, then stopped for the cluster); "
+             "beanstalkd's log directory on every node's disk")
+        redisdb.setup_redis(lab, check_primary=first)
+        beanstalk.setup_beanstalkd(lab)
         create_database_resources(lab, first)
         step(f"resources: {CLONE} (PAF's pgsqlms, promotable, promoted-max 1) and {VIP_RSC} "
-             f"({WRITE_VIP}) with the promoted instance, after its promotion; fencing on")
+             f"({WRITE_VIP}) with the promoted instance, after its promotion; {REDIS_CLONE} "
+             f"({REDIS_AGENT}) preferring the same node, {REDIS_VIP_RSC} ({REDIS_VIP}) with "
+             f"its master; {QUEUE_RSC} with {VIP_RSC}; fencing on")
         found: list[str] = []
 
         def settled() -> bool:
@@ -185,18 +274,38 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
         wait_tolerant(lab, "one primary promoted by vigil, the others streaming from it, the "
                       "VIP on it", settled, timeout=SETTLE_TIMEOUT_S, interval=0.5)
         primary = report.primary = found[-1]
+        redis_found: list[str] = []
+
+        def redis_ready() -> bool:
+            m = redis_settled(lab, first, nodes) if lab is not None else None
+            if m:
+                redis_found.append(m)
+            return m is not None and vip_node(lab, first, QUEUE_RSC) == primary
+
+        wait_tolerant(lab, "a Redis master with its replicas and VIP, beanstalkd with the "
+                      "primary", redis_ready, timeout=SETTLE_TIMEOUT_S, interval=0.5)
+        report.redis_master = redis_found[-1]
         status_text = lab.vigil(first, ["status"], timeout=20).stdout
         out("\n".join("    " + ln for ln in status_text.rstrip().splitlines()))
         writer = SqlWriter(lab, f"host={WRITE_VIP} dbname=postgres user={pg.APP_USER}").start()
         w = writer
-        wait_tolerant(lab, "the client's first commits", lambda: len(w.snapshot().acked) >= 20
-                      or bool(w.failure()), timeout=30)
-        if w.failure():
-            raise LabError(f"the demo's client stopped: {w.failure()}")
+        rwriter = RedisWriter(lab, REDIS_VIP).start()
+        rw = rwriter
+        try:
+            wait_tolerant(lab, "the client's first commits and Redis writes", lambda: (
+                len(w.snapshot().acked) >= 20 and len(rw.snapshot().acked) >= 20)
+                or bool(w.failure() or rw.failure()), timeout=30)
+        except LabError as exc:
+            raise LabError(f"{exc}; {_writers_state(w, rw)}") from None
+        if w.failure() or rw.failure():
+            raise LabError(f"the demo's client stopped: {w.failure() or rw.failure()}")
+        report.jobs_queued = beanstalk.client(lab, "put", WRITE_VIP, QUEUE_JOBS)
         time.sleep(2.0)
         report.acked_before_fault = len(w.snapshot().acked)
         step(f"the client commits numbered rows through {WRITE_VIP} ({report.acked_before_fault} "
-             f"acknowledged so far); cutting the power of the primary {primary}")
+             f"acknowledged so far) and writes to Redis through {REDIS_VIP} (master "
+             f"{report.redis_master}); {report.jobs_queued} jobs queued in beanstalkd; cutting "
+             f"the power of the primary {primary}")
         t_fault = time.time()
         lab.power_off(primary)
         survivors = [n for n in nodes if n != primary]
@@ -211,10 +320,29 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
 
         wait_tolerant(lab, "a standby is promoted and the client's commits succeed again",
                       failed_over, timeout=FAILOVER_TIMEOUT_S, interval=0.1)
+
+        def redis_failed_over() -> bool:
+            m = promoted_node(lab, watcher, REDIS_CLONE) if lab is not None else None
+            if m is not None and m != primary and rw.acked_after(t_fault + 0.1):
+                report.redis_promoted = m
+                return True
+            return False
+
+        wait_tolerant(lab, "a Redis replica is promoted and the client's writes succeed again",
+                      redis_failed_over, timeout=FAILOVER_TIMEOUT_S, interval=0.1)
         t_back = time.time()
         time.sleep(2.0)  # two seconds of writes on the new primary
         record: WriteRecord = w.stop()
         writer = None
+        rrecord = rwriter.stop()
+        rwriter = None
+        report.redis_acked = len(rrecord.acked)
+        report.redis_in_doubt = len(rrecord.errors)
+        report.redis_downtime_s = round(rrecord.gaps(t_fault), 3)
+        report.redis_lost = sorted(set(rrecord.acked) - _redis_keys_on(lab, report.redis_promoted))
+        wait_tolerant(lab, f"{QUEUE_RSC} runs with the new primary", lambda: vip_node(
+            lab, watcher, QUEUE_RSC) == report.promoted, timeout=60, interval=0.5)
+        report.jobs_after = beanstalk.client(lab, "count", WRITE_VIP)
         report.acked = len(record.acked)
         report.in_doubt = len(record.errors)
         report.downtime_s = round(record.gaps(t_fault), 3)
@@ -226,6 +354,10 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
         step(f"{report.promoted} is the primary: the client's longest time without a commit "
              f"{report.downtime_s:.2f} s; {len(report.lost)} of {report.acked} acknowledged "
              f"commits missing on {report.promoted}")
+        step(f"{report.redis_promoted} is the Redis master: {report.redis_downtime_s:.2f} s "
+             f"without an acknowledged write; {len(report.redis_lost)} of {report.redis_acked} "
+             f"acknowledged writes missing; beanstalkd on {report.promoted} has "
+             f"{report.jobs_after} of the {report.jobs_queued} jobs queued on {primary}")
         out(f"    what happened (seconds after the power cut of {primary}, from "
             f"{', '.join(survivors)}'s events.jsonl):")
         for off, node, phrase in report.timeline:
@@ -253,8 +385,9 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
             _switchover(lab, report, primary, new, first_id=max(record.acked, default=0) + 1000,
                         step=step)
     finally:
-        if writer is not None:
-            writer.stop()
+        for loop in (writer, rwriter):
+            if loop is not None:
+                loop.stop()
         report.torn_down = end_lab(lab, name, keep=keep, step=step)
         report.total_s = round(time.monotonic() - t_start, 1)
     out(render_report(report))
@@ -313,6 +446,17 @@ def render_report(r: PostgresDemoReport) -> str:
     lines.append(f"  data:       {len(r.lost)} of {r.acked} acknowledged commits lost"
                  + (f" (rows {r.lost[:10]})" if r.lost else "")
                  + f"; {r.in_doubt} writes failed and were never acknowledged")
+    if r.redis_promoted:
+        lines.append(f"  redis:      {r.redis_master} -> {r.redis_promoted}; "
+                     + (f"{r.redis_downtime_s:.2f} s without an acknowledged write; "
+                        if r.redis_downtime_s is not None else "")
+                     + f"{len(r.redis_lost)} of {r.redis_acked} acknowledged writes (WAIT 1) lost"
+                     + (f" (keys {r.redis_lost[:10]})" if r.redis_lost else "")
+                     + f"; {r.redis_in_doubt} writes not confirmed by a replica, in doubt")
+    if r.jobs_after is not None:
+        lines.append(f"  beanstalkd: {r.jobs_after} of the {r.jobs_queued} jobs queued on {r.primary} "
+                     f"are in the queue on {r.promoted} (no DRBD: each node's log is on its own "
+                     "disk, the old primary's jobs stay in its log)")
     if r.rejoined is not None:
         lines.append(f"  rejoin:     {r.rejoin_detail}")
     if r.switchover_detail:
