@@ -82,6 +82,7 @@ class ClusterModel:
         self.acks: list[Ack] = []
         self.fence_log: list[tuple[str, str]] = []  # (fencer, target) of successful fences
         self.answers: list[tuple[int, fx.Answer]] = []  # (node, answer) to local clients
+        self.emitted: list[tuple[int, fx.Emit]] = []  # (node, event) for events.jsonl
         for mach in self.machines.values():
             self._start_daemon(mach)
         self._reconfigure(())
@@ -351,6 +352,8 @@ class ClusterModel:
                 self.acks.append(Ack(rsc, e.version))
         elif isinstance(e, fx.SetTimer):
             mach.timers.add(e.timer)
+        elif isinstance(e, fx.Emit):
+            self.emitted.append((mach.id, e))
         elif isinstance(e, fx.StopEverythingAndLeave):
             self._power_off(mach)  # stops everything (the world's truth) and leaves
             self._reconfigure(())

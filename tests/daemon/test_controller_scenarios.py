@@ -135,6 +135,25 @@ def test_a_view_change_during_the_sync_still_converges() -> None:
     c.converged()
 
 
+def test_the_transition_that_fences_a_node_goes_on_after_the_fence() -> None:
+    """The fencing a transition asked for is one of its actions: its success lets the rest of
+    that transition run (the service's start) instead of aborting it and planning again, which
+    redid work already done (a promotable clone's pre-promote notifications) and cost seconds."""
+    c = configured()
+    host = service_node(c)
+    dc = 2 if host == 1 else 1
+    c.crash(host)
+    c.settle()
+    assert [t for _, t in c.fence_log] == [f"node{host}"]
+    assert len(c.world.where("WebSite")) == 1 and c.world.where("WebSite") != [f"node{host}"]
+    aborts = [dict(e.fields).get("reason") for n, e in c.emitted
+              if n == dc and e.kind == "transition-abort"]
+    assert not any("was fenced" in str(r) for r in aborts), aborts
+    c.boot(host)
+    c.settle()
+    c.converged()
+
+
 def test_a_failed_fence_is_retried_and_the_service_waits_for_it() -> None:
     c = configured()
     host = service_node(c)

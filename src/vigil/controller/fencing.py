@@ -124,7 +124,8 @@ def apply_result(s: Step, msg: m.FenceResult) -> None:
            detail=msg.detail, executioner=msg.executioner, manual=msg.manual,
            duration_ms=msg.duration_ms)
     plan = s.state.plan
-    if plan.graph is not None and fence_key(msg.target) in plan.graph.running:
+    in_transition = plan.graph is not None and fence_key(msg.target) in plan.graph.running
+    if plan.graph is not None and in_transition:
         plan = dataclasses.replace(plan, graph=plan.graph.complete(fence_key(msg.target), msg.ok))
         s.state = dataclasses.replace(s.state, plan=plan)
     if not msg.ok:
@@ -141,7 +142,13 @@ def apply_result(s: Step, msg: m.FenceResult) -> None:
     cib = status_edit.clear_history(cib, msg.target_id, msg.target)
     s.set_cib(status_edit.bump_updates(status_edit.clear_transient(cib, msg.target_id)),
               persist=False)
-    s.abort(f"{msg.target} was fenced")
+    if in_transition:
+        # The transition that asked for this fencing planned for its success (the target's
+        # resources stopped by it): it goes on, as Pacemaker's does. Aborting it redid what it
+        # had done already (a promotable clone's pre-promote notifications: seconds).
+        s.want_plan()
+    else:
+        s.abort(f"{msg.target} was fenced")
     if msg.target_id == str(st.me) and not st.fenced_self:
         # We were fenced yet still run: stop everything and leave, as Pacemaker does.
         s.state = dataclasses.replace(s.state, fenced_self=True)
