@@ -102,7 +102,13 @@ class Graph:
 
 
 def build_graph(t: Transition) -> Graph:
-    required = {a.id: a for a in t.actions if not a.optional}
+    # A notification that cannot run (to the instance on a node being fenced) is not part of the
+    # graph, nor are orderings after it, as in Pacemaker's graphs: it told nobody anything, and
+    # kept it held back the promotion ordered after it until the transition ended and a new one
+    # redid the notifications. Any other unrunnable action stays and blocks what follows it (a
+    # start after a stop that cannot run must not run: the resource may still be active).
+    required = {a.id: a for a in t.actions
+                if not a.optional and (a.runnable or a.task != Task.NOTIFY)}
     keys: dict[int, str] = {}
     taken: set[str] = set()
     for i, a in required.items():
