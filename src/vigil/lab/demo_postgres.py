@@ -120,6 +120,13 @@ def requirements() -> str | None:
 
 
 def create_database_resources(lab: Lab, node: str) -> None:
+    """Through `node`: PostgreSQL's resources (create_postgres_resources), then Redis's and
+    beanstalkd's beside them (create_companion_resources)."""
+    create_postgres_resources(lab, node)
+    create_companion_resources(lab, node)
+
+
+def create_postgres_resources(lab: Lab, node: str) -> None:
     """Through `node`: fencing, pgsqlms as a promotable clone, the write VIP with PAF's
     constraints (with the promoted instance, after its promotion, stopped before its demotion)."""
     lab.configure_fencing(node, timeout=30)
@@ -134,6 +141,11 @@ def create_database_resources(lab: Lab, node: str) -> None:
                           "symmetrical=false", "kind=Mandatory"])
     vigil_ok(lab, node, ["constraint", "order", "demote", CLONE, "then", "stop", VIP_RSC,
                           "symmetrical=false", "kind=Mandatory"])
+
+
+def create_companion_resources(lab: Lab, node: str) -> None:
+    """Through `node`: Redis as a promotable clone preferring the PostgreSQL primary's node, its
+    write VIP with its master, beanstalkd with the PostgreSQL write VIP (seed 004's pair)."""
     vigil_ok(lab, node, redisdb.redis_resource_args(REDIS_RSC, agent=REDIS_AGENT))
     vigil_ok(lab, node, ["resource", "create", REDIS_VIP_RSC, "ocf:heartbeat:IPaddr2",
                           f"ip={REDIS_VIP}", "cidr_netmask=24", "nic=eth0", "op", "monitor",
@@ -188,7 +200,7 @@ def _redis_keys_on(lab: Lab, node: str) -> set[int]:
     return {int(k[len(KEY_PREFIX):]) for k in out.split() if k.startswith(KEY_PREFIX)}
 
 
-def _settled(lab: Lab, via: str, nodes: list[str]) -> str | None:
+def settled_primary(lab: Lab, via: str, nodes: list[str]) -> str | None:
     """The primary once vigil and PostgreSQL agree on it, every other node streams from it and
     the VIP is there; None before."""
     primary = promoted_node(lab, via)
@@ -200,12 +212,12 @@ def _settled(lab: Lab, via: str, nodes: list[str]) -> str | None:
     return primary
 
 
-def _rows_on(lab: Lab, node: str) -> set[int]:
+def rows_on(lab: Lab, node: str) -> set[int]:
     out = pg.psql(lab, node, f"SELECT id FROM {pg.APP_TABLE}", timeout=30)
     return {int(x) for x in out.split()}
 
 
-def _instance_problems(lab: Lab, via: str, node: str) -> str:
+def instance_problems(lab: Lab, via: str, node: str) -> str:
     """What vigil's status says about the clone's instance and failures on `node`."""
     data = cluster_status(lab, via, timeout=10)
     roles = [f"{i.get('role')}" for r in data["resources"] if r["id"] == CLONE
@@ -266,7 +278,7 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
         found: list[str] = []
 
         def settled() -> bool:
-            p = _settled(lab, first, nodes) if lab is not None else None
+            p = settled_primary(lab, first, nodes) if lab is not None else None
             if p:
                 found.append(p)
             return p is not None
@@ -346,7 +358,7 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
         report.acked = len(record.acked)
         report.in_doubt = len(record.errors)
         report.downtime_s = round(record.gaps(t_fault), 3)
-        rows = _rows_on(lab, report.promoted)
+        rows = rows_on(lab, report.promoted)
         report.lost = sorted(set(record.acked) - rows)
         report.timeline = story(lab, survivors, t_fault, t_back + 1.0)
         report.fenced = any(off >= 0 and "fencing" in phrase and primary in phrase
@@ -379,7 +391,7 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
         except LabError:
             report.rejoined = False
             report.rejoin_detail = (f"{primary} does not stream from {new} after "
-                                    f"{REJOIN_TIMEOUT_S:.0f} s: {_instance_problems(lab, new, primary)}")
+                                    f"{REJOIN_TIMEOUT_S:.0f} s: {instance_problems(lab, new, primary)}")
         step(report.rejoin_detail)
         if report.rejoined:
             _switchover(lab, report, primary, new, first_id=max(record.acked, default=0) + 1000,
@@ -420,7 +432,7 @@ def _switchover(lab: Lab, report: PostgresDemoReport, target: str, current: str,
         record = writer.stop()
     report.switchover_acked = len(record.acked)
     report.switchover_s = round(record.gaps(t_move), 3)
-    report.switchover_lost = sorted(set(record.acked) - _rows_on(lab, target))
+    report.switchover_lost = sorted(set(record.acked) - rows_on(lab, target))
     vigil_ok(lab, current, ["resource", "clear", CLONE])
     try:
         wait_tolerant(lab, f"{current} streams from {target}", lambda: current in
@@ -428,7 +440,7 @@ def _switchover(lab: Lab, report: PostgresDemoReport, target: str, current: str,
         follows = f"{current} streams from {target}"
     except LabError:
         follows = (f"{current} does NOT stream from {target}: "
-                   f"{_instance_problems(lab, target, current)}")
+                   f"{instance_problems(lab, target, current)}")
     report.switchover_detail = (f"{target} promoted; {report.switchover_s:.2f} s without a commit; "
                                 f"{len(report.switchover_lost)} of {report.switchover_acked} "
                                 f"acknowledged commits lost; {follows}")
