@@ -256,6 +256,23 @@ def test_move_promoted_where_it_is_promoted_already_needs_force(tmp_path: Path) 
         "RESOURCE_ALREADY_PROMOTED_ON_NODE"]
 
 
+def test_move_promoted_to_a_node_the_agent_declared_unfit_is_refused(tmp_path: Path) -> None:
+    # a switchover to a standby that is not streaming: PAF and the redis agent set a negative
+    # promotion score there; the scheduler would not promote it, so nothing is written
+    path = running_promotable(tmp_path / "cib.xml", scores=(10, -1))
+    assert fails(path, lambda: relocation.move(env_of(path), "db-clone", "node2",
+                                               promoted=True)) == ["RESOURCE_NOT_PROMOTED_ON_NODE"]
+    with pytest.raises(Exception) as exc:
+        relocation.move(env_of(path), "db-clone", "node2", promoted=True)
+    report = exc.value.reports[0]  # type: ignore[attr-defined]
+    assert report.field("why") == ("its agent declared the instance there unfit for promotion "
+                                   "(node attribute master-db on node2 is -1)"), report
+    # --force writes the constraint all the same, with the reason as a warning
+    applied = relocation.move(env_of(path), "db-clone", "node2", promoted=True, force=True)
+    assert codes(applied.reports) == ["RESOURCE_NOT_PROMOTED_ON_NODE", "MOVE_CONSTRAINT_CREATED"]
+    assert [loc.id for loc in _locations(path)] == ["cli-prefer-db-clone"]
+
+
 def test_promoted_needs_a_promotable_clone_and_its_id(tmp_path: Path) -> None:
     path = running_promotable(tmp_path / "cib.xml")
     path.write_text(path.read_text().replace("</resources>",

@@ -169,6 +169,9 @@ _RESOURCES: dict[str, _Render] = {
         f"'vigil resource clear {_f(r, 'resource')}' removes it"),
     "RESOURCE_ALREADY_PROMOTED_ON_NODE": lambda r: (
         f"{_f(r, 'resource')} is already promoted on {_f(r, 'node')} and only there"),
+    "RESOURCE_NOT_PROMOTED_ON_NODE": lambda r: (
+        f"{_f(r, 'resource')} would not be promoted on {_f(r, 'node')}: {_f(r, 'why')}; "
+        "nothing changed (--force adds the constraint anyway)"),
     "RESOURCE_PROMOTED_NODE_NEEDED": lambda r: (
         f"{_f(r, 'resource')} is promoted on {_f(r, 'running')} nodes now: name the node"),
     "NOT_PROMOTABLE": lambda r: (

@@ -25,8 +25,9 @@ from vigil.model.constraints import Location
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Clone
 from vigil.model.rules import AttrExpression, DateExpression, Rule
-from vigil.model.score import INFINITY
+from vigil.model.score import INFINITY, format_score
 from vigil.scheduler.engine import schedule
+from vigil.scheduler.transition import Allocation
 
 _ISO_PART = re.compile(r"(\d+)([YMWDHS])")
 _PLAIN = re.compile(r"^(\d+)\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w)?$", re.IGNORECASE)
@@ -120,6 +121,42 @@ def _current_nodes(cib: Cib, resource: str, now: int, *, promoted: bool = False
     return ()
 
 
+def _why_not_promoted(cib: Cib, moved: Cib, clone: str, node: str, now: int) -> str | None:
+    """Why a switchover of `clone` to `node` would not happen or must not: no instance runs
+    there, the agent declared that instance unfit (a negative promotion attribute: PAF and
+    ocf:vigil:redis set one on a standby that does not stream or lags; the move's INFINITY
+    would override it and promote a replica without the data), or the scheduler, given
+    `moved` (the CIB with the move's constraint), would still not promote it. None: go."""
+    here = [a for a in _instances(cib, clone, now) if node in a.current_nodes]
+    if not here:
+        return "no instance of it runs there"
+    for a in here:
+        for ns in a.promotion:
+            unfit = [c for c in ns.contributions if c.kind == "promotion-attribute" and c.value < 0]
+            if ns.node == node and unfit:
+                return (f"its agent declared the instance there unfit for promotion "
+                        f"({unfit[0].detail} is {format_score(unfit[0].value)})")
+    after = _instances(moved, clone, now)
+    if any(a.next_node == node and a.next_role == "Promoted" for a in after):
+        return None
+    roles = sorted({a.next_role for a in after if a.next_node == node}) or ["Stopped"]
+    return f"the scheduler would leave its instance there {'/'.join(roles)}"
+
+
+def _instances(cib: Cib, clone: str, now: int) -> list[Allocation]:
+    """The allocations of every resource inside `clone` (instances and their members)."""
+    children: dict[str | None, list[Allocation]] = {}
+    for a in schedule(cib, now).allocations:
+        children.setdefault(a.parent, []).append(a)
+    out: list[Allocation] = []
+    todo = list(children.get(clone, []))
+    while todo:
+        a = todo.pop(0)
+        out.append(a)
+        todo += children.get(a.resource, [])
+    return out
+
+
 def _movable(cib: Cib, resource: str, *, promoted: bool = False) -> None:
     rsc = edit.require_resource(cib, resource)
     if promoted:
@@ -186,6 +223,11 @@ def move(env: CibEnvironment, resource: str, node: str | None = None, *,
         location = _location(constraint_id, constraint_id, resource, node, INFINITY, end,
                              _role(promoted))
         new = edit.with_config(new, constraints=(*new.configuration.constraints, location))
+        if promoted:
+            why = _why_not_promoted(cib, new, resource, node, now)
+            if why is not None:
+                out.append(reports.unless_forced(force, "RESOURCE_NOT_PROMOTED_ON_NODE",
+                                                 resource=resource, node=node, why=why))
         out.append(reports.info("MOVE_CONSTRAINT_CREATED", id=constraint_id, resource=resource,
                                 node=node, until=_stamp(end) if end else "",
                                 promoted="yes" if promoted else ""))
