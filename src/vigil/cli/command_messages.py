@@ -170,8 +170,7 @@ _RESOURCES: dict[str, _Render] = {
     "RESOURCE_ALREADY_PROMOTED_ON_NODE": lambda r: (
         f"{_f(r, 'resource')} is already promoted on {_f(r, 'node')} and only there"),
     "RESOURCE_NOT_PROMOTED_ON_NODE": lambda r: (
-        f"{_f(r, 'resource')} would not be promoted on {_f(r, 'node')}: {_f(r, 'why')}; "
-        "nothing changed (--force adds the constraint anyway)"),
+        f"{_f(r, 'resource')} would not be promoted on {_f(r, 'node')}: {_f(r, 'why')}"),
     "RESOURCE_PROMOTED_NODE_NEEDED": lambda r: (
         f"{_f(r, 'resource')} is promoted on {_f(r, 'running')} nodes now: name the node"),
     "NOT_PROMOTABLE": lambda r: (
