@@ -207,3 +207,53 @@ def test_an_unclean_nodes_stop_that_cannot_run_is_still_in_the_notify_data() -> 
         assert (kind, op) in {("pre", "stop"), ("post", "stop")}
         assert meta["notify_stop_uname"].split() == ["node1"]
         assert meta["notify_demote_resource"] == " "
+
+
+def test_a_group_banned_from_the_promoted_node_moves_the_promotion() -> None:
+    """A group colocated with the promoted instance, its first member banned where the clone is
+    promoted now: the group's ban lowers that node's promotion score to a floor instead of being
+    ignored, so the other instance is promoted and the group follows it; the demote and the
+    promotion are notified [case: group-dependents]."""
+    hist = {1: _history("s", "Stateful", _op("s", "promote", call=2)),
+            2: _history("s", "Stateful", _op("s", "start", call=2))}
+    group = f'<group id="g">{_prim("a")}{_prim("b")}</group>'
+    cons = ('<rsc_location id="pref1" rsc="c" role="Promoted" node="node1" score="200"/>'
+            '<rsc_location id="pref2" rsc="c" role="Promoted" node="node2" score="100"/>'
+            '<rsc_location id="ban-a" rsc="a" node="node1" score="-INFINITY"/>'
+            '<rsc_colocation id="g-with-c" rsc="g" with-rsc="c" with-rsc-role="Promoted" '
+            'score="INFINITY"/>')
+    cib = _cib(_clone(_prim("s", "Stateful"), promotable=True) + group, histories=hist,
+               constraints=cons)
+    promotes = _actions(cib, Task.PROMOTE)
+    assert [a.node for a in promotes if (a.resource or "").startswith("s")] == ["node2"]
+    assert {a.node for a in _actions(cib, Task.START) if a.resource in ("a", "b")} == {"node2"}
+    notes = _notifies(cib)
+    assert {(k[1], k[2], k[3]) for k in notes} == {
+        (n, kind, op) for n in ("node1", "node2") for kind in ("pre", "post")
+        for op in ("demote", "promote")}
+
+
+def test_the_floored_promotion_score_ignores_the_rest_of_the_group() -> None:
+    """As above, with the group's second member sticking (INFINITY) to the promoted node: once
+    the first member's ban floors that node's promotion score, the second member's stickiness
+    does not lift it again, and the promotion still moves [case: promoted-move]."""
+    hist = {1: _history("s", "Stateful", _op("s", "promote", call=2))
+            + _history("b", "Dummy", _op("b", "start", call=3)),
+            2: _history("s", "Stateful", _op("s", "start", call=2))}
+    sticky_b = ('<primitive id="b" class="ocf" provider="pacemaker" type="Dummy">'
+                '<meta_attributes id="b-m"><nvpair id="b-m-s" name="resource-stickiness" '
+                'value="INFINITY"/></meta_attributes></primitive>')
+    group = f'<group id="g">{_prim("a")}{sticky_b}</group>'
+    cons = ('<rsc_location id="pref1" rsc="c" role="Promoted" node="node1" score="200"/>'
+            '<rsc_location id="pref2" rsc="c" role="Promoted" node="node2" score="100"/>'
+            '<rsc_location id="ban-a" rsc="a" node="node1" score="-INFINITY"/>'
+            '<rsc_colocation id="g-with-c" rsc="g" with-rsc="c" with-rsc-role="Promoted" '
+            'score="INFINITY"/>')
+    cib = _cib(_clone(_prim("s", "Stateful"), promotable=True) + group, histories=hist,
+               constraints=cons)
+    promotes = _actions(cib, Task.PROMOTE)
+    assert [a.node for a in promotes if (a.resource or "").startswith("s")] == ["node2"]
+    assert {a.node for a in _actions(cib, Task.START) if a.resource in ("a", "b")} == {"node2"}
+    assert {(k[1], k[2], k[3]) for k in _notifies(cib)} == {
+        (n, kind, op) for n in ("node1", "node2") for kind in ("pre", "post")
+        for op in ("demote", "promote")}
