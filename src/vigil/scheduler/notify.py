@@ -2,11 +2,12 @@
 
 Around each step (start, stop, promote, demote) that some instance of such a clone takes, the
 clone gets four pseudo-actions, `pre_notify_<step>`, `confirmed-pre_notify_<step>`,
-`post_notify_<done>` and `confirmed-post_notify_<done>`, and every instance gets a notify action
-on its node: before the step on the nodes where instances are active now, after it on the nodes
-where they are active afterwards. Each notify action carries the notify data (what starts,
-stops, is promoted or demoted, what is active, inactive, promoted, unpromoted, the nodes) in
-`Action.notify_meta`, which the operation resolver passes on as ResolvedOperation.meta."""
+`post_notify_<done>` and `confirmed-post_notify_<done>`, and every primitive of every instance
+(each member of a cloned group) gets notify actions: for a stop or demote where it is active
+now, for a start or promote where it is assigned (`_recipients` has the details). Each notify
+action carries the notify data (what starts, stops, is promoted or demoted, what is active,
+inactive, promoted, unpromoted, the nodes), primitive by primitive, in `Action.notify_meta`,
+which the operation resolver passes on as ResolvedOperation.meta."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ from vigil.scheduler.working import Action, Node, OrderFlag, Role, Rsc, Variant,
 _STEPS = (Task.STOP, Task.DEMOTE, Task.START, Task.PROMOTE)
 
 
-def _instance_action(ws: WorkingSet, inst: Rsc, task: Task) -> Action | None:
-    """The instance's (first primitive's) required, runnable action of this step."""
-    for prim in inst.primitives():
-        for a in ws.rsc_actions.get(prim.id, []):
-            if a.task == task and not a.optional and a.runnable and a.node is not None:
-                return a
+def _action(ws: WorkingSet, prim: Rsc, task: Task) -> Action | None:
+    """The primitive's required, runnable action of this step; a stop on an unclean node
+    counts even if it cannot run (the node may not be fenceable) [case: bug-cl-5212]."""
+    for a in ws.rsc_actions.get(prim.id, []):
+        if a.task != task or a.optional or a.node is None:
+            continue
+        if a.runnable or (task == Task.STOP and a.node.unclean):
+            return a
     return None
 
 
@@ -34,30 +37,34 @@ def _pairs(items: list[tuple[str, str]]) -> tuple[str, str]:
     return " ".join(r for r, _ in items), " ".join(n for _, n in items)
 
 
-def _data(ws: WorkingSet, clone: Rsc) -> dict[str, str]:
-    def rid(inst: Rsc) -> str:
-        return inst.primitives()[0].id if inst.primitives() else inst.id
+def _members(clone: Rsc) -> list[Rsc]:
+    """The primitives of the clone's instances, by instance number: each is notified, and
+    each counts in the notify data on its own (a cloned group's members one by one)
+    [case: bug-5059]."""
+    return [prim for inst in sorted(clone.children, key=lambda c: c.instance_number)
+            for prim in inst.primitives()]
 
+
+def _data(ws: WorkingSet, clone: Rsc) -> dict[str, str]:
     active: list[tuple[str, str]] = []
     inactive: list[tuple[str, str]] = []
     promoted: list[tuple[str, str]] = []
     unpromoted: list[tuple[str, str]] = []
     steps: dict[Task, list[tuple[str, str]]] = {t: [] for t in _STEPS}
-    for inst in sorted(clone.children, key=lambda c: c.instance_number):
-        nodes = inst.instance_nodes()
-        if nodes:
-            active.append((rid(inst), nodes[0].name))
-            role = inst.current_role()
-            if role == Role.PROMOTED:
-                promoted.append((rid(inst), nodes[0].name))
+    for prim in _members(clone):
+        if prim.running_on:
+            node = prim.running_on[0].name
+            active.append((prim.id, node))
+            if prim.role == Role.PROMOTED:
+                promoted.append((prim.id, node))
             elif clone.promotable:
-                unpromoted.append((rid(inst), nodes[0].name))
+                unpromoted.append((prim.id, node))
         else:
-            inactive.append((rid(inst), ""))
+            inactive.append((prim.id, ""))
         for task in _STEPS:
-            a = _instance_action(ws, inst, task)
+            a = _action(ws, prim, task)
             if a is not None and a.node is not None:
-                steps[task].append((rid(inst), a.node.name))
+                steps[task].append((prim.id, a.node.name))
     meta: dict[str, str] = {}
     for name, items in (("active", active), ("promoted", promoted), ("master", promoted),
                         ("unpromoted", unpromoted), ("slave", unpromoted),
@@ -65,8 +72,10 @@ def _data(ws: WorkingSet, clone: Rsc) -> dict[str, str]:
         meta[f"notify_{name}_resource"], meta[f"notify_{name}_uname"] = _pairs(items)
     meta["notify_inactive_resource"] = _pairs(inactive)[0]
     meta["notify_all_uname"] = " ".join(n.name for n in ws.nodes) or " "
-    # online nodes, standby ones included [case: interleave-stop]
-    meta["notify_available_uname"] = " ".join(n.name for n in ws.nodes if n.online) or " "
+    # the nodes the clone may know of: its node table, offline and standby nodes included
+    # [case: bug-n-387749, interleave-stop]
+    meta["notify_available_uname"] = " ".join(
+        n.name for n in ws.nodes if n.name in clone.allowed) or " "
     return meta
 
 
@@ -78,8 +87,7 @@ def _pseudo(ws: WorkingSet, clone: Rsc, name: str, runnable: bool) -> Action:
     return a
 
 
-def _notify(ws: WorkingSet, inst: Rsc, node: Node, meta: dict[str, str]) -> Action:
-    prim = inst.primitives()[0]
+def _notify(ws: WorkingSet, prim: Rsc, node: Node, meta: dict[str, str]) -> Action:
     a = Action(rsc=prim, task=Task.NOTIFY, node=node, optional=False,
                runnable=node.online and not node.unclean, seq=len(ws.actions))
     a.notify_meta = meta
@@ -88,10 +96,35 @@ def _notify(ws: WorkingSet, inst: Rsc, node: Node, meta: dict[str, str]) -> Acti
     return a
 
 
-def _after_nodes(inst: Rsc, stopping: bool) -> list[Node]:
-    if stopping and inst.assigned is None:
-        return []
-    return [inst.assigned] if inst.assigned is not None else []
+def _recipients(ws: WorkingSet, prim: Rsc, task: Task) -> tuple[list[Node], list[Node]]:
+    """The nodes where the instance is told before and after the clone's `task` step.
+
+    Stop and demote happen where the instances are now: every active instance hears before,
+    on each of its nodes, except on an unclean node whose stop the fencing implies; after a
+    demote it hears there too (its stop, if any, comes later), after the stops only if it does
+    not stop [case: bug-1572-1]. Start and promote happen where the instances go: an instance
+    that will be active hears after, on its assigned node; before a promotion too, before the
+    starts only if it is not starting itself [case: interleave-restart]."""
+    pre: list[Node] = []
+    post: list[Node] = []
+    if task in (Task.STOP, Task.DEMOTE):
+        if prim.role == Role.STOPPED:
+            return pre, post
+        stop = _action(ws, prim, Task.STOP)
+        for node in prim.running_on:
+            if stop is not None and stop.pseudo and node.unclean:
+                continue
+            pre.append(node)
+            if task == Task.DEMOTE or stop is None:
+                post.append(node)
+        return pre, post
+    if prim.next_role == Role.STOPPED or prim.assigned is None:
+        return pre, post
+    start = _action(ws, prim, Task.START)
+    if task == Task.PROMOTE or start is None:
+        pre.append(prim.assigned)
+    post.append(prim.assigned)
+    return pre, post
 
 
 def plan_notifications(ws: WorkingSet) -> None:
@@ -105,7 +138,7 @@ def plan_notifications(ws: WorkingSet) -> None:
             step = ws.action_index.get((clone.id, task, ""))
             if step is None or step.optional:
                 continue
-            if not any(_instance_action(ws, inst, task) for inst in clone.children):
+            if not any(_action(ws, prim, task) for prim in _members(clone)):
                 continue
             runnable = step.runnable
             done = ws.action_index.get((clone.id, task.done, ""))
@@ -118,34 +151,17 @@ def plan_notifications(ws: WorkingSet) -> None:
             if done is not None:
                 order(ws, done, post, OrderFlag.OPTIONAL)
             order(ws, post, post_ok, OrderFlag.OPTIONAL)
-            for inst in sorted(clone.children, key=lambda c: c.instance_number):
-                # a promotion happens after the starts: its pre-notifications already reach
-                # the instances that start; a start's pre-notifications after the stops, only
-                # the instances that stay [case: interleave-restart]
-                stopping = _instance_action(ws, inst, Task.STOP) is not None
-                if task == Task.PROMOTE:
-                    now_nodes = _after_nodes(inst, False)
-                elif task == Task.START and stopping:
-                    now_nodes = []
-                else:
-                    now_nodes = inst.instance_nodes()
-                for node in now_nodes[:1]:
-                    meta = dict(base, notify_type="pre", notify_operation=task.value,
-                                notify_key_type="pre", notify_key_operation=task.value)
-                    a = _notify(ws, inst, node, meta)
-                    order(ws, pre, a, OrderFlag.OPTIONAL)
-                    order(ws, a, pre_ok, OrderFlag.OPTIONAL)
-                after = _after_nodes(inst, task == Task.STOP)
-                if task == Task.STOP:  # after the stops: the instances that did not stop
-                    after = [] if stopping else inst.instance_nodes()
-                for node in after[:1]:
-                    if inst.next_role == Role.STOPPED:
-                        continue
-                    meta = dict(base, notify_type="post", notify_operation=task.value,
-                                notify_key_type="post", notify_key_operation=task.done.value)
-                    a = _notify(ws, inst, node, meta)
-                    order(ws, post, a, OrderFlag.OPTIONAL)
-                    order(ws, a, post_ok, OrderFlag.OPTIONAL)
+            for prim in _members(clone):
+                pre_nodes, post_nodes = _recipients(ws, prim, task)
+                for kind, nodes, first, then in (("pre", pre_nodes, pre, pre_ok),
+                                                 ("post", post_nodes, post, post_ok)):
+                    op = task if kind == "pre" else task.done
+                    for node in nodes:
+                        meta = dict(base, notify_type=kind, notify_operation=task.value,
+                                    notify_key_type=kind, notify_key_operation=op.value)
+                        a = _notify(ws, prim, node, meta)
+                        order(ws, first, a, OrderFlag.OPTIONAL)
+                        order(ws, a, then, OrderFlag.OPTIONAL)
             made[task] = (pre, post_ok)
         # stop notifications finish before a start's begin, demote's before a promote's
         for earlier, later in ((Task.STOP, Task.START), (Task.DEMOTE, Task.PROMOTE),

@@ -67,7 +67,7 @@ def _internal(ws: WorkingSet, rsc: Rsc) -> None:
         order_rsc_tasks(ws, rsc, Task.STOP, rsc, Task.START,
                         OrderFlag.OPTIONAL | OrderFlag.IMPLIES_THEN | OrderFlag.RESTART)
         if rsc.top.promotable or rsc.role > Role.UNPROMOTED:
-            order_rsc_tasks(ws, rsc, Task.DEMOTE, rsc, Task.STOP, OrderFlag.IMPLIES_FIRST_PRINTED)
+            order_rsc_tasks(ws, rsc, Task.DEMOTE, rsc, Task.STOP, OrderFlag.PROMOTED_IMPLIES_FIRST)
             order_rsc_tasks(ws, rsc, Task.START, rsc, Task.PROMOTE, OrderFlag.RUNNABLE_LEFT)
     elif rsc.variant == Variant.GROUP:
         _group_orderings(ws, rsc)

@@ -515,15 +515,26 @@ def _round_away(x: float) -> int:
 def merge_dependent_scores(ws: WorkingSet, dependent: Rsc, table: dict[str, int],
                            attr: str | None, factor: float, only_positive: bool,
                            log: list[tuple[str, int, str]] | None, primary_id: str,
-                           rollback: bool = True) -> dict[str, int]:
+                           rollback: bool = True, floored: set[str] | None = None
+                           ) -> dict[str, int]:
     """The primary absorbs a dependent's preferences (and, recursively, the dependent's own
     dependents'), scaled by the colocation score; undone if it would leave no node (unless
-    `rollback` is False: a promoted role's mandatory colocation keeps what it leaves)."""
+    `rollback` is False: a promoted role's mandatory colocation keeps what it leaves).
+
+    With `only_positive`, a node the primary preferred (score above 0) that the merge would
+    make negative is floored: it ends at 1, whatever the rest of the merge (the dependent's own
+    dependents) would add [case: promoted-move, group-dependents]; a node at 0 or below keeps
+    its score [coll-small-s1-0081]."""
     if dependent.variant == Variant.GROUP:
         if not dependent.children:
             return table
         return merge_dependent_scores(ws, dependent.children[0], table, attr, factor,
-                                      only_positive, log, primary_id, rollback)
+                                      only_positive, log, primary_id, rollback, floored)
+    if floored is None and only_positive:
+        mine: set[str] = set()
+        out = merge_dependent_scores(ws, dependent, table, attr, factor, only_positive, log,
+                                     primary_id, rollback, mine)
+        return {name: 1 if name in mine else value for name, value in out.items()}
     if dependent.merging:
         return table
     dependent.merging = True
@@ -531,6 +542,7 @@ def merge_dependent_scores(ws: WorkingSet, dependent: Rsc, table: dict[str, int]
         work = dict(table)
         attr_name = attr or "#uname"
         entries: list[tuple[str, int, str]] = []
+        added: list[str] = []  # the nodes this level floors (forgotten if it rolls back)
         for node in ws.nodes:
             if node.name not in work:
                 continue
@@ -544,11 +556,21 @@ def merge_dependent_scores(ws: WorkingSet, dependent: Rsc, table: dict[str, int]
             w = _round_away(weighted)
             if w == 0 and factor != 0 and score != 0:
                 w = 1 if factor > 0 else -1
-            if only_positive and w < 0:
+            if floored is not None and node.name in floored:
                 continue
-            work[node.name] = add(work[node.name], w)
+            old = work[node.name]
+            new = add(old, w)
+            if only_positive and new < 0:
+                new = old
+                if old > 0 and floored is not None:
+                    floored.add(node.name)
+                    added.append(node.name)
+                    new = 1
+            work[node.name] = new
             entries.append((node.name, w, dependent.id))
         if not _any_available(ws, work):
+            if rollback and floored is not None:
+                floored.difference_update(added)
             return table if rollback else work
         sign = -1 if factor < 0 else 1
         for edge in list(dependent.with_this):
@@ -556,7 +578,7 @@ def merge_dependent_scores(ws: WorkingSet, dependent: Rsc, table: dict[str, int]
                 continue
             work = merge_dependent_scores(ws, edge.dependent, work, edge.node_attribute,
                                           sign * edge.score / INFINITY, only_positive, log,
-                                          primary_id)
+                                          primary_id, floored=floored)
         if log is not None:
             log.extend(entries)
         return work

@@ -139,6 +139,10 @@ def _update_primitive(first: Action, then: Action, f_opt: bool, f_run: bool,
         _block(then, first)
     if flags & OrderFlag.IMPLIES_FIRST and not then.optional and first.optional:
         _require(first, then)
+    if (flags & OrderFlag.PROMOTED_IMPLIES_FIRST and not then.optional and first.optional
+            and first.rsc is not None and first.rsc.role == Role.PROMOTED):
+        # a promoted resource that must stop demotes first [case: order_constraint_stops_promoted]
+        _require(first, then)
     if (flags & (OrderFlag.IMPLIES_FIRST | OrderFlag.IMPLIES_THEN) and not then.optional
             and first.rsc is not None and not first.rsc.managed and not f_run):
         # 'then' must wait for an action that an unmanaged resource will never take

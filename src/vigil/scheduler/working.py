@@ -295,6 +295,7 @@ class OrderFlag(enum.IntFlag):
     OPTIONAL = 32
     ONE_OR_MORE = 64
     IMPLIES_FIRST_PRINTED = 128
+    PROMOTED_IMPLIES_FIRST = 256  # a required 'then' requires 'first' of a promoted resource
 
 
 @dataclass(eq=False)
