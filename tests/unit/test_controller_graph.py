@@ -3,8 +3,9 @@ promotable clone with notify=true whose promoted node was lost (data/promoted-no
 n1 unclean, a fencing device on n2; crm_simulate: fence n1, stop db:0 there, promote db:1 on n2).
 
 Run to its end as the DC runs it (every action it starts succeeds): the promotion must happen in
-this transition. The notifications to the instance on n1 cannot run (the node is being fenced);
-they held the promotion back until the transition ended, and a new one redid the notifications.
+this transition. A notification that cannot run (the scheduler planned some to the instance on
+the node being fenced) held the promotion back until the transition ended, and a new one redid
+the notifications; other unrunnable actions must still hold back what follows them.
 """
 
 from __future__ import annotations
@@ -36,17 +37,27 @@ def run_to_the_end(graph: Graph) -> list[str]:
 
 def test_the_promotion_runs_in_the_transition_that_fences() -> None:
     cib, _ = load_cib_file(CIB)
-    transition = schedule(cib, NOW)
-    unrunnable = [a for a in transition.actions
-                  if a.task == Task.NOTIFY and a.node == "n1" and not a.optional]
-    assert unrunnable and not any(a.runnable for a in unrunnable)  # what the fixture is about
-    ran = run_to_the_end(build_graph(transition))
+    ran = run_to_the_end(build_graph(schedule(cib, NOW)))
     assert "stonith None n1" in ran, ran
     assert "promote db:1 n2" in ran, ran
     notified = [r for r in ran if r.startswith("notify")]
     assert notified and not any(r.endswith(" n1") for r in notified), ran
     # the pre-promote notifications came before the promotion, the post ones after it
     assert ran.index("promote db:1 n2") > min(ran.index(r) for r in notified)
+
+
+def test_a_notification_that_cannot_run_does_not_hold_back_what_follows() -> None:
+    # as when the scheduler planned a notification to the instance on the node being fenced:
+    # the pre-promote notification of db:2 cannot run; the promotion still does
+    cib, _ = load_cib_file(CIB)
+    transition = schedule(cib, NOW)
+    unrunnable = dataclasses.replace(transition, actions=tuple(
+        dataclasses.replace(a, runnable=False)
+        if a.task == Task.NOTIFY and a.node == "n3" and a.operation is not None
+        and dict(a.operation.meta).get("notify_type") == "pre" else a
+        for a in transition.actions))
+    ran = run_to_the_end(build_graph(unrunnable))
+    assert "promote db:1 n2" in ran, ran
 
 
 def test_an_unrunnable_action_that_is_not_a_notification_still_blocks() -> None:

@@ -49,6 +49,7 @@ CLONE = f"{RSC}-clone"
 VIP_RSC = "pg-write-ip"
 AGENT = "ocf:vigil:pgsqlms"  # PAF's pgsqlms plus the old primary's rejoin (src/vigil/agents/pgsqlms)
 AGENT_PATH = "/usr/lib/ocf/resource.d/vigil/pgsqlms"
+FAILURE_TIMEOUT = "30s"
 REDIS_RSC = "redis"
 REDIS_CLONE = f"{REDIS_RSC}-clone"
 REDIS_VIP = "10.213.0.102"
@@ -132,7 +133,10 @@ def create_postgres_resources(lab: Lab, node: str) -> None:
     lab.configure_fencing(node, timeout=30)
     vigil_ok(lab, node, ["property", "set", "stonith-action=off"])
     source = pg.rewind_source(lab_nodes(lab))
-    vigil_ok(lab, node, pg.pgsql_resource_args(RSC, agent=AGENT, extra=[f"rewind_source={source}"]))
+    # failure-timeout: an old primary that boots before a standby was promoted cannot rejoin
+    # yet (nothing to rewind from); its failed start bans it for this long, then it retries
+    vigil_ok(lab, node, pg.pgsql_resource_args(RSC, agent=AGENT, extra=[f"rewind_source={source}"],
+                                               meta=[f"failure-timeout={FAILURE_TIMEOUT}"]))
     vigil_ok(lab, node, ["resource", "create", VIP_RSC, "ocf:heartbeat:IPaddr2", f"ip={WRITE_VIP}",
                           "cidr_netmask=24", "nic=eth0", "op", "monitor", "interval=5s"])
     vigil_ok(lab, node, ["constraint", "colocation", "add", VIP_RSC, "with", "Promoted", CLONE,

@@ -252,11 +252,11 @@ def rewind_source(nodes: Sequence[Node]) -> str:
 
 
 def pgsql_resource_args(rsc: str = "pgsqld", *, agent: str = "ocf:heartbeat:pgsqlms",
-                        extra: Sequence[str] = ()) -> list[str]:
+                        extra: Sequence[str] = (), meta: Sequence[str] = ()) -> list[str]:
     """`vigil resource create` arguments for a promotable pgsqlms resource over these instances
     (PAF's quick start's operations, in vigil's and pcs's syntax). `agent`: PAF's, or
     ocf:vigil:pgsqlms (PAF's plus the old primary's rejoin; `extra` then gives its
-    rewind_source=...)."""
+    rewind_source=...); `meta`: more of the clone's meta attributes (name=value)."""
     return ["resource", "create", rsc, agent, *extra,
             f"bindir={PG_BIN}", f"pgdata={PGDATA}", f"pghost={PG_SOCKET_DIR}",
             f"pgport={PG_PORT}",
@@ -264,4 +264,4 @@ def pgsql_resource_args(rsc: str = "pgsqld", *, agent: str = "ocf:heartbeat:pgsq
             "demote", "timeout=120s", "notify", "timeout=60s",
             "monitor", "interval=5s", "timeout=10s", "role=Promoted",
             "monitor", "interval=6s", "timeout=10s", "role=Unpromoted",
-            "promotable", "notify=true", "promoted-max=1", "promoted-node-max=1"]
+            "promotable", "notify=true", "promoted-max=1", "promoted-node-max=1", *meta]
