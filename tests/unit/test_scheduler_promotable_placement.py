@@ -226,3 +226,63 @@ def test_an_instance_active_on_a_standby_node_is_ordered_as_an_inactive_one() ->
         "* Start ms-r:2 ( node1 )",
         "* Stop ms-r:1 ( Unpromoted node3 ) due to node availability",
     ]
+
+
+# --- globally unique clones -------------------------------------------------------------------
+
+
+def _unique_cib(running: dict[str, list[tuple[str, str]]]) -> str:
+    # master-ms-r:0=10 on node3 only: the attribute of instance ms-r:0 alone
+    return cib_text(attrs={"node3": 10}, running=running,
+                    clone_meta={"clone-max": "2", "globally-unique": "true",
+                                "clone-node-max": "2"}).replace('name="master-ms-r"',
+                                                                'name="master-ms-r:0"')
+
+
+def test_a_unique_instance_probed_elsewhere_ignores_the_attribute_of_an_unprobed_node() -> None:
+    # crm_simulate: ms-r:0 was probed (not running) on node1 only; node3's master-ms-r:0=10
+    # then counts neither for its placement (0 on node3) nor for its promotion: both instances
+    # just start, in instance order on node1 and node2
+    cib, _ = parse_cib(_unique_cib({"node1": [("ms-r:0", "Probed")]}))
+    t = schedule(cib, NOW)
+    assert _summary(t) == ["* Start ms-r:0 ( node1 )", "* Start ms-r:1 ( node2 )"]
+    assert "primitive: ms-r:0 allocation score on node3: 0" in _scores(t, "allocation")
+
+
+def test_a_unique_instance_without_a_history_counts_its_attribute_everywhere() -> None:
+    # crm_simulate: with no history, ms-r:0 scores 10 on node3 and is promoted there
+    cib, _ = parse_cib(_unique_cib({}))
+    t = schedule(cib, NOW)
+    assert _summary(t) == ["* Promote ms-r:0 ( Stopped -> Promoted node3 )",
+                           "* Start ms-r:1 ( node1 )"]
+
+
+# --- a Promoted role's colocation with a plain clone ------------------------------------------
+
+_PLAIN_CLONE = ('<clone id="c"><meta_attributes id="c-meta"><nvpair id="c-cm" name="clone-max" '
+                'value="1"/></meta_attributes><primitive id="c-r" class="ocf" '
+                'provider="pacemaker" type="Dummy"/></clone>')
+
+
+def _promoted_with_plain_clone(score: str) -> list[str]:
+    constraints = ('<rsc_location id="lc" rsc="c" node="node1" score="100"/>'
+                   f'<rsc_colocation id="cc" rsc="ms" rsc-role="Promoted" with-rsc="c" '
+                   f'score="{score}"/>')
+    return _summary(_run(attrs={"node2": 100, "node3": 20}, extra_resources=_PLAIN_CLONE,
+                         constraints=constraints))
+
+
+def test_a_mandatory_promoted_colocation_with_a_plain_clone_leaves_the_priorities() -> None:
+    # crm_simulate: c's one instance runs on node1, yet ms-r:1 on node2 keeps its promotion
+    # score 100 and is promoted there (the INFINITY colocation does not set -INFINITY on the
+    # instances placed away from c)
+    assert _promoted_with_plain_clone("INFINITY") == [
+        "* Promote ms-r:1 ( Stopped -> Promoted node2 )", "* Start c-r:0 ( node1 )",
+        "* Start ms-r:0 ( node1 )", "* Start ms-r:2 ( node3 )"]
+
+
+def test_a_finite_promoted_colocation_with_a_plain_clone_does_not_outweigh_the_attribute() -> None:
+    # crm_simulate: with a score of 50 the instance on node2 (100) is promoted too
+    assert _promoted_with_plain_clone("50") == [
+        "* Promote ms-r:0 ( Stopped -> Promoted node2 )", "* Start c-r:0 ( node1 )",
+        "* Start ms-r:1 ( node3 )", "* Start ms-r:2 ( node1 )"]

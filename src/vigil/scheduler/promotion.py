@@ -63,17 +63,21 @@ def _other_instance_counts(prim: Rsc, node: Node) -> bool:
 
 
 def _known_elsewhere(prim: Rsc, node: Node) -> bool:
-    """Whether an anonymous instance that has a history (running, or a probe) must not use
-    `node`'s promotion attribute: there is no history of it there, nor one that found another
-    instance not running there (a probe). crm_simulate: probed on node1 only, it ignores
+    """Whether an instance that has a history (running, or a probe) must not use `node`'s
+    promotion attribute: there is no history of it there, nor, for an anonymous clone, one that
+    found another instance not running there (a probe). A globally unique instance goes by its
+    own history alone (crm_simulate: ms-r:0 probed on node1 only ignores node3's
+    master-ms-r:0, which it takes when it has no history). Anonymous, probed on node1 only, it ignores
     node4's master-<rsc>, which an instance without any history takes; running on node2, it
     ignores node4's, where another instance runs; promoted on node1 and moving to node2, it
     is promoted there when node2 has a probe of the resource, whichever instance it went to."""
     clone = prim.clone_parent()
-    if clone is None or clone.unique or not prim.histories:
+    if clone is None or not prim.histories:
         return False
     if node.name in prim.histories:
         return False
+    if clone.unique:
+        return True
     base = _base(prim.id)
     for inst in clone.children:
         member = _member(inst, base)
@@ -237,6 +241,9 @@ def _coloc_priority_with(ws: WorkingSet, inst: Rsc, primary: Rsc, edge: Colocati
             elif edge.score >= INFINITY:
                 _set_priority(inst, -INFINITY,
                               f"colocation {edge.id}: no matching {primary.id} on {node.name}")
+            return
+        if edge.score >= INFINITY:
+            # a mandatory one only narrows where the (already placed) instance may run
             return
         for other in primary.children:
             _coloc_priority_with(ws, inst, other, edge)
