@@ -567,8 +567,6 @@ COLOCATED_CLONE = f"""<cib admin_epoch="0" epoch="1" num_updates="1" validate-wi
 </cib>"""
 
 
-@pytest.mark.xfail(strict=True, reason="vigil still disagrees with crm_simulate here: the rule is on branch "
-                   "wt-coll-num, not yet merged with the clones-of-groups rules (issue 10)")
 def test_an_instance_applies_the_clones_colocations_in_order() -> None:
     # c is kept off r1 (node1, -INFINITY) and away from r2 (node3, -500). c-r:1, left with
     # node3 only, drops the optional -500 (it would leave no node) because the mandatory

@@ -823,10 +823,10 @@ def _can_run_instance(ws: WorkingSet, clone: Rsc, inst: Rsc, counts: dict[str, i
 def _append_parent_colocations(clone: Rsc, inst: Rsc, all_coloc: bool) -> None:
     targets = inst.primitives()[:1] if inst.variant == Variant.GROUP else [inst]
     for target in targets:
-        for edge in clone.this_with:
-            if (all_coloc or edge.score < 0 or edge.score >= INFINITY) \
-                    and edge not in target.this_with:
-                target.this_with.insert(0, edge)
+        # ahead of the instance's own, in the clone's order
+        target.this_with[0:0] = [edge for edge in clone.this_with
+                                 if (all_coloc or edge.score < 0 or edge.score >= INFINITY)
+                                 and edge not in target.this_with]
         for edge in clone.with_this:
             if not edge.influence:
                 continue
