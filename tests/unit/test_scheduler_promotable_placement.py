@@ -286,3 +286,37 @@ def test_a_finite_promoted_colocation_with_a_plain_clone_does_not_outweigh_the_a
     assert _promoted_with_plain_clone("50") == [
         "* Promote ms-r:0 ( Stopped -> Promoted node2 )", "* Start c-r:0 ( node1 )",
         "* Start ms-r:1 ( node3 )", "* Start ms-r:2 ( node1 )"]
+
+
+# --- no quorum, no-quorum-policy=demote ----------------------------------------------------
+
+
+def test_without_quorum_the_demoted_instance_still_takes_the_promoted_slot() -> None:
+    # crm_simulate: without quorum (no-quorum-policy=demote) the Promoted ms-r:0 on node1 (100)
+    # is demoted; it still uses the one promoted slot, so ms-r:2 on node2 (50) is not
+    # promoted: "Start ms-r:2 (node2) due to no quorum (blocked)", not "Promote ... blocked"
+    text = cib_text(attrs={"node1": 100, "node2": 50},
+                    running={"node1": [("ms-r", "Promoted")], "node2": [("ms-r", "Probed")]})
+    text = text.replace('have-quorum="1"', 'have-quorum="0"').replace(
+        '<nvpair id="o1" name="stonith-enabled" value="false"/>',
+        '<nvpair id="o1" name="stonith-enabled" value="false"/>'
+        '<nvpair id="o2" name="no-quorum-policy" value="demote"/>')
+    cib, _ = parse_cib(text)
+    assert _summary(schedule(cib, NOW)) == [
+        "* Demote ms-r:0 ( Promoted -> Unpromoted node1 )",
+        "* Start ms-r:1 ( node3 ) due to no quorum (blocked)",
+        "* Start ms-r:2 ( node2 ) due to no quorum (blocked)"]
+
+
+def test_under_quorum_freeze_a_frozen_instance_leaves_the_promoted_one_promoted() -> None:
+    # crm_simulate (no-quorum-policy=freeze): ms-r:0, Unpromoted on node1 (100), may not be
+    # promoted, and ms-r:1 stays Promoted on node2 (50): only the blocked start of ms-r:2
+    text = cib_text(attrs={"node1": 100, "node2": 50},
+                    running={"node1": [("ms-r", "Unpromoted")], "node2": [("ms-r", "Promoted")]})
+    text = text.replace('have-quorum="1"', 'have-quorum="0"').replace(
+        '<nvpair id="o1" name="stonith-enabled" value="false"/>',
+        '<nvpair id="o1" name="stonith-enabled" value="false"/>'
+        '<nvpair id="o2" name="no-quorum-policy" value="freeze"/>')
+    cib, _ = parse_cib(text)
+    assert _summary(schedule(cib, NOW)) == [
+        "* Start ms-r:2 ( node3 ) due to quorum freeze (blocked)"]

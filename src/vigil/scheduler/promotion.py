@@ -468,9 +468,12 @@ def set_instance_roles(ws: WorkingSet, clone: Rsc) -> None:
                 (ws.options.no_quorum_policy == "demote" and inst.instance_nodes()) or (
                     ws.options.no_quorum_policy == "freeze"
                     and inst.current_role() < Role.PROMOTED)):
-            # demote: an active instance is demoted; a stopped one keeps its promotion, which
-            # cannot happen as its start is blocked (crm_simulate: "Promote ... blocked")
+            # demote: an active instance is demoted, but it still takes its promoted slot from
+            # the instances after it; a stopped one keeps its promotion, which cannot happen
+            # as its start is blocked (crm_simulate: "Promote ... blocked")
             _set_next(inst, False)
+            if ws.options.no_quorum_policy == "demote":
+                promoted += 1  # not so under freeze: the Promoted instance after it stays so
             continue
         counts[chosen.name] = counts.get(chosen.name, 0) + 1
         _set_next(inst, True)
