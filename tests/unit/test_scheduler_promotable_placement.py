@@ -320,3 +320,33 @@ def test_under_quorum_freeze_a_frozen_instance_leaves_the_promoted_one_promoted(
     cib, _ = parse_cib(text)
     assert _summary(schedule(cib, NOW)) == [
         "* Start ms-r:2 ( node3 ) due to quorum freeze (blocked)"]
+
+
+# --- a Promoted role's finite colocation with a group -----------------------------------------
+
+_GROUP = ('<group id="g"><primitive id="g-1" class="ocf" provider="pacemaker" type="Dummy"/>'
+          '<primitive id="g-2" class="ocf" provider="pacemaker" type="Dummy"/></group>')
+
+
+def _promoted_with_group(attrs: dict[str, int]) -> list[str]:
+    constraints = ('<rsc_location id="lc" rsc="g" node="node1" score="100"/>'
+                   '<rsc_colocation id="cc" rsc="ms" rsc-role="Promoted" with-rsc="g" '
+                   'score="50"/>')
+    return _summary(_run(attrs=attrs, extra_resources=_GROUP, constraints=constraints))
+
+
+def test_a_finite_promoted_colocation_with_a_group_keeps_promotion_off_other_nodes() -> None:
+    # crm_simulate: g runs on node1; its second member's -INFINITY elsewhere reaches ms's
+    # promotion scores on node2 (100) and node3 (20), which become -INFINITY; the instance on
+    # node1 has no attribute (-1): nothing is promoted
+    assert _promoted_with_group({"node2": 100, "node3": 20}) == [
+        "* Start g-1 ( node1 )", "* Start g-2 ( node1 )", "* Start ms-r:0 ( node2 )",
+        "* Start ms-r:1 ( node3 )", "* Start ms-r:2 ( node1 )"]
+
+
+def test_a_finite_promoted_colocation_with_a_group_promotes_beside_the_group() -> None:
+    # crm_simulate: with master-ms-r=100 on node1 (the group's node) the instance there is
+    # promoted ("ms-r:0 promotion score on node1: 101", node3's 20 becomes -INFINITY)
+    assert _promoted_with_group({"node1": 100, "node3": 20}) == [
+        "* Promote ms-r:0 ( Stopped -> Promoted node1 )", "* Start g-1 ( node1 )",
+        "* Start g-2 ( node1 )", "* Start ms-r:1 ( node3 )", "* Start ms-r:2 ( node2 )"]

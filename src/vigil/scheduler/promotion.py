@@ -314,9 +314,12 @@ def _apply_clone_role_colocations(ws: WorkingSet, clone: Rsc) -> None:
         if edge.dependent_role != Role.PROMOTED:
             continue
         before = dict(clone.allowed)
+        # negative contributions count too, even under a finite score (crm_simulate: ms
+        # promoted with a group at 50 gets the second member's -INFINITY, through the
+        # group's internal colocation, on every node but the group's)
         clone.allowed = merge_dependent_scores(ws, edge.primary, clone.allowed,
                                                edge.node_attribute, edge.score / INFINITY,
-                                               edge.score < INFINITY, None, clone.id,
+                                               False, None, clone.id,
                                                rollback=False)
         _log_clone_change(clone, before, f"promoted with {edge.primary.id} (colocation {edge.id})")
     for edge in list(clone.with_this):
