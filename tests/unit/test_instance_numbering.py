@@ -590,3 +590,19 @@ def test_active_instances_are_ordered_by_what_the_clones_colocations_make_of_the
         "* Move c-r:1 ( node2 -> node4 )",
         "* Move c-r:2 ( node3 -> node2 )",
     ]
+
+
+def test_an_instance_sent_back_from_its_node_takes_the_clones_colocations_twice() -> None:
+    # c-r:1 runs on node2; c is kept 100 away from r1 (held on node3) and drawn 150 to node3.
+    # Sent to node2 first, c-r:1 prefers node3 (150 - 100 = 50), so that is undone; placed
+    # again, it counts the colocation a second time (node3: -50) and stays on node2; c-r:2,
+    # placed once, takes node3 at 50. crm_simulate: "c-r:1 allocation score on node3: 50"
+    # then "... -50", and
+    #   Move c-r:0 ( node1 -> node4 ) / Start c-r:2 ( node3 )
+    cons = ('<rsc_location id="l1" rsc="c" node="node1" score="-10"/>'
+            '<rsc_location id="l3" rsc="c" node="node3" score="150"/>'
+            '<rsc_location id="lr2" rsc="r2" node="node3" score="-INFINITY"/>'
+            '<rsc_location id="lr1" rsc="r1" node="node3" score="INFINITY"/>'
+            '<rsc_colocation id="c-r1" rsc="c" with-rsc="r1" score="-100"/>')
+    t = _run(colocated_clone(cons, r1_on=3, r2_on=4, nodes=4, clone_on=(1, 2)))
+    assert _summary(t) == ["* Move c-r:0 ( node1 -> node4 )", "* Start c-r:2 ( node3 )"]

@@ -823,18 +823,18 @@ def _can_run_instance(ws: WorkingSet, clone: Rsc, inst: Rsc, counts: dict[str, i
 def _append_parent_colocations(clone: Rsc, inst: Rsc, all_coloc: bool) -> None:
     targets = inst.primitives()[:1] if inst.variant == Variant.GROUP else [inst]
     for target in targets:
-        # ahead of the instance's own, in the clone's order
+        # ahead of the instance's own, in the clone's order; again at each attempt, so an
+        # instance sent to its current node in vain and placed again counts them twice
+        # (crm_simulate: its allocation scores show the clone's colocation doubled)
         target.this_with[0:0] = [edge for edge in clone.this_with
-                                 if (all_coloc or edge.score < 0 or edge.score >= INFINITY)
-                                 and edge not in target.this_with]
+                                 if (all_coloc or edge.score < 0 or edge.score >= INFINITY)]
         for edge in clone.with_this:
             if not edge.influence:
                 continue
             if all_coloc or edge.score < 0:
                 holder = inst.children[-1] if inst.variant == Variant.GROUP and inst.children \
                     else inst
-                if edge not in holder.with_this:
-                    holder.with_this.insert(0, edge)
+                holder.with_this.insert(0, edge)
 
 
 def _unassign(inst: Rsc) -> None:
