@@ -371,6 +371,26 @@ def test_an_instance_on_a_lost_node_is_still_placed_before_the_inactive_ones() -
     ]
 
 
+def test_a_unique_instance_on_a_lost_node_is_placed_before_lower_inactive_ones() -> None:
+    # a globally unique clone: ms1-r:2 runs on node2, which is lost (and fenced); it is placed
+    # before the inactive ms1-r:0 and ms1-r:1, so it takes node3 (node1 has the fence device),
+    # the others node4 and node1. crm_simulate:
+    #   Fence (reboot) node2 'peer is no longer part of the cluster' / Start fencer ( node1 ) /
+    #   Start ms1-r:0 ( node4 ) / Start ms1-r:1 ( node1 ) / Move ms1-r:2 ( node2 -> node3 )
+    text = cib_text(4, 3, history={"node2": "start"}, lost="node2", promotable=False)
+    text = (text.replace('lrm_resource id="ms1-r"', 'lrm_resource id="ms1-r:2"')
+            .replace('operation_key="ms1-r_', 'operation_key="ms1-r:2_')
+            .replace('<nvpair id="ms1-cm"', '<nvpair id="ms1-gu" name="globally-unique" '
+                     'value="true"/><nvpair id="ms1-cm"'))
+    assert _summary(_run(text)) == [
+        "* Fence (reboot) node2 'peer is no longer part of the cluster'",
+        "* Move ms1-r:2 ( node2 -> node3 )",
+        "* Start fencer ( node1 )",
+        "* Start ms1-r:0 ( node4 )",
+        "* Start ms1-r:1 ( node1 )",
+    ]
+
+
 # --- where the clone itself scores negative -------------------------------------------------
 
 
@@ -606,3 +626,23 @@ def test_an_instance_sent_back_from_its_node_takes_the_clones_colocations_twice(
             '<rsc_colocation id="c-r1" rsc="c" with-rsc="r1" score="-100"/>')
     t = _run(colocated_clone(cons, r1_on=3, r2_on=4, nodes=4, clone_on=(1, 2)))
     assert _summary(t) == ["* Move c-r:0 ( node1 -> node4 )", "* Start c-r:2 ( node3 )"]
+
+
+def test_stickiness_over_a_negative_clone_score_keeps_an_instance_sorted_as_active() -> None:
+    # c-r:0 runs on node1, where c scores -10 but its stickiness (50) keeps its own score at
+    # 40, so it is still sorted as an active instance, ahead of c-r:1 (node2) by instance
+    # number. Both are pushed off (100 away from r1 on node1 and r2 on node2) to the free
+    # node3 and node4, c-r:0 first. crm_simulate:
+    #   Move c-r:0 ( node1 -> node3 ) / Move c-r:1 ( node2 -> node4 )
+    cons = ('<rsc_location id="l1" rsc="c" node="node1" score="-10"/>'
+            '<rsc_location id="lr1" rsc="r1" node="node1" score="INFINITY"/>'
+            '<rsc_location id="lr2" rsc="r2" node="node2" score="INFINITY"/>'
+            '<rsc_colocation id="c-r1" rsc="c" with-rsc="r1" score="-100"/>'
+            '<rsc_colocation id="c-r2" rsc="c" with-rsc="r2" score="-100"/>')
+    text = colocated_clone(cons, r1_on=1, r2_on=2, nodes=4, clone_on=(1, 2))
+    text = text.replace('name="clone-max"\n        value="3"', 'name="clone-max"\n        value="2"')
+    text = text.replace("</constraints>", '</constraints><rsc_defaults><meta_attributes id="rd">'
+                        '<nvpair id="rd-s" name="resource-stickiness" value="50"/>'
+                        '</meta_attributes></rsc_defaults>')
+    assert _summary(_run(text)) == ["* Move c-r:0 ( node1 -> node3 )",
+                                    "* Move c-r:1 ( node2 -> node4 )"]

@@ -675,13 +675,14 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         # inactive, or active where it is still allowed, before active where it no longer is
         can_a = na is None or _own_score(a, na) >= 0
         can_b = nb is None or _own_score(b, nb) >= 0
-        # active where it is allowed but the clone no longer is, or on a node that is no
-        # longer available: compared as an inactive one (crm_simulate: not after the inactive
-        # ones, by its best score among them)
-        if na is not None and (not can_a or clone.allowed.get(na.name, 0) < 0
+        # active where it is allowed but the clone's score there takes it below zero, or on a
+        # node that is no longer available: compared as an inactive one (crm_simulate: not
+        # after the inactive ones, by its best score among them); a stickiness that outweighs
+        # the clone's negative score keeps it an active one
+        if na is not None and (not can_a or _with_clone_score(clone, a, na) < 0
                                or not na.available):
             na = None
-        if nb is not None and (not can_b or clone.allowed.get(nb.name, 0) < 0
+        if nb is not None and (not can_b or _with_clone_score(clone, b, nb) < 0
                                or not nb.available):
             nb = None
         if can_a != can_b:
@@ -704,12 +705,11 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
                 ba, bb = _best_score(ws, a), _best_score(ws, b)
                 if ba != bb:
                     return -1 if ba > bb else 1
-            # then one still running on a node in standby before one on a node that left the
-            # cluster or one not running (crm_simulate)
-            sa = bool(ra) and not ra[0].available and not _lost(ra[0])
-            sb = bool(rb) and not rb[0].available and not _lost(rb[0])
+            # then one still running on a node in standby, then one on a node that left the
+            # cluster, then one not running (crm_simulate)
+            sa, sb = _unavailable_rank(ra), _unavailable_rank(rb)
             if sa != sb:
-                return -1 if sa else 1
+                return -1 if sa > sb else 1
             return 0
         if na is None:
             return 1
@@ -734,6 +734,19 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         return 0
 
     return cmp
+
+
+def _with_clone_score(clone: Rsc, inst: Rsc, node: Node) -> int:
+    """An instance's own score on a node plus its clone's there (crm_simulate shows the
+    clone's locations in each instance's scores)."""
+    return add(_own_score(inst, node), clone.allowed.get(node.name, 0))
+
+
+def _unavailable_rank(running: list[Node]) -> int:
+    """2: active on a node in standby; 1: on a node that left the cluster; 0: otherwise."""
+    if not running or running[0].available:
+        return 0
+    return 1 if _lost(running[0]) else 2
 
 
 def _lost(node: Node) -> bool:
