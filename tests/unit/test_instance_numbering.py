@@ -628,13 +628,15 @@ def test_an_instance_sent_back_from_its_node_takes_the_clones_colocations_twice(
     assert _summary(t) == ["* Move c-r:0 ( node1 -> node4 )", "* Start c-r:2 ( node3 )"]
 
 
-def test_stickiness_over_a_negative_clone_score_keeps_an_instance_sorted_as_active() -> None:
-    # c-r:0 runs on node1, where c scores -10 but its stickiness (50) keeps its own score at
-    # 40, so it is still sorted as an active instance, ahead of c-r:1 (node2) by instance
-    # number. Both are pushed off (100 away from r1 on node1 and r2 on node2) to the free
-    # node3 and node4, c-r:0 first. crm_simulate:
+@pytest.mark.parametrize("clone_score", ["-10", "-50"])
+def test_stickiness_over_a_negative_clone_score_keeps_an_instance_sorted_as_active(
+        clone_score: str) -> None:
+    # c-r:0 runs on node1, where c scores -10 (or -50) but its stickiness (50) keeps its own
+    # score at 40 (or 0), so it is still sorted as an active instance, ahead of c-r:1 (node2)
+    # by instance number. Both are pushed off (100 away from r1 on node1 and r2 on node2) to
+    # the free node3 and node4, c-r:0 first. crm_simulate, for both:
     #   Move c-r:0 ( node1 -> node3 ) / Move c-r:1 ( node2 -> node4 )
-    cons = ('<rsc_location id="l1" rsc="c" node="node1" score="-10"/>'
+    cons = (f'<rsc_location id="l1" rsc="c" node="node1" score="{clone_score}"/>'
             '<rsc_location id="lr1" rsc="r1" node="node1" score="INFINITY"/>'
             '<rsc_location id="lr2" rsc="r2" node="node2" score="INFINITY"/>'
             '<rsc_colocation id="c-r1" rsc="c" with-rsc="r1" score="-100"/>'

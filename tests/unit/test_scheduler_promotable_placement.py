@@ -350,3 +350,15 @@ def test_a_finite_promoted_colocation_with_a_group_promotes_beside_the_group() -
     assert _promoted_with_group({"node1": 100, "node3": 20}) == [
         "* Promote ms-r:0 ( Stopped -> Promoted node1 )", "* Start g-1 ( node1 )",
         "* Start g-2 ( node1 )", "* Start ms-r:1 ( node3 )", "* Start ms-r:2 ( node2 )"]
+
+
+def test_an_instance_on_a_node_its_clone_scores_negative_is_placed_last() -> None:
+    # crm_simulate: ms-r:0 runs on node1, where ms scores -100; master-ms-r=100 there does not
+    # lift its own score (still -100), so it is sorted after the inactive ms-r:1, which takes
+    # node2; ms-r:0 moves to node3: Move ms-r:0 ( node1 -> node3 Unpromoted ) /
+    # Start ms-r:1 ( node2 )
+    t = _run(attrs={"node1": 100}, running={"node1": [("ms-r", "Unpromoted")]},
+             clone_meta={"clone-max": "2"},
+             constraints='<rsc_location id="l1" rsc="ms" node="node1" score="-100"/>')
+    assert _summary(t) == ["* Move ms-r:0 ( node1 -> node3 Unpromoted )",
+                           "* Start ms-r:1 ( node2 )"]

@@ -675,15 +675,13 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         # inactive, or active where it is still allowed, before active where it no longer is
         can_a = na is None or _own_score(a, na) >= 0
         can_b = nb is None or _own_score(b, nb) >= 0
-        # active where it is allowed but the clone's score there takes it below zero, or on a
-        # node that is no longer available: compared as an inactive one (crm_simulate: not
-        # after the inactive ones, by its best score among them); a stickiness that outweighs
-        # the clone's negative score keeps it an active one
-        if na is not None and (not can_a or _with_clone_score(clone, a, na) < 0
-                               or not na.available):
+        # its own score there is what counts (the clone's locations are in it, and a
+        # stickiness that makes up for a negative one keeps it an active instance); one on a
+        # node that is no longer available is compared as an inactive one (crm_simulate: not
+        # after the inactive ones, by its best score among them)
+        if na is not None and (not can_a or not na.available):
             na = None
-        if nb is not None and (not can_b or _with_clone_score(clone, b, nb) < 0
-                               or not nb.available):
+        if nb is not None and (not can_b or not nb.available):
             nb = None
         if can_a != can_b:
             return -1 if can_a else 1
@@ -734,12 +732,6 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         return 0
 
     return cmp
-
-
-def _with_clone_score(clone: Rsc, inst: Rsc, node: Node) -> int:
-    """An instance's own score on a node plus its clone's there (crm_simulate shows the
-    clone's locations in each instance's scores)."""
-    return add(_own_score(inst, node), clone.allowed.get(node.name, 0))
 
 
 def _unavailable_rank(running: list[Node]) -> int:

@@ -139,10 +139,13 @@ def _set_score(rsc: Rsc, node: Node, sources: list[ScoreSource] | None) -> int |
 
 
 def add_promotion_scores(ws: WorkingSet, clone: Rsc) -> None:
-    """Before placement: each instance prefers the nodes where it would be promoted."""
+    """Before placement: each instance prefers the nodes where it would be promoted, except
+    where it already scores below zero (crm_simulate: a clone location of -100 stays -100 in
+    the instance's score despite master-<rsc>=100 there)."""
     for inst in clone.children:
         for node in ws.nodes:
-            if node.name not in inst.allowed or not node.available:
+            if node.name not in inst.allowed or not node.available \
+                    or inst.allowed[node.name] < 0:
                 continue
             score = promotion_score(inst, node, 0)
             if score > 0:
