@@ -9,6 +9,8 @@ comment above each case says what crm_simulate showed.
 
 from __future__ import annotations
 
+import pytest
+
 from vigil.cib.read import parse_cib
 from vigil.cli.simulate_view import score_lines, summary_lines
 from vigil.scheduler.engine import schedule
@@ -362,3 +364,29 @@ def test_an_instance_on_a_node_its_clone_scores_negative_is_placed_last() -> Non
              constraints='<rsc_location id="l1" rsc="ms" node="node1" score="-100"/>')
     assert _summary(t) == ["* Move ms-r:0 ( node1 -> node3 Unpromoted )",
                            "* Start ms-r:1 ( node2 )"]
+
+
+_PROMOTABLE_M1 = ('<clone id="m1"><meta_attributes id="m1-m"><nvpair id="m1-p" name="promotable" '
+                  'value="true"/><nvpair id="m1-cm" name="clone-max" value="1"/>'
+                  '</meta_attributes><primitive id="m1-r" class="ocf" provider="pacemaker" '
+                  'type="Stateful"/></clone>')
+
+
+@pytest.mark.parametrize("primary_role", ["Promoted", None])
+def test_a_mandatory_unpromoted_colocation_with_a_promotable_clone_leaves_the_priority(
+        primary_role: str | None) -> None:
+    # crm_simulate: ms (Unpromoted role) with m1 (Promoted role, or any) at INFINITY; m1 is
+    # promoted on node1, and so is ms-r:0 there (master-ms-r=1000): the colocation does not
+    # lower the instance's promotion priority
+    role = f' with-rsc-role="{primary_role}"' if primary_role else ""
+    constraints = ('<rsc_location id="lc" rsc="m1" node="node1" score="100"/>'
+                   f'<rsc_colocation id="cc" rsc="ms" rsc-role="Unpromoted" with-rsc="m1"{role} '
+                   'score="INFINITY"/>')
+    text = cib_text(attrs={"node1": 1000, "node2": 50}, extra_resources=_PROMOTABLE_M1,
+                    constraints=constraints)
+    text = text.replace('<nvpair id="node1-m" name="master-ms-r" value="1000"/>',
+                        '<nvpair id="node1-m" name="master-ms-r" value="1000"/>'
+                        '<nvpair id="node1-m1" name="master-m1-r" value="10"/>')
+    cib, _ = parse_cib(text)
+    assert _summary(schedule(cib, NOW)) == ["* Promote m1-r:0 ( Stopped -> Promoted node1 )",
+                                            "* Promote ms-r:0 ( Stopped -> Promoted node1 )"]
