@@ -235,8 +235,6 @@ def test_an_instance_with_a_promotion_score_is_placed_first() -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="vigil still disagrees with crm_simulate here: the rule is on branch "
-                   "wt-coll-num, not yet merged with the clones-of-groups rules (issue 10)")
 def test_the_order_compares_promotion_scores_not_allocation_scores() -> None:
     # ms1-r:0 (known on node3) scores 100 on node1, ms1-r:1 110 (location 100 + attribute
     # 10); both have a best promotion score of 50 (node3), so :0 keeps its place and takes

@@ -678,7 +678,7 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         # its own score there is what counts (the clone's locations are in it, and a
         # stickiness that makes up for a negative one keeps it an active instance); one on a
         # node that is no longer available is compared as an inactive one (crm_simulate: not
-        # after the inactive ones, by its best score among them)
+        # after the inactive ones)
         if na is not None and (not can_a or not na.available):
             na = None
         if nb is not None and (not can_b or not nb.available):
@@ -697,12 +697,6 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
             if pa != pb:
                 return -1 if pa > pb else 1
         if na is None and nb is None:
-            if clone.promotable:
-                # observed with crm_simulate (inc11): of two inactive instances of a promotable
-                # clone, the one with the higher best score (its promotion attributes) goes first
-                ba, bb = _best_score(ws, a), _best_score(ws, b)
-                if ba != bb:
-                    return -1 if ba > bb else 1
             # then one still running on a node in standby, then one on a node that left the
             # cluster, then one not running (crm_simulate)
             sa, sb = _unavailable_rank(ra), _unavailable_rank(rb)
@@ -787,15 +781,6 @@ def _colocated_weight(ws: WorkingSet, clone: Rsc, node: Node) -> int:
             table = merge_dependent_scores(ws, edge.dependent, table, edge.node_attribute,
                                            edge.score / INFINITY, False, None, clone.id)
     return table[node.name]
-
-
-def _best_score(ws: WorkingSet, inst: Rsc) -> int:
-    """An instance's best score on an available node where its clone does not score below
-    zero (no instance may run there)."""
-    clone = inst.parent
-    return max((inst.allowed.get(n.name, -INFINITY) for n in ws.nodes if n.available
-                and (clone is None or clone.allowed.get(n.name, 0) >= 0)),
-               default=-INFINITY)
 
 
 def _sort_instances(ws: WorkingSet, clone: Rsc, counts: dict[str, int]) -> None:
