@@ -235,8 +235,6 @@ def test_an_instance_with_a_promotion_score_is_placed_first() -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="vigil still disagrees with crm_simulate here: the rule is on branch "
-                   "wt-coll-num, not yet merged with the clones-of-groups rules (issue 10)")
 def test_the_order_compares_promotion_scores_not_allocation_scores() -> None:
     # ms1-r:0 (known on node3) scores 100 on node1, ms1-r:1 110 (location 100 + attribute
     # 10); both have a best promotion score of 50 (node3), so :0 keeps its place and takes
@@ -368,6 +366,26 @@ def test_an_instance_on_a_lost_node_is_still_placed_before_the_inactive_ones() -
         "* Start fencer ( node1 )",
         "* Start ms1-r:1 ( node4 )",
         "* Start ms1-r:2 ( node1 )",
+    ]
+
+
+def test_a_unique_instance_on_a_lost_node_is_placed_before_lower_inactive_ones() -> None:
+    # a globally unique clone: ms1-r:2 runs on node2, which is lost (and fenced); it is placed
+    # before the inactive ms1-r:0 and ms1-r:1, so it takes node3 (node1 has the fence device),
+    # the others node4 and node1. crm_simulate:
+    #   Fence (reboot) node2 'peer is no longer part of the cluster' / Start fencer ( node1 ) /
+    #   Start ms1-r:0 ( node4 ) / Start ms1-r:1 ( node1 ) / Move ms1-r:2 ( node2 -> node3 )
+    text = cib_text(4, 3, history={"node2": "start"}, lost="node2", promotable=False)
+    text = (text.replace('lrm_resource id="ms1-r"', 'lrm_resource id="ms1-r:2"')
+            .replace('operation_key="ms1-r_', 'operation_key="ms1-r:2_')
+            .replace('<nvpair id="ms1-cm"', '<nvpair id="ms1-gu" name="globally-unique" '
+                     'value="true"/><nvpair id="ms1-cm"'))
+    assert _summary(_run(text)) == [
+        "* Fence (reboot) node2 'peer is no longer part of the cluster'",
+        "* Move ms1-r:2 ( node2 -> node3 )",
+        "* Start fencer ( node1 )",
+        "* Start ms1-r:0 ( node4 )",
+        "* Start ms1-r:1 ( node1 )",
     ]
 
 
@@ -567,8 +585,6 @@ COLOCATED_CLONE = f"""<cib admin_epoch="0" epoch="1" num_updates="1" validate-wi
 </cib>"""
 
 
-@pytest.mark.xfail(strict=True, reason="vigil still disagrees with crm_simulate here: the rule is on branch "
-                   "wt-coll-num, not yet merged with the clones-of-groups rules (issue 10)")
 def test_an_instance_applies_the_clones_colocations_in_order() -> None:
     # c is kept off r1 (node1, -INFINITY) and away from r2 (node3, -500). c-r:1, left with
     # node3 only, drops the optional -500 (it would leave no node) because the mandatory
@@ -592,3 +608,41 @@ def test_active_instances_are_ordered_by_what_the_clones_colocations_make_of_the
         "* Move c-r:1 ( node2 -> node4 )",
         "* Move c-r:2 ( node3 -> node2 )",
     ]
+
+
+def test_an_instance_sent_back_from_its_node_takes_the_clones_colocations_twice() -> None:
+    # c-r:1 runs on node2; c is kept 100 away from r1 (held on node3) and drawn 150 to node3.
+    # Sent to node2 first, c-r:1 prefers node3 (150 - 100 = 50), so that is undone; placed
+    # again, it counts the colocation a second time (node3: -50) and stays on node2; c-r:2,
+    # placed once, takes node3 at 50. crm_simulate: "c-r:1 allocation score on node3: 50"
+    # then "... -50", and
+    #   Move c-r:0 ( node1 -> node4 ) / Start c-r:2 ( node3 )
+    cons = ('<rsc_location id="l1" rsc="c" node="node1" score="-10"/>'
+            '<rsc_location id="l3" rsc="c" node="node3" score="150"/>'
+            '<rsc_location id="lr2" rsc="r2" node="node3" score="-INFINITY"/>'
+            '<rsc_location id="lr1" rsc="r1" node="node3" score="INFINITY"/>'
+            '<rsc_colocation id="c-r1" rsc="c" with-rsc="r1" score="-100"/>')
+    t = _run(colocated_clone(cons, r1_on=3, r2_on=4, nodes=4, clone_on=(1, 2)))
+    assert _summary(t) == ["* Move c-r:0 ( node1 -> node4 )", "* Start c-r:2 ( node3 )"]
+
+
+@pytest.mark.parametrize("clone_score", ["-10", "-50"])
+def test_stickiness_over_a_negative_clone_score_keeps_an_instance_sorted_as_active(
+        clone_score: str) -> None:
+    # c-r:0 runs on node1, where c scores -10 (or -50) but its stickiness (50) keeps its own
+    # score at 40 (or 0), so it is still sorted as an active instance, ahead of c-r:1 (node2)
+    # by instance number. Both are pushed off (100 away from r1 on node1 and r2 on node2) to
+    # the free node3 and node4, c-r:0 first. crm_simulate, for both:
+    #   Move c-r:0 ( node1 -> node3 ) / Move c-r:1 ( node2 -> node4 )
+    cons = (f'<rsc_location id="l1" rsc="c" node="node1" score="{clone_score}"/>'
+            '<rsc_location id="lr1" rsc="r1" node="node1" score="INFINITY"/>'
+            '<rsc_location id="lr2" rsc="r2" node="node2" score="INFINITY"/>'
+            '<rsc_colocation id="c-r1" rsc="c" with-rsc="r1" score="-100"/>'
+            '<rsc_colocation id="c-r2" rsc="c" with-rsc="r2" score="-100"/>')
+    text = colocated_clone(cons, r1_on=1, r2_on=2, nodes=4, clone_on=(1, 2))
+    text = text.replace('name="clone-max"\n        value="3"', 'name="clone-max"\n        value="2"')
+    text = text.replace("</constraints>", '</constraints><rsc_defaults><meta_attributes id="rd">'
+                        '<nvpair id="rd-s" name="resource-stickiness" value="50"/>'
+                        '</meta_attributes></rsc_defaults>')
+    assert _summary(_run(text)) == ["* Move c-r:0 ( node1 -> node3 )",
+                                    "* Move c-r:1 ( node2 -> node4 )"]

@@ -9,6 +9,8 @@ comment above each case says what crm_simulate showed.
 
 from __future__ import annotations
 
+import pytest
+
 from vigil.cib.read import parse_cib
 from vigil.cli.simulate_view import score_lines, summary_lines
 from vigil.scheduler.engine import schedule
@@ -226,3 +228,165 @@ def test_an_instance_active_on_a_standby_node_is_ordered_as_an_inactive_one() ->
         "* Start ms-r:2 ( node1 )",
         "* Stop ms-r:1 ( Unpromoted node3 ) due to node availability",
     ]
+
+
+# --- globally unique clones -------------------------------------------------------------------
+
+
+def _unique_cib(running: dict[str, list[tuple[str, str]]]) -> str:
+    # master-ms-r:0=10 on node3 only: the attribute of instance ms-r:0 alone
+    return cib_text(attrs={"node3": 10}, running=running,
+                    clone_meta={"clone-max": "2", "globally-unique": "true",
+                                "clone-node-max": "2"}).replace('name="master-ms-r"',
+                                                                'name="master-ms-r:0"')
+
+
+def test_a_unique_instance_probed_elsewhere_ignores_the_attribute_of_an_unprobed_node() -> None:
+    # crm_simulate: ms-r:0 was probed (not running) on node1 only; node3's master-ms-r:0=10
+    # then counts neither for its placement (0 on node3) nor for its promotion: both instances
+    # just start, in instance order on node1 and node2
+    cib, _ = parse_cib(_unique_cib({"node1": [("ms-r:0", "Probed")]}))
+    t = schedule(cib, NOW)
+    assert _summary(t) == ["* Start ms-r:0 ( node1 )", "* Start ms-r:1 ( node2 )"]
+    assert "primitive: ms-r:0 allocation score on node3: 0" in _scores(t, "allocation")
+
+
+def test_a_unique_instance_without_a_history_counts_its_attribute_everywhere() -> None:
+    # crm_simulate: with no history, ms-r:0 scores 10 on node3 and is promoted there
+    cib, _ = parse_cib(_unique_cib({}))
+    t = schedule(cib, NOW)
+    assert _summary(t) == ["* Promote ms-r:0 ( Stopped -> Promoted node3 )",
+                           "* Start ms-r:1 ( node1 )"]
+
+
+# --- a Promoted role's colocation with a plain clone ------------------------------------------
+
+_PLAIN_CLONE = ('<clone id="c"><meta_attributes id="c-meta"><nvpair id="c-cm" name="clone-max" '
+                'value="1"/></meta_attributes><primitive id="c-r" class="ocf" '
+                'provider="pacemaker" type="Dummy"/></clone>')
+
+
+def _promoted_with_plain_clone(score: str) -> list[str]:
+    constraints = ('<rsc_location id="lc" rsc="c" node="node1" score="100"/>'
+                   f'<rsc_colocation id="cc" rsc="ms" rsc-role="Promoted" with-rsc="c" '
+                   f'score="{score}"/>')
+    return _summary(_run(attrs={"node2": 100, "node3": 20}, extra_resources=_PLAIN_CLONE,
+                         constraints=constraints))
+
+
+def test_a_mandatory_promoted_colocation_with_a_plain_clone_leaves_the_priorities() -> None:
+    # crm_simulate: c's one instance runs on node1, yet ms-r:1 on node2 keeps its promotion
+    # score 100 and is promoted there (the INFINITY colocation does not set -INFINITY on the
+    # instances placed away from c)
+    assert _promoted_with_plain_clone("INFINITY") == [
+        "* Promote ms-r:1 ( Stopped -> Promoted node2 )", "* Start c-r:0 ( node1 )",
+        "* Start ms-r:0 ( node1 )", "* Start ms-r:2 ( node3 )"]
+
+
+def test_a_finite_promoted_colocation_with_a_plain_clone_does_not_outweigh_the_attribute() -> None:
+    # crm_simulate: with a score of 50 the instance on node2 (100) is promoted too
+    assert _promoted_with_plain_clone("50") == [
+        "* Promote ms-r:0 ( Stopped -> Promoted node2 )", "* Start c-r:0 ( node1 )",
+        "* Start ms-r:1 ( node3 )", "* Start ms-r:2 ( node1 )"]
+
+
+# --- no quorum, no-quorum-policy=demote ----------------------------------------------------
+
+
+def test_without_quorum_the_demoted_instance_still_takes_the_promoted_slot() -> None:
+    # crm_simulate: without quorum (no-quorum-policy=demote) the Promoted ms-r:0 on node1 (100)
+    # is demoted; it still uses the one promoted slot, so ms-r:2 on node2 (50) is not
+    # promoted: "Start ms-r:2 (node2) due to no quorum (blocked)", not "Promote ... blocked"
+    text = cib_text(attrs={"node1": 100, "node2": 50},
+                    running={"node1": [("ms-r", "Promoted")], "node2": [("ms-r", "Probed")]})
+    text = text.replace('have-quorum="1"', 'have-quorum="0"').replace(
+        '<nvpair id="o1" name="stonith-enabled" value="false"/>',
+        '<nvpair id="o1" name="stonith-enabled" value="false"/>'
+        '<nvpair id="o2" name="no-quorum-policy" value="demote"/>')
+    cib, _ = parse_cib(text)
+    assert _summary(schedule(cib, NOW)) == [
+        "* Demote ms-r:0 ( Promoted -> Unpromoted node1 )",
+        "* Start ms-r:1 ( node3 ) due to no quorum (blocked)",
+        "* Start ms-r:2 ( node2 ) due to no quorum (blocked)"]
+
+
+def test_under_quorum_freeze_a_frozen_instance_leaves_the_promoted_one_promoted() -> None:
+    # crm_simulate (no-quorum-policy=freeze): ms-r:0, Unpromoted on node1 (100), may not be
+    # promoted, and ms-r:1 stays Promoted on node2 (50): only the blocked start of ms-r:2
+    text = cib_text(attrs={"node1": 100, "node2": 50},
+                    running={"node1": [("ms-r", "Unpromoted")], "node2": [("ms-r", "Promoted")]})
+    text = text.replace('have-quorum="1"', 'have-quorum="0"').replace(
+        '<nvpair id="o1" name="stonith-enabled" value="false"/>',
+        '<nvpair id="o1" name="stonith-enabled" value="false"/>'
+        '<nvpair id="o2" name="no-quorum-policy" value="freeze"/>')
+    cib, _ = parse_cib(text)
+    assert _summary(schedule(cib, NOW)) == [
+        "* Start ms-r:2 ( node3 ) due to quorum freeze (blocked)"]
+
+
+# --- a Promoted role's finite colocation with a group -----------------------------------------
+
+_GROUP = ('<group id="g"><primitive id="g-1" class="ocf" provider="pacemaker" type="Dummy"/>'
+          '<primitive id="g-2" class="ocf" provider="pacemaker" type="Dummy"/></group>')
+
+
+def _promoted_with_group(attrs: dict[str, int]) -> list[str]:
+    constraints = ('<rsc_location id="lc" rsc="g" node="node1" score="100"/>'
+                   '<rsc_colocation id="cc" rsc="ms" rsc-role="Promoted" with-rsc="g" '
+                   'score="50"/>')
+    return _summary(_run(attrs=attrs, extra_resources=_GROUP, constraints=constraints))
+
+
+def test_a_finite_promoted_colocation_with_a_group_keeps_promotion_off_other_nodes() -> None:
+    # crm_simulate: g runs on node1; its second member's -INFINITY elsewhere reaches ms's
+    # promotion scores on node2 (100) and node3 (20), which become -INFINITY; the instance on
+    # node1 has no attribute (-1): nothing is promoted
+    assert _promoted_with_group({"node2": 100, "node3": 20}) == [
+        "* Start g-1 ( node1 )", "* Start g-2 ( node1 )", "* Start ms-r:0 ( node2 )",
+        "* Start ms-r:1 ( node3 )", "* Start ms-r:2 ( node1 )"]
+
+
+def test_a_finite_promoted_colocation_with_a_group_promotes_beside_the_group() -> None:
+    # crm_simulate: with master-ms-r=100 on node1 (the group's node) the instance there is
+    # promoted ("ms-r:0 promotion score on node1: 101", node3's 20 becomes -INFINITY)
+    assert _promoted_with_group({"node1": 100, "node3": 20}) == [
+        "* Promote ms-r:0 ( Stopped -> Promoted node1 )", "* Start g-1 ( node1 )",
+        "* Start g-2 ( node1 )", "* Start ms-r:1 ( node3 )", "* Start ms-r:2 ( node2 )"]
+
+
+def test_an_instance_on_a_node_its_clone_scores_negative_is_placed_last() -> None:
+    # crm_simulate: ms-r:0 runs on node1, where ms scores -100; master-ms-r=100 there does not
+    # lift its own score (still -100), so it is sorted after the inactive ms-r:1, which takes
+    # node2; ms-r:0 moves to node3: Move ms-r:0 ( node1 -> node3 Unpromoted ) /
+    # Start ms-r:1 ( node2 )
+    t = _run(attrs={"node1": 100}, running={"node1": [("ms-r", "Unpromoted")]},
+             clone_meta={"clone-max": "2"},
+             constraints='<rsc_location id="l1" rsc="ms" node="node1" score="-100"/>')
+    assert _summary(t) == ["* Move ms-r:0 ( node1 -> node3 Unpromoted )",
+                           "* Start ms-r:1 ( node2 )"]
+
+
+_PROMOTABLE_M1 = ('<clone id="m1"><meta_attributes id="m1-m"><nvpair id="m1-p" name="promotable" '
+                  'value="true"/><nvpair id="m1-cm" name="clone-max" value="1"/>'
+                  '</meta_attributes><primitive id="m1-r" class="ocf" provider="pacemaker" '
+                  'type="Stateful"/></clone>')
+
+
+@pytest.mark.parametrize("primary_role", ["Promoted", None])
+def test_a_mandatory_unpromoted_colocation_with_a_promotable_clone_leaves_the_priority(
+        primary_role: str | None) -> None:
+    # crm_simulate: ms (Unpromoted role) with m1 (Promoted role, or any) at INFINITY; m1 is
+    # promoted on node1, and so is ms-r:0 there (master-ms-r=1000): the colocation does not
+    # lower the instance's promotion priority
+    role = f' with-rsc-role="{primary_role}"' if primary_role else ""
+    constraints = ('<rsc_location id="lc" rsc="m1" node="node1" score="100"/>'
+                   f'<rsc_colocation id="cc" rsc="ms" rsc-role="Unpromoted" with-rsc="m1"{role} '
+                   'score="INFINITY"/>')
+    text = cib_text(attrs={"node1": 1000, "node2": 50}, extra_resources=_PROMOTABLE_M1,
+                    constraints=constraints)
+    text = text.replace('<nvpair id="node1-m" name="master-ms-r" value="1000"/>',
+                        '<nvpair id="node1-m" name="master-ms-r" value="1000"/>'
+                        '<nvpair id="node1-m1" name="master-m1-r" value="10"/>')
+    cib, _ = parse_cib(text)
+    assert _summary(schedule(cib, NOW)) == ["* Promote m1-r:0 ( Stopped -> Promoted node1 )",
+                                            "* Promote ms-r:0 ( Stopped -> Promoted node1 )"]

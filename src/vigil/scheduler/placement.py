@@ -697,14 +697,13 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         # inactive, or active where it is still allowed, before active where it no longer is
         can_a = na is None or _own_score(a, na) >= 0
         can_b = nb is None or _own_score(b, nb) >= 0
-        # active where it is allowed but the clone no longer is, or on a node that is no
-        # longer available: compared as an inactive one (crm_simulate: not after the inactive
-        # ones, by its best score among them)
-        if na is not None and (not can_a or clone.allowed.get(na.name, 0) < 0
-                               or not na.available):
+        # its own score there is what counts (the clone's locations are in it, and a
+        # stickiness that makes up for a negative one keeps it an active instance); one on a
+        # node that is no longer available is compared as an inactive one (crm_simulate: not
+        # after the inactive ones)
+        if na is not None and (not can_a or not na.available):
             na = None
-        if nb is not None and (not can_b or clone.allowed.get(nb.name, 0) < 0
-                               or not nb.available):
+        if nb is not None and (not can_b or not nb.available):
             nb = None
         if can_a != can_b:
             return -1 if can_a else 1
@@ -720,18 +719,11 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
             if pa != pb:
                 return -1 if pa > pb else 1
         if na is None and nb is None:
-            if clone.promotable:
-                # observed with crm_simulate (inc11): of two inactive instances of a promotable
-                # clone, the one with the higher best score (its promotion attributes) goes first
-                ba, bb = _best_score(ws, a), _best_score(ws, b)
-                if ba != bb:
-                    return -1 if ba > bb else 1
-            # then one still running on a node in standby before one on a node that left the
-            # cluster or one not running (crm_simulate)
-            sa = bool(ra) and not ra[0].available and not _lost(ra[0])
-            sb = bool(rb) and not rb[0].available and not _lost(rb[0])
+            # then one still running on a node in standby, then one on a node that left the
+            # cluster, then one not running (crm_simulate)
+            sa, sb = _unavailable_rank(ra), _unavailable_rank(rb)
             if sa != sb:
-                return -1 if sa else 1
+                return -1 if sa > sb else 1
             return 0
         if na is None:
             return 1
@@ -756,6 +748,13 @@ def instance_cmp(ws: WorkingSet, clone: Rsc, counts: dict[str, int]
         return 0
 
     return cmp
+
+
+def _unavailable_rank(running: list[Node]) -> int:
+    """2: active on a node in standby; 1: on a node that left the cluster; 0: otherwise."""
+    if not running or running[0].available:
+        return 0
+    return 1 if _lost(running[0]) else 2
 
 
 def _lost(node: Node) -> bool:
@@ -806,15 +805,6 @@ def _colocated_weight(ws: WorkingSet, clone: Rsc, node: Node) -> int:
     return table[node.name]
 
 
-def _best_score(ws: WorkingSet, inst: Rsc) -> int:
-    """An instance's best score on an available node where its clone does not score below
-    zero (no instance may run there)."""
-    clone = inst.parent
-    return max((inst.allowed.get(n.name, -INFINITY) for n in ws.nodes if n.available
-                and (clone is None or clone.allowed.get(n.name, 0) >= 0)),
-               default=-INFINITY)
-
-
 def _sort_instances(ws: WorkingSet, clone: Rsc, counts: dict[str, int]) -> None:
     # sorted() on a copy: the comparison looks at the clone's other instances, and a list
     # being sorted in place reads as empty meanwhile
@@ -845,18 +835,18 @@ def _can_run_instance(ws: WorkingSet, clone: Rsc, inst: Rsc, counts: dict[str, i
 def _append_parent_colocations(clone: Rsc, inst: Rsc, all_coloc: bool) -> None:
     targets = inst.primitives()[:1] if inst.variant == Variant.GROUP else [inst]
     for target in targets:
-        for edge in clone.this_with:
-            if (all_coloc or edge.score < 0 or edge.score >= INFINITY) \
-                    and edge not in target.this_with:
-                target.this_with.insert(0, edge)
+        # ahead of the instance's own, in the clone's order; again at each attempt, so an
+        # instance sent to its current node in vain and placed again counts them twice
+        # (crm_simulate: its allocation scores show the clone's colocation doubled)
+        target.this_with[0:0] = [edge for edge in clone.this_with
+                                 if (all_coloc or edge.score < 0 or edge.score >= INFINITY)]
         for edge in clone.with_this:
             if not edge.influence:
                 continue
             if all_coloc or edge.score < 0:
                 holder = inst.children[-1] if inst.variant == Variant.GROUP and inst.children \
                     else inst
-                if edge not in holder.with_this:
-                    holder.with_this.insert(0, edge)
+                holder.with_this.insert(0, edge)
 
 
 def _unassign(inst: Rsc) -> None:

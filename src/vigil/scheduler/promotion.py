@@ -63,17 +63,21 @@ def _other_instance_counts(prim: Rsc, node: Node) -> bool:
 
 
 def _known_elsewhere(prim: Rsc, node: Node) -> bool:
-    """Whether an anonymous instance that has a history (running, or a probe) must not use
-    `node`'s promotion attribute: there is no history of it there, nor one that found another
-    instance not running there (a probe). crm_simulate: probed on node1 only, it ignores
+    """Whether an instance that has a history (running, or a probe) must not use `node`'s
+    promotion attribute: there is no history of it there, nor, for an anonymous clone, one that
+    found another instance not running there (a probe). A globally unique instance goes by its
+    own history alone (crm_simulate: ms-r:0 probed on node1 only ignores node3's
+    master-ms-r:0, which it takes when it has no history). Anonymous, probed on node1 only, it ignores
     node4's master-<rsc>, which an instance without any history takes; running on node2, it
     ignores node4's, where another instance runs; promoted on node1 and moving to node2, it
     is promoted there when node2 has a probe of the resource, whichever instance it went to."""
     clone = prim.clone_parent()
-    if clone is None or clone.unique or not prim.histories:
+    if clone is None or not prim.histories:
         return False
     if node.name in prim.histories:
         return False
+    if clone.unique:
+        return True
     base = _base(prim.id)
     for inst in clone.children:
         member = _member(inst, base)
@@ -135,10 +139,13 @@ def _set_score(rsc: Rsc, node: Node, sources: list[ScoreSource] | None) -> int |
 
 
 def add_promotion_scores(ws: WorkingSet, clone: Rsc) -> None:
-    """Before placement: each instance prefers the nodes where it would be promoted."""
+    """Before placement: each instance prefers the nodes where it would be promoted, except
+    where it already scores below zero (crm_simulate: a clone location of -100 stays -100 in
+    the instance's score despite master-<rsc>=100 there)."""
     for inst in clone.children:
         for node in ws.nodes:
-            if node.name not in inst.allowed or not node.available:
+            if node.name not in inst.allowed or not node.available \
+                    or inst.allowed[node.name] < 0:
                 continue
             score = promotion_score(inst, node, 0)
             if score > 0:
@@ -238,6 +245,9 @@ def _coloc_priority_with(ws: WorkingSet, inst: Rsc, primary: Rsc, edge: Colocati
                 _set_priority(inst, -INFINITY,
                               f"colocation {edge.id}: no matching {primary.id} on {node.name}")
             return
+        if edge.score >= INFINITY:
+            # a mandatory one only narrows where the (already placed) instance may run
+            return
         for other in primary.children:
             _coloc_priority_with(ws, inst, other, edge)
         return
@@ -307,9 +317,12 @@ def _apply_clone_role_colocations(ws: WorkingSet, clone: Rsc) -> None:
         if edge.dependent_role != Role.PROMOTED:
             continue
         before = dict(clone.allowed)
+        # negative contributions count too, even under a finite score (crm_simulate: ms
+        # promoted with a group at 50 gets the second member's -INFINITY, through the
+        # group's internal colocation, on every node but the group's)
         clone.allowed = merge_dependent_scores(ws, edge.primary, clone.allowed,
                                                edge.node_attribute, edge.score / INFINITY,
-                                               edge.score < INFINITY, None, clone.id,
+                                               False, None, clone.id,
                                                rollback=False)
         _log_clone_change(clone, before, f"promoted with {edge.primary.id} (colocation {edge.id})")
     for edge in list(clone.with_this):
@@ -461,9 +474,12 @@ def set_instance_roles(ws: WorkingSet, clone: Rsc) -> None:
                 (ws.options.no_quorum_policy == "demote" and inst.instance_nodes()) or (
                     ws.options.no_quorum_policy == "freeze"
                     and inst.current_role() < Role.PROMOTED)):
-            # demote: an active instance is demoted; a stopped one keeps its promotion, which
-            # cannot happen as its start is blocked (crm_simulate: "Promote ... blocked")
+            # demote: an active instance is demoted, but it still takes its promoted slot from
+            # the instances after it; a stopped one keeps its promotion, which cannot happen
+            # as its start is blocked (crm_simulate: "Promote ... blocked")
             _set_next(inst, False)
+            if ws.options.no_quorum_policy == "demote":
+                promoted += 1  # not so under freeze: the Promoted instance after it stays so
             continue
         counts[chosen.name] = counts.get(chosen.name, 0) + 1
         _set_next(inst, True)
