@@ -140,10 +140,21 @@ class VigilStack:
 
         wait_tolerant(lab, "one primary, the others streaming from it, the VIP there", settled,
                       SETTLE_TIMEOUT_S, 0.5)
-        return found[-1]
+        # the cleanup may set the cluster to work again (a re-probe, a promotion score that
+        # changed since): settled means the same primary a few seconds later
+        while True:
+            time.sleep(3.0)
+            before = found[-1]
+            wait_tolerant(lab, "one primary, the others streaming from it, the VIP there",
+                          settled, SETTLE_TIMEOUT_S, 0.5)
+            if found[-1] == before:
+                return before
 
-    def writer(self) -> SqlWriter:
-        return SqlWriter(self.the_lab(), DSN).start()
+    def writer(self, primary: str) -> SqlWriter:
+        """The client, numbering its rows after the last one already in the table (each run
+        adds to it)."""
+        last = pg.psql(self.the_lab(), primary, f"SELECT coalesce(max(id), 0) FROM {pg.APP_TABLE}")
+        return SqlWriter(self.the_lab(), DSN, first_id=int(last) + 1).start()
 
     def fault(self, kind: str, primary: str) -> str:
         """Break `primary` as `kind` says; the node a switchover goes to ("" otherwise)."""
@@ -222,10 +233,16 @@ def one_run(stack: VigilStack, fault: str, run: int, token_ms: int | None,
     primary = stack.healthy()
     if fault == "kill":
         stack.postmaster_pid(primary)  # there is one to kill, before the client starts
-    writer = stack.writer()
+    writer = stack.writer(primary)
     try:
-        wait_tolerant(stack.the_lab(), "the client's first commits",
-                      lambda: len(writer.snapshot().acked) >= 20 or bool(writer.failure()), 30)
+        try:
+            wait_tolerant(stack.the_lab(), "the client's first commits",
+                          lambda: len(writer.snapshot().acked) >= 20 or bool(writer.failure()), 60)
+        except LabError as exc:
+            rec = writer.snapshot()
+            last = rec.errors[-1][2] if rec.errors else "none"
+            raise LabError(f"{exc}: {len(rec.acked)} acknowledged, {len(rec.errors)} failed "
+                           f"(last error: {last}); primary {primary}") from None
         if writer.failure():
             raise LabError(f"the client stopped: {writer.failure()}")
         time.sleep(1.0 + rng.uniform(0.0, 1.0))
