@@ -203,15 +203,10 @@ class VigilStack:
     def postmaster_pid(self, node: str) -> int:
         """The host PID of `node`'s postmaster, found before the fault (a lookup at fault time
         would count as downtime)."""
-        for pid in self.the_lab().pids(node):
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    argv = f.read().split(b"\0")
-            except OSError:
-                continue
-            if argv and argv[0].endswith(b"/bin/postgres") and pg.PGDATA.encode() in argv:
-                return pid
-        raise LabError(f"no postmaster of {pg.PGDATA} runs on {node}")
+        pid = pg.postmaster_pid(self.the_lab(), node)
+        if pid is None:
+            raise LabError(f"no postmaster of {pg.PGDATA} runs on {node}")
+        return pid
 
     def the_lab(self) -> Lab:
         if self.lab is None:

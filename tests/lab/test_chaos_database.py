@@ -83,18 +83,6 @@ def primary_of(lab: Lab) -> str | None:
     return None
 
 
-def postmaster_pid(lab: Lab, node: str) -> int | None:
-    for pid in lab.pids(node):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"/bin/postgres") and pg.PGDATA.encode() in argv:
-            return pid
-    return None
-
-
 def check(lab: Lab, seconds: float, log: list[str]) -> None:
     samples = 0
     end = time.monotonic() + seconds
@@ -183,7 +171,7 @@ def test_seeded_database_chaos(db_lab: Lab, capsys: pytest.CaptureFixture[str]) 
                 lab.heal()
                 what = "heal"
             else:
-                pid = postmaster_pid(lab, current) if current else None
+                pid = pg.postmaster_pid(lab, current) if current else None
                 if current and pid:
                     os.kill(pid, signal.SIGKILL)
                     what = f"postmaster of the primary {current} killed"

@@ -154,6 +154,19 @@ def pg_state(lab: Lab, node: str) -> str:
     raise LabError(f"no cluster state in pg_controldata on {node}: {out}")
 
 
+def postmaster_pid(lab: Lab, node: str) -> int | None:
+    """The host PID of `node`'s postmaster (of PGDATA), None when none runs."""
+    for pid in lab.pids(node):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"/bin/postgres") and PGDATA.encode() in argv:
+            return pid
+    return None
+
+
 def wait_until(what: str, predicate: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

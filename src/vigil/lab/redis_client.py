@@ -17,13 +17,11 @@ again at once; socket timeouts bound how long a write waits on a server that los
 
 from __future__ import annotations
 
-import signal
 import sys
-import time
 from typing import cast
 
 from vigil.lab.lab import Lab
-from vigil.lab.writer import ClientLoop, WriteRecord, check_lab_host
+from vigil.lab.writer import ClientLoop, WriteRecord, check_lab_host, write_numbered
 
 DEFAULT_INTERVAL_S = 0.02
 KEY_PREFIX = "w:"
@@ -48,32 +46,16 @@ def _loop(host: str, port: int, interval: float, first_id: int) -> int:
     import redis
 
     client = redis.Redis(host=host, port=port, socket_timeout=1.0, socket_connect_timeout=1.0)
-    row = first_id - 1
-    stop = False
 
-    def on_term(_signum: int, _frame: object) -> None:
-        nonlocal stop
-        stop = True
+    def write(row: int) -> str | None:
+        client.set(f"{KEY_PREFIX}{row}", str(row))
+        # the synchronous client answers an int (redis-py types it for async clients too)
+        if cast(int, client.wait(1, WAIT_MS)) >= 1:
+            return None
+        return f"WAIT 0: no replica confirmed it in {WAIT_MS} ms"
 
-    signal.signal(signal.SIGTERM, on_term)
-    while not stop:
-        row += 1
-        try:
-            client.set(f"{KEY_PREFIX}{row}", str(row))
-            # the synchronous client answers an int (redis-py types it for async clients too)
-            replicas = cast(int, client.wait(1, WAIT_MS))
-            if replicas >= 1:
-                print(f"ack {row} {time.time():.3f}", flush=True)
-            else:
-                print(f"err {row} {time.time():.3f} WAIT 0: no replica confirmed it in "
-                      f"{WAIT_MS} ms", flush=True)
-        except redis.RedisError as exc:
-            reason = " ".join(str(exc).split())[:160]
-            print(f"err {row} {time.time():.3f} {reason}", flush=True)
-            client.connection_pool.disconnect()
-            time.sleep(0.1)
-        time.sleep(interval)
-    return 0
+    return write_numbered(write, (redis.RedisError,), client.connection_pool.disconnect,
+                          interval, first_id)
 
 
 __all__ = ["KEY_PREFIX", "RedisWriter", "WriteRecord"]

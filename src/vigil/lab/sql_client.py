@@ -18,12 +18,10 @@ Only the lab's addresses (10.213.0.0/16) may be written to.
 from __future__ import annotations
 
 import contextlib
-import signal
 import sys
-import time
 
 from vigil.lab.lab import Lab
-from vigil.lab.writer import ClientLoop, WriteRecord, check_lab_host
+from vigil.lab.writer import ClientLoop, WriteRecord, check_lab_host, write_numbered
 
 DEFAULT_INTERVAL_S = 0.02
 TABLE = "writes"  # vigil.lab.postgres.APP_TABLE (not imported: this module runs in the client)
@@ -49,31 +47,22 @@ def _loop(dsn: str, interval: float, first_id: int) -> int:
     # tcp_user_timeout: a write to a powered-off server fails after 1 s instead of TCP's minutes
     conninfo = f"{dsn} connect_timeout=2 tcp_user_timeout=1000 keepalives=1"
     conn: psycopg.Connection[tuple[object, ...]] | None = None
-    row = first_id - 1
-    stop = False
 
-    def on_term(_signum: int, _frame: object) -> None:
-        nonlocal stop
-        stop = True
+    def write(row: int) -> str | None:
+        nonlocal conn
+        if conn is None:
+            conn = psycopg.connect(conninfo, autocommit=True)
+        conn.execute(f"INSERT INTO {TABLE} (id) VALUES (%s)", (row,))
+        return None
 
-    signal.signal(signal.SIGTERM, on_term)
-    while not stop:
-        row += 1
-        try:
-            if conn is None:
-                conn = psycopg.connect(conninfo, autocommit=True)
-            conn.execute(f"INSERT INTO {TABLE} (id) VALUES (%s)", (row,))
-            print(f"ack {row} {time.time():.3f}", flush=True)
-        except psycopg.Error as exc:
-            reason = " ".join(str(exc).split())[:160]
-            print(f"err {row} {time.time():.3f} {reason}", flush=True)
-            if conn is not None:
-                with contextlib.suppress(psycopg.Error):
-                    conn.close()
-                conn = None
-            time.sleep(0.1)
-        time.sleep(interval)
-    return 0
+    def reset() -> None:
+        nonlocal conn
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
+        conn = None
+
+    return write_numbered(write, (psycopg.Error,), reset, interval, first_id)
 
 
 __all__ = ["SqlWriter", "WriteRecord"]

@@ -20,7 +20,8 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from vigil.lab import hostops
@@ -138,3 +139,33 @@ class ClientLoop:
                     stream.close()
             self._proc = None
         return self.snapshot()
+
+
+def write_numbered(write: Callable[[int], str | None], errors: tuple[type[Exception], ...],
+                   reset: Callable[[], None], interval: float, first_id: int) -> int:
+    """The loop a client module runs in the client's namespace: rows first_id, first_id + 1,
+    ... one at a time until SIGTERM, each reported on stdout. `write(row)` returns None when
+    the server acknowledged the row, else why it was not (the row is in doubt); an exception of
+    `errors` is a failed write: `reset()` drops the connection, the next row opens a new one."""
+    row = first_id - 1
+    stop = False
+
+    def on_term(_signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    while not stop:
+        row += 1
+        try:
+            why = write(row)
+        except errors as exc:
+            why = " ".join(str(exc).split())[:160]
+            reset()
+            time.sleep(0.1)
+        if why is None:
+            print(f"ack {row} {time.time():.3f}", flush=True)
+        else:
+            print(f"err {row} {time.time():.3f} {why}", flush=True)
+        time.sleep(interval)
+    return 0
