@@ -223,6 +223,24 @@ def test_explain_an_instance_without_a_promotion_score(vigil: Run, tmp_path: Pat
     assert "agent has not set a promotion score there" in text_out
 
 
+def test_explain_says_what_pafs_promotion_scores_mean(vigil: Run, tmp_path: Path) -> None:
+    # the scores PAF's primary sets: 1001 on itself, -1000 on a standby that is not connected
+    path = running_promotable(tmp_path / "cib.xml", scores=(1001, -1000))
+    path.write_text(path.read_text().replace('provider="pacemaker" type="Stateful"',
+                                             'provider="heartbeat" type="pgsqlms"'))
+    code, out, _ = vigil("explain", "db-clone", "-f", str(path))
+    assert code == 0, out
+    assert ("+1001  promotion-attribute: node attribute master-db on node1 (PAF: this node runs "
+            "the primary)") in out
+    assert ("-1000  promotion-attribute: node attribute master-db on node2 (PAF: its standby "
+            "is not connected to the primary: not to be promoted)") in out
+    assert "On node2 it is not promoted: its promotion score is -1000, below 0" in out
+    # another agent's numbers are shown as they are
+    _, plain, _ = vigil("explain", "db-clone", "-f", str(running_promotable(
+        tmp_path / "stateful.xml", scores=(1001, -1000))))
+    assert "(PAF:" not in plain
+
+
 @pytest.mark.parametrize("argv", [
     # --promoted on what has no promoted instance, or not by the clone's id
     ["resource", "move", "vip", "node2", "--promoted"],

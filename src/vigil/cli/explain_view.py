@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from vigil.cli.agent_scores import promotion_meaning
 from vigil.model.score import INFINITY
 from vigil.scheduler.explain import Explanation, Finding, NodeVerdict, PromotionVerdict
 
@@ -175,11 +176,15 @@ _PROMOTION: dict[str, Callable[[Finding], str]] = {
 
 
 def _promotion_lines(e: Explanation) -> list[str]:
+    agent = e.agent or next((m.agent for m in e.members if m.agent), None)
     lines = [f"Promotion, best first (promoted-max {e.promoted_max}):"]
     for v in e.promotion:
         lines.append(_promotion_line(v))
         for c in v.contributions:
-            lines.append(f"      {_score(c.value):>10}  {c.kind}: {c.detail}")
+            meaning = (promotion_meaning(agent, c.value) if c.kind == "promotion-attribute"
+                       else None)
+            lines.append(f"      {_score(c.value):>10}  {c.kind}: {c.detail}"
+                         + (f" ({meaning})" if meaning else ""))
     return lines
 
 

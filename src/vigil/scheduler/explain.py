@@ -286,8 +286,9 @@ def _promotion_findings(t: Transition, verdicts: tuple[PromotionVerdict, ...],
             continue
         if v.why_not == "NOT_PLACED":
             continue  # the instance is not running: the placement findings say why
-        has_attr = any(c.kind == "promotion-attribute" and c.value >= 0
-                       for c in v.contributions)
+        # the agent set the attribute there, whatever its sign (a negative one is the agent
+        # saying "not this copy": PAF's -1000 on a standby that is not connected)
+        has_attr = any(c.kind == "promotion-attribute" for c in v.contributions)
         out.append(_f("NOT_PROMOTED", node=v.node or "", instance=v.instance,
                       score=_count(v.score), why=v.why_not, max=limit,
                       attribute="yes" if has_attr else "",

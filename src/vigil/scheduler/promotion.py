@@ -290,7 +290,8 @@ def _set_instance_priority(ws: WorkingSet, clone: Rsc, inst: Rsc) -> None:
         sources: list[ScoreSource] = []
         inst.promotion_priority = promotion_score(inst, chosen, -1, sources)
         if not sources:
-            sources.append(ScoreSource("promotion-attribute",
+            # its own kind: explain tells an agent's negative score from no score at all
+            sources.append(ScoreSource("no-promotion-attribute",
                                        f"no master-* node attribute for it on {chosen.name}", -1))
         inst.promotion_sources.extend(sources)
     elif next_role in (Role.UNPROMOTED, Role.STOPPED):

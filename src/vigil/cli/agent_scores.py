@@ -1,0 +1,38 @@
+"""What an agent means by the promotion scores it sets (the master-<resource> node attribute),
+for `vigil explain`: the numbers are the agent's, so is their meaning. Only agents whose scheme
+is documented (by their code or manual) are here; for the others explain shows the number alone.
+
+PAF (ocf:heartbeat:pgsqlms, and ocf:vigil:pgsqlms which is PAF's agent): the primary's monitor
+sets every score (PAF 2.3's _check_locations): 1001 on the primary itself; on each standby
+streaming from it 1000, then 10 less per rank in PAF's order of the standbys by the WAL position
+they have written (pg_stat_replication's write_lsn); -1 on a standby still in startup or backup;
+-1000 on a node whose standby is not connected to the primary; the rank's score made negative
+(below -1) when the standby lags more than `maxlag`. PAF's promote checks again, from each
+node's last received LSN gathered at the pre-promote notification, that no other standby
+received more, and gives way to it when one did.
+"""
+
+from __future__ import annotations
+
+PAF_AGENTS = ("ocf:heartbeat:pgsqlms", "ocf:vigil:pgsqlms")
+
+
+def promotion_meaning(agent: str | None, value: int) -> str | None:
+    """The agent's meaning of the promotion score `value`, None when unknown."""
+    if agent not in PAF_AGENTS:
+        return None
+    if value == 1001:
+        return "PAF: this node runs the primary"
+    if value == 1000:
+        return ("PAF: the first standby in the primary's ranking by written WAL position "
+                "(write_lsn)")
+    if 0 < value < 1000 and value % 10 == 0:
+        return (f"PAF: standby number {(1000 - value) // 10 + 1} in the primary's ranking by "
+                "written WAL position (write_lsn)")
+    if value == -1:
+        return "PAF: a standby in startup or backup state: not to be promoted"
+    if value == -1000:
+        return "PAF: its standby is not connected to the primary: not to be promoted"
+    if value < -1 and (-value) % 10 == 0:
+        return "PAF: its standby lags more than maxlag: not to be promoted"
+    return None
