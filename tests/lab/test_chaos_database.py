@@ -186,8 +186,15 @@ def test_seeded_database_chaos(db_lab: Lab, capsys: pytest.CaptureFixture[str]) 
                     say(diagnose(lab))
                     raise
                 recoveries.append(took)
+                t_healthy = time.time()
+                # the client commits through the VIP again (a client that died, or a VIP that
+                # answers nowhere, would pass every other check)
+                wait("the client commits again", lambda t=t_healthy: writer.acked_after(t),
+                     timeout=60)
+                assert writer.running(), f"the client stopped: {writer.failure()}"
                 say(f"    healthy again {took:.1f} s after the lab was restored: {primary} "
-                    "primary, both others streaming from it")
+                    f"primary, both others streaming from it; {len(writer.snapshot().acked)} "
+                    "commits acknowledged so far")
     finally:
         record = writer.stop()
     took, primary = restore(lab)
