@@ -17,6 +17,7 @@ runs, about 8 minutes here; the long run is documented in the README).
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
@@ -189,7 +190,7 @@ def test_seeded_database_chaos(db_lab: Lab, capsys: pytest.CaptureFixture[str]) 
                 t_healthy = time.time()
                 # the client commits through the VIP again (a client that died, or a VIP that
                 # answers nowhere, would pass every other check)
-                wait("the client commits again", lambda t=t_healthy: writer.acked_after(t),
+                wait("the client commits again", functools.partial(writer.acked_after, t_healthy),
                      timeout=60)
                 assert writer.running(), f"the client stopped: {writer.failure()}"
                 say(f"    healthy again {took:.1f} s after the lab was restored: {primary} "
