@@ -96,6 +96,12 @@ def failure_expiries(cib: Cib, transition: Transition) -> list[int]:
     """When each recorded failure stops counting: its last-failure time plus the resource's
     failure-timeout, as the scheduler resolved it (Allocation.failure_timeout_s)."""
     timeouts = {a.resource: a.failure_timeout_s for a in transition.allocations}
+    # a clone's failures are recorded under the primitive's id (last-failure-pgsqld#start_0),
+    # its instances are allocated as pgsqld:0, pgsqld:1...: their timeout is the primitive's
+    for a in transition.allocations:
+        base, sep, _n = a.resource.partition(":")
+        if sep:
+            timeouts[base] = max(timeouts.get(base, 0), a.failure_timeout_s)
     out = []
     for state in cib.status:
         for nvset in state.transient_attributes:
