@@ -56,6 +56,7 @@ from vigil.lab.demo_postgres import (
     requirements,
     rows_on,
     settled_primary,
+    switchover_to,
 )
 from vigil.lab.errors import LabError
 from vigil.lab.lab import Lab
@@ -166,7 +167,7 @@ class VigilStack:
         else:
             names = list(lab.topology.node_names())
             target = names[(names.index(primary) + 1) % len(names)]
-            vigil_ok(lab, target, ["resource", "move", CLONE, target, "--promoted"])
+            switchover_to(lab, target, target)
             return target
         return ""
 

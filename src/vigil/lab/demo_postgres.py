@@ -423,7 +423,7 @@ def _switchover(lab: Lab, report: PostgresDemoReport, target: str, current: str,
         wait_tolerant(lab, "the client's first commits", lambda: len(writer.snapshot().acked) >= 20,
                       timeout=30)
         t_move = time.time()
-        vigil_ok(lab, current, ["resource", "move", CLONE, target, "--promoted"])
+        switchover_to(lab, current, target)
 
         def moved() -> bool:
             return promoted_node(lab, current) == target and writer.acked_after(t_move + 0.1) and (
@@ -449,6 +449,26 @@ def _switchover(lab: Lab, report: PostgresDemoReport, target: str, current: str,
                                 f"{len(report.switchover_lost)} of {report.switchover_acked} "
                                 f"acknowledged commits lost; {follows}")
     step(report.switchover_detail)
+
+
+def switchover_to(lab: Lab, via: str, target: str) -> None:
+    """`vigil resource move CLONE TARGET --promoted`, once vigil accepts it: it refuses while
+    PAF's score for TARGET still says its standby is not connected (-1000, until the primary's
+    next monitor sees it streaming)."""
+    argv = ["resource", "move", CLONE, target, "--promoted"]
+    refused: list[str] = []
+
+    def accepted() -> bool:
+        proc = lab.vigil(via, argv, timeout=30)
+        if proc.returncode != 0:
+            refused.append((proc.stderr or proc.stdout).strip())
+        return proc.returncode == 0
+
+    try:
+        wait_tolerant(lab, f"vigil accepts the switchover to {target}", accepted, timeout=60,
+                      interval=1.0)
+    except LabError:
+        raise LabError(f"vigil {' '.join(argv)}: {refused[-1] if refused else 'no answer'}") from None
 
 
 def render_report(r: PostgresDemoReport) -> str:
