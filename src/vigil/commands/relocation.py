@@ -101,20 +101,13 @@ def _location(constraint_id: str, rule_prefix: str, resource: str, node: str, sc
 def _current_nodes(cib: Cib, resource: str, now: int, *, promoted: bool = False
                    ) -> tuple[str, ...]:
     """Where the resource runs now; with `promoted`, where its instances are promoted now."""
-    allocations = schedule(cib, now).allocations
     if promoted:
-        children: dict[str | None, list[str]] = {}
-        for a in allocations:
-            children.setdefault(a.parent, []).append(a.resource)
-        by_id = {a.resource: a for a in allocations}
         found: list[str] = []
-        todo = list(children.get(resource, []))
-        while todo:
-            a = by_id[todo.pop(0)]
+        for a in _instances(cib, resource, now):
             if a.current_role == "Promoted":
                 found += [n for n in a.current_nodes if n not in found]
-            todo += children.get(a.resource, [])
         return tuple(sorted(found))
+    allocations = schedule(cib, now).allocations
     for allocation in allocations:
         if allocation.resource == resource:
             return allocation.current_nodes
