@@ -44,7 +44,7 @@ import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from vigil.lab import postgres as pg
 from vigil.lab.demo import cluster_status, powered_on_nodes, vigil_ok, wait_tolerant
@@ -97,8 +97,28 @@ def log(msg: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} database_failover: {msg}", file=sys.stderr, flush=True)
 
 
+class Stack(Protocol):
+    """What a run needs of a stack under test: the same lab (vigil.lab.Lab's namespaces, the
+    same PostgreSQL set up by vigil.lab.postgres), a different manager."""
+
+    stack: str  # its name in the results: vigil, pacemaker, patroni
+
+    def up(self) -> None: ...
+    def down(self) -> None: ...
+    def healthy(self) -> str: ...
+    def writer(self, primary: str) -> SqlWriter: ...
+    def fault(self, kind: str, primary: str) -> str: ...
+    def primary_now(self, old: str) -> str | None: ...
+    def rows(self, node: str) -> set[int]: ...
+    def after(self, kind: str, old: str, new: str) -> tuple[bool, float | None]: ...
+    def postmaster_pid(self, node: str) -> int: ...
+    def the_lab(self) -> Lab: ...
+
+
 class VigilStack:
     """vigild on 3 lab nodes with PAF's pgsqlms (ocf:vigil:pgsqlms) and the write VIP."""
+
+    stack = "vigil"
 
     def __init__(self, token_ms: int | None, name: str) -> None:
         self.token_ms, self.name = token_ms, name
@@ -224,7 +244,7 @@ def resumed(writer: SqlWriter, t_fault: float) -> bool:
     return bool(good) and good[-1] - good[0] >= STABLE_S
 
 
-def one_run(stack: VigilStack, fault: str, run: int, token_ms: int | None,
+def one_run(stack: Stack, fault: str, run: int, token_ms: int | None,
             rng: random.Random) -> RunResult:
     primary = stack.healthy()
     if fault == "kill":
@@ -260,7 +280,7 @@ def one_run(stack: VigilStack, fault: str, run: int, token_ms: int | None,
         log(f"run {run}: the switchover went to {new or 'nowhere'}, not {target}")
     lost = len(set(record.acked) - stack.rows(new)) if new else len(record.acked)
     rejoined, rejoin_s = stack.after(fault, primary, new or primary)
-    return RunResult(stack="vigil", fault=fault, run=run, token_ms=token_ms, downtime_s=down,
+    return RunResult(stack=stack.stack, fault=fault, run=run, token_ms=token_ms, downtime_s=down,
                      acked=len(record.acked), lost=lost, in_doubt=len(record.errors),
                      old_primary=primary, new_primary=new, rejoined=rejoined, rejoin_s=rejoin_s,
                      load1=round(load1, 2))

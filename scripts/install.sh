@@ -36,12 +36,16 @@ fi
 #     ocf:heartbeat:pgsqlms), postgresql and redis-server (the servers ocf:heartbeat:pgsql/pgsqlms and
 #     ocf:heartbeat:redis manage), and beanstalkd (the work queue that follows the primary in
 #     `vigil demo postgres`, as in seed 004). Their packages enable units; vigil's lab starts its
-#     own instances.
+#     own instances;
+#   - the database benchmark's anchors (bench/database_failover.py --stack pacemaker|patroni):
+#     pacemaker (Pacemaker 2.1.5's daemons, run in the lab's nodes in place of vigild), patroni and
+#     etcd-server (Patroni 3.0.2 with its etcd, run in the lab's nodes). Their units are not used.
 apt_packages=(pacemaker-cli-utils corosync iproute2 util-linux procps iputils-ping curl
               resource-agents pacemaker-resource-agents fence-agents
               libcpg4 libvotequorum8 libcmap4 libcorosync-common4
               corosync-qnetd corosync-qdevice libnss3-tools
-              resource-agents-paf postgresql redis-server beanstalkd)
+              resource-agents-paf postgresql redis-server beanstalkd
+              pacemaker patroni etcd-server)
 apt_missing=()
 for pkg in "${apt_packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
