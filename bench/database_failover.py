@@ -46,12 +46,16 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+from vigil.lab import pacemaker, power
 from vigil.lab import postgres as pg
 from vigil.lab.demo import cluster_status, powered_on_nodes, vigil_ok, wait_tolerant
 from vigil.lab.demo_postgres import (
     CLONE,
+    RSC,
+    VIP_RSC,
     WRITE_VIP,
     create_postgres_resources,
+    postgres_commands,
     promoted_node,
     requirements,
     rows_on,
@@ -65,8 +69,6 @@ from vigil.lab.sql_client import SqlWriter
 STACKS = ("vigil", "pacemaker", "patroni")
 FAULTS = ("powercut", "kill", "switchover")
 NOT_BUILT = {
-    "pacemaker": "the Pacemaker 2.1.5 + PAF stack is not built yet (issue 11): it needs "
-                 "PostgreSQL in ../shared/reference/pacemaker-lab's nodes",
     "patroni": "the Patroni + etcd stack is not built yet (issue 11)",
 }
 SETTLE_TIMEOUT_S = 180.0
@@ -235,6 +237,124 @@ class VigilStack:
         return self.lab
 
 
+class PacemakerStack(VigilStack):
+    """Pacemaker 2.1.5 in the same lab (vigil.lab.pacemaker: pacemakerd in vigild's place, the
+    same Corosync and fence device) with PAF's own ocf:heartbeat:pgsqlms and the same write VIP
+    and constraints, configured by the same CLI commands (written with `vigil -f`, pushed with
+    cibadmin). PAF does not rejoin an old primary; between runs this stack does what the
+    operator would: a base backup of the primary on that node, then a cleanup."""
+
+    stack = "pacemaker"
+
+    def up(self) -> None:
+        log(f"bringing lab {self.name!r} up (Pacemaker 2.1.5)")
+        self.lab = lab = pacemaker.up(name=self.name, token_ms=self.token_ms)
+        pacemaker.wait_ready(lab, timeout=150)
+        names = list(lab.topology.node_names())
+        pg.setup_postgres(lab, primary=names[0], synchronous=True)
+        fencing = [["stonith", "create", "fence-lab", "fence_vigil_lab",
+                    f"pcmk_host_list={' '.join(names)}", f"socket={power.socket_path(self.name)}",
+                    "op", "monitor", "interval=60s"],
+                   ["property", "set", "stonith-enabled=true"]]
+        pacemaker.apply(lab, names[0], fencing + postgres_commands("ocf:heartbeat:pgsqlms"))
+
+    def healthy(self) -> str:
+        lab = self.the_lab()
+        names = list(lab.topology.node_names())
+        for n in names:
+            lab.power_on(n)
+        pacemaker.wait_ready(lab, timeout=150)
+        pacemaker.cleanup(lab, names[0])
+        found: list[str] = []
+
+        def settled() -> bool:
+            p = self._settled(names)
+            if p:
+                found.append(p)
+            return p is not None
+
+        try:
+            wait_tolerant(lab, "one primary, the others streaming, the VIP there", settled, 60, 1.0)
+        except LabError:
+            primary = ""
+
+            def promoted() -> bool:
+                nonlocal primary
+                primary = self.primary_now("") or ""
+                return bool(primary) and pg.pg_in_recovery(lab, primary) is False
+
+            wait_tolerant(lab, "a primary", promoted, SETTLE_TIMEOUT_S, 1.0)
+            streaming = pg.pg_streaming_to(lab, primary)
+            for n in names:
+                if n != primary and n not in streaming:
+                    log(f"{n}: PAF leaves it out; rebuilt by hand from {primary} (base backup, "
+                        f"cleanup), as its operator would")
+                    pg.rebuild_standby(lab, n, primary)
+            pacemaker.cleanup(lab, names[0])
+            wait_tolerant(lab, "one primary, the others streaming, the VIP there", settled,
+                          SETTLE_TIMEOUT_S, 1.0)
+        return found[-1]
+
+    def _settled(self, names: list[str]) -> str | None:
+        lab = self.the_lab()
+        v = pacemaker.view(lab, names[0])
+        promoted = v.nodes_of(RSC, "Promoted")
+        if len(promoted) != 1 or pg.pg_in_recovery(lab, promoted[0]) is not False:
+            return None
+        primary = promoted[0]
+        others = sorted(n for n in names if n != primary)
+        if pg.pg_streaming_to(lab, primary) != others or v.nodes_of(VIP_RSC) != [primary]:
+            return None
+        return primary
+
+    def fault(self, kind: str, primary: str) -> str:
+        if kind != "switchover":
+            return super().fault(kind, primary)
+        lab = self.the_lab()
+        names = list(lab.topology.node_names())
+        target = names[(names.index(primary) + 1) % len(names)]
+        proc = lab.exec(primary, ["crm_resource", "--move", "--promoted", "-r", CLONE,
+                                  "--node", target], timeout=30)
+        if proc.returncode != 0:
+            raise LabError(f"crm_resource --move --promoted: {(proc.stderr or proc.stdout).strip()}")
+        return target
+
+    def primary_now(self, old: str) -> str | None:
+        on = powered_on_nodes(self.the_lab())
+        via = next((n for n in on if n != old), on[0] if on else old)
+        promoted = pacemaker.view(self.the_lab(), via).nodes_of(RSC, "Promoted")
+        return promoted[0] if len(promoted) == 1 else None
+
+    def after(self, kind: str, old: str, new: str) -> tuple[bool, float | None]:
+        lab = self.the_lab()
+        t0 = time.time()
+        if kind == "powercut":
+            lab.power_on(old)
+        elif kind == "switchover":
+            proc = lab.exec(new, ["crm_resource", "--clear", "-r", CLONE], timeout=30)
+            if proc.returncode != 0:
+                raise LabError(f"crm_resource --clear: {(proc.stderr or proc.stdout).strip()}")
+        refused = False
+
+        def back() -> bool:
+            nonlocal refused
+            v = pacemaker.view(lab, new)
+            if (f"{RSC}_start_0", old) in v.failed_ops:
+                refused = True  # PAF refused to start it: it stays out until an operator acts
+                return True
+            p = v.nodes_of(RSC, "Promoted")
+            return len(p) == 1 and (p[0] == old or old in pg.pg_streaming_to(lab, p[0]))
+
+        try:
+            wait_tolerant(lab, f"{old} streams again", back, REJOIN_TIMEOUT_S, 1.0)
+        except LabError:
+            return False, None
+        if refused:
+            log(f"{old}: PAF refused to start it as a standby (its start failed): manual")
+            return False, None
+        return True, round(time.time() - t0, 1)
+
+
 def resumed(writer: SqlWriter, t_fault: float) -> bool:
     """Commits succeed again after the fault, for STABLE_S since the last failure."""
     rec = writer.snapshot()
@@ -338,7 +458,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"database_failover: {problem}", file=sys.stderr)
         return 2
     rng = random.Random(args.seed)
-    stack = VigilStack(args.token, args.name)
+    if args.stack == "pacemaker":
+        problem = pacemaker.requirements()
+        if problem:
+            print(f"database_failover: {problem}", file=sys.stderr)
+            return 2
+    stack: Stack = (PacemakerStack if args.stack == "pacemaker" else VigilStack)(args.token,
+                                                                               args.name)
     results: list[RunResult] = []
     try:
         stack.up()

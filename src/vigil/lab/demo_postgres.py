@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from vigil.lab import beanstalk, redisdb
@@ -131,20 +131,29 @@ def create_postgres_resources(lab: Lab, node: str) -> None:
     """Through `node`: fencing, pgsqlms as a promotable clone, the write VIP with PAF's
     constraints (with the promoted instance, after its promotion, stopped before its demotion)."""
     lab.configure_fencing(node, timeout=30)
-    vigil_ok(lab, node, ["property", "set", "stonith-action=off"])
     source = pg.rewind_source(lab_nodes(lab))
+    for args in postgres_commands(AGENT, extra=[f"rewind_source={source}"]):
+        vigil_ok(lab, node, args)
+
+
+def postgres_commands(agent: str, *, extra: Sequence[str] = ()) -> list[list[str]]:
+    """The CLI commands (pcs's grammar) of the database's resources after fencing: `agent`
+    (ocf:vigil:pgsqlms, or PAF's own for the Pacemaker anchor) as a promotable clone, the
+    write VIP with the promoted instance, after its promotion, stopped before its demotion."""
     # failure-timeout: an old primary that boots before a standby was promoted cannot rejoin
     # yet (nothing to rewind from); its failed start bans it for this long, then it retries
-    vigil_ok(lab, node, pg.pgsql_resource_args(RSC, agent=AGENT, extra=[f"rewind_source={source}"],
-                                               meta=[f"failure-timeout={FAILURE_TIMEOUT}"]))
-    vigil_ok(lab, node, ["resource", "create", VIP_RSC, "ocf:heartbeat:IPaddr2", f"ip={WRITE_VIP}",
-                          "cidr_netmask=24", "nic=eth0", "op", "monitor", "interval=5s"])
-    vigil_ok(lab, node, ["constraint", "colocation", "add", VIP_RSC, "with", "Promoted", CLONE,
-                          "INFINITY"])
-    vigil_ok(lab, node, ["constraint", "order", "promote", CLONE, "then", "start", VIP_RSC,
-                          "symmetrical=false", "kind=Mandatory"])
-    vigil_ok(lab, node, ["constraint", "order", "demote", CLONE, "then", "stop", VIP_RSC,
-                          "symmetrical=false", "kind=Mandatory"])
+    return [
+        ["property", "set", "stonith-action=off"],
+        pg.pgsql_resource_args(RSC, agent=agent, extra=extra,
+                               meta=[f"failure-timeout={FAILURE_TIMEOUT}"]),
+        ["resource", "create", VIP_RSC, "ocf:heartbeat:IPaddr2", f"ip={WRITE_VIP}",
+         "cidr_netmask=24", "nic=eth0", "op", "monitor", "interval=5s"],
+        ["constraint", "colocation", "add", VIP_RSC, "with", "Promoted", CLONE, "INFINITY"],
+        ["constraint", "order", "promote", CLONE, "then", "start", VIP_RSC,
+         "symmetrical=false", "kind=Mandatory"],
+        ["constraint", "order", "demote", CLONE, "then", "stop", VIP_RSC,
+         "symmetrical=false", "kind=Mandatory"],
+    ]
 
 
 def create_companion_resources(lab: Lab, node: str) -> None:

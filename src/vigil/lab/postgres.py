@@ -278,3 +278,24 @@ def pgsql_resource_args(rsc: str = "pgsqld", *, agent: str = "ocf:heartbeat:pgsq
             "monitor", "interval=5s", "timeout=10s", "role=Promoted",
             "monitor", "interval=6s", "timeout=10s", "role=Unpromoted",
             "promotable", "notify=true", "promoted-max=1", "promoted-node-max=1", *meta]
+
+
+def rebuild_standby(lab: Lab, node: str, primary: str) -> None:
+    """What an operator does by hand for an old primary that PAF refuses to start as a standby
+    (PAF's documented procedure: a fresh copy of the primary, then a cleanup): its data
+    directory replaced by a base backup of `primary`, with this lab's configuration, stopped.
+    The agent makes standby.signal itself when it starts the instance."""
+    nodes = lab_nodes(lab)
+    paddr = next(n.addr for n in nodes if n.name == primary)
+    if postmaster_pid(lab, node) is not None:
+        pg_ctl(lab, node, "stop", "-m", "immediate", timeout=60)
+    data = disk(lab, node, PGDATA)
+    if data.exists():
+        shutil.rmtree(data)
+    data.mkdir(mode=0o700)
+    shutil.chown(data, "postgres", "postgres")
+    run(lab, node, [f"{PG_BIN}/pg_basebackup", "-h", paddr, "-p", str(PG_PORT), "-U", REPL_USER,
+                    "-D", PGDATA, "-X", "stream", "-c", "fast", "--no-sync"],
+        user="postgres", timeout=180)
+    _write_node_conf(lab, node, nodes, synchronous=True)
+    (data / "standby.signal").unlink(missing_ok=True)
