@@ -36,6 +36,7 @@ lab is torn down at the end, whatever happens.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -261,8 +262,9 @@ class PacemakerStack(VigilStack):
     def healthy(self) -> str:
         lab = self.the_lab()
         names = list(lab.topology.node_names())
-        for n in names:
-            lab.power_on(n)
+        off = [n for n in names if not lab.pids(n)]
+        if off:
+            self._repair(off, names)
         pacemaker.wait_ready(lab, timeout=150)
         pacemaker.cleanup(lab, names[0])
         found: list[str] = []
@@ -276,6 +278,28 @@ class PacemakerStack(VigilStack):
         try:
             wait_tolerant(lab, "one primary, the others streaming, the VIP there", settled, 60, 1.0)
         except LabError:
+            primary = self.primary_now("") or ""
+            left = [n for n in names if n != primary and primary
+                    and n not in pg.pg_streaming_to(lab, primary)]
+            if not left:
+                raise
+            for n in left:
+                lab.power_off(n)
+            self._repair(left, names)
+            pacemaker.cleanup(lab, names[0])
+            wait_tolerant(lab, "one primary, the others streaming, the VIP there", settled,
+                          SETTLE_TIMEOUT_S, 1.0)
+        return found[-1]
+
+    def _repair(self, off: list[str], names: list[str]) -> None:
+        """Boot the powered-off nodes with Pacemaker held; rebuild by hand (a base backup of
+        the primary) the PostgreSQL of each that PAF would refuse (an old primary, not shut
+        down in recovery); then let Pacemaker start. What PAF's operator does after a failover."""
+        lab = self.the_lab()
+        for n in off:
+            pacemaker.hold(lab, n, True)
+            lab.power_on(n)
+        try:
             primary = ""
 
             def promoted() -> bool:
@@ -284,16 +308,17 @@ class PacemakerStack(VigilStack):
                 return bool(primary) and pg.pg_in_recovery(lab, primary) is False
 
             wait_tolerant(lab, "a primary", promoted, SETTLE_TIMEOUT_S, 1.0)
-            streaming = pg.pg_streaming_to(lab, primary)
-            for n in names:
-                if n != primary and n not in streaming:
-                    log(f"{n}: PAF leaves it out; rebuilt by hand from {primary} (base backup, "
-                        f"cleanup), as its operator would")
+            for n in off:
+                # the node's init binds its disk a moment after the power comes back
+                wait_tolerant(lab, f"{n}'s disk", functools.partial(pg.pg_state, lab, n), 30, 0.2)
+                state = pg.pg_state(lab, n)
+                if state != "shut down in recovery":
+                    log(f"{n}: PostgreSQL {state!r}, PAF refuses it: rebuilt by hand from "
+                        f"{primary} (base backup), as its operator would")
                     pg.rebuild_standby(lab, n, primary)
-            pacemaker.cleanup(lab, names[0])
-            wait_tolerant(lab, "one primary, the others streaming, the VIP there", settled,
-                          SETTLE_TIMEOUT_S, 1.0)
-        return found[-1]
+        finally:
+            for n in off:
+                pacemaker.hold(lab, n, False)
 
     def _settled(self, names: list[str]) -> str | None:
         lab = self.the_lab()
@@ -320,10 +345,16 @@ class PacemakerStack(VigilStack):
         return target
 
     def primary_now(self, old: str) -> str | None:
+        """The promoted node, asked of the first powered node (not `old`) where Pacemaker
+        answers (a node held for a repair runs none)."""
         on = powered_on_nodes(self.the_lab())
-        via = next((n for n in on if n != old), on[0] if on else old)
-        promoted = pacemaker.view(self.the_lab(), via).nodes_of(RSC, "Promoted")
-        return promoted[0] if len(promoted) == 1 else None
+        for via in [n for n in on if n != old] + [n for n in on if n == old]:
+            try:
+                promoted = pacemaker.view(self.the_lab(), via).nodes_of(RSC, "Promoted")
+            except LabError:
+                continue
+            return promoted[0] if len(promoted) == 1 else None
+        return None
 
     def after(self, kind: str, old: str, new: str) -> tuple[bool, float | None]:
         lab = self.the_lab()
@@ -335,12 +366,15 @@ class PacemakerStack(VigilStack):
             if proc.returncode != 0:
                 raise LabError(f"crm_resource --clear: {(proc.stderr or proc.stdout).strip()}")
         refused = False
+        names = list(lab.topology.node_names())
 
         def back() -> bool:
             nonlocal refused
-            v = pacemaker.view(lab, new)
-            if (f"{RSC}_start_0", old) in v.failed_ops:
-                refused = True  # PAF refused to start it: it stays out until an operator acts
+            v = pacemaker.view(lab, new if new != old else names[0])
+            if (f"{RSC}_start_0", old) in v.failed_ops or not lab.pids(old):
+                # PAF refused to start it (its start failed, or its stop did and the node was
+                # fenced): it stays out until an operator acts
+                refused = True
                 return True
             p = v.nodes_of(RSC, "Promoted")
             return len(p) == 1 and (p[0] == old or old in pg.pg_streaming_to(lab, p[0]))

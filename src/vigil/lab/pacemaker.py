@@ -146,6 +146,19 @@ def apply(lab: Lab, node: str, commands: Sequence[Sequence[str]]) -> None:
                            f"{(proc.stderr or proc.stdout).strip()}")
 
 
+def hold(lab: Lab, node: str, held: bool) -> None:
+    """Keep `node`'s pacemakerd from starting at its next boot (held) or let it start now: a
+    file on the node's disk (vigil.lab.pacemaker_node.HOLD), written from the host."""
+    from vigil.lab.pacemaker_node import HOLD
+
+    path = lab.node_dir(node) / os.path.relpath(HOLD, "/")
+    if held:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("held by the benchmark: a repair in progress\n")
+    else:
+        path.unlink(missing_ok=True)
+
+
 def cleanup(lab: Lab, node: str) -> None:
     """crm_resource --cleanup: forget every failure (what an operator runs after a repair)."""
     proc = lab.exec(node, ["crm_resource", "--cleanup"], timeout=60)

@@ -11,6 +11,10 @@ then becomes pacemakerd (exec, so the init supervises and stops pacemakerd itsel
 - /run/crm and /run/resource-agents (/run is the node's private tmpfs);
 - Pacemaker's logging to a file (this machine has no syslog daemon).
 
+While the file HOLD exists on the node's disk, pacemakerd is not started (the node boots with
+its cluster stack disabled, as `pcs cluster disable` leaves a machine): the operator's window to
+repair a node before it joins; the host removes the file to let it start.
+
 The mounts are made in the node's mount namespace (this process shares the init's), so they
 last for the node's boot and are made again at the next one.
 """
@@ -23,11 +27,14 @@ import grp
 import os
 import pwd
 import sys
+import time
 
 DISK = "/var/lib/vigil/pacemaker"  # on the node's disk (vigil.lab binds /var/lib/vigil)
 BINDS = (("lib", "/var/lib/pacemaker"), ("log", "/var/log/pacemaker"))
 CLUSTER_DIRS = ("lib/cib", "lib/pengine", "lib/blackbox", "lib/cores", "log")
 LOGFILE = "/var/log/pacemaker/pacemaker.log"
+HOLD = f"{DISK}/hold"
+HOLD_POLL_S = 0.5
 MS_BIND = 4096
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -64,6 +71,8 @@ def main() -> int:
         print(f"pacemaker_node: {exc}: is Debian's pacemaker installed (bash scripts/install.sh)?",
               file=sys.stderr)
         return 1
+    while os.path.exists(HOLD):
+        time.sleep(HOLD_POLL_S)
     os.execve("/usr/sbin/pacemakerd", ["pacemakerd"], env)
     return 1  # not reached
 

@@ -282,9 +282,9 @@ def pgsql_resource_args(rsc: str = "pgsqld", *, agent: str = "ocf:heartbeat:pgsq
 
 def rebuild_standby(lab: Lab, node: str, primary: str) -> None:
     """What an operator does by hand for an old primary that PAF refuses to start as a standby
-    (PAF's documented procedure: a fresh copy of the primary, then a cleanup): its data
-    directory replaced by a base backup of `primary`, with this lab's configuration, stopped.
-    The agent makes standby.signal itself when it starts the instance."""
+    (PAF's documented procedure), with the cluster stack kept off on `node`: its data directory
+    replaced by a base backup of `primary` with this lab's configuration, started as a standby
+    until it streams, then shut down cleanly in recovery, as PAF expects a standby it starts."""
     nodes = lab_nodes(lab)
     paddr = next(n.addr for n in nodes if n.name == primary)
     if postmaster_pid(lab, node) is not None:
@@ -298,4 +298,11 @@ def rebuild_standby(lab: Lab, node: str, primary: str) -> None:
                     "-D", PGDATA, "-X", "stream", "-c", "fast", "--no-sync"],
         user="postgres", timeout=180)
     _write_node_conf(lab, node, nodes, synchronous=True)
-    (data / "standby.signal").unlink(missing_ok=True)
+    signal_file = data / "standby.signal"
+    signal_file.touch()
+    shutil.chown(signal_file, "postgres", "postgres")
+    pg_ctl(lab, node, "start", "-l", f"{PGDATA}/startup.log")
+    wait_until(f"{node} streams from {primary}", lambda: node in pg_streaming_to(lab, primary),
+               timeout=60)
+    pg_ctl(lab, node, "stop", "-m", "fast")
+    signal_file.unlink(missing_ok=True)  # the agent makes its own
