@@ -424,7 +424,14 @@ def one_run(stack: Stack, fault: str, run: int, token_ms: int | None,
             wait_tolerant(stack.the_lab(), "commits succeed again",
                           lambda: resumed(writer, t_fault), FAILOVER_TIMEOUT_S, 0.1)
         except LabError:
-            log(f"run {run}: commits did not resume within {FAILOVER_TIMEOUT_S:.0f} s")
+            rec = writer.snapshot()
+            since = [e for e in rec.errors if e[1] > t_fault]
+            errs = sorted({e[2] for e in since})
+            log(f"run {run}: commits did not resume within {FAILOVER_TIMEOUT_S:.0f} s; the "
+                f"client failed {len(since)} writes since the fault, the last "
+                f"{time.time() - since[-1][1] if since else 0:.0f} s ago: "
+                f"{'; '.join(errs[-5:]) or 'none'}; "
+                f"{'running' if writer.running() else 'stopped: ' + writer.failure()}")
     finally:
         record = writer.stop()
     if record.acked_after(t_fault):

@@ -190,8 +190,16 @@ def test_seeded_database_chaos(db_lab: Lab, capsys: pytest.CaptureFixture[str]) 
                 t_healthy = time.time()
                 # the client commits through the VIP again (a client that died, or a VIP that
                 # answers nowhere, would pass every other check)
-                wait("the client commits again", functools.partial(writer.acked_after, t_healthy),
-                     timeout=60)
+                try:
+                    wait("the client commits again",
+                         functools.partial(writer.acked_after, t_healthy), timeout=60)
+                except AssertionError:
+                    errors = [e for e in writer.snapshot().errors if e[1] > t_healthy]
+                    say(f"client: {'running' if writer.running() else writer.failure()}; "
+                        f"{len(errors)} failed writes since healthy: "
+                        f"{sorted({e[2] for e in errors})[-5:]}")
+                    say(diagnose(lab))
+                    raise
                 assert writer.running(), f"the client stopped: {writer.failure()}"
                 say(f"    healthy again {took:.1f} s after the lab was restored: {primary} "
                     f"primary, both others streaming from it; {len(writer.snapshot().acked)} "
