@@ -89,11 +89,14 @@ class PatroniStack:
         if p is None or pg.pg_in_recovery(lab, p) is not False:
             return None
         others = sorted(n.name for n in lab_nodes(lab) if n.name != p)
-        return p if pat.streaming(lab, p) == others else None
+        if pat.streaming(lab, p) != others:
+            return None
+        # synchronous_mode: commits are synchronous once Patroni named a synchronous standby
+        return p if pat.sync_standby(lab, p) in others else None
 
     def healthy(self) -> str:
-        """Every node powered on, a leader, every other node streaming from it: its name (the
-        same a few seconds later)."""
+        """Every node powered on, a leader, every other node streaming from it, one of them the
+        synchronous standby: the leader's name (the same a few seconds later)."""
         lab = self.the_lab()
         for n in lab.topology.node_names():
             lab.power_on(n)
@@ -126,15 +129,16 @@ class PatroniStack:
         return SqlWriter(lab, dsn, first_id=int(last) + 1).start()
 
     def fault(self, kind: str, primary: str) -> str:
-        """Break `primary` as `kind` says; the node a switchover goes to ("" otherwise)."""
+        """Break `primary` as `kind` says; the node a switchover goes to ("" otherwise): the
+        synchronous standby (the only candidate synchronous_mode allows)."""
         lab = self.the_lab()
         if kind == "powercut":
             lab.power_off(primary)
         elif kind == "kill":
             os.kill(self.postmaster_pid(primary), signal.SIGKILL)
         else:
-            names = list(lab.topology.node_names())
-            target = names[(names.index(primary) + 1) % len(names)]
+            # synchronous_mode: Patroni switches over only to the synchronous standby
+            target = pat.sync_standby(lab, primary) or ""
             pat.switchover(lab, primary, primary, target)
             return target
         return ""

@@ -233,7 +233,18 @@ def setup_app(lab: Lab, leader_node: str) -> None:
     pg.psql(lab, leader_node, f"GRANT INSERT, SELECT ON {pg.APP_TABLE} TO {pg.APP_USER}")
 
 
+def sync_standby(lab: Lab, via: str) -> str | None:
+    """The synchronous standby (synchronous_mode: the only member a switchover or failover may
+    promote) as `via`'s Patroni reports it."""
+    addr = next(n.addr for n in lab_nodes(lab) if n.name == via)
+    found = [m.name for m in cluster(lab, via, addr) if m.role == "sync_standby"]
+    return found[0] if len(found) == 1 else None
+
+
 def switchover(lab: Lab, via: str, current: str, candidate: str) -> None:
-    """`patronictl switchover --leader CURRENT --candidate CANDIDATE --force`, run in `via`."""
-    run(lab, via, [PATRONICTL, "-c", PATRONI_CONF, "switchover", "--leader", current,
-                   "--candidate", candidate, "--force"], user="postgres", timeout=60)
+    """`patronictl switchover --leader CURRENT --candidate CANDIDATE --force`, run in `via`;
+    LabError unless patronictl says it switched over (it exits 0 when it refuses)."""
+    out = run(lab, via, [PATRONICTL, "-c", PATRONI_CONF, "switchover", "--leader", current,
+                         "--candidate", candidate, "--force"], user="postgres", timeout=60)
+    if "Successfully switched over" not in out:
+        raise LabError(f"patronictl switchover to {candidate} in {via}: {out.strip()}")
