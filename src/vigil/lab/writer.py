@@ -55,14 +55,17 @@ class WriteRecord:
 
 
 def check_lab_host(host: str) -> None:
-    """LabError unless `host` is an address of the lab's network."""
-    try:
-        ok = ipaddress.ip_address(host) in LAB_NETWORK
-    except ValueError:
-        ok = False
-    if not ok:
-        raise LabError(f"the lab's client writes only to the lab's addresses (10.213.0.0/16), "
-                       f"not to {host!r}")
+    """LabError unless `host` is an address of the lab's network, or a comma-separated list of
+    them (libpq's multi-host form, `host=A1,A2,A3`: a stack without a write address, Patroni's,
+    lets the client find the read-write one)."""
+    for one in host.split(","):
+        try:
+            ok = ipaddress.ip_address(one.strip()) in LAB_NETWORK
+        except ValueError:
+            ok = False
+        if not ok:
+            raise LabError(f"the lab's client writes only to the lab's addresses (10.213.0.0/16), "
+                           f"not to {host!r}")
 
 
 class ClientLoop:
