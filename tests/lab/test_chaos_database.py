@@ -128,8 +128,12 @@ def diagnose(lab: Lab) -> str:
         except LabError as exc:
             state = str(exc)
         events = lab.exec(n.name, ["tail", "-n", "25", "/var/log/vigil/events.jsonl"], timeout=10)
-        out.append(f"--- {n.name}: {state}\n{proc.stdout}{proc.stderr}\n--- events\n"
-                   f"{events.stdout}")
+        # the addresses really configured: vigil's view of the VIP is not the network's
+        addrs = lab.exec(n.name, ["ip", "-o", "-4", "addr", "show"], timeout=10)
+        out.append(f"--- {n.name}: {state}\n{proc.stdout}{proc.stderr}\n--- addresses\n"
+                   f"{addrs.stdout}--- events\n{events.stdout}")
+    neigh = lab.exec("client", ["ip", "neigh", "show"], timeout=10)
+    out.append(f"--- the client's neighbours\n{neigh.stdout}")
     return "\n".join(out)
 
 

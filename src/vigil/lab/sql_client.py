@@ -10,8 +10,9 @@ The loop (`python3 -m vigil.lab.sql_client DSN INTERVAL [FIRST_ID]`, run inside 
 namespace) inserts row 1, 2, 3, ... one at a time in autocommit, as an application does, and
 prints "ack <id> <time>" once the server has answered the COMMIT, "err <id> <time> <reason>"
 when it did not (the row is then in doubt: it may or may not have been saved, and is never
-counted as acknowledged). A lost connection is opened again at once. tcp_user_timeout bounds
-how long a write waits on a server that lost its power (no RST ever comes back from it).
+counted as acknowledged). A lost connection is opened again at once. tcp_user_timeout and
+keepalives bound how long a write waits on a server that lost its power (no RST ever comes back
+from it), also when the server had received the COMMIT before.
 Only the lab's addresses (10.213.0.0/16) may be written to.
 """
 
@@ -44,8 +45,13 @@ class SqlWriter(ClientLoop):
 def _loop(dsn: str, interval: float, first_id: int) -> int:
     import psycopg
 
-    # tcp_user_timeout: a write to a powered-off server fails after 1 s instead of TCP's minutes
-    conninfo = f"{dsn} connect_timeout=2 tcp_user_timeout=1000 keepalives=1"
+    # tcp_user_timeout: a write to a powered-off server fails after 1 s instead of TCP's minutes.
+    # It only counts while sent data waits for its TCP ack: a COMMIT the server had received
+    # (acked) and was waiting on (a synchronous standby) when its power went waits for an answer
+    # that never comes, forever, unless keepalives probe the silent connection: after 1 s idle,
+    # every second, dead after 2 unanswered probes (each bounded by tcp_user_timeout too).
+    conninfo = (f"{dsn} connect_timeout=2 tcp_user_timeout=1000 keepalives=1 keepalives_idle=1 "
+                "keepalives_interval=1 keepalives_count=2")
     conn: psycopg.Connection[tuple[object, ...]] | None = None
 
     def write(row: int) -> str | None:
