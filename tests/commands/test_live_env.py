@@ -16,8 +16,8 @@ from vigil.cib.write import write_cib
 from vigil.commands.env import LiveEnvironment
 from vigil.daemon import control as c
 from vigil.model import reports
-from vigil.model.cib import CibVersion
 from vigil.model.reports import ReportError
+from vigil.model.version import CibVersion
 
 CIB = cib_text(DUMMY.format(id="A"), status1=running_on_node1("A"))
 

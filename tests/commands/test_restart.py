@@ -12,9 +12,10 @@ from cibs import DUMMY, KEY, codes, load, write_cib
 from vigil.cib.read import parse_cib
 from vigil.commands import edit, status
 from vigil.commands.env import FileEnvironment
-from vigil.model.cib import Cib, CibVersion
+from vigil.model.cib import Cib
 from vigil.model.reports import ReportError
 from vigil.model.status import NodeState
+from vigil.model.version import CibVersion
 
 
 def _lrm(ids: list[str]) -> str:

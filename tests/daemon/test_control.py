@@ -25,8 +25,9 @@ from vigil.daemon import control as c
 from vigil.daemon.ipc import ControlServer
 from vigil.host import jsonlines
 from vigil.model import reports
-from vigil.model.cib import Cib, CibVersion
+from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError, Severity
+from vigil.model.version import CibVersion
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "vigil"
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigil.model.cib import Cib, CibVersion, Configuration, NodeConfig
+from vigil.model.cib import Cib, Configuration, NodeConfig
 from vigil.model.constraints import Colocation, Location
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.resources import Primitive
 from vigil.model.score import INFINITY
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
+from vigil.model.version import CibVersion
 from vigil.scheduler.engine import schedule
 
 DIGEST = "f2317cad3d54cec5d7d7aa7d0bf35cf8"  # no parameters

@@ -11,7 +11,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from vigil.model import reports
-from vigil.model.cib import Cib, CibVersion, Configuration, NodeConfig
+from vigil.model.cib import Cib, Configuration, NodeConfig
 from vigil.model.constraints import (
     Colocation,
     Constraint,
@@ -37,6 +37,7 @@ from vigil.model.rules import (
 from vigil.model.score import parse_score
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
 from vigil.model.values import is_true
+from vigil.model.version import CibVersion
 from vigil.model.xmlextra import Extra
 
 _LEVEL_ATTRS = frozenset({"id", "index", "devices", "target", "target-pattern", "target-attribute",

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from vigil.model.cib import Cib, CibVersion
+from vigil.model.cib import Cib
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.score import add, format_score, parse_score
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
+from vigil.model.version import CibVersion
 
 
 def bump_updates(cib: Cib) -> Cib:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Protocol
 from vigil.cib.io import load_cib_file, save_cib_file
 from vigil.daemon import control as c
 from vigil.model import reports
-from vigil.model.cib import Cib, CibVersion
+from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError
+from vigil.model.version import CibVersion
 
 if TYPE_CHECKING:
     from vigil.daemon.ipc import ControlClient

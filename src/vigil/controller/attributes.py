@@ -35,10 +35,11 @@ from vigil.controller import events as ev
 from vigil.controller import messages as m
 from vigil.controller.context import Step
 from vigil.controller.state import Attributes, State
-from vigil.model.cib import Cib, CibVersion
+from vigil.model.cib import Cib
 from vigil.model.cluster_options import DECIDING_PROPERTY_NAMES
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.score import INFINITY, add, format_score, parse_score
+from vigil.model.version import CibVersion
 
 SECTIONS = ("nodes", "utilization", "crm_config", "rsc_defaults", "op_defaults")
 # the set a new option goes to when the section has none, as Pacemaker names them

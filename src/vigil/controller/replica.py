@@ -15,8 +15,9 @@ from vigil.controller import attributes, fencing, local, sync
 from vigil.controller import effects as fx
 from vigil.controller import messages as m
 from vigil.controller.context import Step
-from vigil.model.cib import CibVersion, NodeConfig
+from vigil.model.cib import NodeConfig
 from vigil.model.reports import ReportError
+from vigil.model.version import CibVersion
 
 
 def on_message(s: Step, sender: int, msg: m.Message) -> None:

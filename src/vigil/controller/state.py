@@ -11,7 +11,8 @@ from vigil.cib.write import write_cib
 from vigil.cluster.layer import QuorumChange
 from vigil.controller.graph import Graph
 from vigil.controller.messages import FenceResult, Version
-from vigil.model.cib import CRM_FEATURE_SET, Cib, CibVersion, Configuration
+from vigil.model.cib import CRM_FEATURE_SET, Cib, Configuration
+from vigil.model.version import CibVersion
 from vigil.scheduler.transition import Transition
 
 

@@ -26,8 +26,8 @@ from typing import ClassVar, Generic, TypeVar
 
 from vigil.host.jsonlines import JsonObject
 from vigil.model import reports
-from vigil.model.cib import CibVersion
 from vigil.model.reports import Report, Severity
+from vigil.model.version import CibVersion
 
 # -- report codes the daemon side sends ------------------------------------------------------
 IPC_ACCESS_DENIED = "IPC_ACCESS_DENIED"  # the peer is neither root nor in haclient

@@ -32,8 +32,9 @@ from vigil.controller.state import Attributes
 from vigil.daemon import control as c
 from vigil.host import jsonlines
 from vigil.model import reports
-from vigil.model.cib import Cib, CibVersion
+from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError
+from vigil.model.version import CibVersion
 
 DEFAULT_SOCKET = "/run/vigil/vigild.sock"
 CLIENT_GROUP = "haclient"

@@ -25,10 +25,11 @@ from vigil.controller.operations import Operation, Outcome
 from vigil.controller.state import Attributes, State, View
 from vigil.daemon.ports import CibStore, Clock, Fencer, LocalExecutor, NoFencer
 from vigil.model import ocf, reports
-from vigil.model.cib import Cib, CibVersion
+from vigil.model.cib import Cib
 from vigil.model.fencing import FenceOutcome, FenceStatus
 from vigil.model.reports import ReportError
 from vigil.model.status import OperationRecord, ResourceHistory
+from vigil.model.version import CibVersion
 from vigil.scheduler.transition import Transition
 
 log = logging.getLogger("vigild")

@@ -9,6 +9,7 @@ from vigil.model.fencing import FencingTopology
 from vigil.model.nvset import NvSet, first_value
 from vigil.model.resources import Resource
 from vigil.model.status import NodeState
+from vigil.model.version import CibVersion
 from vigil.model.xmlextra import NO_EXTRA, Extra
 
 # The CRM feature set vigil speaks: Pacemaker 2.1.5's. It goes into the CIB, the operation history,
@@ -37,16 +38,6 @@ class Configuration:
     op_defaults: tuple[NvSet, ...] = ()
     fencing_topology: FencingTopology | None = None  # None: no <fencing-topology> element
     extra: Extra = NO_EXTRA  # unknown sections (tags, acls, alerts...) kept as XML
-
-
-@dataclass(frozen=True)
-class CibVersion:
-    admin_epoch: int
-    epoch: int
-    num_updates: int
-
-    def as_tuple(self) -> tuple[int, int, int]:
-        return (self.admin_epoch, self.epoch, self.num_updates)
 
 
 @dataclass(frozen=True)
