@@ -39,7 +39,8 @@ fi
 #     own instances;
 #   - the database benchmark's anchors (bench/database_failover.py --stack pacemaker|patroni):
 #     pacemaker (Pacemaker 2.1.5's daemons, run in the lab's nodes in place of vigild), patroni and
-#     etcd-server (Patroni 3.0.2 with its etcd, run in the lab's nodes). Their units are not used.
+#     etcd-server (Patroni 3.0.2 with its etcd, run in the lab's nodes). Their units are not used:
+#     when this install brings them in on a systemd host, it stops and disables them.
 apt_packages=(pacemaker-cli-utils corosync iproute2 util-linux procps iputils-ping curl
               resource-agents pacemaker-resource-agents fence-agents
               libcpg4 libvotequorum8 libcmap4 libcorosync-common4
@@ -56,6 +57,18 @@ if [ "${#apt_missing[@]}" -ne 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get update
     "${sudo[@]}" apt-get install -y --no-install-recommends "${apt_missing[@]}"
+    # The anchors' packages enable and start their units on a systemd host (a Pacemaker beside
+    # vigil, an etcd on 127.0.0.1:2379): the benchmark runs its own copies inside the lab, so
+    # the units this install just brought in are stopped and disabled. A unit of a package that
+    # was already installed before is left as its operator set it.
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+        for pair in pacemaker:pacemaker.service etcd-server:etcd.service patroni:patroni.service; do
+            pkg=${pair%%:*} unit=${pair#*:}
+            if [[ " ${apt_missing[*]} " == *" $pkg "* ]]; then
+                "${sudo[@]}" systemctl disable --now "$unit" >/dev/null 2>&1 || true
+            fi
+        done
+    fi
 fi
 
 cd "$repo"

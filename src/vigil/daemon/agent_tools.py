@@ -1,7 +1,9 @@
 """The directory of commands vigild gives the resource agents it runs: crm_attribute,
 crm_master, attrd_updater, crm_node, crm_resource, cibadmin and crm_mon, each a small wrapper
-that runs `python3 -m vigil.attrs.<tool>` with the interpreter and the vigil package vigild
-itself runs with (see vigil.attrs).
+that runs `python3 -S -m vigil.attrs.<tool>` with the interpreter and the vigil package vigild
+itself runs with (see vigil.attrs). The tools need the standard library and vigil only, and an
+agent may call them a dozen times per action (PAF's promote, its notifications): -S skips the
+site-packages scan (.pth files), a quarter of each call's start-up; PYTHONPATH names vigil.
 
 Pacemaker's own tools in /usr/sbin are not touched: agents find vigil's through HA_SBIN_DIR
 (which ocf-shellfuncs and PAF use for every cluster command) and PATH (vigil's directory
@@ -34,7 +36,7 @@ def wrapper(tool: str, python: str, package_root: str) -> str:
             f"# talking to the local vigild. Pacemaker's own is in /usr/sbin.\n"
             f"PYTHONPATH={root}${{PYTHONPATH:+:$PYTHONPATH}}\n"
             f"export PYTHONPATH\n"
-            f"exec {shlex.quote(python)} -m vigil.attrs.{tool} \"$@\"\n")
+            f"exec {shlex.quote(python)} -S -m vigil.attrs.{tool} \"$@\"\n")
 
 
 def prepare(directory: str | os.PathLike[str] = DEFAULT_DIR, *,
