@@ -134,7 +134,7 @@ class VigilStack:
         wait_tolerant(lab, "vigild answers on every node", lambda: all(
             cluster_status(lab, n, timeout=10)["dc"] is not None
             for n in lab.topology.node_names()), timeout=90)
-        pg.setup_postgres(lab, primary=first, synchronous=True)
+        pg.setup_postgres(lab, primary=first, synchronous=True, upstream=WRITE_VIP)
         create_postgres_resources(lab, first)
 
     def down(self) -> None:
@@ -252,7 +252,7 @@ class PacemakerStack(VigilStack):
         self.lab = lab = pacemaker.up(name=self.name, token_ms=self.token_ms)
         pacemaker.wait_ready(lab, timeout=150)
         names = list(lab.topology.node_names())
-        pg.setup_postgres(lab, primary=names[0], synchronous=True)
+        pg.setup_postgres(lab, primary=names[0], synchronous=True, upstream=WRITE_VIP)
         fencing = [["stonith", "create", "fence-lab", "fence_vigil_lab",
                     f"pcmk_host_list={' '.join(names)}", f"socket={power.socket_path(self.name)}",
                     "op", "monitor", "interval=60s"],
@@ -315,7 +315,7 @@ class PacemakerStack(VigilStack):
                 if state != "shut down in recovery":
                     log(f"{n}: PostgreSQL {state!r}, PAF refuses it: rebuilt by hand from "
                         f"{primary} (base backup), as its operator would")
-                    pg.rebuild_standby(lab, n, primary)
+                    pg.rebuild_standby(lab, n, primary, upstream=WRITE_VIP)
         finally:
             for n in off:
                 pacemaker.hold(lab, n, False)
@@ -415,7 +415,9 @@ def one_run(stack: Stack, fault: str, run: int, token_ms: int | None,
                            f"(last error: {last}); primary {primary}") from None
         if writer.failure():
             raise LabError(f"the client stopped: {writer.failure()}")
-        time.sleep(1.0 + rng.uniform(0.0, 1.0))
+        # the fault anywhere in the primary's monitor period: a kill is seen by the next monitor,
+        # and a wait shorter than the period would keep hitting the same phase of it
+        time.sleep(1.0 + rng.uniform(0.0, pg.PROMOTED_MONITOR_S))
         load1 = os.getloadavg()[0]
         t_fault = time.time()
         target = stack.fault(fault, primary)

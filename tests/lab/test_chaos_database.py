@@ -57,7 +57,7 @@ def db_lab() -> Iterator[Lab]:
     try:
         wait("vigild answers on every node", lambda: all(
             cluster_status(lab, n, timeout=10)["dc"] is not None for n in NODES), timeout=90)
-        pg.setup_postgres(lab, primary="n1", synchronous=True)
+        pg.setup_postgres(lab, primary="n1", synchronous=True, upstream=WRITE_VIP)
         create_postgres_resources(lab, "n1")
         yield lab
     finally:

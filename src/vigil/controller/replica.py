@@ -17,6 +17,7 @@ from vigil.controller import messages as m
 from vigil.controller.context import Step
 from vigil.model.cib import NodeConfig
 from vigil.model.reports import ReportError
+from vigil.model.status import OperationRecord
 from vigil.model.version import CibVersion
 
 
@@ -169,7 +170,7 @@ def _apply_result(s: Step, msg: m.OpResult) -> None:
     s.set_cib(status_edit.bump_updates(cib), persist=False)
     s.emit("action", resource=msg.resource.id, task=msg.record.operation, target=msg.uname,
            rc=msg.record.rc_code, status=msg.record.op_status, failed=msg.failed,
-           transition=msg.transition)
+           transition=msg.transition, exec_ms=_exec_ms(msg.record))
     plan = s.state.plan
     probe = f"{msg.resource.id}@{msg.node}"
     if probe in plan.probing:
@@ -184,12 +185,19 @@ def _apply_result(s: Step, msg: m.OpResult) -> None:
         s.abort(f"{msg.resource.id} failed on {msg.uname}")
 
 
+def _exec_ms(record: OperationRecord) -> int | None:
+    """How long the agent ran (the record's exec-time), for the event log: where a transition's
+    time went (None when the executor did not say)."""
+    value = next((v for k, v in record.extra.attrs if k == "exec-time"), "")
+    return int(value) if value.isdigit() else None
+
+
 def _apply_notified(s: Step, msg: m.OpResult) -> None:
     """A notification's result: never recorded in the status, and a failed one fails neither
     the resource (no fail-count) nor the transition, as in Pacemaker; it is only told."""
     s.emit("action", resource=msg.resource.id, task="notify", target=msg.uname,
            rc=msg.record.rc_code, status=msg.record.op_status, failed=msg.failed,
-           transition=msg.transition)
+           transition=msg.transition, exec_ms=_exec_ms(msg.record))
     view = s.state.view
     if (msg.node, msg.resource.id) in view.pending:
         s.state = dataclasses.replace(

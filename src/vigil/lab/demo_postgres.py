@@ -278,7 +278,7 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
             cluster_status(lab, n, timeout=10)["dc"] is not None for n in nodes), timeout=60)
         step(f"PostgreSQL 15 on every node: a primary on {first}, streaming standbys made by "
              f"pg_basebackup, {mode} replication; stopped cleanly for the cluster")
-        pg.setup_postgres(lab, primary=first, synchronous=synchronous)
+        pg.setup_postgres(lab, primary=first, synchronous=synchronous, upstream=WRITE_VIP)
         step("Redis on every node (replication checked by hand, then stopped for the cluster); "
              "beanstalkd's log directory on every node's disk")
         redisdb.setup_redis(lab, check_primary=first)
