@@ -11,9 +11,13 @@ Dicts stop here: callers decode a `JsonObject` into their own typed messages.
 from __future__ import annotations
 
 import json
+import os
 import socket
 from collections.abc import Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the tools agents call import this at every run: no pathlib at run time
+    from pathlib import Path
 
 JsonObject = dict[str, object]
 
@@ -49,7 +53,7 @@ def exchange(path: Path | str, request: Mapping[str, object], *, timeout: float,
     """
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
-        sock.connect(str(path))
+        sock.connect(os.fspath(path))
         sock.sendall(encode(request))
         data = bytearray()
         while not data.endswith(b"\n"):
