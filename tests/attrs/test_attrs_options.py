@@ -167,3 +167,28 @@ def test_vigild_gives_agents_its_tools_and_agent_env_wins(caplog: pytest.LogCapt
         with caplog.at_level(logging.ERROR):
             assert agent_env(f"{blocker}/sbin", "v.sock") == {}
         assert "cannot write the agents' tools" in caplog.text
+
+
+def test_crm_node_name_in_an_agent_is_answered_by_the_wrapper_as_by_the_tool() -> None:
+    """The wrapper's shortcut for `crm_node -n` (no Python started) says what the tool says."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tools = agent_tools.prepare(Path(tmp) / "sbin")
+        base = {"PATH": "/usr/bin:/bin", **agent_tools.agent_environment(
+            tools, f"{tmp}/none.sock", base={"PATH": "/usr/bin:/bin"})}
+        env = {**base, "OCF_RESKEY_CRM_meta_on_node": "node 2"}
+        for flag in ("-n", "--name"):
+            fast = subprocess.run([str(tools / "crm_node"), flag], env=env, capture_output=True,
+                                  text=True, check=False, timeout=60)
+            tool = subprocess.run([sys.executable, "-m", "vigil.attrs.crm_node", flag], env=env,
+                                  capture_output=True, text=True, check=False, timeout=60)
+            assert (fast.returncode, fast.stdout, fast.stderr) == (0, "node 2\n", "")
+            assert (tool.returncode, tool.stdout, tool.stderr) == (0, "node 2\n", "")
+        # anything else, or outside an agent, is the tool's: here vigild is out of reach
+        for argv, extra in ((["-n"], {}), (["-p"], {"OCF_RESKEY_CRM_meta_on_node": "n2"}),
+                            (["-n", "-V"], {"OCF_RESKEY_CRM_meta_on_node": "n2"})):
+            ran = subprocess.run([str(tools / "crm_node"), *argv], env={**base, **extra},
+                                 capture_output=True, text=True, check=False, timeout=60)
+            if argv == ["-n", "-V"]:
+                assert (ran.returncode, ran.stdout) == (0, "n2\n"), ran  # the tool's own answer
+            else:
+                assert (ran.returncode, ran.stdout) == (102, ""), (argv, ran)

@@ -28,12 +28,22 @@ DEFAULT_DIR = "/run/vigil/agent-tools"
 FALLBACK_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
+# `crm_node -n` in an agent is the agent's own node, OCF_RESKEY_CRM_meta_on_node, which is what
+# vigil.attrs.crm_node answers too; PAF asks it at the start of every action, notifications
+# included (a dozen per recovery), so the wrapper answers it without starting Python
+_CRM_NODE_NAME = """if [ "$#" -eq 1 ] && [ -n "${OCF_RESKEY_CRM_meta_on_node:-}" ]; then
+    case "$1" in -n|--name) printf '%s\\n' "$OCF_RESKEY_CRM_meta_on_node"; exit 0 ;; esac
+fi
+"""
+
+
 def wrapper(tool: str, python: str, package_root: str) -> str:
     """The shell script for one tool."""
     root = shlex.quote(package_root)
     return (f"#!/bin/sh\n"
             f"# {tool} for the resource agents vigild runs: vigil's (vigil.attrs.{tool}),\n"
             f"# talking to the local vigild. Pacemaker's own is in /usr/sbin.\n"
+            + (_CRM_NODE_NAME if tool == "crm_node" else "") +
             f"PYTHONPATH={root}${{PYTHONPATH:+:$PYTHONPATH}}\n"
             f"export PYTHONPATH\n"
             f"exec {shlex.quote(python)} -S -m vigil.attrs.{tool} \"$@\"\n")
