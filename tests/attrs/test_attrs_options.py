@@ -134,8 +134,9 @@ def test_the_wrappers_run_vigils_tools_with_vigilds_interpreter() -> None:
         for tool in agent_tools.TOOLS:
             path = tools / tool
             assert os.access(path, os.X_OK)
-            assert f"-m vigil.attrs.{tool} " in path.read_text()
-            assert sys.executable in path.read_text()
+            text = path.read_text()
+            assert f"vigil/attrs/toolclient.py {tools.resolve()}/.tool-host.sock {tool} " in text
+            assert sys.executable in text
         env = {"PATH": "/usr/bin:/bin", **agent_tools.agent_environment(
             tools, f"{tmp}/none.sock", base={"PATH": "/usr/bin:/bin"})}
         assert env["PATH"] == f"{tools}:/usr/bin:/bin"

@@ -36,8 +36,12 @@ def real_crm_mon() -> str:
 
 def run(argv: Sequence[str]) -> int:
     real = real_crm_mon()
+    # a child, not an exec, in both cases: in vigild's tool host the process that runs a tool
+    # reports its exit code to the caller after the tool returns (vigil.attrs.toolhost). It
+    # keeps the caller's descriptors: CIB_file may be a pipe, `<(cibadmin -Q | sed ...)`, as
+    # ocf-shellfuncs' crm_mon_no_validation gives it
     if os.environ.get("CIB_file"):  # noqa: SIM112 - Pacemaker's name
-        os.execv(real, [real, *argv])
+        return subprocess.run([real, *argv], check=False, close_fds=False).returncode
     xml = answer(PROG, c.GetCib()).xml
     with tempfile.TemporaryDirectory(prefix="vigil-crm_mon-") as tmp:
         path = os.path.join(tmp, "cib.xml")

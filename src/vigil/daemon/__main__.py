@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterable
@@ -94,6 +95,7 @@ async def _serve(args: argparse.Namespace) -> int:
     layer = CorosyncLayer(args.group)
     node = args.node or socket.gethostname()
     env = agent_env(args.agent_tools_dir, args.socket, args.agent_env)
+    tool_host = start_tool_host(args.agent_tools_dir)
     daemon = Vigild(layer, AgentExecutor(node, agent_env=env),
                     FileStore(args.state_dir), WallClock(),
                     event_sink=EventLog(args.events), fencer=AgentFencer(node))
@@ -128,6 +130,7 @@ async def _serve(args: argparse.Namespace) -> int:
         with contextlib.suppress(Exception):
             await layer.stop()
         await server.stop()
+        agent_tools.stop_host(tool_host)
 
 
 def agent_env(tools_dir: str | None, socket_path: str,
@@ -147,6 +150,18 @@ def agent_env(tools_dir: str | None, socket_path: str,
             env.update(agent_tools.agent_environment(tools_dir, os.path.abspath(socket_path)))
     env.update(extra)
     return env
+
+
+def start_tool_host(tools_dir: str | None) -> subprocess.Popen[bytes] | None:
+    """The tool host behind the wrappers in `tools_dir`, when they were written; without one
+    (it could not start: logged) the wrappers run each tool in a Python of its own."""
+    if not tools_dir or not os.path.exists(os.path.join(tools_dir, agent_tools.TOOLS[0])):
+        return None
+    try:
+        return agent_tools.start_host(tools_dir)
+    except OSError as exc:
+        logging.error("cannot start the agents' tool host (%s): each tool call starts a Python", exc)
+        return None
 
 
 def agent_env_pair(text: str) -> tuple[str, str]:
