@@ -32,6 +32,8 @@ def summary(results: Path, stack: str, token: str, fault: str) -> dict[str, Any]
 def cell(s: dict[str, Any] | None) -> str:
     if s is None:
         return "not measured"
+    if not s["runs"] and s.get("aborted"):
+        return f"no run ({s['aborted']})"
     if not s["recovered"]:
         return f"no run recovered ({s['runs']} runs)"
 
@@ -44,6 +46,8 @@ def cell(s: dict[str, Any] | None) -> str:
             f"{back}")
     if s["recovered"] != s["runs"]:
         text += f"; {s['runs'] - s['recovered']} of {s['runs']} runs never recovered"
+    if s.get("aborted"):
+        text += f"; the cell stopped at {s['aborted'].split(':')[0]} (see its file)"
     return text
 
 
