@@ -10,7 +10,7 @@ import dataclasses
 
 from vigil.model.cib import Cib
 from vigil.model.nvset import NvPair, NvSet
-from vigil.model.ocf import ExecStatus, OcfResult
+from vigil.model.ocf import ExecStatus, OcfResult, records_failure
 from vigil.model.score import add, format_score, parse_score
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
 from vigil.model.version import CibVersion
@@ -74,16 +74,24 @@ def record_operation(cib: Cib, node_id: str, uname: str, resource: ResourceHisto
     """Add one operation result to a node's history, replacing the entry with the same id.
 
     A successful stop also drops the resource's recurring-monitor entries, which are cancelled
-    with it (as Pacemaker's executor does)."""
+    with it (as Pacemaker's executor does). A failed non-recurring operation reported as
+    `RSC_last_0` is kept as `RSC_last_failure_0` too, as Pacemaker's controller writes both:
+    the next operation overwrites `last_0`, and the failure must stay in the status (`vigil
+    status`'s failed actions, with the agent's reason) until a cleanup or its expiry."""
     state = get_state(cib, node_id, uname)
     histories = list(state.history)
     idx = next((i for i, h in enumerate(histories) if h.id == resource.id), -1)
     current = histories[idx] if idx >= 0 else dataclasses.replace(resource, operations=())
-    ops = [op for op in current.operations if op.id != record.id]
+    written = [record]
+    expected = record.expected_rc
+    if (record.id == f"{resource.id}_last_0" and expected is not None
+            and records_failure(record.op_status, record.rc_code, expected)):
+        written.insert(0, dataclasses.replace(record, id=f"{resource.id}_last_failure_0"))
+    ops = [op for op in current.operations if op.id not in {r.id for r in written}]
     if (record.operation == "stop" and record.rc_code == OcfResult.OK
             and record.op_status == ExecStatus.DONE):
         ops = [op for op in ops if op.interval_ms == 0]
-    ops.append(record)
+    ops += written
     updated = dataclasses.replace(current, standard=resource.standard,
                                   provider=resource.provider, agent_type=resource.agent_type,
                                   operations=tuple(ops))
