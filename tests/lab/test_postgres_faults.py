@@ -59,6 +59,11 @@ def lab() -> Iterator[Lab]:
         create_postgres_resources(lab, "n1")
         wait("n1 primary, both standbys streaming, the VIP there",
              lambda: settled_primary(lab, "n1", NODES) == "n1", timeout=180)
+        # and ranked by the primary's monitor: until it runs, PAF's standbys keep the -1000
+        # ("not connected") of their start, and a primary lost then leaves none to promote
+        wait("both standbys ranked for promotion", lambda: all(
+            int(cluster_status(lab, "n1")["node_attributes"].get(n, {}).get("master-pgsqld", "-1"))
+            >= 0 for n in ("n2", "n3")), timeout=60)
         yield lab
     finally:
         lab.down(purge=True)
@@ -214,3 +219,4 @@ def test_a_killed_primary_is_restarted_in_place(lab: Lab) -> None:
     missing = sorted(set(record.acked) - rows_on(lab, "n1"))
     assert not missing, f"acknowledged commits lost: {missing[:20]}"
     assert downtime < 30, f"{downtime:.1f} s without a commit"
+
