@@ -101,16 +101,6 @@ def receive(conn: socket.socket) -> tuple[bytes, list[int]]:
     return bytes(body), fds
 
 
-def own_fds() -> list[int]:
-    """The descriptors this process has open."""
-    found = []
-    for name in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            os.fstat(int(name))
-            found.append(int(name))
-    return found
-
-
 def become(call: ToolCall, received: list[int], conn: socket.socket) -> socket.socket:
     """This (forked) process takes the caller's descriptors (each at the caller's number, every
     other closed; a missing standard stream is /dev/null), directory and environment; the
@@ -122,7 +112,7 @@ def become(call: ToolCall, received: list[int], conn: socket.socket) -> socket.s
     conn = socket.socket(fileno=fcntl.fcntl(conn.detach(), fcntl.F_DUPFD_CLOEXEC, floor))
     moved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor) for fd in received]
     keep = {conn.fileno(), *moved}
-    for fd in own_fds():
+    for fd in toolclient.open_fds():
         if fd not in keep:
             os.close(fd)
     for target, fd in zip(call.fds, moved, strict=True):

@@ -55,6 +55,11 @@ def wrapper(tool: str, python: str, root_dir: str, host_socket: str) -> str:
             f"exec {shlex.quote(python)} -I -S {client} {shlex.quote(host_socket)} {tool} \"$@\"\n")
 
 
+def host_socket_path(directory: str | os.PathLike[str]) -> str:
+    """Where the tool host behind the wrappers in `directory` listens."""
+    return str(Path(directory).resolve() / HOST_SOCKET)
+
+
 def package_root() -> str:
     """The directory holding the vigil package vigild runs."""
     return str(Path(vigil.__file__).resolve().parent.parent)
@@ -68,7 +73,7 @@ def prepare(directory: str | os.PathLike[str] = DEFAULT_DIR, *,
     target.mkdir(parents=True, exist_ok=True)
     interpreter = python or sys.executable or "python3"
     root = package_root()
-    host_socket = str(target.resolve() / HOST_SOCKET)
+    host_socket = host_socket_path(target)
     for tool in TOOLS:
         fd, tmp = tempfile.mkstemp(prefix=f".{tool}.", dir=target)
         try:
@@ -99,8 +104,8 @@ def start_host(directory: str | os.PathLike[str] = DEFAULT_DIR, *,
     the process that started it. Its errors go to this process's stderr."""
     interpreter = python or sys.executable or "python3"
     env = {**os.environ, "PYTHONPATH": package_root()}
-    socket_path = str(Path(directory).resolve() / HOST_SOCKET)
-    return subprocess.Popen([interpreter, "-S", "-m", "vigil.attrs.toolhost", socket_path],
+    return subprocess.Popen([interpreter, "-S", "-m", "vigil.attrs.toolhost",
+                             host_socket_path(directory)],
                             stdin=subprocess.DEVNULL, env=env, close_fds=True)
 
 
