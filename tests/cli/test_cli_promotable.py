@@ -235,6 +235,13 @@ def test_explain_says_what_pafs_promotion_scores_mean(vigil: Run, tmp_path: Path
     assert ("-1000  promotion-attribute: node attribute master-db on node2 (PAF: its standby "
             "is not connected to the primary: not to be promoted)") in out
     assert "On node2 it is not promoted: its promotion score is -1000, below 0" in out
+    # 1 on vigil's wrapper: a standby offered for an election when no primary answered
+    path.write_text(path.read_text().replace('value="1001"', 'value="1"')
+                    .replace('provider="heartbeat" type="pgsqlms"',
+                             'provider="vigil" type="pgsqlms"'))
+    _, offered, _ = vigil("explain", "db-clone", "-f", str(path))
+    assert ("+1  promotion-attribute: node attribute master-db on node1 (a candidate of an "
+            "election: no primary answered and no standby had a score") in offered, offered
     # another agent's numbers are shown as they are
     _, plain, _ = vigil("explain", "db-clone", "-f", str(running_promotable(
         tmp_path / "stateful.xml", scores=(1001, -1000))))

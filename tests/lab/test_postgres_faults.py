@@ -118,6 +118,21 @@ def test_a_standby_behind_is_never_promoted(lab: Lab) -> None:
     assert not missing, f"acknowledged commits lost: {missing[:20]}"
 
 
+def _standby_promoted(lab: Lab) -> str:
+    """Once n1 is lost: the standby vigil shows promoted and PostgreSQL runs as a primary."""
+    new: list[str] = []
+
+    def promoted() -> bool:
+        p = promoted_node(lab, "n2")
+        if p in ("n2", "n3") and pg.pg_in_recovery(lab, p) is False:
+            new.append(p)
+            return True
+        return False
+
+    wait("a standby promoted", promoted, timeout=120)
+    return new[-1]
+
+
 REWIND_FUNCTIONS = ("pg_ls_dir(text, boolean, boolean)", "pg_stat_file(text, boolean)",
                     "pg_read_binary_file(text)",
                     "pg_read_binary_file(text, bigint, bigint, boolean)")
@@ -137,17 +152,7 @@ def test_a_failed_rejoin_keeps_the_old_primary_out_with_its_reason(lab: Lab) -> 
     cluster with the reason in `vigil status`, its data directory as it was, never a second
     primary; once the cause is fixed, a cleanup brings it back as a standby."""
     lab.power_off("n1")
-    new: list[str] = []
-
-    def promoted() -> bool:
-        p = promoted_node(lab, "n2")
-        if p in ("n2", "n3") and pg.pg_in_recovery(lab, p) is False:
-            new.append(p)
-            return True
-        return False
-
-    wait("a standby promoted", promoted, timeout=120)
-    primary = new[-1]
+    primary = _standby_promoted(lab)
     _rejoin_rights(lab, primary, granted=False)
 
     lab.power_on("n1")
@@ -220,3 +225,48 @@ def test_a_killed_primary_is_restarted_in_place(lab: Lab) -> None:
     assert not missing, f"acknowledged commits lost: {missing[:20]}"
     assert downtime < 30, f"{downtime:.1f} s without a commit"
 
+
+
+def _score(lab: Lab, via: str, node: str) -> int | None:
+    value = cluster_status(lab, via)["node_attributes"].get(node, {}).get("master-pgsqld")
+    return None if value is None else int(value)
+
+
+def _received_lsn(lab: Lab, node: str) -> int:
+    return int(pg.psql(lab, node, "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')"))
+
+
+def test_no_standby_ranked_when_the_primary_is_lost(lab: Lab) -> None:
+    """PAF gives a standby a promotion score only from the primary's monitor, and -1000 to one
+    that does not stream then, kept until the primary ranks it again. Here both standbys stop
+    streaming (the primary refuses their replication connections: a broken network path, a
+    wrong pg_hba.conf), the primary ranks both -1000, then loses its power: PAF alone promotes
+    nothing and the cluster stays without a primary until an operator acts (the database chaos
+    run met it when two primaries were lost in a row). ocf:vigil:pgsqlms's standbys, seeing no
+    primary answer anywhere and no score of 0 or more, offer themselves; PAF's promote elects the
+    most advanced (timeline, then LSN); every acknowledged commit is on it; the old primary
+    rejoins it by itself when its power comes back."""
+    writer = SqlWriter(lab, f"host={WRITE_VIP} dbname=postgres user={pg.APP_USER}").start()
+    try:
+        wait("the client commits", lambda: len(writer.snapshot().acked) >= 20, timeout=60)
+        _cut_off_replication(lab, "n1", "n2")
+        _cut_off_replication(lab, "n1", "n3")
+        wait("the primary ranks both standbys -1000",
+             lambda: _score(lab, "n1", "n2") == -1000 and _score(lab, "n1", "n3") == -1000,
+             timeout=60)
+        lsns = {n: _received_lsn(lab, n) for n in ("n2", "n3")}
+        lab.power_off("n1")
+        primary = _standby_promoted(lab)
+        other = "n3" if primary == "n2" else "n2"
+        # the most advanced, or either when both had received the same
+        assert lsns[primary] >= lsns[other], f"{primary} promoted, less advanced: {lsns}"
+        t_promoted = time.time()
+        wait(f"the client commits again, on {primary}",
+             lambda: writer.acked_after(t_promoted), timeout=120)
+        lab.power_on("n1")
+        wait(f"n1 and {other} stream from {primary}, the VIP there",
+             lambda: settled_primary(lab, primary, NODES) == primary, timeout=240)
+    finally:
+        record = writer.stop()
+    missing = sorted(set(record.acked) - rows_on(lab, primary))
+    assert not missing, f"acknowledged commits lost: {missing[:20]}"

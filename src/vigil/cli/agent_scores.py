@@ -7,9 +7,12 @@ sets every score (PAF 2.3's _check_locations): 1001 on the primary itself; on ea
 streaming from it 1000, then 10 less per rank in PAF's order of the standbys by the WAL position
 they have written (pg_stat_replication's write_lsn); -1 on a standby still in startup or backup;
 -1000 on a node whose standby is not connected to the primary; the rank's score made negative
-(below -1) when the standby lags more than `maxlag`. PAF's promote checks again, from each
-node's last received LSN gathered at the pre-promote notification, that no other standby
-received more, and gives way to it when one did.
+(below -1) when the standby lags more than `maxlag`; 1 on a cleanly stopped primary at its
+start when no node has a score, and on a candidate that gave way. PAF's promote checks again,
+from each node's last received LSN gathered at the pre-promote notification, that no other
+standby received more, and gives way to it when one did (its score becomes 1, the other's
+1000). ocf:vigil:pgsqlms also sets 1 on a standby when no primary answers and no node has a
+score of 0 or more (an election, see src/vigil/agents/pgsqlms).
 """
 
 from __future__ import annotations
@@ -29,6 +32,13 @@ def promotion_meaning(agent: str | None, value: int) -> str | None:
     if 0 < value < 1000 and value % 10 == 0:
         return (f"PAF: standby number {(1000 - value) // 10 + 1} in the primary's ranking by "
                 "written WAL position (write_lsn)")
+    if value == 1:
+        if agent == "ocf:vigil:pgsqlms":
+            return ("a candidate of an election: no primary answered and no standby had a "
+                    "score, or one gave way to a standby that received more (PAF's promote "
+                    "elects the most advanced)")
+        return ("PAF: a candidate without a ranking: the primary stopped cleanly at its start, "
+                "or one that gave way to a standby that received more")
     if value == -1:
         return "PAF: a standby in startup or backup state: not to be promoted"
     if value == -1000:
