@@ -46,6 +46,7 @@ NODES = ("n1", "n2", "n3")
 SEED = int(os.environ.get("VIGIL_DB_CHAOS_SEED", "11"))
 FAULTS = int(os.environ.get("VIGIL_DB_CHAOS_FAULTS", "12"))
 RECOVERY_BOUND_S = 180.0
+SLOW_RESTORE_S = 30.0  # a restoration slower than this prints what vigil status kept of it
 SAMPLE_S = 4.0
 REASON = lab_requirements() or requirements()
 pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""), pytest.mark.slow]
@@ -113,6 +114,16 @@ def restore(lab: Lab) -> tuple[float, str]:
     wait("one primary, both other nodes streaming from it, the VIP there", healthy,
          timeout=RECOVERY_BOUND_S)
     return time.monotonic() - t0, found[-1]
+
+
+def slow_restore_summary(lab: Lab, primary: str) -> str:
+    """What a slow restoration went through, as `vigil status` keeps it: the failed actions and
+    fail-counts (the data to find where the time went; the run still passes within its bound)."""
+    status = lab.vigil(primary, ["status", "--full"], timeout=30).stdout
+    keep = [ln for ln in status.splitlines()
+            if "fail-count" in ln or "_0 on " in ln or "Fencing History" in ln
+            or " of n" in ln and "successful" in ln]
+    return "    slow restoration; vigil status says:\n" + "\n".join(f"      {ln.strip()}" for ln in keep)
 
 
 def diagnose(lab: Lab) -> str:
@@ -191,6 +202,8 @@ def test_seeded_database_chaos(db_lab: Lab, capsys: pytest.CaptureFixture[str]) 
                     say(diagnose(lab))
                     raise
                 recoveries.append(took)
+                if took > SLOW_RESTORE_S:
+                    say(slow_restore_summary(lab, primary))
                 t_healthy = time.time()
                 # the client commits through the VIP again (a client that died, or a VIP that
                 # answers nowhere, would pass every other check)

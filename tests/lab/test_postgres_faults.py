@@ -270,3 +270,20 @@ def test_no_standby_ranked_when_the_primary_is_lost(lab: Lab) -> None:
         record = writer.stop()
     missing = sorted(set(record.acked) - rows_on(lab, primary))
     assert not missing, f"acknowledged commits lost: {missing[:20]}"
+
+
+def test_a_stale_postmaster_pid_does_not_keep_the_old_primary_out(lab: Lab) -> None:
+    """After a reboot the node's processes start in the same order, and the pid in the dead
+    postmaster's postmaster.pid may be a live process again (the chaos run met it): postgres then
+    refuses to start ("lock file already exists"), and PAF took the directory for a running
+    instance. Here the old primary's file names pid 1, the node's init, always alive: its start
+    drops the stale file and it rejoins as a standby."""
+    lab.power_off("n1")
+    primary = _standby_promoted(lab)
+    pid_file = pg.disk(lab, "n1", f"{pg.PGDATA}/postmaster.pid")
+    lines = pid_file.read_text().splitlines(keepends=True)
+    pid_file.write_text("1\n" + "".join(lines[1:]))
+    lab.power_on("n1")
+    wait(f"n1 streams from {primary}", lambda: "n1" in pg.pg_streaming_to(lab, primary),
+         timeout=180)
+    assert pg.pg_in_recovery(lab, "n1") is True
