@@ -284,6 +284,15 @@ def test_a_stale_postmaster_pid_does_not_keep_the_old_primary_out(lab: Lab) -> N
     lines = pid_file.read_text().splitlines(keepends=True)
     pid_file.write_text("1\n" + "".join(lines[1:]))
     lab.power_on("n1")
-    wait(f"n1 streams from {primary}", lambda: "n1" in pg.pg_streaming_to(lab, primary),
-         timeout=180)
+    # (its rejoin runs it as a standby for a moment inside its start: wait for the start too)
+    wait(f"n1 started as a standby, streaming from {primary}", lambda: _unpromoted(
+        lab, primary, "n1") and "n1" in pg.pg_streaming_to(lab, primary), timeout=180)
     assert pg.pg_in_recovery(lab, "n1") is True
+
+
+def _unpromoted(lab: Lab, via: str, node: str) -> bool:
+    """Whether vigild (asked through `via`, a node that is up) shows `node`'s instance started
+    as Unpromoted."""
+    data = cluster_status(lab, via, timeout=10)
+    return any(i["node"] == node and i.get("role") == "Unpromoted"
+               for r in data["resources"] if r["id"] == CLONE for i in r.get("instances", []))
