@@ -34,6 +34,7 @@ from vigil.lab.demo_postgres import (
     CLONE,
     WRITE_VIP,
     create_postgres_resources,
+    nodes_in_role,
     promoted_node,
     requirements,
     rows_on,
@@ -61,12 +62,17 @@ def lab() -> Iterator[Lab]:
              lambda: settled_primary(lab, "n1", NODES) == "n1", timeout=180)
         # and ranked by the primary's monitor: until it runs, PAF's standbys keep the -1000
         # ("not connected") of their start, and a primary lost then leaves none to promote
-        wait("both standbys ranked for promotion", lambda: all(
-            int(cluster_status(lab, "n1")["node_attributes"].get(n, {}).get("master-pgsqld", "-1"))
-            >= 0 for n in ("n2", "n3")), timeout=60)
+        wait("both standbys ranked for promotion",
+             lambda: all((_score(lab, "n1", n) or -1) >= 0 for n in ("n2", "n3")), timeout=60)
         yield lab
     finally:
         lab.down(purge=True)
+
+
+def _score(lab: Lab, via: str, node: str) -> int | None:
+    """`node`'s promotion score (PAF's master-pgsqld) as vigild shows it through `via`."""
+    value = cluster_status(lab, via)["node_attributes"].get(node, {}).get("master-pgsqld")
+    return None if value is None else int(value)
 
 
 def _cut_off_replication(lab: Lab, primary: str, standby: str) -> None:
@@ -226,12 +232,6 @@ def test_a_killed_primary_is_restarted_in_place(lab: Lab) -> None:
     assert downtime < 30, f"{downtime:.1f} s without a commit"
 
 
-
-def _score(lab: Lab, via: str, node: str) -> int | None:
-    value = cluster_status(lab, via)["node_attributes"].get(node, {}).get("master-pgsqld")
-    return None if value is None else int(value)
-
-
 def _received_lsn(lab: Lab, node: str) -> int:
     return int(pg.psql(lab, node, "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')"))
 
@@ -285,14 +285,7 @@ def test_a_stale_postmaster_pid_does_not_keep_the_old_primary_out(lab: Lab) -> N
     pid_file.write_text("1\n" + "".join(lines[1:]))
     lab.power_on("n1")
     # (its rejoin runs it as a standby for a moment inside its start: wait for the start too)
-    wait(f"n1 started as a standby, streaming from {primary}", lambda: _unpromoted(
-        lab, primary, "n1") and "n1" in pg.pg_streaming_to(lab, primary), timeout=180)
+    wait(f"n1 started as a standby, streaming from {primary}",
+         lambda: "n1" in nodes_in_role(lab, primary, "Unpromoted")
+         and "n1" in pg.pg_streaming_to(lab, primary), timeout=180)
     assert pg.pg_in_recovery(lab, "n1") is True
-
-
-def _unpromoted(lab: Lab, via: str, node: str) -> bool:
-    """Whether vigild (asked through `via`, a node that is up) shows `node`'s instance started
-    as Unpromoted."""
-    data = cluster_status(lab, via, timeout=10)
-    return any(i["node"] == node and i.get("role") == "Unpromoted"
-               for r in data["resources"] if r["id"] == CLONE for i in r.get("instances", []))

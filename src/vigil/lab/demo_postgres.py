@@ -177,11 +177,17 @@ def create_companion_resources(lab: Lab, node: str) -> None:
     vigil_ok(lab, node, ["constraint", "order", "start", VIP_RSC, "then", "start", QUEUE_RSC])
 
 
+def nodes_in_role(lab: Lab, via: str, role: str, clone: str = CLONE) -> list[str]:
+    """The nodes vigild (asked through `via`) shows an instance of `clone` on in `role`
+    (Promoted, Unpromoted)."""
+    data = cluster_status(lab, via, timeout=10)
+    return [i["node"] for r in data["resources"] if r["id"] == clone
+            for i in r.get("instances", []) if i.get("role") == role]
+
+
 def promoted_node(lab: Lab, via: str, clone: str = CLONE) -> str | None:
     """The node vigild (asked through `via`) shows `clone` promoted on, if exactly one."""
-    data = cluster_status(lab, via, timeout=10)
-    found = [i["node"] for r in data["resources"] if r["id"] == clone
-             for i in r.get("instances", []) if i.get("role") == "Promoted"]
+    found = nodes_in_role(lab, via, "Promoted", clone)
     return found[0] if len(found) == 1 else None
 
 
