@@ -242,6 +242,15 @@ def test_explain_says_what_pafs_promotion_scores_mean(vigil: Run, tmp_path: Path
     _, offered, _ = vigil("explain", "db-clone", "-f", str(path))
     assert ("+1  promotion-attribute: node attribute master-db on node1 (a candidate of an "
             "election: no primary answered and no standby had a score") in offered, offered
+    # a crashed old primary's published position, for the election, in words
+    path.write_text(path.read_text().replace(
+        '<nvpair id="status-2-master-db"',
+        '<nvpair id="status-2-old" name="vigil-old-primary-db" value="2:41368461"/>'
+        '<nvpair id="status-2-master-db"'))
+    _, waiting, _ = vigil("explain", "db-clone", "-f", str(path))
+    assert "What its agent published on the nodes:" in waiting, waiting
+    assert ("node2            vigil-old-primary-db = 2:41368461 (a crashed old primary waiting "
+            "for a primary to rewind from: timeline 2, its WAL ends at 0/2773B8D;") in waiting
     # another agent's numbers are shown as they are
     _, plain, _ = vigil("explain", "db-clone", "-f", str(running_promotable(
         tmp_path / "stateful.xml", scores=(1001, -1000))))

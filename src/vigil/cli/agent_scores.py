@@ -12,7 +12,9 @@ start when no node has a score, and on a candidate that gave way. PAF's promote 
 from each node's last received LSN gathered at the pre-promote notification, that no other
 standby received more, and gives way to it when one did (its score becomes 1, the other's
 1000). ocf:vigil:pgsqlms also sets 1 on a standby when no primary answers and no node has a
-score of 0 or more (an election, see src/vigil/agents/pgsqlms).
+score of 0 or more (an election, see src/vigil/agents/pgsqlms), and a crashed old primary
+waiting for a primary publishes its timeline and the end of its WAL (vigil-old-primary-<rsc>,
+"TIMELINE:END", END a byte position or "unknown") for the standbys' election.
 """
 
 from __future__ import annotations
@@ -45,4 +47,24 @@ def promotion_meaning(agent: str | None, value: int) -> str | None:
         return "PAF: its standby is not connected to the primary: not to be promoted"
     if value < -1 and (-value) % 10 == 0:
         return "PAF: its standby lags more than maxlag: not to be promoted"
+    return None
+
+
+OLD_PRIMARY_PREFIX = "vigil-old-primary-"
+
+
+def lsn_text(position: int) -> str:
+    """A WAL byte position as PostgreSQL writes an LSN (16/B374D848)."""
+    return f"{position >> 32:X}/{position & 0xFFFFFFFF:X}"
+
+
+def attribute_meaning(agent: str | None, name: str, value: str) -> str | None:
+    """The agent's meaning of a node attribute it keeps about a resource (not its promotion
+    score), None when unknown."""
+    if agent == "ocf:vigil:pgsqlms" and name.startswith(OLD_PRIMARY_PREFIX):
+        timeline, _, end = value.partition(":")
+        where = lsn_text(int(end)) if end.isdigit() else "an unreadable position"
+        return (f"a crashed old primary waiting for a primary to rewind from: timeline "
+                f"{timeline}, its WAL ends at {where}; a standby on a newer timeline, or one "
+                "with all of that WAL, may be elected")
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vigil.cli.agent_scores import promotion_meaning
+from vigil.cli.agent_scores import attribute_meaning, promotion_meaning
 from vigil.model.score import INFINITY
 from vigil.scheduler.explain import Explanation, Finding, NodeVerdict, PromotionVerdict
 
@@ -188,6 +188,15 @@ def _promotion_lines(e: Explanation) -> list[str]:
     return lines
 
 
+def _agent_attribute_lines(e: Explanation) -> list[str]:
+    agent = e.agent or next((m.agent for m in e.members if m.agent), None)
+    lines = ["What its agent published on the nodes:"]
+    for a in e.agent_attributes:
+        meaning = attribute_meaning(agent, a.name, a.value)
+        lines.append(f"  {a.node:<16} {a.name} = {a.value}" + (f" ({meaning})" if meaning else ""))
+    return lines
+
+
 def _promotion_line(v: PromotionVerdict) -> str:
     tags = []
     if v.promoted_next:
@@ -241,6 +250,8 @@ def render_explanation(e: Explanation, indent: str = "") -> str:
         lines.extend(indent + line for line in _ranking_lines(e.ranking))
     if e.promotion:
         lines.extend(indent + line for line in _promotion_lines(e))
+    if e.agent_attributes:
+        lines.extend(indent + line for line in _agent_attribute_lines(e))
     for member in e.members:
         lines.append("")
         lines.append(render_explanation(member, indent + "  "))

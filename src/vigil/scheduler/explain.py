@@ -60,6 +60,17 @@ class PromotionVerdict:
 
 
 @dataclass(frozen=True)
+class AgentAttribute:
+    """A node attribute a resource's agent keeps about it beyond its promotion score (named
+    NAME-<primitive id>, such as ocf:vigil:pgsqlms's vigil-old-primary-pgsqld): read from the
+    CIB's status by the command, shown with the agent's meaning of it."""
+
+    node: str
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Explanation:
     resource: str
     kind: str
@@ -75,6 +86,7 @@ class Explanation:
     # a promotable clone: its instances by promotion, best first, and promoted-max
     promotion: tuple[PromotionVerdict, ...] = ()
     promoted_max: int | None = None
+    agent_attributes: tuple[AgentAttribute, ...] = ()
 
 
 class UnknownResource(Exception):
