@@ -11,7 +11,12 @@
   the cause is fixed brings it back;
 - a primary whose postmaster is killed (its node up) is restarted in place by
   ocf:vigil:pgsqlms's promoted monitor: no other node promoted, no failure for the cluster to
-  recover, nothing acknowledged lost.
+  recover, nothing acknowledged lost;
+- no standby ranked when the primary is lost (PAF's -1000 window), and two primaries lost in a
+  row: ocf:vigil:pgsqlms's election promotes the most advanced standby once every node is
+  accounted for (old primaries publish their timeline and end of WAL), nothing acknowledged is
+  lost, and the old primaries rejoin by themselves;
+- a stale postmaster.pid does not keep an old primary out.
 
 Three vigild on Corosync with fencing, PAF's pgsqlms (ocf:vigil:pgsqlms), synchronous
 replication, standbys streaming from the write VIP. Needs root, PostgreSQL 15, PAF, psycopg;
@@ -269,6 +274,46 @@ def test_no_standby_ranked_when_the_primary_is_lost(lab: Lab) -> None:
     finally:
         record = writer.stop()
     missing = sorted(set(record.acked) - rows_on(lab, primary))
+    assert not missing, f"acknowledged commits lost: {missing[:20]}"
+
+
+def test_two_primaries_lost_in_a_row(lab: Lab) -> None:
+    """n1 loses its power, a standby is promoted; before it ranks the last standby again (its
+    replication cut off: PAF's -1000), it loses its power too. n1 comes back: an old primary on
+    the first timeline, with no primary to rewind from, and the last standby has no promotion
+    score. PAF alone waits for an operator (the database chaos run met it). ocf:vigil:pgsqlms's
+    n1 publishes its timeline and end of WAL; the standby, on the newer timeline, finds every
+    node accounted for but the one that was lost, offers itself and is promoted: nothing
+    acknowledged is lost, and both old primaries rejoin it by themselves."""
+    writer = SqlWriter(lab, f"host={WRITE_VIP} dbname=postgres user={pg.APP_USER}").start()
+    try:
+        wait("the client commits", lambda: len(writer.snapshot().acked) >= 20, timeout=60)
+        lab.power_off("n1")
+        first = _standby_promoted(lab)
+        last = "n3" if first == "n2" else "n2"
+        t_promoted = time.time()
+        wait(f"the client commits again, on {first}",
+             lambda: writer.acked_after(t_promoted), timeout=120)
+        _cut_off_replication(lab, first, last)
+        wait(f"{first} ranks {last} -1000", lambda: _score(lab, first, last) == -1000,
+             timeout=60)
+        lab.power_off(first)
+        lab.power_on("n1")
+
+        def promoted() -> bool:
+            return promoted_node(lab, last) == last and pg.pg_in_recovery(lab, last) is False
+
+        wait(f"{last} promoted", promoted, timeout=240)
+        assert pg.pg_in_recovery(lab, "n1") is not False, "n1 runs as a primary"
+        t_promoted = time.time()
+        wait(f"the client commits again, on {last}",
+             lambda: writer.acked_after(t_promoted), timeout=120)
+        lab.power_on(first)
+        wait(f"n1 and {first} stream from {last}, the VIP there",
+             lambda: settled_primary(lab, last, NODES) == last, timeout=300)
+    finally:
+        record = writer.stop()
+    missing = sorted(set(record.acked) - rows_on(lab, last))
     assert not missing, f"acknowledged commits lost: {missing[:20]}"
 
 
