@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install what vigil's checks need on a Debian 12 machine, as root. Safe to run again.
 #   - pacemaker-cli-utils: crm_simulate, the oracle of the conformance and differential tests;
-#   - vigil itself, editable, with its dev extras (pytest, hypothesis, ruff, mypy, import-linter)
-#     and its lab extras (psycopg: the database demo's client);
+#   - vigil itself, editable, with its run-time dependency (prometheus-client: /metrics), its dev
+#     extras (pytest, hypothesis, ruff, mypy, import-linter) and its lab extras (psycopg: the
+#     database demo's client), all pinned in pyproject.toml;
 #   - the lab's fence agent, a copy in /usr/sbin (scripts/install-fence-agent.sh);
 #   - vigil's OCF agents (src/vigil/agents), copies in /usr/lib/ocf/resource.d/vigil.
 set -euo pipefail

@@ -11,7 +11,8 @@ from vigil.cli import status_view
 from vigil.commands import fencing_topology
 from vigil.commands.agents import AgentMetadata
 from vigil.commands.property import Property
-from vigil.commands.status import CloneShape, ClusterStatus, FailedAction
+from vigil.commands.resource_state import ResourceTree
+from vigil.commands.status import ClusterStatus, FailedAction
 from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Constraint, Location, Order, ResourceSet
 from vigil.model.fencing import FencingLevel
@@ -20,7 +21,6 @@ from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.resources import Group, Operation, Primitive, Resource
 from vigil.model.rules import AttrExpression, DateExpression, Expression, Rule
 from vigil.model.score import format_score
-from vigil.scheduler.transition import Allocation
 
 
 def is_stonith_resource(rsc: Resource) -> bool:
@@ -380,54 +380,27 @@ def resource_data(state: ClusterStatus) -> list[dict[str, Any]]:
     instance of a promotable clone is Promoted or Unpromoted; a group's or clone's role is the
     highest of its members' (a clone with a promoted instance is Promoted); a clone lists its
     instances (id, node, role)."""
-    t = state.transition
-    shapes = dict(state.clones)
-    by_id = {a.resource: a for a in t.allocations}
-    children: dict[str, list[Allocation]] = {}
-    for a in t.allocations:
-        if a.parent is not None:
-            children.setdefault(a.parent, []).append(a)
-
-    def promotable(a: Allocation) -> bool:
-        parent = a.parent
-        while parent is not None:
-            if shapes.get(parent, CloneShape()).promotable:
-                return True
-            parent = by_id[parent].parent if parent in by_id else None
-        return False
-
-    def role(a: Allocation) -> str:
-        if a.kind == "primitive":
-            return status_view.instance_role(a, promotable(a))
-        return status_view.collective_role([role(c) for c in children.get(a.resource, [])])
-
+    tree = ResourceTree.of(state)
     out = []
-    for a in t.allocations:
+    for a in tree.allocations:
         item: dict[str, Any] = {
             "id": a.resource, "kind": a.kind, "parent": a.parent, "agent": a.agent,
-            "role": role(a), "nodes": list(a.current_nodes),
+            "role": tree.role(a), "nodes": list(a.current_nodes),
             "node": a.current_nodes[0] if len(a.current_nodes) == 1 else None,
             "failed": a.failed, "managed": a.managed, "orphan": a.orphan,
             "target_role": a.target_role, "fail_counts": dict(a.fail_counts)}
         if a.kind == "clone":
-            shape = shapes.get(a.resource, CloneShape())
-            item["nodes"] = sorted({n for c in children.get(a.resource, [])
-                                    for n in _nodes_below(c, children)})
+            shape = tree.shape(a)
+            instances = tree.children.get(a.resource, ())
+            item["nodes"] = sorted(tree.nodes_below(a))
             item["promotable"] = shape.promotable
             item["unique"] = shape.unique
             item["instances"] = [
-                {"id": c.resource, "role": role(c),
-                 "node": next(iter(sorted(_nodes_below(c, children))), None)}
-                for c in children.get(a.resource, [])]
+                {"id": c.resource, "role": tree.role(c),
+                 "node": next(iter(sorted(tree.nodes_below(c))), None)}
+                for c in instances]
         out.append(item)
     return out
-
-
-def _nodes_below(a: Allocation, children: dict[str, list[Allocation]]) -> set[str]:
-    found = set(a.current_nodes) if a.kind == "primitive" else set()
-    for c in children.get(a.resource, []):
-        found |= _nodes_below(c, children)
-    return found
 
 
 def status_data(state: ClusterStatus) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from vigil.commands.resource_state import collective_role, instance_role
 from vigil.commands.status import CloneShape, NodeAttributes
 from vigil.scheduler.transition import Allocation, NodeStatus, Transition
 
@@ -36,26 +37,6 @@ def node_lines(transition: Transition) -> list[str]:
     if offline:
         lines.append(f"    * OFFLINE: [ {' '.join(offline)} ]")
     return lines
-
-
-_ROLE_RANK = {"Stopped": 0, "Started": 1, "Unpromoted": 2, "Promoted": 3}
-
-
-def instance_role(a: Allocation, promotable: bool) -> str:
-    """The role an instance (or any resource) is in now, with the words Pacemaker 2.1 uses: an
-    instance of a promotable clone that runs and is not promoted is Unpromoted."""
-    role = {"Master": "Promoted", "Slave": "Unpromoted"}.get(a.current_role, a.current_role)
-    if not a.current_nodes:
-        return "Stopped"
-    if promotable and role in ("Started", "Stopped"):
-        return "Unpromoted"
-    return role
-
-
-def collective_role(roles: list[str]) -> str:
-    """A group's or clone's role: the highest of its members' (Promoted over Unpromoted over
-    Started over Stopped)."""
-    return max(roles, key=lambda r: _ROLE_RANK.get(r, 1), default="Stopped")
 
 
 def _primitive_state(a: Allocation, promotable: bool = False,

@@ -21,6 +21,7 @@ from vigil.commands.env import CibEnvironment
 from vigil.commands.fencing import FenceEvent
 from vigil.model import ocf, reports
 from vigil.model.cib import Cib
+from vigil.model.constraints import Location
 from vigil.model.nvset import flatten
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Clone, Group, walk
@@ -75,6 +76,7 @@ class ClusterStatus:
     fencing: tuple[FenceEvent, ...] = ()  # the running cluster's fencing history (live only)
     clones: tuple[tuple[str, CloneShape], ...] = ()  # every clone's id and shape
     node_attributes: tuple[NodeAttributes, ...] = ()
+    locations: tuple[Location, ...] = ()  # the configuration's location constraints
 
 
 def _node_name(state: NodeState) -> str:
@@ -140,7 +142,8 @@ def cluster_status(env: CibEnvironment) -> ClusterStatus:
         nodes_configured=len(cib.configuration.nodes), resource_instances=len(prims),
         disabled=disabled, stonith_devices=len(stonith), transition=transition,
         failed_actions=failed_actions(cib), fencing=_fencing_history(env),
-        clones=clone_shapes(cib), node_attributes=node_attributes(cib))
+        clones=clone_shapes(cib), node_attributes=node_attributes(cib),
+        locations=tuple(c for c in cib.configuration.constraints if isinstance(c, Location)))
 
 
 def _cluster_name(env: CibEnvironment, cib: Cib) -> str | None:

@@ -73,6 +73,8 @@ def _allocation(ws: WorkingSet, rsc: Rsc) -> Allocation:
         priority=rsc.priority,
         failure_timeout_s=rsc.failure_timeout,
         promotion=_promotion(rsc),
+        blocked=rsc.blocked,
+        failure_ignored=rsc.failure_ignored,
     )
 
 
@@ -98,7 +100,8 @@ def _freeze(ws: WorkingSet, order: list[Rsc], cib: Cib) -> Transition:
     edges = tuple(ActionOrder(index[id(o.first)], index[id(o.then)]) for o in ws.orderings
                   if id(o.first) in index and id(o.then) in index)
     nodes = tuple(NodeStatus(n.name, n.id, n.online, n.unclean, n.standby, n.maintenance,
-                             n.pending, n.shutdown, n.fence_reason) for n in ws.nodes)
+                             n.pending, n.shutdown, n.fence_reason, expected_up=n.expected_up,
+                             standby_onfail=n.standby_onfail, kind=n.kind) for n in ws.nodes)
     allocations = []
     for top in order:
         stack = [top]

@@ -103,6 +103,11 @@ class Allocation:
     # from (the agent's master-<rsc> attribute, role-based locations and colocations, stickiness
     # of the promoted role); empty for anything else
     promotion: tuple[NodeScore, ...] = ()
+    # unmanaged because a failure or a multiple-active policy blocked it (crm_mon's blocked)
+    blocked: bool = False
+    # an operation failed with on-fail=ignore and the resource carries on as if it had not
+    # (crm_mon's failure_ignored)
+    failure_ignored: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,9 @@ class NodeStatus:
     pending: bool
     shutdown: bool
     fence_reason: str | None
+    expected_up: bool = False  # the node's state says the cluster expects it up (expected=member)
+    standby_onfail: bool = False  # put in standby by a failure with on-fail=standby
+    kind: str = "member"  # Pacemaker's node type: member or ping (remote nodes are not scheduled)
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,8 @@ def _unpack_nodes(ws: WorkingSet, cib: Cib) -> None:
     for cfg in cib.configuration.nodes:
         if cfg.type == "remote":
             continue  # remote nodes are not supported yet; their resources stay unplaced
-        node = Node(id=cfg.id, name=cfg.uname)
+        node = Node(id=cfg.id, name=cfg.uname,
+                    kind="ping" if (cfg.type or "").lower() == "ping" else "member")
         node.weight = parse_score(cfg.score, 0) if cfg.score is not None else 0
         node.attrs = _eval_sets(cfg.instance_attributes, ctx)
         node.utilization = {k: parse_score(v) for k, v in _eval_sets(cfg.utilization, ctx).items()}
@@ -632,6 +633,7 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
         on_fail = op_on_fail(ws, rsc, op.operation, op.interval_ms)
         if on_fail == OnFail.IGNORE:
             # The failure is recorded but the resource carries on as if it succeeded.
+            rsc.failure_ignored = True
             if rsc.role < Role.STARTED and op.operation != "stop":
                 _set_active(rsc)
             return

@@ -84,6 +84,7 @@ class Node:
     expected_up: bool = False
     unseen: bool = False
     remote: bool = False
+    kind: str = "member"  # Pacemaker's node type (member, ping), as crm_mon reports it
     attrs: dict[str, str] = field(default_factory=dict)
     fence_reason: str | None = None
     assigned_count: int = 0  # resources assigned here in this run (a tie-breaker)
@@ -133,6 +134,7 @@ class Rsc:
     failed: bool = False
     stop_needed: bool = False
     blocked: bool = False
+    failure_ignored: bool = False  # a failed operation with on-fail=ignore (reported, not acted on)
     unique: bool = False
     promotable: bool = False
     is_fencing_device: bool = False
