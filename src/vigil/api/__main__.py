@@ -1,0 +1,96 @@
+"""`python3 -m vigil.api`: this node's remote endpoint, beside vigild (a process of its own, as
+pcsd beside Pacemaker: the HTTP and TLS work never shares vigild's event loop, and the endpoint
+can be restarted alone). It reads the cluster's status from the local vigild's control socket
+in the background (vigil.api.snapshots) and serves the health checks and /metrics over HTTPS.
+
+    python3 -m vigil.api [--port 2224] [--address ADDR] [--cert FILE --key FILE]
+
+Without --cert, the node's own certificate in /etc/vigil/remote/ (made at the first start,
+vigil.api.tls). Exits 0 on SIGTERM or SIGINT; 1 with one line when it cannot serve (the port
+taken, a certificate that does not load)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import socket
+import ssl
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from vigil.api import tls
+from vigil.api.server import build_app
+from vigil.api.snapshots import StatusCache
+from vigil.commands.env import LiveEnvironment
+from vigil.commands.status import ClusterStatus, cluster_status
+
+DEFAULT_PORT = 2224  # pcsd's: firewall rules written for it carry over
+CERT_DIR = Path("/etc/vigil/remote")
+
+
+def _local_addresses(node: str) -> list[str]:
+    """The addresses the node's name resolves to, for the certificate (none when it does not)."""
+    with contextlib.suppress(OSError):
+        return sorted({str(info[4][0]) for info in socket.getaddrinfo(node, None, socket.AF_INET)})
+    return []
+
+
+async def serve(args: argparse.Namespace) -> int:
+    env = LiveEnvironment(timeout=10.0)
+
+    def read() -> ClusterStatus:
+        return cluster_status(env)
+
+    node = socket.gethostname()
+    cert = Path(args.cert) if args.cert else CERT_DIR / "remote.crt"
+    key = Path(args.key) if args.key else CERT_DIR / "remote.key"
+    if not args.cert:
+        tls.ensure_certificate(cert, key, node, _local_addresses(node))
+    try:
+        ctx = tls.server_context(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        sys.stderr.write(f"error: the certificate {cert} or its key {key} does not load ({exc}): "
+                         "give a PEM certificate and key with --cert and --key\n")
+        return 1
+    cache = StatusCache(read)
+    refresher = asyncio.create_task(cache.run())
+    runner = web.AppRunner(build_app(cache, node), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, args.address, args.port, ssl_context=ctx).start()
+    except OSError as exc:
+        sys.stderr.write(f"error: cannot listen on {args.address or '*'}:{args.port} ({exc.strerror}): "
+                         "stop what holds the port or choose another with --port\n")
+        refresher.cancel()
+        await runner.cleanup()
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"vigil remote endpoint on https://{args.address or '*'}:{args.port} "
+          f"(certificate {cert}, SHA-256 {tls.fingerprint(cert)})", flush=True)
+    await stop.wait()
+    refresher.cancel()
+    await runner.cleanup()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python3 -m vigil.api", description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=DEFAULT_PORT)
+    ap.add_argument("--address", default=None, help="the address to listen on (default: all)")
+    ap.add_argument("--cert", help="a PEM certificate (default: the node's own, made once)")
+    ap.add_argument("--key", help="its PEM private key")
+    args = ap.parse_args(argv)
+    if bool(args.cert) != bool(args.key):
+        ap.error("--cert and --key go together")
+    return asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
