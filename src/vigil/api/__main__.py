@@ -3,7 +3,7 @@ pcsd beside Pacemaker: the HTTP and TLS work never shares vigild's event loop, a
 can be restarted alone). It reads the cluster's status from the local vigild's control socket
 in the background (vigil.api.snapshots) and serves the health checks and /metrics over HTTPS.
 
-    python3 -m vigil.api [--port 2224] [--address ADDR] [--cert FILE --key FILE]
+    python3 -m vigil.api [--port 2224] [--address ADDR] [--cert FILE --key FILE] [--san ADDR]...
 
 Without --cert, the node's own certificate in /etc/vigil/remote/ (made at the first start,
 vigil.api.tls). Exits 0 on SIGTERM or SIGINT; 1 with one line when it cannot serve (the port
@@ -49,7 +49,8 @@ async def serve(args: argparse.Namespace) -> int:
     cert = Path(args.cert) if args.cert else CERT_DIR / "remote.crt"
     key = Path(args.key) if args.key else CERT_DIR / "remote.key"
     if not args.cert:
-        tls.ensure_certificate(cert, key, node, _local_addresses(node))
+        # the addresses given, else those the node's name resolves to
+        tls.ensure_certificate(cert, key, node, args.san or _local_addresses(node))
     try:
         ctx = tls.server_context(cert, key)
     except (OSError, ssl.SSLError) as exc:
@@ -86,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--address", default=None, help="the address to listen on (default: all)")
     ap.add_argument("--cert", help="a PEM certificate (default: the node's own, made once)")
     ap.add_argument("--key", help="its PEM private key")
+    ap.add_argument("--san", action="append", default=[], metavar="ADDR",
+                    help="an address to name in the certificate made at the first start "
+                         "(default: those the node's name resolves to); repeatable")
     args = ap.parse_args(argv)
     if bool(args.cert) != bool(args.key):
         ap.error("--cert and --key go together")

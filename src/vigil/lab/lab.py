@@ -74,6 +74,7 @@ T = TypeVar("T")
 BINDS = ("etc/corosync", "etc/vigil", "var/lib/corosync", "var/log/corosync", "var/lib/vigil",
          "var/log/vigil")
 DAEMON_MODULE = "vigil.daemon"
+REMOTE_MODULE = "vigil.api"  # the remote endpoint (python3 -m vigil.api), on port 2224
 FENCE_AGENT = "fence_vigil_lab"  # installed by scripts/install-fence-agent.sh
 INIT_STATUS = "run/vigil-lab/status.json"  # inside the node, read via /proc/<init>/root
 BOOT_TIMEOUT_S = 10.0
@@ -652,6 +653,11 @@ class Lab:
             cfg = {"node": n.name, "binds": [[str(d / rel), f"/{rel}"] for rel in BINDS],
                    "daemon_argv": daemon_argv, "daemon_import_check": check,
                    "qdevice_argv": ["corosync-qdevice", "-f"] if st.qdevice is not None else None,
+                   # vigil's remote endpoint beside vigild (not beside another stack's daemon),
+                   # its certificate naming the node's addresses
+                   "remote_argv": None if st.daemon_argv is not None else [
+                       sys.executable, "-m", REMOTE_MODULE,
+                       *(arg for a in n.addrs for arg in ("--san", a))],
                    "env": env, "keep": python_paths(env["PYTHONPATH"])}
             (d / "init.json").write_text(json.dumps(cfg, indent=1) + "\n")
 

@@ -165,6 +165,19 @@ class Status:
     daemon_note: str = ""
     restarts: int = 0
     qdevice: Child = field(default_factory=lambda: Child("qdevice", state="disabled"))
+    remote: Child = field(default_factory=lambda: Child("remote", state="disabled"))
+
+
+@dataclass
+class Companion:
+    """A daemon beside Corosync that is restarted whenever it exits while Corosync runs, with a
+    back-off (as its unit's Restart=on-failure would): corosync-qdevice, the remote endpoint."""
+
+    argv: list[str]
+    logfile: str
+    child: Child
+    next_start: float = 0.0
+    backoff: float = RESTART_MIN_S
 
 
 def _recorded(pidfile: str, accept: str) -> tuple[int, int] | None:
@@ -204,11 +217,15 @@ class Init:
         self.check_log_offset = 0
         self.daemon_next_start = 0.0
         self.backoff = RESTART_MIN_S
-        self.qdevice_argv: list[str] | None = cfg.get("qdevice_argv")
-        if self.qdevice_argv:
-            self.status.qdevice.state = "waiting"
-        self.qdevice_next_start = 0.0
-        self.qdevice_backoff = RESTART_MIN_S
+        self.companions: list[Companion] = []
+        for key, child, logfile in (("qdevice_argv", self.status.qdevice,
+                                     "/var/log/corosync/qdevice.stdio"),
+                                    ("remote_argv", self.status.remote,
+                                     "/var/log/vigil/remote.stdio")):
+            argv = cfg.get(key)
+            if argv:
+                child.state = "waiting"
+                self.companions.append(Companion(argv, logfile, child))
         self.stop_deadline: float | None = None
 
     # ---------------------------------------------------------------- filesystem
@@ -316,12 +333,10 @@ class Init:
         os.replace(tmp, DAEMON_PIDFILE)
         log(f"daemon started, pid {d.pid}: {' '.join(self.daemon_argv)}")
 
-    def start_qdevice(self) -> None:
-        assert self.qdevice_argv is not None
-        q = self.status.qdevice
-        q.pid = self.spawn(self.qdevice_argv, "/var/log/corosync/qdevice.stdio")
-        q.state, q.started = "running", time.time()
-        log(f"corosync-qdevice started, pid {q.pid}")
+    def start_companion(self, comp: Companion) -> None:
+        comp.child.pid = self.spawn(comp.argv, comp.logfile)
+        comp.child.state, comp.child.started = "running", time.time()
+        log(f"{comp.child.name} started, pid {comp.child.pid}: {' '.join(comp.argv)}")
 
     def adopt(self) -> None:
         """Supervise what `vigil cluster start` started inside the node, once it is our child."""
@@ -352,21 +367,26 @@ class Init:
                                            f"{self._check_error(wstatus)}")
                 log(self.status.daemon_note)
             return
-        for child in (self.status.corosync, self.status.daemon, self.status.qdevice):
+        for comp in self.companions:
+            child = comp.child
+            if child.pid == pid:
+                child.pid, child.exits, child.last_exit = None, child.exits + 1, _describe(wstatus)
+                log(f"{child.name} exited: {child.last_exit}")
+                if self.status.phase == "stopping":
+                    child.state = "stopped"
+                else:
+                    if now - child.started >= STABLE_RUN_S:
+                        comp.backoff = RESTART_MIN_S
+                    child.state = "restart-wait"
+                    comp.next_start = now + comp.backoff
+                    comp.backoff = min(comp.backoff * 2, RESTART_MAX_S)
+                return
+        for child in (self.status.corosync, self.status.daemon):
             if child.pid == pid:
                 child.pid, child.exits, child.last_exit = None, child.exits + 1, _describe(wstatus)
                 log(f"{child.name} exited: {child.last_exit}")
                 if child is self.status.corosync:
                     child.state = "dead"
-                elif child is self.status.qdevice:
-                    if self.status.phase == "stopping":
-                        child.state = "stopped"
-                    else:
-                        if now - child.started >= STABLE_RUN_S:
-                            self.qdevice_backoff = RESTART_MIN_S
-                        child.state = "restart-wait"
-                        self.qdevice_next_start = now + self.qdevice_backoff
-                        self.qdevice_backoff = min(self.qdevice_backoff * 2, RESTART_MAX_S)
                 elif self.status.phase == "stopping":
                     child.state = "stopped"
                 elif os.WIFEXITED(wstatus) and os.WEXITSTATUS(wstatus) == 0:
@@ -416,9 +436,10 @@ class Init:
                 log(f"corosync did not answer cmap within {CMAP_TIMEOUT_S:g} s")
             else:
                 return CMAP_POLL_S
-        q = st.qdevice
-        if c.state == "running" and q.state in ("waiting", "restart-wait") and now >= self.qdevice_next_start:
-            self.start_qdevice()
+        for comp in self.companions:
+            if c.state == "running" and comp.child.state in ("waiting", "restart-wait") \
+                    and now >= comp.next_start:
+                self.start_companion(comp)
         if c.state == "running" and d.state in ("waiting", "restart-wait") and now >= self.daemon_next_start:
             if self.started_elsewhere():
                 return 0.5  # adopted once its starter exits
@@ -428,8 +449,9 @@ class Init:
         waits = [5.0]
         if d.state == "restart-wait" and c.state == "running":
             waits.append(max(0.01, self.daemon_next_start - now))
-        if q.state == "restart-wait" and c.state == "running":
-            waits.append(max(0.01, self.qdevice_next_start - now))
+        for comp in self.companions:
+            if comp.child.state == "restart-wait" and c.state == "running":
+                waits.append(max(0.01, comp.next_start - now))
         return min(waits)
 
     def begin_stop(self) -> None:
@@ -444,8 +466,8 @@ class Init:
 
     def tick_stopping(self, now: float) -> float | None:
         """Stop the daemon, then Corosync; None once both are gone."""
-        c, d, q = self.status.corosync, self.status.daemon, self.status.qdevice
-        for child in (d, q, c):
+        c, d = self.status.corosync, self.status.daemon
+        for child in (d, self.status.remote, self.status.qdevice, c):
             if child.pid is None:
                 continue
             if child.state != "stopping":
@@ -460,8 +482,8 @@ class Init:
             return 0.5
         if d.state not in ("not-installed", "disabled"):
             d.state = "stopped"
-        if q.state != "disabled":
-            q.state = "stopped"
+        for comp in self.companions:
+            comp.child.state = "stopped"
         if c.state != "dead":
             c.state = "stopped"
         return None
