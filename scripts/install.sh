@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what vigil's checks need on a Debian 12 machine, as root. Safe to run again.
 #   - pacemaker-cli-utils: crm_simulate, the oracle of the conformance and differential tests;
-#   - vigil itself, editable, with its run-time dependency (prometheus-client: /metrics), its dev
+#   - vigil itself, editable, with its run-time dependencies (the remote endpoint: prometheus-client,
+#     aiohttp, cryptography), its dev
 #     extras (pytest, hypothesis, ruff, mypy, import-linter) and its lab extras (psycopg: the
 #     database demo's client), all pinned in pyproject.toml;
 #   - the lab's fence agent, a copy in /usr/sbin (scripts/install-fence-agent.sh);
@@ -41,13 +42,15 @@ fi
 #   - the database benchmark's anchors (bench/database_failover.py --stack pacemaker|patroni):
 #     pacemaker (Pacemaker 2.1.5's daemons, run in the lab's nodes in place of vigild), patroni and
 #     etcd-server (Patroni 3.0.2 with its etcd, run in the lab's nodes). Their units are not used:
-#     when this install brings them in on a systemd host, it stops and disables them.
+#     when this install brings them in on a systemd host, it stops and disables them;
+#   - prometheus (Debian's Prometheus 2.42): tests/lab/test_prometheus.py runs its own copy in
+#     the lab's client namespace to scrape the nodes' remote endpoints (its unit is not used).
 apt_packages=(pacemaker-cli-utils corosync iproute2 util-linux procps iputils-ping curl
               resource-agents pacemaker-resource-agents fence-agents
               libcpg4 libvotequorum8 libcmap4 libcorosync-common4
               corosync-qnetd corosync-qdevice libnss3-tools
               resource-agents-paf postgresql redis-server beanstalkd
-              pacemaker patroni etcd-server)
+              pacemaker patroni etcd-server prometheus)
 apt_missing=()
 for pkg in "${apt_packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
@@ -63,7 +66,8 @@ if [ "${#apt_missing[@]}" -ne 0 ]; then
     # the units this install just brought in are stopped and disabled. A unit of a package that
     # was already installed before is left as its operator set it.
     if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-        for pair in pacemaker:pacemaker.service etcd-server:etcd.service patroni:patroni.service; do
+        for pair in pacemaker:pacemaker.service etcd-server:etcd.service patroni:patroni.service \
+                    prometheus:prometheus.service; do
             pkg=${pair%%:*} unit=${pair#*:}
             if [[ " ${apt_missing[*]} " == *" $pkg "* ]]; then
                 "${sudo[@]}" systemctl disable --now "$unit" >/dev/null 2>&1 || true
