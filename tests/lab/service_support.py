@@ -6,10 +6,12 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from vigil.lab import Lab, hostops
+from vigil.lab.demo import cluster_status
 from vigil.lab.errors import LabError
 
 VIP = "10.213.0.100"
@@ -136,3 +138,21 @@ def agent_roles(lab: Lab) -> dict[str, str]:
 
 def promoted_holders(lab: Lab) -> list[str]:
     return sorted(n for n, role in agent_roles(lab).items() if role == "Promoted")
+
+
+def three_vigil_nodes(name: str) -> Iterator[Lab]:
+    """A fixture's body: three vigil nodes on Corosync (token 1000 ms), each vigild answering,
+    yielded, then torn down whatever happened."""
+    lab = Lab.up(nodes=3, token_ms=1000, name=name, timeout=60)
+    try:
+        wait("vigild answers on every node", lambda: all(
+            cluster_status(lab, n, timeout=10)["dc"] is not None for n in ("n1", "n2", "n3")),
+            timeout=90)
+        yield lab
+    finally:
+        lab.down(purge=True)
+
+
+def endpoint_cert(lab: Lab, node: str) -> Path:
+    """The node's remote endpoint certificate (made at its first start), as the host sees it."""
+    return lab.node_dir(node) / "etc/vigil/remote/remote.crt"

@@ -21,7 +21,7 @@ import pytest
 from vigil.lab import Lab
 from vigil.lab.demo import cluster_status
 
-from .service_support import requirements, wait
+from .service_support import endpoint_cert, requirements, three_vigil_nodes, wait
 
 NODES = ["n1", "n2", "n3"]
 REASON = requirements() or (None if shutil.which("prometheus") else
@@ -32,19 +32,13 @@ LISTEN = "127.0.0.1:9090"  # inside the client's network namespace: nothing else
 
 @pytest.fixture
 def lab() -> Iterator[Lab]:
-    lab = Lab.up(nodes=3, token_ms=1000, name=f"prm{os.getpid()}", timeout=60)
-    try:
-        wait("vigild answers on every node", lambda: all(
-            cluster_status(lab, n, timeout=10)["dc"] is not None for n in NODES), timeout=90)
-        yield lab
-    finally:
-        lab.down(purge=True)
+    yield from three_vigil_nodes(f"prm{os.getpid()}")
 
 
 def _config(lab: Lab, path: Path) -> None:
     jobs = []
     for n in lab.topology.nodes:
-        cert = lab.node_dir(n.name) / "etc/vigil/remote/remote.crt"
+        cert = endpoint_cert(lab, n.name)
         jobs.append(f"""  - job_name: vigil-{n.name}
     scheme: https
     tls_config:
@@ -74,7 +68,7 @@ def _value(lab: Lab, expr: str) -> float | None:
 
 def test_prometheus_scrapes_every_node_and_counts_each_once(lab: Lab, tmp_path: Path) -> None:
     wait("every node's certificate is made", lambda: all(
-        (lab.node_dir(n) / "etc/vigil/remote/remote.crt").exists() for n in NODES), timeout=60)
+        endpoint_cert(lab, n).exists() for n in NODES), timeout=60)
     config = tmp_path / "prometheus.yml"
     _config(lab, config)
     log = (tmp_path / "prometheus.log").open("w")

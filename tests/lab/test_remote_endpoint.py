@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from vigil.lab import Lab
 from vigil.lab.demo import cluster_status
 
-from .service_support import requirements, vigil, wait
+from .service_support import endpoint_cert, requirements, three_vigil_nodes, vigil, wait
 
 NODES = ["n1", "n2", "n3"]
 REASON = requirements()
@@ -27,26 +27,16 @@ pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""), pytes
 
 @pytest.fixture
 def lab() -> Iterator[Lab]:
-    lab = Lab.up(nodes=3, token_ms=1000, name=f"rem{os.getpid()}", timeout=60)
-    try:
-        wait("vigild answers on every node", lambda: all(
-            cluster_status(lab, n, timeout=10)["dc"] is not None for n in NODES), timeout=90)
-        yield lab
-    finally:
-        lab.down(purge=True)
+    yield from three_vigil_nodes(f"rem{os.getpid()}")
 
 
 def _addr(lab: Lab, node: str) -> str:
     return next(n.addrs[0] for n in lab.topology.nodes if n.name == node)
 
 
-def _cert(lab: Lab, node: str) -> str:
-    return str(lab.node_dir(node) / "etc/vigil/remote/remote.crt")
-
-
 def _get(lab: Lab, node: str, path: str) -> tuple[int, str]:
     """GET https://<node>:2224<path> from the client, verifying the node's own certificate."""
-    proc = lab.exec("client", ["curl", "-sS", "-m", "5", "--cacert", _cert(lab, node), "-w",
+    proc = lab.exec("client", ["curl", "-sS", "-m", "5", "--cacert", str(endpoint_cert(lab, node)), "-w",
                                "\n%{http_code}", f"https://{_addr(lab, node)}:2224{path}"],
                     timeout=15)
     body, _, code = proc.stdout.rpartition("\n")
