@@ -72,11 +72,20 @@ def resource_nodes(lab: Lab, resource: str, via: str | None = None) -> tuple[str
     raise LabError("no node's vigild answers")
 
 
-def vigil_ok(lab: Lab, node: str, args: list[str]) -> str:
-    proc = lab.vigil(node, args)
-    if proc.returncode != 0:
-        raise LabError(f"vigil {shlex.join(args)} in {node}: {(proc.stderr or proc.stdout).strip()}")
-    return proc.stdout
+# what the CLI says when the configuration changed between its read and its write (an agent's
+# permanent attribute at its first start, PAF's promotion score for one): nothing was written,
+# and the message itself says to run the command again
+CIB_CHANGED = "the CIB changed while this command ran"
+
+
+def vigil_ok(lab: Lab, node: str, args: list[str], *, attempts: int = 3) -> str:
+    for _ in range(attempts):
+        proc = lab.vigil(node, args)
+        if proc.returncode == 0:
+            return proc.stdout
+        if CIB_CHANGED not in (proc.stderr or ""):
+            break
+    raise LabError(f"vigil {shlex.join(args)} in {node}: {(proc.stderr or proc.stdout).strip()}")
 
 
 def _primitive(lab: Lab, node: str, resource: str) -> tuple[str, dict[str, str]]:
