@@ -91,3 +91,11 @@ for agent in "$repo"/src/vigil/agents/*; do
     [ -f "$agent" ] || continue
     "${sudo[@]}" install -m 0755 "$agent" "/usr/lib/ocf/resource.d/vigil/$(basename "$agent")"
 done
+
+# The remote endpoint checks the hacluster password with PAM through its own service (as pcsd
+# has /etc/pam.d/pcsd) on nodes without a password file (vigil host password): the system's
+# usual authentication and account rules. Written once; an operator's own file is kept.
+if [ ! -e /etc/pam.d/vigil ]; then
+    printf '%s\n' '# vigil remote endpoint (vigil host auth): the system password of hacluster' \
+        '@include common-auth' '@include common-account' | "${sudo[@]}" tee /etc/pam.d/vigil >/dev/null
+fi

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from vigil.api import tls
 from vigil.lab import Lab
 from vigil.lab.demo import cluster_status
 
@@ -90,3 +94,55 @@ def test_a_killed_endpoint_is_restarted(lab: Lab) -> None:
     wait("n1's endpoint answers again, another process", lambda: _get(lab, "n1", "/health")[0] == 200
          and lab.exec("n1", ["pgrep", "-f", "-x", ".*python3 -m vigil.api.*"],
                       timeout=10).stdout.split() not in ([], [str(first[0])]), timeout=30)
+
+
+def _client_vigil(lab: Lab, known: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`vigil ARGS` from the client's namespace (no Corosync, no vigild there), with its own
+    known-hosts file."""
+    return lab.exec("client", ["env", f"VIGIL_KNOWN_HOSTS={known}", sys.executable, "-m",
+                               "vigil.cli.main", *args], timeout=60)
+
+
+def test_host_auth_then_host_runs_commands_from_outside_the_cluster(lab: Lab,
+                                                                     tmp_path: Path) -> None:
+    password = "lab-hacluster-password"
+    for node in NODES:  # each node's own password file (the lab's nodes share /etc/shadow)
+        vigil(lab, node, "host", "password", "-p", password)
+    known = tmp_path / "known-hosts"
+    wait("every endpoint answers", lambda: all(_get(lab, n, "/health")[0] == 200 for n in NODES),
+         timeout=60)
+
+    wrong = _client_vigil(lab, known, "host", "auth", "n1", f"addr={_addr(lab, 'n1')}",
+                          "-u", "hacluster", "-p", "not-it")
+    assert wrong.returncode == 1 and "refused user 'hacluster'" in wrong.stderr, wrong
+    assert len(wrong.stderr.splitlines()) == 1 and not known.exists()
+
+    targets = [w for n in NODES for w in (n, f"addr={_addr(lab, n)}")]
+    auth = _client_vigil(lab, known, "host", "auth", *targets, "-u", "hacluster", "-p", password)
+    assert auth.returncode == 0, auth
+    for node in NODES:  # the fingerprint pinned is the one of the certificate the node made
+        line = next(ln for ln in auth.stdout.splitlines() if ln.startswith(f"{node}: Authorized"))
+        assert tls.fingerprint(endpoint_cert(lab, node)) in line
+
+    # the whole day's commands, from a machine outside the cluster, through n2's endpoint
+    for args in (("property", "set", "stonith-enabled=false"),
+                 ("resource", "create", "d2", "ocf:heartbeat:Dummy")):
+        done = _client_vigil(lab, known, "--host", "n2", *args)
+        assert done.returncode == 0, done
+    wait("d2 runs, as n3's own vigild says", lambda: any(
+        r["id"] == "d2" and r["nodes"] for r in cluster_status(lab, "n3")["resources"]),
+        timeout=60)
+    shown = _client_vigil(lab, known, "--host", "n1", "status", "--output", "json")
+    assert shown.returncode == 0, shown
+    assert any(r["id"] == "d2" for r in json.loads(shown.stdout)["resources"])
+    # who asked, in n2's endpoint log
+    log = (lab.node_dir("n2") / "var/log/vigil/remote.stdio").read_text()
+    assert any("control replace by hacluster from " in ln and ": done" in ln
+               for ln in log.splitlines()), log
+
+    refused = _client_vigil(lab, known, "--host", "n1", "cluster", "stop")
+    assert refused.returncode == 2 and "--host is not supported by 'cluster'" in refused.stderr
+    gone = _client_vigil(lab, known, "host", "deauth", "n3")
+    assert gone.returncode == 0 and "token revoked there" in gone.stdout, gone
+    after = _client_vigil(lab, known, "--host", "n3", "status")
+    assert after.returncode == 1 and "vigil host auth n3" in after.stderr, after

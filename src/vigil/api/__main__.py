@@ -4,16 +4,21 @@ can be restarted alone). It reads the cluster's status from the local vigild's c
 in the background (vigil.api.snapshots) and serves the health checks and /metrics over HTTPS.
 
     python3 -m vigil.api [--port 2224] [--address ADDR] [--cert FILE --key FILE] [--san ADDR]...
+                         [--protect health,metrics]
 
 Without --cert, the node's own certificate in /etc/vigil/remote/ (made at the first start,
-vigil.api.tls). Exits 0 on SIGTERM or SIGINT; 1 with one line when it cannot serve (the port
-taken, a certificate that does not load)."""
+vigil.api.tls). Tokens and passwords: vigil.api.tokens, vigil.api.passwords. Logs (stdout)
+each token issued or refused and each change a remote caller asked for, with who asked. Exits 0
+on SIGTERM or SIGINT; 1 with one line when it cannot serve (the port taken, a certificate that
+does not load)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import logging
+import os
 import signal
 import socket
 import ssl
@@ -23,13 +28,14 @@ from pathlib import Path
 from aiohttp import web
 
 from vigil.api import tls
-from vigil.api.server import build_app
+from vigil.api.server import PROTECTABLE, build_app
 from vigil.api.snapshots import StatusCache
 from vigil.commands.env import LiveEnvironment
+from vigil.commands.passwords import remote_dir
 from vigil.commands.status import ClusterStatus, cluster_status
+from vigil.daemon.ipc import DEFAULT_SOCKET
 
 DEFAULT_PORT = 2224  # pcsd's: firewall rules written for it carry over
-CERT_DIR = Path("/etc/vigil/remote")
 
 
 def _local_addresses(node: str) -> list[str]:
@@ -46,8 +52,8 @@ async def serve(args: argparse.Namespace) -> int:
         return cluster_status(env)
 
     node = socket.gethostname()
-    cert = Path(args.cert) if args.cert else CERT_DIR / "remote.crt"
-    key = Path(args.key) if args.key else CERT_DIR / "remote.key"
+    cert = Path(args.cert) if args.cert else remote_dir() / "remote.crt"
+    key = Path(args.key) if args.key else remote_dir() / "remote.key"
     if not args.cert:
         # the addresses given, else those the node's name resolves to
         tls.ensure_certificate(cert, key, node, args.san or _local_addresses(node))
@@ -59,7 +65,9 @@ async def serve(args: argparse.Namespace) -> int:
         return 1
     cache = StatusCache(read)
     refresher = asyncio.create_task(cache.run())
-    runner = web.AppRunner(build_app(cache, node), access_log=None)
+    app = build_app(cache, node, control_socket=os.environ.get("VIGIL_SOCKET", DEFAULT_SOCKET),
+                    protect=args.protect)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, args.address, args.port, ssl_context=ctx).start()
@@ -90,9 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--san", action="append", default=[], metavar="ADDR",
                     help="an address to name in the certificate made at the first start "
                          "(default: those the node's name resolves to); repeatable")
+    ap.add_argument("--protect", default="", metavar="CHECKS",
+                    help="comma-separated, of health,metrics: ask a token for these too "
+                         "(default: load balancers and Prometheus need none)")
     args = ap.parse_args(argv)
     if bool(args.cert) != bool(args.key):
         ap.error("--cert and --key go together")
+    args.protect = [p for p in args.protect.split(",") if p]
+    unknown = sorted(set(args.protect) - set(PROTECTABLE))
+    if unknown:
+        ap.error(f"--protect takes {' and '.join(PROTECTABLE)}, not {', '.join(unknown)}")
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO,
+                        format="%(asctime)s %(name)s: %(message)s")
     return asyncio.run(serve(args))
 
 

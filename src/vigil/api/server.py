@@ -1,42 +1,135 @@
-"""The remote endpoint's HTTP side (aiohttp): health checks for load balancers and `/metrics`
-for Prometheus, both answered from the node's latest status snapshot (snapshots.StatusCache).
+"""The remote endpoint's HTTP side (aiohttp).
 
-    GET /health, /running/RSC, /promoted/RSC, /unpromoted/RSC   (no token: load balancers)
-    GET /metrics                                                (Prometheus text format)
+    GET  /health, /running/RSC, /promoted/RSC, /unpromoted/RSC   health checks (load balancers)
+    GET  /metrics                                                Prometheus text format
+    POST /api/v1/auth      {"username", "password"} -> {"token"}  (`vigil host auth`)
+    DELETE /api/v1/auth    revoke the token sent
+    POST /api/v1/control   one vigild control request -> its reply (`vigil --host`)
+    GET  /api/v1/status    what `vigil status --output json` shows
+    GET  /api/v1/openapi.json
 
-The answers' content is the pure cores' (health.health, metrics.exposition); this module only
-turns them into HTTP. The REST API and its tokens come on top of this application."""
+Everything under /api/v1/ but the auth POST and the OpenAPI document needs a token
+(`Authorization: Bearer TOKEN`); the health checks and /metrics need none unless the operator
+asks (`--protect`). A request without a valid token gets 401 and nothing else.
+
+The answers' content is the cores' (health.health, metrics.exposition, status_document, the
+daemon's own replies); this module turns them into HTTP, checks tokens and logs every change a
+remote caller asked for with who asked.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from http import HTTPStatus
 
 from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from vigil.api import health as health_core
-from vigil.api import metrics
+from vigil.api import metrics, openapi
 from vigil.api.snapshots import StatusCache
+from vigil.api.tokens import TokenHolder, TokenStore
+from vigil.commands.passwords import NodePasswords, PasswordCheck
+from vigil.commands.status_document import status_document
+from vigil.daemon import control as c
+from vigil.host import jsonlines
+
+log = logging.getLogger("vigil.api")
+
+# requests that only read: not logged (status polls would drown the changes)
+READ_OPS = frozenset({c.GetCib.OP, c.GetStatus.OP, c.GetQuorum.OP, c.QueryAttribute.OP,
+                      c.GetNodeList.OP, c.GetFenceHistory.OP})
+FORWARD_TIMEOUT_S = 300.0  # above the longest request: a fence waits for its devices (150 s)
+FAILED_AUTH_DELAY_S = 1.0  # a wrong password costs a guesser a second a try
+PROTECTABLE = ("health", "metrics")
+
+
+@dataclass(frozen=True)
+class Settings:
+    local_node: str
+    control_socket: str
+    protect: frozenset[str] = frozenset()  # of PROTECTABLE: checks that need a token here too
+    failed_auth_delay_s: float = FAILED_AUTH_DELAY_S
+
 
 CACHE_KEY = web.AppKey("status_cache", StatusCache)
-NODE_KEY = web.AppKey("local_node", str)
+SETTINGS_KEY = web.AppKey("settings", Settings)
+TOKENS_KEY = web.AppKey("tokens", TokenStore)
+PASSWORDS_KEY = web.AppKey("passwords", PasswordCheck)
+HOLDER_KEY = web.RequestKey("token_holder", TokenHolder)  # set by the token check
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def build_app(cache: StatusCache, local_node: str) -> web.Application:
-    app = web.Application()
+def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
+              tokens: TokenStore | None = None, passwords: PasswordCheck | None = None,
+              protect: Collection[str] = (),
+              failed_auth_delay_s: float = FAILED_AUTH_DELAY_S) -> web.Application:
+    app = web.Application(middlewares=[_token_check], client_max_size=64 * 1024 * 1024)
     app[CACHE_KEY] = cache
-    app[NODE_KEY] = local_node
+    app[SETTINGS_KEY] = Settings(local_node, control_socket, frozenset(protect),
+                                 failed_auth_delay_s)
+    app[TOKENS_KEY] = tokens or TokenStore()
+    app[PASSWORDS_KEY] = passwords or NodePasswords()
     app.router.add_get("/health", _health)
     for check in ("running", "promoted", "unpromoted"):
         app.router.add_get(f"/{check}/{{resource}}", _health)
     app.router.add_get("/metrics", _metrics)
+    app.router.add_post("/api/v1/auth", _auth)
+    app.router.add_delete("/api/v1/auth", _deauth)
+    app.router.add_post("/api/v1/control", _control)
+    app.router.add_get("/api/v1/status", _status)
+    app.router.add_get("/api/v1/openapi.json", _openapi)
     return app
+
+
+def _needs_token(request: web.Request) -> bool:
+    path = request.path
+    protect = request.app[SETTINGS_KEY].protect
+    if path == "/metrics":
+        return "metrics" in protect
+    if path == "/health" or path.startswith(("/running/", "/promoted/", "/unpromoted/")):
+        return "health" in protect
+    # everything else, unknown paths included: nothing is learnt without a token
+    return not (path == "/api/v1/openapi.json"
+                or (path == "/api/v1/auth" and request.method == "POST"))
+
+
+def bearer(request: web.Request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _refusal(status: HTTPStatus, code: str, message: str, **fields: object) -> web.Response:
+    """The endpoint's own refusal, in the control protocol's reply shape (so `vigil --host`
+    decodes every answer the same way), with one line for people: the api is an edge."""
+    body = c.encode_reply(c.refused(code, **fields))
+    body["message"] = message
+    return web.json_response(body, status=int(status))
+
+
+@web.middleware
+async def _token_check(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not _needs_token(request):
+        return await handler(request)
+    holder = request.app[TOKENS_KEY].holder(bearer(request))
+    if holder is None:
+        return _refusal(HTTPStatus.UNAUTHORIZED, "REMOTE_TOKEN_REJECTED",
+                        "no valid token: run 'vigil host auth NODE' and send the token it keeps "
+                        "as 'Authorization: Bearer TOKEN'")
+    request[HOLDER_KEY] = holder
+    return await handler(request)
 
 
 async def _health(request: web.Request) -> web.Response:
     snap = request.app[CACHE_KEY].latest
-    answer = health_core.health(snap.status, request.app[NODE_KEY], request.path)
+    answer = health_core.health(snap.status, request.app[SETTINGS_KEY].local_node, request.path)
     body = json.dumps(dataclasses.asdict(answer.body)) + "\n"
     return web.Response(status=int(answer.status), text=body, content_type="application/json")
 
@@ -44,6 +137,95 @@ async def _health(request: web.Request) -> web.Response:
 async def _metrics(request: web.Request) -> web.Response:
     snap = request.app[CACHE_KEY].latest
     data = metrics.exposition(snap.status if snap.error is None else snap.error,
-                              local_node=request.app[NODE_KEY])
+                              local_node=request.app[SETTINGS_KEY].local_node)
     # CONTENT_TYPE_LATEST carries its own charset parameter: set the header as it is
     return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def _json_object(request: web.Request) -> dict[str, object] | None:
+    try:
+        value = await request.json()
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+async def _auth(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS_KEY]
+    body = await _json_object(request)
+    user = body.get("username") if body else None
+    password = body.get("password") if body else None
+    if not isinstance(user, str) or not isinstance(password, str):
+        return _refusal(HTTPStatus.BAD_REQUEST, "REMOTE_BAD_REQUEST",
+                        'send a JSON object {"username": ..., "password": ...}')
+    # PAM and scrypt block: in a thread, so health checks are answered meanwhile
+    ok = await asyncio.to_thread(request.app[PASSWORDS_KEY].check, user, password)
+    peer = request.remote or "?"
+    if not ok:
+        log.warning("auth refused: user %s from %s", user, peer)
+        await asyncio.sleep(settings.failed_auth_delay_s)
+        return _refusal(HTTPStatus.UNAUTHORIZED, "REMOTE_AUTH_FAILED",
+                        f"user '{user}' and this password do not log in on "
+                        f"{settings.local_node} (a member of the haclient group, with the "
+                        "password set by 'passwd' or 'vigil host password')", user=user)
+    token = request.app[TOKENS_KEY].issue(user, int(time.time()))
+    log.info("auth: token issued to %s from %s", user, peer)
+    return web.json_response({"ok": True, "token": token, "node": settings.local_node})
+
+
+async def _deauth(request: web.Request) -> web.Response:
+    holder: TokenHolder = request[HOLDER_KEY]
+    request.app[TOKENS_KEY].revoke(bearer(request))
+    log.info("auth: token of %s revoked from %s", holder.user, request.remote or "?")
+    return web.json_response({"ok": True})
+
+
+async def _control(request: web.Request) -> web.Response:
+    """One control request, checked here as vigild would check it (a bad one never reaches
+    vigild), forwarded to this node's vigild, its reply returned as it is."""
+    settings = request.app[SETTINGS_KEY]
+    holder: TokenHolder = request[HOLDER_KEY]
+    obj = await _json_object(request)
+    if obj is None:
+        return _refusal(HTTPStatus.BAD_REQUEST, c.IPC_BAD_REQUEST,
+                        "the body must be one JSON object: a control request",
+                        detail="not a JSON object")
+    try:
+        req = c.decode_request(obj)
+    except c.BadMessage as exc:
+        return web.json_response(c.encode_reply(c.Refused((exc.report,))),
+                                 status=int(HTTPStatus.BAD_REQUEST))
+    try:
+        # what was checked is what goes: vigild checks it again (it trusts no client)
+        reply = await asyncio.to_thread(jsonlines.exchange, settings.control_socket, obj,
+                                        timeout=FORWARD_TIMEOUT_S)
+    except (FileNotFoundError, ConnectionRefusedError):
+        return _refusal(HTTPStatus.BAD_GATEWAY, "REMOTE_DAEMON_NOT_RUNNING",
+                        f"vigild is not running on {settings.local_node}: start the cluster "
+                        "there ('vigil cluster start')", node=settings.local_node)
+    except (OSError, ValueError) as exc:
+        return _refusal(HTTPStatus.BAD_GATEWAY, "REMOTE_DAEMON_UNREACHABLE",
+                        f"vigild on {settings.local_node} did not answer ({exc})",
+                        node=settings.local_node, detail=str(exc))
+    if req.OP not in READ_OPS:
+        outcome = "done" if reply.get("ok") is True else "refused"
+        sent = reply.get("reports")
+        codes = [r.get("code") for r in sent if isinstance(r, dict)] if isinstance(sent, list) else []
+        log.info("control %s by %s from %s: %s%s", req.OP, holder.user, request.remote or "?",
+                 outcome, f" {codes}" if codes else "")
+    return web.json_response(reply)
+
+
+async def _status(request: web.Request) -> web.Response:
+    snap = request.app[CACHE_KEY].latest
+    if snap.status is None:
+        detail = str(snap.error) if snap.error else "not read yet"
+        return _refusal(HTTPStatus.SERVICE_UNAVAILABLE, "REMOTE_NO_STATUS",
+                        f"{request.app[SETTINGS_KEY].local_node} cannot read the cluster's "
+                        f"status ({detail})", detail=detail)
+    return web.json_response({"ok": True, **status_document(snap.status)})
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi.DOCUMENT)
+

@@ -39,6 +39,10 @@ RUNTIME_CODES = frozenset({
     "COROSYNC_CONF_NOT_FOUND", "COROSYNC_CONF_UNREADABLE", "COROSYNC_CONF_UNWRITABLE",
     "FENCING_NEEDS_RUNNING_CLUSTER", "FENCE_FAILED", "QUORUM_NOT_BLOCKED",
     "CIB_NOT_READY", "CIB_INVALID", "IPC_ACCESS_DENIED", "IPC_BAD_REQUEST", "IPC_UNKNOWN_OP", "IPC_TIMEOUT",
+    "REMOTE_HOST_NOT_AUTHENTICATED", "REMOTE_UNREACHABLE", "REMOTE_CERTIFICATE_CHANGED",
+    "REMOTE_BAD_REPLY", "REMOTE_AUTH_FAILED", "REMOTE_TOKEN_REJECTED", "REMOTE_BAD_REQUEST",
+    "REMOTE_DAEMON_NOT_RUNNING", "REMOTE_DAEMON_UNREACHABLE", "REMOTE_NO_STATUS",
+    "KNOWN_HOSTS_UNREADABLE",
 })
 
 _FLAGS = {"--force": "force", "--full": "full", "--all": "all", "--disabled": "disabled",
@@ -48,7 +52,8 @@ _FLAGS = {"--force": "force", "--full": "full", "--all": "all", "--disabled": "d
 _VALUED = {"-f": "file", "--file": "file", "--output": "output", "--group": "group",
            "--before": "before", "--after": "after", "--node": "node", "--wait": "wait",
            "--token": "token", "--out": "out", "--corosync_conf": "corosync_conf",
-           "--corosync-conf": "corosync_conf"}
+           "--corosync-conf": "corosync_conf", "--host": "host", "-u": "user",
+           "-p": "password"}
 _OPTIONAL_VALUE = {"--wait"}
 
 
@@ -81,20 +86,27 @@ class Invocation:
     watch: bool = False
     promoted: bool = False
     corosync_conf: str | None = None
+    host: str | None = None  # --host NODE: the cluster through that node's remote endpoint
+    user: str | None = None
+    password: str | None = None
     given: set[str] = field(default_factory=set)
 
     def only(self, *allowed: str) -> None:
         """Refuse options this command does not take (`-f`, `--output` and `--wait` always
         pass)."""
-        extra = sorted(self.given - set(allowed) - {"file", "output", "wait", "help"})
+        extra = sorted(self.given - set(allowed) - {"file", "output", "wait", "help", "host"})
         if extra:
-            flag = next(k for k, v in (_FLAGS | _VALUED).items() if v == extra[0] and
-                        k.startswith("--"))
+            names = [k for k, v in (_FLAGS | _VALUED).items() if v == extra[0]]
+            flag = next((k for k in names if k.startswith("--")), names[0])
             raise UsageError(f"option {flag} is not supported by this command")
 
     def env(self) -> CibEnvironment:
         if self.file is not None:
             return FileEnvironment(self.file)
+        if self.host is not None:
+            from vigil.commands.remote import RemoteEnvironment
+
+            return RemoteEnvironment(self.host)
         return LiveEnvironment()
 
     @property

@@ -7,6 +7,7 @@ from vigil.cli import args, config_view
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import config, node, status
 from vigil.commands import property as prop
+from vigil.commands.status_document import status_document
 
 PROPERTY_USAGE = """\
 usage: vigil [-f FILE] property COMMAND ...
@@ -205,7 +206,7 @@ def run_status(inv: Invocation) -> int:
     args.no_more(words, "status")
     state = status.cluster_status(inv.env())
     if inv.json:
-        args.print_json(config_view.status_data(state))
+        args.print_json(status_document(state))
     else:
         source = f"CIB file {inv.file}" if inv.file else "the running cluster"
         args.print_lines(config_view.status_lines(state, source, full=inv.full))

@@ -369,5 +369,44 @@ _CLUSTER_NODE: dict[str, _Render] = {
         f"{_f(r, 'option')} '{_f(r, 'path')}' must be an absolute path without spaces or braces"),
 }
 
+# `vigil host ...` and `vigil --host NODE ...` (vigil.commands.remote, the endpoint's refusals)
+_REMOTE: dict[str, _Render] = {
+    "REMOTE_HOST_NOT_AUTHENTICATED": lambda r: (
+        f"this machine has no token for {_f(r, 'host')}: run 'vigil host auth {_f(r, 'host')}' "
+        "first"),
+    "REMOTE_BAD_ADDRESS": lambda r: (
+        f"'{_f(r, 'address')}' (for {_f(r, 'host')}) is not an address: give addr=HOST[:PORT]"),
+    "REMOTE_UNREACHABLE": lambda r: (
+        f"{_f(r, 'host')} ({_f(r, 'address')}) cannot be reached: {_f(r, 'detail')}; is its "
+        "remote endpoint running (python3 -m vigil.api) and port 2224 open?"),
+    "REMOTE_CERTIFICATE_CHANGED": lambda r: (
+        f"{_f(r, 'host')} shows another certificate than the one pinned (pinned "
+        f"{_f(r, 'pinned')}, now {_f(r, 'now')}): nothing was sent. If the node was reinstalled "
+        f"and you checked the new fingerprint, run 'vigil host auth {_f(r, 'host')} --force'"),
+    "REMOTE_BAD_REPLY": lambda r: (
+        f"{_f(r, 'host')} answered HTTP {_f(r, 'status')} without a vigil reply "
+        f"({_f(r, 'detail')}): is it a vigil endpoint on that port?"),
+    "REMOTE_AUTH_FAILED": lambda r: (
+        f"{_f(r, 'host')} refused user '{_f(r, 'user')}' with this password (a member of the "
+        "haclient group, with the password set by 'passwd' or 'vigil host password' there)"),
+    "REMOTE_TOKEN_REJECTED": lambda r: (
+        f"{_f(r, 'host')} no longer accepts this machine's token: run 'vigil host auth "
+        f"{_f(r, 'host')}' again"),
+    "REMOTE_BAD_REQUEST": lambda r: f"{_f(r, 'host')} could not read the request",
+    "REMOTE_DAEMON_NOT_RUNNING": lambda r: (
+        f"vigild is not running on {_f(r, 'host')}: start the cluster there or ask another node "
+        "with --host"),
+    "REMOTE_DAEMON_UNREACHABLE": lambda r: (
+        f"vigild on {_f(r, 'host')} did not answer ({_f(r, 'detail')})"),
+    "REMOTE_NO_STATUS": lambda r: (
+        f"{_f(r, 'host')} cannot read the cluster's status ({_f(r, 'detail')})"),
+    "REMOTE_USER_NOT_IN_GROUP": lambda r: (
+        f"user '{_f(r, 'user')}' does not exist or is not in the haclient group: the endpoint "
+        "would refuse it whatever its password (add it: usermod -aG haclient USER)"),
+    "KNOWN_HOSTS_UNREADABLE": lambda r: (
+        f"cannot read the known hosts {_f(r, 'path')} ({_f(r, 'detail')}): fix or remove it and "
+        "run 'vigil host auth' again"),
+}
+
 MESSAGES: dict[str, _Render] = {**_ENV, **_AGENTS, **_RESOURCES, **_CONSTRAINTS, **_CLUSTER,
-                                **_RESTART, **_CLUSTER_NODE}
+                                **_RESTART, **_CLUSTER_NODE, **_REMOTE}

@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from vigil.cli import status_view
 from vigil.commands import fencing_topology
 from vigil.commands.agents import AgentMetadata
 from vigil.commands.property import Property
-from vigil.commands.resource_state import ResourceTree
 from vigil.commands.status import ClusterStatus, FailedAction
 from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Constraint, Location, Order, ResourceSet
@@ -375,42 +373,3 @@ def status_lines(state: ClusterStatus, source: str, *, full: bool = False) -> li
     return lines
 
 
-def resource_data(state: ClusterStatus) -> list[dict[str, Any]]:
-    """Every resource, instance and collective, with its role now and where it runs. An
-    instance of a promotable clone is Promoted or Unpromoted; a group's or clone's role is the
-    highest of its members' (a clone with a promoted instance is Promoted); a clone lists its
-    instances (id, node, role)."""
-    tree = ResourceTree.of(state)
-    out = []
-    for a in tree.allocations:
-        item: dict[str, Any] = {
-            "id": a.resource, "kind": a.kind, "parent": a.parent, "agent": a.agent,
-            "role": tree.role(a), "nodes": list(a.current_nodes),
-            "node": a.current_nodes[0] if len(a.current_nodes) == 1 else None,
-            "failed": a.failed, "managed": a.managed, "orphan": a.orphan,
-            "target_role": a.target_role, "fail_counts": dict(a.fail_counts)}
-        if a.kind == "clone":
-            shape = tree.shape(a)
-            instances = tree.children.get(a.resource, ())
-            item["nodes"] = sorted(tree.nodes_below(a))
-            item["promotable"] = shape.promotable
-            item["unique"] = shape.unique
-            item["instances"] = [
-                {"id": c.resource, "role": tree.role(c),
-                 "node": next(iter(sorted(tree.nodes_below(c))), None)}
-                for c in instances]
-        out.append(item)
-    return out
-
-
-def status_data(state: ClusterStatus) -> dict[str, Any]:
-    t = state.transition
-    return {
-        "cluster_name": state.cluster_name, "dc": state.dc, "have_quorum": state.have_quorum,
-        "maintenance_mode": t.maintenance_mode, "stonith_enabled": t.stonith_enabled,
-        "nodes": list(t.nodes),
-        "resources": resource_data(state),
-        "node_attributes": {n.node: dict(n.attributes) for n in state.node_attributes},
-        "failed_actions": list(state.failed_actions),
-        "fencing": list(state.fencing),
-    }

@@ -11,7 +11,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from vigil.cli import args, cluster_cli, constraint_cli, quorum_cli, resource_cli, verify_cli
+from vigil.cli import (
+    args,
+    cluster_cli,
+    constraint_cli,
+    host_cli,
+    quorum_cli,
+    resource_cli,
+    verify_cli,
+)
 from vigil.cli.args import Invocation, UsageError
 from vigil.model.reports import ReportError
 
@@ -33,7 +41,14 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
     "verify": (verify_cli.run, "check the configuration, like crm_verify"),
     "cluster": (cluster_cli.run_cluster, "set up, start, stop and destroy this node's cluster; "
                 "cib and cib-push"),
+    "host": (host_cli.run, "authenticate to other nodes' endpoints (for --host NODE)"),
 }
+
+# What `--host NODE` may run: the commands whose every effect is a control request to vigild
+# (the CIB, attributes, cleanup, fencing), which the node's endpoint forwards. The others act on
+# this machine's files, daemons or Corosync and are refused rather than run here by mistake.
+REMOTE_COMMANDS = frozenset({"resource", "stonith", "constraint", "property", "node", "config",
+                             "cib", "cib-push", "status", "verify"})
 
 
 def handles(argv: Sequence[str]) -> bool:
@@ -54,6 +69,15 @@ def run(argv: Sequence[str]) -> int:
         word = inv.words[0].lower()
         inv.words[0] = word
         handler, _text = COMMANDS[word]
+        if inv.host is not None:
+            if word not in REMOTE_COMMANDS:
+                raise UsageError(f"--host is not supported by '{word}': run it on the node "
+                                 f"(--host runs {', '.join(sorted(REMOTE_COMMANDS))})")
+            if inv.file is not None:
+                raise UsageError("-f and --host exclude each other: a CIB file is edited here")
+            if inv.watch:
+                raise UsageError("--watch follows this node's events: it does not apply with "
+                                 "--host")
         return handler(inv)
     except UsageError as exc:
         word = inv.words[0] if inv.words else ""

@@ -13,6 +13,7 @@ from vigil.commands import relocation, resource, status
 from vigil.commands.agents import AgentCatalog
 from vigil.commands.clone import CloneSpec
 from vigil.commands.resource import OpSpec, ResourceSpec
+from vigil.commands.status_document import status_document
 from vigil.model import reports
 from vigil.model.reports import ReportError, Severity
 
@@ -246,7 +247,7 @@ def _status(inv: Invocation) -> int:
 
     state = status.cluster_status(inv.env())
     if inv.json:
-        args.print_json(config_view.status_data(state)["resources"])
+        args.print_json(status_document(state)["resources"])
         return EXIT_OK
     args.print_lines(status_view.resource_lines(state.transition, clones=dict(state.clones)))
     return EXIT_OK

@@ -11,7 +11,7 @@ import dataclasses
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from vigil.cib.io import load_cib_file, save_cib_file
 from vigil.daemon import control as c
@@ -20,10 +20,16 @@ from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError
 from vigil.model.version import CibVersion
 
-if TYPE_CHECKING:
-    from vigil.daemon.ipc import ControlClient
-
 FENCE_TIMEOUT = 120  # seconds vigild may take to fence a node (devices, delays, retries)
+
+
+class ControlCaller(Protocol):
+    """What sends a control request and returns its reply: the local socket's client
+    (vigil.daemon.ipc.ControlClient) or another node's endpoint (commands.remote)."""
+
+    timeout: float
+
+    def call(self, request: c.RequestOf[c.B]) -> c.Answer[c.B] | c.Refused: ...
 
 
 class CibEnvironment(Protocol):
@@ -102,7 +108,7 @@ class LiveEnvironment:
         from vigil.daemon.ipc import DEFAULT_SOCKET, ControlClient
 
         self.socket_path = socket_path or os.environ.get("VIGIL_SOCKET", DEFAULT_SOCKET)
-        self.client = ControlClient(self.socket_path, timeout)
+        self.client: ControlCaller = ControlClient(self.socket_path, timeout)
         self.corosync_conf = corosync_conf  # None: $VIGIL_COROSYNC_CONF or /etc/corosync/corosync.conf
         self._warnings: tuple[Report, ...] = ()
 
@@ -117,7 +123,7 @@ class LiveEnvironment:
         except (OSError, UnicodeDecodeError, ReportError):
             return None
 
-    def _exchange(self, request: c.RequestOf[c.B], client: ControlClient | None = None
+    def _exchange(self, request: c.RequestOf[c.B], client: ControlCaller | None = None
                   ) -> c.Answer[c.B] | c.Refused:
         """The daemon's reply, whether or not it says ok. Raises DAEMON_* when there is none."""
         try:
@@ -135,7 +141,7 @@ class LiveEnvironment:
             raise ReportError([reports.error("DAEMON_UNREACHABLE", socket=self.socket_path,
                                              detail=str(exc))]) from None
 
-    def _ask(self, request: c.RequestOf[c.B], client: ControlClient | None = None) -> c.B:
+    def _ask(self, request: c.RequestOf[c.B], client: ControlCaller | None = None) -> c.B:
         """What the daemon answered; its refusal raised as its reports (NOT_SUPPORTED_YET from
         a daemon that does not know the request)."""
         reply = self._exchange(request, client)
@@ -174,14 +180,18 @@ class LiveEnvironment:
 
     def fence(self, node: str, action: str) -> c.FenceOutcome:
         """Fence `node` ("reboot" or "off") and wait for the fencer's outcome (ok or not)."""
-        from vigil.daemon.ipc import ControlClient
-
         try:
             kind = c.FenceAction(action)
         except ValueError:
             raise ReportError([reports.error("FENCE_BAD_ACTION", action=action)]) from None
-        client = ControlClient(self.socket_path, max(self.client.timeout, FENCE_TIMEOUT + 30))
+        client = self.client_with_timeout(max(self.client.timeout, FENCE_TIMEOUT + 30))
         return self._ask(c.Fence(node, kind, FENCE_TIMEOUT), client)
+
+    def client_with_timeout(self, timeout: float) -> ControlCaller:
+        """A client to the same daemon that waits `timeout` seconds for a reply."""
+        from vigil.daemon.ipc import ControlClient
+
+        return ControlClient(self.socket_path, timeout)
 
     def confirm(self, node: str) -> None:
         """Tell the cluster `node` is down (it was fenced by hand)."""

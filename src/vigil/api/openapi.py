@@ -1,0 +1,102 @@
+"""The remote endpoint's OpenAPI 3.1 document, served at GET /api/v1/openapi.json: what a script
+or a generated client needs to call the endpoint without reading vigil's source.
+
+Kept beside the routes it describes (server.build_app); tests/api checks that every route the
+application serves is in it and nothing else is."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+_REPLY = {"$ref": "#/components/schemas/Reply"}
+_REFUSED = {"description": "refused: the reasons as reports",
+            "content": {"application/json": {"schema": _REPLY}}}
+_TOKEN: list[dict[str, list[str]]] = [{"token": []}]
+_PUBLIC: list[dict[str, list[str]]] = [{}, {"token": []}]  # open unless --protect names it
+
+
+def _health(what: str) -> dict[str, Any]:
+    return {"get": {
+        "summary": what, "security": _PUBLIC,
+        "parameters": [{"name": "resource", "in": "path", "required": True,
+                        "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "yes", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/HealthAnswer"}}}},
+            "503": {"description": "no (or this node cannot tell)"},
+            "404": {"description": "no such resource"},
+            "400": {"description": "not a promotable clone (promoted/unpromoted)"}}}}
+
+
+DOCUMENT: Final[dict[str, Any]] = {
+    "openapi": "3.1.0",
+    "info": {"title": "vigil remote endpoint", "version": "1",
+             "description": "Health checks, metrics and the cluster's control requests of one "
+                            "vigil node. Tokens come from POST /api/v1/auth (`vigil host auth`)."},
+    "components": {
+        "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Report": {"type": "object", "required": ["code", "severity", "fields"],
+                       "properties": {"code": {"type": "string"},
+                                      "severity": {"enum": ["error", "warning", "info"]},
+                                      "fields": {"type": "object"}}},
+            "Reply": {"type": "object", "required": ["ok", "reports"],
+                      "description": "a control reply: ok, the answer's fields, reports",
+                      "properties": {"ok": {"type": "boolean"},
+                                     "reports": {"type": "array",
+                                                 "items": {"$ref": "#/components/schemas/Report"}},
+                                     "message": {"type": "string",
+                                                 "description": "the endpoint's own refusals"}}},
+            "HealthAnswer": {"type": "object", "properties": {
+                "check": {"type": "string"}, "node": {"type": "string"},
+                "resource": {"type": ["string", "null"]}, "verdict": {"type": "string"},
+                "message": {"type": "string"}}},
+        },
+    },
+    "paths": {
+        "/health": {"get": {"summary": "200 when this node is online, quorate and takes "
+                                       "resources", "security": _PUBLIC,
+                            "responses": {"200": {"description": "healthy"},
+                                          "503": {"description": "not, with the reason"}}}},
+        "/running/{resource}": _health("200 when the resource runs on this node"),
+        "/promoted/{resource}": _health("200 when the promotable clone is Promoted here"),
+        "/unpromoted/{resource}": _health("200 when the promotable clone is Unpromoted here"),
+        "/metrics": {"get": {"summary": "Prometheus text format (ha_cluster_* names)",
+                             "security": _PUBLIC,
+                             "responses": {"200": {"description": "the exposition"}}}},
+        "/api/v1/auth": {
+            "post": {"summary": "a token for a haclient user's password", "security": [{}],
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"type": "object", "required": ["username", "password"],
+                                    "properties": {"username": {"type": "string"},
+                                                   "password": {"type": "string"}}}}}},
+                     "responses": {"200": {"description": "the token", "content": {
+                         "application/json": {"schema": {"type": "object", "properties": {
+                             "token": {"type": "string"}, "node": {"type": "string"}}}}}},
+                         "401": _REFUSED, "400": _REFUSED}},
+            "delete": {"summary": "revoke the token sent", "security": _TOKEN,
+                       "responses": {"200": {"description": "revoked"}, "401": _REFUSED}}},
+        "/api/v1/control": {"post": {
+            "summary": "one control request to this node's vigild (what the CLI sends to its "
+                       "local socket): {\"op\": ..., fields}; its reply as vigild gave it",
+            "security": _TOKEN,
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "object", "required": ["op"],
+                           "properties": {"op": {"enum": [
+                               "cib", "status", "replace", "cleanup", "attribute",
+                               "attribute-query", "attribute-update", "node-list", "fence",
+                               "confirm", "fence-history", "quorum"]}}}}}},
+            "responses": {"200": {"description": "vigild's reply (ok or refused)",
+                                  "content": {"application/json": {"schema": _REPLY}}},
+                          "400": _REFUSED, "401": _REFUSED,
+                          "502": {"description": "vigild not running or not answering",
+                                  "content": {"application/json": {"schema": _REPLY}}}}}},
+        "/api/v1/status": {"get": {
+            "summary": "the cluster's status as `vigil status --output json` shows it",
+            "security": _TOKEN,
+            "responses": {"200": {"description": "nodes, resources, attributes, failures, "
+                                                 "fencing"},
+                          "401": _REFUSED, "503": _REFUSED}}},
+        "/api/v1/openapi.json": {"get": {"summary": "this document", "security": [{}],
+                                         "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+    },
+}
