@@ -33,7 +33,7 @@ def test_setup_out_writes_a_bundle_per_node(vigil: Run, tmp_path: Path) -> None:
         assert stat.S_IMODE(key.stat().st_mode) == 0o400
         assert json.loads((out / node / "etc/vigil/cluster.json").read_text())["cluster_name"] == "web"
     assert (out / "README.txt").exists()
-    assert "no remote agent" in stdout and f"tar -C {out}/n2 -cpf - etc" in stdout
+    assert "not authenticated here" in stdout and f"tar -C {out}/n2 -cpf - etc" in stdout
     assert "vigil cluster start" in stdout
 
 
@@ -80,17 +80,20 @@ def test_setup_refuses_an_existing_bundle(vigil: Run, tmp_path: Path) -> None:
     assert (out / "n1/etc/corosync/authkey").read_bytes() != key
 
 
-@pytest.mark.parametrize("command", ["start", "stop", "destroy"])
-def test_all_nodes_is_explained(vigil: Run, command: str) -> None:
-    code, _, err = vigil("cluster", command, "--all")
-    assert code == 2
-    line = one_line_error(err)
-    assert "no remote agent" in line and f"run 'vigil cluster {command}' on each node" in line
+@pytest.mark.parametrize("command", ["start", "stop", "destroy", "enable", "disable"])
+def test_nodes_not_authenticated_are_named(vigil: Run, command: str, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIGIL_KNOWN_HOSTS", str(tmp_path / "known-hosts"))
+    code, _, err = vigil("cluster", command, "n1", "n2")
+    assert code == 1
+    assert "no token for n1, n2: run 'vigil host auth n1 n2' first" in one_line_error(err)
 
 
 @pytest.mark.parametrize("argv", [
     ["cluster", "start", "--wait=soon", "--all"],
-    ["cluster", "stop", "now"],
+    ["cluster", "stop", "n1", "--all"],
+    ["cluster", "start", "n1", "n1"],
+    ["cluster", "setup", "c", "n1", "--start", "--out", "d"],
     ["cluster", "start", "-f", "cib.xml"],
     ["cluster", "reboot"],
 ])
@@ -103,8 +106,8 @@ def test_cluster_usage_errors(vigil: Run, argv: list[str]) -> None:
 def test_cluster_help_lists_the_commands(vigil: Run) -> None:
     code, stdout, _ = vigil("cluster", "--help")
     assert code == 0
-    for word in ("setup NAME NODE[=ADDR[,ADDR2]]", "start [--wait[=SECONDS]]", "destroy",
-                 "pcsd"):
+    for word in ("setup NAME NODE[=ADDR[,ADDR2]]", "start [NODE...|--all] [--wait[=SECONDS]]",
+                 "destroy", "enable", "disable", "vigil host auth"):
         assert word in stdout
 
 

@@ -171,7 +171,7 @@ def test_out_writes_a_bundle_per_node_without_root(tmp_path: Path) -> None:
     assert all(stat.S_IMODE((out / n.name / FILES[1]).stat().st_mode) == 0o400 for n in NODES)
     assert written["n1/" + FILES[0]] == written["n3/" + FILES[0]]
     readme = written["README.txt"].decode()
-    assert "no remote agent" in readme and "vigil cluster start" in readme
+    assert "vigil host auth" in readme and "vigil cluster start" in readme
     assert result.copy_to == ("n1", "n2", "n3") and result.out == str(out)
     assert tree(host.root) == {}  # nothing on this machine
     assert raised(lambda: cluster.setup(host, "web", NODES, out=out)) == ["CLUSTER_FILE_EXISTS"] * 3
@@ -199,9 +199,7 @@ def test_setup_installs_the_unit_when_systemd_runs(tmp_path: Path) -> None:
 def test_start_refuses_what_it_cannot_do(tmp_path: Path) -> None:
     assert raised(lambda: cluster.start(machine(tmp_path, euid=1000))) == ["CLUSTER_NEEDS_ROOT"]
     host = machine(tmp_path)
-    assert raised(lambda: cluster.start(host, all_nodes=True)) == ["CLUSTER_ALL_NODES_UNSUPPORTED"]
     assert raised(lambda: cluster.start(host)) == ["CLUSTER_NOT_SET_UP"]
-    assert raised(lambda: cluster.stop(host, all_nodes=True)) == ["CLUSTER_ALL_NODES_UNSUPPORTED"]
     assert raised(lambda: cluster.stop(machine(tmp_path, euid=1000))) == ["CLUSTER_NEEDS_ROOT"]
     assert raised(lambda: cluster.destroy(machine(tmp_path, euid=1000))) == ["CLUSTER_NEEDS_ROOT"]
     assert tree(host.root) == {}

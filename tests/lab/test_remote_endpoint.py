@@ -146,3 +146,62 @@ def test_host_auth_then_host_runs_commands_from_outside_the_cluster(lab: Lab,
     assert gone.returncode == 0 and "token revoked there" in gone.stdout, gone
     after = _client_vigil(lab, known, "--host", "n3", "status")
     assert after.returncode == 1 and "vigil host auth n3" in after.stderr, after
+
+
+@pytest.fixture
+def bare_lab() -> Iterator[Lab]:
+    """Three nodes booted with no cluster files: only their endpoints run."""
+    lab = Lab.up(nodes=3, token_ms=1000, name=f"bare{os.getpid()}", timeout=60, set_up=False)
+    try:
+        yield lab
+    finally:
+        lab.down(purge=True)
+
+
+def _n1(lab: Lab, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return lab.exec("n1", [sys.executable, "-m", "vigil.cli.main", *args], timeout=timeout)
+
+
+def test_a_cluster_set_up_started_stopped_and_destroyed_from_one_node(bare_lab: Lab) -> None:
+    lab, password = bare_lab, "bare-lab-password"
+    for node in NODES:
+        assert lab.init_status(node)["corosync"]["state"] == "unconfigured"  # type: ignore[index]
+        vigil(lab, node, "host", "password", "-p", password)
+    targets = [w for n in NODES for w in (n, f"addr={_addr(lab, n)}")]
+    auth = _n1(lab, "host", "auth", *targets, "-p", password)
+    assert auth.returncode == 0, auth
+
+    specs = [f"{n}={_addr(lab, n)}" for n in NODES]
+    setup = _n1(lab, "cluster", "setup", "bare", *specs, "--token", "1000", "--start", "--wait=90")
+    assert setup.returncode == 0, setup
+    for node in NODES:  # every node wrote the same files and started, as it says
+        assert f"{node}: /etc/corosync/corosync.conf, /etc/corosync/authkey" in setup.stdout
+        assert (lab.node_dir(node) / "etc/corosync/authkey").read_bytes() == \
+            (lab.node_dir("n1") / "etc/corosync/authkey").read_bytes()
+    wait("every node sees the three members online", lambda: all(
+        sorted(n["name"] for n in cluster_status(lab, node)["nodes"] if n["online"]) == NODES
+        for node in NODES), timeout=60)
+    # the daemons `cluster start` started are the node init's now (reparented, supervised)
+    wait("n2's init supervises corosync and vigild", lambda: all(
+        lab.init_status("n2")[d]["state"] == "running" for d in ("corosync", "daemon")),  # type: ignore[index]
+        timeout=30)
+
+    again = _n1(lab, "cluster", "setup", "bare", *specs)
+    assert again.returncode == 1 and "exists already" in again.stderr, again
+
+    stop = _n1(lab, "cluster", "stop", "--all")
+    assert stop.returncode == 0, stop
+    for node in NODES:
+        assert f"{node}: " in stop.stdout and "vigild, corosync stopped" in stop.stdout, stop.stdout
+        assert lab.init_status(node)["corosync"]["state"] in ("dead", "stopped")  # type: ignore[index]
+
+    start = _n1(lab, "cluster", "start", "--all", "--wait=90")
+    assert start.returncode == 0 and start.stdout.count("online, members: n1, n2, n3") == 3, start
+
+    destroy = _n1(lab, "cluster", "destroy", "--all", "--force")
+    assert destroy.returncode == 0, destroy
+    for node in NODES:
+        assert not (lab.node_dir(node) / "etc/corosync/corosync.conf").exists()
+        assert lab.init_status(node)["corosync"]["state"] in ("dead", "stopped")  # type: ignore[index]
+    # the endpoints stay: the nodes can be set up again
+    assert all(lab.endpoint_running(n) for n in NODES)

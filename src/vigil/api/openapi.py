@@ -38,7 +38,11 @@ DOCUMENT: Final[dict[str, Any]] = {
             "Report": {"type": "object", "required": ["code", "severity", "fields"],
                        "properties": {"code": {"type": "string"},
                                       "severity": {"enum": ["error", "warning", "info"]},
-                                      "fields": {"type": "object"}}},
+                                      "fields": {"type": "array", "description": "[name, value]",
+                                                 "items": {"type": "array", "minItems": 2,
+                                                           "maxItems": 2,
+                                                           "items": {"type": "string"}}},
+                                      "forceable": {"type": "boolean"}}},
             "Reply": {"type": "object", "required": ["ok", "reports"],
                       "description": "a control reply: ok, the answer's fields, reports",
                       "properties": {"ok": {"type": "boolean"},
@@ -90,6 +94,28 @@ DOCUMENT: Final[dict[str, Any]] = {
                           "400": _REFUSED, "401": _REFUSED,
                           "502": {"description": "vigild not running or not answering",
                                   "content": {"application/json": {"schema": _REPLY}}}}}},
+        "/api/v1/node/{op}": {"post": {
+            "summary": "this node's part of a whole-cluster command (`cluster setup` of "
+                       "authenticated nodes, `cluster start|stop|enable|disable|destroy --all`)",
+            "security": _TOKEN,
+            "parameters": [{"name": "op", "in": "path", "required": True, "schema": {"enum": [
+                "setup-check", "receive", "start", "stop", "enable", "disable", "destroy"]}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "force": {"type": "boolean"}, "wait_s": {"type": ["number", "null"]},
+                    "whole_cluster": {"type": "boolean"},
+                    "daemons": {"type": "array", "items": {"enum": ["vigild", "corosync"]}},
+                    "files": {"type": "array", "items": {"type": "object", "properties": {
+                        "path": {"type": "string"}, "mode": {"type": "integer"},
+                        "data": {"type": "string", "contentEncoding": "base64"}}}}}}}}},
+            "responses": {"200": {"description": "done (ok, the result) or refused (reports)",
+                                  "content": {"application/json": {"schema": {
+                                      "type": "object", "properties": {
+                                          "ok": {"type": "boolean"}, "node": {"type": "string"},
+                                          "result": {"type": ["object", "null"]},
+                                          "reports": {"type": "array", "items": {
+                                              "$ref": "#/components/schemas/Report"}}}}}}},
+                          "400": _REFUSED, "401": _REFUSED}}},
         "/api/v1/status": {"get": {
             "summary": "the cluster's status as `vigil status --output json` shows it",
             "security": _TOKEN,

@@ -5,6 +5,8 @@
     POST /api/v1/auth      {"username", "password"} -> {"token"}  (`vigil host auth`)
     DELETE /api/v1/auth    revoke the token sent
     POST /api/v1/control   one vigild control request -> its reply (`vigil --host`)
+    POST /api/v1/node/OP   this node's part of a whole-cluster command (setup-check, receive,
+                           start, stop, enable, disable, destroy: vigil.commands.node_ops)
     GET  /api/v1/status    what `vigil status --output json` shows
     GET  /api/v1/openapi.json
 
@@ -23,6 +25,8 @@ import asyncio
 import dataclasses
 import json
 import logging
+import socket
+import sys
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
@@ -35,10 +39,13 @@ from vigil.api import health as health_core
 from vigil.api import metrics, openapi
 from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenHolder, TokenStore
+from vigil.commands import node_ops
+from vigil.commands.localnode import LocalNode
 from vigil.commands.passwords import NodePasswords, PasswordCheck
 from vigil.commands.status_document import status_document
 from vigil.daemon import control as c
 from vigil.host import jsonlines
+from vigil.model import reports
 
 log = logging.getLogger("vigil.api")
 
@@ -63,13 +70,53 @@ SETTINGS_KEY = web.AppKey("settings", Settings)
 TOKENS_KEY = web.AppKey("tokens", TokenStore)
 PASSWORDS_KEY = web.AppKey("passwords", PasswordCheck)
 HOLDER_KEY = web.RequestKey("token_holder", TokenHolder)  # set by the token check
+NodeRunner = Callable[[node_ops.NodeRequest], Awaitable[node_ops.NodeAnswer]]
+NODE_RUNNER_KEY: web.AppKey[NodeRunner] = web.AppKey("node_runner")  # how node ops are run
+NODE_LOCK_KEY = web.AppKey("node_lock", asyncio.Lock)  # one node operation at a time
+NODE_OP_TIMEOUT_S = 600.0  # above the longest: a stop's drain (its --wait) and two daemons'
+
+
+async def run_node_op_process(request: node_ops.NodeRequest) -> node_ops.NodeAnswer:
+    """The operation in a process of its own (node_ops.main: see there why)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "vigil.commands.node_ops", request.op.value,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = await asyncio.wait_for(
+            proc.communicate(json.dumps(request.encode()).encode()), NODE_OP_TIMEOUT_S)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        out, err = b"", f"did not finish within {NODE_OP_TIMEOUT_S:g} s".encode()
+    node = socket.gethostname()
+
+    def failed(detail: str) -> node_ops.NodeAnswer:
+        return node_ops.NodeAnswer(node, None, (reports.error(
+            "REMOTE_NODE_OP_FAILED", node=node, op=request.op.value, detail=detail),))
+
+    if proc.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        return failed(lines[-1] if lines else f"exit {proc.returncode}")
+    try:
+        return node_ops.NodeAnswer.decode(request.op, json.loads(out))
+    except ValueError as exc:
+        return failed(f"an answer that does not read: {exc}")
+
+
+def in_thread_runner(host: LocalNode) -> NodeRunner:
+    """Run operations in this process on `host` (tests: a node that is a directory)."""
+    async def run(request: node_ops.NodeRequest) -> node_ops.NodeAnswer:
+        return await asyncio.to_thread(node_ops.answer, host, request)
+
+    return run
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
               tokens: TokenStore | None = None, passwords: PasswordCheck | None = None,
-              protect: Collection[str] = (),
+              protect: Collection[str] = (), host: LocalNode | None = None,
               failed_auth_delay_s: float = FAILED_AUTH_DELAY_S) -> web.Application:
     app = web.Application(middlewares=[_token_check], client_max_size=64 * 1024 * 1024)
     app[CACHE_KEY] = cache
@@ -77,6 +124,8 @@ def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
                                  failed_auth_delay_s)
     app[TOKENS_KEY] = tokens or TokenStore()
     app[PASSWORDS_KEY] = passwords or NodePasswords()
+    app[NODE_RUNNER_KEY] = in_thread_runner(host) if host is not None else run_node_op_process
+    app[NODE_LOCK_KEY] = asyncio.Lock()
     app.router.add_get("/health", _health)
     for check in ("running", "promoted", "unpromoted"):
         app.router.add_get(f"/{check}/{{resource}}", _health)
@@ -84,6 +133,7 @@ def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
     app.router.add_post("/api/v1/auth", _auth)
     app.router.add_delete("/api/v1/auth", _deauth)
     app.router.add_post("/api/v1/control", _control)
+    app.router.add_post("/api/v1/node/{op}", _node_op)
     app.router.add_get("/api/v1/status", _status)
     app.router.add_get("/api/v1/openapi.json", _openapi)
     return app
@@ -214,6 +264,25 @@ async def _control(request: web.Request) -> web.Response:
         log.info("control %s by %s from %s: %s%s", req.OP, holder.user, request.remote or "?",
                  outcome, f" {codes}" if codes else "")
     return web.json_response(reply)
+
+
+async def _node_op(request: web.Request) -> web.Response:
+    """This node's part of a whole-cluster command, run as the CLI runs it on the node itself
+    (one at a time: two setups or a start racing a stop on one node make no sense)."""
+    holder: TokenHolder = request[HOLDER_KEY]
+    body = await _json_object(request)
+    try:
+        if body is None:
+            raise ValueError("the body must be one JSON object")
+        req = node_ops.NodeRequest.decode(request.match_info["op"], body)
+    except ValueError as exc:
+        return _refusal(HTTPStatus.BAD_REQUEST, "REMOTE_BAD_REQUEST", str(exc), detail=str(exc))
+    async with request.app[NODE_LOCK_KEY]:
+        done = await request.app[NODE_RUNNER_KEY](req)
+    codes = [r.code for r in done.reports]
+    log.info("node %s by %s from %s: %s%s", req.op.value, holder.user, request.remote or "?",
+             "done" if done.result is not None else "refused", f" {codes}" if codes else "")
+    return web.json_response(done.encode())
 
 
 async def _status(request: web.Request) -> web.Response:

@@ -42,13 +42,15 @@ RUNTIME_CODES = frozenset({
     "REMOTE_HOST_NOT_AUTHENTICATED", "REMOTE_UNREACHABLE", "REMOTE_CERTIFICATE_CHANGED",
     "REMOTE_BAD_REPLY", "REMOTE_AUTH_FAILED", "REMOTE_TOKEN_REJECTED", "REMOTE_BAD_REQUEST",
     "REMOTE_DAEMON_NOT_RUNNING", "REMOTE_DAEMON_UNREACHABLE", "REMOTE_NO_STATUS",
-    "KNOWN_HOSTS_UNREADABLE",
+    "KNOWN_HOSTS_UNREADABLE", "REMOTE_HOSTS_NOT_AUTHENTICATED", "CLUSTER_ALL_NEEDS_A_NODE",
+    "CLUSTER_FILES_INCOMPLETE", "CLUSTER_BOOT_NOT_MANAGED", "REMOTE_NODE_OP_FAILED",
 })
 
 _FLAGS = {"--force": "force", "--full": "full", "--all": "all", "--disabled": "disabled",
           "--config": "config", "--no-default-ops": "no_default_ops", "--defaults": "defaults",
           "-h": "help", "--help": "help", "--off": "off", "-V": "verbose", "--verbose": "verbose",
-          "--watch": "watch", "--promoted": "promoted", "--master": "promoted"}
+          "--watch": "watch", "--promoted": "promoted", "--master": "promoted",
+          "--start": "start", "--enable": "enable"}
 _VALUED = {"-f": "file", "--file": "file", "--output": "output", "--group": "group",
            "--before": "before", "--after": "after", "--node": "node", "--wait": "wait",
            "--token": "token", "--out": "out", "--corosync_conf": "corosync_conf",
@@ -86,6 +88,8 @@ class Invocation:
     watch: bool = False
     promoted: bool = False
     corosync_conf: str | None = None
+    start: bool = False
+    enable: bool = False
     host: str | None = None  # --host NODE: the cluster through that node's remote endpoint
     user: str | None = None
     password: str | None = None

@@ -3,6 +3,8 @@ setup, start, stop and destroy are in cluster_setup_cli)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from vigil.cli import args, config_view
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import config, node, status
@@ -23,12 +25,14 @@ usage: vigil [-f FILE] node COMMAND ...
 
 CLUSTER_USAGE = """\
 usage: vigil [-f FILE] cluster COMMAND ...
-  setup NAME NODE[=ADDR[,ADDR2]]... [--token MS] [--force] [--out DIR]
-  start [--wait[=SECONDS]]             stop [--force] [--wait=SECONDS]
-  destroy [--force]                    status
-  cib [SECTION] [--config]             cib-push FILE [--config]
-setup, start, stop and destroy act on this machine only: vigil has no remote agent (like pcs's
-pcsd), so copy the files setup prints to the other nodes and run start/stop on each node."""
+  setup NAME NODE[=ADDR[,ADDR2]]... [--token MS] [--force] [--out DIR] [--start [--wait[=S]]] [--enable]
+  start [NODE...|--all] [--wait[=SECONDS]]     stop [NODE...|--all] [--force] [--wait=SECONDS]
+  enable [NODE...|--all]                       disable [NODE...|--all]
+  destroy [NODE...|--all] [--force]            status
+  cib [SECTION] [--config]                     cib-push FILE [--config]
+Without NODE or --all, setup, start, stop, enable, disable and destroy act on this machine. With
+them (and setup of nodes all authenticated with 'vigil host auth'), on those nodes through their
+remote endpoints; --all is the nodes of this machine's corosync.conf."""
 
 
 def run_property(inv: Invocation) -> int:
@@ -229,11 +233,14 @@ def run_cluster(inv: Invocation) -> int:
         return run_status(inv)
     from vigil.cli import cluster_setup_cli as life
 
-    commands = {"setup": life.run_setup, "start": life.run_start, "stop": life.run_stop,
-                "destroy": life.run_destroy}
+    commands: dict[str, Callable[[Invocation, list[str]], int]] = {
+        "setup": life.run_setup, "start": life.run_start, "stop": life.run_stop,
+        "destroy": life.run_destroy,
+        "enable": lambda i, w: life.run_boot(i, w, enabled=True),
+        "disable": lambda i, w: life.run_boot(i, w, enabled=False)}
     if words[0] in commands:
         if inv.file is not None:
             raise UsageError(f"'cluster {words[0]}' acts on this machine, not on a CIB file (-f)")
         return commands[words[0]](inv, words[1:])
     raise UsageError(f"'cluster {words[0]}' is not available in vigil yet (it has: setup, start, "
-                     "stop, destroy, status, cib, cib-push)")
+                     "stop, enable, disable, destroy, status, cib, cib-push)")

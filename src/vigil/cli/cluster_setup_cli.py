@@ -1,17 +1,26 @@
-"""`vigil cluster setup|start|stop|destroy`: parsing their words, rendering their results."""
+"""`vigil cluster setup|start|stop|enable|disable|destroy`: parsing their words, rendering their
+results. Without node names they act on this machine (vigil.commands.cluster); with node names
+or `--all`, and `setup` of nodes all authenticated here (`vigil host auth`), on those nodes
+through their remote endpoints (vigil.commands.cluster_all), each node's outcome by name."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from vigil.cli import args
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.cli.messages import render_report
-from vigil.commands import cluster
+from vigil.commands import cluster, cluster_all
+from vigil.commands.cluster_all import NodeOutcome
 from vigil.commands.localnode import LocalNode
-from vigil.model.reports import Report, Severity
+from vigil.model import reports
+from vigil.model.reports import Report, ReportError, Severity
 
-NO_AGENT = "vigil has no remote agent (like pcs's pcsd)"
+NO_AGENT = ("these nodes are not authenticated here ('vigil host auth NODE...' lets setup "
+            "write every node's files through its endpoint)")
 
 
 def parse_node(word: str) -> cluster.NodeSpec:
@@ -39,9 +48,20 @@ def _reports(found: tuple[Report, ...]) -> None:
 
 
 def run_setup(inv: Invocation, words: list[str]) -> int:
-    inv.only("force", "token", "out")
+    inv.only("force", "token", "out", "start", "enable")
     args.need(words, 2, "cluster name and nodes (cluster setup NAME NODE[=ADDR[,ADDR2]]...)")
     nodes = [parse_node(w) for w in words[1:]]
+    if inv.out is None:
+        everywhere = cluster_all.every_node_known([n.name for n in nodes])
+        if everywhere:
+            return _setup_everywhere(inv, words[0], nodes)
+        if everywhere is None or inv.start or inv.enable:
+            missing = [n.name for n in nodes
+                       if cluster_all.every_node_known([n.name]) is not True]
+            raise ReportError([reports.error("REMOTE_HOSTS_NOT_AUTHENTICATED",
+                                             hosts=", ".join(missing))])
+    elif inv.start or inv.enable:
+        raise UsageError("--start and --enable act on the nodes: not with --out")
     result = cluster.setup(LocalNode(), words[0], nodes, token_ms=_token(inv), force=inv.force,
                            out=Path(inv.out) if inv.out is not None else None)
     if inv.json:
@@ -77,11 +97,91 @@ def run_setup(inv: Invocation, words: list[str]) -> int:
     return EXIT_OK
 
 
+def _setup_everywhere(inv: Invocation, name: str, nodes: list[cluster.NodeSpec]) -> int:
+    wait = inv.wait_seconds(cluster.START_WAIT_S)
+    if wait is not None and not inv.start:
+        raise UsageError("--wait waits for the nodes to start: give --start too")
+    result = cluster_all.setup(name, nodes, token_ms=_token(inv), force=inv.force,
+                               start=inv.start, enable=inv.enable, wait=wait)
+    if inv.json:
+        args.print_json(result)
+        return EXIT_OK if result.ok else args.EXIT_RUNTIME
+    _reports(result.reports)
+    links = len(result.nodes[0].addrs)
+    lines = [f"Cluster '{result.cluster_name}': {len(result.nodes)} node"
+             f"{'s' if len(result.nodes) != 1 else ''}, knet ({links} link{'s' if links > 1 else ''}), "
+             f"crypto aes256/sha256, written on every node through its endpoint"]
+    lines += [f"  {n.name} (id {n.nodeid}): {', '.join(n.addrs)}" for n in result.nodes]
+    args.print_lines(lines)
+    _outcomes(result.written, lambda r: f"{', '.join(r.written)} written"
+              + (f", {r.unit} installed" if r.unit else ""))
+    if result.undone:
+        _outcomes(result.undone, lambda r: "its files removed again (the setup did not reach "
+                  "every node)")
+        return args.EXIT_RUNTIME
+    _outcomes(result.enabled, lambda r: f"enabled at boot ({', '.join(r.units)})")
+    _outcomes(result.started, _started_line)
+    if not result.started and result.ok:
+        args.print_lines(["Then: vigil cluster start --all (or --start next time)."])
+    return EXIT_OK if result.ok else args.EXIT_RUNTIME
+
+
+def _outcomes(outcomes: tuple[NodeOutcome, ...], done: Callable[[Any], str]) -> None:
+    """One line per node: what it did (`done(result)`), or its errors, each naming it."""
+    for o in outcomes:
+        if o.ok:
+            warnings = [r for r in o.reports if r.severity is Severity.WARNING]
+            args.print_lines([f"{o.node}: {done(o.result)}"])
+            args.print_reports(warnings)
+        else:
+            for r in o.reports:
+                if r.severity is Severity.ERROR:
+                    sys.stderr.write(f"{o.node}: {render_report(r)}\n")
+
+
+def _started_line(r: cluster.StartResult) -> str:
+    parts = [f"{', '.join(r.started)} started" if r.started else "",
+             f"{', '.join(r.running)} already running" if r.running else ""]
+    text = "; ".join(p for p in parts if p)
+    if r.node is not None:
+        text += f"; online, members: {', '.join(r.members)}"
+    return text
+
+
+def _targets(inv: Invocation, words: list[str], command: str) -> list[str] | None:
+    """The nodes a command names (`--all`: this machine's cluster's), None for this machine."""
+    if inv.all and words:
+        raise UsageError(f"cluster {command} takes node names or --all, not both")
+    if inv.all:
+        return list(cluster_all.cluster_nodes())
+    if words:
+        if len(set(words)) != len(words):
+            raise UsageError(f"cluster {command}: a node is named twice")
+        return list(words)
+    return None
+
+
+def _exit(outcomes: tuple[NodeOutcome, ...]) -> int:
+    return EXIT_OK if all(o.ok for o in outcomes) else args.EXIT_RUNTIME
+
+
+def _print_outcomes(inv: Invocation, outcomes: tuple[NodeOutcome, ...],
+                    done: Callable[[Any], str]) -> int:
+    if inv.json:
+        args.print_json([{"node": o.node, "ok": o.ok, "result": o.result,
+                          "reports": list(o.reports)} for o in outcomes])
+    else:
+        _outcomes(outcomes, done)
+    return _exit(outcomes)
+
+
 def run_start(inv: Invocation, words: list[str]) -> int:
     inv.only("all")
-    args.no_more(words, "cluster start")
-    result = cluster.start(LocalNode(), wait=inv.wait_seconds(cluster.START_WAIT_S),
-                           all_nodes=inv.all)
+    nodes = _targets(inv, words, "start")
+    if nodes is not None:
+        outcomes = cluster_all.start(nodes, wait=inv.wait_seconds(cluster.START_WAIT_S))
+        return _print_outcomes(inv, outcomes, _started_line)
+    result = cluster.start(LocalNode(), wait=inv.wait_seconds(cluster.START_WAIT_S))
     if inv.json:
         args.print_json(result)
         return EXIT_OK
@@ -94,12 +194,23 @@ def run_start(inv: Invocation, words: list[str]) -> int:
     return EXIT_OK
 
 
+def _stopped_line(r: cluster.StopResult) -> str:
+    moved = (f"moved off: {', '.join(r.moved)}" if r.moved else "no resources ran here")
+    if not r.stopped:
+        return "the cluster was not running"
+    killed = f" (killed: {', '.join(r.killed)})" if r.killed else ""
+    return f"{moved}; {', '.join(r.stopped)} stopped{killed}"
+
+
 def run_stop(inv: Invocation, words: list[str]) -> int:
     inv.only("all", "force")
-    args.no_more(words, "cluster stop")
     timeout = inv.wait_seconds(cluster.DRAIN_TIMEOUT_S)
+    nodes = _targets(inv, words, "stop")
+    if nodes is not None:
+        outcomes = cluster_all.stop(nodes, whole_cluster=inv.all, force=inv.force, wait=timeout)
+        return _print_outcomes(inv, outcomes, _stopped_line)
     result = cluster.stop(LocalNode(), timeout=timeout or cluster.DRAIN_TIMEOUT_S,
-                          force=inv.force, all_nodes=inv.all)
+                          force=inv.force)
     if inv.json:
         args.print_json(result)
         return EXIT_OK
@@ -115,10 +226,34 @@ def run_stop(inv: Invocation, words: list[str]) -> int:
     return EXIT_OK
 
 
+def run_boot(inv: Invocation, words: list[str], *, enabled: bool) -> int:
+    command = "enable" if enabled else "disable"
+    inv.only("all")
+    nodes = _targets(inv, words, command)
+    if nodes is None:
+        result = cluster.boot(LocalNode(), enabled=enabled)
+        outcomes: tuple[NodeOutcome, ...] = (NodeOutcome(result.node, result, ()),)
+    else:
+        outcomes = cluster_all.boot(nodes, enabled=enabled)
+    return _print_outcomes(inv, outcomes, lambda r: f"{command}d at boot ({', '.join(r.units)})")
+
+
+def _destroyed_line(r: cluster.DestroyResult) -> str:
+    parts = []
+    if r.stopped is not None and r.stopped.stopped:
+        parts.append(f"{', '.join(r.stopped.stopped)} stopped")
+    parts.append(f"removed {', '.join(r.removed)}" if r.removed else "no cluster files")
+    if r.kept:
+        parts.append(f"kept the CIB ({', '.join(r.kept)}): --force removes it too")
+    return "; ".join(parts)
+
+
 def run_destroy(inv: Invocation, words: list[str]) -> int:
     inv.only("all", "force")
-    args.no_more(words, "cluster destroy")
-    result = cluster.destroy(LocalNode(), force=inv.force, all_nodes=inv.all)
+    nodes = _targets(inv, words, "destroy")
+    if nodes is not None:
+        return _print_outcomes(inv, cluster_all.destroy(nodes, force=inv.force), _destroyed_line)
+    result = cluster.destroy(LocalNode(), force=inv.force)
     if inv.json:
         args.print_json(result)
         return EXIT_OK

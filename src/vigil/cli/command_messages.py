@@ -288,15 +288,20 @@ _RESTART: dict[str, _Render] = {
                                             else "")),
 }
 
-_NO_AGENT = "vigil has no remote agent (like pcs's pcsd)"
 
 _CLUSTER_NODE: dict[str, _Render] = {
     "CLUSTER_NEEDS_ROOT": lambda r: (
         f"'vigil {_f(r, 'command')}' changes this machine's cluster files and daemons: run it "
         "as root"),
-    "CLUSTER_ALL_NODES_UNSUPPORTED": lambda r: (
-        f"'vigil {_f(r, 'command')} --all' is not possible: {_NO_AGENT} to reach the other "
-        f"nodes; run 'vigil {_f(r, 'command')}' on each node"),
+    "CLUSTER_ALL_NEEDS_A_NODE": lambda r: (
+        f"--all means the nodes of this machine's cluster, and {_f(r, 'path')} lists none here: "
+        "run it on a node of the cluster, or name the nodes"),
+    "CLUSTER_FILES_INCOMPLETE": lambda r: (
+        f"{_f(r, 'node')} was sent other files than a setup's three ({_f(r, 'detail')}): "
+        "nothing written"),
+    "CLUSTER_BOOT_NOT_MANAGED": lambda r: (
+        f"{_f(r, 'node')} runs no systemd: what starts at its boot is its init's, not "
+        f"'vigil {_f(r, 'command')}' (a lab node starts the cluster at boot once it is set up)"),
     "CLUSTER_FILE_EXISTS": lambda r: (
         f"{_f(r, 'path')} exists already: nothing written (it may describe a cluster in use)"),
     "CLUSTER_FILE_UNWRITABLE": lambda r: (
@@ -374,6 +379,9 @@ _REMOTE: dict[str, _Render] = {
     "REMOTE_HOST_NOT_AUTHENTICATED": lambda r: (
         f"this machine has no token for {_f(r, 'host')}: run 'vigil host auth {_f(r, 'host')}' "
         "first"),
+    "REMOTE_HOSTS_NOT_AUTHENTICATED": lambda r: (
+        f"this machine has no token for {_f(r, 'hosts')}: run "
+        f"'vigil host auth {_f(r, 'hosts').replace(',', '')}' first"),
     "REMOTE_BAD_ADDRESS": lambda r: (
         f"'{_f(r, 'address')}' (for {_f(r, 'host')}) is not an address: give addr=HOST[:PORT]"),
     "REMOTE_UNREACHABLE": lambda r: (
@@ -398,6 +406,9 @@ _REMOTE: dict[str, _Render] = {
         "with --host"),
     "REMOTE_DAEMON_UNREACHABLE": lambda r: (
         f"vigild on {_f(r, 'host')} did not answer ({_f(r, 'detail')})"),
+    "REMOTE_NODE_OP_FAILED": lambda r: (
+        f"'cluster {_f(r, 'op')}' failed on {_f(r, 'node')} without an answer "
+        f"({_f(r, 'detail')}): see that node's endpoint log"),
     "REMOTE_NO_STATUS": lambda r: (
         f"{_f(r, 'host')} cannot read the cluster's status ({_f(r, 'detail')})"),
     "REMOTE_USER_NOT_IN_GROUP": lambda r: (

@@ -1,8 +1,11 @@
-"""`vigil cluster setup|start|stop|destroy`: the cluster's files and daemons on this machine.
+"""`vigil cluster setup|start|stop|enable|disable|destroy`: the cluster's files and daemons on
+this machine.
 
-vigil has no remote agent (pcs has pcsd): every command acts on the machine it runs on. `setup`
-writes the three files every node needs (corosync.conf, the authkey, /etc/vigil/cluster.json)
-here, or with `out` one bundle per node to copy; `start`, `stop` and `destroy` run on each node.
+Every function here acts on the machine it runs on: run by the CLI on a node, or by a node's
+remote endpoint for a command given elsewhere (`--all`, `cluster setup` of authenticated nodes:
+vigil.commands.cluster_all sends them there). `setup` writes the three files every node needs
+(corosync.conf, the authkey, /etc/vigil/cluster.json) here, or with `out` one bundle per node to
+copy; `receive` writes them on a node from a setup run elsewhere.
 
 Daemons: when systemd runs (/run/systemd/system exists) through `systemctl`, corosync.service
 and vigild.service (the unit comes with the package, installed by `setup` and `start`). Without
@@ -89,17 +92,21 @@ def cluster_conf(name: str, nodes: Sequence[NodeSpec], token_ms: int | None) -> 
         for i, n in enumerate(nodes, start=1)))
 
 
+def validation_problems(conf: ClusterConf) -> list[Report]:
+    """What is wrong with a new cluster's description, each thing said once."""
+    problems = list(clusterconf.validate(conf))
+    twice = {r.field("node") for r in problems if r.code == "COROSYNC_NODE_NAME_DUPLICATE"}
+    # a node given twice also repeats its address: say it once
+    return [r for r in problems
+            if not (r.code == "COROSYNC_ADDRESS_DUPLICATE" and r.field("node") in twice)]
+
+
 def _need_root(host: LocalNode, command: str) -> None:
     if not host.is_root:
         raise ReportError([reports.error("CLUSTER_NEEDS_ROOT", command=command)])
 
 
-def _no_all_nodes(all_nodes: bool, command: str) -> None:
-    if all_nodes:
-        raise ReportError([reports.error("CLUSTER_ALL_NODES_UNSUPPORTED", command=command)])
-
-
-def _iso(epoch: float) -> str:
+def iso_time(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
@@ -109,22 +116,19 @@ def setup(host: LocalNode, name: str, nodes: Sequence[NodeSpec], *, token_ms: in
     (out/NODE/etc/...) and out/README.txt. Nothing is written unless everything validates, and
     an existing corosync.conf is only replaced with `force`."""
     conf = cluster_conf(name, nodes, token_ms)
-    problems = list(clusterconf.validate(conf))
-    twice = {r.field("node") for r in problems if r.code == "COROSYNC_NODE_NAME_DUPLICATE"}
-    problems = [r for r in problems  # a node given twice also repeats its address: say it once
-                if not (r.code == "COROSYNC_ADDRESS_DUPLICATE" and r.field("node") in twice)]
+    problems = validation_problems(conf)
     if problems:
         raise ReportError(problems)
     if out is None:
         _need_root(host, "cluster setup")
     found: list[Report] = []
-    targets = [host.path("/")] if out is None else [out / n.name for n in conf.nodes]
-    for root in targets:
-        existing = root / clusterconf.COROSYNC_CONF
-        if existing.exists():
-            found.append(reports.unless_forced(force, "CLUSTER_FILE_EXISTS", path=existing))
-    if out is None and host.running(COROSYNC) is not None:
-        found.append(reports.unless_forced(force, "CLUSTER_IS_RUNNING", command="cluster setup"))
+    if out is None:
+        found += setup_problems(host, force)
+    else:
+        for root in [out / n.name for n in conf.nodes]:
+            existing = root / clusterconf.COROSYNC_CONF
+            if existing.exists():
+                found.append(reports.unless_forced(force, "CLUSTER_FILE_EXISTS", path=existing))
     if out is not None and out.exists() and not out.is_dir():
         found.append(reports.error("CLUSTER_FILE_UNWRITABLE", path=out, detail="not a directory"))
     me = host.hostname()
@@ -134,7 +138,7 @@ def setup(host: LocalNode, name: str, nodes: Sequence[NodeSpec], *, token_ms: in
                                      nodes=", ".join(n.name for n in conf.nodes)))
     if any(r.severity is Severity.ERROR for r in found):
         raise ReportError(found)
-    files = clusterconf.node_files(conf, clusterconf.new_authkey(), _iso(time.time()
+    files = clusterconf.node_files(conf, clusterconf.new_authkey(), iso_time(time.time()
                                                                           if now is None else now))
     written: list[WrittenFile] = []
     unit = None
@@ -160,12 +164,74 @@ def setup(host: LocalNode, name: str, nodes: Sequence[NodeSpec], *, token_ms: in
                        tuple(f.absolute for f in files), unit, tuple(found))
 
 
+def setup_problems(host: LocalNode, force: bool) -> list[Report]:
+    """Why this machine should not take a new cluster's files: a corosync.conf it has (it may
+    describe a cluster in use) or a Corosync that runs; warnings instead with `force`."""
+    found: list[Report] = []
+    existing = host.path("/" + clusterconf.COROSYNC_CONF)
+    if existing.exists():
+        found.append(reports.unless_forced(force, "CLUSTER_FILE_EXISTS", path=existing))
+    if host.running(COROSYNC) is not None:
+        found.append(reports.unless_forced(force, "CLUSTER_IS_RUNNING", command="cluster setup"))
+    return found
+
+
+@dataclass(frozen=True)
+class SetupCheck:
+    node: str
+    reports: tuple[Report, ...]
+
+
+def setup_check(host: LocalNode, force: bool) -> SetupCheck:
+    """Whether this node may take a new cluster's files (`setup_problems`), asked of every node
+    before any of them is written to."""
+    _need_root(host, "cluster setup")
+    found = setup_problems(host, force)
+    if any(r.severity is Severity.ERROR for r in found):
+        raise ReportError(found)
+    return SetupCheck(host.hostname(), tuple(found))
+
+
+# the files a node takes from `cluster setup` run elsewhere: these three, nothing else
+RECEIVABLE = frozenset({clusterconf.COROSYNC_CONF, clusterconf.AUTHKEY, clusterconf.CLUSTER_JSON})
+
+
+@dataclass(frozen=True)
+class Received:
+    node: str
+    written: tuple[str, ...]
+    unit: str | None
+    reports: tuple[Report, ...]
+
+
+def receive(host: LocalNode, files: Sequence[clusterconf.NodeFile], *, force: bool = False
+            ) -> Received:
+    """Write the files `cluster setup` made on another machine for this node (through this
+    node's endpoint): the same checks as a setup run here, all or nothing."""
+    _need_root(host, "cluster setup")
+    unknown = sorted({f.path for f in files} - RECEIVABLE)
+    if unknown or len({f.path for f in files}) != len(RECEIVABLE):
+        raise ReportError([reports.error("CLUSTER_FILES_INCOMPLETE", node=host.hostname(),
+                                         detail=", ".join(unknown) or "a file is missing")])
+    found = setup_problems(host, force)
+    if any(r.severity is Severity.ERROR for r in found):
+        raise ReportError(found)
+    try:
+        clusterconf.write_files(host.path("/"), files)
+        unit = install_unit(host)
+    except OSError as exc:
+        raise ReportError([reports.error("CLUSTER_FILE_UNWRITABLE", path=exc.filename or "",
+                                         detail=exc.strerror or str(exc))]) from None
+    return Received(host.hostname(), tuple(f.absolute for f in files), unit, tuple(found))
+
+
 def bundle_readme(conf: ClusterConf, files: Sequence[clusterconf.NodeFile], out: Path) -> str:
     names = [n.name for n in conf.nodes]
     lines = [
         f"Cluster {conf.cluster_name}: configuration written by `vigil cluster setup`.",
         "",
-        "vigil has no remote agent (like pcs's pcsd): it does not copy these files for you.",
+        "Written for copying by hand (with every node authenticated by `vigil host auth`,",
+        "`vigil cluster setup` without --out writes them through the nodes' endpoints).",
         "Each directory below holds what that node needs, at the path it must have there:",
         "",
         *[f"  {f.absolute}  (mode {f.mode:04o}, owner root)" for f in files],
@@ -206,6 +272,30 @@ def _systemctl(host: LocalNode, *args: str) -> None:
                                          detail=output.splitlines()[-1] if output else f"exit {rc}")])
 
 
+# -- enable, disable ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BootResult:
+    node: str
+    units: tuple[str, ...]  # the units enabled (or disabled)
+
+
+def boot(host: LocalNode, *, enabled: bool) -> BootResult:
+    """Whether the cluster starts when this node boots: systemd's `enable` (or `disable`) of
+    corosync.service and vigild.service. A node without systemd has nothing to enable: what it
+    starts at boot is its init's, and that is said rather than pretended."""
+    command = "cluster enable" if enabled else "cluster disable"
+    _need_root(host, command)
+    if not host.has_systemd:
+        raise ReportError([reports.error("CLUSTER_BOOT_NOT_MANAGED", node=host.hostname(),
+                                         command=command)])
+    if not host.path(clusterconf.COROSYNC_CONF).exists():
+        raise ReportError([reports.error("CLUSTER_NOT_SET_UP", path="/" + clusterconf.COROSYNC_CONF)])
+    install_unit(host)
+    units = (COROSYNC.unit, VIGILD.unit)
+    _systemctl(host, "enable" if enabled else "disable", *units)
+    return BootResult(host.hostname(), units)
+
+
 # -- start -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StartResult:
@@ -216,10 +306,9 @@ class StartResult:
     members: tuple[str, ...]  # the members vigild saw, once waited for
 
 
-def start(host: LocalNode, *, wait: float | None = None, all_nodes: bool = False) -> StartResult:
+def start(host: LocalNode, *, wait: float | None = None) -> StartResult:
     """Start Corosync, then vigild, on this node; with `wait`, also wait (at most that many
     seconds) until this node is online in the cluster."""
-    _no_all_nodes(all_nodes, "cluster start")
     _need_root(host, "cluster start")
     if not host.path(clusterconf.COROSYNC_CONF).exists():
         raise ReportError([reports.error("CLUSTER_NOT_SET_UP", path="/" + clusterconf.COROSYNC_CONF)])
@@ -399,12 +488,17 @@ def _daemons_running(host: LocalNode) -> dict[str, int | None]:
 
 
 def stop(host: LocalNode, *, timeout: float = DRAIN_TIMEOUT_S, force: bool = False,
-         all_nodes: bool = False) -> StopResult:
+         whole_cluster: bool = False,
+         daemons: tuple[str, ...] = ("vigild", "corosync")) -> StopResult:
     """Move the resources off this node, then stop vigild, then Corosync. With `force`, a
-    vigild that does not answer, a drain that times out or a loss of quorum do not stop it."""
-    _no_all_nodes(all_nodes, "cluster stop")
+    vigild that does not answer, a drain that times out or a loss of quorum do not stop it.
+
+    `whole_cluster`: every node is being stopped (`cluster stop --all`), so the quorum the
+    others keep is not this stop's concern. `daemons`: which to stop (`--all` stops every
+    vigild before any Corosync, as pcs stops Pacemaker everywhere first: a node whose Corosync
+    left early would cost the others their quorum while they still drain)."""
     _need_root(host, "cluster stop")
-    running = _daemons_running(host)
+    running = {k: v for k, v in _daemons_running(host).items() if k in daemons}
     env = host.live_env()
     state = _answers(env)
     if state is not None and "vigild" not in running:
@@ -423,7 +517,7 @@ def stop(host: LocalNode, *, timeout: float = DRAIN_TIMEOUT_S, force: bool = Fal
             found.append(problem)
         else:
             node, node_id = state.node, str(state.node_id)
-            lost = _quorum_problem(state, force)
+            lost = None if whole_cluster else _quorum_problem(state, force)
             if lost is not None:
                 if not force:
                     raise ReportError([lost])
@@ -461,10 +555,9 @@ def _cib_files(host: LocalNode) -> list[Path]:
     return sorted(p for p in state.iterdir() if p.name.startswith("cib") and p.suffix == ".xml")
 
 
-def destroy(host: LocalNode, *, force: bool = False, all_nodes: bool = False) -> DestroyResult:
+def destroy(host: LocalNode, *, force: bool = False) -> DestroyResult:
     """Remove what `setup` wrote on this machine (and, with `force`, vigil's CIB). A running
     cluster is stopped first, and only with `force`."""
-    _no_all_nodes(all_nodes, "cluster destroy")
     _need_root(host, "cluster destroy")
     found: list[Report] = []
     stopped = None

@@ -254,6 +254,17 @@ class RemoteControlClient:
         raise _refusal_reports(h.name, reply)
 
 
+def post_json(host: KnownHost, path: str, body: Mapping[str, object], *,
+              timeout: float = 60.0) -> dict[str, object]:
+    """POST a JSON object to one of the endpoint's routes; its JSON reply (a refusal of the
+    endpoint itself, a 401 say, raised as its reports)."""
+    _, reply = _exchange(host.name, host.address, host.port, "POST", path, body,
+                         token=host.token, pinned=host.fingerprint, timeout=timeout)
+    if reply.status != 200:
+        raise _refusal_reports(host.name, reply)
+    return reply.body
+
+
 def get_json(host: KnownHost, path: str, *, timeout: float = 30.0) -> dict[str, object]:
     """GET one of the endpoint's JSON documents (e.g. /api/v1/status)."""
     _, reply = _exchange(host.name, host.address, host.port, "GET", path, None,

@@ -10,15 +10,16 @@ from typing import Any
 
 from vigil.commands.resource_state import ResourceTree
 from vigil.commands.status import ClusterStatus
+from vigil.daemon.control import encode_report
 from vigil.model.reports import Report
 
 
 def plain(value: Any) -> Any:
     """`value` as plain JSON values: dataclasses as dicts of their fields, tuples as lists,
-    enums as their values, reports as {code, severity, fields} (their words are the edge's)."""
+    enums as their values, reports in their transfer form (control.encode_report: their words
+    are the edge's)."""
     if isinstance(value, Report):
-        return {"code": value.code, "severity": value.severity.value,
-                "fields": {k: plain(v) for k, v in dict(value.fields).items()}}
+        return encode_report(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):

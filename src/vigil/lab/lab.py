@@ -171,13 +171,16 @@ class Lab:
     @classmethod
     def up(cls, nodes: int = 3, token_ms: int | None = 1000, *, name: str = topology.DEFAULT_NAME,
            daemon_argv: Sequence[str] | None = None, wait: bool = True, timeout: float = 90.0,
-           qdevice: str | None = None) -> Lab:
+           qdevice: str | None = None, set_up: bool = True) -> Lab:
         """Create the network, boot every node; with `wait`, return once every node's Corosync
         sees all N members (LabTimeout after `timeout` s). `token_ms` None keeps Corosync's
         default token (3000 ms + 650 ms per node above two); otherwise token_coefficient is 0, so
         the runtime token is exactly `token_ms`. `daemon_argv` replaces `python3 -m vigil.daemon`
         (which is only started if it imports). `qdevice` ("ffsplit" or "lms") adds a quorum
-        device: corosync-qnetd in the client namespace, corosync-qdevice in every node."""
+        device: corosync-qnetd in the client namespace, corosync-qdevice in every node.
+        `set_up` False boots the nodes with no cluster files, only their remote endpoints
+        running (waited for instead of members), for `vigil host auth` and `vigil cluster setup`
+        to do the rest, as an operator would."""
         hostops.require_root()
         hostops.require_tools()
         for problem in (topology.check_lab_name(name), topology.check_node_count(nodes),
@@ -186,6 +189,8 @@ class Lab:
                 raise LabError(problem)
         if qdevice is not None:
             qnetd.require_tools()
+            if not set_up:
+                raise LabError("a quorum device needs the cluster set up by the lab (set_up)")
         if token_ms is not None and token_ms <= 0:
             raise LabError(f"token must be a positive number of milliseconds, not {token_ms}")
         topo = topology.build(name, nodes)
@@ -200,7 +205,7 @@ class Lab:
             data_dir = state.DATA_DIR / name
             st = state.LabState(name=name, node_count=nodes, token_ms=token_ms, data_dir=str(data_dir),
                                 daemon_argv=list(daemon_argv) if daemon_argv is not None else None,
-                                created=time.time(), qdevice=qdevice)
+                                created=time.time(), qdevice=qdevice, set_up=set_up)
             for h in (*topo.nodes, topo.client):
                 st.addresses[h.name] = list(h.addrs)
             for n in topo.nodes:
@@ -229,7 +234,14 @@ class Lab:
                 raise
         lab.timings["network_s"] = round(t_net - t0 - lab.timings.get("qnetd_s", 0.0), 3)
         lab.timings["boot_s"] = round(time.monotonic() - t_net, 3)
-        if wait:
+        if wait and not set_up:
+            try:
+                lab.wait_for(lambda: all(lab.endpoint_running(n) for n in topo.node_names()),
+                             timeout, what="remote endpoints")
+            except BaseException:
+                lab.down(graceful=False)
+                raise
+        elif wait:
             try:
                 lab.wait_members(topo.node_names(), timeout=timeout)
                 # and every init has seen its Corosync answer (it polls cmap): the lab's status
@@ -375,6 +387,12 @@ class Lab:
             seen = {n: sorted(self.members(n) or ["(no answer)"]) for n in want}
             raise LabTimeout(f"membership not reached within {timeout:g} s: "
                              + "; ".join(f"{n} sees {','.join(m)}" for n, m in seen.items())) from None
+
+    def endpoint_running(self, node: str) -> bool:
+        """The node's remote endpoint process runs (per its init)."""
+        init = self.init_status(node)
+        remote = init.get("remote") if init else None
+        return isinstance(remote, dict) and remote.get("state") == "running"
 
     def init_status(self, node: str) -> dict[str, object] | None:
         """The node init's own report (corosync and daemon states), None if the node is off."""
@@ -648,7 +666,8 @@ class Lab:
             d = data / n.name
             for rel in BINDS:
                 (d / rel).mkdir(mode=0o700 if rel == "var/lib/corosync" else 0o755, parents=True)
-            clusterconf.write_files(d, files)
+            if st.set_up:
+                clusterconf.write_files(d, files)
             env = _daemon_env(st.name, n.name)
             cfg = {"node": n.name, "binds": [[str(d / rel), f"/{rel}"] for rel in BINDS],
                    "daemon_argv": daemon_argv, "daemon_import_check": check,

@@ -57,6 +57,7 @@ STATUS_PATH = "/run/vigil-lab/status.json"
 DAEMON_PIDFILE = "/run/vigil/vigild.pid"  # the same files as vigil.commands.localnode's
 QDEVICE_RUNDIR = "/run/corosync-qdevice"  # its lock file and IPC socket (corosync-qdevice-tool)
 COROSYNC_PIDFILE = "/var/run/corosync.pid"  # written by corosync itself
+COROSYNC_CONF = "/etc/corosync/corosync.conf"
 DAEMON_STDIO = "/var/log/vigil/daemon.stdio"
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -170,12 +171,14 @@ class Status:
 
 @dataclass
 class Companion:
-    """A daemon beside Corosync that is restarted whenever it exits while Corosync runs, with a
-    back-off (as its unit's Restart=on-failure would): corosync-qdevice, the remote endpoint."""
+    """A daemon restarted whenever it exits, with a back-off (as its unit's Restart=on-failure
+    would): corosync-qdevice (only while Corosync runs), the remote endpoint (always: it is how
+    a node with no cluster yet is set up from elsewhere, as pcsd runs before any cluster)."""
 
     argv: list[str]
     logfile: str
     child: Child
+    needs_corosync: bool = True
     next_start: float = 0.0
     backoff: float = RESTART_MIN_S
 
@@ -218,14 +221,14 @@ class Init:
         self.daemon_next_start = 0.0
         self.backoff = RESTART_MIN_S
         self.companions: list[Companion] = []
-        for key, child, logfile in (("qdevice_argv", self.status.qdevice,
-                                     "/var/log/corosync/qdevice.stdio"),
-                                    ("remote_argv", self.status.remote,
-                                     "/var/log/vigil/remote.stdio")):
+        for key, child, logfile, needs in (("qdevice_argv", self.status.qdevice,
+                                            "/var/log/corosync/qdevice.stdio", True),
+                                           ("remote_argv", self.status.remote,
+                                            "/var/log/vigil/remote.stdio", False)):
             argv = cfg.get(key)
             if argv:
                 child.state = "waiting"
-                self.companions.append(Companion(argv, logfile, child))
+                self.companions.append(Companion(argv, logfile, child, needs))
         self.stop_deadline: float | None = None
 
     # ---------------------------------------------------------------- filesystem
@@ -342,7 +345,10 @@ class Init:
         """Supervise what `vigil cluster start` started inside the node, once it is our child."""
         for child, pidfile, accept in ((self.status.corosync, COROSYNC_PIDFILE, "corosync"),
                                        (self.status.daemon, DAEMON_PIDFILE, "vigil.daemon")):
-            if child.pid is not None or child.state not in ("dead", "stopped", "restart-wait"):
+            # "waiting": a node set up after its boot, started by `cluster start` before this
+            # init would have started its own
+            if child.pid is not None or child.state not in ("dead", "stopped", "restart-wait",
+                                                             "unconfigured", "waiting"):
                 continue
             found = _recorded(pidfile, accept)
             if found is not None and found[1] == os.getpid():
@@ -437,8 +443,8 @@ class Init:
             else:
                 return CMAP_POLL_S
         for comp in self.companions:
-            if c.state == "running" and comp.child.state in ("waiting", "restart-wait") \
-                    and now >= comp.next_start:
+            if (c.state == "running" or not comp.needs_corosync) \
+                    and comp.child.state in ("waiting", "restart-wait") and now >= comp.next_start:
                 self.start_companion(comp)
         if c.state == "running" and d.state in ("waiting", "restart-wait") and now >= self.daemon_next_start:
             if self.started_elsewhere():
@@ -450,7 +456,8 @@ class Init:
         if d.state == "restart-wait" and c.state == "running":
             waits.append(max(0.01, self.daemon_next_start - now))
         for comp in self.companions:
-            if comp.child.state == "restart-wait" and c.state == "running":
+            if comp.child.state == "restart-wait" and (c.state == "running"
+                                                       or not comp.needs_corosync):
                 waits.append(max(0.01, comp.next_start - now))
         return min(waits)
 
@@ -496,7 +503,11 @@ class Init:
             signal.signal(s, lambda *_: None)
         signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
         self.setup_filesystem()
-        self.start_corosync()
+        if os.path.exists(COROSYNC_CONF):
+            self.start_corosync()
+        else:  # as Debian's corosync.service: ConditionPathExists=/etc/corosync/corosync.conf
+            self.status.corosync.state = "unconfigured"
+            log(f"no {COROSYNC_CONF}: Corosync not started (`vigil cluster setup` first)")
         self.start_import_check()
         self.status.phase = "running"
         self.write_status()

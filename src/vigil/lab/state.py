@@ -56,6 +56,7 @@ class LabState:
     qnetd_pid: int | None = None  # corosync-qnetd in the client namespace (vigil.lab.qnetd)
     qnetd_start: int | None = None
     isolated: list[str] = field(default_factory=list)  # nodes whose switch ports are isolated
+    set_up: bool = True  # False: the nodes booted without cluster files (`cluster setup` to come)
     version: int = VERSION
 
     def to_json(self) -> str:
