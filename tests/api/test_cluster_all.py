@@ -146,3 +146,15 @@ def test_unauthenticated_nodes_are_named_before_anything_is_asked(
     assert [(r.code, r.field("hosts")) for r in err.value.reports] == [
         ("REMOTE_HOSTS_NOT_AUTHENTICATED", "n4, n5")]
     assert not any((tmp / n / FILES[0]).exists() for n in NODES)
+
+
+@with_endpoints
+def test_a_node_takes_only_a_setup_s_three_files(tmp: Path, hosts: remote.KnownHosts) -> None:
+    from vigil.clusterconf import NodeFile
+    from vigil.commands.node_ops import NodeOp, NodeRequest
+
+    sneaky = NodeRequest(NodeOp.RECEIVE, files=(NodeFile("etc/passwd", b"x::0:0::/:/bin/sh\n",
+                                                         0o644),))
+    outcome = cluster_all.ask(hosts.get("n1"), sneaky)
+    assert not outcome.ok and [r.code for r in outcome.reports] == ["CLUSTER_FILES_INCOMPLETE"]
+    assert not (tmp / "n1/etc/passwd").exists()

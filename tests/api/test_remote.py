@@ -268,3 +268,23 @@ def test_an_unreachable_host_is_one_report(tmp_path: Path) -> None:
         remote.authenticate("n9", "127.0.0.1:99999", USER, PASSWORD, hosts=hosts)
     assert err.value.reports[0].code == "REMOTE_BAD_ADDRESS"
     assert not hosts.path.exists()
+
+
+@served
+async def test_node_operations_run_as_a_process_of_their_own(s: Served) -> None:
+    """The endpoint's default runner: `python3 -m vigil.commands.node_ops` on this machine
+    (setup-check only reads: whether this machine could take a new cluster's files)."""
+    host = (await s.blocking(s.auth)).host
+    body = await s.blocking(lambda: remote.post_json(host, "/api/v1/node/setup-check",
+                                                     {"force": False}))
+    conf = Path("/etc/corosync/corosync.conf")
+    if conf.exists():  # Debian's corosync package installs an example one
+        assert body["ok"] is False
+        assert [r["code"] for r in body["reports"]] == ["CLUSTER_FILE_EXISTS"]  # type: ignore[union-attr]
+    else:
+        assert body["ok"] is True
+    for op, payload in (("reboot", {}), ("start", {"wait_s": "soon"}),
+                        ("receive", {"files": [{"path": "etc/passwd"}]})):
+        with pytest.raises(ReportError) as err:
+            await s.blocking(lambda o=op, p=payload: remote.post_json(host, f"/api/v1/node/{o}", p))
+        assert err.value.reports[0].code == "REMOTE_BAD_REQUEST", op

@@ -68,8 +68,10 @@ def _check_host(lab: Lab, name: str, *, node_only: bool = False) -> str | None:
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
+    if args.bare and (args.fencing or args.qdevice):
+        return _fail("--bare nodes have no cluster yet: --fencing and --qdevice need one", EXIT_USAGE)
     lab = Lab.up(nodes=args.nodes, token_ms=args.token or None, name=args.name, wait=not args.no_wait,
-                 timeout=args.timeout, qdevice=args.qdevice)
+                 timeout=args.timeout, qdevice=args.qdevice, set_up=not args.bare)
     t = lab.timings
     hosts = ", ".join(f"{n.name} {'/'.join(n.addrs)}" for n in lab.topology.nodes)
     sys.stdout.write(f"lab {lab.name} up: {hosts}; client {topology.CLIENT_ADDR}\n")
@@ -83,6 +85,14 @@ def _cmd_up(args: argparse.Namespace) -> int:
     if "members_s" in t:
         parts.append(f"the membership of {args.nodes} seen by every node {t['members_s']:.2f} s later")
     sys.stdout.write(f"took {t['up_s']:.2f} s: {', '.join(parts)}\n")
+    if args.bare:
+        nodes = " ".join(f"{n.name} addr={n.addrs[0]}" for n in lab.topology.nodes)
+        sys.stdout.write("no cluster yet, only each node's remote endpoint: from a node, e.g.\n"
+                         "  vigil lab exec n1 vigil host password -p PW   (on each node)\n"
+                         f"  vigil lab exec n1 vigil host auth {nodes} -p PW\n"
+                         "  vigil lab exec n1 vigil cluster setup NAME "
+                         + " ".join(f"{n.name}={n.addrs[0]}" for n in lab.topology.nodes)
+                         + " --token 1000 --start --wait\n")
     if args.fencing:
         lab.configure_fencing("n1")
         sys.stdout.write("fencing on: stonith resource fence-lab (fence_vigil_lab, the lab's "
@@ -374,6 +384,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--no-wait", action="store_true", help="return once the nodes are booted")
     p.add_argument("--fencing", action="store_true",
                    help="configure the lab's power switch as the fence device and enable fencing")
+    p.add_argument("--bare", action="store_true",
+                   help="boot the nodes with no cluster files, only their remote endpoints: set "
+                        "the cluster up with vigil host auth and vigil cluster setup")
     p.add_argument("--qdevice", nargs="?", const="ffsplit", choices=qnetd.ALGORITHMS, default=None,
                    metavar="ffsplit|lms",
                    help="a quorum device: corosync-qnetd in the client namespace (10.213.0.50:5403), "
