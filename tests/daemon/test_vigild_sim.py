@@ -441,3 +441,34 @@ async def test_a_start_still_running_at_a_view_change_is_not_started_twice(
     assert len(starts) == len(starts_before) + 1  # the held one, and no second start
     assert cluster.world.where("WebSite") == [node]
     assert not any(cluster.node(i).view.pending for i in (1, 2, 3))
+
+
+@scenario
+async def test_a_removed_node_is_forgotten_everywhere_and_stays_forgotten(
+        cluster: Cluster) -> None:
+    """`vigil cluster node remove`'s last step (Pacemaker's crm_node -R): a node out of the
+    nodelist leaves the CIB's nodes and status on every replica, and a later view does not
+    bring it back; a member, or a node nobody knows, is refused."""
+    await cluster.configure()
+    member = asyncio.ensure_future(cluster.node(2).request_forget("node1"))
+    stranger = asyncio.ensure_future(cluster.node(2).request_forget("node9"))
+    await cluster.settle()
+    assert member.result() == (False, "NODE_IS_MEMBER")
+    assert stranger.result() == (False, "NODE_UNKNOWN")
+
+    cluster.net.crash(3)
+    await cluster.settle()
+    cluster.net.remove_node(3)  # corosync.conf without node3, reloaded
+    await cluster.settle()
+    forget = asyncio.ensure_future(cluster.node(2).request_forget("node3"))
+    await cluster.settle()
+    assert forget.result()[0] is True
+    for i in (1, 2):
+        cib = cluster.node(i).cib
+        assert {n.uname for n in cib.configuration.nodes} == {"node1", "node2"}
+        assert {n.id for n in cib.status} == {"1", "2"}
+    # a view change later (node2's Corosync restarts): node3 does not come back
+    cluster.boot(2, restart=True)
+    await cluster.settle()
+    assert {n.uname for n in cluster.node(1).cib.configuration.nodes} == {"node1", "node2"}
+    assert cluster.world.where("WebIP")  # the service runs on

@@ -205,3 +205,56 @@ def test_a_cluster_set_up_started_stopped_and_destroyed_from_one_node(bare_lab: 
         assert lab.init_status(node)["corosync"]["state"] in ("dead", "stopped")  # type: ignore[index]
     # the endpoints stay: the nodes can be set up again
     assert all(lab.endpoint_running(n) for n in NODES)
+
+
+@pytest.fixture
+def bare_four() -> Iterator[Lab]:
+    lab = Lab.up(nodes=4, token_ms=1000, name=f"four{os.getpid()}", timeout=60, set_up=False)
+    try:
+        yield lab
+    finally:
+        lab.down(purge=True)
+
+
+def _online(lab: Lab, node: str) -> list[str]:
+    return sorted(n["name"] for n in cluster_status(lab, node)["nodes"] if n["online"])
+
+
+def test_a_node_added_to_and_removed_from_a_running_cluster(bare_four: Lab) -> None:
+    lab, password = bare_four, "four-password"
+    four = [*NODES, "n4"]
+    for node in four:
+        vigil(lab, node, "host", "password", "-p", password)
+    auth = _n1(lab, "host", "auth", *[w for n in four for w in (n, f"addr={_addr(lab, n)}")],
+               "-p", password)
+    assert auth.returncode == 0, auth
+    setup = _n1(lab, "cluster", "setup", "four", *[f"{n}={_addr(lab, n)}" for n in NODES],
+                "--token", "1000", "--start", "--wait=90")
+    assert setup.returncode == 0, setup
+    vigil(lab, "n1", "property", "set", "stonith-enabled=false")
+    vigil(lab, "n1", "resource", "create", "d1", "ocf:heartbeat:Dummy")
+
+    added = _n1(lab, "cluster", "node", "add", "n4", f"addr={_addr(lab, 'n4')}", "--start",
+                "--wait=90")
+    assert added.returncode == 0, added
+    assert "Corosync reloaded on every member" in added.stdout
+    assert "n4: corosync, vigild started; online, members: n1, n2, n3, n4" in added.stdout
+    wait("every node sees four online", lambda: all(_online(lab, n) == four for n in four),
+         timeout=60)
+    conf = (lab.node_dir("n2") / "etc/corosync/corosync.conf").read_text()
+    assert "name: n4" in conf and "nodeid: 4" in conf
+    assert _n1(lab, "cluster", "node", "add", "n4").returncode == 2  # already a node
+
+    removed = _n1(lab, "cluster", "node", "remove", "n4")
+    assert removed.returncode == 0, removed
+    assert not (lab.node_dir("n4") / "etc/corosync/corosync.conf").exists()
+    assert "name: n4" not in (lab.node_dir("n3") / "etc/corosync/corosync.conf").read_text()
+    wait("the three see three members, d1 still running", lambda: all(
+        sorted(lab.members(n)) == NODES for n in NODES) and any(
+        r["id"] == "d1" and r["nodes"] for r in cluster_status(lab, "n2")["resources"]),
+        timeout=60)
+    # and the cluster forgot it: no offline n4 left in any node's status
+    assert all(sorted(n["name"] for n in cluster_status(lab, node)["nodes"]) == NODES
+               for node in NODES)
+    refused = _n1(lab, "cluster", "node", "remove", "n1")
+    assert refused.returncode == 2 and "remove it from another node" in refused.stderr

@@ -29,10 +29,13 @@ usage: vigil [-f FILE] cluster COMMAND ...
   start [NODE...|--all] [--wait[=SECONDS]]     stop [NODE...|--all] [--force] [--wait=SECONDS]
   enable [NODE...|--all]                       disable [NODE...|--all]
   destroy [NODE...|--all] [--force]            status
+  node add NODE [addr=ADDR]... [--start [--wait[=S]]] [--enable] [--force]
+  node remove NODE... [--force]               node clear NODE
   cib [SECTION] [--config]                     cib-push FILE [--config]
 Without NODE or --all, setup, start, stop, enable, disable and destroy act on this machine. With
 them (and setup of nodes all authenticated with 'vigil host auth'), on those nodes through their
-remote endpoints; --all is the nodes of this machine's corosync.conf."""
+remote endpoints; --all is the nodes of this machine's corosync.conf. node add|remove run on a
+node of the cluster, every node authenticated."""
 
 
 def run_property(inv: Invocation) -> int:
@@ -236,6 +239,7 @@ def run_cluster(inv: Invocation) -> int:
     commands: dict[str, Callable[[Invocation, list[str]], int]] = {
         "setup": life.run_setup, "start": life.run_start, "stop": life.run_stop,
         "destroy": life.run_destroy,
+        "node": life.run_cluster_node,
         "enable": lambda i, w: life.run_boot(i, w, enabled=True),
         "disable": lambda i, w: life.run_boot(i, w, enabled=False)}
     if words[0] in commands:
@@ -243,4 +247,4 @@ def run_cluster(inv: Invocation) -> int:
             raise UsageError(f"'cluster {words[0]}' acts on this machine, not on a CIB file (-f)")
         return commands[words[0]](inv, words[1:])
     raise UsageError(f"'cluster {words[0]}' is not available in vigil yet (it has: setup, start, "
-                     "stop, enable, disable, destroy, status, cib, cib-push)")
+                     "stop, enable, disable, destroy, node, status, cib, cib-push)")

@@ -15,6 +15,7 @@ from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.cli.messages import render_report
 from vigil.commands import cluster, cluster_all
 from vigil.commands.cluster_all import NodeOutcome
+from vigil.commands.env import LiveEnvironment
 from vigil.commands.localnode import LocalNode
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError, Severity
@@ -268,3 +269,67 @@ def run_destroy(inv: Invocation, words: list[str]) -> int:
         lines.append("no cluster files on this machine: nothing to remove")
     args.print_lines(lines)
     return EXIT_OK
+
+
+def run_cluster_node(inv: Invocation, words: list[str]) -> int:
+    """`cluster node add NODE [addr=ADDR]... [--start [--wait]] [--enable] [--force]`,
+    `cluster node remove NODE... [--force]`: on a node of the cluster, through the endpoints."""
+    if not words or words[0] not in ("add", "remove", "delete", "clear"):
+        raise UsageError("cluster node takes add NODE [addr=ADDR]..., remove NODE... or "
+                         "clear NODE")
+    sub, rest = words[0], words[1:]
+    if sub == "clear":  # pcs's: the cluster forgets a node no longer in corosync.conf
+        inv.only()
+        args.need(rest, 1, "the node to clear (cluster node clear NODE)")
+        args.no_more(rest[1:], "cluster node clear NODE")
+        LiveEnvironment().forget_node(rest[0])
+        if not inv.json:
+            args.print_lines([f"{rest[0]}: forgotten (the CIB's nodes and status)"])
+        return EXIT_OK
+    if sub == "add":
+        inv.only("start", "enable", "force")
+        args.need(rest, 1, "the node to add (cluster node add NODE [addr=ADDR]...)")
+        name, addrs = rest[0], []
+        for word in rest[1:]:
+            key, eq, value = word.partition("=")
+            if key != "addr" or not eq or not value:
+                raise UsageError(f"'{word}': cluster node add takes addr=ADDRESS (one per link)")
+            addrs.append(value)
+        wait = inv.wait_seconds(cluster.START_WAIT_S)
+        if wait is not None and not inv.start:
+            raise UsageError("--wait waits for the node to start: give --start too")
+        change = cluster_all.node_add(name, addrs, start=inv.start, enable=inv.enable,
+                                      wait=wait, force=inv.force)
+    else:
+        inv.only("force")
+        args.need(rest, 1, "the nodes to remove (cluster node remove NODE...)")
+        if len(set(rest)) != len(rest):
+            raise UsageError("cluster node remove: a node is named twice")
+        change = cluster_all.node_remove(rest, force=inv.force)
+    if inv.json:
+        args.print_json(change)
+        return EXIT_OK if change.ok else args.EXIT_RUNTIME
+    _reports(change.reports)
+    _outcomes(change.leaving, lambda r: _stopped_line(r) if isinstance(r, cluster.StopResult)
+              else "left the cluster: " + _destroyed_line(r))
+    _outcomes(change.updated, lambda r: "corosync.conf and cluster.json updated")
+    if change.reloaded is not None:
+        _outcomes((change.reloaded,), lambda r: "Corosync reloaded on every member")
+    _outcomes(change.joining, _joining_line)
+    if change.restored:
+        _outcomes(change.restored, lambda r: "its previous corosync.conf and cluster.json "
+                  "are back (the change did not reach every node)")
+        return args.EXIT_RUNTIME
+    if change.ok and sub == "add" and not any(isinstance(o.result, cluster.StartResult)
+                                              for o in change.joining):
+        args.print_lines([f"Then: vigil cluster start {change.nodes[0]} (or --start next time)."])
+    return EXIT_OK if change.ok else args.EXIT_RUNTIME
+
+
+def _joining_line(r: object) -> str:
+    if isinstance(r, cluster.Received):
+        return f"{', '.join(r.written)} written" + (f", {r.unit} installed" if r.unit else "")
+    if isinstance(r, cluster.BootResult):
+        return f"enabled at boot ({', '.join(r.units)})"
+    assert isinstance(r, cluster.StartResult)
+    return _started_line(r)

@@ -299,6 +299,30 @@ _CLUSTER_NODE: dict[str, _Render] = {
     "CLUSTER_FILES_INCOMPLETE": lambda r: (
         f"{_f(r, 'node')} was sent other files than a setup's three ({_f(r, 'detail')}): "
         "nothing written"),
+    "CLUSTER_NOT_THIS_CLUSTER": lambda r: (
+        f"{_f(r, 'node')} is in cluster '{_f(r, 'mine')}', not '{_f(r, 'theirs')}': its "
+        "files were not changed"),
+    "CLUSTER_NODE_EXISTS": lambda r: f"{_f(r, 'node')} is a node of the cluster already",
+    "CLUSTER_NODE_NOT_FORGOTTEN": lambda r: (
+        f"{_f(r, 'node')} left corosync.conf but the CIB still lists it ({_f(r, 'reason')}): "
+        f"'vigil cluster node clear {_f(r, 'node')}' once the cluster runs"),
+    "NODE_UNKNOWN": lambda r: f"the cluster knows no node {_f(r, 'node')}",
+    "NODE_IS_MEMBER": lambda r: (
+        f"{_f(r, 'node')} is a member of the cluster: stop it ('vigil cluster stop "
+        f"{_f(r, 'node')}') before it is forgotten"),
+    "CLUSTER_NODE_LINKS": lambda r: (
+        f"{_f(r, 'node')} has {_f(r, 'given')} address(es) and the cluster {_f(r, 'links')} "
+        "knet link(s): give one addr= per link"),
+    "CLUSTER_NODE_NOT_IN_CLUSTER": lambda r: (
+        f"{_f(r, 'node')} is not a node of this cluster (see corosync.conf's nodelist)"),
+    "CLUSTER_NODE_REMOVE_SELF": lambda r: (
+        f"{_f(r, 'node')} is the node this command runs on: remove it from another node"),
+    "CLUSTER_NODE_LEFT_UNREACHABLE": lambda r: (
+        f"{_f(r, 'node')} could not be reached: removed from the others' configuration, its "
+        "own files stay on it (run 'vigil cluster destroy --force' there before it returns)"),
+    "COROSYNC_NOT_RELOADED": lambda r: (
+        f"no member runs Corosync ({_f(r, 'nodes')}): they read the new corosync.conf when "
+        "they start"),
     "CLUSTER_BOOT_NOT_MANAGED": lambda r: (
         f"{_f(r, 'node')} runs no systemd: what starts at its boot is its init's, not "
         f"'vigil {_f(r, 'command')}' (a lab node starts the cluster at boot once it is set up)"),

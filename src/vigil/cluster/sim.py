@@ -143,6 +143,16 @@ class SimNetwork:
             node.layer._lose(ClusterUnavailable(f"corosync on node {node_id} crashed"))
         self._reconfigure()
 
+    def remove_node(self, node_id: int) -> None:
+        """Drop a node whose Corosync is down from the nodelist (corosync.conf edited and
+        reloaded on the members: `vigil cluster node remove`): its name is gone from every
+        layer's node_names, and the expected votes follow."""
+        nid = self._known(node_id)
+        if self._nodes[nid].up:
+            raise RuntimeError(f"node {node_id} still runs Corosync: crash it first")
+        del self._nodes[nid]
+        self._reconfigure()
+
     def restart(self, node_id: int) -> SimLayer:
         """Boot the node's Corosync again (crashing it first if it runs); returns a fresh layer."""
         nid = self._known(node_id)

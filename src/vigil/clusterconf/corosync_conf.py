@@ -65,6 +65,19 @@ def _valid_addr(addr: str) -> bool:
     return True
 
 
+def node_problems(name: str, addrs: Sequence[str]) -> tuple[reports.Report, ...]:
+    """What is wrong with one node's name and addresses, on their own."""
+    out = []
+    if not _NAME_RE.match(name):
+        out.append(reports.error("COROSYNC_NODE_NAME_INVALID", node=name))
+    if not 1 <= len(addrs) <= MAX_LINKS:
+        out.append(reports.error("COROSYNC_LINK_COUNT_INVALID", node=name, links=len(addrs),
+                                 max=MAX_LINKS))
+    out += [reports.error("COROSYNC_ADDRESS_INVALID", node=name, address=a)
+            for a in addrs if not _valid_addr(a)]
+    return tuple(out)
+
+
 def validate(conf: ClusterConf) -> tuple[reports.Report, ...]:
     """Every problem of `conf` as an error report; empty when it can be rendered."""
     out: list[reports.Report] = []

@@ -225,6 +225,56 @@ def receive(host: LocalNode, files: Sequence[clusterconf.NodeFile], *, force: bo
     return Received(host.hostname(), tuple(f.absolute for f in files), unit, tuple(found))
 
 
+# a node of a running cluster takes a new version of these two (`cluster node add|remove`)
+UPDATABLE = frozenset({clusterconf.COROSYNC_CONF, clusterconf.CLUSTER_JSON})
+
+
+def update_conf(host: LocalNode, files: Sequence[clusterconf.NodeFile]) -> Received:
+    """Replace this node's corosync.conf and cluster.json with the versions a node add or
+    remove made elsewhere: only on a node of the same cluster (the same cluster_name), and
+    only these two files. Corosync reads it at the reload that follows (`reload_conf`)."""
+    _need_root(host, "cluster node")
+    paths = {f.path for f in files}
+    if paths != UPDATABLE:
+        raise ReportError([reports.error("CLUSTER_FILES_INCOMPLETE", node=host.hostname(),
+                                         detail=", ".join(sorted(paths ^ UPDATABLE)))])
+    conf = host.path("/" + clusterconf.COROSYNC_CONF)
+    new = next(f for f in files if f.path == clusterconf.COROSYNC_CONF)
+    try:
+        mine = clusterconf.cluster_name_of(conf.read_text())
+        theirs = clusterconf.cluster_name_of(new.data.decode())
+    except FileNotFoundError:
+        raise ReportError([reports.error("CLUSTER_NOT_SET_UP", path="/" + clusterconf.COROSYNC_CONF)]
+                          ) from None
+    except (OSError, UnicodeDecodeError, ReportError) as exc:
+        raise ReportError([reports.error("COROSYNC_CONF_UNREADABLE", path=str(conf),
+                                         detail=str(exc))]) from None
+    if mine != theirs:
+        raise ReportError([reports.error("CLUSTER_NOT_THIS_CLUSTER", node=host.hostname(),
+                                         mine=mine or "?", theirs=theirs or "?")])
+    try:
+        clusterconf.write_files(host.path("/"), files)
+    except OSError as exc:
+        raise ReportError([reports.error("CLUSTER_FILE_UNWRITABLE", path=exc.filename or "",
+                                         detail=exc.strerror or str(exc))]) from None
+    return Received(host.hostname(), tuple(f.absolute for f in files), None, ())
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    node: str
+
+
+def reload_conf(host: LocalNode) -> Reloaded:
+    """Every member's Corosync rereads its corosync.conf (`corosync-cfgtool -R`, run on one)."""
+    _need_root(host, "cluster node")
+    rc, output = host.run(["corosync-cfgtool", "-R"], timeout=30)
+    if rc != 0:
+        raise ReportError([reports.error("COROSYNC_TOOL_FAILED", tool="corosync-cfgtool -R",
+                                         detail=output.splitlines()[-1] if output else f"exit {rc}")])
+    return Reloaded(host.hostname())
+
+
 def bundle_readme(conf: ClusterConf, files: Sequence[clusterconf.NodeFile], out: Path) -> str:
     names = [n.name for n in conf.nodes]
     lines = [

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vigil import clusterconf
-from vigil.clusterconf import conf_tree, quorum_device
+from vigil.clusterconf import conf_tree, membership, quorum_device
 from vigil.commands import cluster, remote
 from vigil.commands.localnode import LocalNode
 from vigil.commands.node_ops import NodeAnswer, NodeOp, NodeRequest
@@ -221,3 +221,164 @@ def every_node_known(names: Sequence[str], store: remote.KnownHosts | None = Non
     count = sum(n in hosts for n in names)
     return True if count == len(names) else False if count == 0 else None
 
+
+
+# -- cluster node add, remove ------------------------------------------------------------------
+@dataclass(frozen=True)
+class NodeChange:
+    nodes: tuple[str, ...]  # the nodes added or removed
+    nodeid: int | None  # the node id given to an added node
+    leaving: tuple[NodeOutcome, ...]  # remove: each removed node stopped and its files removed
+    updated: tuple[NodeOutcome, ...]  # the members' new corosync.conf and cluster.json
+    reloaded: NodeOutcome | None  # Corosync's reload, on the first member that could
+    joining: tuple[NodeOutcome, ...]  # add: the new node's files, enable, start
+    restored: tuple[NodeOutcome, ...]  # a change that failed: the old files given back
+    reports: tuple[Report, ...]
+
+    @property
+    def ok(self) -> bool:
+        steps = (*self.leaving, *self.updated, *self.joining)
+        return all(o.ok for o in steps) and not self.restored
+
+
+def _local_files(host: LocalNode) -> tuple[str, str, bytes]:
+    """This node's corosync.conf, cluster.json and authkey (a node add/remove starts from the
+    files of the node it runs on, as pcs's does)."""
+    conf = host.path("/" + clusterconf.COROSYNC_CONF)
+    try:
+        return (conf.read_text(), host.path("/" + clusterconf.CLUSTER_JSON).read_text(),
+                host.path("/" + clusterconf.AUTHKEY).read_bytes())
+    except FileNotFoundError as exc:
+        raise ReportError([reports.error("CLUSTER_ALL_NEEDS_A_NODE", path=exc.filename)]
+                          ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError([reports.error("COROSYNC_CONF_UNREADABLE", path=str(conf),
+                                         detail=str(exc))]) from None
+
+
+def _conf_files(conf_text: str, json_text: str) -> tuple[clusterconf.NodeFile, ...]:
+    return (clusterconf.NodeFile(clusterconf.COROSYNC_CONF, conf_text.encode(), 0o644),
+            clusterconf.NodeFile(clusterconf.CLUSTER_JSON, json_text.encode(), 0o644))
+
+
+def _reload(hosts: Sequence[remote.KnownHost]) -> NodeOutcome | None:
+    """Corosync's reload on the first member that runs it (one is enough: every member
+    rereads its file); None when none does (they read the new file when they start)."""
+    last = None
+    for h in hosts:
+        last = ask(h, NodeRequest(NodeOp.RELOAD))
+        if last.ok:
+            return last
+    return last
+
+
+def _restore(hosts: Sequence[remote.KnownHost], conf_text: str, json_text: str
+             ) -> tuple[NodeOutcome, ...]:
+    restored = ask_all(hosts, NodeRequest(NodeOp.UPDATE_CONF,
+                                          files=_conf_files(conf_text, json_text)))
+    _reload(hosts)
+    return restored
+
+
+def node_add(name: str, addrs: Sequence[str], *, start: bool = False, enable: bool = False,
+             wait: float | None = None, force: bool = False,
+             store: remote.KnownHosts | None = None, host: LocalNode | None = None) -> NodeChange:
+    """Add `name` (at `addrs`, one per link; none: its name) to the cluster this node is in:
+    every member's corosync.conf and cluster.json first, Corosync reloaded, then the new
+    node's three files, then (optionally) enabled and started. A member that cannot take the
+    new files, or a new node that cannot, gives every member its old files back."""
+    here = host or LocalNode()
+    conf_text, json_text, key = _local_files(here)
+    root = conf_tree.parse(conf_text)
+    given = tuple(addrs) or (name,)
+    problems = membership.add_problems(root, name, given)
+    if problems:
+        raise ReportError(problems)
+    members = [n.name for n in membership.nodes_of(root)]
+    hosts = known([*members, name], store)
+    member_hosts, new_host = hosts[:-1], hosts[-1]
+    check = ask(new_host, NodeRequest(NodeOp.SETUP_CHECK, force=force))
+    if not check.ok:
+        raise ReportError(_by_node([check]))
+    new_root, node = membership.with_node(root, name, given)
+    new_conf = conf_tree.render(new_root)
+    new_json = membership.cluster_json_nodes(json_text, membership.nodes_of(new_root))
+    updated = ask_all(member_hosts, NodeRequest(NodeOp.UPDATE_CONF,
+                                                files=_conf_files(new_conf, new_json)))
+    if not all(o.ok for o in updated):
+        took = [h for h, o in zip(member_hosts, updated, strict=True) if o.ok]
+        return NodeChange((name,), node.nodeid, (), updated, None, (),
+                          _restore(took, conf_text, json_text), ())
+    reloaded = _reload(member_hosts)
+    found = list(check.reports)
+    if reloaded is None or not reloaded.ok:
+        found.append(reports.warning("COROSYNC_NOT_RELOADED", nodes=", ".join(members)))
+    files = (*_conf_files(new_conf, new_json),
+             clusterconf.NodeFile(clusterconf.AUTHKEY, key, 0o400))
+    joining = [ask(new_host, NodeRequest(NodeOp.RECEIVE, force=force, files=files))]
+    if not joining[0].ok:
+        return NodeChange((name,), node.nodeid, (), updated, reloaded, tuple(joining),
+                          _restore(member_hosts, conf_text, json_text), tuple(found))
+    if enable:
+        joining.append(ask(new_host, NodeRequest(NodeOp.ENABLE)))
+    if start:
+        joining.append(ask(new_host, NodeRequest(NodeOp.START, wait_s=wait)))
+    return NodeChange((name,), node.nodeid, (), updated, reloaded, tuple(joining), (),
+                      tuple(found))
+
+
+def node_remove(names: Sequence[str], *, force: bool = False,
+                store: remote.KnownHosts | None = None, host: LocalNode | None = None
+                ) -> NodeChange:
+    """Remove `names` from the cluster this node is in: each stopped (its resources moved
+    away first, with the quorum check of `cluster stop`) and its cluster files removed, then the
+    remaining members' corosync.conf and cluster.json, then Corosync reloaded. A node that
+    cannot be reached is left as it is only with `force` (it is down: its files stay on it)."""
+    here = host or LocalNode()
+    conf_text, json_text, _ = _local_files(here)
+    root = conf_tree.parse(conf_text)
+    members = [n.name for n in membership.nodes_of(root)]
+    unknown = [n for n in names if n not in members]
+    if unknown:
+        raise ReportError([reports.error("CLUSTER_NODE_NOT_IN_CLUSTER", node=n) for n in unknown])
+    if here.hostname() in names:
+        raise ReportError([reports.error("CLUSTER_NODE_REMOVE_SELF", node=here.hostname())])
+    remaining = [n for n in members if n not in names]
+    hosts = known([*remaining, *names], store)
+    staying, going = hosts[:len(remaining)], hosts[len(remaining):]
+    leaving: list[NodeOutcome] = []
+    found: list[Report] = []
+    for h in going:  # one at a time: each stop's quorum check sees the ones before it
+        stopped = ask(h, NodeRequest(NodeOp.STOP))
+        if not stopped.ok:
+            unreachable = any(r.code == "REMOTE_UNREACHABLE" for r in stopped.reports)
+            if not (force and unreachable):
+                return NodeChange(tuple(names), None, (*leaving, stopped), (), None, (), (),
+                                  tuple(found))
+            found.append(reports.warning("CLUSTER_NODE_LEFT_UNREACHABLE", node=h.name))
+            continue
+        leaving.append(stopped)
+        leaving.append(ask(h, NodeRequest(NodeOp.DESTROY, force=True)))
+    new_root = root
+    for name in names:
+        new_root = membership.without_node(new_root, name)
+    new_conf = conf_tree.render(new_root)
+    new_json = membership.cluster_json_nodes(json_text, membership.nodes_of(new_root))
+    updated = ask_all(staying, NodeRequest(NodeOp.UPDATE_CONF,
+                                           files=_conf_files(new_conf, new_json)))
+    if not all(o.ok for o in updated):
+        took = [h for h, o in zip(staying, updated, strict=True) if o.ok]
+        return NodeChange(tuple(names), None, tuple(leaving), updated, None, (),
+                          _restore(took, conf_text, json_text), tuple(found))
+    reloaded = _reload(staying)
+    if reloaded is None or not reloaded.ok:
+        found.append(reports.warning("COROSYNC_NOT_RELOADED", nodes=", ".join(remaining)))
+    # and the cluster forgets them (its CIB's nodes and status, as crm_node -R)
+    for name in names:
+        try:
+            here.live_env(timeout=30).forget_node(name)
+        except ReportError as exc:
+            found += [reports.warning("CLUSTER_NODE_NOT_FORGOTTEN", node=name,
+                                      reason=r.code) for r in exc.reports]
+    return NodeChange(tuple(names), None, tuple(leaving), updated, reloaded, (), (),
+                      tuple(found))

@@ -175,6 +175,10 @@ class LiveEnvironment:
     def cleanup(self, resource: str, node: str | None) -> None:
         self._ask(c.Cleanup(resource, node))
 
+    def forget_node(self, node: str) -> None:
+        """Drop `node` (no member) from the CIB and the cluster's memory."""
+        self._ask(c.ForgetNode(node))
+
     def set_attribute(self, node_id: str, uname: str, name: str, value: str | None) -> None:
         self._ask(c.SetAttribute(node_id, uname, name, value))
 

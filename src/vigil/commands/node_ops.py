@@ -41,13 +41,16 @@ class NodeOp(enum.StrEnum):
     ENABLE = "enable"
     DISABLE = "disable"
     DESTROY = "destroy"
+    UPDATE_CONF = "update-conf"  # a new corosync.conf and cluster.json (node add, remove)
+    RELOAD = "reload"  # corosync-cfgtool -R
 
 
 RESULT_TYPES: dict[NodeOp, type] = {
     NodeOp.SETUP_CHECK: cluster.SetupCheck, NodeOp.RECEIVE: cluster.Received,
     NodeOp.START: cluster.StartResult, NodeOp.STOP: cluster.StopResult,
     NodeOp.ENABLE: cluster.BootResult, NodeOp.DISABLE: cluster.BootResult,
-    NodeOp.DESTROY: cluster.DestroyResult,
+    NodeOp.DESTROY: cluster.DestroyResult, NodeOp.UPDATE_CONF: cluster.Received,
+    NodeOp.RELOAD: cluster.Reloaded,
 }
 DAEMONS = ("vigild", "corosync")
 
@@ -59,7 +62,7 @@ class NodeRequest:
     wait_s: float | None = None  # start: wait until online; stop: the drain's bound
     whole_cluster: bool = False  # stop: every node is being stopped
     daemons: tuple[str, ...] = DAEMONS  # stop: which, in this order
-    files: tuple[NodeFile, ...] = ()  # receive
+    files: tuple[NodeFile, ...] = ()  # receive, update-conf
 
     def encode(self) -> dict[str, object]:
         return {"force": self.force, "wait_s": self.wait_s, "whole_cluster": self.whole_cluster,
@@ -115,6 +118,10 @@ def run(host: LocalNode, request: NodeRequest) -> object:
                             daemons=request.daemons)
     if op in (NodeOp.ENABLE, NodeOp.DISABLE):
         return cluster.boot(host, enabled=op is NodeOp.ENABLE)
+    if op is NodeOp.UPDATE_CONF:
+        return cluster.update_conf(host, request.files)
+    if op is NodeOp.RELOAD:
+        return cluster.reload_conf(host)
     return cluster.destroy(host, force=request.force)
 
 

@@ -49,6 +49,8 @@ def step(state: State, event: ev.Event, now: float) -> tuple[State, tuple[fx.Eff
         s.send(m.ConfigReplace(event.request_id, s.state.me, event.read_version, event.cib_xml))
     elif isinstance(event, ev.CleanupRequested):
         _cleanup(s, event)
+    elif isinstance(event, ev.ForgetNodeRequested):
+        _forget(s, event)
     elif isinstance(event, ev.FenceRequested):
         fencing.on_requested(s, event)
     elif isinstance(event, ev.AttributeRequested):
@@ -67,6 +69,18 @@ def _cleanup(s: Step, e: ev.CleanupRequested) -> None:
         nid = s.state.node_id_of(e.node)
         node_id = str(nid) if nid is not None else e.node
     s.send(m.Cleanup(e.request_id, s.state.me, e.resource, node_id))
+
+
+def _forget(s: Step, e: ev.ForgetNodeRequested) -> None:
+    nid = s.state.node_id_of(e.node)
+    if nid is None and e.node.isdigit() and any(n.id == e.node for n in s.state.cib.status):
+        nid = int(e.node)
+    if nid is None:
+        s.effects.append(fx.Answer(e.request_id, False, code="NODE_UNKNOWN"))
+    elif nid in s.state.view.members:
+        s.effects.append(fx.Answer(e.request_id, False, code="NODE_IS_MEMBER"))
+    else:
+        s.send(m.ForgetNode(e.request_id, s.state.me, str(nid), s.state.name_of(nid)))
 
 
 def wants_plan(state: State) -> bool:

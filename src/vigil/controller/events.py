@@ -96,6 +96,12 @@ class CleanupRequested:
 
 
 @dataclass(frozen=True)
+class ForgetNodeRequested:
+    request_id: str
+    node: str  # a node name (or id) that is no member
+
+
+@dataclass(frozen=True)
 class FenceRequested:
     """`vigil stonith fence` (manual False) or `vigil stonith confirm` (manual True)."""
 
@@ -140,4 +146,5 @@ class LeaveRequested:
 
 Event = (ViewChanged | QuorumChanged | Delivered | OperationFinished | MonitorChanged
          | FenceFinished | TimerFired | PlanDue | ConfigPushRequested | CleanupRequested
-         | FenceRequested | AttributeRequested | ConfigAttributeRequested | LeaveRequested)
+         | FenceRequested | AttributeRequested | ConfigAttributeRequested | LeaveRequested
+         | ForgetNodeRequested)

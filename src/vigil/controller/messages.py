@@ -165,6 +165,18 @@ class Cleanup:
 
 
 @dataclass(frozen=True)
+class ForgetNode:
+    """A node removed from the cluster (`vigil cluster node remove`, Pacemaker's crm_node -R):
+    every replica drops it from the configuration's nodes, the status and the names it knows,
+    unless it is a member again by the time this is delivered."""
+
+    request_id: str
+    origin: int
+    node_id: str
+    uname: str
+
+
+@dataclass(frozen=True)
 class FenceResult:
     """A fencing attempt's outcome; on success every replica records the target as down."""
 
@@ -199,11 +211,12 @@ class Leaving:
 
 
 Message = (Hello | Sync | ConfigReplace | NodeStates | NodeHistory | OpResult | ExecRequest
-           | Attribute | AttributeFlush | ConfigAttribute | Cleanup | FenceResult | Leaving)
+           | Attribute | AttributeFlush | ConfigAttribute | Cleanup | FenceResult | Leaving
+           | ForgetNode)
 
 _TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     Hello, Sync, ConfigReplace, NodeStates, NodeHistory, OpResult, ExecRequest, Attribute,
-    AttributeFlush, ConfigAttribute, Cleanup, FenceResult, Leaving)}
+    AttributeFlush, ConfigAttribute, Cleanup, FenceResult, Leaving, ForgetNode)}
 
 
 class BadMessage(Exception):

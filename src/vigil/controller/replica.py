@@ -57,6 +57,8 @@ def on_message(s: Step, sender: int, msg: m.Message) -> None:
         return
     elif isinstance(msg, m.Cleanup):
         _apply_cleanup(s, msg)
+    elif isinstance(msg, m.ForgetNode):
+        _apply_forget(s, msg)
     elif isinstance(msg, m.FenceResult):
         fencing.apply_result(s, msg)
     elif isinstance(msg, m.Leaving):
@@ -206,6 +208,28 @@ def _apply_notified(s: Step, msg: m.OpResult) -> None:
     if plan.graph is not None and msg.transition == s.state.transition_id() and msg.action_key:
         s.state = dataclasses.replace(s.state, plan=dataclasses.replace(
             plan, graph=plan.graph.complete(msg.action_key, True)))
+
+
+def _apply_forget(s: Step, msg: m.ForgetNode) -> None:
+    mine = msg.origin == s.state.me
+    if int(msg.node_id) in s.state.view.members:  # it came back meanwhile: nothing to forget
+        if mine:
+            s.effects.append(fx.Answer(msg.request_id, False, code="NODE_IS_MEMBER"))
+        return
+    cib = s.state.cib
+    v = cib.version
+    config = dataclasses.replace(cib.configuration, nodes=tuple(
+        n for n in cib.configuration.nodes if n.id != msg.node_id))
+    cib = dataclasses.replace(cib, configuration=config,
+                              status=tuple(n for n in cib.status if n.id != msg.node_id),
+                              version=CibVersion(v.admin_epoch, v.epoch + 1, 0))
+    names = {k: v for k, v in s.state.names.items() if k != int(msg.node_id)}
+    s.state = dataclasses.replace(s.state, names=names)
+    s.set_cib(cib, persist=True)
+    s.emit("node-forgotten", node=msg.uname)
+    if mine:
+        s.effects.append(fx.Answer(msg.request_id, True, version=s.state.cib.version.as_tuple()))
+    s.abort("node forgotten")
 
 
 def _apply_cleanup(s: Step, msg: m.Cleanup) -> None:

@@ -38,11 +38,14 @@ CIB_INVALID = "CIB_INVALID"  # every replica refused the pushed configuration as
 CIB_NOT_READY = "CIB_NOT_READY"  # vigild is not yet in step with its view: try again
 CIB_CHANGED_UNDERNEATH = "CIB_CHANGED_UNDERNEATH"  # the config changed since it was read
 NODE_NOT_FOUND = "NODE_NOT_FOUND"  # fence or confirm of a node the cluster does not know
+NODE_UNKNOWN = "NODE_UNKNOWN"  # forget-node of a node the cluster does not know
+NODE_IS_MEMBER = "NODE_IS_MEMBER"  # forget-node of a member: stop it first
 DAEMON_ERROR = "DAEMON_ERROR"  # the daemon answered something this socket cannot say
 
 DAEMON_CODES = frozenset({
     IPC_ACCESS_DENIED, IPC_BAD_REQUEST, IPC_UNKNOWN_OP, IPC_TIMEOUT, CIB_NOT_READY,
-    CIB_CHANGED_UNDERNEATH, NODE_NOT_FOUND, DAEMON_ERROR, CIB_INVALID,
+    CIB_CHANGED_UNDERNEATH, NODE_NOT_FOUND, DAEMON_ERROR, CIB_INVALID, NODE_UNKNOWN,
+    NODE_IS_MEMBER,
 })
 # A pushed configuration is parsed by the CIB codec: its reports (CIB_NOT_XML...) may come
 # back too; they are the codec's, with the codec's messages.
@@ -469,6 +472,25 @@ class Cleanup(RequestOf[NewVersion]):
 
 
 @dataclass(frozen=True)
+class ForgetNode(RequestOf[NewVersion]):
+    """Drop a node that is no member from the CIB and the cluster's memory (a node removed
+    from corosync.conf: `vigil cluster node remove`, Pacemaker's `crm_node -R`)."""
+
+    OP: ClassVar[str] = "forget-node"
+    node: str
+
+    def encode_fields(self) -> JsonObject:
+        return {"node": self.node}
+
+    @classmethod
+    def decode(cls, f: _Fields) -> ForgetNode:
+        return cls(f.text("node"))
+
+    def decode_body(self, f: _Fields) -> NewVersion:
+        return NewVersion.decode(f)
+
+
+@dataclass(frozen=True)
 class SetAttribute(RequestOf[Done]):
     """Set (value) or remove (None) a transient node attribute."""
 
@@ -649,7 +671,7 @@ class GetQuorum(RequestOf[QuorumState]):
         return QuorumState.decode(f)
 
 
-Request = (GetCib | GetStatus | ReplaceConfig | Cleanup | SetAttribute | Fence | ConfirmFenced
+Request = (GetCib | GetStatus | ReplaceConfig | Cleanup | ForgetNode | SetAttribute | Fence | ConfirmFenced
            | GetFenceHistory | GetQuorum | QueryAttribute | UpdateAttribute | GetNodeList)
 
 _DECODERS: dict[str, Callable[[_Fields], Request]] = {
@@ -657,6 +679,7 @@ _DECODERS: dict[str, Callable[[_Fields], Request]] = {
     GetStatus.OP: lambda f: GetStatus(),
     ReplaceConfig.OP: ReplaceConfig.decode,
     Cleanup.OP: Cleanup.decode,
+    ForgetNode.OP: ForgetNode.decode,
     SetAttribute.OP: SetAttribute.decode,
     Fence.OP: Fence.decode,
     ConfirmFenced.OP: ConfirmFenced.decode,

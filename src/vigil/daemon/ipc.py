@@ -111,6 +111,11 @@ class ControlledDaemon(Protocol):
         answer has the form of `request_config`'s."""
         ...
 
+    async def request_forget(self, node: str) -> tuple[bool, object]:
+        """Drop `node` (no member) from the CIB and the cluster's memory; the answer has the
+        form of `request_config`'s (NODE_UNKNOWN, NODE_IS_MEMBER)."""
+        ...
+
     async def request_fence(self, target: str, action: str, manual: bool = False
                             ) -> m.FenceResult:
         """Fence `target` ("reboot" or "off") or, `manual`, record an operator's confirmation.
@@ -239,6 +244,12 @@ class ControlServer:
             case c.Cleanup():
                 ok, detail = await asyncio.wait_for(
                     d.request_cleanup(request.resource, request.node), timeout=CLEANUP_TIMEOUT_S)
+                return self._new_version(ok, detail, (), None)
+            case c.ForgetNode():
+                ok, detail = await asyncio.wait_for(d.request_forget(request.node),
+                                                    timeout=CLEANUP_TIMEOUT_S)
+                if not ok and detail in (c.NODE_UNKNOWN, c.NODE_IS_MEMBER):
+                    return c.refused(str(detail), node=request.node)
                 return self._new_version(ok, detail, (), None)
             case c.SetAttribute():
                 ok, detail = await asyncio.wait_for(d.request_attribute(

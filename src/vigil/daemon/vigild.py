@@ -273,6 +273,10 @@ class Vigild:
         answer = await self._request(lambda rid: ev.CleanupRequested(rid, resource, node))
         return answer.ok, answer.version
 
+    async def request_forget(self, node: str) -> tuple[bool, object]:
+        answer = await self._request(lambda rid: ev.ForgetNodeRequested(rid, node))
+        return (True, answer.version) if answer.ok else (False, answer.code)
+
     async def request_attribute(self, node_id: str, uname: str, name: str, value: str | None,
                                 *, private: bool = False, delay_ms: int | None = None
                                 ) -> tuple[bool, object]:
