@@ -99,3 +99,12 @@ if [ ! -e /etc/pam.d/vigil ]; then
     printf '%s\n' '# vigil remote endpoint (vigil host auth): the system password of hacluster' \
         '@include common-auth' '@include common-account' | "${sudo[@]}" tee /etc/pam.d/vigil >/dev/null
 fi
+
+# The remote endpoint's unit (vigil-remote.service), where systemd runs: installed, not enabled
+# (as pcs's docs have `systemctl enable --now pcsd` on every node, an operator decides which
+# machines listen on port 2224: `systemctl enable --now vigil-remote`).
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    python3 -c 'import sys; from vigil.commands.cluster import unit_text; sys.stdout.write(unit_text(sys.executable, "vigil-remote.service"))' \
+        | "${sudo[@]}" tee /etc/systemd/system/vigil-remote.service >/dev/null
+    "${sudo[@]}" systemctl daemon-reload
+fi

@@ -91,3 +91,31 @@ def test_a_taken_port_and_a_bad_certificate_are_one_line(tmp_path: Path,
     assert proc.returncode == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "does not load" in lines[0], err
+
+
+def test_a_plain_port_serves_health_checks_and_metrics_only(
+        tmp_path: Path, certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    port, plain = free_port(), free_port()
+    proc = start(tmp_path, port, "--cert", str(cert), "--key", str(key),
+                 "--plain-port", str(plain), "--protect", "metrics")
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        assert f":{plain} (plain HTTP, no token)" in proc.stdout.readline()
+
+        def plain_get(path: str) -> int:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{plain}{path}", timeout=10) as r:
+                    return int(r.status)
+            except urllib.error.HTTPError as e:
+                return e.code
+
+        assert plain_get("/health") == 503  # answered (no vigild here): a health check
+        # what needs a token is never on the plain port: not /metrics once protected, never
+        # the API
+        for path in ("/metrics", "/api/v1/status", "/api/v1/openapi.json"):
+            assert plain_get(path) == 404, path
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)

@@ -404,3 +404,18 @@ def test_local_node_recognises_processes_by_recorded_pid(tmp_path: Path) -> None
     assert host.running(cluster.VIGILD) is None  # alive, but not vigild
     host.path(VIGILD_PIDFILE).write_text("garbage\n")
     assert host.running(cluster.VIGILD) is None
+
+
+def test_the_units_run_this_python(tmp_path: Path) -> None:
+    """The package's two units, as setup (vigild) and the install script (vigil-remote) write
+    them: each runs its module with the Python given, and systemd's own checker accepts them."""
+    for unit, module in (("vigild.service", "vigil.daemon"), ("vigil-remote.service", "vigil.api")):
+        text = cluster.unit_text(sys.executable, unit)
+        assert f"ExecStart={sys.executable} -m {module}\n" in text and "@PYTHON@" not in text
+        path = tmp_path / unit
+        path.write_text(text)
+        checker = shutil.which("systemd-analyze")
+        if checker is not None:  # Debian's systemd package has it
+            done = subprocess.run([checker, "verify", str(path)], capture_output=True, text=True,
+                                  timeout=60, check=False)
+            assert done.returncode == 0, done.stderr

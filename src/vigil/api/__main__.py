@@ -4,7 +4,7 @@ can be restarted alone). It reads the cluster's status from the local vigild's c
 in the background (vigil.api.snapshots) and serves the health checks and /metrics over HTTPS.
 
     python3 -m vigil.api [--port 2224] [--address ADDR] [--cert FILE --key FILE] [--san ADDR]...
-                         [--protect health,metrics]
+                         [--protect health,metrics] [--plain-port PORT]
 
 Without --cert, the node's own certificate in /etc/vigil/remote/ (made at the first start,
 vigil.api.tls). Tokens and passwords: vigil.api.tokens, vigil.api.passwords. Logs (stdout)
@@ -28,7 +28,7 @@ from pathlib import Path
 from aiohttp import web
 
 from vigil.api import tls
-from vigil.api.server import PROTECTABLE, build_app
+from vigil.api.server import PROTECTABLE, build_app, build_plain_app
 from vigil.api.snapshots import StatusCache
 from vigil.commands.env import LiveEnvironment
 from vigil.commands.passwords import remote_dir
@@ -69,23 +69,39 @@ async def serve(args: argparse.Namespace) -> int:
                     protect=args.protect)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    try:
-        await web.TCPSite(runner, args.address, args.port, ssl_context=ctx).start()
-    except OSError as exc:
-        sys.stderr.write(f"error: cannot listen on {args.address or '*'}:{args.port} ({exc.strerror}): "
-                         "stop what holds the port or choose another with --port\n")
-        refresher.cancel()
-        await runner.cleanup()
-        return 1
+    runners = [runner]
+    sites: list[tuple[web.AppRunner, int, ssl.SSLContext | None, str]] = [
+        (runner, args.port, ctx, "--port")]
+    if args.plain_port is not None:
+        plain = web.AppRunner(build_plain_app(cache, node, serve=[
+            c for c in PROTECTABLE if c not in args.protect]), access_log=None)
+        await plain.setup()
+        runners.append(plain)
+        sites.append((plain, args.plain_port, None, "--plain-port"))
+    for site_runner, port, site_ctx, option in sites:
+        try:
+            await web.TCPSite(site_runner, args.address, port, ssl_context=site_ctx).start()
+        except OSError as exc:
+            sys.stderr.write(f"error: cannot listen on {args.address or '*'}:{port} "
+                             f"({exc.strerror}): stop what holds the port or choose another "
+                             f"with {option}\n")
+            refresher.cancel()
+            for r in runners:
+                await r.cleanup()
+            return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     print(f"vigil remote endpoint on https://{args.address or '*'}:{args.port} "
           f"(certificate {cert}, SHA-256 {tls.fingerprint(cert)})", flush=True)
+    if args.plain_port is not None:
+        print(f"health checks and /metrics also on http://{args.address or '*'}:"
+              f"{args.plain_port} (plain HTTP, no token)", flush=True)
     await stop.wait()
     refresher.cancel()
-    await runner.cleanup()
+    for r in runners:
+        await r.cleanup()
     return 0
 
 
@@ -98,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--san", action="append", default=[], metavar="ADDR",
                     help="an address to name in the certificate made at the first start "
                          "(default: those the node's name resolves to); repeatable")
+    ap.add_argument("--plain-port", type=int, default=None, metavar="PORT",
+                    help="also serve the health checks and /metrics (those not --protect-ed) "
+                         "over plain HTTP on PORT, for load balancers without TLS")
     ap.add_argument("--protect", default="", metavar="CHECKS",
                     help="comma-separated, of health,metrics: ask a token for these too "
                          "(default: load balancers and Prometheus need none)")

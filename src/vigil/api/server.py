@@ -139,6 +139,23 @@ def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
     return app
 
 
+def build_plain_app(cache: StatusCache, local_node: str, *,
+                    serve: Collection[str] = PROTECTABLE) -> web.Application:
+    """The health checks and /metrics (those of `serve`) alone, for a plain-HTTP port: load
+    balancers and scrapers that do not speak TLS (ha_cluster_exporter serves plain HTTP). No
+    token ever travels on it, so nothing that needs one is served there."""
+    app = web.Application()
+    app[CACHE_KEY] = cache
+    app[SETTINGS_KEY] = Settings(local_node, "")
+    if "health" in serve:
+        app.router.add_get("/health", _health)
+        for check in ("running", "promoted", "unpromoted"):
+            app.router.add_get(f"/{check}/{{resource}}", _health)
+    if "metrics" in serve:
+        app.router.add_get("/metrics", _metrics)
+    return app
+
+
 def _needs_token(request: web.Request) -> bool:
     path = request.path
     protect = request.app[SETTINGS_KEY].protect

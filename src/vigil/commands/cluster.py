@@ -297,8 +297,9 @@ def bundle_readme(conf: ClusterConf, files: Sequence[clusterconf.NodeFile], out:
     return "\n".join(lines)
 
 
-def unit_text(python: str) -> str:
-    template = importlib.resources.files("vigil").joinpath("data/vigild.service").read_text()
+def unit_text(python: str, unit: str = "vigild.service") -> str:
+    """A systemd unit of the package (data/), for the Python that runs vigil here."""
+    template = importlib.resources.files("vigil").joinpath(f"data/{unit}").read_text()
     return template.replace("@PYTHON@", python)
 
 
