@@ -85,6 +85,64 @@ def test_health_checks_and_metrics_from_the_client(lab: Lab) -> None:
     assert plain.returncode != 0, plain.stdout
 
 
+def _scrape(lab: Lab, node: str) -> dict[str, object]:
+    code, text = _get(lab, node, "/metrics")
+    assert code == 200, text
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
+def _recovered(lab: Lab, nodes: list[str], kind: str) -> tuple[float, float]:
+    """(count, sum) of ha_cluster_vigil_recovery_seconds{kind} summed over `nodes`."""
+    count = total = 0.0
+    for node in nodes:
+        fam = _scrape(lab, node)["ha_cluster_vigil_recovery_seconds"]
+        for sample in fam.samples:  # type: ignore[attr-defined]
+            if sample.labels.get("kind") != kind:
+                continue
+            if sample.name.endswith("_count"):
+                count += sample.value
+            elif sample.name.endswith("_sum"):
+                total += sample.value
+    return count, total
+
+
+def test_a_node_lost_is_counted_as_recovered_once(lab: Lab) -> None:
+    """The failover-time metric of the README's query: a node running a resource powered
+    off; the sum over the surviving nodes of recovery_seconds{kind="node"} counts it once,
+    with the time the cluster took to start the resource elsewhere."""
+    vigil(lab, "n1", "property", "set", "stonith-enabled=false")
+    vigil(lab, "n1", "resource", "create", "d1", "ocf:heartbeat:Dummy")
+    where: list[str] = []
+
+    def placed() -> bool:
+        where[:] = [n for r in cluster_status(lab, "n1")["resources"] if r["id"] == "d1"
+                    for n in r["nodes"]]
+        return len(where) == 1
+
+    wait("d1 runs", placed, timeout=60)
+    victim = where[0]
+    survivors = [n for n in NODES if n != victim]
+    before, _ = _recovered(lab, survivors, "node")
+    lab.power_off(victim)
+    wait("d1 runs on a survivor", lambda: any(
+        r["id"] == "d1" and r["nodes"] and r["nodes"][0] in survivors
+        for r in cluster_status(lab, survivors[0])["resources"]), timeout=90)
+    counted: list[tuple[float, float]] = []
+
+    def recovered() -> bool:
+        counted[:] = [_recovered(lab, survivors, "node")]
+        return counted[0][0] >= before + 1
+
+    wait("the recovery is counted", recovered, timeout=30)
+    count, total = counted[0]
+    assert count == before + 1  # once, whichever survivor was the DC
+    assert 0 < total < 60, total
+    transitions = sum(s.value for n in survivors
+                      for s in _scrape(lab, n)["ha_cluster_vigil_transitions"].samples  # type: ignore[attr-defined]
+                      if s.name == "ha_cluster_vigil_transitions_total")
+    assert transitions >= 1  # its recovery (d1's first start was the victim's if it was the DC)
+
+
 def test_a_killed_endpoint_is_restarted(lab: Lab) -> None:
     wait("n1's endpoint answers", lambda: _get(lab, "n1", "/health")[0] == 200, timeout=60)
     pids = lab.exec("n1", ["pgrep", "-f", "-x", ".*python3 -m vigil.api.*"], timeout=10)

@@ -28,6 +28,7 @@ from pathlib import Path
 from aiohttp import web
 
 from vigil.api import tls
+from vigil.api.events_follow import EVENTS_LOG, EventsFollower
 from vigil.api.server import PROTECTABLE, build_app, build_plain_app
 from vigil.api.snapshots import StatusCache
 from vigil.commands.env import LiveEnvironment
@@ -65,8 +66,10 @@ async def serve(args: argparse.Namespace) -> int:
         return 1
     cache = StatusCache(read)
     refresher = asyncio.create_task(cache.run())
+    # one follower for both ports: each scrape reads only what the log gained
+    events = EventsFollower(Path(args.events))
     app = build_app(cache, node, control_socket=os.environ.get("VIGIL_SOCKET", DEFAULT_SOCKET),
-                    protect=args.protect)
+                    protect=args.protect, events=events)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     runners = [runner]
@@ -74,7 +77,7 @@ async def serve(args: argparse.Namespace) -> int:
         (runner, args.port, ctx, "--port")]
     if args.plain_port is not None:
         plain = web.AppRunner(build_plain_app(cache, node, serve=[
-            c for c in PROTECTABLE if c not in args.protect]), access_log=None)
+            c for c in PROTECTABLE if c not in args.protect], events=events), access_log=None)
         await plain.setup()
         runners.append(plain)
         sites.append((plain, args.plain_port, None, "--plain-port"))
@@ -117,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plain-port", type=int, default=None, metavar="PORT",
                     help="also serve the health checks and /metrics (those not --protect-ed) "
                          "over plain HTTP on PORT, for load balancers without TLS")
+    ap.add_argument("--events", default=str(EVENTS_LOG), metavar="FILE",
+                    help=f"vigild's events log, for the transition and recovery metrics "
+                         f"(default {EVENTS_LOG})")
     ap.add_argument("--protect", default="", metavar="CHECKS",
                     help="comma-separated, of health,metrics: ask a token for these too "
                          "(default: load balancers and Prometheus need none)")

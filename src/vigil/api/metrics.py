@@ -44,17 +44,26 @@ vigil's own (prefix `ha_cluster_vigil_`):
   reads as a reset.
 - `fencing_last_duration_seconds{target}`: how long the latest fencing of each node took.
 - `node_is_dc{node}`: 1 when the node answering is the DC.
+- `transitions_total{outcome}` (ok, failed), `transition_duration_seconds` (a histogram) and
+  `recovery_seconds{kind}` (a histogram; kind resource for a failed action, node for a node
+  lost): what this node did as the DC, from its own events log (api.event_tally defines each):
+  exported by every node, each transition and each recovery counted on the one node that ran
+  it, so sums over instances are the cluster's however often the DC moved. The time from a
+  failure to the cluster's recovery, over the last day:
+  `histogram_quantile(0.5, sum by (le) (increase(ha_cluster_vigil_recovery_seconds_bucket[1d])))`.
 - `scrape_success`: 1 when a snapshot was read, 0 when none could be.
 
 No double counting. Prometheus scrapes every node and each node's snapshot describes the whole
-cluster, so every series above is cluster-wide and only the DC exports it; a node that is not
-the DC exports only `ha_cluster_vigil_node_is_dc{node=<itself>} 0` and
-`ha_cluster_vigil_scrape_success 1`. Sum or count across instances and each fact is counted
+cluster, so every series above but the counts of the DC's own work is cluster-wide and only
+the DC exports it; a node that is not the DC exports only `ha_cluster_vigil_node_is_dc{node=
+<itself>} 0`, `ha_cluster_vigil_scrape_success 1` and the counts of what it did when it was the
+DC. Sum or count across instances and each fact is counted
 once; `ha_cluster_vigil_node_is_dc == 1` finds the instance that speaks for the cluster (when
 the DC moves, the series move to another instance with it). In a split, each partition has its
 own DC and each speaks for its own partition. Without a snapshot (the collector is given an
 exception or None) the only line is `ha_cluster_vigil_scrape_success 0`: whether this node is
-the DC is then unknown too.
+the DC is then unknown too (the counts of the events log above are still exported: they do not
+come from the snapshot).
 """
 
 from __future__ import annotations
@@ -62,10 +71,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import CollectorRegistry
 
+from vigil.api.event_tally import KINDS, OUTCOMES, Histogram, Tally
 from vigil.commands.fencing import FenceEvent
 from vigil.commands.resource_state import ResourceTree, base_id
 from vigil.commands.status import ClusterStatus
@@ -104,11 +119,15 @@ class ClusterCollector:
     `exposition`), or register an adapter whose `collect` builds one from the daemon's latest
     snapshot."""
 
-    def __init__(self, snapshot: Snapshot, *, local_node: str) -> None:
+    def __init__(self, snapshot: Snapshot, *, local_node: str, tally: Tally | None = None
+                 ) -> None:
         self._snapshot = snapshot
         self._local_node = local_node
+        self._tally = tally
 
     def collect(self) -> Iterator[Metric]:
+        if self._tally is not None:
+            yield from _dc_work(self._tally)
         if not isinstance(self._snapshot, ClusterStatus):
             yield _scrape_success(False)
             return
@@ -123,12 +142,39 @@ class ClusterCollector:
         yield _scrape_success(True)
 
 
-def exposition(snapshot: Snapshot, *, local_node: str) -> bytes:
+def exposition(snapshot: Snapshot, *, local_node: str, tally: Tally | None = None) -> bytes:
     """The text exposition format of one scrape (content type
     prometheus_client.exposition.CONTENT_TYPE_LATEST)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ClusterCollector(snapshot, local_node=local_node))
+    registry.register(ClusterCollector(snapshot, local_node=local_node, tally=tally))
     return generate_latest(registry)
+
+
+def _histogram(h: Histogram) -> tuple[list[tuple[str, float]], float]:
+    return [(le, float(c)) for le, c in h.buckets()], h.total
+
+
+def _dc_work(tally: Tally) -> Iterator[Metric]:
+    transitions = CounterMetricFamily(
+        "ha_cluster_vigil_transitions", "Transitions this node ran as the DC, by outcome",
+        labels=["outcome"])
+    for outcome in OUTCOMES:
+        transitions.add_metric([outcome], float(tally.transitions.get(outcome, 0)))
+    yield transitions
+    buckets, total = _histogram(tally.transition_seconds)
+    yield HistogramMetricFamily(
+        "ha_cluster_vigil_transition_duration_seconds",
+        "How long the transitions this node ran as the DC took", buckets=buckets,
+        sum_value=total)
+    recovery = HistogramMetricFamily(
+        "ha_cluster_vigil_recovery_seconds",
+        "From a failure (kind resource: a failed action; node: a node lost) to the end of the "
+        "first transition after it that ended without failure, paired on this node as the DC",
+        labels=["kind"])
+    for kind in KINDS:
+        buckets, total = _histogram(tally.recovery_seconds[kind])
+        recovery.add_metric([kind], buckets, total)
+    yield recovery
 
 
 def _scrape_success(ok: bool) -> GaugeMetricFamily:

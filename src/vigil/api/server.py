@@ -37,6 +37,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from vigil.api import health as health_core
 from vigil.api import metrics, openapi
+from vigil.api.events_follow import EventsFollower
 from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenHolder, TokenStore
 from vigil.commands import node_ops
@@ -73,6 +74,7 @@ HOLDER_KEY = web.RequestKey("token_holder", TokenHolder)  # set by the token che
 NodeRunner = Callable[[node_ops.NodeRequest], Awaitable[node_ops.NodeAnswer]]
 NODE_RUNNER_KEY: web.AppKey[NodeRunner] = web.AppKey("node_runner")  # how node ops are run
 NODE_LOCK_KEY = web.AppKey("node_lock", asyncio.Lock)  # one node operation at a time
+EVENTS_KEY: web.AppKey[EventsFollower | None] = web.AppKey("events")  # this node's events log
 NODE_OP_TIMEOUT_S = 600.0  # above the longest: a stop's drain (its --wait) and two daemons'
 
 
@@ -117,6 +119,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
               tokens: TokenStore | None = None, passwords: PasswordCheck | None = None,
               protect: Collection[str] = (), host: LocalNode | None = None,
+              events: EventsFollower | None = None,
               failed_auth_delay_s: float = FAILED_AUTH_DELAY_S) -> web.Application:
     app = web.Application(middlewares=[_token_check], client_max_size=64 * 1024 * 1024)
     app[CACHE_KEY] = cache
@@ -126,6 +129,7 @@ def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
     app[PASSWORDS_KEY] = passwords or NodePasswords()
     app[NODE_RUNNER_KEY] = in_thread_runner(host) if host is not None else run_node_op_process
     app[NODE_LOCK_KEY] = asyncio.Lock()
+    app[EVENTS_KEY] = events
     app.router.add_get("/health", _health)
     for check in ("running", "promoted", "unpromoted"):
         app.router.add_get(f"/{check}/{{resource}}", _health)
@@ -139,14 +143,15 @@ def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
     return app
 
 
-def build_plain_app(cache: StatusCache, local_node: str, *,
-                    serve: Collection[str] = PROTECTABLE) -> web.Application:
+def build_plain_app(cache: StatusCache, local_node: str, *, serve: Collection[str] = PROTECTABLE,
+                    events: EventsFollower | None = None) -> web.Application:
     """The health checks and /metrics (those of `serve`) alone, for a plain-HTTP port: load
     balancers and scrapers that do not speak TLS (ha_cluster_exporter serves plain HTTP). No
     token ever travels on it, so nothing that needs one is served there."""
     app = web.Application()
     app[CACHE_KEY] = cache
     app[SETTINGS_KEY] = Settings(local_node, "")
+    app[EVENTS_KEY] = events
     if "health" in serve:
         app.router.add_get("/health", _health)
         for check in ("running", "promoted", "unpromoted"):
@@ -203,8 +208,10 @@ async def _health(request: web.Request) -> web.Response:
 
 async def _metrics(request: web.Request) -> web.Response:
     snap = request.app[CACHE_KEY].latest
+    follower = request.app[EVENTS_KEY]
+    tally = await asyncio.to_thread(follower.poll) if follower is not None else None
     data = metrics.exposition(snap.status if snap.error is None else snap.error,
-                              local_node=request.app[SETTINGS_KEY].local_node)
+                              local_node=request.app[SETTINGS_KEY].local_node, tally=tally)
     # CONTENT_TYPE_LATEST carries its own charset parameter: set the header as it is
     return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -55,6 +55,8 @@ def on_plan_due(s: Step) -> None:
     elif plan.graph is not None and not plan.graph.finished:
         _dispatch(s)
         return
+    _end_if_finished(s)
+    plan = s.state.plan
     if plan.probing:
         return  # their results re-plan
     transition = schedule(s.state.cib, int(s.now))
@@ -159,9 +161,18 @@ def _dispatch(s: Step, allow: Callable[[GraphAction], bool] | None = None) -> No
     s.state = dataclasses.replace(s.state, plan=dataclasses.replace(plan, graph=graph))
     for action in ready:
         _send_action(s, action)
-    after = s.state.plan.graph
-    if after is not None and after.finished and not s.state.plan.aborted:
-        s.emit("transition-end", transition=s.state.transition_id(), failed=sorted(after.failed))
+    _end_if_finished(s)
+
+
+def _end_if_finished(s: Step) -> None:
+    """A transition whose every action is done ends here, once: `transition-end` (what the
+    events log and /metrics count), and the plan holds no graph any more. A transition ends
+    when its last result arrives, which the planning that result asks for sees first."""
+    plan = s.state.plan
+    if plan.graph is not None and plan.graph.finished and not plan.aborted:
+        s.emit("transition-end", transition=s.state.transition_id(),
+               failed=sorted(plan.graph.failed))
+        s.state = dataclasses.replace(s.state, plan=dataclasses.replace(plan, graph=None))
 
 
 def _fail(s: Step, key: str) -> None:
