@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from vigil.cli import messages
 from vigil.model import reports
+from vigil.words import messages
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "vigil" / "commands"
 _RAISED = re.compile(r"reports\.(?:error|warning|info|unless_forced)\(\s*(?:force,\s*)?\"([A-Z_]+)\"")

@@ -138,8 +138,8 @@ def test_every_finding_verify_shows_has_words() -> None:
     """Codes of the verify command, and of the fencer's config_reports it includes."""
     import re
 
-    from vigil.cli import messages
     from vigil.model import reports
+    from vigil.words import messages
 
     src = Path(__file__).resolve().parents[2] / "src" / "vigil"
     raised = re.compile(r"reports\.(?:error|warning|info|unless_forced)\(\s*(?:force,\s*)?\"([A-Z_]+)\"")

@@ -16,7 +16,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vigil.cli import messages
 from vigil.cluster.layer import QuorumChange
 from vigil.controller import messages as m
 from vigil.controller.state import View as ViewState
@@ -28,6 +27,7 @@ from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError, Severity
 from vigil.model.version import CibVersion
+from vigil.words import messages
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "vigil"
 

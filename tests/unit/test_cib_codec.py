@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from vigil.cib import io, read, validate, write
-from vigil.cli import messages
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError, Severity
+from vigil.words import messages
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "conformance" / "pacemaker-2.1.5" / "xml"

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vigil.cli.messages import render_report
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment, FileEnvironment, LiveEnvironment
 from vigil.model.reports import Report, ReportError, Severity
+from vigil.words.messages import render_report
 
 EXIT_OK = 0
 EXIT_RUNTIME = 1

@@ -12,13 +12,13 @@ from typing import Any
 
 from vigil.cli import args
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
-from vigil.cli.messages import render_report
 from vigil.commands import cluster, cluster_all
 from vigil.commands.cluster_all import NodeOutcome
 from vigil.commands.env import LiveEnvironment
 from vigil.commands.localnode import LocalNode
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError, Severity
+from vigil.words.messages import render_report
 
 NO_AGENT = ("these nodes are not authenticated here ('vigil host auth NODE...' lets setup "
             "write every node's files through its endpoint)")

@@ -10,8 +10,8 @@ from dataclasses import asdict
 from typing import NoReturn
 
 from vigil.cli import demo_cli, lab_cli
-from vigil.cli.messages import render_report
 from vigil.model.reports import ReportError, Severity
+from vigil.words.messages import render_report
 
 EXIT_OK = 0
 EXIT_USAGE = 2

@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 from vigil.cli import args, prompt
 from vigil.cli.args import EXIT_OK, EXIT_RUNTIME, Invocation, UsageError
-from vigil.cli.messages import render_report
 from vigil.commands import quorum
 from vigil.commands.runner import LocalRunner, Runner
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError
+from vigil.words.messages import render_report
 
 # The seam the tests replace with a scripted runner.
 runner: Callable[[], Runner] = LocalRunner

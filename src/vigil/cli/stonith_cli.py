@@ -8,11 +8,11 @@ import sys
 
 from vigil.cli import args, config_view, prompt
 from vigil.cli.args import EXIT_OK, EXIT_RUNTIME, Invocation, UsageError
-from vigil.cli.messages import render_report
 from vigil.commands import fencing, resource
 from vigil.commands.fencing import FenceEvent
 from vigil.model import reports
 from vigil.model.reports import ReportError
+from vigil.words.messages import render_report
 
 USAGE_LINES = """\
   update ID [k=v...] [op ACTION k=v...]... [meta k=v...] [--force]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from vigil.cli import args
 from vigil.cli.args import EXIT_OK, EXIT_USAGE, Invocation
-from vigil.cli.messages import render_report
 from vigil.commands import quorum, verify
 from vigil.commands.verify import Verification
 from vigil.model.reports import Severity
+from vigil.words.messages import render_report
 
 USAGE = """\
 usage: vigil verify [-f FILE] [--output json] [-V] [--corosync_conf PATH]

@@ -1,17 +1,17 @@
 """English text for the reports of the CIB codec (reading, validating, loading and saving).
 
-Reports are data everywhere else; only the CLI turns them into words. Each message says what is
-wrong and, where there is one, what to do about it. A code without a message here is rendered as
-the code and its fields, so a new report is never lost, only plain.
+Reports are data everywhere else; only the edges (CLI, API, web UI) turn them into words. Each
+message says what is wrong and, where there is one, what to do about it. A code without a
+message here is rendered as the code and its fields, so a new report is never lost, only plain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from vigil.cli import fencing_messages, quorum_messages, verify_messages
-from vigil.cli.command_messages import MESSAGES
 from vigil.model.reports import Report
+from vigil.words import fencing_messages, quorum_messages, verify_messages
+from vigil.words.command_messages import MESSAGES
 
 _Render = Callable[[Report], str]
 
