@@ -22,7 +22,7 @@ CONFIG = """<cib admin_epoch="0" epoch="1" num_updates="0" crm_feature_set="3.16
     </resources>
     <constraints>
       <rsc_colocation id="c1" rsc="WebSite" with-rsc="WebIP" score="INFINITY"/>
-      <rsc_order id="o1" first="WebIP" then="WebSite"/>
+      <rsc_order id="order-web" first="WebIP" then="WebSite"/>
     </constraints>
     <rsc_defaults>
       <meta_attributes id="rd"><nvpair id="rd-s" name="resource-stickiness" value="100"/></meta_attributes>
@@ -69,5 +69,5 @@ PROMOTABLE_CONFIG = FENCED_CONFIG.replace(
         </primitive>
       </clone>""").replace(
     """      <rsc_colocation id="c1" rsc="WebSite" with-rsc="WebIP" score="INFINITY"/>
-      <rsc_order id="o1" first="WebIP" then="WebSite"/>""", "")
+      <rsc_order id="order-web" first="WebIP" then="WebSite"/>""", "")
 assert "db-clone" in PROMOTABLE_CONFIG and "WebSite" not in PROMOTABLE_CONFIG

@@ -15,6 +15,46 @@ _TOKEN: list[dict[str, list[str]]] = [{"token": []}]
 _PUBLIC: list[dict[str, list[str]]] = [{}, {"token": []}]  # open unless --protect names it
 
 
+_STR: dict[str, Any] = {"type": "string"}
+_BOOL: dict[str, Any] = {"type": "boolean"}
+_PAIRS: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "string"}}
+_OPS: dict[str, Any] = {"type": "array", "items": {"type": "object", "required": ["action"],
+                                                  "properties": {"action": _STR,
+                                                                 "options": _PAIRS}}}
+_ID: list[dict[str, Any]] = [{"name": "id", "in": "path", "required": True, "schema": _STR}]
+_READ: dict[str, Any] = {"200": {"description": "the document, with ok: true"},
+                         "401": _REFUSED, "503": _REFUSED}
+_CHANGED: dict[str, Any] = {
+    "200": {"description": "applied", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {
+            "ok": _BOOL, "changed": _BOOL,
+            "version": {"type": "string", "description": "ADMIN_EPOCH.EPOCH.NUM_UPDATES"},
+            "reports": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}}}}}}},
+    "400": {"description": "bad input: nothing changed (the reports say why)"},
+    "401": _REFUSED,
+    "409": {"description": "the CIB changed since the version sent (or read): nothing changed"},
+    "503": {"description": "no running cluster to ask"}}
+
+
+def _path_enum(name: str, values: list[str]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"enum": values}}
+
+
+def _change(summary: str, fields: dict[str, Any], required: list[str],
+            parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A change of the REST API: its body's fields (and `version`, for compare-and-swap)."""
+    schema = {"type": "object", "required": required, "properties": {
+        **fields, "version": {"type": "string", "description": "apply only if the CIB is "
+                                                              "still at this version"}}}
+    out: dict[str, Any] = {"summary": summary, "security": _TOKEN,
+                           "requestBody": {"required": bool(required), "content": {
+                               "application/json": {"schema": schema}}},
+                           "responses": _CHANGED}
+    if parameters:
+        out["parameters"] = parameters
+    return out
+
+
 def _health(what: str) -> dict[str, Any]:
     return {"get": {
         "summary": what, "security": _PUBLIC,
@@ -42,7 +82,9 @@ DOCUMENT: Final[dict[str, Any]] = {
                                                  "items": {"type": "array", "minItems": 2,
                                                            "maxItems": 2,
                                                            "items": {"type": "string"}}},
-                                      "forceable": {"type": "boolean"}}},
+                                      "forceable": {"type": "boolean"},
+                                      "message": {"type": "string",
+                                                  "description": "the CLI's line for it"}}},
             "Reply": {"type": "object", "required": ["ok", "reports"],
                       "description": "a control reply: ok, the answer's fields, reports",
                       "properties": {"ok": {"type": "boolean"},
@@ -122,6 +164,47 @@ DOCUMENT: Final[dict[str, Any]] = {
             "responses": {"200": {"description": "nodes, resources, attributes, failures, "
                                                  "fencing"},
                           "401": _REFUSED, "503": _REFUSED}}},
+        "/api/v1/cib": {"get": {"summary": "the CIB: its XML and version (for compare-and-swap)",
+                                "security": _TOKEN, "responses": _READ}},
+        "/api/v1/resources": {"post": _change(
+            "create a resource (`vigil resource create`)",
+            {"id": _STR, "agent": _STR, "params": _PAIRS, "meta": _PAIRS, "ops": _OPS,
+             "group": _STR, "before": _STR, "after": _STR, "disabled": _BOOL, "force": _BOOL,
+             "no_default_ops": _BOOL, "stonith": _BOOL}, ["id", "agent"])},
+        "/api/v1/resources/{id}": {
+            "patch": _change("change a resource's params, meta and ops (an empty value "
+                             "removes one)", {"params": _PAIRS, "meta": _PAIRS, "ops": _OPS,
+                                              "force": _BOOL}, [], _ID),
+            "delete": _change("delete a resource (and what refers to it)", {}, [], _ID)},
+        "/api/v1/resources/{id}/explain": {"get": {
+            "summary": "why the resource is where it is (`vigil explain`)", "security": _TOKEN,
+            "parameters": _ID, "responses": _READ}},
+        "/api/v1/resources/{id}/{action}": {"post": _change(
+            "enable, disable, cleanup ({node}), move ({node, lifetime, promoted, force}), ban "
+            "({node, lifetime, promoted}) or clear ({node}) a resource",
+            {"node": _STR, "lifetime": _STR, "promoted": _BOOL, "force": _BOOL}, [],
+            [*_ID, _path_enum("action", ["enable", "disable", "cleanup", "move", "ban",
+                                         "clear"])])},
+        "/api/v1/constraints": {"post": _change(
+            "add a constraint: location {resource, node, score, id}, colocation {source, "
+            "target, score}, order {first, then, first_action, then_action}",
+            {"kind": {"enum": ["location", "colocation", "order"]}, "id": _STR,
+             "resource": _STR, "node": _STR, "score": _STR, "source": _STR, "target": _STR,
+             "first": _STR, "then": _STR, "first_action": _STR, "then_action": _STR,
+             "force": _BOOL}, ["kind"])},
+        "/api/v1/constraints/{id}": {"delete": _change("remove a constraint", {}, [], _ID)},
+        "/api/v1/properties": {"put": {
+            **_change("set cluster properties (an empty value unsets one)",
+                      {"force": _BOOL}, []),
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "additionalProperties": {"type": "string"}}}}}}},
+        "/api/v1/properties/{name}": {"delete": _change(
+            "unset a cluster property", {"force": _BOOL}, [],
+            [{"name": "name", "in": "path", "required": True, "schema": _STR}])},
+        "/api/v1/nodes/{node}/{action}": {"post": _change(
+            "standby, unstandby, maintenance or unmaintenance a node", {}, [],
+            [{"name": "node", "in": "path", "required": True, "schema": _STR},
+             _path_enum("action", ["standby", "unstandby", "maintenance", "unmaintenance"])])},
         "/api/v1/openapi.json": {"get": {"summary": "this document", "security": [{}],
                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     },

@@ -9,6 +9,7 @@
                            start, stop, enable, disable, destroy: vigil.commands.node_ops)
     GET  /api/v1/status    what `vigil status --output json` shows
     GET  /api/v1/openapi.json
+    ...  /api/v1/cib, resources, constraints, properties, nodes: the REST API (api.rest)
 
 Everything under /api/v1/ but the auth POST and the OpenAPI document needs a token
 (`Authorization: Bearer TOKEN`); the health checks and /metrics need none unless the operator
@@ -36,11 +37,12 @@ from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from vigil.api import health as health_core
-from vigil.api import metrics, openapi
+from vigil.api import metrics, openapi, rest
 from vigil.api.events_follow import EventsFollower
 from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenHolder, TokenStore
 from vigil.commands import node_ops
+from vigil.commands.env import LiveEnvironment
 from vigil.commands.localnode import LocalNode
 from vigil.commands.passwords import NodePasswords, PasswordCheck
 from vigil.commands.status_document import status_document
@@ -140,6 +142,7 @@ def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
     app.router.add_post("/api/v1/node/{op}", _node_op)
     app.router.add_get("/api/v1/status", _status)
     app.router.add_get("/api/v1/openapi.json", _openapi)
+    rest.add_routes(app, lambda: LiveEnvironment(control_socket or None, timeout=60))
     return app
 
 

@@ -1,0 +1,378 @@
+"""The REST API over the library commands (vigil.commands): the same functions the CLI calls,
+with JSON in and out, under /api/v1/ (a token needed, see server.py).
+
+    GET    /api/v1/cib                                  {"version", "xml"}
+    GET    /api/v1/resources/ID/explain                 why ID is where it is (`vigil explain`)
+    POST   /api/v1/resources                            create {"id", "agent", "params", ...}
+    PATCH  /api/v1/resources/ID                         update {"params", "meta", "ops"}
+    DELETE /api/v1/resources/ID
+    POST   /api/v1/resources/ID/ACTION                  enable, disable, cleanup, move, ban, clear
+    POST   /api/v1/constraints                          {"kind": location|colocation|order, ...}
+    DELETE /api/v1/constraints/ID
+    PUT    /api/v1/properties                           {"NAME": "VALUE", ...}
+    DELETE /api/v1/properties/NAME
+    POST   /api/v1/nodes/NODE/ACTION                    standby, unstandby, maintenance, unmaintenance
+
+Every change answers `{"ok", "changed", "version", "reports"}`; a refusal `{"ok": false,
+"reports"}` with 400 (bad input: nothing changed), 409 (the CIB changed since the version the
+caller sent, or since the command read it) or 503 (no cluster to ask). Each report carries its
+code, severity and fields, and the one line the CLI prints for it (`message`).
+
+Compare-and-swap: a change may send `"version": "ADMIN.EPOCH.UPDATES"` (from GET /api/v1/cib
+or a previous answer); it is then applied only if the configuration is still at that version,
+else 409 and nothing changes. Without it, the command reads the CIB and pushes its change
+conditional on what it read, as the CLI does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from aiohttp import web
+
+from vigil.cib.write import write_cib
+from vigil.commands import constraint, node, relocation, resource, status
+from vigil.commands import property as prop
+from vigil.commands.edit import Applied
+from vigil.commands.env import CibEnvironment, LiveEnvironment
+from vigil.commands.explain import explain
+from vigil.commands.status_document import plain
+from vigil.daemon.control import encode_report
+from vigil.model import reports
+from vigil.model.cib import Cib
+from vigil.model.reports import Report, ReportError
+from vigil.model.version import CibVersion
+from vigil.words.messages import render_report
+
+EnvFactory = Callable[[], CibEnvironment]
+ENV_KEY: web.AppKey[EnvFactory] = web.AppKey("rest_env")
+
+CONFLICT_CODES = frozenset({"CIB_CHANGED_UNDERNEATH"})
+UNAVAILABLE_CODES = frozenset({"DAEMON_NOT_RUNNING", "DAEMON_ACCESS_DENIED",
+                               "DAEMON_UNREACHABLE", "DAEMON_ERROR", "CIB_NOT_READY",
+                               "IPC_TIMEOUT", "NEEDS_RUNNING_CLUSTER"})
+
+
+def add_routes(app: web.Application, env: EnvFactory | None = None) -> None:
+    app[ENV_KEY] = env or (lambda: LiveEnvironment(timeout=60))
+    r = app.router
+    r.add_get("/api/v1/cib", _cib)
+    r.add_get("/api/v1/resources/{id}/explain", _explain)
+    r.add_post("/api/v1/resources", _create)
+    r.add_patch("/api/v1/resources/{id}", _update)
+    r.add_delete("/api/v1/resources/{id}", _delete)
+    r.add_post("/api/v1/resources/{id}/{action}", _resource_action)
+    r.add_post("/api/v1/constraints", _constraint_add)
+    r.add_delete("/api/v1/constraints/{id}", _constraint_remove)
+    r.add_put("/api/v1/properties", _properties_set)
+    r.add_delete("/api/v1/properties/{name}", _property_unset)
+    r.add_post("/api/v1/nodes/{node}/{action}", _node_action)
+
+
+# -- the request's body ------------------------------------------------------------------------
+class BadBody(ValueError):
+    """A body that does not say what the route needs: one line, 400, nothing changed."""
+
+
+@dataclass(frozen=True)
+class Body:
+    fields: Mapping[str, object]
+
+    def text(self, name: str, default: str | None = None) -> str:
+        value = self.fields.get(name, default)
+        if not isinstance(value, str) or not value:
+            raise BadBody(f"'{name}' must be a non-empty string")
+        return value
+
+    def opt_text(self, name: str) -> str | None:
+        value = self.fields.get(name)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise BadBody(f"'{name}' must be a non-empty string when given")
+        return value
+
+    def flag(self, name: str) -> bool:
+        value = self.fields.get(name, False)
+        if not isinstance(value, bool):
+            raise BadBody(f"'{name}' must be true or false")
+        return value
+
+    def pairs(self, name: str) -> tuple[tuple[str, str], ...]:
+        """An object of name -> string value, in the order given."""
+        value = self.fields.get(name, {})
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise BadBody(f"'{name}' must be an object of names to string values")
+        return tuple(value.items())
+
+    def ops(self, name: str = "ops") -> tuple[resource.OpSpec, ...]:
+        value = self.fields.get(name, [])
+        if not isinstance(value, list):
+            raise BadBody(f"'{name}' must be a list of {{\"action\", \"options\"}}")
+        out = []
+        for item in value:
+            if not isinstance(item, dict):
+                raise BadBody(f"each of '{name}' is an object {{\"action\", \"options\"}}")
+            one = Body(item)
+            out.append(resource.OpSpec(one.text("action"), one.pairs("options")))
+        return tuple(out)
+
+    def version(self) -> CibVersion | None:
+        value = self.fields.get("version")
+        if value is None:
+            return None
+        parts = value.split(".") if isinstance(value, str) else []
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+            raise BadBody("'version' is ADMIN_EPOCH.EPOCH.NUM_UPDATES, as GET /api/v1/cib gives")
+        return CibVersion(*(int(p) for p in parts))
+
+
+async def _body(request: web.Request) -> Body:
+    if not request.can_read_body:
+        return Body({})
+    try:
+        value = await request.json()
+    except ValueError:
+        raise BadBody("the body must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise BadBody("the body must be a JSON object")
+    return Body(value)
+
+
+# -- answers -----------------------------------------------------------------------------------
+def report_json(report: Report) -> dict[str, object]:
+    return {**encode_report(report), "message": render_report(report)}
+
+
+def _dotted(version: CibVersion) -> str:
+    return ".".join(str(v) for v in version.as_tuple())
+
+
+def _refused(found: tuple[Report, ...] | list[Report]) -> web.Response:
+    codes = {r.code for r in found}
+    status = (HTTPStatus.CONFLICT if codes & CONFLICT_CODES else
+              HTTPStatus.SERVICE_UNAVAILABLE if codes & UNAVAILABLE_CODES else
+              HTTPStatus.BAD_REQUEST)
+    return web.json_response({"ok": False, "reports": [report_json(r) for r in found]},
+                             status=int(status))
+
+
+def _bad(detail: str) -> web.Response:
+    return _refused([reports.error("REMOTE_BAD_REQUEST", detail=detail)])
+
+
+class PinnedEnvironment:
+    """The environment a change runs on when the caller sent the version it saw: the command
+    reads the CIB only if its configuration is still at that version (compare-and-swap from
+    the caller's read, not only from the command's own)."""
+
+    def __init__(self, inner: CibEnvironment, expected: CibVersion) -> None:
+        self.inner = inner
+        self.expected = expected
+
+    def get_cib(self) -> Cib:
+        cib = self.inner.get_cib()
+        if cib.version.as_tuple()[:2] != self.expected.as_tuple()[:2]:
+            raise ReportError([reports.error("CIB_CHANGED_UNDERNEATH",
+                                             read=_dotted(self.expected),
+                                             now=_dotted(cib.version))])
+        return cib
+
+    def push_cib(self, cib: Cib, *, read_version: CibVersion) -> Cib:
+        return self.inner.push_cib(cib, read_version=read_version)
+
+    def now(self) -> int:
+        return self.inner.now()
+
+    @property
+    def warnings(self) -> tuple[Report, ...]:
+        return self.inner.warnings
+
+    def cleanup(self, resource: str, node: str | None) -> None:
+        """A cleanup changes the status only: no version to hold it to (status.cleanup asks
+        the running cluster, as the CLI's does)."""
+        cleanup = getattr(self.inner, "cleanup", None)
+        if cleanup is None:
+            raise ReportError([reports.error("NEEDS_RUNNING_CLUSTER", command="cleanup")])
+        cleanup(resource, node)
+
+
+Change = Callable[[CibEnvironment, Body], Applied]
+
+
+async def _apply(request: web.Request, change: Change, body: Body | None = None
+                 ) -> web.Response:
+    """Run one change in a thread (the control client blocks) and answer it."""
+    try:
+        body = body if body is not None else await _body(request)
+        expected = body.version()
+    except BadBody as exc:
+        return _bad(str(exc))
+    env = request.app[ENV_KEY]()
+    target: CibEnvironment = PinnedEnvironment(env, expected) if expected is not None else env
+    try:
+        done = await asyncio.to_thread(change, target, body)
+    except BadBody as exc:
+        return _bad(str(exc))
+    except ReportError as exc:
+        return _refused(exc.reports)
+    return web.json_response({"ok": True, "changed": done.changed,
+                              "version": _dotted(done.cib.version),
+                              "reports": [report_json(r) for r in done.reports]})
+
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+async def _read(request: web.Request, read: Callable[[CibEnvironment], object]
+                ) -> web.Response:
+    env = request.app[ENV_KEY]()
+    try:
+        value = await asyncio.to_thread(read, env)
+    except ReportError as exc:
+        return _refused(exc.reports)
+    return web.json_response({"ok": True, **plain(value)} if isinstance(plain(value), dict)
+                             else {"ok": True, "value": plain(value)})
+
+
+# -- routes ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CibDocument:
+    version: str
+    xml: str
+
+
+async def _cib(request: web.Request) -> web.Response:
+    def read(env: CibEnvironment) -> CibDocument:
+        cib = env.get_cib()
+        return CibDocument(_dotted(cib.version), write_cib(cib))
+
+    return await _read(request, read)
+
+
+async def _explain(request: web.Request) -> web.Response:
+    rid = request.match_info["id"]
+    return await _read(request, lambda env: explain(env, rid))
+
+
+async def _create(request: web.Request) -> web.Response:
+    def change(env: CibEnvironment, b: Body) -> Applied:
+        spec = resource.ResourceSpec(b.pairs("params"), b.ops(), b.pairs("meta"))
+        return resource.create(env, b.text("id"), b.text("agent"), spec,
+                               group=b.opt_text("group"), before=b.opt_text("before"),
+                               after=b.opt_text("after"), disabled=b.flag("disabled"),
+                               force=b.flag("force"), no_default_ops=b.flag("no_default_ops"),
+                               stonith=b.flag("stonith"))
+
+    return await _apply(request, change)
+
+
+async def _update(request: web.Request) -> web.Response:
+    rid = request.match_info["id"]
+
+    def change(env: CibEnvironment, b: Body) -> Applied:
+        spec = resource.ResourceSpec(b.pairs("params"), b.ops(), b.pairs("meta"))
+        return resource.update(env, rid, spec, force=b.flag("force"))
+
+    return await _apply(request, change)
+
+
+async def _delete(request: web.Request) -> web.Response:
+    rid = request.match_info["id"]
+    return await _apply(request, lambda env, b: resource.delete(env, rid))
+
+
+def _resource_change(action: str, rid: str) -> Change | None:
+    changes: dict[str, Change] = {
+        "enable": lambda env, b: resource.enable(env, [rid]),
+        "disable": lambda env, b: resource.disable(env, [rid]),
+        "cleanup": lambda env, b: status.cleanup(env, rid, b.opt_text("node")),
+        "move": lambda env, b: relocation.move(env, rid, b.opt_text("node"),
+                                               lifetime=b.opt_text("lifetime"),
+                                               force=b.flag("force"),
+                                               promoted=b.flag("promoted")),
+        "ban": lambda env, b: relocation.ban(env, rid, b.opt_text("node"),
+                                             lifetime=b.opt_text("lifetime"),
+                                             promoted=b.flag("promoted")),
+        "clear": lambda env, b: relocation.clear(env, rid, b.opt_text("node")),
+    }
+    return changes.get(action)
+
+
+async def _resource_action(request: web.Request) -> web.Response:
+    action = request.match_info["action"]
+    change = _resource_change(action, request.match_info["id"])
+    if change is None:
+        return _bad(f"no resource action '{action}' (enable, disable, cleanup, move, ban, "
+                    "clear)")
+    return await _apply(request, change)
+
+
+async def _constraint_add(request: web.Request) -> web.Response:
+    try:
+        body = await _body(request)
+    except BadBody as exc:
+        return _bad(str(exc))
+    kind = body.fields.get("kind")
+
+    def location(env: CibEnvironment, b: Body) -> Applied:
+        rid = b.text("resource")
+        return constraint.location_add(env, b.opt_text("id") or f"location-{rid}-"
+                                       f"{b.text('node')}", rid, b.text("node"),
+                                       b.text("score", "INFINITY"), force=b.flag("force"))
+
+    def colocation(env: CibEnvironment, b: Body) -> Applied:
+        return constraint.colocation_add(env, b.text("source"), b.text("target"),
+                                         score=b.opt_text("score"), force=b.flag("force"))
+
+    def order(env: CibEnvironment, b: Body) -> Applied:
+        return constraint.order_add(env, b.text("first"), b.text("then"),
+                                    first_action=b.text("first_action", "start"),
+                                    then_action=b.text("then_action", "start"),
+                                    force=b.flag("force"))
+
+    changes: dict[str, Change] = {"location": location, "colocation": colocation,
+                                  "order": order}
+    if not isinstance(kind, str) or kind not in changes:
+        return _bad("'kind' is location, colocation or order")
+    return await _apply(request, changes[kind], body)
+
+
+async def _constraint_remove(request: web.Request) -> web.Response:
+    cid = request.match_info["id"]
+    return await _apply(request, lambda env, b: constraint.remove(env, [cid]))
+
+
+async def _properties_set(request: web.Request) -> web.Response:
+    try:
+        body = await _body(request)
+    except BadBody as exc:
+        return _bad(str(exc))
+    pairs = [(k, v) for k, v in body.fields.items() if k not in ("version", "force")]
+    if not pairs or not all(isinstance(v, str) for _, v in pairs):
+        return _bad('send {"NAME": "VALUE", ...} (strings; an empty VALUE unsets)')
+    strings = tuple((k, str(v)) for k, v in pairs)
+    return await _apply(request, lambda env, b: prop.set_properties(
+        env, strings, force=b.flag("force")), body)
+
+
+async def _property_unset(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    return await _apply(request, lambda env, b: prop.unset_properties(
+        env, [name], force=b.flag("force")))
+
+
+async def _node_action(request: web.Request) -> web.Response:
+    name, action = request.match_info["node"], request.match_info["action"]
+    changes: dict[str, Change] = {
+        "standby": lambda env, b: node.standby(env, [name], on=True),
+        "unstandby": lambda env, b: node.standby(env, [name], on=False),
+        "maintenance": lambda env, b: node.maintenance(env, [name], on=True),
+        "unmaintenance": lambda env, b: node.maintenance(env, [name], on=False),
+    }
+    if action not in changes:
+        return _bad(f"no node action '{action}' (standby, unstandby, maintenance, "
+                    "unmaintenance)")
+    return await _apply(request, changes[action])
