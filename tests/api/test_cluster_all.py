@@ -87,7 +87,7 @@ def with_endpoints(test: Callable[[Path, remote.KnownHosts], None]) -> Callable[
 
 @with_endpoints
 def test_setup_writes_the_same_files_on_every_node(tmp: Path, hosts: remote.KnownHosts) -> None:
-    done = cluster_all.setup("web", SPECS, token_ms=1000, store=hosts)
+    done = cluster_all.setup("web", SPECS, totem=cluster.Totem(token_ms=1000), store=hosts)
     assert done.ok and [o.node for o in done.written] == list(NODES)
     keys = {(tmp / n / "etc/corosync/authkey").read_bytes() for n in NODES}
     assert len(keys) == 1  # one authkey, made once

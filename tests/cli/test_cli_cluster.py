@@ -121,3 +121,39 @@ def test_restart_offline_and_bad_waits(vigil: Run, tmp_path: Path) -> None:
     assert code == 2 and "unexpected 'node2'" in one_line_error(err)
     code, _, err = vigil("resource", "restart", "A")  # no cluster here: the socket is a temp path
     assert code == 1 and "no running cluster" in one_line_error(err)
+
+
+def test_setup_takes_pcs_s_node_addresses_transport_and_totem(vigil: Run, tmp_path: Path) -> None:
+    out = tmp_path / "bundle"
+    code, _, err = vigil("cluster", "setup", "web", "n1", "addr=10.213.0.11", "addr=10.213.2.11",
+                         "n2", "addr=10.213.0.12", "addr=10.213.2.12", "--out", str(out),
+                         "transport", "knet", "link", "linknumber=0", "ping_interval=250",
+                         "ping_timeout=500", "link", "ping_interval=250", "ping_timeout=500",
+                         "totem", "token=1000", "token_coefficient=0")
+    assert code == 0, err
+    conf = (out / "n2/etc/corosync/corosync.conf").read_text()
+    for line in ("\ttoken: 1000\n", "\ttoken_coefficient: 0\n", "\t\tknet_ping_interval: 250\n",
+                 "\t\tknet_ping_timeout: 500\n", "\t\tring1_addr: 10.213.2.12\n"):
+        assert line in conf, line
+
+
+@pytest.mark.parametrize("tail, says", [
+    (["totem", "join=50"], "'join=50' is not supported"),
+    (["quorum", "wait_for_all=1"], "'quorum' options are not supported"),
+    (["transport", "knet", "link", "ping_interval=250"], "ping_interval= and ping_timeout="),
+    (["transport", "knet", "link", "ping_interval=250", "ping_timeout=500", "link",
+      "ping_interval=300", "ping_timeout=500"], "the same on every link"),
+    (["totem", "token=soon"], "takes milliseconds"),
+    (["totem", "token=1000", "--token", "1000"], "give the token once"),
+])
+def test_setup_options_vigil_does_not_write_are_refused(vigil: Run, tmp_path: Path,
+                                                        tail: list[str], says: str) -> None:
+    code, _, err = vigil("cluster", "setup", "web", "n1", "--out", str(tmp_path / "b"), *tail)
+    assert code == 2 and says in one_line_error(err), err
+    assert not (tmp_path / "b").exists()
+
+
+def test_setup_refuses_both_address_forms_for_one_node(vigil: Run, tmp_path: Path) -> None:
+    code, _, err = vigil("cluster", "setup", "web", "n1=10.213.0.11", "addr=10.213.2.11",
+                         "--out", str(tmp_path / "b"))
+    assert code == 2 and "not both" in one_line_error(err)

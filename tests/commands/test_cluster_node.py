@@ -90,7 +90,7 @@ def tree(root: Path) -> dict[str, bytes]:
 # -- setup -------------------------------------------------------------------------------------
 def test_setup_writes_the_three_files_here(tmp_path: Path) -> None:
     host = machine(tmp_path)
-    result = cluster.setup(host, "web", NODES, token_ms=1000, now=1_764_000_000)
+    result = cluster.setup(host, "web", NODES, totem=cluster.Totem(token_ms=1000), now=1_764_000_000)
     root = host.root
     assert sorted(tree(root)) == sorted(FILES)
     modes = {f: stat.S_IMODE((root / f).stat().st_mode) for f in FILES}

@@ -35,6 +35,88 @@ def parse_node(word: str) -> cluster.NodeSpec:
     return cluster.NodeSpec(name, listed)
 
 
+SECTIONS = ("transport", "totem", "quorum", "compression", "crypto")
+TOTEM_OPTIONS = ("token", "token_coefficient")
+LINK_OPTIONS = ("linknumber", "ping_interval", "ping_timeout")
+
+
+def _ms(word: str, name: str, value: str) -> int:
+    if not value.isdigit():
+        raise UsageError(f"'{word}': {name} takes milliseconds (an integer)")
+    return int(value)
+
+
+def parse_setup(words: list[str], token: int | None) -> tuple[list[cluster.NodeSpec],
+                                                               cluster.Totem]:
+    """NODE[=ADDR[,ADDR2]] or pcs's NODE [addr=ADDR]..., then pcs's optional sections:
+    `transport knet [link ping_interval=MS ping_timeout=MS [linknumber=N]]...` and `totem
+    token=MS token_coefficient=MS` (what vigil's corosync.conf sets; anything else is refused,
+    named, rather than silently dropped)."""
+    nodes: list[cluster.NodeSpec] = []
+    inline: set[int] = set()  # the nodes given as NODE=ADDR
+    i = 0
+    while i < len(words) and words[i] not in SECTIONS:
+        word = words[i]
+        if word.startswith("addr="):
+            if not nodes:
+                raise UsageError("addr= must follow the node it is the address of")
+            if len(nodes) - 1 in inline:
+                raise UsageError(f"'{word}': give NODE=ADDR or NODE addr=ADDR, not both")
+            last = nodes[-1]
+            nodes[-1] = cluster.NodeSpec(last.name, (*last.addrs, word.partition("=")[2]))
+        else:
+            if "=" in word:
+                inline.add(len(nodes))
+            nodes.append(parse_node(word))
+        i += 1
+    totem: dict[str, int] = {}
+    pings: set[tuple[int | None, int | None]] = set()
+    section = None
+    link: dict[str, int] | None = None
+
+    def close_link() -> None:
+        if link is not None:
+            pings.add((link.get("ping_interval"), link.get("ping_timeout")))
+
+    for word in words[i:]:
+        if word in SECTIONS:
+            close_link()
+            link = None
+            if word in ("quorum", "compression", "crypto"):
+                raise UsageError(f"cluster setup's '{word}' options are not supported by vigil "
+                                 "(it writes votequorum's defaults and crypto aes256/sha256)")
+            section = word
+            continue
+        if section == "transport" and word == "knet" and link is None:
+            continue
+        if section == "transport" and word == "link":
+            close_link()
+            link = {}
+            continue
+        name, eq, value = word.partition("=")
+        if section == "totem" and eq and name in TOTEM_OPTIONS:
+            totem[name] = _ms(word, name, value)
+        elif section == "transport" and link is not None and eq and name in LINK_OPTIONS:
+            link[name] = _ms(word, name, value)
+        else:
+            known = (f"totem takes {', '.join(TOTEM_OPTIONS)}" if section == "totem" else
+                     f"transport knet takes link {' '.join(o + '=' for o in LINK_OPTIONS)}")
+            raise UsageError(f"'{word}' is not supported by vigil's cluster setup: {known}")
+    close_link()
+    if "token" in totem and token is not None:
+        raise UsageError("give the token once: --token or totem token=")
+    knet_ping = None
+    if pings:
+        if len(pings) > 1 or None in next(iter(pings)):
+            raise UsageError("give ping_interval= and ping_timeout= together, the same on every "
+                             "link")
+        interval, timeout = next(iter(pings))
+        assert interval is not None and timeout is not None
+        knet_ping = (interval, timeout)
+    return nodes, cluster.Totem(totem.get("token", token), totem.get("token_coefficient"),
+                                knet_ping)
+
+
 def _token(inv: Invocation) -> int | None:
     if inv.token is None:
         return None
@@ -51,11 +133,13 @@ def _reports(found: tuple[Report, ...]) -> None:
 def run_setup(inv: Invocation, words: list[str]) -> int:
     inv.only("force", "token", "out", "start", "enable")
     args.need(words, 2, "cluster name and nodes (cluster setup NAME NODE[=ADDR[,ADDR2]]...)")
-    nodes = [parse_node(w) for w in words[1:]]
+    nodes, totem = parse_setup(words[1:], _token(inv))
+    if not nodes:
+        raise UsageError("cluster setup needs at least one node")
     if inv.out is None:
         everywhere = cluster_all.every_node_known([n.name for n in nodes])
         if everywhere:
-            return _setup_everywhere(inv, words[0], nodes)
+            return _setup_everywhere(inv, words[0], nodes, totem)
         if everywhere is None or inv.start or inv.enable:
             missing = [n.name for n in nodes
                        if cluster_all.every_node_known([n.name]) is not True]
@@ -63,7 +147,7 @@ def run_setup(inv: Invocation, words: list[str]) -> int:
                                              hosts=", ".join(missing))])
     elif inv.start or inv.enable:
         raise UsageError("--start and --enable act on the nodes: not with --out")
-    result = cluster.setup(LocalNode(), words[0], nodes, token_ms=_token(inv), force=inv.force,
+    result = cluster.setup(LocalNode(), words[0], nodes, totem=totem, force=inv.force,
                            out=Path(inv.out) if inv.out is not None else None)
     if inv.json:
         args.print_json(result)
@@ -98,11 +182,12 @@ def run_setup(inv: Invocation, words: list[str]) -> int:
     return EXIT_OK
 
 
-def _setup_everywhere(inv: Invocation, name: str, nodes: list[cluster.NodeSpec]) -> int:
+def _setup_everywhere(inv: Invocation, name: str, nodes: list[cluster.NodeSpec],
+                      totem: cluster.Totem) -> int:
     wait = inv.wait_seconds(cluster.START_WAIT_S)
     if wait is not None and not inv.start:
         raise UsageError("--wait waits for the nodes to start: give --start too")
-    result = cluster_all.setup(name, nodes, token_ms=_token(inv), force=inv.force,
+    result = cluster_all.setup(name, nodes, totem=totem, force=inv.force,
                                start=inv.start, enable=inv.enable, wait=wait)
     if inv.json:
         args.print_json(result)

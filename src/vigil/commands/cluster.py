@@ -85,11 +85,24 @@ class SetupResult:
     reports: tuple[Report, ...]
 
 
-def cluster_conf(name: str, nodes: Sequence[NodeSpec], token_ms: int | None) -> ClusterConf:
+@dataclass(frozen=True)
+class Totem:
+    """What `cluster setup` sets of Corosync's timing (the rest is Corosync's defaults):
+    `--token MS` or pcs's `totem token=MS token_coefficient=MS`, and knet's link heartbeat,
+    pcs's `transport knet link ping_interval=MS ping_timeout=MS` (the same for every link)."""
+
+    token_ms: int | None = None
+    token_coefficient_ms: int | None = None
+    knet_ping: tuple[int, int] | None = None  # (interval, timeout) in ms
+
+
+def cluster_conf(name: str, nodes: Sequence[NodeSpec], totem: Totem = Totem()) -> ClusterConf:
     """The cluster as Corosync will see it: node ids 1..N in the order given."""
-    return ClusterConf(cluster_name=name, token_ms=token_ms, nodes=tuple(
-        ClusterNode(nodeid=i, name=n.name, addrs=n.addrs or (n.name,))
-        for i, n in enumerate(nodes, start=1)))
+    return ClusterConf(cluster_name=name, token_ms=totem.token_ms,
+                       token_coefficient_ms=totem.token_coefficient_ms,
+                       knet_ping=totem.knet_ping, nodes=tuple(
+                           ClusterNode(nodeid=i, name=n.name, addrs=n.addrs or (n.name,))
+                           for i, n in enumerate(nodes, start=1)))
 
 
 def validation_problems(conf: ClusterConf) -> list[Report]:
@@ -110,12 +123,12 @@ def iso_time(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def setup(host: LocalNode, name: str, nodes: Sequence[NodeSpec], *, token_ms: int | None = None,
+def setup(host: LocalNode, name: str, nodes: Sequence[NodeSpec], *, totem: Totem = Totem(),
           force: bool = False, out: Path | None = None, now: float | None = None) -> SetupResult:
     """Write a new cluster's configuration: on this machine, or with `out` one bundle per node
     (out/NODE/etc/...) and out/README.txt. Nothing is written unless everything validates, and
     an existing corosync.conf is only replaced with `force`."""
-    conf = cluster_conf(name, nodes, token_ms)
+    conf = cluster_conf(name, nodes, totem)
     problems = validation_problems(conf)
     if problems:
         raise ReportError(problems)

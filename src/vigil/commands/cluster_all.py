@@ -122,11 +122,14 @@ class DistributedSetup:
             and not self.undone
 
 
-def setup(name: str, nodes: Sequence[cluster.NodeSpec], *, token_ms: int | None = None,
+DEFAULT_TOTEM = cluster.Totem()  # Corosync's defaults
+
+
+def setup(name: str, nodes: Sequence[cluster.NodeSpec], *, totem: cluster.Totem = DEFAULT_TOTEM,
           force: bool = False, start: bool = False, enable: bool = False,
           wait: float | None = None, store: remote.KnownHosts | None = None,
           now: float | None = None) -> DistributedSetup:
-    conf = cluster.cluster_conf(name, nodes, token_ms)
+    conf = cluster.cluster_conf(name, nodes, totem)
     problems = cluster.validation_problems(conf)
     if problems:
         raise ReportError(problems)
