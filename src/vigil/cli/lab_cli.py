@@ -82,6 +82,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
     if "qnetd_s" in t:
         parts.append(f"certificates and qnetd {t['qnetd_s']:.2f} s")
     parts.append(f"boot {t['boot_s']:.2f} s")
+    if "setup_s" in t:
+        parts.append(f"`vigil host auth` and `vigil cluster setup --start` from n1 {t['setup_s']:.2f} s")
     if "members_s" in t:
         parts.append(f"the membership of {args.nodes} seen by every node {t['members_s']:.2f} s later")
     sys.stdout.write(f"took {t['up_s']:.2f} s: {', '.join(parts)}\n")

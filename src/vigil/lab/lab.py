@@ -15,8 +15,12 @@ Files:
 - /var/lib/vigil-lab/<lab>/<node>/: the node's "disk", bind-mounted in the node on /etc/corosync,
   /etc/vigil, /var/lib/corosync, /var/log/corosync, /var/lib/vigil and /var/log/vigil; init.log
   is the init's own log. Its etc/ holds what `vigil cluster setup` writes (corosync.conf, authkey,
-  vigil/cluster.json), written by the same code. It survives power cycles and `down` (for
-  post-mortems); the next `up` of the same lab name starts from fresh disks.
+  vigil/cluster.json): for a lab of vigil's daemon without a quorum device, written by `vigil
+  cluster setup --start` run in n1 after `vigil host auth` of every node, through the nodes'
+  remote endpoints as an operator would set a cluster up (each disk has the lab's hacluster
+  password file, as an image would); otherwise (another stack's daemon, a quorum device whose
+  certificates the lab makes) written on the disks by the same code. It survives power cycles
+  and `down` (for post-mortems); the next `up` of the same lab name starts from fresh disks.
 - the host's /etc/vigil, /var/lib/vigil and /var/log/vigil are created (empty) if missing: they
   are the mount points of the nodes' bind mounts.
 - /var/lib/vigil-lab/<lab>/qnetd/: with a quorum device, qnetd's NSS database (etc/qnetd/nssdb),
@@ -50,6 +54,7 @@ import concurrent.futures
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import site
@@ -65,6 +70,7 @@ from typing import Literal, TypeVar
 import vigil
 from vigil import clusterconf, fencer
 from vigil.clusterconf.quorum_device import QuorumDevice, with_default_votes
+from vigil.commands.passwords import PasswordFile
 from vigil.lab import hostops, power, probe, qnetd, state, topology
 from vigil.lab.errors import LabError, LabTimeout
 from vigil.model.reports import ReportError
@@ -75,6 +81,7 @@ BINDS = ("etc/corosync", "etc/vigil", "var/lib/corosync", "var/log/corosync", "v
          "var/log/vigil")
 DAEMON_MODULE = "vigil.daemon"
 REMOTE_MODULE = "vigil.api"  # the remote endpoint (python3 -m vigil.api), on port 2224
+REMOTE_PORT = 2224
 FENCE_AGENT = "fence_vigil_lab"  # installed by scripts/install-fence-agent.sh
 INIT_STATUS = "run/vigil-lab/status.json"  # inside the node, read via /proc/<init>/root
 BOOT_TIMEOUT_S = 10.0
@@ -203,9 +210,14 @@ class Lab:
                 raise LabError(f"namespaces {', '.join(strangers)} exist but no lab {name!r} is recorded: "
                                f"remove them (ip netns del) or use another --name")
             data_dir = state.DATA_DIR / name
+            # vigil's own daemon and no quorum device (whose certificates and qnetd the lab
+            # makes): set up as an operator would, through the endpoints
+            through = set_up and daemon_argv is None and qdevice is None
             st = state.LabState(name=name, node_count=nodes, token_ms=token_ms, data_dir=str(data_dir),
                                 daemon_argv=list(daemon_argv) if daemon_argv is not None else None,
-                                created=time.time(), qdevice=qdevice, set_up=set_up)
+                                created=time.time(), qdevice=qdevice, set_up=set_up,
+                                through_endpoint=through,
+                                password=secrets.token_urlsafe(12))
             for h in (*topo.nodes, topo.client):
                 st.addresses[h.name] = list(h.addrs)
             for n in topo.nodes:
@@ -234,14 +246,18 @@ class Lab:
                 raise
         lab.timings["network_s"] = round(t_net - t0 - lab.timings.get("qnetd_s", 0.0), 3)
         lab.timings["boot_s"] = round(time.monotonic() - t_net, 3)
-        if wait and not set_up:
+        if (wait and not set_up) or st.through_endpoint:
             try:
                 lab.wait_for(lambda: all(lab.endpoint_running(n) for n in topo.node_names()),
                              timeout, what="remote endpoints")
+                if st.through_endpoint:
+                    t_setup = time.monotonic()
+                    lab._set_up_through_endpoints(st, wait=wait, timeout=timeout)
+                    lab.timings["setup_s"] = round(time.monotonic() - t_setup, 3)
             except BaseException:
                 lab.down(graceful=False)
                 raise
-        elif wait:
+        if wait and set_up:
             try:
                 lab.wait_members(topo.node_names(), timeout=timeout)
                 # and every init has seen its Corosync answer (it polls cmap): the lab's status
@@ -252,7 +268,8 @@ class Lab:
                 lab.down(graceful=False)
                 raise
             lab.timings["members_s"] = round(time.monotonic() - t0 - lab.timings["network_s"]
-                                             - lab.timings["boot_s"] - lab.timings.get("qnetd_s", 0.0), 3)
+                                             - lab.timings["boot_s"] - lab.timings.get("qnetd_s", 0.0)
+                                             - lab.timings.get("setup_s", 0.0), 3)
         lab.timings["up_s"] = round(time.monotonic() - t0, 3)
         return lab
 
@@ -387,6 +404,33 @@ class Lab:
             seen = {n: sorted(self.members(n) or ["(no answer)"]) for n in want}
             raise LabTimeout(f"membership not reached within {timeout:g} s: "
                              + "; ".join(f"{n} sees {','.join(m)}" for n, m in seen.items())) from None
+
+    def _set_up_through_endpoints(self, st: state.LabState, *, wait: bool, timeout: float) -> None:
+        """From n1, as an operator: `vigil host auth` of every node (each node's disk has the
+        lab's hacluster password file), then `vigil cluster setup` with the lab's addresses and
+        timing (token, token_coefficient 0, knet's ping) and `--start` (`--wait` with `wait`):
+        the whole-cluster commands write every node's files and start them, and the lab's tests
+        exercise them at every lab up."""
+        topo = self.topology
+        first = topo.nodes[0].name
+        auth = [w for n in topo.nodes for w in (n.name, f"addr={n.addrs[0]}:{REMOTE_PORT}")]
+        self._operator(first, ["host", "auth", *auth, "-p", st.password], timeout)
+        words = [w for n in topo.nodes for w in (n.name, *(f"addr={a}" for a in n.addrs))]
+        ping = topology.knet_ping_ms(st.token_ms, st.node_count)
+        words += ["transport", "knet", "link", f"ping_interval={ping[0]}", f"ping_timeout={ping[1]}"]
+        if st.token_ms is not None:
+            words += ["totem", f"token={st.token_ms}", "token_coefficient=0"]
+        waiting = [f"--wait={timeout:g}"] if wait else []
+        self._operator(first, ["cluster", "setup", cluster_name(st.name), *words, "--start",
+                               *waiting], timeout + 60)
+
+    def _operator(self, node: str, words: list[str], timeout: float) -> None:
+        """`vigil WORDS` in `node`, as an operator types it; LabError with its words if it fails."""
+        done = self.exec(node, [sys.executable, "-m", "vigil.cli.main", *words], timeout=timeout)
+        if done.returncode != 0:
+            said = (done.stderr.strip() or done.stdout.strip()).splitlines()[-5:]
+            raise LabError(f"`vigil {' '.join(w for w in words if w != self._state.password)}` "
+                           f"in {node} failed (exit {done.returncode}): {' | '.join(said)}")
 
     def endpoint_running(self, node: str) -> bool:
         """The node's remote endpoint process runs (per its init)."""
@@ -666,8 +710,10 @@ class Lab:
             d = data / n.name
             for rel in BINDS:
                 (d / rel).mkdir(mode=0o700 if rel == "var/lib/corosync" else 0o755, parents=True)
-            if st.set_up:
+            if st.set_up and not st.through_endpoint:
                 clusterconf.write_files(d, files)
+            # hacluster's password for the endpoint, on the node's disk as an image would have it
+            PasswordFile(d / "etc/vigil/remote/passwords").set("hacluster", st.password)
             env = _daemon_env(st.name, n.name)
             cfg = {"node": n.name, "binds": [[str(d / rel), f"/{rel}"] for rel in BINDS],
                    "daemon_argv": daemon_argv, "daemon_import_check": check,

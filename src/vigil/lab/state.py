@@ -57,6 +57,10 @@ class LabState:
     qnetd_start: int | None = None
     isolated: list[str] = field(default_factory=list)  # nodes whose switch ports are isolated
     set_up: bool = True  # False: the nodes booted without cluster files (`cluster setup` to come)
+    # True: set up as an operator would, through the nodes' endpoints (`vigil host auth` and
+    # `vigil cluster setup --start` from n1); False: the cluster files written on the disks
+    through_endpoint: bool = False
+    password: str = ""  # hacluster's on every node (its password file), for `vigil host auth`
     version: int = VERSION
 
     def to_json(self) -> str:
@@ -84,7 +88,10 @@ def save(state: LabState) -> None:
     RUN_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
     path = state_path(state.name)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(state.to_json())
+    # 0600: the record holds the lab's hacluster password
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(state.to_json())
     os.replace(tmp, path)
 
 
