@@ -42,6 +42,12 @@ def on_plan_due(s: Step) -> None:
     if why_not_plan(s.state) is not None:
         return
     plan = s.state.plan
+    if plan.transition is not None:
+        # The recheck timer follows the CIB as it is now, not only as it was when the last
+        # transition was computed: a failure recorded while a transition runs (its last-failure
+        # written by attrd after the result) must be retried when its failure-timeout expires.
+        s.effects.append(fx.SetTimer(ev.Timer.RECHECK,
+                                     recheck_in(s.state.cib, plan.transition, s.now)))
     if plan.graph is not None and plan.aborted:
         # An aborted transition starts nothing new but the post-notifications of the steps it
         # took (a post-promote tells the replicas who their new primary is: losing it to the
