@@ -212,7 +212,9 @@ class Lab:
             data_dir = state.DATA_DIR / name
             # vigil's own daemon and no quorum device (whose certificates and qnetd the lab
             # makes): set up as an operator would, through the endpoints
-            through = set_up and daemon_argv is None and qdevice is None
+            # ($VIGIL_LAB_SETUP=disk writes the files on the disks instead, to compare)
+            through = (set_up and daemon_argv is None and qdevice is None
+                       and os.environ.get("VIGIL_LAB_SETUP", "endpoint") != "disk")
             st = state.LabState(name=name, node_count=nodes, token_ms=token_ms, data_dir=str(data_dir),
                                 daemon_argv=list(daemon_argv) if daemon_argv is not None else None,
                                 created=time.time(), qdevice=qdevice, set_up=set_up,
