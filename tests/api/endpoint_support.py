@@ -18,9 +18,9 @@ from vigil.api.server import build_app
 from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenStore
 from vigil.commands import remote
-from vigil.commands.passwords import NodePasswords, PasswordFile
 from vigil.commands.status import cluster_status
 from vigil.daemon.ipc import ControlServer
+from vigil.host.passwords import NodePasswords, PasswordFile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from daemon.test_vigild_sim import Cluster  # noqa: E402  (tests/daemon, as pytest imports it)

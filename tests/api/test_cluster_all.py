@@ -24,7 +24,7 @@ from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenStore
 from vigil.commands import cluster, cluster_all, remote
 from vigil.commands.localnode import LocalNode
-from vigil.commands.passwords import NodePasswords, PasswordFile
+from vigil.host.passwords import NodePasswords, PasswordFile
 from vigil.model.reports import ReportError
 
 T = TypeVar("T")

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from cibs import Run
 
-from vigil.commands import passwords, remote
+from vigil.commands import remote
+from vigil.host import passwords
 
 
 @pytest.fixture(autouse=True)

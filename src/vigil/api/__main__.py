@@ -32,9 +32,9 @@ from vigil.api.events_follow import EVENTS_LOG, EventsFollower
 from vigil.api.server import PROTECTABLE, build_app, build_plain_app
 from vigil.api.snapshots import StatusCache
 from vigil.commands.env import LiveEnvironment
-from vigil.commands.passwords import remote_dir
 from vigil.commands.status import ClusterStatus, cluster_status
 from vigil.daemon.ipc import DEFAULT_SOCKET
+from vigil.host.passwords import remote_dir
 
 DEFAULT_PORT = 2224  # pcsd's: firewall rules written for it carry over
 

@@ -44,10 +44,10 @@ from vigil.api.tokens import TokenHolder, TokenStore
 from vigil.commands import node_ops
 from vigil.commands.env import LiveEnvironment
 from vigil.commands.localnode import LocalNode
-from vigil.commands.passwords import NodePasswords, PasswordCheck
 from vigil.commands.status_document import status_document
 from vigil.daemon import control as c
 from vigil.host import jsonlines
+from vigil.host.passwords import NodePasswords, PasswordCheck
 from vigil.model import reports
 
 log = logging.getLogger("vigil.api")

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.commands.passwords import remote_dir
+from vigil.host.passwords import remote_dir
 
 
 def _digest(token: str) -> str:

@@ -124,8 +124,8 @@ def _list(inv: Invocation) -> int:
 
 def _password(inv: Invocation, words: list[str]) -> int:
     """Set USER's (hacluster's) password in this node's password file, which the endpoint then
-    checks instead of PAM (vigil.commands.passwords)."""
-    from vigil.commands.passwords import PasswordFile, in_client_group
+    checks instead of PAM (vigil.host.passwords)."""
+    from vigil.host.passwords import PasswordFile, in_client_group
 
     user = words[0] if words else "hacluster"
     args.no_more(words[1:], "host password USER")

@@ -70,7 +70,7 @@ from typing import Literal, TypeVar
 import vigil
 from vigil import clusterconf, fencer
 from vigil.clusterconf.quorum_device import QuorumDevice, with_default_votes
-from vigil.commands.passwords import PasswordFile
+from vigil.host.passwords import PasswordFile
 from vigil.lab import hostops, power, probe, qnetd, state, topology
 from vigil.lab.errors import LabError, LabTimeout
 from vigil.model.reports import ReportError
