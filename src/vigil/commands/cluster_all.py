@@ -283,6 +283,23 @@ def _restore(hosts: Sequence[remote.KnownHost], conf_text: str, json_text: str
     return restored
 
 
+def _update_members(hosts: Sequence[remote.KnownHost], new_root: conf_tree.Section,
+                    conf_text: str, json_text: str
+                    ) -> tuple[str, str, tuple[NodeOutcome, ...], tuple[NodeOutcome, ...] | None]:
+    """Every member's corosync.conf and cluster.json made from `new_root`: (the new files, each
+    member's outcome, and None when all took them, else the others given their old files back,
+    possibly none)."""
+    new_conf = conf_tree.render(new_root)
+    new_json = membership.cluster_json_nodes(json_text, membership.nodes_of(new_root))
+    updated = ask_all(hosts, NodeRequest(NodeOp.UPDATE_CONF,
+                                         files=_conf_files(new_conf, new_json)))
+    restored: tuple[NodeOutcome, ...] | None = None
+    if not all(o.ok for o in updated):
+        took = [h for h, o in zip(hosts, updated, strict=True) if o.ok]
+        restored = _restore(took, conf_text, json_text)
+    return new_conf, new_json, updated, restored
+
+
 def node_add(name: str, addrs: Sequence[str], *, start: bool = False, enable: bool = False,
              wait: float | None = None, force: bool = False,
              store: remote.KnownHosts | None = None, host: LocalNode | None = None) -> NodeChange:
@@ -304,14 +321,10 @@ def node_add(name: str, addrs: Sequence[str], *, start: bool = False, enable: bo
     if not check.ok:
         raise ReportError(_by_node([check]))
     new_root, node = membership.with_node(root, name, given)
-    new_conf = conf_tree.render(new_root)
-    new_json = membership.cluster_json_nodes(json_text, membership.nodes_of(new_root))
-    updated = ask_all(member_hosts, NodeRequest(NodeOp.UPDATE_CONF,
-                                                files=_conf_files(new_conf, new_json)))
-    if not all(o.ok for o in updated):
-        took = [h for h, o in zip(member_hosts, updated, strict=True) if o.ok]
-        return NodeChange((name,), node.nodeid, (), updated, None, (),
-                          _restore(took, conf_text, json_text), ())
+    new_conf, new_json, updated, restored = _update_members(member_hosts, new_root, conf_text,
+                                                            json_text)
+    if restored is not None:
+        return NodeChange((name,), node.nodeid, (), updated, None, (), restored, ())
     reloaded = _reload(member_hosts)
     found = list(check.reports)
     if reloaded is None or not reloaded.ok:
@@ -365,14 +378,10 @@ def node_remove(names: Sequence[str], *, force: bool = False,
     new_root = root
     for name in names:
         new_root = membership.without_node(new_root, name)
-    new_conf = conf_tree.render(new_root)
-    new_json = membership.cluster_json_nodes(json_text, membership.nodes_of(new_root))
-    updated = ask_all(staying, NodeRequest(NodeOp.UPDATE_CONF,
-                                           files=_conf_files(new_conf, new_json)))
-    if not all(o.ok for o in updated):
-        took = [h for h, o in zip(staying, updated, strict=True) if o.ok]
-        return NodeChange(tuple(names), None, tuple(leaving), updated, None, (),
-                          _restore(took, conf_text, json_text), tuple(found))
+    _, _, updated, restored = _update_members(staying, new_root, conf_text, json_text)
+    if restored is not None:
+        return NodeChange(tuple(names), None, tuple(leaving), updated, None, (), restored,
+                          tuple(found))
     reloaded = _reload(staying)
     if reloaded is None or not reloaded.ok:
         found.append(reports.warning("COROSYNC_NOT_RELOADED", nodes=", ".join(remaining)))
