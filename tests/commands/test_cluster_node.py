@@ -153,8 +153,8 @@ def test_setup_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None:
 def test_bad_setup_input_writes_nothing(tmp_path: Path, name: str, nodes: list[NodeSpec],
                                         token: int | None, code: str) -> None:
     host = machine(tmp_path)
-    assert code in raised(lambda: cluster.setup(host, name, nodes, token_ms=token))
-    assert code in raised(lambda: cluster.setup(host, name, nodes, token_ms=token,
+    assert code in raised(lambda: cluster.setup(host, name, nodes, totem=cluster.Totem(token_ms=token)))
+    assert code in raised(lambda: cluster.setup(host, name, nodes, totem=cluster.Totem(token_ms=token),
                                                 out=tmp_path / "bundle"))
     assert tree(host.root) == {} and not (tmp_path / "bundle").exists()
 
