@@ -1,8 +1,9 @@
 """The lab runs whatever the install location: vigil in a venv under /tmp (which every node hides
 behind a private tmpfs), and a clear, early error when vigild cannot start in the nodes.
 
-Each test builds a small venv under /tmp (`venv --without-pip`, well under a second) whose
-site-packages points at a copy of this checkout's src (as an editable install's .pth does), runs
+Each test builds a small venv under /tmp (`venv --without-pip --system-site-packages`, well under
+a second: the dependencies are the system's) whose site-packages points at a copy of this
+checkout's src (as an editable install's .pth does), runs
 the lab from that venv in a subprocess, and removes both whatever happens. One node per lab: what
 is tested is the node's filesystem and the daemon's start, not membership.
 """
@@ -35,7 +36,10 @@ def tmp_venv() -> Iterator[Path]:
     root = Path(f"/tmp/vigil-test-venv-{os.getpid()}")
     shutil.rmtree(root, ignore_errors=True)
     try:
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=60)
+        # the system's site-packages seen too: vigil's dependencies (aiohttp for the nodes'
+        # endpoints, which set the lab's cluster up), as a venv with them installed would have
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
+                        str(root)], check=True, timeout=60)
         shutil.copytree(SRC, root / "src" / "vigil", ignore=shutil.ignore_patterns("__pycache__"))
         site = subprocess.run([str(root / "bin" / "python"), "-c",
                                "import sysconfig; print(sysconfig.get_path('purelib'))"],

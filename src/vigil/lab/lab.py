@@ -255,6 +255,9 @@ class Lab:
             try:
                 lab.wait_for(lambda: all(lab.endpoint_running(n) for n in topo.node_names()),
                              timeout, what="remote endpoints")
+                if st.through_endpoint:  # running is not yet listening: the setup needs that
+                    lab.wait_for(lambda: all(lab.endpoint_answers(n) for n in topo.node_names()),
+                                 timeout, what="remote endpoints answering")
                 if st.through_endpoint:
                     t_setup = time.monotonic()
                     lab._set_up_through_endpoints(st, wait=wait, timeout=timeout)
@@ -436,6 +439,15 @@ class Lab:
             said = (done.stderr.strip() or done.stdout.strip()).splitlines()[-5:]
             raise LabError(f"`vigil {' '.join(w for w in words if w != self._state.password)}` "
                            f"in {node} failed (exit {done.returncode}): {' | '.join(said)}")
+
+    def endpoint_answers(self, node: str) -> bool:
+        """The node's remote endpoint accepts connections on its port (inside the node)."""
+        try:
+            done = self.exec(node, ["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{REMOTE_PORT}"],
+                             timeout=5)
+        except (LabError, subprocess.TimeoutExpired):
+            return False
+        return done.returncode == 0
 
     def endpoint_running(self, node: str) -> bool:
         """The node's remote endpoint process runs (per its init)."""
