@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from vigil.host.atomic import write_atomic
 from vigil.host.passwords import remote_dir
 
 
@@ -49,12 +49,8 @@ class TokenStore:
         return out
 
     def _write(self, entries: dict[str, TokenHolder]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump({d: {"user": h.user, "issued": h.issued} for d, h in entries.items()}, out)
-        os.replace(tmp, self.path)
+        data = {d: {"user": h.user, "issued": h.issued} for d, h in entries.items()}
+        write_atomic(self.path, json.dumps(data).encode(), 0o600)
 
     def issue(self, user: str, now: int) -> str:
         token = secrets.token_urlsafe(32)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vigil.clusterconf.corosync_conf import ClusterConf, render_corosync_conf
-from vigil.clusterconf.files import AUTHKEY_BYTES, write_atomic
+from vigil.clusterconf.files import AUTHKEY_BYTES
+from vigil.host.atomic import write_atomic
 
 COROSYNC_CONF = "etc/corosync/corosync.conf"
 AUTHKEY = "etc/corosync/authkey"

@@ -9,32 +9,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from vigil.host.atomic import write_atomic
+
 AUTHKEY_BYTES = 128  # corosync-keygen's minimum (1024 bits); knet reads the whole file
 
 
 def new_authkey() -> bytes:
     """A fresh random authkey (what `corosync-keygen -l` makes, without running it)."""
     return os.urandom(AUTHKEY_BYTES)
-
-
-def write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Write `data` to `path` with `mode` (whatever the umask), atomically; parents are made."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
-    try:
-        os.fchmod(fd, mode)  # the umask must not widen or narrow it
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_corosync_conf(path: Path, text: str) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from vigil.commands.env import LiveEnvironment
 from vigil.daemon import control as c
+from vigil.host.atomic import write_atomic
 from vigil.model import reports
 from vigil.model.reports import ReportError
 
@@ -88,16 +89,10 @@ class KnownHosts:
         return host
 
     def write(self, hosts: Mapping[str, KnownHost]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"hosts": {h.name: {"address": h.address, "port": h.port,
                                    "fingerprint": h.fingerprint, "token": h.token}
                           for h in sorted(hosts.values(), key=lambda h: h.name)}}
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(data, out, indent=1)
-            out.write("\n")
-        os.replace(tmp, self.path)
+        write_atomic(self.path, (json.dumps(data, indent=1) + "\n").encode(), 0o600)
 
 
 def fingerprint_of(der: bytes) -> str:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from vigil.host.atomic import write_atomic
+
 CLIENT_GROUP = "haclient"
 DEFAULT_USER = "hacluster"
 REMOTE_DIR = Path("/etc/vigil/remote")  # the endpoint's certificate, tokens and password file
@@ -89,12 +91,8 @@ class PasswordFile:
         replaced whole (a reader never sees half a file)."""
         entries = self.entries() if self.path.exists() else {}
         entries[user] = hash_password(password)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.writelines(f"{u}:{h}\n" for u, h in sorted(entries.items()))
-        os.replace(tmp, self.path)
+        text = "".join(f"{u}:{h}\n" for u, h in sorted(entries.items()))
+        write_atomic(self.path, text.encode(), 0o600)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vigil.host.atomic import write_atomic
+
 RUN_DIR = Path("/run/vigil-lab")  # state files: gone with the namespaces at reboot
 DATA_DIR = Path("/var/lib/vigil-lab")  # per-node "disks": kept after down for post-mortems
 VERSION = 1
@@ -87,12 +89,8 @@ def load(name: str) -> LabState | None:
 def save(state: LabState) -> None:
     RUN_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
     path = state_path(state.name)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     # 0600: the record holds the lab's hacluster password
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(state.to_json())
-    os.replace(tmp, path)
+    write_atomic(path, state.to_json().encode(), 0o600)
 
 
 def remove(name: str) -> None:
