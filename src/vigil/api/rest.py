@@ -146,10 +146,6 @@ def report_json(report: Report) -> dict[str, object]:
     return {**encode_report(report), "message": render_report(report)}
 
 
-def _dotted(version: CibVersion) -> str:
-    return ".".join(str(v) for v in version.as_tuple())
-
-
 def _refused(found: tuple[Report, ...] | list[Report]) -> web.Response:
     codes = {r.code for r in found}
     status = (HTTPStatus.CONFLICT if codes & CONFLICT_CODES else
@@ -176,8 +172,8 @@ class PinnedEnvironment:
         cib = self.inner.get_cib()
         if cib.version.as_tuple()[:2] != self.expected.as_tuple()[:2]:
             raise ReportError([reports.error("CIB_CHANGED_UNDERNEATH",
-                                             read=_dotted(self.expected),
-                                             now=_dotted(cib.version))])
+                                             read=self.expected.dotted(),
+                                             now=cib.version.dotted())])
         return cib
 
     def push_cib(self, cib: Cib, *, read_version: CibVersion) -> Cib:
@@ -219,7 +215,7 @@ async def _apply(request: web.Request, change: Change, body: Body | None = None
     except ReportError as exc:
         return _refused(exc.reports)
     return web.json_response({"ok": True, "changed": done.changed,
-                              "version": _dotted(done.cib.version),
+                              "version": done.cib.version.dotted(),
                               "reports": [report_json(r) for r in done.reports]})
 
 
@@ -247,7 +243,7 @@ class CibDocument:
 async def _cib(request: web.Request) -> web.Response:
     def read(env: CibEnvironment) -> CibDocument:
         cib = env.get_cib()
-        return CibDocument(_dotted(cib.version), write_cib(cib))
+        return CibDocument(cib.version.dotted(), write_cib(cib))
 
     return await _read(request, read)
 

@@ -70,8 +70,7 @@ def cib_push(env: CibEnvironment, path: str, *, config_only: bool = False) -> Ap
         old, new = current.version, pushed.version
         if (new.admin_epoch, new.epoch) < (old.admin_epoch, old.epoch):
             raise ReportError([reports.error(
-                "CIB_PUSH_OLDER", pushed=".".join(map(str, new.as_tuple())),
-                current=".".join(map(str, old.as_tuple())))])
+                "CIB_PUSH_OLDER", pushed=new.dotted(), current=old.dotted())])
         return dataclasses.replace(pushed, version=max(old, new, key=lambda v: v.as_tuple())), out
 
     return edit.apply(env, change)

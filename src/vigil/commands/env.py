@@ -79,8 +79,7 @@ class FileEnvironment:
             if current.version != read_version:
                 raise ReportError([reports.error(
                     "CIB_CHANGED_UNDERNEATH", path=self.path,
-                    read=".".join(map(str, read_version.as_tuple())),
-                    now=".".join(map(str, current.version.as_tuple())))])
+                    read=read_version.dotted(), now=current.version.dotted())])
             if current.configuration == cib.configuration:
                 v = cib.version
                 new = dataclasses.replace(cib, version=CibVersion(v.admin_epoch, v.epoch,

@@ -354,18 +354,14 @@ class ControlServer:
                 isinstance(x, int) for x in detail):
             return c.Answer(c.NewVersion(CibVersion(*detail)), warnings)
         if not ok and detail == c.CIB_CHANGED_UNDERNEATH and read is not None:
-            return c.refused(c.CIB_CHANGED_UNDERNEATH, read=_dotted(read),
-                             now=_dotted(self.daemon.cib.version))
+            return c.refused(c.CIB_CHANGED_UNDERNEATH, read=read.dotted(),
+                             now=self.daemon.cib.version.dotted())
         if not ok and isinstance(detail, str) and detail:
             return c.refused(detail)
         if not ok and isinstance(detail, tuple) and detail and all(
                 isinstance(r, Report) for r in detail):
             return c.Refused(tuple(r for r in detail if isinstance(r, Report)))
         return c.refused(c.DAEMON_ERROR, detail=f"unexpected answer {detail!r:.200}")
-
-
-def _dotted(v: CibVersion) -> str:
-    return ".".join(map(str, v.as_tuple()))
 
 
 def fence_outcome(f: m.FenceResult) -> c.FenceOutcome:

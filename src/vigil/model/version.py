@@ -14,3 +14,7 @@ class CibVersion:
 
     def as_tuple(self) -> tuple[int, int, int]:
         return (self.admin_epoch, self.epoch, self.num_updates)
+
+    def dotted(self) -> str:
+        """"ADMIN_EPOCH.EPOCH.NUM_UPDATES", as reports and the API write it."""
+        return ".".join(map(str, self.as_tuple()))
