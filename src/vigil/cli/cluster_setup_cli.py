@@ -6,12 +6,13 @@ through their remote endpoints (vigil.commands.cluster_all), each node's outcome
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from vigil.cli import args
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
+from vigil.clusterconf import ClusterNode
 from vigil.commands import cluster, cluster_all
 from vigil.commands.cluster_all import NodeOutcome
 from vigil.commands.env import LiveEnvironment
@@ -130,6 +131,14 @@ def _reports(found: tuple[Report, ...]) -> None:
     args.print_reports(r for r in found if r.severity is not Severity.INFO)
 
 
+def _cluster_lines(name: str, nodes: Sequence[ClusterNode], how: str) -> list[str]:
+    """What setup made: the cluster, its transport, and each node with its id and addresses."""
+    links = len(nodes[0].addrs)
+    return [f"Cluster '{name}': {len(nodes)} node{'s' if len(nodes) != 1 else ''}, knet "
+            f"({links} link{'s' if links > 1 else ''}), crypto aes256/sha256{how}",
+            *(f"  {n.name} (id {n.nodeid}): {', '.join(n.addrs)}" for n in nodes)]
+
+
 def run_setup(inv: Invocation, words: list[str]) -> int:
     inv.only("force", "token", "out", "start", "enable")
     args.need(words, 2, "cluster name and nodes (cluster setup NAME NODE[=ADDR[,ADDR2]]...)")
@@ -153,11 +162,7 @@ def run_setup(inv: Invocation, words: list[str]) -> int:
         args.print_json(result)
         return EXIT_OK
     _reports(result.reports)
-    links = len(result.nodes[0].addrs)
-    lines = [f"Cluster '{result.cluster_name}': {len(result.nodes)} node"
-             f"{'s' if len(result.nodes) != 1 else ''}, knet ({links} link{'s' if links > 1 else ''}), "
-             f"crypto aes256/sha256"]
-    lines += [f"  {n.name} (id {n.nodeid}): {', '.join(n.addrs)}" for n in result.nodes]
+    lines = _cluster_lines(result.cluster_name, result.nodes, "")
     if result.out is None:
         lines.append("Written on this machine:")
         lines += [f"  {f.path} (mode {f.mode:04o})" for f in result.files]
@@ -193,12 +198,8 @@ def _setup_everywhere(inv: Invocation, name: str, nodes: list[cluster.NodeSpec],
         args.print_json(result)
         return EXIT_OK if result.ok else args.EXIT_RUNTIME
     _reports(result.reports)
-    links = len(result.nodes[0].addrs)
-    lines = [f"Cluster '{result.cluster_name}': {len(result.nodes)} node"
-             f"{'s' if len(result.nodes) != 1 else ''}, knet ({links} link{'s' if links > 1 else ''}), "
-             f"crypto aes256/sha256, written on every node through its endpoint"]
-    lines += [f"  {n.name} (id {n.nodeid}): {', '.join(n.addrs)}" for n in result.nodes]
-    args.print_lines(lines)
+    args.print_lines(_cluster_lines(result.cluster_name, result.nodes,
+                                    ", written on every node through its endpoint"))
     _outcomes(result.written, lambda r: f"{', '.join(r.written)} written"
               + (f", {r.unit} installed" if r.unit else ""))
     if result.undone:
