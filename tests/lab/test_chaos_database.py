@@ -145,10 +145,16 @@ def diagnose(lab: Lab) -> str:
         except LabError as exc:
             state = str(exc)
         events = lab.exec(n.name, ["tail", "-n", "25", "/var/log/vigil/events.jsonl"], timeout=10)
+        # what held a DC's planning last (controller.planning logs each hold and its end), and
+        # what the daemon itself logged (a controller failure is only there)
+        holds = lab.exec(n.name, ["sh", "-c", "grep -E 'planning-(held|resumed)' "
+                                  "/var/log/vigil/events.jsonl | tail -n 6"], timeout=10)
+        daemon = lab.exec(n.name, ["tail", "-n", "30", "/var/log/vigil/daemon.stdio"], timeout=10)
         # the addresses really configured: vigil's view of the VIP is not the network's
         addrs = lab.exec(n.name, ["ip", "-o", "-4", "addr", "show"], timeout=10)
         out.append(f"--- {n.name}: {state}\n{proc.stdout}{proc.stderr}\n--- addresses\n"
-                   f"{addrs.stdout}--- events\n{events.stdout}")
+                   f"{addrs.stdout}--- events\n{events.stdout}--- planning holds\n"
+                   f"{holds.stdout}--- daemon log\n{daemon.stdout}")
         # what PostgreSQL itself said, and an old primary's last rejoin (ocf:vigil:pgsqlms)
         for name, lines in (("log/postgresql.log", 30), ("rejoin.log", 15)):
             path = pg.disk(lab, n.name, f"{pg.PGDATA}/{name}")

@@ -20,6 +20,8 @@ from vigil.scheduler.engine import schedule
 from vigil.scheduler.transition import Task, Transition
 
 DEFAULT_RECHECK_MS = 15 * 60_000
+_UNSYNCED = "view not in step"
+_PENDING = "waiting for operations running at the join"
 
 
 def why_not_plan(st: State) -> str | None:
@@ -27,19 +29,19 @@ def why_not_plan(st: State) -> str | None:
     if not st.is_dc:
         return "not the DC"
     if not st.view.synced:
-        return "view not in step"
+        return _UNSYNCED
     if not set(st.view.members) <= st.view.joined:
         return "waiting for joins"
     if not st.view.states_applied:
         return "waiting for the node states of this view"  # membership and quorum as they are
     if st.view.pending:
-        return "waiting for operations running at the join"  # their results re-plan
+        return _PENDING  # their results re-plan
     return None
 
 
 def on_plan_due(s: Step) -> None:
     s.state = dataclasses.replace(s.state, plan_wanted=False)
-    if why_not_plan(s.state) is not None:
+    if not _held(s, why_not_plan(s.state)):
         return
     plan = s.state.plan
     if plan.transition is not None:
@@ -81,6 +83,26 @@ def on_plan_due(s: Step) -> None:
            actions=[f"fence {a.node}" if a.task == "stonith" else
                     f"{a.task} {a.resource} on {a.node}" for a in todo])
     _dispatch(s)
+
+
+def _held(s: Step, reason: str | None) -> bool:
+    """Log when the DC's planning starts or stops being held, and why: True if it may plan.
+    What holds it is released by a message (a join, a result), so a hold that lasts names
+    what never came."""
+    plan = s.state.plan
+    # a view out of step holds planning after every view change; its `synced` event says when
+    # that ends, so only the holds after the sync are logged
+    if reason is not None and s.state.is_dc and reason != plan.held and reason != _UNSYNCED:
+        extra = ({"operations": sorted(f"{rsc} on {s.state.name_of(n)}"
+                                       for n, rsc in s.state.view.pending)}
+                 if s.state.view.pending and reason == _PENDING else {})
+        s.emit("planning-held", reason=reason, **extra)
+    elif reason is None and plan.held not in (None, _UNSYNCED):
+        s.emit("planning-resumed", after=plan.held)
+    held = reason if s.state.is_dc else None
+    if held != plan.held:
+        s.state = dataclasses.replace(s.state, plan=dataclasses.replace(plan, held=held))
+    return reason is None
 
 
 def on_recheck(s: Step) -> None:

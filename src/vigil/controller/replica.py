@@ -160,7 +160,10 @@ def _apply_result(s: Step, msg: m.OpResult) -> None:
         _apply_notified(s, msg)
         return
     view = s.state.view
-    if msg.record.interval_ms == 0 and (msg.node, msg.resource.id) in view.pending:
+    # the result of an operation the DC asked for (a recurring monitor's first run included:
+    # its record carries the interval), not a recurring monitor's later report
+    asked = msg.transition is not None or msg.record.interval_ms == 0
+    if asked and (msg.node, msg.resource.id) in view.pending:
         s.state = dataclasses.replace(
             s.state, view=dataclasses.replace(view, pending=view.pending - {(msg.node, msg.resource.id)}))
     cib = status_edit.record_operation(s.state.cib, str(msg.node), msg.uname, msg.resource,

@@ -44,6 +44,9 @@ class Plan:
     graph: Graph | None = None  # its progress, while it runs
     aborted: bool = False  # the world changed under it: finish what runs, then plan again
     probing: frozenset[str] = frozenset()  # "resource@node" probes asked and not answered
+    # why planning is held now (controller.planning.why_not_plan), as the events log last said
+    # it: a hold is logged once when it starts, so one that never ends is seen in the log
+    held: str | None = None
 
 
 @dataclass(frozen=True)
