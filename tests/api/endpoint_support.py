@@ -18,6 +18,7 @@ from vigil.api.server import build_app
 from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenStore
 from vigil.commands import remote
+from vigil.commands.runner import Runner
 from vigil.commands.status import cluster_status
 from vigil.daemon.ipc import ControlServer
 from vigil.host.passwords import NodePasswords, PasswordFile
@@ -54,7 +55,8 @@ class Served:
 Body = Callable[[Served], Awaitable[None]]
 
 
-def served(test: Body, *, protect: tuple[str, ...] = ()) -> Callable[[Path], None]:
+def served(test: Body, *, protect: tuple[str, ...] = (), tools: Runner | None = None
+           ) -> Callable[[Path], None]:
     def run(tmp_path: Path) -> None:
         async def main() -> None:
             cluster = Cluster(3)
@@ -71,7 +73,7 @@ def served(test: Body, *, protect: tuple[str, ...] = ()) -> Callable[[Path], Non
             cache = StatusCache(lambda: cluster_status(local))
             app = build_app(cache, "n1", control_socket=sock, tokens=tokens,
                             passwords=NodePasswords(passwords), protect=protect,
-                            failed_auth_delay_s=0.0)
+                            failed_auth_delay_s=0.0, tools=tools)
             runner = web.AppRunner(app)
             refresher: asyncio.Task[None] | None = None
             try:

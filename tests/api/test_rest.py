@@ -5,10 +5,14 @@ nothing changed, compare-and-swap from the caller's version, the resource explai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import corosync_samples
 from endpoint_support import Served, served
 
 from vigil.api import tls
 from vigil.commands import remote
+from vigil.commands.runner import RunResult
 from vigil.model.reports import ReportError
 
 
@@ -102,3 +106,75 @@ async def test_no_token_no_change(s: Served) -> None:
     except ReportError as exc:  # pragma: no cover  (the endpoint answers 401 as JSON)
         raise AssertionError(exc.reports) from None
     assert reply.status == 401
+
+
+@served
+async def test_groups_and_clones_are_made_and_undone_through_the_api(s: Served) -> None:
+    token = await login(s)
+    for rid in ("g-a", "g-b"):
+        made = await s.blocking(lambda r=rid: call(s, token, "POST", "/api/v1/resources", {
+            "id": r, "agent": "ocf:heartbeat:Dummy"}))
+        assert made.status == 200, made.body
+    grouped = await s.blocking(lambda: call(s, token, "POST", "/api/v1/groups", {
+        "id": "g", "resources": ["g-a", "g-b"]}))
+    assert grouped.status == 200, grouped.body
+
+    def top(n: int = 1) -> dict[str, object]:
+        return {r.id: r for r in s.cluster.node(n).cib.configuration.resources}
+
+    assert [m.id for m in top(3)["g"].members] == ["g-a", "g-b"]  # type: ignore[attr-defined]
+    out = await s.blocking(lambda: call(s, token, "POST", "/api/v1/groups/g/remove",
+                                        {"resources": ["g-b"]}))
+    assert out.status == 200 and "g-b" in top(), out.body
+    cloned = await s.blocking(lambda: call(s, token, "POST", "/api/v1/resources/g/clone",
+                                           {"meta": {"clone-max": "2"}}))
+    assert cloned.status == 200 and "g-clone" in top(2), cloned.body
+    twice = await s.blocking(lambda: call(s, token, "POST", "/api/v1/resources/g/clone"))
+    assert twice.status == 400 and twice.body["reports"][0]["code"] == \
+        "RESOURCE_ALREADY_CLONED", twice.body  # type: ignore[index]
+    uncloned = await s.blocking(lambda: call(s, token, "POST",
+                                             "/api/v1/resources/g-clone/unclone"))
+    assert uncloned.status == 200 and "g" in top(), uncloned.body
+    ungrouped = await s.blocking(lambda: call(s, token, "DELETE", "/api/v1/groups/g"))
+    assert ungrouped.status == 200 and {"g-a", "g-b"} <= set(top()) and "g" not in top()
+    bad = await s.blocking(lambda: call(s, token, "POST", "/api/v1/groups",
+                                        {"id": "g2", "resources": "g-a"}))
+    assert bad.status == 400 and "'resources' must be a non-empty list" in str(bad.body)
+
+
+@served
+async def test_fencing_levels_through_the_api(s: Served) -> None:
+    token = await login(s)
+    level = {"level": 1, "node": "node2", "devices": ["fence-a", "fence-b"]}
+    unknown = await s.blocking(lambda: call(s, token, "POST", "/api/v1/fencing/levels", level))
+    assert unknown.status == 400, unknown.body  # no such devices: refused, as on the CLI
+    forced = await s.blocking(lambda: call(s, token, "POST", "/api/v1/fencing/levels",
+                                           {**level, "force": True}))
+    assert forced.status == 200, forced.body
+    listed = await s.blocking(lambda: call(s, token, "GET", "/api/v1/fencing/levels"))
+    assert listed.body["levels"] == [{"id": "fl-node2-1", "level": 1, "target": "node2",
+                                      "devices": ["fence-a", "fence-b"]}], listed.body
+    gone = await s.blocking(lambda: call(s, token, "DELETE", "/api/v1/fencing/levels/1",
+                                         {"node": "node2"}))
+    assert gone.status == 200, gone.body
+    assert not s.cluster.node(3).cib.configuration.fencing_topology.levels
+
+
+class QuorumTool:
+    """The node's corosync-quorumtool, as it answers on a quorate node."""
+
+    def run(self, argv: Sequence[str]) -> RunResult:
+        assert list(argv) == ["corosync-quorumtool", "-s"], argv
+        return RunResult(0, corosync_samples.QUORATE, "")
+
+
+async def _quorum(s: Served) -> None:
+    token = await login(s)
+    reply = await s.blocking(lambda: call(s, token, "GET", "/api/v1/quorum"))
+    assert reply.status == 200 and reply.body["quorate"] is True, reply.body
+    assert [m["name"] for m in reply.body["members"]] == [  # type: ignore[union-attr]
+        "n1", "n2"], reply.body
+
+
+test_this_nodes_quorum_through_the_api = served(_quorum, tools=QuorumTool())
+test_this_nodes_quorum_through_the_api.__name__ = "test_this_nodes_quorum_through_the_api"

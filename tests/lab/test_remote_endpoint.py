@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from vigil.api import tls
 from vigil.lab import Lab
 from vigil.lab.demo import cluster_status
+from vigil.lab.lab import cluster_name
 
 from .service_support import endpoint_cert, requirements, three_vigil_nodes, vigil, wait
 
@@ -193,6 +194,8 @@ def test_host_auth_then_host_runs_commands_from_outside_the_cluster(lab: Lab,
     shown = _client_vigil(lab, known, "--host", "n1", "status", "--output", "json")
     assert shown.returncode == 0, shown
     assert any(r["id"] == "d2" for r in json.loads(shown.stdout)["resources"])
+    # the name Corosync runs under is in n1's files: n1's status document says it
+    assert json.loads(shown.stdout)["cluster_name"] == cluster_name(lab.name)
     # who asked, in n2's endpoint log
     log = (lab.node_dir("n2") / "var/log/vigil/remote.stdio").read_text()
     assert any("control replace by hacluster from " in ln and ": done" in ln

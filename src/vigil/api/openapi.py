@@ -17,6 +17,7 @@ _PUBLIC: list[dict[str, list[str]]] = [{}, {"token": []}]  # open unless --prote
 
 _STR: dict[str, Any] = {"type": "string"}
 _BOOL: dict[str, Any] = {"type": "boolean"}
+_NAMES: dict[str, Any] = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 _PAIRS: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "string"}}
 _OPS: dict[str, Any] = {"type": "array", "items": {"type": "object", "required": ["action"],
                                                   "properties": {"action": _STR,
@@ -181,10 +182,34 @@ DOCUMENT: Final[dict[str, Any]] = {
             "parameters": _ID, "responses": _READ}},
         "/api/v1/resources/{id}/{action}": {"post": _change(
             "enable, disable, cleanup ({node}), move ({node, lifetime, promoted, force}), ban "
-            "({node, lifetime, promoted}) or clear ({node}) a resource",
-            {"node": _STR, "lifetime": _STR, "promoted": _BOOL, "force": _BOOL}, [],
+            "({node, lifetime, promoted}) or clear ({node}) a resource; clone or promotable "
+            "({clone_id, meta, force}) or unclone it",
+            {"node": _STR, "lifetime": _STR, "promoted": _BOOL, "force": _BOOL,
+             "clone_id": _STR, "meta": _PAIRS}, [],
             [*_ID, _path_enum("action", ["enable", "disable", "cleanup", "move", "ban",
-                                         "clear"])])},
+                                         "clear", "clone", "promotable", "unclone"])])},
+        "/api/v1/groups": {"post": _change(
+            "put resources into a group, created if needed (`vigil resource group add`)",
+            {"id": _STR, "resources": _NAMES, "before": _STR, "after": _STR},
+            ["id", "resources"])},
+        "/api/v1/groups/{id}/remove": {"post": _change(
+            "take resources out of a group (they stay configured)", {"resources": _NAMES},
+            ["resources"], _ID)},
+        "/api/v1/groups/{id}": {"delete": _change(
+            "ungroup: the group goes, its members stay", {}, [], _ID)},
+        "/api/v1/fencing/levels": {
+            "get": {"summary": "the fencing topology (`vigil stonith level`)",
+                    "security": _TOKEN, "responses": _READ},
+            "post": _change("add a fencing level: devices that together fence a node",
+                            {"level": {"type": "integer", "minimum": 1, "maximum": 9},
+                             "node": _STR, "devices": _NAMES, "force": _BOOL},
+                            ["level", "node", "devices"])},
+        "/api/v1/fencing/levels/{level}": {"delete": _change(
+            "remove fencing level LEVEL (of {node} only, when given)", {"node": _STR}, [],
+            [{"name": "level", "in": "path", "required": True, "schema": _STR}])},
+        "/api/v1/quorum": {"get": {
+            "summary": "this node's quorum as its Corosync sees it (`vigil quorum status`)",
+            "security": _TOKEN, "responses": _READ}},
         "/api/v1/constraints": {"post": _change(
             "add a constraint: location {resource, node, score, id}, colocation {source, "
             "target, score}, order {first, then, first_action, then_action}",

@@ -12,6 +12,15 @@ with JSON in and out, under /api/v1/ (a token needed, see server.py).
     PUT    /api/v1/properties                           {"NAME": "VALUE", ...}
     DELETE /api/v1/properties/NAME
     POST   /api/v1/nodes/NODE/ACTION                    standby, unstandby, maintenance, unmaintenance
+    POST   /api/v1/groups                               {"id", "resources": [...], "before"|"after"}
+    POST   /api/v1/groups/ID/remove                     {"resources": [...]} out of the group
+    DELETE /api/v1/groups/ID                            ungroup (the members stay)
+    GET    /api/v1/fencing/levels                       the fencing topology
+    POST   /api/v1/fencing/levels                       {"level", "node", "devices": [...]}
+    DELETE /api/v1/fencing/levels/LEVEL                 {"node"} or every node's level LEVEL
+    GET    /api/v1/quorum                               this node's quorum (corosync-quorumtool)
+
+A resource's ACTION is also clone {"clone_id", "meta"}, promotable (the same) or unclone.
 
 Every change answers `{"ok", "changed", "version", "reports"}`; a refusal `{"ok": false,
 "reports"}` with 400 (bad input: nothing changed), 409 (the CIB changed since the version the
@@ -34,11 +43,12 @@ from http import HTTPStatus
 from aiohttp import web
 
 from vigil.cib.write import write_cib
-from vigil.commands import constraint, node, relocation, resource, status
+from vigil.commands import clone, constraint, fencing, node, quorum, relocation, resource, status
 from vigil.commands import property as prop
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment, LiveEnvironment
 from vigil.commands.explain import explain
+from vigil.commands.runner import LocalRunner, Runner
 from vigil.commands.status_document import plain
 from vigil.daemon.control import encode_report
 from vigil.model import reports
@@ -49,6 +59,8 @@ from vigil.words.messages import render_report
 
 EnvFactory = Callable[[], CibEnvironment]
 ENV_KEY: web.AppKey[EnvFactory] = web.AppKey("rest_env")
+# runs this node's Corosync tools (the quorum route); a script in the tests
+RUNNER_KEY: web.AppKey[Runner] = web.AppKey("rest_runner")
 
 CONFLICT_CODES = frozenset({"CIB_CHANGED_UNDERNEATH"})
 UNAVAILABLE_CODES = frozenset({"DAEMON_NOT_RUNNING", "DAEMON_ACCESS_DENIED",
@@ -56,8 +68,10 @@ UNAVAILABLE_CODES = frozenset({"DAEMON_NOT_RUNNING", "DAEMON_ACCESS_DENIED",
                                "IPC_TIMEOUT", "NEEDS_RUNNING_CLUSTER"})
 
 
-def add_routes(app: web.Application, env: EnvFactory | None = None) -> None:
+def add_routes(app: web.Application, env: EnvFactory | None = None,
+               runner: Runner | None = None) -> None:
     app[ENV_KEY] = env or (lambda: LiveEnvironment(timeout=60))
+    app[RUNNER_KEY] = runner or LocalRunner()
     r = app.router
     r.add_get("/api/v1/cib", _cib)
     r.add_get("/api/v1/resources/{id}/explain", _explain)
@@ -70,6 +84,13 @@ def add_routes(app: web.Application, env: EnvFactory | None = None) -> None:
     r.add_put("/api/v1/properties", _properties_set)
     r.add_delete("/api/v1/properties/{name}", _property_unset)
     r.add_post("/api/v1/nodes/{node}/{action}", _node_action)
+    r.add_post("/api/v1/groups", _group_add)
+    r.add_post("/api/v1/groups/{id}/remove", _group_remove)
+    r.add_delete("/api/v1/groups/{id}", _ungroup)
+    r.add_get("/api/v1/fencing/levels", _levels)
+    r.add_post("/api/v1/fencing/levels", _level_add)
+    r.add_delete("/api/v1/fencing/levels/{level}", _level_remove)
+    r.add_get("/api/v1/quorum", _quorum)
 
 
 # -- the request's body ------------------------------------------------------------------------
@@ -119,6 +140,14 @@ class Body:
             out.append(resource.OpSpec(one.text("action"), one.pairs("options")))
         return tuple(out)
 
+    def names(self, name: str) -> tuple[str, ...]:
+        """A non-empty list of non-empty strings (resource or device ids)."""
+        value = self.fields.get(name)
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, str) and v for v in value):
+            raise BadBody(f"'{name}' must be a non-empty list of names")
+        return tuple(value)
+
     def version(self) -> CibVersion | None:
         value = self.fields.get("version")
         if value is None:
@@ -129,14 +158,21 @@ class Body:
         return CibVersion(*(int(p) for p in parts))
 
 
-async def _body(request: web.Request) -> Body:
-    if not request.can_read_body:
-        return Body({})
+async def json_object(request: web.Request) -> dict[str, object] | None:
+    """The request's body as a JSON object; None if it is not one (every route's reading of
+    a body: the REST routes here, auth and control in api.server)."""
     try:
         value = await request.json()
     except ValueError:
-        raise BadBody("the body must be a JSON object") from None
-    if not isinstance(value, dict):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+async def _body(request: web.Request) -> Body:
+    if not request.can_read_body:
+        return Body({})
+    value = await json_object(request)
+    if value is None:
         raise BadBody("the body must be a JSON object")
     return Body(value)
 
@@ -293,6 +329,11 @@ def _resource_change(action: str, rid: str) -> Change | None:
                                              lifetime=b.opt_text("lifetime"),
                                              promoted=b.flag("promoted")),
         "clear": lambda env, b: relocation.clear(env, rid, b.opt_text("node")),
+        "clone": lambda env, b: clone.clone(env, rid, clone.CloneSpec(
+            False, b.opt_text("clone_id"), b.pairs("meta")), force=b.flag("force")),
+        "promotable": lambda env, b: clone.clone(env, rid, clone.CloneSpec(
+            True, b.opt_text("clone_id"), b.pairs("meta")), force=b.flag("force")),
+        "unclone": lambda env, b: clone.unclone(env, rid),
     }
     return changes.get(action)
 
@@ -302,7 +343,7 @@ async def _resource_action(request: web.Request) -> web.Response:
     change = _resource_change(action, request.match_info["id"])
     if change is None:
         return _bad(f"no resource action '{action}' (enable, disable, cleanup, move, ban, "
-                    "clear)")
+                    "clear, clone, promotable, unclone)")
     return await _apply(request, change)
 
 
@@ -372,3 +413,68 @@ async def _node_action(request: web.Request) -> web.Response:
         return _bad(f"no node action '{action}' (standby, unstandby, maintenance, "
                     "unmaintenance)")
     return await _apply(request, changes[action])
+
+
+async def _group_add(request: web.Request) -> web.Response:
+    return await _apply(request, lambda env, b: resource.group_add(
+        env, b.text("id"), b.names("resources"), before=b.opt_text("before"),
+        after=b.opt_text("after")))
+
+
+async def _group_remove(request: web.Request) -> web.Response:
+    gid = request.match_info["id"]
+    return await _apply(request, lambda env, b: resource.group_remove(
+        env, gid, b.names("resources")))
+
+
+async def _ungroup(request: web.Request) -> web.Response:
+    gid = request.match_info["id"]
+    return await _apply(request, lambda env, b: resource.group_remove(env, gid, ()))
+
+
+@dataclass(frozen=True)
+class LevelView:
+    """One fencing level as `vigil stonith level` lists it: its target as pcs writes it."""
+
+    id: str
+    level: int | None
+    target: str
+    devices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Levels:
+    levels: tuple[LevelView, ...]
+
+
+async def _levels(request: web.Request) -> web.Response:
+    return await _read(request, lambda env: Levels(tuple(
+        LevelView(lv.id, lv.index, lv.target_text, lv.devices) for lv in fencing.levels(env))))
+
+
+async def _level_add(request: web.Request) -> web.Response:
+    def change(env: CibEnvironment, b: Body) -> Applied:
+        level = b.fields.get("level")
+        if isinstance(level, int) and not isinstance(level, bool):
+            level = str(level)
+        if not isinstance(level, str):
+            raise BadBody("'level' must be a number from 1 to 9")
+        return fencing.level_add(env, level, b.text("node"), b.names("devices"),
+                                 force=b.flag("force"))
+
+    return await _apply(request, change)
+
+
+async def _level_remove(request: web.Request) -> web.Response:
+    level = request.match_info["level"]
+    return await _apply(request, lambda env, b: fencing.level_remove(
+        env, level, b.opt_text("node")))
+
+
+async def _quorum(request: web.Request) -> web.Response:
+    runner = request.app[RUNNER_KEY]
+    try:
+        found = await asyncio.to_thread(quorum.status, runner)
+    except ReportError as exc:
+        return _refused(exc.reports)
+    return web.json_response({"ok": True, **plain(found)})

@@ -44,6 +44,7 @@ from vigil.api.tokens import TokenHolder, TokenStore
 from vigil.commands import node_ops
 from vigil.commands.env import LiveEnvironment
 from vigil.commands.localnode import LocalNode
+from vigil.commands.runner import Runner
 from vigil.commands.status_document import status_document
 from vigil.daemon import control as c
 from vigil.host import jsonlines
@@ -122,7 +123,8 @@ def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
               tokens: TokenStore | None = None, passwords: PasswordCheck | None = None,
               protect: Collection[str] = (), host: LocalNode | None = None,
               events: EventsFollower | None = None,
-              failed_auth_delay_s: float = FAILED_AUTH_DELAY_S) -> web.Application:
+              failed_auth_delay_s: float = FAILED_AUTH_DELAY_S,
+              tools: Runner | None = None) -> web.Application:
     app = web.Application(middlewares=[_token_check], client_max_size=64 * 1024 * 1024)
     app[CACHE_KEY] = cache
     app[SETTINGS_KEY] = Settings(local_node, control_socket, frozenset(protect),
@@ -142,7 +144,7 @@ def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
     app.router.add_post("/api/v1/node/{op}", _node_op)
     app.router.add_get("/api/v1/status", _status)
     app.router.add_get("/api/v1/openapi.json", _openapi)
-    rest.add_routes(app, lambda: LiveEnvironment(control_socket or None, timeout=60))
+    rest.add_routes(app, lambda: LiveEnvironment(control_socket or None, timeout=60), tools)
     return app
 
 
@@ -219,17 +221,9 @@ async def _metrics(request: web.Request) -> web.Response:
     return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-async def _json_object(request: web.Request) -> dict[str, object] | None:
-    try:
-        value = await request.json()
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 async def _auth(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS_KEY]
-    body = await _json_object(request)
+    body = await rest.json_object(request)
     user = body.get("username") if body else None
     password = body.get("password") if body else None
     if not isinstance(user, str) or not isinstance(password, str):
@@ -262,7 +256,7 @@ async def _control(request: web.Request) -> web.Response:
     vigild), forwarded to this node's vigild, its reply returned as it is."""
     settings = request.app[SETTINGS_KEY]
     holder: TokenHolder = request[HOLDER_KEY]
-    obj = await _json_object(request)
+    obj = await rest.json_object(request)
     if obj is None:
         return _refusal(HTTPStatus.BAD_REQUEST, c.IPC_BAD_REQUEST,
                         "the body must be one JSON object: a control request",
@@ -297,7 +291,7 @@ async def _node_op(request: web.Request) -> web.Response:
     """This node's part of a whole-cluster command, run as the CLI runs it on the node itself
     (one at a time: two setups or a start racing a stop on one node make no sense)."""
     holder: TokenHolder = request[HOLDER_KEY]
-    body = await _json_object(request)
+    body = await rest.json_object(request)
     try:
         if body is None:
             raise ValueError("the body must be one JSON object")

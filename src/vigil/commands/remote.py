@@ -286,5 +286,9 @@ class RemoteEnvironment(LiveEnvironment):
 
     def corosync_cluster_name(self) -> str | None:
         """The name the node's Corosync runs under is in its files, not in a control reply:
-        not shown through --host."""
-        return None
+        the node's status document (which reads them there) says it; None if it cannot."""
+        try:
+            name = get_json(self.host, "/api/v1/status", timeout=self.timeout).get("cluster_name")
+        except ReportError:
+            return None
+        return name if isinstance(name, str) and name else None
