@@ -52,6 +52,7 @@ class Served:
                                    force=force, hosts=self.hosts, timeout=10)
 
 
+CLUSTER_NAME = "endpoint-test"
 Body = Callable[[Served], Awaitable[None]]
 
 
@@ -69,7 +70,10 @@ def served(test: Body, *, protect: tuple[str, ...] = (), tools: Runner | None = 
             tokens = TokenStore(tmp_path / "tokens")
             from vigil.commands.env import LiveEnvironment
 
-            local = LiveEnvironment(sock, timeout=10)
+            # the node's Corosync name is in its corosync.conf, which the status document reads
+            conf = tmp_path / "corosync.conf"
+            conf.write_text(f"totem {{\n    cluster_name: {CLUSTER_NAME}\n}}\n")
+            local = LiveEnvironment(sock, timeout=10, corosync_conf=str(conf))
             cache = StatusCache(lambda: cluster_status(local))
             app = build_app(cache, "n1", control_socket=sock, tokens=tokens,
                             passwords=NodePasswords(passwords), protect=protect,

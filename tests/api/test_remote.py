@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from endpoint_support import PASSWORD, USER, Served, served
+from endpoint_support import CLUSTER_NAME, PASSWORD, USER, Served, served
 
 from vigil.api import openapi, tls
 from vigil.api.server import build_app
@@ -120,6 +120,10 @@ async def test_host_runs_the_cli_s_requests_on_the_node(s: Served) -> None:
             assert exc.reports[0].code == "REMOTE_NO_STATUS"
     doc = await s.blocking(lambda: remote.get_json(s.hosts.get("n1"), "/api/v1/status"))
     assert doc["ok"] is True and isinstance(doc["resources"], list)
+    # the node's Corosync name comes from its files, read there and shown here
+    assert doc["cluster_name"] == CLUSTER_NAME
+    assert await s.blocking(env.corosync_cluster_name) == CLUSTER_NAME
+    assert (await s.blocking(lambda: cluster_status(env))).cluster_name == CLUSTER_NAME
 
 
 @served

@@ -288,7 +288,7 @@ class RemoteEnvironment(LiveEnvironment):
         """The name the node's Corosync runs under is in its files, not in a control reply:
         the node's status document (which reads them there) says it; None if it cannot."""
         try:
-            name = get_json(self.host, "/api/v1/status", timeout=self.timeout).get("cluster_name")
+            name = get_json(self.host, "/api/v1/status", timeout=self.client.timeout).get("cluster_name")
         except ReportError:
             return None
         return name if isinstance(name, str) and name else None
