@@ -77,7 +77,8 @@ def served(test: Body, *, protect: tuple[str, ...] = (), tools: Runner | None = 
             cache = StatusCache(lambda: cluster_status(local))
             app = build_app(cache, "n1", control_socket=sock, tokens=tokens,
                             passwords=NodePasswords(passwords), protect=protect,
-                            failed_auth_delay_s=0.0, tools=tools)
+                            failed_auth_delay_s=0.0, tools=tools,
+                            events_log=tmp_path / "events.jsonl")
             runner = web.AppRunner(app)
             refresher: asyncio.Task[None] | None = None
             try:

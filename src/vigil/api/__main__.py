@@ -69,7 +69,7 @@ async def serve(args: argparse.Namespace) -> int:
     # one follower for both ports: each scrape reads only what the log gained
     events = EventsFollower(Path(args.events))
     app = build_app(cache, node, control_socket=os.environ.get("VIGIL_SOCKET", DEFAULT_SOCKET),
-                    protect=args.protect, events=events)
+                    protect=args.protect, events=events, events_log=Path(args.events))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     runners = [runner]

@@ -210,7 +210,9 @@ DOCUMENT: Final[dict[str, Any]] = {
         "/api/v1/quorum": {"get": {
             "summary": "this node's quorum as its Corosync sees it (`vigil quorum status`)",
             "security": _TOKEN, "responses": _READ}},
-        "/api/v1/constraints": {"post": _change(
+        "/api/v1/constraints": {"get": {
+            "summary": "every constraint: id, kind, resources and one line saying it",
+            "security": _TOKEN, "responses": _READ}, "post": _change(
             "add a constraint: location {resource, node, score, id}, colocation {source, "
             "target, score}, order {first, then, first_action, then_action}",
             {"kind": {"enum": ["location", "colocation", "order"]}, "id": _STR,
@@ -218,7 +220,9 @@ DOCUMENT: Final[dict[str, Any]] = {
              "first": _STR, "then": _STR, "first_action": _STR, "then_action": _STR,
              "force": _BOOL}, ["kind"])},
         "/api/v1/constraints/{id}": {"delete": _change("remove a constraint", {}, [], _ID)},
-        "/api/v1/properties": {"put": {
+        "/api/v1/properties": {"get": {
+            "summary": "the cluster properties set (`vigil property config`)",
+            "security": _TOKEN, "responses": _READ}, "put": {
             **_change("set cluster properties (an empty value unsets one)",
                       {"force": _BOOL}, []),
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -230,6 +234,33 @@ DOCUMENT: Final[dict[str, Any]] = {
             "standby, unstandby, maintenance or unmaintenance a node", {}, [],
             [{"name": "node", "in": "path", "required": True, "schema": _STR},
              _path_enum("action", ["standby", "unstandby", "maintenance", "unmaintenance"])])},
+        "/api/v1/agents": {"get": {
+            "summary": "the resource agents installed on this node (`vigil resource agents`)",
+            "security": _TOKEN, "responses": _READ}},
+        "/api/v1/agents/{agent}": {"get": {
+            "summary": "one agent's metadata: parameters (required, default, description) "
+                       "and actions (`vigil resource describe`)", "security": _TOKEN,
+            "parameters": [{"name": "agent", "in": "path", "required": True, "schema": _STR}],
+            "responses": _READ}},
+        "/api/v1/whatif": {"post": {
+            "summary": "what the cluster would do if nodes failed, went to standby or a "
+                       "resource moved: the scheduler's answer on a copy of the CIB, nothing "
+                       "applied", "security": _TOKEN,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "fail": {"type": "array", "items": _STR},
+                    "standby": {"type": "array", "items": _STR},
+                    "moves": {"type": "array", "items": {
+                        "type": "object", "required": ["resource", "node"],
+                        "properties": {"resource": _STR, "node": _STR,
+                                       "promoted": _BOOL}}}}}}}},
+            "responses": _READ}},
+        "/api/v1/history": {"get": {
+            "summary": "the last transitions, newest first: trigger, actions, outcome and "
+                       "timeline, from this node's events log", "security": _TOKEN,
+            "parameters": [{"name": "limit", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+            "responses": _READ}},
         "/api/v1/openapi.json": {"get": {"summary": "this document", "security": [{}],
                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     },

@@ -19,6 +19,14 @@ with JSON in and out, under /api/v1/ (a token needed, see server.py).
     POST   /api/v1/fencing/levels                       {"level", "node", "devices": [...]}
     DELETE /api/v1/fencing/levels/LEVEL                 {"node"} or every node's level LEVEL
     GET    /api/v1/quorum                               this node's quorum (corosync-quorumtool)
+    GET    /api/v1/constraints                          every constraint, one line each
+    GET    /api/v1/properties                           the cluster properties set
+    GET    /api/v1/agents                               the resource agents installed here
+    GET    /api/v1/agents/AGENT                         one agent's metadata (the create form's)
+    POST   /api/v1/whatif                               {"fail", "standby", "moves"}: the
+                                                        scheduler's answer, nothing applied
+    GET    /api/v1/history?limit=N                      transitions with their timelines, from
+                                                        this node's events log
 
 A resource's ACTION is also clone {"clone_id", "meta"}, promotable (the same) or unclone.
 
@@ -36,28 +44,40 @@ conditional on what it read, as the CLI does.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 
 from aiohttp import web
 
 from vigil.cib.write import write_cib
 from vigil.commands import clone, constraint, fencing, node, quorum, relocation, resource, status
 from vigil.commands import property as prop
+from vigil.commands.agents import AgentCatalog, AgentMetadata, AgentName, parse_agent_name
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment, LiveEnvironment
 from vigil.commands.explain import explain
+from vigil.commands.history import history
 from vigil.commands.runner import LocalRunner, Runner
 from vigil.commands.status_document import plain
+from vigil.commands.whatif import Move, WhatIf, what_if
 from vigil.daemon.control import encode_report
 from vigil.model import reports
 from vigil.model.cib import Cib
+from vigil.model.constraints import Colocation, Constraint, Location, Order
 from vigil.model.reports import Report, ReportError
+from vigil.model.score import format_score
 from vigil.model.version import CibVersion
+from vigil.words.explanation import render_explanation
 from vigil.words.messages import render_report
 
 EnvFactory = Callable[[], CibEnvironment]
+CatalogFactory = Callable[[], AgentCatalog | None]
+CATALOG_KEY: web.AppKey[CatalogFactory] = web.AppKey("rest_catalog")
+EVENTS_LOG_KEY = web.AppKey("rest_events_log", Path)
+HISTORY_READ_MAX = 16 * 1024 * 1024  # the log's tail that the history page reads
 ENV_KEY: web.AppKey[EnvFactory] = web.AppKey("rest_env")
 # runs this node's Corosync tools (the quorum route); a script in the tests
 RUNNER_KEY: web.AppKey[Runner] = web.AppKey("rest_runner")
@@ -69,9 +89,12 @@ UNAVAILABLE_CODES = frozenset({"DAEMON_NOT_RUNNING", "DAEMON_ACCESS_DENIED",
 
 
 def add_routes(app: web.Application, env: EnvFactory | None = None,
-               runner: Runner | None = None) -> None:
+               runner: Runner | None = None, *, catalog: CatalogFactory | None = None,
+               events_log: Path = Path("/var/log/vigil/events.jsonl")) -> None:
     app[ENV_KEY] = env or (lambda: LiveEnvironment(timeout=60))
     app[RUNNER_KEY] = runner or LocalRunner()
+    app[CATALOG_KEY] = catalog or local_catalog
+    app[EVENTS_LOG_KEY] = events_log
     r = app.router
     r.add_get("/api/v1/cib", _cib)
     r.add_get("/api/v1/resources/{id}/explain", _explain)
@@ -91,6 +114,22 @@ def add_routes(app: web.Application, env: EnvFactory | None = None,
     r.add_post("/api/v1/fencing/levels", _level_add)
     r.add_delete("/api/v1/fencing/levels/{level}", _level_remove)
     r.add_get("/api/v1/quorum", _quorum)
+    r.add_get("/api/v1/constraints", _constraints)
+    r.add_get("/api/v1/properties", _properties)
+    r.add_get("/api/v1/agents", _agents)
+    r.add_get("/api/v1/agents/{agent}", _agent)
+    r.add_post("/api/v1/whatif", _whatif)
+    r.add_get("/api/v1/history", _history)
+
+
+def local_catalog() -> AgentCatalog | None:
+    """The agents installed on this node (the executor's view), as the CLI's create checks
+    parameters against them."""
+    try:
+        from vigil.commands.local_agents import ExecutorCatalog
+    except ImportError:
+        return None
+    return ExecutorCatalog()
 
 
 # -- the request's body ------------------------------------------------------------------------
@@ -285,15 +324,23 @@ async def _cib(request: web.Request) -> web.Response:
 
 
 async def _explain(request: web.Request) -> web.Response:
+    """The explanation as data, and `text`: the sentences `vigil explain` prints (the web
+    UI's "why" shows them as they are)."""
     rid = request.match_info["id"]
-    return await _read(request, lambda env: explain(env, rid))
+    env = request.app[ENV_KEY]()
+    try:
+        found = await asyncio.to_thread(explain, env, rid)
+    except ReportError as exc:
+        return _refused(exc.reports)
+    return web.json_response({"ok": True, **plain(found), "text": render_explanation(found)})
 
 
 async def _create(request: web.Request) -> web.Response:
     def change(env: CibEnvironment, b: Body) -> Applied:
         spec = resource.ResourceSpec(b.pairs("params"), b.ops(), b.pairs("meta"))
         return resource.create(env, b.text("id"), b.text("agent"), spec,
-                               group=b.opt_text("group"), before=b.opt_text("before"),
+                               catalog=request.app[CATALOG_KEY](), group=b.opt_text("group"),
+                               before=b.opt_text("before"),
                                after=b.opt_text("after"), disabled=b.flag("disabled"),
                                force=b.flag("force"), no_default_ops=b.flag("no_default_ops"),
                                stonith=b.flag("stonith"))
@@ -306,7 +353,8 @@ async def _update(request: web.Request) -> web.Response:
 
     def change(env: CibEnvironment, b: Body) -> Applied:
         spec = resource.ResourceSpec(b.pairs("params"), b.ops(), b.pairs("meta"))
-        return resource.update(env, rid, spec, force=b.flag("force"))
+        return resource.update(env, rid, spec, force=b.flag("force"),
+                               catalog=request.app[CATALOG_KEY]())
 
     return await _apply(request, change)
 
@@ -478,3 +526,159 @@ async def _quorum(request: web.Request) -> web.Response:
     except ReportError as exc:
         return _refused(exc.reports)
     return web.json_response({"ok": True, **plain(found)})
+
+
+@dataclass(frozen=True)
+class AgentList:
+    agents: tuple[str, ...]
+
+
+async def _agents(request: web.Request) -> web.Response:
+    catalog = request.app[CATALOG_KEY]()
+
+    def read() -> AgentList:
+        if catalog is None:
+            return AgentList(())
+        names: list[AgentName] = []
+        for standard in catalog.standards():
+            if standard == "ocf":
+                for provider in catalog.providers():
+                    names += catalog.agents(standard, provider)
+            else:
+                names += catalog.agents(standard, None)
+        return AgentList(tuple(str(n) for n in names))
+
+    found = await asyncio.to_thread(read)
+    return web.json_response({"ok": True, **plain(found)})
+
+
+async def _agent(request: web.Request) -> web.Response:
+    text = request.match_info["agent"]
+    name = parse_agent_name(text)
+    catalog = request.app[CATALOG_KEY]()
+    if name is None:
+        return _refused([reports.error("AGENT_NOT_FOUND", agent=text)])
+    meta: AgentMetadata | None = (await asyncio.to_thread(catalog.metadata, name)
+                                  if catalog is not None else None)
+    if meta is None:
+        return _refused([reports.error("AGENT_NOT_FOUND", agent=text)])
+    return web.json_response({"ok": True, **plain(meta)})
+
+
+def _question(b: Body) -> WhatIf:
+    def nodes(name: str) -> tuple[str, ...]:
+        value = b.fields.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise BadBody(f"'{name}' must be a list of node names")
+        return tuple(value)
+
+    moves = b.fields.get("moves", [])
+    if not isinstance(moves, list) or not all(isinstance(m, dict) for m in moves):
+        raise BadBody("'moves' must be a list of {\"resource\", \"node\", \"promoted\"}")
+    return WhatIf(nodes("fail"), nodes("standby"), tuple(
+        Move(Body(m).text("resource"), Body(m).text("node"), Body(m).flag("promoted"))
+        for m in moves))
+
+
+async def _whatif(request: web.Request) -> web.Response:
+    try:
+        question = _question(await _body(request))
+    except BadBody as exc:
+        return _bad(str(exc))
+    env = request.app[ENV_KEY]()
+    try:
+        answer = await asyncio.to_thread(what_if, env, question)
+    except ReportError as exc:
+        return _refused(exc.reports)
+    return web.json_response({
+        "ok": True, "question": plain(answer.question), "summary": plain(answer.summary),
+        "before": plain(answer.before), "after": plain(answer.after),
+        "reports": [report_json(r) for r in answer.reports]})
+
+
+def _tail_events(path: Path) -> list[dict[str, object]]:
+    """The last HISTORY_READ_MAX bytes of the events log as its JSON objects (none when this
+    node has no log: no vigild ran here)."""
+    try:
+        with open(path, "rb") as log:
+            size = log.seek(0, 2)
+            log.seek(max(0, size - HISTORY_READ_MAX))
+            data = log.read()
+    except OSError:
+        return []
+    lines = data.splitlines()
+    if size > HISTORY_READ_MAX and lines:
+        lines = lines[1:]  # the first line read is cut
+    out = []
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            out.append(event)
+    return out
+
+
+async def _history(request: web.Request) -> web.Response:
+    text = request.query.get("limit", "50")
+    if not text.isdigit() or not 0 < int(text) <= 1000:
+        return _bad("'limit' is a number of transitions from 1 to 1000")
+    events = await asyncio.to_thread(_tail_events, request.app[EVENTS_LOG_KEY])
+    return web.json_response({"ok": True, **plain(history(events, limit=int(text)))})
+
+
+@dataclass(frozen=True)
+class ConstraintView:
+    """One constraint as a list shows it: its id, its kind and what it says in one line."""
+
+    id: str
+    kind: str
+    resources: tuple[str, ...]
+    says: str
+
+
+@dataclass(frozen=True)
+class Constraints:
+    constraints: tuple[ConstraintView, ...]
+
+
+def constraint_view(found: Constraint) -> ConstraintView:
+    def score(value: int | None) -> str:
+        return format_score(value) if value is not None else "(rules)"
+
+    def role(name: str | None) -> str:
+        return f" ({name})" if name else ""
+
+    if isinstance(found, Location):
+        where = found.node or " or ".join(r.id for r in found.rules) or "?"
+        rsc = found.rsc or found.rsc_pattern or ",".join(m for s in found.sets
+                                                         for m in s.resources)
+        return ConstraintView(found.id, "location", (rsc,),
+                              f"{rsc}{role(found.role)} on {where}: {score(found.score)}")
+    if isinstance(found, Colocation):
+        pair = tuple(r for r in (found.rsc, found.with_rsc) if r)
+        return ConstraintView(found.id, "colocation", pair,
+                              f"{found.rsc}{role(found.rsc_role)} with {found.with_rsc}"
+                              f"{role(found.with_rsc_role)}: {format_score(found.score)}")
+    if isinstance(found, Order):
+        pair = tuple(r for r in (found.first, found.then) if r)
+        return ConstraintView(found.id, "order", pair,
+                              f"{found.first_action or 'start'} {found.first} then "
+                              f"{found.then_action or found.first_action or 'start'} "
+                              f"{found.then}" + (f" ({found.kind})" if found.kind else ""))
+    return ConstraintView(found.id, "other", (), "(kept as written in the CIB)")
+
+
+async def _constraints(request: web.Request) -> web.Response:
+    return await _read(request, lambda env: Constraints(tuple(
+        constraint_view(c) for c in constraint.constraints(env))))
+
+
+@dataclass(frozen=True)
+class Properties:
+    properties: tuple[prop.Property, ...]
+
+
+async def _properties(request: web.Request) -> web.Response:
+    return await _read(request, lambda env: Properties(prop.list_properties(env)))

@@ -32,13 +32,14 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 
 from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from vigil.api import health as health_core
 from vigil.api import metrics, openapi, rest
-from vigil.api.events_follow import EventsFollower
+from vigil.api.events_follow import EVENTS_LOG, EventsFollower
 from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenHolder, TokenStore
 from vigil.commands import node_ops
@@ -124,7 +125,8 @@ def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
               protect: Collection[str] = (), host: LocalNode | None = None,
               events: EventsFollower | None = None,
               failed_auth_delay_s: float = FAILED_AUTH_DELAY_S,
-              tools: Runner | None = None) -> web.Application:
+              tools: Runner | None = None,
+              events_log: Path = EVENTS_LOG) -> web.Application:
     app = web.Application(middlewares=[_token_check], client_max_size=64 * 1024 * 1024)
     app[CACHE_KEY] = cache
     app[SETTINGS_KEY] = Settings(local_node, control_socket, frozenset(protect),
@@ -144,7 +146,8 @@ def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
     app.router.add_post("/api/v1/node/{op}", _node_op)
     app.router.add_get("/api/v1/status", _status)
     app.router.add_get("/api/v1/openapi.json", _openapi)
-    rest.add_routes(app, lambda: LiveEnvironment(control_socket or None, timeout=60), tools)
+    rest.add_routes(app, lambda: LiveEnvironment(control_socket or None, timeout=60), tools,
+                    events_log=events_log)
     return app
 
 

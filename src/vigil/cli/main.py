@@ -53,9 +53,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from vigil.cli.explain_view import render_explanation
     from vigil.commands.env import CibEnvironment, FileEnvironment, LiveEnvironment
     from vigil.commands.explain import explain
+    from vigil.words.explanation import render_explanation
 
     # a file (-f, as pcs takes one) or, without one, the running cluster this node belongs to
     env: CibEnvironment = (FileEnvironment(args.xml_file, _now(args)) if args.xml_file

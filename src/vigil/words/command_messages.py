@@ -148,6 +148,9 @@ _RESOURCES: dict[str, _Render] = {
         + (f"to move its promoted instance, run 'vigil resource move {_f(r, 'promotable')} "
            "[NODE] --promoted'" if _f(r, "promotable") else
            "use location constraints ('vigil constraint location') to place its instances")),
+    "WHATIF_NOTHING_ASKED": lambda r: (
+        "a what-if needs a question: a node to fail, a node to put in standby or a resource "
+        "to move"),
     "RESOURCE_ALREADY_ON_NODE": lambda r: (
         f"{_f(r, 'resource')} already runs on {_f(r, 'node')} and only there"),
     "RESOURCE_NODE_NEEDED": lambda r: (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vigil.cli.agent_scores import attribute_meaning, promotion_meaning
 from vigil.model.score import INFINITY
 from vigil.scheduler.explain import Explanation, Finding, NodeVerdict, PromotionVerdict
+from vigil.words.agent_scores import attribute_meaning, promotion_meaning
 
 
 def _score(value: int) -> str:
