@@ -44,13 +44,16 @@ fi
 #     etcd-server (Patroni 3.0.2 with its etcd, run in the lab's nodes). Their units are not used:
 #     when this install brings them in on a systemd host, it stops and disables them;
 #   - prometheus (Debian's Prometheus 2.42): tests/lab/test_prometheus.py runs its own copy in
-#     the lab's client namespace to scrape the nodes' remote endpoints (its unit is not used).
+#     the lab's client namespace to scrape the nodes' remote endpoints (its unit is not used);
+#   - chromium (and fonts-dejavu-core for its text): the web UI's browser tests (tests/ui,
+#     tests/lab/test_ui_lab.py) drive Debian's headless chromium with Playwright, which cannot
+#     download a browser of its own here.
 apt_packages=(pacemaker-cli-utils corosync iproute2 util-linux procps iputils-ping curl
               resource-agents pacemaker-resource-agents fence-agents
               libcpg4 libvotequorum8 libcmap4 libcorosync-common4
               corosync-qnetd corosync-qdevice libnss3-tools
               resource-agents-paf postgresql redis-server beanstalkd
-              pacemaker patroni etcd-server prometheus)
+              pacemaker patroni etcd-server prometheus chromium fonts-dejavu-core)
 apt_missing=()
 for pkg in "${apt_packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

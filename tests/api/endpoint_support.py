@@ -56,8 +56,8 @@ CLUSTER_NAME = "endpoint-test"
 Body = Callable[[Served], Awaitable[None]]
 
 
-def served(test: Body, *, protect: tuple[str, ...] = (), tools: Runner | None = None
-           ) -> Callable[[Path], None]:
+def served(test: Body, *, protect: tuple[str, ...] = (), tools: Runner | None = None,
+           timeout_s: float = 60.0) -> Callable[[Path], None]:
     def run(tmp_path: Path) -> None:
         async def main() -> None:
             cluster = Cluster(3)
@@ -92,7 +92,7 @@ def served(test: Body, *, protect: tuple[str, ...] = (), tools: Runner | None = 
                 s = Served(cluster, port, tmp_path, tokens,
                            remote.KnownHosts(tmp_path / "known-hosts"), cert)
                 refresher = asyncio.create_task(cache.run())
-                await asyncio.wait_for(test(s), 60)
+                await asyncio.wait_for(test(s), timeout_s)
             finally:
                 if refresher is not None:
                     refresher.cancel()

@@ -9,6 +9,7 @@
                            start, stop, enable, disable, destroy: vigil.commands.node_ops)
     GET  /api/v1/status    what `vigil status --output json` shows
     GET  /api/v1/openapi.json
+    GET  /ui/ ...          the web UI (api.webui): the page, its login and its live feed
     ...  /api/v1/cib, resources, constraints, properties, nodes: the REST API (api.rest)
 
 Everything under /api/v1/ but the auth POST and the OpenAPI document needs a token
@@ -38,7 +39,7 @@ from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from vigil.api import health as health_core
-from vigil.api import metrics, openapi, rest
+from vigil.api import metrics, openapi, rest, webui
 from vigil.api.events_follow import EVENTS_LOG, EventsFollower
 from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenHolder, TokenStore
@@ -148,6 +149,9 @@ def build_app(cache: StatusCache, local_node: str, *, control_socket: str = "",
     app.router.add_get("/api/v1/openapi.json", _openapi)
     rest.add_routes(app, lambda: LiveEnvironment(control_socket or None, timeout=60), tools,
                     events_log=events_log)
+    app.router.add_post("/ui/login", _ui_login)
+    app.router.add_post("/ui/logout", _ui_logout)
+    webui.add_routes(app, events_log)
     return app
 
 
@@ -178,7 +182,8 @@ def _needs_token(request: web.Request) -> bool:
         return "health" in protect
     # everything else, unknown paths included: nothing is learnt without a token
     return not (path == "/api/v1/openapi.json"
-                or (path == "/api/v1/auth" and request.method == "POST"))
+                or (path == "/api/v1/auth" and request.method == "POST")
+                or webui.public(path, request.method))
 
 
 def bearer(request: web.Request) -> str:
@@ -198,11 +203,16 @@ def _refusal(status: HTTPStatus, code: str, message: str, **fields: object) -> w
 async def _token_check(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not _needs_token(request):
         return await handler(request)
-    holder = request.app[TOKENS_KEY].holder(bearer(request))
+    token = bearer(request)
+    from_page = not token
+    holder = request.app[TOKENS_KEY].holder(token or webui.session_token(request))
     if holder is None:
         return _refusal(HTTPStatus.UNAUTHORIZED, "REMOTE_TOKEN_REJECTED",
                         "no valid token: run 'vigil host auth NODE' and send the token it keeps "
-                        "as 'Authorization: Bearer TOKEN'")
+                        "as 'Authorization: Bearer TOKEN' (or log in to the web UI)")
+    refusal = webui.cross_site_refusal(request) if from_page else None
+    if refusal is not None:
+        return _refusal(HTTPStatus.FORBIDDEN, "REMOTE_UI_HEADER_MISSING", refusal)
     request[HOLDER_KEY] = holder
     return await handler(request)
 
@@ -225,6 +235,30 @@ async def _metrics(request: web.Request) -> web.Response:
 
 
 async def _auth(request: web.Request) -> web.Response:
+    token = await _issue(request)
+    if isinstance(token, web.Response):
+        return token
+    return web.json_response({"ok": True, "token": token,
+                              "node": request.app[SETTINGS_KEY].local_node})
+
+
+async def _ui_login(request: web.Request) -> web.Response:
+    """The web UI's login: the same check and token as `vigil host auth`, in a cookie."""
+    token = await _issue(request)
+    if isinstance(token, web.Response):
+        return token
+    return webui.login_response(token, request.app[SETTINGS_KEY].local_node)
+
+
+async def _ui_logout(request: web.Request) -> web.Response:
+    holder: TokenHolder = request[HOLDER_KEY]
+    request.app[TOKENS_KEY].revoke(webui.session_token(request))
+    log.info("auth: web session of %s ended from %s", holder.user, request.remote or "?")
+    return webui.logout_response()
+
+
+async def _issue(request: web.Request) -> str | web.Response:
+    """A new token for the user and password in the body, or the refusal to answer."""
     settings = request.app[SETTINGS_KEY]
     body = await rest.json_object(request)
     user = body.get("username") if body else None
@@ -244,7 +278,7 @@ async def _auth(request: web.Request) -> web.Response:
                         "password set by 'passwd' or 'vigil host password')", user=user)
     token = request.app[TOKENS_KEY].issue(user, int(time.time()))
     log.info("auth: token issued to %s from %s", user, peer)
-    return web.json_response({"ok": True, "token": token, "node": settings.local_node})
+    return token
 
 
 async def _deauth(request: web.Request) -> web.Response:
