@@ -61,7 +61,7 @@ async def log_in(page: Page) -> None:
 async def prepared(s: Served, *resources: str) -> str:
     token = await login(s)
     for path, body in (("/api/v1/properties", {"stonith-enabled": "false"}),
-                       *((f"/api/v1/resources", {"id": r, "agent": "ocf:heartbeat:Dummy"})
+                       *(("/api/v1/resources", {"id": r, "agent": "ocf:heartbeat:Dummy"})
                          for r in resources)):
         method = "PUT" if path.endswith("properties") else "POST"
         done = await s.blocking(lambda m=method, p=path, b=body: call(s, token, m, p, b))

@@ -8,11 +8,15 @@ Pure: the events come in as the log's JSON objects; a record goes out as data.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-# what sets a transition off, as the events log records it
-TRIGGER_KINDS = frozenset({"membership", "config", "quorum", "fencing", "action"})
+# what sets a transition off, as the events log records it, the likeliest cause first: a node
+# lost or back, a failed operation, a fencing done, then a configuration change or a quorum
+# change (both also follow a lost node, or change nothing to plan)
+TRIGGER_RANK = {"membership": 0, "action": 1, "fencing": 2, "config": 3, "quorum": 4}
+TRIGGER_KINDS = frozenset(TRIGGER_RANK)
 # what a transition's timeline shows besides its own actions' results
 TIMELINE_KINDS = frozenset({"membership", "quorum", "fencing-requested", "fencing",
                             "fencing-gave-up", "transition-start", "transition-end",
@@ -94,14 +98,22 @@ def history(events: Iterable[Mapping[str, object]], *, limit: int = 50) -> Histo
         (e for e in events if isinstance(e.get("event"), str)), key=_ts)
     starts = [i for i, e in enumerate(ordered) if e.get("event") == "transition-start"
               and isinstance(e.get("transition"), str)]
-    records = []
+    records: list[TransitionRecord] = []
     for n, i in enumerate(starts):
         start = ordered[i]
         tid = str(start["transition"])
-        previous_start = _ts(ordered[starts[n - 1]]) if n else float("-inf")
-        first = next((k for k in range(i - 1, -1, -1) if _is_cause(ordered[k])
-                      and _ts(ordered[k]) > previous_start
-                      and _ts(start) - _ts(ordered[k]) <= TRIGGER_WINDOW_S), None)
+        # what set it off: of the causes logged since the previous transition ended, the
+        # likeliest (TRIGGER_RANK), the first of those (a power cut logs the membership
+        # change, then the quorum: the membership is the cause)
+        since = float("-inf")
+        if n:
+            before = records[-1]
+            since = before.ended if before.ended is not None else before.started
+        since = max(since, _ts(start) - TRIGGER_WINDOW_S)
+        lo = bisect.bisect_right(ordered, since, hi=i, key=_ts)
+        causes = [k for k in range(lo, i) if _is_cause(ordered[k])]
+        first = min(causes, key=lambda k: (TRIGGER_RANK[str(ordered[k]["event"])], k),
+                    default=None)
         trigger = ordered[first] if first is not None else None
         end_index, end = None, None
         for j in range(i + 1, len(ordered)):
