@@ -90,6 +90,11 @@ async def test_agents_constraints_and_properties_are_listed(s: Served) -> None:
     props = (await call_ok(s, token, "GET", "/api/v1/properties"))["properties"]
     assert {"name": "no-quorum-policy", "value": "freeze"}.items() <= next(
         p for p in props if p["name"] == "no-quorum-policy").items()
+    conf = await call_ok(s, token, "GET", "/api/v1/resources/a")
+    assert conf["agent"] == "ocf:heartbeat:Dummy" and conf["kind"] == "primitive"
+    assert [o["name"] for o in conf["operations"]], conf  # the agent's default monitor
+    ghost = await s.blocking(lambda: call(s, token, "GET", "/api/v1/resources/ghost"))
+    assert ghost.status == 400 and ghost.body["reports"][0]["code"] == "RESOURCE_NOT_FOUND"
     why = await call_ok(s, token, "GET", "/api/v1/resources/a/explain")
     assert isinstance(why["text"], str) and "a" in why["text"] and why["ranking"]
 

@@ -294,3 +294,52 @@ async def _session_rules(s: Served) -> None:
 
 test_the_session_cookie_cannot_be_read_or_used_from_elsewhere = served(_session_rules,
                                                                        timeout_s=120)
+
+
+async def _edit_and_refusals(s: Served) -> None:
+    """A resource's settings edited from its page; changes the CLI would refuse are refused
+    on the page with the CLI's line, and change nothing."""
+    await prepared(s, "web")
+    async with browser_page(s) as page:
+        await log_in(page)
+        await page.goto(page.url.split("#")[0] + "#/resource/web")
+        form = page.get_by_role("form", name="Settings of web")
+        fake = form.get_by_label("fake", exact=True)
+        await expect(fake).to_have_attribute("placeholder", "default: dummy")
+        await fake.fill("edited")
+        await form.get_by_label("New meta attribute").fill("resource-stickiness")
+        await form.get_by_label("Value").fill("lots")
+        await form.get_by_role("button", name="Save settings").click()
+        refusal = page.get_by_role("status").filter(has_text="resource-stickiness")
+        await expect(refusal).to_contain_text("lots")
+        version = s.cluster.node(1).cib.version
+        await form.get_by_label("Value").fill("50")
+        await form.get_by_role("button", name="Save settings").click()
+        await expect(page.get_by_role("status").filter(has_text="web updated")).to_be_visible()
+        web = next(r for r in s.cluster.node(3).cib.configuration.resources if r.id == "web")
+        assert ("fake", "edited") in [(p.name, p.value) for n in web.instance_attributes
+                                      for p in n.pairs]
+        assert ("resource-stickiness", "50") in [(p.name, p.value) for n in web.meta_attributes
+                                                 for p in n.pairs]
+        assert s.cluster.node(1).cib.version != version
+        await expect(form.get_by_label("resource-stickiness")).to_have_value("50")
+        await page.screenshot(path=artifact("resource-settings.png"), full_page=True)
+
+        # the constraint and property forms: the CLI's refusals, nothing changed
+        version = s.cluster.node(1).cib.version
+        await page.get_by_role("link", name="Constraints").click()
+        colocation = page.get_by_role("form", name="Add a colocation")
+        await colocation.get_by_label("Resource").fill("web")
+        await colocation.get_by_label("With").fill("no-such-thing")
+        await colocation.get_by_role("button", name="Add").click()
+        said = page.locator("#action-messages")
+        await expect(said).to_contain_text("no-such-thing")
+        await page.get_by_role("link", name="Properties").click()
+        await page.get_by_label("Name").fill("no-such-property")
+        await page.get_by_label("Value", exact=True).fill("1")
+        await page.get_by_role("button", name="Set", exact=True).click()
+        await expect(said).to_contain_text("no-such-property")
+        assert s.cluster.node(1).cib.version == version
+
+
+test_settings_edited_and_refusals_said_on_the_page = served(_edit_and_refusals, timeout_s=120)

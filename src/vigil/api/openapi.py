@@ -173,6 +173,9 @@ DOCUMENT: Final[dict[str, Any]] = {
              "group": _STR, "before": _STR, "after": _STR, "disabled": _BOOL, "force": _BOOL,
              "no_default_ops": _BOOL, "stonith": _BOOL}, ["id", "agent"])},
         "/api/v1/resources/{id}": {
+            "get": {"summary": "a resource's settings: agent, params, meta, operations (or a "
+                               "group's or clone's members)", "security": _TOKEN,
+                    "parameters": _ID, "responses": _READ},
             "patch": _change("change a resource's params, meta and ops (an empty value "
                              "removes one)", {"params": _PAIRS, "meta": _PAIRS, "ops": _OPS,
                                               "force": _BOOL}, [], _ID),
@@ -261,6 +264,26 @@ DOCUMENT: Final[dict[str, Any]] = {
             "parameters": [{"name": "limit", "in": "query", "required": False,
                             "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
             "responses": _READ}},
+        "/ui/login": {"post": {
+            "summary": "the web UI's login: the hacluster password (as for `vigil host auth`); "
+                       "the token goes into an HttpOnly, Secure, SameSite=Strict cookie, "
+                       "vigil_session, that the API takes in place of a bearer token (a change "
+                       "sent with it must carry the header X-Vigil-UI: 1)",
+            "security": [{}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["username", "password"],
+                "properties": {"username": _STR, "password": _STR}}}}},
+            "responses": {"200": {"description": "logged in: the cookie is set"},
+                          "400": _REFUSED, "401": _REFUSED}}},
+        "/ui/logout": {"post": {"summary": "end the web UI's session (its token is revoked)",
+                                "security": _TOKEN,
+                                "responses": {"200": {"description": "logged out"},
+                                              "401": _REFUSED}}},
+        "/ui/stream": {"get": {
+            "summary": "server-sent events for the web UI: `status` (the status document, each "
+                       "time it changes) and `log` (the last lines of this node's events log, "
+                       "then each new one)", "security": _TOKEN,
+            "responses": {"200": {"description": "text/event-stream"}, "401": _REFUSED}}},
         "/api/v1/openapi.json": {"get": {"summary": "this document", "security": [{}],
                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     },

@@ -4,6 +4,7 @@ with JSON in and out, under /api/v1/ (a token needed, see server.py).
     GET    /api/v1/cib                                  {"version", "xml"}
     GET    /api/v1/resources/ID/explain                 why ID is where it is (`vigil explain`)
     POST   /api/v1/resources                            create {"id", "agent", "params", ...}
+    GET    /api/v1/resources/ID                         its agent, params, meta and operations
     PATCH  /api/v1/resources/ID                         update {"params", "meta", "ops"}
     DELETE /api/v1/resources/ID
     POST   /api/v1/resources/ID/ACTION                  enable, disable, cleanup, move, ban, clear
@@ -99,6 +100,7 @@ def add_routes(app: web.Application, env: EnvFactory | None = None,
     r.add_get("/api/v1/cib", _cib)
     r.add_get("/api/v1/resources/{id}/explain", _explain)
     r.add_post("/api/v1/resources", _create)
+    r.add_get("/api/v1/resources/{id}", _settings)
     r.add_patch("/api/v1/resources/{id}", _update)
     r.add_delete("/api/v1/resources/{id}", _delete)
     r.add_post("/api/v1/resources/{id}/{action}", _resource_action)
@@ -346,6 +348,11 @@ async def _create(request: web.Request) -> web.Response:
                                stonith=b.flag("stonith"))
 
     return await _apply(request, change)
+
+
+async def _settings(request: web.Request) -> web.Response:
+    rid = request.match_info["id"]
+    return await _read(request, lambda env: resource.settings(env, rid))
 
 
 async def _update(request: web.Request) -> web.Response:

@@ -42,6 +42,8 @@ BACKLOG_EVENTS = 30  # ... of which it is sent this many last lines
 ASSETS = {"app.js": "text/javascript", "app.css": "text/css", "index.html": "text/html",
           "favicon.svg": "image/svg+xml"}
 EVENTS_PATH_KEY = web.AppKey("ui_events_path", Path)
+# the page and its assets: a document for people, not part of the API (not in OpenAPI)
+PAGE_PATHS = frozenset({"/", "/ui", "/ui/", "/ui/static/{name}"})
 
 
 def public(path: str, method: str) -> bool:

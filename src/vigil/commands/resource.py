@@ -585,3 +585,46 @@ def set_defaults(env: CibEnvironment, kind: str, pairs: Pairs, *, force: bool = 
             config.op_defaults, pairs, taken=taken, set_id="op_defaults-meta_attributes")), out
 
     return edit.apply(env, change)
+
+
+@dataclass(frozen=True)
+class OperationSettings:
+    name: str
+    interval: str
+    options: Pairs  # timeout, role, on-fail ... as written
+
+
+@dataclass(frozen=True)
+class ResourceSettings:
+    """What a resource is configured with, as an edit form shows it: its agent, its
+    parameters and meta attributes (those outside rules: what `update` changes) and its
+    operations. A group or clone has no agent and no parameters."""
+
+    id: str
+    kind: str  # primitive, group, clone
+    agent: str | None
+    params: Pairs
+    meta: Pairs
+    operations: tuple[OperationSettings, ...]
+    members: tuple[str, ...]  # a group's members, a clone's child
+
+
+def _plain_pairs(sets: Sequence[NvSet]) -> Pairs:
+    return tuple((p.name, p.value) for s in sets if s.rule is None for p in s.pairs
+                 if p.value is not None)
+
+
+def settings(env: CibEnvironment, resource_id: str) -> ResourceSettings:
+    rsc = edit.require_resource(env.get_cib(), resource_id)
+    if isinstance(rsc, Primitive):
+        ops = tuple(OperationSettings(op.name, op.interval, tuple(
+            (k, v) for k, v in (("timeout", op.timeout), ("role", op.role),
+                                ("on-fail", op.on_fail)) if v is not None))
+            for op in rsc.operations)
+        return ResourceSettings(rsc.id, "primitive", rsc.agent,
+                                _plain_pairs(rsc.instance_attributes),
+                                _plain_pairs(rsc.meta_attributes), ops, ())
+    members = (tuple(m.id for m in rsc.members) if isinstance(rsc, Group)
+               else (rsc.child.id,))
+    return ResourceSettings(rsc.id, "group" if isinstance(rsc, Group) else "clone", None, (),
+                            _plain_pairs(rsc.meta_attributes), (), members)

@@ -341,6 +341,13 @@ async function renderResource() {
       page.kept.explain = e;
       if (state.page === page) page.render();
     });
+    api("GET", `/api/v1/resources/${encodeURIComponent(id)}`).then(async (conf) => {
+      // the edit form: what is set, and what the agent's metadata offers besides
+      const meta = conf.ok && conf.agent
+        ? await api("GET", `/api/v1/agents/${encodeURIComponent(conf.agent)}`) : { ok: false };
+      page.kept.settings = { conf, meta };
+      if (state.page === page) page.render();
+    });
     api("GET", "/api/v1/constraints").then((c) => {
       page.kept.constraints = c.ok ? c.constraints.filter((x) => x.resources.includes(id) ||
         (r && r.parent && x.resources.includes(r.parent))) : [];
@@ -362,7 +369,10 @@ async function renderResource() {
   banSel.addEventListener("change", () => { page.kept["ban-node"] = banSel.value; });
   const path = `/api/v1/resources/${encodeURIComponent(id)}`;
   // after a change, ask the scheduler and the constraints again
-  const reread = () => { page.kept.explain = null; if (state.page === page) page.render(); };
+  const reread = () => {
+    page.kept.explain = null; page.kept.settings = null;
+    if (state.page === page) page.render();
+  };
   const e = page.kept.explain;
   const why = e === "loading" || !e ? h("p", {}, "Asking the scheduler…")
     : !e.ok ? messages(e.reports)
@@ -381,6 +391,7 @@ async function renderResource() {
             h("td", {}, p.promoted_next ? "promoted" : `not promoted${p.why_not ? ` (${p.why_not})` : ""}`))),
           "Why this instance is promoted") : null);
   const cons = page.kept.constraints;
+  const editForm = settingsForm(page, id, reread);
   show(h("h1", {}, `${r.id}`),
     h("p", {}, `${r.kind}${r.agent ? ` · ${r.agent}` : ""} · ${r.role} · `,
       h("span", { class: "where" }, where(r)), " ", resourceStates(r)),
@@ -403,12 +414,75 @@ async function renderResource() {
       actionButton("Ban", "POST", `${path}/ban`, () => ({ node: banSel.value }),
         { after: reread })) : null,
     h("h2", {}, "Why it is where it is"), why,
+    h("h2", {}, "Settings"), editForm,
     h("h2", {}, "Constraints on it"),
     !cons ? h("p", {}, "Reading…") : cons.length ? table(["Constraint", "Says", ""], cons.map((c) =>
       h("tr", {}, h("th", { scope: "row" }, c.id), h("td", {}, c.says),
         h("td", {}, actionButton("Remove", "DELETE", `/api/v1/constraints/${encodeURIComponent(c.id)}`,
           undefined, { aria: `Remove constraint ${c.id}`, after: reread })))))
       : h("p", { class: "muted" }, "None."));
+}
+
+function settingsForm(page, id, reread) {
+  const found = page.kept.settings;
+  if (!found) return h("p", {}, "Reading…");
+  const { conf, meta } = found;
+  if (!conf.ok) return messages(conf.reports);
+  if (conf.kind !== "primitive") {
+    return h("p", {}, `${conf.kind} of ${conf.members.join(", ")}` +
+      (conf.meta.length ? `; meta ${conf.meta.map(([k, v]) => `${k}=${v}`).join(" ")}` : ""));
+  }
+  // the form's values survive the live redraws: kept by input id
+  const kept = page.kept.form || (page.kept.form = {});
+  const set = Object.fromEntries(conf.params);
+  const described = meta.ok ? meta.parameters.filter((p) => !p.deprecated || p.name in set) : [];
+  const names = [...new Set([...conf.params.map(([k]) => k), ...described.map((p) => p.name)])];
+  const info = Object.fromEntries(described.map((p) => [p.name, p]));
+  const input = (key, value, attrs) => {
+    const el = h("input", { id: key, value: key in kept ? kept[key] : value, ...(attrs || {}) });
+    el.addEventListener("input", () => { kept[key] = el.value; });
+    return el;
+  };
+  const metaSet = Object.fromEntries(conf.meta);
+  return h("form", { "aria-label": `Settings of ${id}`, onsubmit: async (ev) => {
+    ev.preventDefault();
+    const params = {}; const metaOut = {};
+    for (const name of names) {
+      const v = ev.target.querySelector(`#edit-param-${CSS.escape(name)}`).value;
+      if (v !== (set[name] ?? "")) params[name] = v;  // an empty value removes it
+    }
+    for (const [k] of conf.meta) {
+      const v = ev.target.querySelector(`#edit-meta-${CSS.escape(k)}`).value;
+      if (v !== metaSet[k]) metaOut[k] = v;
+    }
+    const newName = ev.target.querySelector("#edit-meta-new-name").value.trim();
+    if (newName) metaOut[newName] = ev.target.querySelector("#edit-meta-new-value").value;
+    if (!Object.keys(params).length && !Object.keys(metaOut).length) {
+      say([{ severity: "info", message: "nothing changed" }]);
+      return;
+    }
+    const done = await api("PATCH", `/api/v1/resources/${encodeURIComponent(id)}`,
+      { params, meta: metaOut });
+    say(done.reports && done.reports.length ? done.reports
+      : [{ severity: "info", message: `${id} updated` }]);
+    if (done.ok) { page.kept.form = {}; page.kept.settings = null; reread(); }
+  } },
+    h("p", { class: "muted" }, `${conf.agent}; an emptied value removes the setting.`),
+    names.map((name) => h("div", { class: "param" },
+      h("label", { for: `edit-param-${name}` },
+        `${name}${info[name] && info[name].required ? " (required)" : ""}`,
+        input(`edit-param-${name}`, set[name] ?? "", {
+          placeholder: info[name] && info[name].default != null ? `default: ${info[name].default}` : "" })),
+      info[name] ? h("div", { class: "desc" }, info[name].shortdesc || "") : null)),
+    h("h3", {}, "Meta attributes"),
+    conf.meta.map(([k, v]) => h("label", { for: `edit-meta-${k}` }, k, input(`edit-meta-${k}`, v))),
+    h("div", { class: "actions" },
+      h("label", { for: "edit-meta-new-name" }, "New meta attribute", input("edit-meta-new-name", "")),
+      h("label", { for: "edit-meta-new-value" }, "Value", input("edit-meta-new-value", ""))),
+    h("p", {}, "Operations: ", conf.operations.map((o) =>
+      `${o.name} every ${o.interval}${o.options.length ? ` (${o.options.map(([k, v]) => `${k}=${v}`).join(", ")})` : ""}`)
+      .join("; ") || "none"),
+    h("button", { type: "submit", class: "primary" }, "Save settings"));
 }
 
 async function renderCreate() {
