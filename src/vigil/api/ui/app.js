@@ -168,8 +168,11 @@ function rerender(fromLog) {
 }
 
 // -- words for what the cluster reports -----------------------------------------------------------
-function nodeStates(n) {
+function nodeStates(n, fencing) {
   const out = [];
+  // fenced: offline, and the last fencing of it worked
+  const last = (fencing || []).filter((f) => f.target === n.name).sort((a, b) => (a.time || 0) - (b.time || 0)).pop();
+  if (!n.online && last && last.ok) out.push(badge(`fenced (${last.action})`, "bad"));
   if (n.unclean) out.push(badge("UNCLEAN", "bad"));
   if (!n.online) out.push(badge("offline", n.unclean ? "bad" : "warn"));
   else out.push(badge("online", "ok"));
@@ -198,6 +201,10 @@ function phrase(ev) {
       ((f.failed || []).length ? `, failed ${f.failed.join(", ")}` : "");
     case "transition-abort": return `transition aborted: ${f.reason}`;
     case "config": return `configuration changed (${(f.version || []).join(".")})`;
+    case "planning-held": return `the DC holds its planning: ${f.reason}` +
+      ((f.operations || []).length ? ` (${f.operations.join(", ")})` : "");
+    case "planning-resumed": return `the DC plans again (after: ${f.after})`;
+    case "synced": return `in step with the cluster (CIB ${(f.version || []).join(".")})`;
     default: {
       const rest = Object.entries(f).filter(([key]) => !["ts", "event", "node"].includes(key));
       return `${k} ` + rest.map(([key, v]) => `${key}=${v}`).join(" ");
@@ -279,7 +286,7 @@ function renderDashboard() {
   if (!s) { show(h("h1", {}, "Dashboard"), h("p", {}, "Reading the cluster's status…")); return; }
   const nodes = s.nodes.map((n) => h("tr", { "data-node": n.name },
     h("th", { scope: "row" }, n.name),
-    h("td", {}, nodeStates(n), n.name === s.dc ? badge("DC", "ok") : null),
+    h("td", {}, nodeStates(n, s.fencing), n.name === s.dc ? badge("DC", "ok") : null),
     h("td", {}, h("div", { class: "actions" },
       n.standby ? actionButton("Unstandby", "POST", `/api/v1/nodes/${n.name}/unstandby`, {}, { aria: `Take ${n.name} out of standby` })
                 : actionButton("Standby", "POST", `/api/v1/nodes/${n.name}/standby`, {}, { aria: `Put ${n.name} in standby` }),
