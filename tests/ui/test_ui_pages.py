@@ -44,6 +44,8 @@ async def browser_page(s: Served) -> AsyncIterator[Page]:
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             await page.goto(f"https://127.0.0.1:{s.port}/ui/")
+            # the page asks for the status first and shows the login when it is refused
+            await expect(page.get_by_role("button", name="Log in")).to_be_visible()
             yield page
             assert not errors, f"the page's script failed: {errors}"
             await browser.close()
@@ -255,7 +257,8 @@ async def _accessible(s: Served) -> None:
             await page.get_by_role("link", name=link).click()
             await expect(page.locator("h1")).to_be_visible()
             await page.wait_for_load_state("networkidle")
-            assert await page.evaluate(_A11Y) == [], link
+            found = await page.evaluate(_A11Y)
+            assert found == [], (link, found, await page.inner_html("main"))
         await page.goto(page.url.split("#")[0] + "#/resource/web")
         await expect(page.get_by_label("Why web is where it is")).to_be_visible()
         assert await page.evaluate(_A11Y) == []

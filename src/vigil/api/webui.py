@@ -6,7 +6,8 @@ the live feed the dashboard listens to.
     POST /ui/login               {"username", "password"} -> a session cookie
     POST /ui/logout              revokes the session's token, clears the cookie
     GET  /ui/stream              server-sent events: `status` (the status document, each time
-                                 it changes: the endpoint reads it every half second) and
+                                 it changes: the endpoint reads it every half second, and at
+                                 once when the events log gains a line) and
                                  `log` (the last lines of this node's events log, then each
                                  new one)
 
@@ -130,6 +131,13 @@ async def _stream(request: web.Request) -> web.StreamResponse:
     beat = time.monotonic()
     try:
         while True:
+            events, _ = await asyncio.to_thread(tail.poll)
+            if first:
+                events, first = events[-BACKLOG_EVENTS:], False
+            elif events:
+                # vigild logged something (a result, a membership): read the status now
+                # rather than at the cache's next turn, so the page shows it at once
+                await cache.refresh()
             snap = cache.latest
             if snap.status is not None:
                 doc: dict[str, object] = {"ok": True, "node": node, **status_document(snap.status)}
@@ -140,9 +148,6 @@ async def _stream(request: web.Request) -> web.StreamResponse:
             if text != sent:
                 await response.write(f"event: status\ndata: {text}\n\n".encode())
                 sent, beat = text, time.monotonic()
-            events, _ = await asyncio.to_thread(tail.poll)
-            if first:
-                events, first = events[-BACKLOG_EVENTS:], False
             for event in events:
                 await response.write(f"event: log\ndata: {json.dumps(event)}\n\n".encode())
                 beat = time.monotonic()
