@@ -346,3 +346,90 @@ async def _edit_and_refusals(s: Served) -> None:
 
 
 test_settings_edited_and_refusals_said_on_the_page = served(_edit_and_refusals, timeout_s=120)
+
+
+async def _every_action(s: Served) -> None:
+    """The rest of the issue's actions from the page, each seen done on the cluster, and the
+    CLI's refusal where the CLI refuses."""
+    token = await prepared(s, "web")
+    [node] = await settled_where(s, "web")
+    other = next(n for n in NODES if n != node)
+    s.cluster.world.promotable.add("db")
+    for path, body in (("/api/v1/resources", {"id": "db", "agent": "ocf:pacemaker:Stateful"}),
+                       ("/api/v1/resources/db/promotable", {})):
+        done = await s.blocking(lambda p=path, b=body: call(s, token, "POST", p, b))
+        assert done.status == 200, done.body
+    async with browser_page(s) as page:
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await log_in(page)
+        said = page.locator("#action-messages")
+        base = page.url.split("#")[0]
+        await page.goto(base + "#/resource/web")
+        where_now = page.locator("span.where")
+        # disable, enable
+        await page.get_by_role("button", name="Disable").click()
+        await expect(where_now).to_have_text("stopped", timeout=15_000)
+        assert where(s, "web") == []
+        await page.get_by_role("button", name="Enable").click()
+        await expect(where_now).not_to_have_text("stopped", timeout=15_000)
+        [node] = await settled_where(s, "web")
+        other = next(n for n in NODES if n != node)
+        # a move to where it runs: the CLI's refusal, nothing changed
+        await page.get_by_label("Move to").select_option(node)
+        await page.get_by_role("button", name="Move", exact=True).click()
+        await expect(said).to_contain_text("already runs on")
+        assert not [c for c in s.cluster.node(1).cib.configuration.constraints
+                    if c.id.startswith("cli-")]
+        # ban from its node: the constraint is said and listed; clear
+        await page.get_by_label("Ban from").select_option(node)
+        await page.get_by_role("button", name="Ban", exact=True).click()
+        await expect(said).to_contain_text(f"cli-ban-web-on-{node}")
+        await expect(page.get_by_role("rowheader", name=f"cli-ban-web-on-{node}")).to_be_visible()
+        await expect(where_now).not_to_have_text(node, timeout=15_000)
+        await page.get_by_role("button", name="Clear moves and bans").click()
+        await expect(page.get_by_role("rowheader", name=f"cli-ban-web-on-{node}")).to_have_count(
+            0, timeout=15_000)
+        # a cleanup (the failed operation's own button is tried on a real lab, whose executor
+        # records failures: test_ui_lab.py)
+        await page.get_by_role("button", name="Clean up").click()
+        await expect(said).to_contain_text("web")
+        await page.get_by_role("link", name="Dashboard").click()
+        # a node's maintenance, on and off
+        await page.get_by_role("button", name=f"Put {other} in maintenance").click()
+        await expect(page.locator(f"tr[data-node={other}]")).to_contain_text("maintenance")
+        await page.get_by_role("button", name=f"Take {other} out of maintenance").click()
+        await expect(page.locator(f"tr[data-node={other}]")).not_to_contain_text("maintenance")
+        # a location constraint added and removed; a property set and unset
+        await page.get_by_role("link", name="Constraints").click()
+        location = page.get_by_role("form", name="Add a location")
+        await location.get_by_label("Resource").fill("web")
+        await location.get_by_label("Node").fill(other)
+        await location.get_by_label("Score").fill("100")
+        await location.get_by_role("button", name="Add").click()
+        added = page.get_by_role("rowheader", name=f"location-web-{other}")
+        await expect(added).to_be_visible()
+        await page.get_by_role("button", name=f"Remove constraint location-web-{other}").click()
+        await expect(added).to_have_count(0)
+        await page.get_by_role("link", name="Properties").click()
+        await page.get_by_label("Name").fill("no-quorum-policy")
+        await page.get_by_label("Value", exact=True).fill("freeze")
+        await page.get_by_role("button", name="Set", exact=True).click()
+        await expect(page.get_by_role("row").filter(has_text="no-quorum-policy")).to_contain_text(
+            "freeze")
+        await page.get_by_role("button", name="Unset no-quorum-policy").click()
+        await expect(page.get_by_role("rowheader", name="no-quorum-policy")).to_have_count(0)
+        # a promotable clone's page says why its promoted instance is promoted
+        await page.goto(base + "#/resource/db-clone")
+        promotion = page.get_by_role("table").filter(has_text="Why this instance is promoted")
+        await expect(promotion).to_contain_text("promoted", timeout=15_000)
+        await page.screenshot(path=artifact("resource-promotable.png"), full_page=True)
+        # delete, confirmed
+        await page.goto(base + "#/resource/web")
+        await page.get_by_role("button", name="Delete").click()
+        await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        await expect(page.locator("tr[data-resource=web]")).to_have_count(0, timeout=15_000)
+        assert "web" not in {r.id for r in s.cluster.node(2).cib.configuration.resources}
+        assert where(s, "web") == []  # stopped, then no longer listed
+
+
+test_every_other_action_from_the_pages = served(_every_action, timeout_s=180)

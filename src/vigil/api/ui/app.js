@@ -295,6 +295,8 @@ function renderDashboard() {
   const rows = [];
   for (const r of s.resources) {
     if (r.parent && s.resources.some((p) => p.id === r.parent && p.kind === "clone")) continue;
+    // a deleted resource is listed while it still runs somewhere (as crm_mon does)
+    if (r.orphan && !r.nodes.length) continue;
     rows.push(h("tr", { "data-resource": r.id },
       h("th", { scope: "row" }, r.parent ? `${r.parent} › ` : "",
         h("a", { href: `#/resource/${encodeURIComponent(r.id)}` }, r.id)),
