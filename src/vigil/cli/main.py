@@ -73,6 +73,49 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_whatif(args: argparse.Namespace) -> int:
+    from vigil.cli import simulate_view
+    from vigil.commands.env import CibEnvironment, FileEnvironment, LiveEnvironment
+    from vigil.commands.whatif import Move, WhatIf, what_if
+
+    moves = []
+    for text, promoted in [(m, False) for m in args.move] + [(m, True) for m in args.move_promoted]:
+        rsc, sep, node = text.partition("=")
+        if not (sep and rsc and node):
+            sys.stderr.write(f"error: '{text}' is not RESOURCE=NODE (such as web=n2)\n")
+            return EXIT_USAGE
+        moves.append(Move(rsc, node, promoted))
+    env: CibEnvironment = (FileEnvironment(args.xml_file, _now(args)) if args.xml_file
+                           else LiveEnvironment())
+    answer = what_if(env, WhatIf(tuple(args.fail), tuple(args.standby), tuple(moves)))
+    if args.output == "json":
+        json.dump({"summary": [asdict(i) for i in answer.summary],
+                   "before": [asdict(p) for p in answer.before],
+                   "after": [asdict(p) for p in answer.after],
+                   "reports": [render_report(r) for r in answer.reports]}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    out = ["What the cluster would do:"]
+    out += simulate_view.summary_lines(answer.summary) or ["  nothing: every resource stays"]
+    before = {p.resource: p for p in answer.before}
+
+    def where(nodes: tuple[str, ...], role: str) -> str:
+        return f"{', '.join(nodes)} ({role})" if nodes else "stopped"
+
+    moved = [(p.resource, where(before[p.resource].nodes, before[p.resource].role)
+              if p.resource in before else "-", where(p.nodes, p.role))
+             for p in answer.after]
+    changed = [m for m in moved if m[1] != m[2]]
+    if changed:
+        width = max(len(m[0]) for m in changed)
+        out += ["Where it would change:"] + [f"  {r:<{width}}  {a} -> {b}" for r, a, b in changed]
+    if answer.reports:
+        out += ["The change itself would say:"] + [f"  {render_report(r)}" for r in answer.reports]
+    out.append("Nothing was applied.")
+    sys.stdout.write("\n".join(out) + "\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="vigil", description="vigil: high-availability cluster manager")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -90,6 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("-t", "--time", help="'now' for the decision (ISO 8601 date or epoch)")
     exp.add_argument("--output", choices=("text", "json"), default="text")
     exp.set_defaults(func=_cmd_explain)
+    wif = sub.add_parser("whatif", help="what the cluster would do if nodes failed, went to "
+                                        "standby or a resource moved (nothing is applied)")
+    wif.add_argument("--fail", action="append", default=[], metavar="NODE",
+                     help="a node that loses power")
+    wif.add_argument("--standby", action="append", default=[], metavar="NODE",
+                     help="a node put in standby")
+    wif.add_argument("--move", action="append", default=[], metavar="RESOURCE=NODE",
+                     help="a resource moved (the constraint `resource move` would create)")
+    wif.add_argument("--move-promoted", action="append", default=[], metavar="CLONE=NODE",
+                     help="a promotable clone's promoted instance moved")
+    wif.add_argument("--xml-file", "-x", "-f", "--file", dest="xml_file",
+                     help="the CIB XML file to read (default: the running cluster's)")
+    wif.add_argument("-t", "--time", help="'now' for the decision (ISO 8601 date or epoch)")
+    wif.add_argument("--output", choices=("text", "json"), default="text")
+    wif.set_defaults(func=_cmd_whatif)
     from vigil.cli import pcs
 
     pcs.register_help(sub)
