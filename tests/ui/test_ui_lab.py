@@ -1,7 +1,8 @@
 """The web UI against a real lab cluster (three vigild nodes on Corosync, token 1000 ms), in
 Debian's chromium run in the lab's client namespace (the operator's machine): log in to n1's
 endpoint, see the lab's resources, put the node running the web service in standby and watch
-the page show it move, then cut that node's power and see the failover on the open dashboard
+the page show it move, then break the service (the dashboard lists the failed operation, its Clean up
+button clears it), then cut that node's power and see the failover on the open dashboard
 within a second of the cluster starting the service elsewhere (measured from the DC's own
 events log), and on the history page with its timeline. Screenshots are kept (ARTIFACTS).
 
@@ -138,6 +139,18 @@ def test_the_dashboard_follows_a_standby_and_a_power_cut_live(
             lag_standby = shown - started
             page.get_by_role("button", name=f"Take {first} out of standby").click()
             expect(page.locator(f"tr[data-node={first}]")).not_to_contain_text("standby")
+
+            # a real failure (the agent's state file gone: its next monitor says "not
+            # running"): the cluster restarts it in place, the dashboard lists the failed
+            # operation, and its Clean up button clears it
+            lab.exec(second, ["rm", "-f", "/run/resource-agents/Dummy-web.state"], timeout=10)
+            cleanup = page.get_by_role("button", name=f"Clean up web on {second}")
+            expect(cleanup).to_be_visible(timeout=30_000)
+            page.screenshot(path=artifact("lab-dashboard-failed-operation.png"), full_page=True)
+            cleanup.click()
+            expect(cleanup).to_have_count(0, timeout=15_000)
+            wait("web runs again where it failed", lambda: _where(lab, "web") == [second],
+                 timeout=30)
 
             # the power cut of the node running it: the page shows it gone and web back on
             # the other node, within a second of the start the DC logged

@@ -45,7 +45,6 @@ conditional on what it read, as the CLI does.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -53,6 +52,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from vigil.api.events_follow import READ_MAX, EventsTail
 from vigil.cib.write import write_cib
 from vigil.commands import clone, constraint, fencing, node, quorum, relocation, resource, status
 from vigil.commands import property as prop
@@ -78,7 +78,7 @@ EnvFactory = Callable[[], CibEnvironment]
 CatalogFactory = Callable[[], AgentCatalog | None]
 CATALOG_KEY: web.AppKey[CatalogFactory] = web.AppKey("rest_catalog")
 EVENTS_LOG_KEY = web.AppKey("rest_events_log", Path)
-HISTORY_READ_MAX = 16 * 1024 * 1024  # the log's tail that the history page reads
+HISTORY_READ_MAX = READ_MAX  # the log's tail that the history reads (one read)
 ENV_KEY: web.AppKey[EnvFactory] = web.AppKey("rest_env")
 # runs this node's Corosync tools (the quorum route); a script in the tests
 RUNNER_KEY: web.AppKey[Runner] = web.AppKey("rest_runner")
@@ -604,27 +604,10 @@ async def _whatif(request: web.Request) -> web.Response:
 
 
 def _tail_events(path: Path) -> list[dict[str, object]]:
-    """The last HISTORY_READ_MAX bytes of the events log as its JSON objects (none when this
-    node has no log: no vigild ran here)."""
-    try:
-        with open(path, "rb") as log:
-            size = log.seek(0, 2)
-            log.seek(max(0, size - HISTORY_READ_MAX))
-            data = log.read()
-    except OSError:
-        return []
-    lines = data.splitlines()
-    if size > HISTORY_READ_MAX and lines:
-        lines = lines[1:]  # the first line read is cut
-    out = []
-    for line in lines:
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(event, dict):
-            out.append(event)
-    return out
+    """The events in the log's last HISTORY_READ_MAX bytes (none when this node has no log:
+    no vigild ran here)."""
+    events, _ = EventsTail(path, from_end=True, backlog_bytes=HISTORY_READ_MAX).poll()
+    return events
 
 
 async def _history(request: web.Request) -> web.Response:
