@@ -80,10 +80,29 @@ async def test_agents_constraints_and_properties_are_listed(s: Served) -> None:
     await call_ok(s, token, "POST", "/api/v1/constraints",
                   {"kind": "colocation", "source": "a", "target": "b"})
     await call_ok(s, token, "POST", "/api/v1/resources/a/ban", {"node": "node2"})
+    # a score changed in place, an order's kind; refusals change nothing
+    await call_ok(s, token, "PATCH", "/api/v1/constraints/colocation-a-b-INFINITY",
+                  {"score": "200"})
+    await call_ok(s, token, "POST", "/api/v1/constraints",
+                  {"kind": "order", "first": "a", "then": "b"})
+    await call_ok(s, token, "PATCH", "/api/v1/constraints/order-a-b-mandatory",
+                  {"score": "optional"})
+    version = s.cluster.node(1).cib.version
+    for cid, body, code in (("colocation-a-b-INFINITY", {"score": "lots"}, "INVALID_SCORE"),
+                            ("order-a-b-mandatory", {"score": "sometimes"},
+                             "INVALID_OPTION_VALUE"),
+                            ("ghost", {"score": "1"}, "CONSTRAINT_NOT_FOUND"),
+                            ("colocation-a-b-INFINITY", {}, "REMOTE_BAD_REQUEST")):
+        bad = await s.blocking(lambda c=cid, b=body: call(
+            s, token, "PATCH", f"/api/v1/constraints/{c}", b))
+        assert bad.status == 400 and bad.body["reports"][0]["code"] == code, bad.body
+    assert s.cluster.node(1).cib.version == version
+    await call_ok(s, token, "DELETE", "/api/v1/constraints/order-a-b-mandatory")
     found = (await call_ok(s, token, "GET", "/api/v1/constraints"))["constraints"]
     by_kind = {c["kind"]: c for c in found}
     assert by_kind["colocation"]["resources"] == ["a", "b"]
-    assert "a with b" in by_kind["colocation"]["says"]
+    assert "a with b" in by_kind["colocation"]["says"] and by_kind["colocation"]["says"].endswith(
+        ": 200")
     assert by_kind["location"]["id"] == "cli-ban-a-on-node2"
     assert "node2" in by_kind["location"]["says"] and "-INFINITY" in by_kind["location"]["says"]
     await call_ok(s, token, "PUT", "/api/v1/properties", {"no-quorum-policy": "freeze"})

@@ -408,6 +408,14 @@ async def _every_action(s: Served) -> None:
         await location.get_by_role("button", name="Add").click()
         added = page.get_by_role("rowheader", name=f"location-web-{other}")
         await expect(added).to_be_visible()
+        # its score changed in place; a score that is not one refused, nothing changed
+        await page.get_by_label(f"New score of location-web-{other}").fill("lots")
+        await page.get_by_role("button", name=f"Change location-web-{other}").click()
+        await expect(said).to_contain_text("lots")
+        await page.get_by_label(f"New score of location-web-{other}").fill("-INFINITY")
+        await page.get_by_role("button", name=f"Change location-web-{other}").click()
+        await expect(page.get_by_role("row").filter(has=added)).to_contain_text(
+            f"web on {other}: -INFINITY")
         await page.get_by_role("button", name=f"Remove constraint location-web-{other}").click()
         await expect(added).to_have_count(0)
         await page.get_by_role("link", name="Properties").click()

@@ -222,7 +222,10 @@ DOCUMENT: Final[dict[str, Any]] = {
              "resource": _STR, "node": _STR, "score": _STR, "source": _STR, "target": _STR,
              "first": _STR, "then": _STR, "first_action": _STR, "then_action": _STR,
              "force": _BOOL}, ["kind"])},
-        "/api/v1/constraints/{id}": {"delete": _change("remove a constraint", {}, [], _ID)},
+        "/api/v1/constraints/{id}": {
+            "delete": _change("remove a constraint", {}, [], _ID),
+            "patch": _change("change a location's or colocation's score, or an order's kind "
+                             "(Mandatory, Optional, Serialize)", {"score": _STR}, ["score"], _ID)},
         "/api/v1/properties": {"get": {
             "summary": "the cluster properties set (`vigil property config`)",
             "security": _TOKEN, "responses": _READ}, "put": {

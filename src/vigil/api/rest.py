@@ -10,6 +10,8 @@ with JSON in and out, under /api/v1/ (a token needed, see server.py).
     POST   /api/v1/resources/ID/ACTION                  enable, disable, cleanup, move, ban, clear
     POST   /api/v1/constraints                          {"kind": location|colocation|order, ...}
     DELETE /api/v1/constraints/ID
+    PATCH  /api/v1/constraints/ID                       {"score"}: a location's or colocation's
+                                                        score, an order's kind
     PUT    /api/v1/properties                           {"NAME": "VALUE", ...}
     DELETE /api/v1/properties/NAME
     POST   /api/v1/nodes/NODE/ACTION                    standby, unstandby, maintenance, unmaintenance
@@ -106,6 +108,7 @@ def add_routes(app: web.Application, env: EnvFactory | None = None,
     r.add_post("/api/v1/resources/{id}/{action}", _resource_action)
     r.add_post("/api/v1/constraints", _constraint_add)
     r.add_delete("/api/v1/constraints/{id}", _constraint_remove)
+    r.add_patch("/api/v1/constraints/{id}", _constraint_change)
     r.add_put("/api/v1/properties", _properties_set)
     r.add_delete("/api/v1/properties/{name}", _property_unset)
     r.add_post("/api/v1/nodes/{node}/{action}", _node_action)
@@ -435,6 +438,11 @@ async def _constraint_add(request: web.Request) -> web.Response:
 async def _constraint_remove(request: web.Request) -> web.Response:
     cid = request.match_info["id"]
     return await _apply(request, lambda env, b: constraint.remove(env, [cid]))
+
+
+async def _constraint_change(request: web.Request) -> web.Response:
+    cid = request.match_info["id"]
+    return await _apply(request, lambda env, b: constraint.set_score(env, cid, b.text("score")))
 
 
 async def _properties_set(request: web.Request) -> web.Response:

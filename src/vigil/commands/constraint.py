@@ -292,3 +292,32 @@ def constraints(env: CibEnvironment) -> tuple[Constraint, ...]:
     """The configured constraints, in document order."""
     return env.get_cib().configuration.constraints
 
+
+
+def set_score(env: CibEnvironment, constraint_id: str, score: str) -> Applied:
+    """Change the score of a location (one with a node, not rules) or colocation constraint,
+    or the kind of an order (Mandatory, Optional, Serialize): the constraint keeps its id and
+    its place, in one change."""
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        found = next((c for c in cib.configuration.constraints if c.id == constraint_id), None)
+        if found is None:
+            raise ReportError([reports.error("CONSTRAINT_NOT_FOUND", id=constraint_id)])
+        new: Constraint
+        if isinstance(found, Order):
+            kind = next((k for k in KINDS if k.lower() == score.lower()), None)
+            if kind is None:
+                raise ReportError([reports.error("INVALID_OPTION_VALUE", option="kind",
+                                                 value=score, expected=", ".join(KINDS))])
+            new = dataclasses.replace(found, kind=kind, score=None)
+        elif isinstance(found, Location) and found.node is not None or isinstance(
+                found, Colocation):
+            new = dataclasses.replace(found, score=score_of(score))
+        else:
+            raise ReportError([reports.error("CONSTRAINT_SCORE_NOT_EDITABLE", id=constraint_id)])
+        constraints = tuple(new if c.id == constraint_id else c
+                            for c in cib.configuration.constraints)
+        return edit.with_config(cib, constraints=constraints), [
+            reports.info("CONSTRAINT_CHANGED", id=constraint_id, value=score)]
+
+    return edit.apply(env, change)

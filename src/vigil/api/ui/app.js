@@ -567,10 +567,18 @@ async function renderConstraints() {
     if (done.ok) setTimeout(refresh, 100);
   };
   show(h("h1", {}, "Constraints"), errors,
-    found.ok ? (found.constraints.length ? table(["Constraint", "Kind", "Says", ""], found.constraints.map((c) =>
-      h("tr", {}, h("th", { scope: "row" }, c.id), h("td", {}, c.kind), h("td", {}, c.says),
-        h("td", {}, actionButton("Remove", "DELETE", `/api/v1/constraints/${encodeURIComponent(c.id)}`,
-          undefined, { aria: `Remove constraint ${c.id}`, after: refresh })))))
+    found.ok ? (found.constraints.length ? table(["Constraint", "Kind", "Says", "Change", ""], found.constraints.map((c) => {
+      const path = `/api/v1/constraints/${encodeURIComponent(c.id)}`;
+      const score = h("input", { id: `score-${c.id}`, size: 10,
+        "aria-label": c.kind === "order" ? `New kind of ${c.id}` : `New score of ${c.id}`,
+        placeholder: c.kind === "order" ? "Optional" : "INFINITY" });
+      return h("tr", {}, h("th", { scope: "row" }, c.id), h("td", {}, c.kind), h("td", {}, c.says),
+        h("td", {}, c.kind === "other" ? "" : h("div", { class: "actions" }, score,
+          actionButton("Change", "PATCH", path, () => ({ score: score.value }),
+            { aria: `Change ${c.id}`, after: refresh }))),
+        h("td", {}, actionButton("Remove", "DELETE", path,
+          undefined, { aria: `Remove constraint ${c.id}`, after: refresh })));
+    }))
       : h("p", { class: "muted" }, "No constraints.")) : messages(found.reports),
     h("h2", {}, "Add a location"),
     h("form", { class: "inline", "aria-label": "Add a location", onsubmit: submit("location",
