@@ -81,8 +81,9 @@ async def test_agents_constraints_and_properties_are_listed(s: Served) -> None:
                   {"kind": "colocation", "source": "a", "target": "b"})
     await call_ok(s, token, "POST", "/api/v1/resources/a/ban", {"node": "node2"})
     # a score changed in place, an order's kind; refusals change nothing
-    await call_ok(s, token, "PATCH", "/api/v1/constraints/colocation-a-b-INFINITY",
-                  {"score": "200"})
+    changed = await call_ok(s, token, "PATCH", "/api/v1/constraints/colocation-a-b-INFINITY",
+                            {"score": "200"})
+    assert changed["reports"][0]["message"] == "constraint colocation-a-b-INFINITY is now 200"
     await call_ok(s, token, "POST", "/api/v1/constraints",
                   {"kind": "order", "first": "a", "then": "b"})
     await call_ok(s, token, "PATCH", "/api/v1/constraints/order-a-b-mandatory",

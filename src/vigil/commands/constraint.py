@@ -318,6 +318,6 @@ def set_score(env: CibEnvironment, constraint_id: str, score: str) -> Applied:
         constraints = tuple(new if c.id == constraint_id else c
                             for c in cib.configuration.constraints)
         return edit.with_config(cib, constraints=constraints), [
-            reports.info("CONSTRAINT_CHANGED", id=constraint_id, value=score)]
+            reports.info("CONSTRAINT_SCORE_CHANGED", id=constraint_id, value=score)]
 
     return edit.apply(env, change)

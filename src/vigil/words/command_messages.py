@@ -234,7 +234,7 @@ _CONSTRAINTS: dict[str, _Render] = {
     "CONSTRAINT_CREATED": lambda r: f"created constraint {_f(r, 'id')}",
     "CONSTRAINT_REPLACED": lambda r: f"replaced constraint {_f(r, 'id')}",
     "CONSTRAINT_REMOVED": lambda r: f"removed constraint {_f(r, 'id')}",
-    "CONSTRAINT_CHANGED": lambda r: f"constraint {_f(r, 'id')} is now {_f(r, 'value')}",
+    "CONSTRAINT_SCORE_CHANGED": lambda r: f"constraint {_f(r, 'id')} is now {_f(r, 'value')}",
     "CONSTRAINT_SCORE_NOT_EDITABLE": lambda r: (
         f"constraint {_f(r, 'id')} has no single score to change (its score is in its rules "
         "or sets): remove it and add it again"),
