@@ -83,7 +83,7 @@ async def test_agents_constraints_and_properties_are_listed(s: Served) -> None:
     # a score changed in place, an order's kind; refusals change nothing
     changed = await call_ok(s, token, "PATCH", "/api/v1/constraints/colocation-a-b-INFINITY",
                             {"score": "200"})
-    assert changed["reports"][0]["message"] == "constraint colocation-a-b-INFINITY is now 200"
+    assert changed["reports"][0]["message"] == "info: constraint colocation-a-b-INFINITY is now 200"
     await call_ok(s, token, "POST", "/api/v1/constraints",
                   {"kind": "order", "first": "a", "then": "b"})
     await call_ok(s, token, "PATCH", "/api/v1/constraints/order-a-b-mandatory",
