@@ -10,6 +10,7 @@ from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import config, node, status
 from vigil.commands import property as prop
 from vigil.commands.status_document import status_document
+from vigil.words.messages import render_report
 
 PROPERTY_USAGE = """\
 usage: vigil [-f FILE] property COMMAND ...
@@ -112,11 +113,32 @@ def run_config(inv: Invocation) -> int:
     return EXIT_OK
 
 
-def run_cib(inv: Invocation, words: list[str]) -> int:
+def run_cib(inv: Invocation, words: list[str], *, files: bool = False) -> int:
+    """`cluster cib [FILE] [scope=SECTION] [--config]` as pcs takes it (`files`: a FILE
+    saves the CIB there, as in Clusters from Scratch's `pcs cluster cib drbd_cfg`); a
+    section's name alone prints that section. vigil's own `cib [SECTION]` takes no file."""
     inv.only("config")
-    args.no_more(words[1:], words[0] if words else "cib")
-    section = "configuration" if inv.config else (words[0] if words else None)
-    print(config.cib_xml(inv.env(), section), end="")
+    if not files:
+        args.no_more(words[1:], words[0] if words else "cib")
+        words = [f"scope={words[0]}"] if words else []
+    section: str | None = None
+    target: str | None = None
+    for word in words:
+        if word.startswith("scope="):
+            section = word.partition("=")[2]
+        elif word in config.SECTIONS and section is None and target is None:
+            section = word
+        elif target is None:
+            target = word
+        else:
+            raise UsageError(f"unexpected '{word}': cib [FILE] [scope=SECTION] [--config]")
+    if inv.config:
+        section = "configuration"
+    if target is None:
+        print(config.cib_xml(inv.env(), section), end="")
+        return EXIT_OK
+    report = config.save_cib_xml(inv.env(), target, section)
+    print(render_report(report))
     return EXIT_OK
 
 
@@ -228,7 +250,7 @@ def run_cluster(inv: Invocation) -> int:
         print(CLUSTER_USAGE)
         return EXIT_OK if inv.help else args.EXIT_USAGE
     if words[0] == "cib":
-        return run_cib(inv, words[1:])
+        return run_cib(inv, words[1:], files=True)
     if words[0] == "cib-push":
         return run_cib_push(inv, words[1:])
     if words[0] == "status":

@@ -16,6 +16,7 @@ usage: vigil [-f FILE] constraint [list|show] [--full]
         ACTION: start, stop, promote or demote
         [symmetrical=true|false] [require-all=true|false] [id=ID]
   remove ID...
+  colocation delete SOURCE TARGET          order delete RESOURCE...   (or constraint ids)
   location | colocation | order            (alone: list that kind)"""
 
 
@@ -58,6 +59,12 @@ def _list_or_remove(inv: Invocation, rest: list[str], kind: str) -> int | None:
         return _list(inv, kind)
     if rest[0] in ("remove", "delete"):
         inv.only()
+        if kind == "colocation":  # pcs: colocation delete SOURCE TARGET
+            args.need(rest, 2, "source and target resources (or constraint ids)")
+            return args.finish(inv, constraint.remove_colocations(inv.env(), rest[1:]))
+        if kind == "order":  # pcs: order delete RESOURCE...
+            args.need(rest, 2, "resources (or constraint ids)")
+            return args.finish(inv, constraint.remove_orders(inv.env(), rest[1:]))
         args.need(rest, 2, "constraint id")
         return args.finish(inv, constraint.remove(inv.env(), rest[1:]))
     return None

@@ -224,7 +224,7 @@ def run(inv: Invocation) -> int:
                                                timeout=timeout))
     if sub == "status":
         inv.only("full")
-        return _status(inv)
+        return _status(inv, rest)
     if sub in ("config", "show"):
         inv.only("full")
         return _config(inv, rest)
@@ -242,14 +242,25 @@ def run(inv: Invocation) -> int:
     raise UsageError(f"unknown resource command '{sub}'")
 
 
-def _status(inv: Invocation) -> int:
+def _status(inv: Invocation, ids: list[str]) -> int:
+    """`resource status [ID...]`: every resource, or those named (each with its members)."""
     from vigil.cli import status_view
 
-    state = status.cluster_status(inv.env())
+    environment = inv.env()
+    if ids:
+        from vigil.commands import edit
+
+        cib = environment.get_cib()
+        missing = [edit.not_found(cib, r) for r in ids if edit.find_resource(cib, r) is None]
+        if missing:
+            raise ReportError(missing)
+    state = status.cluster_status(environment)
     if inv.json:
-        args.print_json(status_document(state)["resources"])
+        found = status_document(state)["resources"]
+        args.print_json([r for r in found if not ids or r["id"] in ids or r["parent"] in ids])
         return EXIT_OK
-    args.print_lines(status_view.resource_lines(state.transition, clones=dict(state.clones)))
+    args.print_lines(status_view.resource_lines(state.transition, clones=dict(state.clones),
+                                                only=set(ids) if ids else None))
     return EXIT_OK
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from vigil.commands.resource_state import collective_role, instance_role
 from vigil.commands.status import CloneShape, NodeAttributes
@@ -90,10 +90,13 @@ def _instance_number(a: Allocation) -> tuple[int, str]:
 
 
 def resource_lines(transition: Transition, *,
-                   clones: Mapping[str, CloneShape] | None = None) -> list[str]:
+                   clones: Mapping[str, CloneShape] | None = None,
+                   only: Collection[str] | None = None) -> list[str]:
     """The resources as crm_mon prints them. `clones` says which clones are promotable or
     unique (the status command reads it from the configuration); without it a clone is taken
-    as promotable when its instances show promotion, and as anonymous."""
+    as promotable when its instances show promotion, and as anonymous. `only`: just these
+    resources, each with what is inside it (a clone's primitive stands for its clone, as
+    `pcs resource status ID` shows it)."""
     lines = ["  * Full List of Resources:"]
     by_parent: dict[str | None, list[Allocation]] = {}
     for a in transition.allocations:
@@ -161,8 +164,18 @@ def resource_lines(transition: Transition, *,
             word = "Stopped (disabled)" if disabled else "Stopped"
             lines.append(f"{pad}  * {word}: [ {' '.join(stopped)} ]")
 
+    def visit(a: Allocation) -> None:
+        children = by_parent.get(a.resource, [])
+        asked = only is None or a.resource in only or (
+            a.kind == "clone" and any(_base(c.resource) in only for c in children))
+        if asked:
+            emit(a, 4)
+            return
+        for child in children:
+            visit(child)
+
     for a in by_parent.get(None, []):
-        emit(a, 4)
+        visit(a)
     return lines
 
 

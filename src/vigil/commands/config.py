@@ -42,6 +42,28 @@ def cib_xml(env: CibEnvironment, section: str | None = None) -> str:
     return text + "\n"
 
 
+def save_cib_xml(env: CibEnvironment, path: str, section: str | None = None) -> Report:
+    """pcs's `cluster cib FILE`: the CIB (or a section) written to FILE, atomically (0644);
+    what was done, as a report. A file that cannot be written is an error and stays as it
+    was."""
+    from vigil.host.atomic import write_atomic
+
+    text = cib_xml(env, section)
+    target = Path(path)
+    if target.is_dir():
+        raise ReportError([reports.error("CIB_FILE_UNWRITABLE", path=path,
+                                         detail="it is a directory")])
+    if not target.resolve().parent.is_dir():  # pcs makes no directories: neither does vigil
+        raise ReportError([reports.error("CIB_FILE_UNWRITABLE", path=path,
+                                         detail=f"no directory {target.parent}")])
+    try:
+        write_atomic(target.resolve(), text.encode(), 0o644)
+    except OSError as exc:
+        raise ReportError([reports.error("CIB_FILE_UNWRITABLE", path=path,
+                                         detail=exc.strerror or str(exc))]) from None
+    return reports.info("CIB_FILE_WRITTEN", path=path, section=section or "the whole CIB")
+
+
 def _reindented(element: ET.Element) -> ET.Element:
     copy = ET.fromstring(ET.tostring(element))
     for el in copy.iter():

@@ -321,3 +321,57 @@ def set_score(env: CibEnvironment, constraint_id: str, score: str) -> Applied:
             reports.info("CONSTRAINT_SCORE_CHANGED", id=constraint_id, value=score)]
 
     return edit.apply(env, change)
+
+
+def remove_colocations(env: CibEnvironment, words: Sequence[str]) -> Applied:
+    """`constraint colocation delete|remove`: pcs's `SOURCE TARGET` (every colocation of
+    SOURCE with TARGET goes), or constraint ids (as `constraint remove` takes them)."""
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        if _all_ids(cib, words):
+            return _without(cib, words)
+        if len(words) != 2:
+            raise ReportError([reports.error("CONSTRAINT_NOT_FOUND", id=w) for w in words
+                               if w not in _ids(cib)])
+        source, target = words
+        found = [c.id for c in cib.configuration.constraints if isinstance(c, Colocation)
+                 and c.rsc == source and c.with_rsc == target]
+        if not found:
+            raise ReportError([reports.error("COLOCATION_NOT_FOUND", source=source,
+                                             target=target)])
+        return _without(cib, found)
+
+    return edit.apply(env, change)
+
+
+def remove_orders(env: CibEnvironment, words: Sequence[str]) -> Applied:
+    """`constraint order delete|remove`: pcs's `RESOURCE...` (every order naming one of them
+    loses it: one naming it directly goes, a set loses it), or constraint ids."""
+    from vigil.commands.resource import drop_from_constraints
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        if _all_ids(cib, words):
+            return _without(cib, words)
+        missing = [w for w in words if edit.find_resource(cib, w) is None and w not in _ids(cib)]
+        if missing:
+            raise ReportError([edit.not_found(cib, w) for w in missing])
+        out: list[Report] = []
+        new = drop_from_constraints(cib, set(words), out, Order)
+        if not out:
+            raise ReportError([reports.error("ORDER_NOT_FOUND", resources=", ".join(words))])
+        return new, out
+
+    return edit.apply(env, change)
+
+
+def _ids(cib: Cib) -> set[str]:
+    return {c.id for c in cib.configuration.constraints}
+
+
+def _all_ids(cib: Cib, words: Sequence[str]) -> bool:
+    return bool(words) and all(w in _ids(cib) for w in words)
+
+
+def _without(cib: Cib, ids: Sequence[str]) -> tuple[Cib, list[Report]]:
+    return (edit.without_constraints(cib, set(ids)),
+            [reports.info("CONSTRAINT_REMOVED", id=c) for c in ids])

@@ -318,13 +318,15 @@ def _subtree_ids(rsc: Resource) -> list[str]:
     return [rsc.id]
 
 
-def _drop_constraints(cib: Cib, gone: set[str], out: list[Report]) -> Cib:
-    """Constraints without the resources in `gone`: a constraint naming one directly goes, a
-    resource set loses them (and goes when empty, the constraint when it has no set left)."""
+def drop_from_constraints(cib: Cib, gone: set[str], out: list[Report],
+                          kind: type | None = None) -> Cib:
+    """Constraints (of `kind`, or all) without the resources in `gone`: a constraint naming
+    one directly goes, a resource set loses them (and goes when empty, the constraint when it
+    has no set left)."""
     kept: list[Constraint] = []
     for c in cib.configuration.constraints:
         named = edit.constraint_resources(c)
-        if not named & gone:
+        if not named & gone or (kind is not None and not isinstance(c, kind)):
             kept.append(c)
             continue
         if isinstance(c, UnknownConstraint) or not c.sets or _direct(c) & gone:
@@ -379,7 +381,7 @@ def group_add(env: CibEnvironment, group_id: str, resource_ids: Sequence[str], *
         emptied = [r for r in removed if r not in ids]
         for gone in emptied:
             out.append(reports.info("GROUP_REMOVED", group=gone))
-        moved = _drop_constraints(_with_resources(cib, resources), set(emptied), out)
+        moved = drop_from_constraints(_with_resources(cib, resources), set(emptied), out)
         return _with_resources(moved, _into_group(moved, group_id, tuple(members), before,
                                                   after, out)), out
 
@@ -416,7 +418,7 @@ def group_remove(env: CibEnvironment, group_id: str, resource_ids: Sequence[str]
         new = _with_resources(cib, tuple(resources))
         if not kept:
             out.append(reports.info("GROUP_REMOVED", group=group_id))
-            new = _drop_constraints(new, {group_id}, out)
+            new = drop_from_constraints(new, {group_id}, out)
         return new, out
 
     return edit.apply(env, change)
@@ -433,7 +435,7 @@ def delete(env: CibEnvironment, resource_id: str) -> Applied:
         resources, removed = _remove_resources(cib.configuration.resources, {resource_id})
         for rsc_id in removed:
             out.append(reports.info("RESOURCE_REMOVED", resource=rsc_id))
-        new = _drop_constraints(_with_resources(cib, resources), set(removed), out)
+        new = drop_from_constraints(_with_resources(cib, resources), set(removed), out)
         # a deleted fence device leaves the fencing levels too (a level naming a device that
         # does not exist can never succeed)
         config, changed, dropped = fencing_topology.without_devices(new.configuration,

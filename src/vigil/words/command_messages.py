@@ -255,8 +255,14 @@ _CONSTRAINTS: dict[str, _Render] = {
     "ACTION_NEEDS_PROMOTABLE": lambda r: (
         f"{_f(r, 'resource')} is not a promotable clone, so it is never {_f(r, 'action')}d: "
         "order it on start or stop"),
+    "CIB_FILE_WRITTEN": lambda r: f"wrote {_f(r, 'section')} to {_f(r, 'path')}",
     "CONSTRAINT_NOT_FOUND": lambda r: (
         f"no constraint has id '{_f(r, 'id')}' (see 'vigil constraint list --full')"),
+    "COLOCATION_NOT_FOUND": lambda r: (
+        f"no colocation of {_f(r, 'source')} with {_f(r, 'target')} "
+        "(see 'vigil constraint colocation')"),
+    "ORDER_NOT_FOUND": lambda r: (
+        f"no order constraint names {_f(r, 'resources')} (see 'vigil constraint order')"),
 }
 
 _CLUSTER: dict[str, _Render] = {

@@ -1,0 +1,82 @@
+"""pcs's forms of commands vigil answered wrongly (issue 14's list): `resource status ID`
+shows that resource, `constraint colocation delete SOURCE TARGET` and `constraint order delete
+RESOURCE...` take resources (constraint ids still work), `cluster cib FILE [scope=SECTION]`
+saves the CIB to FILE. Each against a CIB file, with what it must refuse."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from cibs import Run
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "web-failover.xml"
+
+
+@pytest.fixture
+def cib(tmp_path: Path) -> Path:
+    path = tmp_path / "cib.xml"
+    shutil.copy(EXAMPLE, path)
+    return path
+
+
+def test_resource_status_of_one_resource(vigil: Run, cib: Path) -> None:
+    code, out, _ = vigil("-f", str(cib), "resource", "status", "WebIP")
+    assert code == 0
+    assert [ln.split("\t")[0].strip() for ln in out.splitlines()[1:]] == ["* WebIP"]
+    code, out, _ = vigil("-f", str(cib), "resource", "status")
+    assert "WebSite" in out and "fence-lab" in out
+    code, out, err = vigil("-f", str(cib), "resource", "status", "WebIP", "ghost")
+    assert code == 2 and not out and "'ghost' does not exist" in err
+
+
+def test_colocation_delete_takes_the_two_resources(vigil: Run, cib: Path) -> None:
+    before = cib.read_bytes()
+    code, _, err = vigil("-f", str(cib), "constraint", "colocation", "delete", "WebIP", "WebSite")
+    assert code == 2 and "no colocation of WebIP with WebSite" in err  # the other way round
+    assert cib.read_bytes() == before
+    code, out, err = vigil("-f", str(cib), "constraint", "colocation", "delete", "WebSite", "WebIP")
+    assert code == 0, err
+    _, listed, _ = vigil("-f", str(cib), "constraint", "colocation")
+    assert "WebSite with WebIP" not in listed
+
+
+def test_order_delete_takes_resources_and_ids_still_work(vigil: Run, cib: Path) -> None:
+    code, _, err = vigil("-f", str(cib), "constraint", "order", "delete", "nope")
+    assert code == 2 and "nope" in err
+    code, _, err = vigil("-f", str(cib), "constraint", "order", "delete", "WebSite")
+    assert code == 0, err
+    _, listed, _ = vigil("-f", str(cib), "constraint", "order")
+    assert "WebIP then" not in listed
+    code, _, err = vigil("-f", str(cib), "constraint", "order", "delete", "WebSite")
+    assert code == 2 and "no order constraint names WebSite" in err
+    # a constraint id, as before
+    _, listed, _ = vigil("-f", str(cib), "constraint", "--full")
+    cid = next(w.strip("(id:)") for ln in listed.splitlines() if "WebSite with WebIP" in ln
+               for w in ln.split() if w.startswith("(id:"))
+    code, _, err = vigil("-f", str(cib), "constraint", "colocation", "remove", cid)
+    assert code == 0, err
+
+
+def test_cluster_cib_saves_to_a_file(vigil: Run, cib: Path, tmp_path: Path) -> None:
+    whole, part = tmp_path / "whole.xml", tmp_path / "part.xml"
+    code, out, _ = vigil("-f", str(cib), "cluster", "cib", str(whole))
+    assert code == 0 and "wrote the whole CIB" in out
+    assert whole.read_text().startswith("<cib ")
+    code, _, _ = vigil("-f", str(cib), "cluster", "cib", str(part), "scope=constraints")
+    assert code == 0 and part.read_text().startswith("<constraints")
+    # Clusters from Scratch's `pcs cluster cib drbd_cfg`: a name without a dot is a file too
+    code, _, _ = vigil("-f", str(cib), "cluster", "cib", str(tmp_path / "drbd_cfg"))
+    assert code == 0 and (tmp_path / "drbd_cfg").read_text().startswith("<cib ")
+    code, out, _ = vigil("-f", str(cib), "cluster", "cib", "resources")  # a section's name
+    assert code == 0 and out.startswith("<resources")
+    for argv, says in (((str(tmp_path / "no" / "dir.xml"),), "no directory"),
+                       ((str(tmp_path),), "it is a directory"),
+                       ((str(whole), "scope=bogus"), "'bogus' is not a CIB section"),
+                       ((str(whole), str(part)), "unexpected")):
+        before = whole.read_bytes()
+        code, out, err = vigil("-f", str(cib), "cluster", "cib", *argv)
+        assert code in (1, 2) and not out and says in err, err
+        assert whole.read_bytes() == before
+    assert not (tmp_path / "no").exists()
