@@ -80,3 +80,14 @@ def test_cluster_cib_saves_to_a_file(vigil: Run, cib: Path, tmp_path: Path) -> N
         assert code in (1, 2) and not out and says in err, err
         assert whole.read_bytes() == before
     assert not (tmp_path / "no").exists()
+
+
+def test_status_full_adds_the_operation_history(vigil: Run, cib: Path) -> None:
+    code, plain, _ = vigil("-f", str(cib), "status")
+    assert code == 0 and "Operations:" not in plain
+    code, full, _ = vigil("-f", str(cib), "status", "--full")
+    assert code == 0 and full.startswith(plain.rstrip("\n"))  # the same, then more
+    ops = full[full.index("Operations:"):].splitlines()
+    assert ops[1] == "  * Node: node1:" and ops[2] == "    * WebIP:"
+    assert ops[3].startswith("      * (10) start last-rc-change=") and ops[3].endswith("rc=0 (ok)")
+    assert ops[4].startswith('      * (11) monitor: interval="10000ms"')

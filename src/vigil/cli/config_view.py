@@ -326,7 +326,8 @@ def failed_action_line(f: FailedAction) -> str:
 
 
 def status_lines(state: ClusterStatus, source: str, *, full: bool = False) -> list[str]:
-    """`vigil status`, as crm_mon prints it; `full` adds the node attributes (crm_mon -A)."""
+    """`vigil status`, as crm_mon prints it; `full` adds the node attributes (crm_mon -A) and
+    each node's operation history (crm_mon -o)."""
     t = state.transition
     lines = [f"Cluster name: {state.cluster_name or ''}"]
     if t.maintenance_mode:
@@ -344,6 +345,20 @@ def status_lines(state: ClusterStatus, source: str, *, full: bool = False) -> li
         t, clones=dict(state.clones))
     if full and state.node_attributes:
         lines += [""] + status_view.node_attribute_lines(state.node_attributes)
+    if full and state.operations:
+        lines += ["", "Operations:"]
+        for node_ops in state.operations:
+            lines.append(f"  * Node: {node_ops.node}:")
+            current = None
+            for op in node_ops.operations:
+                if op.resource != current:
+                    current = op.resource
+                    lines.append(f"    * {op.resource}:")
+                every = f": interval=\"{op.interval_ms}ms\"" if op.interval_ms else ""
+                when = (f" last-rc-change='{_when(op.last_rc_change)}'"
+                        if op.last_rc_change else "")
+                rc = f" rc={op.rc_code} ({_RC.get(op.rc_code, 'unknown')})"
+                lines.append(f"      * ({op.call_id}) {op.operation}{every}{when}{rc}")
     counts = []
     shapes = dict(state.clones)
     for a in t.allocations:

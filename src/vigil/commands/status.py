@@ -63,6 +63,24 @@ class NodeAttributes:
 
 
 @dataclass(frozen=True)
+class OperationDone:
+    """One operation a node's history keeps, as crm_mon -o lists it."""
+
+    resource: str
+    operation: str
+    interval_ms: int
+    call_id: int
+    rc_code: int
+    last_rc_change: int | None
+
+
+@dataclass(frozen=True)
+class NodeOperations:
+    node: str
+    operations: tuple[OperationDone, ...]  # by resource, then call id
+
+
+@dataclass(frozen=True)
 class ClusterStatus:
     cluster_name: str | None
     dc: str | None
@@ -77,6 +95,7 @@ class ClusterStatus:
     clones: tuple[tuple[str, CloneShape], ...] = ()  # every clone's id and shape
     node_attributes: tuple[NodeAttributes, ...] = ()
     locations: tuple[Location, ...] = ()  # the configuration's location constraints
+    operations: tuple[NodeOperations, ...] = ()  # each node's operation history (status --full)
 
 
 def _node_name(state: NodeState) -> str:
@@ -143,7 +162,23 @@ def cluster_status(env: CibEnvironment) -> ClusterStatus:
         disabled=disabled, stonith_devices=len(stonith), transition=transition,
         failed_actions=failed_actions(cib), fencing=_fencing_history(env),
         clones=clone_shapes(cib), node_attributes=node_attributes(cib),
-        locations=tuple(c for c in cib.configuration.constraints if isinstance(c, Location)))
+        locations=tuple(c for c in cib.configuration.constraints if isinstance(c, Location)),
+        operations=operation_history(cib))
+
+
+def operation_history(cib: Cib) -> tuple[NodeOperations, ...]:
+    """Each node's recorded operations (its lrm history: the last result of each operation,
+    a recurring monitor's, the last failure), as `status --full` lists them."""
+    out = []
+    for state in cib.status:
+        ops = tuple(
+            OperationDone(hist.id, rec.operation, rec.interval_ms, rec.call_id, rec.rc_code,
+                          rec.last_rc_change)
+            for hist in sorted(state.history, key=lambda h: h.id)
+            for rec in sorted(hist.operations, key=lambda r: (r.call_id, r.id)))
+        if ops:
+            out.append(NodeOperations(_node_name(state), ops))
+    return tuple(sorted(out, key=lambda n: n.node))
 
 
 def _cluster_name(env: CibEnvironment, cib: Cib) -> str | None:
