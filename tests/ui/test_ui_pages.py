@@ -153,6 +153,9 @@ async def _why_move_and_clear(s: Served) -> None:
         why = page.get_by_label("Why web is where it is")
         await expect(why).to_contain_text("web")
         await expect(page.get_by_role("table").filter(has_text="Where it can run")).to_be_visible()
+        # what the nodes' histories keep of it: its start where it runs
+        operations = page.get_by_role("table").filter(has_text="Last change")
+        await expect(operations.get_by_role("row").filter(has_text="start")).to_contain_text(node)
         await page.screenshot(path=artifact("resource-why.png"), full_page=True)
         await page.get_by_label("Move to").select_option(other)
         await page.get_by_role("button", name="Move", exact=True).click()

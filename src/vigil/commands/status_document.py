@@ -69,5 +69,6 @@ def status_document(state: ClusterStatus) -> dict[str, Any]:
         "node_attributes": {n.node: dict(n.attributes) for n in state.node_attributes},
         "failed_actions": list(state.failed_actions),
         "fencing": list(state.fencing),
+        "operations": list(state.operations),
     })
     return document

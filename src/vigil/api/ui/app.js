@@ -423,6 +423,7 @@ async function renderResource() {
       actionButton("Ban", "POST", `${path}/ban`, () => ({ node: banSel.value }),
         { after: reread })) : null,
     h("h2", {}, "Why it is where it is"), why,
+    h("h2", {}, "Operations"), operationsTable(s, r),
     h("h2", {}, "Settings"), editForm,
     h("h2", {}, "Constraints on it"),
     !cons ? h("p", {}, "Reading…") : cons.length ? table(["Constraint", "Says", ""], cons.map((c) =>
@@ -430,6 +431,25 @@ async function renderResource() {
         h("td", {}, actionButton("Remove", "DELETE", `/api/v1/constraints/${encodeURIComponent(c.id)}`,
           undefined, { aria: `Remove constraint ${c.id}`, after: reread })))))
       : h("p", { class: "muted" }, "None."));
+}
+
+// what the nodes' histories keep of this resource (a clone: of its instances)
+function operationsTable(s, r) {
+  const base = (id) => id.replace(/:\d+$/, "");
+  const mine = new Set([r.id, ...(r.instances || []).map((i) => base(i.id))]);
+  const rows = [];
+  for (const n of s.operations || []) {
+    for (const op of n.operations) {
+      if (!mine.has(base(op.resource))) continue;
+      rows.push(h("tr", {}, h("td", {}, n.node), h("td", {}, String(op.call_id)),
+        h("td", {}, op.interval_ms ? `${op.operation} every ${op.interval_ms / 1000} s` : op.operation),
+        h("td", { class: op.rc_code === 0 || (op.operation === "monitor" && op.rc_code === 7 && !op.interval_ms) ? "" : "bad" },
+          String(op.rc_code)),
+        h("td", {}, op.last_rc_change ? new Date(op.last_rc_change * 1000).toLocaleString() : "")));
+    }
+  }
+  return rows.length ? table(["Node", "Call", "Operation", "Result (rc)", "Last change"], rows)
+                     : h("p", { class: "muted" }, "No operation recorded.");
 }
 
 function settingsForm(page, id, reread) {
