@@ -91,3 +91,57 @@ def test_status_full_adds_the_operation_history(vigil: Run, cib: Path) -> None:
     assert ops[1] == "  * Node: node1:" and ops[2] == "    * WebIP:"
     assert ops[3].startswith("      * (10) start last-rc-change=") and ops[3].endswith("rc=0 (ok)")
     assert ops[4].startswith('      * (11) monitor: interval="10000ms"')
+
+
+def _meta(cib: Path, rid: str) -> dict[str, str]:
+    from vigil.cib.io import load_cib_file
+    from vigil.commands import edit
+
+    found = edit.find_resource(load_cib_file(cib)[0], rid)
+    assert found is not None
+    return {p.name: p.value or "" for s in found.meta_attributes for p in s.pairs}
+
+
+def test_manage_unmanage_and_stonith_enable_disable(vigil: Run, cib: Path) -> None:
+    code, _, err = vigil("-f", str(cib), "resource", "unmanage", "WebIP", "WebSite")
+    assert code == 0, err
+    assert _meta(cib, "WebIP")["is-managed"] == "false" == _meta(cib, "WebSite")["is-managed"]
+    _, out, _ = vigil("-f", str(cib), "resource", "status", "WebIP")
+    assert out.rstrip().endswith("(unmanaged)")
+    code, _, err = vigil("-f", str(cib), "resource", "manage", "WebIP", "WebSite")
+    assert code == 0 and "is-managed" not in _meta(cib, "WebIP"), err
+    before = cib.read_bytes()
+    code, _, err = vigil("-f", str(cib), "resource", "unmanage", "WebIP", "ghost")
+    assert code == 2 and "'ghost' does not exist" in err and cib.read_bytes() == before
+    code, _, err = vigil("-f", str(cib), "stonith", "disable", "fence-lab")
+    assert code == 0 and _meta(cib, "fence-lab")["target-role"] == "Stopped", err
+    code, _, err = vigil("-f", str(cib), "stonith", "enable", "fence-lab")
+    assert code == 0 and "target-role" not in _meta(cib, "fence-lab"), err
+    before = cib.read_bytes()
+    code, _, err = vigil("-f", str(cib), "stonith", "disable", "WebIP")
+    assert code == 2 and "'WebIP' is not a fence device" in err and cib.read_bytes() == before
+
+
+def test_ungroup_and_cluster_standby_and_property_defaults(vigil: Run, cib: Path) -> None:
+    assert vigil("-f", str(cib), "resource", "group", "add", "web", "WebIP", "WebSite")[0] == 0
+    code, _, err = vigil("-f", str(cib), "resource", "ungroup", "web", "WebSite")
+    assert code == 0, err
+    _, out, _ = vigil("-f", str(cib), "resource", "config", "web")
+    assert "WebIP" in out and "WebSite" not in out
+    code, _, err = vigil("-f", str(cib), "resource", "ungroup", "web")
+    assert code == 0, err
+    code, _, err = vigil("-f", str(cib), "resource", "config", "web")
+    assert code == 2 and "'web' does not exist" in err
+    # pcs 0.9's cluster standby (seed 004 types it)
+    code, _, err = vigil("-f", str(cib), "cluster", "standby", "node2")
+    assert code == 0, err
+    assert "Node node2: standby" in vigil("-f", str(cib), "status")[1]
+    assert vigil("-f", str(cib), "cluster", "unstandby", "node2")[0] == 0
+    assert "standby" not in vigil("-f", str(cib), "status")[1]
+    code, out, _ = vigil("-f", str(cib), "property", "defaults", "no-quorum-policy",
+                         "stonith-enabled")
+    assert code == 0 and out.splitlines() == ["no-quorum-policy=stop", "stonith-enabled=true"]
+    code, out, _ = vigil("-f", str(cib), "property", "defaults")
+    assert code == 0 and "batch-limit=0" in out.splitlines()
+    code, out, err = vigil("-f", str(cib), "property", "defaults", "bogus")
+    assert code == 2 and not out and "'bogus' is not a cluster property" in err

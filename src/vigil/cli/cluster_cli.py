@@ -16,7 +16,8 @@ PROPERTY_USAGE = """\
 usage: vigil [-f FILE] property COMMAND ...
   set NAME=VALUE... [--force]     (an empty VALUE removes the property)
   unset NAME... [--force]
-  [list|show|config] [NAME] [--all|--defaults]"""
+  [list|show|config] [NAME] [--all|--defaults]
+  defaults [NAME...]              (each property's default value)"""
 
 NODE_USAGE = """\
 usage: vigil [-f FILE] node COMMAND ...
@@ -32,7 +33,8 @@ usage: vigil [-f FILE] cluster COMMAND ...
   destroy [NODE...|--all] [--force]            status
   node add NODE [addr=ADDR]... [--start [--wait[=S]]] [--enable] [--force]
   node remove NODE... [--force]               node clear NODE
-  cib [SECTION] [--config]                     cib-push FILE [--config]
+  cib [FILE] [scope=SECTION] [--config]        cib-push FILE [--config]
+  standby NODE...|--all                        unstandby NODE...|--all   (as 'node standby')
 Without NODE or --all, setup, start, stop, enable, disable and destroy act on this machine. With
 them (and setup of nodes all authenticated with 'vigil host auth'), on those nodes through their
 remote endpoints; --all is the nodes of this machine's corosync.conf. node add|remove run on a
@@ -64,6 +66,21 @@ def run_property(inv: Invocation) -> int:
         else:
             args.print_lines(config_view.property_lines(found, show_defaults=inv.all
                                                         or inv.defaults or bool(rest)))
+        return EXIT_OK
+    if sub == "defaults":  # pcs 0.11: every property's default, or those named
+        inv.only()
+        environment = inv.env()
+        known = {p.name: p for p in prop.list_properties(environment, all_known=True)}
+        for name in rest:  # one that is not a property: the list's own refusal
+            if name not in known:
+                prop.list_properties(environment, name=name)
+        defaults = [known[n] for n in rest] if rest else [
+            p for p in known.values() if p.default is not None]
+        if inv.json:
+            args.print_json({q.name: q.default for q in defaults})
+        else:
+            args.print_lines(f"{q.name}={q.default if q.default is not None else ''}"
+                             for q in defaults)
         return EXIT_OK
     raise UsageError(f"unknown property command '{sub}'")
 
@@ -256,6 +273,9 @@ def run_cluster(inv: Invocation) -> int:
     if words[0] == "status":
         inv.words = ["status"]
         return run_status(inv)
+    if words[0] in ("standby", "unstandby"):  # pcs 0.9's form (seed 004): node standby
+        inv.words = ["node", *words]
+        return run_node(inv)
     from vigil.cli import cluster_setup_cli as life
 
     commands: dict[str, Callable[[Invocation, list[str]], int]] = {
@@ -269,4 +289,5 @@ def run_cluster(inv: Invocation) -> int:
             raise UsageError(f"'cluster {words[0]}' acts on this machine, not on a CIB file (-f)")
         return commands[words[0]](inv, words[1:])
     raise UsageError(f"'cluster {words[0]}' is not available in vigil yet (it has: setup, start, "
-                     "stop, enable, disable, destroy, node, status, cib, cib-push)")
+                     "stop, enable, disable, destroy, node, standby, unstandby, status, cib, "
+                     "cib-push)")

@@ -27,13 +27,14 @@ usage: vigil [-f FILE] resource COMMAND ...
   clone ID [CLONE_ID] [k=v...]        promotable ID [CLONE_ID] [k=v...]
   unclone ID                          (ID: the clone, or the resource in it)
   enable ID...                        disable ID...
+  manage ID...                        unmanage ID...
   move ID [NODE] [lifetime=DURATION] [--promoted]
   ban ID [NODE] [lifetime=DURATION] [--promoted]
   clear ID [NODE]                     cleanup [ID] [--node NODE]
   restart ID [NODE] [--wait[=SECONDS]]
-  status | config [ID]
+  status [ID...] | config [ID]
   group add GROUP ID... [--before ID | --after ID]
-  group remove GROUP [ID...]
+  group remove GROUP [ID...]          ungroup GROUP [ID...]
   defaults [k=v...]                   op defaults [k=v...]
   describe AGENT                      agents [STANDARD[:PROVIDER]]
   standards                           providers
@@ -47,7 +48,7 @@ systemd:nginx, service:x) or a type alone when a single installed agent has it (
 STONITH_USAGE = f"""\
 usage: vigil [-f FILE] stonith COMMAND ...
   create ID AGENT [k=v...] [op ACTION k=v...]... [meta k=v...] [--disabled] [--force]
-  delete ID        config [ID]        status
+  delete ID        config [ID]        status        enable ID...        disable ID...
 {stonith_cli.USAGE_LINES}"""
 
 
@@ -194,6 +195,14 @@ def run(inv: Invocation) -> int:
         args.need(rest, 1, "resource id")
         command = resource.enable if sub == "enable" else resource.disable
         return args.finish(inv, command(env(), rest))
+    if sub in ("manage", "unmanage"):
+        inv.only()
+        args.need(rest, 1, "resource id")
+        return args.finish(inv, resource.manage(env(), rest, managed=sub == "manage"))
+    if sub == "ungroup":  # pcs: ungroup GROUP [RSC...]: those members out, or the group gone
+        inv.only()
+        args.need(rest, 1, "group id (resource ungroup GROUP [RESOURCE...])")
+        return args.finish(inv, resource.group_remove(env(), rest[0], rest[1:]))
     if sub in ("move", "ban"):
         inv.only(*(["force", "promoted"] if sub == "move" else ["promoted"]))
         lifetime = _lifetime(rest)
@@ -380,6 +389,19 @@ def run_stonith(inv: Invocation) -> int:
         args.need(rest, 1, "device id")
         args.no_more(rest[1:], rest[0])
         return args.finish(inv, resource.delete(inv.env(), rest[0]))
+    if sub in ("enable", "disable"):
+        inv.only()
+        args.need(rest, 1, "device id")
+        environment = inv.env()
+        cib = config_cmd.cib(environment)
+        from vigil.commands import edit
+
+        for rid in rest:  # a resource that is not a device is refused, as pcs refuses it
+            found_rsc = edit.require_resource(cib, rid)
+            if not config_view.is_stonith_resource(found_rsc):
+                raise ReportError([reports.error("NOT_A_FENCE_DEVICE", resource=rid)])
+        command = resource.enable if sub == "enable" else resource.disable
+        return args.finish(inv, command(environment, rest))
     if sub in ("config", "show"):
         inv.only("full")
         cib = config_cmd.cib(inv.env())

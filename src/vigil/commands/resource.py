@@ -552,6 +552,26 @@ def disable(env: CibEnvironment, resource_ids: Sequence[str]) -> Applied:
     return edit.apply(env, change)
 
 
+def manage(env: CibEnvironment, resource_ids: Sequence[str], *, managed: bool) -> Applied:
+    """pcs's `resource manage|unmanage`: the cluster leaves unmanaged resources as they are
+    (is-managed=false); managing one again removes that (from the resource and what it is
+    in, as enable does), in one change for every resource named."""
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        new = cib
+        for rsc_id in resource_ids:
+            rsc = edit.require_resource(new, rsc_id)
+            targets = _targets_to_enable(new, rsc) if managed else [rsc]
+            for target in targets:
+                current = edit.find_resource(new, target.id)
+                assert current is not None
+                new = _set_resource_meta(new, current,
+                                         (("is-managed", "" if managed else "false"),))
+        return new, []
+
+    return edit.apply(env, change)
+
+
 def _set_resource_meta(cib: Cib, rsc: Resource, pairs: Pairs) -> Cib:
     taken = edit.used_ids(cib)
     new_rsc = dataclasses.replace(rsc, meta_attributes=edit.set_pairs(

@@ -256,6 +256,8 @@ _CONSTRAINTS: dict[str, _Render] = {
         f"{_f(r, 'resource')} is not a promotable clone, so it is never {_f(r, 'action')}d: "
         "order it on start or stop"),
     "CIB_FILE_WRITTEN": lambda r: f"wrote {_f(r, 'section')} to {_f(r, 'path')}",
+    "NOT_A_FENCE_DEVICE": lambda r: (
+        f"'{_f(r, 'resource')}' is not a fence device: use 'vigil resource' for it"),
     "CONSTRAINT_NOT_FOUND": lambda r: (
         f"no constraint has id '{_f(r, 'id')}' (see 'vigil constraint list --full')"),
     "COLOCATION_NOT_FOUND": lambda r: (
