@@ -43,3 +43,25 @@ def test_a_success_writes_no_failure_and_a_probe_that_finds_it_stopped_is_none()
     cib = status_edit.record_operation(cib, "1", "n1", RSC, result(2, "start", 0, 0))
     assert [op.id for op in cib.status[0].history[0].operations] == ["db_last_0"]
     assert failed_actions(cib) == ()
+
+
+def test_a_recurring_monitor_s_failure_stays_after_the_recovery_s_stop() -> None:
+    """The web UI's lab test found it: a monitor that found the resource dead, then the
+    recovery's stop and start; the stop dropped every record with an interval, the failure's
+    too, so `vigil status` showed a fail-count and no failed action (Pacemaker keeps
+    db_last_failure_0 until a cleanup or its failure-timeout)."""
+    cib, _ = parse_cib(EMPTY)
+    cib = status_edit.record_operation(cib, "1", "n1", RSC, result(2, "start", 0, 0))
+    monitor = OperationRecord(id="db_monitor_10000", operation="monitor", call_id=3, rc_code=0,
+                              op_status=0, interval_ms=10000, transition_key="3:1:0:vigild",
+                              operation_key="db_monitor_10000", on_node="n1")
+    cib = status_edit.record_operation(cib, "1", "n1", RSC, monitor)
+    died = OperationRecord(id="db_last_failure_0", operation="monitor", call_id=3, rc_code=7,
+                           op_status=0, interval_ms=10000, transition_key="3:1:0:vigild",
+                           operation_key="db_monitor_10000", on_node="n1")
+    cib = status_edit.record_operation(cib, "1", "n1", RSC, died)
+    cib = status_edit.record_operation(cib, "1", "n1", RSC, result(4, "stop", 0, 0))
+    ids = {op.id for op in cib.status[0].history[0].operations}
+    assert ids == {"db_last_0", "db_last_failure_0"}  # the monitor's own entry went
+    (failed,) = failed_actions(cib)
+    assert (failed.operation, failed.interval_ms, failed.rc_code) == ("monitor", 10000, 7)

@@ -74,7 +74,8 @@ def record_operation(cib: Cib, node_id: str, uname: str, resource: ResourceHisto
     """Add one operation result to a node's history, replacing the entry with the same id.
 
     A successful stop also drops the resource's recurring-monitor entries, which are cancelled
-    with it (as Pacemaker's executor does). A failed non-recurring operation reported as
+    with it (as Pacemaker's executor does), but not the record of a recurring monitor's
+    failure. A failed non-recurring operation reported as
     `RSC_last_0` is kept as `RSC_last_failure_0` too, as Pacemaker's controller writes both:
     the next operation overwrites `last_0`, and the failure must stay in the status (`vigil
     status`'s failed actions, with the agent's reason) until a cleanup or its expiry."""
@@ -90,7 +91,10 @@ def record_operation(cib: Cib, node_id: str, uname: str, resource: ResourceHisto
     ops = [op for op in current.operations if op.id not in {r.id for r in written}]
     if (record.operation == "stop" and record.rc_code == OcfResult.OK
             and record.op_status == ExecStatus.DONE):
-        ops = [op for op in ops if op.interval_ms == 0]
+        # the recurring operations' own entries go; a recurring monitor's failure, kept as
+        # RSC_last_failure_0 with its interval, stays (failed actions, failure-timeout)
+        failure = f"{resource.id}_last_failure_0"
+        ops = [op for op in ops if op.interval_ms == 0 or op.id == failure]
     ops += written
     updated = dataclasses.replace(current, standard=resource.standard,
                                   provider=resource.provider, agent_type=resource.agent_type,
