@@ -145,3 +145,29 @@ def test_ungroup_and_cluster_standby_and_property_defaults(vigil: Run, cib: Path
     assert code == 0 and "batch-limit=0" in out.splitlines()
     code, out, err = vigil("-f", str(cib), "property", "defaults", "bogus")
     assert code == 2 and not out and "'bogus' is not a cluster property" in err
+
+
+def test_resource_op_add_and_delete(vigil: Run, cib: Path) -> None:
+    before = cib.read_bytes()
+    code, _, err = vigil("-f", str(cib), "resource", "op", "add", "WebIP", "monitor",
+                         "interval=10s")
+    assert code == 2 and "already (WebIP-monitor-interval-10s)" in err
+    assert cib.read_bytes() == before
+    code, _, err = vigil("-f", str(cib), "resource", "op", "add", "WebIP", "monitor",
+                         "interval=30s", "timeout=40s", "OCF_CHECK_LEVEL=10")
+    assert code == 0, err
+    _, out, _ = vigil("-f", str(cib), "resource", "config", "WebIP")
+    assert "monitor interval=30s timeout=40s OCF_CHECK_LEVEL=10 (WebIP-monitor-interval-30s)" in out
+    # by action and options (an interval by its length), then by id
+    code, out, err = vigil("-f", str(cib), "resource", "op", "delete", "WebIP", "monitor",
+                           "interval=30")
+    assert code == 0 and "removed operation WebIP-monitor-interval-30s" in err, err
+    code, _, err = vigil("-f", str(cib), "resource", "op", "delete", "WebIP-monitor-interval-10s")
+    assert code == 0, err
+    _, out, _ = vigil("-f", str(cib), "resource", "config", "WebIP")
+    assert "Operations:" not in out
+    for argv in (("WebIP", "monitor"), ("no-such-op",), ("ghost", "monitor")):
+        before = cib.read_bytes()
+        code, out, err = vigil("-f", str(cib), "resource", "op", "delete", *argv)
+        assert code == 2 and not out and len(err.strip().splitlines()) == 1, err
+        assert cib.read_bytes() == before

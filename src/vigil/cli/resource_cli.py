@@ -33,6 +33,7 @@ usage: vigil [-f FILE] resource COMMAND ...
   clear ID [NODE]                     cleanup [ID] [--node NODE]
   restart ID [NODE] [--wait[=SECONDS]]
   status [ID...] | config [ID]
+  op add ID ACTION [k=v...] [--force]   op delete OP_ID | op delete ID ACTION [k=v...]
   group add GROUP ID... [--before ID | --after ID]
   group remove GROUP [ID...]          ungroup GROUP [ID...]
   defaults [k=v...]                   op defaults [k=v...]
@@ -244,6 +245,15 @@ def run(inv: Invocation) -> int:
         return _defaults(inv, "rsc", values)
     if sub == "op" and rest[:1] == ["defaults"]:
         return _defaults(inv, "op", rest[1:])
+    if sub == "op" and rest[:1] == ["add"]:  # pcs: op add RSC ACTION [k=v...]
+        inv.only("force")
+        args.need(rest, 3, "resource and action (resource op add ID ACTION [k=v...])")
+        return args.finish(inv, resource.op_add(env(), rest[1], OpSpec(rest[2], args.pairs(
+            rest[3:])), force=inv.force, catalog=catalog()))
+    if sub == "op" and rest[:1] in (["delete"], ["remove"]):  # op delete OP_ID | RSC ACTION [k=v]
+        inv.only()
+        args.need(rest, 2, "an operation id, or resource and action")
+        return args.finish(inv, resource.op_delete(env(), rest[1:]))
     if sub in ("describe", "agents", "standards", "providers", "list"):
         return _agents(inv, sub, rest)
     if sub == "failcount":

@@ -505,6 +505,85 @@ def update(env: CibEnvironment, resource_id: str, spec: ResourceSpec, *, force: 
     return edit.apply(env, change)
 
 
+def op_add(env: CibEnvironment, resource_id: str, spec: OpSpec, *, force: bool = False,
+           catalog: AgentCatalog | None = None) -> Applied:
+    """pcs's `resource op add RSC ACTION k=v...`: one more operation; the same action with
+    the same interval (and role) is refused unless forced."""
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        rsc = edit.require_resource(cib, resource_id)
+        if not isinstance(rsc, Primitive):
+            raise ReportError([reports.error("OPERATIONS_NEED_PRIMITIVE", resource=resource_id)])
+        meta = (catalog.metadata(agent_lib.AgentName(rsc.standard, rsc.provider, rsc.agent_type))
+                if catalog is not None else None)
+        out: list[Report] = []
+        op = _operation(resource_id, spec, meta, edit.used_ids(cib), out, force=force)
+        same = next((o for o in rsc.operations if o.name == op.name
+                     and o.interval_ms == op.interval_ms and o.role == op.role), None)
+        if same is not None:
+            out.append(reports.unless_forced(force, "OPERATION_EXISTS", resource=resource_id,
+                                             action=op.name, interval=op.interval, id=same.id))
+        new_prim = dataclasses.replace(rsc, operations=(*rsc.operations, op))
+        return _with_resources(cib, _replace_resource(cib.configuration.resources,
+                                                      new_prim)), out
+
+    return edit.apply(env, change)
+
+
+def op_delete(env: CibEnvironment, words: Sequence[str]) -> Applied:
+    """pcs's `resource op delete OP_ID`, or `resource op delete RSC ACTION [k=v...]`: the
+    operations of that action whose options include the ones given."""
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        if len(words) == 1:
+            owner = next((p for p in edit.primitives(cib)
+                          if any(o.id == words[0] for o in p.operations)), None)
+            if owner is None:
+                raise ReportError([reports.error("OPERATION_NOT_FOUND", resource="",
+                                                 what=f"id {words[0]}")])
+            gone = {words[0]}
+            rsc: Primitive = owner
+        else:
+            found = edit.require_resource(cib, words[0])
+            if not isinstance(found, Primitive):
+                raise ReportError([reports.error("OPERATIONS_NEED_PRIMITIVE",
+                                                 resource=words[0])])
+            rsc = found
+            action, wanted = words[1], dict(_op_pairs(words[2:]))
+            gone = {o.id for o in rsc.operations if o.name == action
+                    and all(_op_matches(o, k, v) for k, v in wanted.items())}
+            if not gone:
+                what = " ".join(words[1:])
+                raise ReportError([reports.error("OPERATION_NOT_FOUND", resource=rsc.id,
+                                                 what=what)])
+        new_prim = dataclasses.replace(rsc, operations=tuple(
+            o for o in rsc.operations if o.id not in gone))
+        return _with_resources(cib, _replace_resource(cib.configuration.resources, new_prim)), [
+            reports.info("OPERATION_REMOVED", resource=rsc.id, id=i) for i in sorted(gone)]
+
+    return edit.apply(env, change)
+
+
+def _op_pairs(words: Sequence[str]) -> Pairs:
+    out = []
+    for word in words:
+        name, sep, value = word.partition("=")
+        if not sep or not name:
+            raise ReportError([reports.error("INVALID_OPTION_VALUE", option=word, value=word,
+                                             expected="NAME=VALUE")])
+        out.append((name, value))
+    return tuple(out)
+
+
+def _op_matches(op: Operation, name: str, value: str) -> bool:
+    """Whether an operation has this option (an interval by its length: 10s is 10000ms)."""
+    if name == "interval":
+        return parse_interval_ms(value) == op.interval_ms
+    found = {"timeout": op.timeout, "role": op.role, "on-fail": op.on_fail, "id": op.id}.get(
+        name, dict(op.extra.attrs).get(name))
+    return found == value
+
+
 def set_meta(env: CibEnvironment, resource_id: str, pairs: Pairs, *,
              force: bool = False, catalog: AgentCatalog | None = None) -> Applied:
     """Set (or with an empty value remove) meta attributes of any resource."""

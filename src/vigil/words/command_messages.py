@@ -256,6 +256,14 @@ _CONSTRAINTS: dict[str, _Render] = {
         f"{_f(r, 'resource')} is not a promotable clone, so it is never {_f(r, 'action')}d: "
         "order it on start or stop"),
     "CIB_FILE_WRITTEN": lambda r: f"wrote {_f(r, 'section')} to {_f(r, 'path')}",
+    "OPERATION_EXISTS": lambda r: (
+        f"{_f(r, 'resource')} has a {_f(r, 'action')} operation every {_f(r, 'interval')} "
+        f"already ({_f(r, 'id')})"),
+    "OPERATION_NOT_FOUND": lambda r: (
+        f"no operation {_f(r, 'what')}" + (f" on {_f(r, 'resource')}" if _f(r, "resource")
+                                            else "")
+        + " (see 'vigil resource config')"),
+    "OPERATION_REMOVED": lambda r: f"removed operation {_f(r, 'id')} of {_f(r, 'resource')}",
     "NOT_A_FENCE_DEVICE": lambda r: (
         f"'{_f(r, 'resource')}' is not a fence device: use 'vigil resource' for it"),
     "CONSTRAINT_NOT_FOUND": lambda r: (
