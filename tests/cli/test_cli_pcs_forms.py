@@ -171,3 +171,17 @@ def test_resource_op_add_and_delete(vigil: Run, cib: Path) -> None:
         code, out, err = vigil("-f", str(cib), "resource", "op", "delete", *argv)
         assert code == 2 and not out and len(err.strip().splitlines()) == 1, err
         assert cib.read_bytes() == before
+
+
+def test_stonith_list_and_describe(vigil: Run) -> None:
+    # the agents the tests install (cibs.FakeCatalog): fence_ipmilan among them
+    code, out, _ = vigil("stonith", "list")
+    assert code == 0 and "fence_ipmilan" in out.splitlines()
+    code, out, _ = vigil("stonith", "list", "ipmi")
+    assert code == 0 and out.splitlines() == ["fence_ipmilan"]
+    code, out, _ = vigil("stonith", "list", "nothing-like-it")
+    assert code == 0 and out == ""
+    code, out, _ = vigil("stonith", "describe", "fence_ipmilan")
+    assert code == 0 and out.startswith("stonith:fence_ipmilan")
+    code, out, err = vigil("stonith", "describe", "fence_nope")
+    assert code == 2 and not out and "'stonith:fence_nope' is not installed" in err

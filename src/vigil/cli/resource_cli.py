@@ -50,6 +50,7 @@ STONITH_USAGE = f"""\
 usage: vigil [-f FILE] stonith COMMAND ...
   create ID AGENT [k=v...] [op ACTION k=v...]... [meta k=v...] [--disabled] [--force]
   delete ID        config [ID]        status        enable ID...        disable ID...
+  list [FILTER]    describe AGENT
 {stonith_cli.USAGE_LINES}"""
 
 
@@ -430,6 +431,22 @@ def run_stonith(inv: Invocation) -> int:
         lines = status_view.resource_lines(state.transition, clones=dict(state.clones))
         args.print_lines([lines[0]] + [ln for ln in lines[1:] if "(stonith:" in ln])
         return EXIT_OK
+    if sub == "list":  # pcs: stonith list [FILTER]: the fence agents installed
+        inv.only()
+        args.no_more(rest[1:], rest[0] if rest else sub)
+        agents = catalog()
+        if agents is None:
+            raise ReportError([reports.error("AGENT_CATALOG_UNAVAILABLE")])
+        names = [a.type for a in agents.agents("stonith", None) if not rest or rest[0] in a.type]
+        if inv.json:
+            args.print_json(names)
+        else:
+            args.print_lines(names)
+        return EXIT_OK
+    if sub == "describe":  # pcs: stonith describe AGENT (fence_xvm or stonith:fence_xvm)
+        args.need(rest, 1, "fence agent name (stonith describe AGENT)")
+        name = rest[0] if rest[0].startswith("stonith:") else f"stonith:{rest[0]}"
+        return _agents(inv, "describe", [name, *rest[1:]])
     if sub in stonith_cli.SUBCOMMANDS:
         return stonith_cli.run(inv, sub, rest)
     raise UsageError(f"unknown stonith command '{sub}'")
