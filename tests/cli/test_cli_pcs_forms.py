@@ -185,3 +185,12 @@ def test_stonith_list_and_describe(vigil: Run) -> None:
     assert code == 0 and out.startswith("stonith:fence_ipmilan")
     code, out, err = vigil("stonith", "describe", "fence_nope")
     assert code == 2 and not out and "'stonith:fence_nope' is not installed" in err
+
+
+def test_status_resources_id_and_status_quorum(vigil: Run, cib: Path) -> None:
+    code, out, _ = vigil("-f", str(cib), "status", "resources", "WebSite")
+    assert code == 0 and [ln.split("\t")[0].strip() for ln in out.splitlines()[1:]] == [
+        "* WebSite"]
+    # status quorum is quorum status: Corosync's, not a CIB file's
+    code, out, err = vigil("-f", str(cib), "status", "quorum")
+    assert code == 2 and not out and "quorum commands work on Corosync" in err

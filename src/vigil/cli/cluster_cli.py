@@ -241,8 +241,14 @@ def run_status(inv: Invocation) -> int:
     if words and words[0] in ("resources", "resource"):
         from vigil.cli import resource_cli
 
-        inv.words = ["resource", "status"]
+        inv.words = ["resource", "status", *words[1:]]
         return resource_cli.run(inv)
+    if words and words[0] == "quorum":  # pcs: status quorum is quorum status
+        from vigil.cli import quorum_cli
+
+        args.no_more(words[1:], "status quorum")
+        inv.words = ["quorum", "status"]
+        return quorum_cli.run(inv)
     if words and words[0] == "nodes":
         from vigil.cli import status_view
 
