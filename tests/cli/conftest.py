@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -33,3 +34,14 @@ def vigil(capsys: pytest.CaptureFixture[str]) -> Run:
         return code, out, err
 
     return run
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "web-failover.xml"
+
+
+@pytest.fixture
+def cib(tmp_path: Path) -> Path:
+    """A copy of the README's example CIB (three nodes, node1 unclean, the web service)."""
+    path = tmp_path / "cib.xml"
+    shutil.copy(EXAMPLE, path)
+    return path

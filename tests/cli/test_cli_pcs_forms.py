@@ -5,20 +5,9 @@ saves the CIB to FILE. Each against a CIB file, with what it must refuse."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
 from cibs import Run
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "web-failover.xml"
-
-
-@pytest.fixture
-def cib(tmp_path: Path) -> Path:
-    path = tmp_path / "cib.xml"
-    shutil.copy(EXAMPLE, path)
-    return path
 
 
 def test_resource_status_of_one_resource(vigil: Run, cib: Path) -> None:

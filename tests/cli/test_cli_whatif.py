@@ -4,20 +4,10 @@ leave; nothing applied, and a bad question is one line, exit 2."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from cibs import Run
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "web-failover.xml"
-
-
-@pytest.fixture
-def cib(tmp_path: Path) -> Path:
-    path = tmp_path / "cib.xml"
-    shutil.copy(EXAMPLE, path)
-    return path
 
 
 def test_a_failed_node_a_standby_and_a_move_change_nothing(vigil: Run, cib: Path) -> None:
