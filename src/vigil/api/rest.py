@@ -58,7 +58,13 @@ from vigil.api.events_follow import READ_MAX, EventsTail
 from vigil.cib.write import write_cib
 from vigil.commands import clone, constraint, fencing, node, quorum, relocation, resource, status
 from vigil.commands import property as prop
-from vigil.commands.agents import AgentCatalog, AgentMetadata, AgentName, parse_agent_name
+from vigil.commands.agents import (
+    AgentCatalog,
+    AgentMetadata,
+    AgentName,
+    installed_catalog,
+    parse_agent_name,
+)
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment, LiveEnvironment
 from vigil.commands.explain import explain
@@ -96,7 +102,7 @@ def add_routes(app: web.Application, env: EnvFactory | None = None,
                events_log: Path = Path("/var/log/vigil/events.jsonl")) -> None:
     app[ENV_KEY] = env or (lambda: LiveEnvironment(timeout=60))
     app[RUNNER_KEY] = runner or LocalRunner()
-    app[CATALOG_KEY] = catalog or local_catalog
+    app[CATALOG_KEY] = catalog or installed_catalog
     app[EVENTS_LOG_KEY] = events_log
     r = app.router
     r.add_get("/api/v1/cib", _cib)
@@ -125,16 +131,6 @@ def add_routes(app: web.Application, env: EnvFactory | None = None,
     r.add_get("/api/v1/agents/{agent}", _agent)
     r.add_post("/api/v1/whatif", _whatif)
     r.add_get("/api/v1/history", _history)
-
-
-def local_catalog() -> AgentCatalog | None:
-    """The agents installed on this node (the executor's view), as the CLI's create checks
-    parameters against them."""
-    try:
-        from vigil.commands.local_agents import ExecutorCatalog
-    except ImportError:
-        return None
-    return ExecutorCatalog()
 
 
 # -- the request's body ------------------------------------------------------------------------

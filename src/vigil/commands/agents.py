@@ -14,6 +14,7 @@ from typing import Protocol
 from vigil.commands import fencer_params
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError
+from vigil.model.resources import Primitive
 
 # Standards (the CIB's "class" attribute); only ocf agents have a provider.
 STANDARDS = ("ocf", "lsb", "service", "systemd", "stonith")
@@ -87,6 +88,23 @@ class AgentCatalog(Protocol):
     def metadata(self, agent: AgentName) -> AgentMetadata | None:
         """The agent's metadata, or None if the agent is not installed."""
         ...
+
+
+def installed_catalog() -> AgentCatalog | None:
+    """The agents installed on this machine, when vigil's executor can list them: what the
+    CLI and the endpoint's REST API check a resource's agent and parameters against."""
+    try:
+        from vigil.commands.local_agents import ExecutorCatalog
+    except ImportError:
+        return None
+    return ExecutorCatalog()
+
+
+def metadata_of(catalog: AgentCatalog | None, prim: Primitive) -> AgentMetadata | None:
+    """The metadata of a configured primitive's agent; None without a catalog or the agent."""
+    if catalog is None:
+        return None
+    return catalog.metadata(AgentName(prim.standard, prim.provider, prim.agent_type))
 
 
 def parse_agent_name(text: str, *, default_standard: str | None = None) -> AgentName | None:

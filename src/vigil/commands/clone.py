@@ -104,8 +104,7 @@ def clone_problems(cib: Cib, clone: Clone, *, force: bool = False,
         for prim in _agents(clone.child):
             if prim.standard == "stonith":
                 continue
-            meta = catalog.metadata(agent_lib.AgentName(prim.standard, prim.provider,
-                                                        prim.agent_type))
+            meta = agent_lib.metadata_of(catalog, prim)
             if meta is not None and not can_promote(meta):
                 out.append(reports.unless_forced(force, "AGENT_NOT_PROMOTABLE",
                                                  resource=prim.id, agent=prim.agent))

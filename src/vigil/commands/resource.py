@@ -474,10 +474,7 @@ def update(env: CibEnvironment, resource_id: str, spec: ResourceSpec, *, force: 
                 out += clone_lib.clone_problems(cib, new_rsc, force=force, catalog=catalog)
             return _with_resources(cib, _replace_resource(cib.configuration.resources,
                                                           new_rsc)), out
-        meta: AgentMetadata | None = None
-        if catalog is not None:
-            meta = catalog.metadata(agent_lib.AgentName(rsc.standard, rsc.provider,
-                                                        rsc.agent_type))
+        meta = agent_lib.metadata_of(catalog, rsc)
         out += agent_lib.check_parameters(meta, dict(spec.instance), force=force,
                                           creating=False)
         out += _meta_problems(spec.meta, force)
@@ -514,8 +511,7 @@ def op_add(env: CibEnvironment, resource_id: str, spec: OpSpec, *, force: bool =
         rsc = edit.require_resource(cib, resource_id)
         if not isinstance(rsc, Primitive):
             raise ReportError([reports.error("OPERATIONS_NEED_PRIMITIVE", resource=resource_id)])
-        meta = (catalog.metadata(agent_lib.AgentName(rsc.standard, rsc.provider, rsc.agent_type))
-                if catalog is not None else None)
+        meta = agent_lib.metadata_of(catalog, rsc)
         out: list[Report] = []
         op = _operation(resource_id, spec, meta, edit.used_ids(cib), out, force=force)
         same = next((o for o in rsc.operations if o.name == op.name
