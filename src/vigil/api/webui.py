@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from importlib import resources
 from pathlib import Path
@@ -30,9 +29,8 @@ from pathlib import Path
 from aiohttp import web
 
 from vigil.api.events_follow import EventsTail
+from vigil.api.snapshots import Snapshot
 from vigil.commands.status_document import status_document
-
-log = logging.getLogger("vigil.api")
 
 COOKIE = "vigil_session"
 UI_HEADER = "X-Vigil-UI"
@@ -116,6 +114,12 @@ def logout_response() -> web.Response:
     return response
 
 
+def _status_event(snap: Snapshot, node: str) -> dict[str, object]:
+    if snap.status is not None:
+        return {"ok": True, "node": node, **status_document(snap.status)}
+    return {"ok": False, "node": node, "error": str(snap.error) if snap.error else "not read yet"}
+
+
 async def _stream(request: web.Request) -> web.StreamResponse:
     from vigil.api.server import CACHE_KEY, SETTINGS_KEY
 
@@ -128,6 +132,7 @@ async def _stream(request: web.Request) -> web.StreamResponse:
     tail = EventsTail(request.app[EVENTS_PATH_KEY], from_end=True, backlog_bytes=BACKLOG_BYTES)
     first = True
     sent: str | None = None
+    seen: Snapshot | None = None
     beat = time.monotonic()
     try:
         while True:
@@ -139,15 +144,12 @@ async def _stream(request: web.Request) -> web.StreamResponse:
                 # rather than at the cache's next turn, so the page shows it at once
                 await cache.refresh()
             snap = cache.latest
-            if snap.status is not None:
-                doc: dict[str, object] = {"ok": True, "node": node, **status_document(snap.status)}
-            else:
-                doc = {"ok": False, "node": node,
-                       "error": str(snap.error) if snap.error else "not read yet"}
-            text = json.dumps(doc, sort_keys=True)
-            if text != sent:
-                await response.write(f"event: status\ndata: {text}\n\n".encode())
-                sent, beat = text, time.monotonic()
+            if snap is not seen:  # a new read (every half second): is it a new status?
+                seen = snap
+                text = json.dumps(_status_event(snap, node), sort_keys=True)
+                if text != sent:
+                    await response.write(f"event: status\ndata: {text}\n\n".encode())
+                    sent, beat = text, time.monotonic()
             for event in events:
                 await response.write(f"event: log\ndata: {json.dumps(event)}\n\n".encode())
                 beat = time.monotonic()

@@ -282,8 +282,7 @@ def remove(env: CibEnvironment, constraint_ids: Sequence[str]) -> Applied:
         missing = [c for c in constraint_ids if c not in existing]
         if missing:
             raise ReportError([reports.error("CONSTRAINT_NOT_FOUND", id=m) for m in missing])
-        out = [reports.info("CONSTRAINT_REMOVED", id=c) for c in constraint_ids]
-        return edit.without_constraints(cib, set(constraint_ids)), out
+        return _without(cib, constraint_ids)
 
     return edit.apply(env, change)
 

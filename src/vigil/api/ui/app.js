@@ -4,8 +4,7 @@
 // Every text from the cluster goes into the page as text (never as HTML).
 "use strict";
 
-const state = { status: null, log: [], page: null, agents: null, streamOpen: false,
-                lastStatusAt: 0 };
+const state = { status: null, log: [], page: null, agents: null, lastStatusAt: 0 };
 
 // -- DOM helpers ---------------------------------------------------------------------------
 function h(tag, attrs, ...children) {
@@ -733,7 +732,6 @@ function renderWhatIf() {
       h("label", { for: "move-rsc" }, "Move resource", rscSel),
       h("label", { for: "move-to" }, "to", nodeSel)),
     h("button", { type: "submit", class: "primary" }, "Ask"));
-  page.live = false;
   show(h("h1", {}, "What if"),
     h("p", { class: "muted" }, "The scheduler's answer on a copy of the live configuration: " +
       "nothing changes until you apply it."), form, result);
