@@ -1,9 +1,10 @@
 """vigil against Pacemaker 2.1.5's own scheduler regression corpus (shared/conformance).
 
-Tiers 1, 2 and 3 are the gate: their pass counts must not fall below the floors in floors.json,
-which the scheduler's authors raise as it improves. Every case of those tiers is run and judged; a
-failing case counts as failing, none is skipped. The issues' targets: tier 1 >= 85/89, tier 2 >=
-75/107, tier 3 (promotable clones, issue 10) >= 43/45. The test over all four tiers only reports.
+Every tier has a floor in floors.json that its pass count must not fall below, which the
+scheduler's authors raise as it improves: tiers 1, 2 and 3 in the fast gate, tier 4 in the slower
+all-tiers test (marked slow; CI runs it). Every case is run and judged; a failing case counts as
+failing, none is skipped. The issues' targets: tier 1 >= 85/89, tier 2 >= 75/107, tier 3
+(promotable clones, issue 10) >= 43/45; issue 14: every tier >= 90 %, 740/798 in all.
 """
 
 from __future__ import annotations
@@ -55,8 +56,10 @@ def test_tier_pass_count_meets_floor(tier: int, gated_run: CheckRun, floors: dic
 
 @pytest.mark.slow
 def test_all_tiers_report(harness: Harness, corpus: Path, gated_run: CheckRun,
-                          tmp_path: Path, record_measurement: Callable[[str], None]) -> None:
-    """Reports the pass count of every tier; asserts only that every case was judged."""
+                          tmp_path: Path, floors: dict[str, float],
+                          record_measurement: Callable[[str], None]) -> None:
+    """Reports the pass count of every tier; asserts that every case was judged and that tier 4
+    keeps its floor."""
     rest = _check(harness, corpus, report=tmp_path / "tier-4.json", tiers=(4,), budget=BUDGET_REST)
     runs = {1: gated_run, 2: gated_run, 3: gated_run, 4: rest}
     for tier, run in sorted(runs.items()):
@@ -66,3 +69,8 @@ def test_all_tiers_report(harness: Harness, corpus: Path, gated_run: CheckRun,
     record_measurement(f"corpus all tiers, {candidate_label()}: {passed}/{total} passed "
                        f"({100.0 * passed / total:.1f}%; tier 4 took {rest.seconds:.0f} s)")
     assert total == ALL_CASES, f"the harness judged {total} cases, the corpus has {ALL_CASES}"
+    # tier 4 has a floor too, so a feature once decided like Pacemaker stays so
+    floor = int(floors["4"])
+    assert rest.passed(4) >= floor, (
+        f"tier 4: {rest.passed(4)}/{rest.total(4)} passed, below the floor {floor}\n"
+        f"{rest.describe_failures(4)}")

@@ -75,7 +75,7 @@ from vigil.commands.whatif import Move, WhatIf, what_if
 from vigil.daemon.control import encode_report
 from vigil.model import reports
 from vigil.model.cib import Cib
-from vigil.model.constraints import Colocation, Constraint, Location, Order
+from vigil.model.constraints import Colocation, Constraint, Location, Order, TicketConstraint
 from vigil.model.reports import Report, ReportError
 from vigil.model.score import format_score
 from vigil.model.version import CibVersion
@@ -661,6 +661,11 @@ def constraint_view(found: Constraint) -> ConstraintView:
                               f"{found.first_action or 'start'} {found.first} then "
                               f"{found.then_action or found.first_action or 'start'} "
                               f"{found.then}" + (f" ({found.kind})" if found.kind else ""))
+    if isinstance(found, TicketConstraint):
+        named = (found.rsc,) if found.rsc else tuple(m for s in found.sets for m in s.resources)
+        return ConstraintView(found.id, "ticket", named,
+                              f"{','.join(named)}{role(found.rsc_role)} needs ticket "
+                              f"{found.ticket} (loss-policy {found.loss_policy or 'stop'})")
     return ConstraintView(found.id, "other", (), "(kept as written in the CIB)")
 
 

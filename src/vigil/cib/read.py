@@ -18,6 +18,7 @@ from vigil.model.constraints import (
     Location,
     Order,
     ResourceSet,
+    TicketConstraint,
     UnknownConstraint,
 )
 from vigil.model.durations import parse_interval_ms
@@ -35,7 +36,7 @@ from vigil.model.rules import (
     Rule,
 )
 from vigil.model.score import parse_score
-from vigil.model.status import NodeState, OperationRecord, ResourceHistory
+from vigil.model.status import NodeState, OperationRecord, ResourceHistory, TicketState
 from vigil.model.values import is_true
 from vigil.model.version import CibVersion
 from vigil.model.xmlextra import Extra
@@ -379,12 +380,34 @@ class _Reader:
                 sets=self.resource_sets(el, here),
                 extra=Extra(self.extra_attrs(el, known)),
             )
+        if el.tag == "rsc_ticket":
+            known = {"id", "rsc", "rsc-role", "ticket", "loss-policy"}
+            return TicketConstraint(
+                id=cid,
+                ticket=el.get("ticket", ""),
+                rsc=el.get("rsc"),
+                rsc_role=el.get("rsc-role"),
+                loss_policy=el.get("loss-policy"),
+                sets=self.resource_sets(el, here),
+                extra=Extra(self.extra_attrs(el, known)),
+            )
         if isinstance(el.tag, str):
             self.warnings.append(reports.warning("CIB_UNKNOWN_ELEMENT", element=el.tag, path=here))
             return UnknownConstraint(cid, el.tag, ET.tostring(el, encoding="unicode").strip())
         return None
 
     # -- nodes and status --------------------------------------------------------------------
+    def ticket_state(self, el: ET.Element) -> TicketState:
+        return TicketState(
+            id=el.get("id", ""),
+            granted=is_true(el.get("granted"), False),
+            standby=is_true(el.get("standby"), False),
+            last_granted=el.get("last-granted"),
+            extra=Extra(self.extra_attrs(el, {"id", "granted", "standby", "last-granted"}),
+                        tuple(ET.tostring(c, encoding="unicode").strip() for c in el
+                              if isinstance(c.tag, str))),
+        )
+
     # -- fencing topology ------------------------------------------------------------------------
     def fencing_level(self, el: ET.Element) -> FencingLevel:
         extra_attrs = self.extra_attrs(el, _LEVEL_ATTRS)
@@ -582,10 +605,13 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
     status: list[NodeState] = []
     status_el = root.find("status")
     status_unknown: list[str] = []
+    tickets: list[TicketState] = []
     if status_el is not None:
         for el in status_el:
             if el.tag == "node_state":
                 status.append(reader.node_state(el))
+            elif el.tag == "tickets":
+                tickets.extend(reader.ticket_state(t) for t in el.findall("ticket_state"))
             elif isinstance(el.tag, str):
                 status_unknown.append(ET.tostring(el, encoding="unicode").strip())
     top_unknown = [ET.tostring(el, encoding="unicode").strip() for el in root
@@ -615,6 +641,7 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
         extra=Extra(tuple((k, v) for k, v in root.attrib.items() if k not in known_root),
                     tuple(top_unknown)),
         status_extra=Extra((), tuple(status_unknown)),
+        tickets=tuple(tickets),
     )
     return cib, tuple(reader.warnings)
 

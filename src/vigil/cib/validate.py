@@ -16,7 +16,14 @@ from collections.abc import Iterable, Iterator
 
 from vigil.model import reports
 from vigil.model.cib import Cib, Configuration
-from vigil.model.constraints import Colocation, Location, Order, ResourceSet, UnknownConstraint
+from vigil.model.constraints import (
+    Colocation,
+    Location,
+    Order,
+    ResourceSet,
+    TicketConstraint,
+    UnknownConstraint,
+)
 from vigil.model.nvset import NvSet
 from vigil.model.reports import Report
 from vigil.model.resources import Group, Operation, Primitive, Resource, walk
@@ -105,11 +112,13 @@ def _config_ids(config: Configuration) -> Iterator[_Defined]:
         yield from _xml_ids(text.removeprefix(_RESOURCES_PREFIX))
 
 
-def _constraint_tag(c: Location | Colocation | Order) -> str:
+def _constraint_tag(c: Location | Colocation | Order | TicketConstraint) -> str:
     if isinstance(c, Location):
         return "rsc_location"
     if isinstance(c, Colocation):
         return "rsc_colocation"
+    if isinstance(c, TicketConstraint):
+        return "rsc_ticket"
     return "rsc_order"
 
 
@@ -273,9 +282,12 @@ def _set_resources(sets: tuple[ResourceSet, ...]) -> Iterator[str]:
         yield from rs.resources
 
 
-def _named_resources(c: Location | Colocation | Order) -> Iterator[str]:
+def _named_resources(c: Location | Colocation | Order | TicketConstraint) -> Iterator[str]:
     if isinstance(c, Location):
         if c.rsc is not None and c.rsc_pattern is None:
+            yield c.rsc
+    elif isinstance(c, TicketConstraint):
+        if c.rsc is not None:
             yield c.rsc
     elif isinstance(c, Colocation):
         yield from (r for r in (c.rsc, c.with_rsc) if r is not None)
@@ -285,7 +297,7 @@ def _named_resources(c: Location | Colocation | Order) -> Iterator[str]:
 
 
 def _unknown_constraint_resources(c: UnknownConstraint) -> Iterator[str]:
-    """The resources of a constraint vigil does not model (rsc_ticket): `rsc` and its sets."""
+    """The resources of a constraint vigil does not model: `rsc` and its sets."""
     el = ET.fromstring(c.xml)
     rsc = el.get("rsc")
     if rsc is not None:

@@ -22,6 +22,7 @@ from vigil.model.constraints import (
     Location,
     Order,
     ResourceSet,
+    TicketConstraint,
     UnknownConstraint,
 )
 from vigil.model.fencing import FencingLevel, FencingTopology
@@ -36,7 +37,7 @@ from vigil.model.rules import (
     Rule,
 )
 from vigil.model.score import format_score
-from vigil.model.status import NodeState, OperationRecord, ResourceHistory
+from vigil.model.status import NodeState, OperationRecord, ResourceHistory, TicketState
 from vigil.model.xmlextra import Extra
 
 _RESOURCES_PREFIX = "resources:"
@@ -64,6 +65,10 @@ def cib_element(cib: Cib) -> ET.Element:
     status = ET.SubElement(root, "status")
     for state in cib.status:
         status.append(_node_state(state))
+    if cib.tickets:
+        tickets = ET.SubElement(status, "tickets")
+        for ticket in cib.tickets:
+            tickets.append(_ticket_state(ticket))
     _extra_children(status, cib.status_extra.children)
     _extra_children(root, cib.extra.children)
     return root
@@ -348,6 +353,19 @@ def _order(c: Order) -> ET.Element:
     return el
 
 
+def _ticket(c: TicketConstraint) -> ET.Element:
+    el = ET.Element("rsc_ticket", {"id": c.id})
+    _set(el, "rsc", c.rsc)
+    _set(el, "rsc-role", c.rsc_role)
+    _set(el, "ticket", c.ticket)
+    _set(el, "loss-policy", c.loss_policy)
+    _extra_attrs(el, c.extra)
+    for rs in c.sets:
+        el.append(_resource_set(rs))
+    _extra_children(el, c.extra.children)
+    return el
+
+
 def constraint_element(c: Constraint) -> ET.Element:
     if isinstance(c, Location):
         return _location(c)
@@ -355,6 +373,8 @@ def constraint_element(c: Constraint) -> ET.Element:
         return _colocation(c)
     if isinstance(c, Order):
         return _order(c)
+    if isinstance(c, TicketConstraint):
+        return _ticket(c)
     if isinstance(c, UnknownConstraint):
         return _parse_kept(c.xml)
     assert_never(c)
@@ -451,6 +471,16 @@ def _resource_history(hist: ResourceHistory) -> ET.Element:
     for rec in hist.operations:
         el.append(_op_record(rec))
     _extra_children(el, hist.extra.children)
+    return el
+
+
+def _ticket_state(ticket: TicketState) -> ET.Element:
+    el = ET.Element("ticket_state", {"id": ticket.id, "granted": "true" if ticket.granted else "false"})
+    if ticket.standby:
+        el.set("standby", "true")
+    _set(el, "last-granted", ticket.last_granted)
+    _extra_attrs(el, ticket.extra)
+    _extra_children(el, ticket.extra.children)
     return el
 
 

@@ -12,7 +12,15 @@ from vigil.commands.agents import AgentMetadata
 from vigil.commands.property import Property
 from vigil.commands.status import ClusterStatus, FailedAction
 from vigil.model.cib import Cib
-from vigil.model.constraints import Colocation, Constraint, Location, Order, ResourceSet
+from vigil.model.constraints import (
+    Colocation,
+    Constraint,
+    Location,
+    Order,
+    ResourceSet,
+    TicketConstraint,
+    UnknownConstraint,
+)
 from vigil.model.fencing import FencingLevel
 from vigil.model.nvset import NvSet
 from vigil.model.ocf import ExecStatus, OcfResult
@@ -199,6 +207,20 @@ def colocation_lines(constraints: Iterable[Constraint], full: bool) -> list[str]
     return lines
 
 
+def ticket_lines(constraints: Iterable[Constraint], full: bool) -> list[str]:
+    lines = ["Ticket Constraints:"]
+    for c in constraints:
+        if not isinstance(c, TicketConstraint):
+            continue
+        opts = [f"ticket:{c.ticket}", f"loss-policy:{c.loss_policy or 'stop'}"]
+        if c.sets:
+            what = " ".join(_set(rs) for rs in c.sets)
+        else:
+            what = f"{c.rsc_role + ' ' if c.rsc_role else ''}{c.rsc}"
+        lines.append(f"  {what} ({') ('.join(opts)}){_id(c.id, full)}")
+    return lines
+
+
 def constraint_lines(constraints: Iterable[Constraint], full: bool,
                      kind: str | None = None) -> list[str]:
     items = list(constraints)
@@ -209,10 +231,13 @@ def constraint_lines(constraints: Iterable[Constraint], full: bool,
         lines += order_lines(items, full)
     if kind in (None, "colocation"):
         lines += colocation_lines(items, full)
+    if kind in (None, "ticket"):
+        lines += ticket_lines(items, full)
     if kind is None:
-        others = [c for c in items if not isinstance(c, Location | Order | Colocation)]
-        lines.append("Ticket Constraints:")
-        lines += [f"  {c.tag} {c.id}" for c in others]
+        others = [c for c in items if isinstance(c, UnknownConstraint)]
+        if others:
+            lines.append("Other Constraints (kept as written):")
+            lines += [f"  {c.tag} {c.id}" for c in others]
     return lines
 
 

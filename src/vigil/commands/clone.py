@@ -21,7 +21,13 @@ from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
 from vigil.model import reports
 from vigil.model.cib import Cib
-from vigil.model.constraints import Colocation, Constraint, Location, UnknownConstraint
+from vigil.model.constraints import (
+    Colocation,
+    Constraint,
+    Location,
+    TicketConstraint,
+    UnknownConstraint,
+)
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Clone, Group, Primitive, Resource, walk
 from vigil.model.values import is_true
@@ -227,6 +233,8 @@ def _of_promotion(c: Constraint) -> bool:
         return False
     if isinstance(c, Location):
         values = [c.role, *(r.role for r in c.rules)]
+    elif isinstance(c, TicketConstraint):
+        values = [c.rsc_role]
     elif isinstance(c, Colocation):
         values = [c.rsc_role, c.with_rsc_role]
     else:
@@ -251,7 +259,7 @@ def _retarget(cib: Cib, old: str, new: str) -> tuple[Cib, list[str]]:
                                                             for r in s.resources))
                      for s in c.sets)
         moved: Constraint
-        if isinstance(c, Location):
+        if isinstance(c, Location | TicketConstraint):
             moved = dataclasses.replace(c, rsc=swap(c.rsc), sets=sets)
         elif isinstance(c, Colocation):
             moved = dataclasses.replace(c, rsc=swap(c.rsc), with_rsc=swap(c.with_rsc), sets=sets)

@@ -19,7 +19,13 @@ from vigil.cib import validate, write
 from vigil.commands.env import CibEnvironment
 from vigil.model import reports
 from vigil.model.cib import Cib, NodeConfig
-from vigil.model.constraints import Colocation, Constraint, Location, UnknownConstraint
+from vigil.model.constraints import (
+    Colocation,
+    Constraint,
+    Location,
+    TicketConstraint,
+    UnknownConstraint,
+)
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.reports import Report, ReportError, Severity
 from vigil.model.resources import Clone, Group, Primitive, Resource, walk
@@ -245,7 +251,7 @@ def constraint_resources(c: Constraint) -> set[str]:
         el = ET.fromstring(c.xml)
         named = {el.get("rsc", "")} | {ref.get("id", "") for ref in el.iter("resource_ref")}
         return named - {""}
-    if isinstance(c, Location):
+    if isinstance(c, Location | TicketConstraint):
         direct = {c.rsc}
     elif isinstance(c, Colocation):
         direct = {c.rsc, c.with_rsc}

@@ -8,7 +8,7 @@ from vigil.model.constraints import Constraint
 from vigil.model.fencing import FencingTopology
 from vigil.model.nvset import NvSet, first_value
 from vigil.model.resources import Resource
-from vigil.model.status import NodeState
+from vigil.model.status import NodeState, TicketState
 from vigil.model.version import CibVersion
 from vigil.model.xmlextra import NO_EXTRA, Extra
 
@@ -51,6 +51,7 @@ class Cib:
     validate_with: str | None = None
     extra: Extra = NO_EXTRA  # other root attributes and unknown top-level children
     status_extra: Extra = NO_EXTRA
+    tickets: tuple[TicketState, ...] = ()  # the status's <tickets> (written only when there are some)
 
     def cluster_option(self, name: str) -> str | None:
         return first_value(self.configuration.properties, name)

@@ -1,4 +1,4 @@
-"""Constraints: location (scores and rules), colocation, order, and their resource sets."""
+"""Constraints: location (scores and rules), colocation, order, ticket, and their resource sets."""
 
 from __future__ import annotations
 
@@ -66,12 +66,26 @@ class Order:
 
 
 @dataclass(frozen=True)
+class TicketConstraint:
+    """rsc_ticket: `rsc` (or each set's resources, in the set's role) may run in `rsc_role` only
+    while the cluster holds `ticket`; `loss_policy` says what happens when it does not."""
+
+    id: str
+    ticket: str
+    rsc: str | None = None
+    rsc_role: str | None = None
+    loss_policy: str | None = None  # stop (the default), demote, fence, freeze
+    sets: tuple[ResourceSet, ...] = ()
+    extra: Extra = NO_EXTRA
+
+
+@dataclass(frozen=True)
 class UnknownConstraint:
-    """A constraint element vigil does not understand (rsc_ticket...), kept as XML text."""
+    """A constraint element vigil does not understand, kept as XML text."""
 
     id: str
     tag: str
     xml: str
 
 
-Constraint = Location | Colocation | Order | UnknownConstraint
+Constraint = Location | Colocation | Order | TicketConstraint | UnknownConstraint

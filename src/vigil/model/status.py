@@ -84,3 +84,16 @@ class NodeState:
     transient_id: str | None = None
     lrm_id: str | None = None
     extra: Extra = NO_EXTRA
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """One ticket_state of the status's <tickets>: whether this site holds the ticket. A ticket
+    with no state is not granted. `standby` asks the resources that need it to stop (or demote)
+    while the ticket stays granted, so it can be handed over cleanly."""
+
+    id: str
+    granted: bool = False
+    standby: bool = False
+    last_granted: str | None = None
+    extra: Extra = NO_EXTRA

@@ -9,6 +9,7 @@ from functools import cmp_to_key
 from vigil.model.constraints import Colocation, Location
 from vigil.model.score import INFINITY, add
 from vigil.model.values import is_true
+from vigil.scheduler import tickets
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.working import (
     ColocationEdge,
@@ -978,6 +979,7 @@ def place(ws: WorkingSet) -> None:
     apply_locations(ws)
     apply_stickiness(ws)
     apply_failure_bans(ws)
+    tickets.apply_tickets(ws)
     unpack_colocations(ws)
     internal_colocations(ws)
     expand_group_colocations(ws)

@@ -306,6 +306,17 @@ def _set_instance_priority(ws: WorkingSet, clone: Rsc, inst: Rsc) -> None:
     inst.promotion_sort = inst.promotion_priority
     if next_role == Role.PROMOTED:
         inst.promotion_sort = INFINITY
+    if clone.promotion_forbidden is not None:
+        if clone.promotion_frozen and inst.current_role() == Role.PROMOTED and \
+                chosen in inst.instance_nodes():
+            inst.promotion_priority = inst.promotion_sort = INFINITY
+            inst.promotion_sources.append(ScoreSource(
+                "ticket", f"{clone.promotion_forbidden}: loss-policy=freeze keeps it promoted",
+                INFINITY))
+        else:
+            inst.promotion_priority = inst.promotion_sort = -INFINITY
+            inst.promotion_sources.append(ScoreSource("ticket", clone.promotion_forbidden,
+                                                      -INFINITY))
 
 
 # --- the clone's scores and the order of its instances ---------------------------------------

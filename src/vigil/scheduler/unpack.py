@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vigil.model.cib import Cib
-from vigil.model.constraints import Colocation, Location, Order
+from vigil.model.constraints import Colocation, Location, Order, TicketConstraint
 from vigil.model.durations import parse_interval_ms
 from vigil.model.nvset import NvSet, sorted_sets
 from vigil.model.ocf import ExecStatus as S
@@ -886,6 +886,9 @@ def unpack(cib: Cib, now: int) -> WorkingSet:
             ws.colocations.append(constraint)
         elif isinstance(constraint, Order):
             ws.orders.append(constraint)
+        elif isinstance(constraint, TicketConstraint):
+            ws.tickets.append(constraint)
+    ws.ticket_states = {t.id: t for t in cib.tickets}
     _unpack_status(ws, cib)
     _fail_counts(ws, cib)
     return ws

@@ -10,11 +10,11 @@ import enum
 import re
 from dataclasses import dataclass, field
 
-from vigil.model.constraints import Colocation, Location, Order
+from vigil.model.constraints import Colocation, Location, Order, TicketConstraint
 from vigil.model.nvset import NvSet
 from vigil.model.resources import Clone, Group, Primitive
 from vigil.model.score import INFINITY, add
-from vigil.model.status import ResourceHistory
+from vigil.model.status import ResourceHistory, TicketState
 from vigil.scheduler.options import ClusterOptions
 from vigil.scheduler.transition import OnFail, Task
 
@@ -192,6 +192,8 @@ class Rsc:
     promotion_from_clone: bool = False  # promotion_sort is the clone's score on its node
     # a promotable clone's node scores as placement left them (promotion adds to `allowed`)
     placement_scores: dict[str, int] | None = None
+    promotion_forbidden: str | None = None  # why no instance may be promoted (a ticket not held)
+    promotion_frozen: bool = False  # ... except those promoted now, on the node they are on
 
     @property
     def top(self) -> Rsc:
@@ -319,6 +321,8 @@ class WorkingSet:
     locations: list[Location] = field(default_factory=list)
     colocations: list[Colocation] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
+    tickets: list[TicketConstraint] = field(default_factory=list)
+    ticket_states: dict[str, TicketState] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)
     action_index: dict[tuple[str, Task, str], Action] = field(default_factory=dict)
     orderings: list[Ordering] = field(default_factory=list)
