@@ -472,3 +472,46 @@ async def test_a_removed_node_is_forgotten_everywhere_and_stays_forgotten(
     await cluster.settle()
     assert {n.uname for n in cluster.node(1).cib.configuration.nodes} == {"node1", "node2"}
     assert cluster.world.where("WebIP")  # the service runs on
+
+
+@scenario
+async def test_a_ticket_granted_revoked_and_in_standby_moves_the_service(
+        cluster: Cluster) -> None:
+    """rsc_ticket at run time: the web service needs ticket T; it starts only once T is granted
+    (on every replica alike, recorded in the status's <tickets>), stops when T goes to standby,
+    starts again when T is active, and stops when T is revoked."""
+    from vigil.model.status import TicketChange
+
+    ticketed = CONFIG.replace(
+        "</constraints>",
+        '<rsc_ticket id="web-needs-T" rsc="WebIP" ticket="T" loss-policy="stop"/></constraints>')
+    await cluster.configure(ticketed)
+    assert cluster.world.where("WebIP") == [] and cluster.world.where("WebSite") == []
+
+    async def change(what: TicketChange, via: int) -> None:
+        fut = asyncio.ensure_future(cluster.node(via).request_ticket("T", what.value))
+        await cluster.settle()
+        assert fut.result()[0] is True
+
+    await change(TicketChange.GRANT, via=2)
+    states = {cluster.node(i).cib.tickets for i in (1, 2, 3)}
+    assert len(states) == 1
+    (state,) = states.pop()
+    assert state.id == "T" and state.granted and state.last_granted
+    assert len(cluster.world.where("WebIP")) == 1
+    assert cluster.world.where("WebSite") == cluster.world.where("WebIP")
+
+    await change(TicketChange.STANDBY, via=3)
+    assert cluster.world.where("WebIP") == [] and cluster.world.where("WebSite") == []
+    await change(TicketChange.ACTIVATE, via=1)
+    assert len(cluster.world.where("WebSite")) == 1
+    await change(TicketChange.REVOKE, via=1)
+    assert cluster.world.where("WebIP") == [] and cluster.world.where("WebSite") == []
+    assert all(not cluster.node(i).cib.tickets[0].granted for i in (1, 2, 3))
+
+    # a configuration push keeps the tickets: they are the cluster's status, not the config
+    await change(TicketChange.GRANT, via=1)
+    await cluster.configure(ticketed.replace('value="100"', 'value="200"').replace(
+        'epoch="1"', 'epoch="9"'))
+    assert cluster.node(2).cib.tickets[0].granted
+    assert len(cluster.world.where("WebSite")) == 1

@@ -131,7 +131,8 @@ DOCUMENT: Final[dict[str, Any]] = {
                            "properties": {"op": {"enum": [
                                "cib", "status", "replace", "cleanup", "attribute",
                                "attribute-query", "attribute-update", "node-list", "fence",
-                               "confirm", "fence-history", "quorum", "forget-node"]}}}}}},
+                               "confirm", "fence-history", "quorum", "forget-node",
+                               "ticket"]}}}}}},
             "responses": {"200": {"description": "vigild's reply (ok or refused)",
                                   "content": {"application/json": {"schema": _REPLY}}},
                           "400": _REFUSED, "401": _REFUSED,

@@ -12,7 +12,13 @@ from vigil.model.cib import Cib
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.ocf import ExecStatus, OcfResult, records_failure
 from vigil.model.score import add, format_score, parse_score
-from vigil.model.status import NodeState, OperationRecord, ResourceHistory
+from vigil.model.status import (
+    NodeState,
+    OperationRecord,
+    ResourceHistory,
+    TicketChange,
+    TicketState,
+)
 from vigil.model.version import CibVersion
 
 
@@ -196,3 +202,22 @@ def clear_failures(cib: Cib, node_id: str, resource: str) -> Cib:
     if sets == state.transient_attributes:
         return cib
     return _put_state(cib, dataclasses.replace(state, transient_attributes=sets))
+
+
+def change_ticket(cib: Cib, ticket: str, change: TicketChange, now: int) -> Cib:
+    """This site's state of `ticket` after `change` (num_updates not bumped)."""
+    kept = [t for t in cib.tickets if t.id != ticket]
+    old = next((t for t in cib.tickets if t.id == ticket), TicketState(ticket))
+    if change is TicketChange.REMOVE:
+        return dataclasses.replace(cib, tickets=tuple(kept))
+    if change is TicketChange.GRANT:
+        new = dataclasses.replace(old, granted=True, last_granted=str(now))
+    elif change is TicketChange.REVOKE:
+        new = dataclasses.replace(old, granted=False)
+    elif change is TicketChange.STANDBY:
+        new = dataclasses.replace(old, standby=True)
+    else:
+        new = dataclasses.replace(old, standby=False)
+    at = next((i for i, t in enumerate(cib.tickets) if t.id == ticket), len(kept))
+    kept.insert(at, new)
+    return dataclasses.replace(cib, tickets=tuple(kept))

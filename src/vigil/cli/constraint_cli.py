@@ -1,8 +1,9 @@
-"""`vigil constraint ...`: pcs's grammar for location, colocation and order constraints."""
+"""`vigil constraint ...`: pcs's grammar for location, colocation, order and ticket
+constraints."""
 
 from __future__ import annotations
 
-from vigil.cli import args, config_view
+from vigil.cli import args, config_view, ticket_cli
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import constraint
 
@@ -17,7 +18,9 @@ usage: vigil [-f FILE] constraint [list|show] [--full]
         [symmetrical=true|false] [require-all=true|false] [id=ID]
   remove ID...
   colocation delete SOURCE TARGET          order delete RESOURCE...   (or constraint ids)
-  location | colocation | order            (alone: list that kind)"""
+  ticket add TICKET [ROLE] RSC [loss-policy=...] [id=ID]   ticket set ... setoptions ticket=T
+  ticket remove TICKET RSC                 (vigil constraint ticket --help for more)
+  location | colocation | order | ticket   (alone: list that kind)"""
 
 
 def run(inv: Invocation) -> int:
@@ -39,6 +42,8 @@ def run(inv: Invocation) -> int:
         return _colocation(inv, rest)
     if sub == "order":
         return _order(inv, rest)
+    if sub == "ticket":
+        return ticket_cli.run_constraint(inv, rest)
     raise UsageError(f"unknown constraint command '{sub}'")
 
 
@@ -46,7 +51,8 @@ def _list(inv: Invocation, kind: str | None) -> int:
     inv.only("full", "all")
     found = constraint.constraints(inv.env())
     if inv.json:
-        types = {"location": "Location", "order": "Order", "colocation": "Colocation"}
+        types = {"location": "Location", "order": "Order", "colocation": "Colocation",
+                 "ticket": "TicketConstraint"}
         args.print_json([c for c in found if kind is None or type(c).__name__ == types[kind]])
         return EXIT_OK
     args.print_lines(config_view.constraint_lines(found, inv.full, kind))

@@ -18,6 +18,7 @@ from vigil.cli import (
     host_cli,
     quorum_cli,
     resource_cli,
+    ticket_cli,
     verify_cli,
 )
 from vigil.cli.args import Invocation, UsageError
@@ -42,13 +43,14 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
     "cluster": (cluster_cli.run_cluster, "set up, start, stop and destroy this node's cluster; "
                 "cib and cib-push"),
     "host": (host_cli.run, "authenticate to other nodes' endpoints (for --host NODE)"),
+    "ticket": (ticket_cli.run, "grant, revoke, standby and list tickets (like crm_ticket)"),
 }
 
 # What `--host NODE` may run: the commands whose every effect is a control request to vigild
 # (the CIB, attributes, cleanup, fencing), which the node's endpoint forwards. The others act on
 # this machine's files, daemons or Corosync and are refused rather than run here by mistake.
 REMOTE_COMMANDS = frozenset({"resource", "stonith", "constraint", "property", "node", "config",
-                             "cib", "cib-push", "status", "verify"})
+                             "cib", "cib-push", "status", "verify", "ticket"})
 
 
 def handles(argv: Sequence[str]) -> bool:

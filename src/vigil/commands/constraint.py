@@ -35,7 +35,8 @@ def parse_role(text: str) -> str | None:
     return options.canonical_role(text)
 
 
-def _role(text: str | None) -> str | None:
+def checked_role(text: str | None) -> str | None:
+    """The role a typed word names (None for None); raises INVALID_OPTION_VALUE."""
     if text is None:
         return None
     role = parse_role(text)
@@ -45,7 +46,7 @@ def _role(text: str | None) -> str | None:
     return role
 
 
-def _role_problems(cib: Cib, rsc_id: str, role: str | None, force: bool) -> list[Report]:
+def role_problems(cib: Cib, rsc_id: str, role: str | None, force: bool) -> list[Report]:
     """A Promoted or Unpromoted role on a resource that is not a promotable clone (nor in
     one) never matches: the constraint would do nothing."""
     if role in PROMOTABLE_ROLES and clone_lib.promotable_clone_of(cib, rsc_id) is None:
@@ -65,7 +66,7 @@ def _append(cib: Cib, constraint: Constraint) -> Cib:
     return edit.with_config(cib, constraints=(*cib.configuration.constraints, constraint))
 
 
-def _check_resource(cib: Cib, rsc_id: str, force: bool) -> list[Report]:
+def check_resource(cib: Cib, rsc_id: str, force: bool) -> list[Report]:
     """The resource must exist; a constraint on a cloned resource should name its clone."""
     edit.require_resource(cib, rsc_id)
     clone = edit.enclosing_clone(cib, rsc_id)
@@ -82,7 +83,7 @@ def _check_node(cib: Cib, node: str, force: bool) -> list[Report]:
     return []
 
 
-def _explicit_id(cib: Cib, wanted: str, taken: set[str]) -> str:
+def explicit_id(cib: Cib, wanted: str, taken: set[str]) -> str:
     problem = edit.id_problem(wanted, "constraint")
     if problem:
         raise ReportError([problem])
@@ -100,7 +101,7 @@ def location_prefers(env: CibEnvironment, resource: str, nodes: Sequence[tuple[s
     resource and node is replaced."""
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
-        out = _check_resource(cib, resource, force)
+        out = check_resource(cib, resource, force)
         new = cib
         for node, text in nodes:
             score = score_of(text or "INFINITY")
@@ -119,7 +120,7 @@ def location_add(env: CibEnvironment, constraint_id: str, resource: str, node: s
     """`location add ID RSC NODE SCORE [resource-discovery=...]`."""
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
-        out = _check_resource(cib, resource, force) + _check_node(cib, node, force)
+        out = check_resource(cib, resource, force) + _check_node(cib, node, force)
         discovery = None
         for key, value in options:
             if key != "resource-discovery":
@@ -151,7 +152,7 @@ def _put_location(cib: Cib, generated: str | None, explicit: str | None, resourc
     base = edit.without_constraints(cib, {c.id for c in replaced})
     taken = edit.used_ids(base)
     if explicit is not None:
-        constraint_id = _explicit_id(base, explicit, taken)
+        constraint_id = explicit_id(base, explicit, taken)
     else:
         assert generated is not None
         constraint_id = edit.unique_id(taken, generated)
@@ -167,14 +168,14 @@ def colocation_add(env: CibEnvironment, source: str, target: str, *, score: str 
     """`colocation add [ROLE] SRC with [ROLE] TGT [SCORE] [score=..] [id=..]
     [node-attribute=..] [influence=..]`: SRC is placed relative to TGT. Roles are written as
     Pacemaker 2.1 writes them (Master as Promoted, Slave as Unpromoted)."""
-    rsc_role, with_role = _role(source_role), _role(target_role)
+    rsc_role, with_role = checked_role(source_role), checked_role(target_role)
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
         if source == target:
             raise ReportError([reports.error("CONSTRAINT_SAME_RESOURCE", resource=source)])
-        out = _check_resource(cib, source, force) + _check_resource(cib, target, force)
-        out += _role_problems(cib, source, rsc_role, force)
-        out += _role_problems(cib, target, with_role, force)
+        out = check_resource(cib, source, force) + check_resource(cib, target, force)
+        out += role_problems(cib, source, rsc_role, force)
+        out += role_problems(cib, target, with_role, force)
         values = dict(options)
         unknown = set(values) - {"score", "id", "node-attribute", "influence"}
         if unknown:
@@ -198,7 +199,7 @@ def colocation_add(env: CibEnvironment, source: str, target: str, *, score: str 
                 out.append(reports.unless_forced(force, "CONSTRAINT_DUPLICATE", id=c.id))
         taken = edit.used_ids(cib)
         if "id" in values:
-            constraint_id = _explicit_id(cib, values["id"], taken)
+            constraint_id = explicit_id(cib, values["id"], taken)
         else:
             constraint_id = edit.unique_id(taken,
                                            f"colocation-{source}-{target}-{format_score(value)}")
@@ -217,7 +218,7 @@ def order_add(env: CibEnvironment, first: str, then: str, *, first_action: str =
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
         if first == then:
             raise ReportError([reports.error("CONSTRAINT_SAME_RESOURCE", resource=first)])
-        out = _check_resource(cib, first, force) + _check_resource(cib, then, force)
+        out = check_resource(cib, first, force) + check_resource(cib, then, force)
         for action, rsc_id in ((first_action, first), (then_action, then)):
             if action not in ACTIONS:
                 raise ReportError([reports.error("INVALID_OPTION_VALUE", option="action",
@@ -264,7 +265,7 @@ def order_add(env: CibEnvironment, first: str, then: str, *, first_action: str =
                 out.append(reports.unless_forced(force, "CONSTRAINT_DUPLICATE", id=c.id))
         taken = edit.used_ids(cib)
         if "id" in values:
-            constraint_id = _explicit_id(cib, values["id"], taken)
+            constraint_id = explicit_id(cib, values["id"], taken)
         else:
             constraint_id = edit.unique_id(taken, f"order-{first}-{then}-{kind.lower()}")
         out.append(reports.info("CONSTRAINT_CREATED", id=constraint_id))

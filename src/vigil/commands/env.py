@@ -18,6 +18,7 @@ from vigil.daemon import control as c
 from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError
+from vigil.model.status import TicketChange
 from vigil.model.version import CibVersion
 
 FENCE_TIMEOUT = 120  # seconds vigild may take to fence a node (devices, delays, retries)
@@ -167,12 +168,17 @@ class LiveEnvironment:
         from vigil.cib.write import write_cib
 
         # The configuration only: the status is the cluster's (see control.ReplaceConfig).
-        config = write_cib(dataclasses.replace(cib, status=()))
+        config = write_cib(dataclasses.replace(cib, status=(), tickets=()))
         done = self._ask(c.ReplaceConfig(config, read_version))
         return dataclasses.replace(cib, version=done.version)
 
     def cleanup(self, resource: str, node: str | None) -> None:
         self._ask(c.Cleanup(resource, node))
+
+    def set_ticket(self, ticket: str, change: TicketChange) -> Cib:
+        """Change this site's state of `ticket` on every replica; the CIB after it."""
+        self._ask(c.SetTicket(ticket, change.value))
+        return self.get_cib()
 
     def forget_node(self, node: str) -> None:
         """Drop `node` (no member) from the CIB and the cluster's memory."""

@@ -51,6 +51,9 @@ def step(state: State, event: ev.Event, now: float) -> tuple[State, tuple[fx.Eff
         _cleanup(s, event)
     elif isinstance(event, ev.ForgetNodeRequested):
         _forget(s, event)
+    elif isinstance(event, ev.TicketRequested):
+        s.send(m.TicketUpdate(event.request_id, s.state.me, event.ticket, event.change,
+                              int(s.now)))
     elif isinstance(event, ev.FenceRequested):
         fencing.on_requested(s, event)
     elif isinstance(event, ev.AttributeRequested):

@@ -96,6 +96,13 @@ class CleanupRequested:
 
 
 @dataclass(frozen=True)
+class TicketRequested:
+    request_id: str
+    ticket: str
+    change: str  # a TicketChange value
+
+
+@dataclass(frozen=True)
 class ForgetNodeRequested:
     request_id: str
     node: str  # a node name (or id) that is no member
@@ -147,4 +154,4 @@ class LeaveRequested:
 Event = (ViewChanged | QuorumChanged | Delivered | OperationFinished | MonitorChanged
          | FenceFinished | TimerFired | PlanDue | ConfigPushRequested | CleanupRequested
          | FenceRequested | AttributeRequested | ConfigAttributeRequested | LeaveRequested
-         | ForgetNodeRequested)
+         | ForgetNodeRequested | TicketRequested)

@@ -165,6 +165,18 @@ class Cleanup:
 
 
 @dataclass(frozen=True)
+class TicketUpdate:
+    """A change of this site's state of a ticket; `now` (the origin's clock) is what a grant
+    records as last-granted, so every replica writes the same."""
+
+    request_id: str
+    origin: int
+    ticket: str
+    change: str  # a TicketChange value
+    now: int
+
+
+@dataclass(frozen=True)
 class ForgetNode:
     """A node removed from the cluster (`vigil cluster node remove`, Pacemaker's crm_node -R):
     every replica drops it from the configuration's nodes, the status and the names it knows,
@@ -212,11 +224,11 @@ class Leaving:
 
 Message = (Hello | Sync | ConfigReplace | NodeStates | NodeHistory | OpResult | ExecRequest
            | Attribute | AttributeFlush | ConfigAttribute | Cleanup | FenceResult | Leaving
-           | ForgetNode)
+           | ForgetNode | TicketUpdate)
 
 _TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     Hello, Sync, ConfigReplace, NodeStates, NodeHistory, OpResult, ExecRequest, Attribute,
-    AttributeFlush, ConfigAttribute, Cleanup, FenceResult, Leaving, ForgetNode)}
+    AttributeFlush, ConfigAttribute, Cleanup, FenceResult, Leaving, ForgetNode, TicketUpdate)}
 
 
 class BadMessage(Exception):

@@ -17,7 +17,7 @@ from vigil.controller import messages as m
 from vigil.controller.context import Step
 from vigil.model.cib import NodeConfig
 from vigil.model.reports import ReportError
-from vigil.model.status import OperationRecord
+from vigil.model.status import OperationRecord, TicketChange
 from vigil.model.version import CibVersion
 
 
@@ -59,6 +59,8 @@ def on_message(s: Step, sender: int, msg: m.Message) -> None:
         _apply_cleanup(s, msg)
     elif isinstance(msg, m.ForgetNode):
         _apply_forget(s, msg)
+    elif isinstance(msg, m.TicketUpdate):
+        _apply_ticket(s, msg)
     elif isinstance(msg, m.FenceResult):
         fencing.apply_result(s, msg)
     elif isinstance(msg, m.Leaving):
@@ -233,6 +235,21 @@ def _apply_forget(s: Step, msg: m.ForgetNode) -> None:
     if mine:
         s.effects.append(fx.Answer(msg.request_id, True, version=s.state.cib.version.as_tuple()))
     s.abort("node forgotten")
+
+
+def _apply_ticket(s: Step, msg: m.TicketUpdate) -> None:
+    try:
+        change = TicketChange(msg.change)
+    except ValueError:
+        return  # the sender checked it; a newer peer's change this replica does not know
+    cib = status_edit.change_ticket(s.state.cib, msg.ticket, change, msg.now)
+    # Not persisted, like the rest of the status: after the whole cluster restarts no ticket
+    # is held until it is granted again (another site may hold it by then).
+    s.set_cib(status_edit.bump_updates(cib), persist=False)
+    s.emit("ticket", ticket=msg.ticket, change=change.value)
+    if msg.origin == s.state.me:
+        s.effects.append(fx.Answer(msg.request_id, True, version=s.state.cib.version.as_tuple()))
+    s.abort("ticket changed")
 
 
 def _apply_cleanup(s: Step, msg: m.Cleanup) -> None:

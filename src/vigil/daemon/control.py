@@ -491,6 +491,26 @@ class ForgetNode(RequestOf[NewVersion]):
 
 
 @dataclass(frozen=True)
+class SetTicket(RequestOf[NewVersion]):
+    """Change this site's state of a ticket (grant, revoke, standby, activate, remove): the
+    status's <tickets>, which every replica keeps alike, as `crm_ticket` changes Pacemaker's."""
+
+    OP: ClassVar[str] = "ticket"
+    ticket: str
+    change: str  # a TicketChange value
+
+    def encode_fields(self) -> JsonObject:
+        return {"ticket": self.ticket, "change": self.change}
+
+    @classmethod
+    def decode(cls, f: _Fields) -> SetTicket:
+        return cls(f.text("ticket"), f.text("change"))
+
+    def decode_body(self, f: _Fields) -> NewVersion:
+        return NewVersion.decode(f)
+
+
+@dataclass(frozen=True)
 class SetAttribute(RequestOf[Done]):
     """Set (value) or remove (None) a transient node attribute."""
 
@@ -672,7 +692,8 @@ class GetQuorum(RequestOf[QuorumState]):
 
 
 Request = (GetCib | GetStatus | ReplaceConfig | Cleanup | ForgetNode | SetAttribute | Fence | ConfirmFenced
-           | GetFenceHistory | GetQuorum | QueryAttribute | UpdateAttribute | GetNodeList)
+           | GetFenceHistory | GetQuorum | QueryAttribute | UpdateAttribute | GetNodeList
+           | SetTicket)
 
 _DECODERS: dict[str, Callable[[_Fields], Request]] = {
     GetCib.OP: lambda f: GetCib(),
@@ -688,6 +709,7 @@ _DECODERS: dict[str, Callable[[_Fields], Request]] = {
     QueryAttribute.OP: QueryAttribute.decode,
     UpdateAttribute.OP: UpdateAttribute.decode,
     GetNodeList.OP: lambda f: GetNodeList(),
+    SetTicket.OP: SetTicket.decode,
 }
 
 

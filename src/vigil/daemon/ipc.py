@@ -34,6 +34,7 @@ from vigil.host import jsonlines
 from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError
+from vigil.model.status import TicketChange
 from vigil.model.version import CibVersion
 
 DEFAULT_SOCKET = "/run/vigil/vigild.sock"
@@ -109,6 +110,11 @@ class ControlledDaemon(Protocol):
     async def request_cleanup(self, resource: str, node: str | None) -> tuple[bool, object]:
         """Forget `resource`'s failures and history on `node` (every node for None); the
         answer has the form of `request_config`'s."""
+        ...
+
+    async def request_ticket(self, ticket: str, change: str) -> tuple[bool, object]:
+        """Change this site's state of `ticket` (a TicketChange value); the answer has the
+        form of `request_config`'s."""
         ...
 
     async def request_forget(self, node: str) -> tuple[bool, object]:
@@ -236,7 +242,7 @@ class ControlServer:
                 new, warnings = parse_cib(request.config_xml)  # ReportError: CIB_NOT_XML...
                 # Only the configuration is the client's to replace: a status section sent
                 # anyway is dropped here, not broadcast to every replica.
-                config = dataclasses.replace(new, status=())
+                config = dataclasses.replace(new, status=(), tickets=())
                 ok, detail = await asyncio.wait_for(
                     d.request_config(write_cib(config), request.read_version),
                     timeout=request.timeout_s)
@@ -244,6 +250,13 @@ class ControlServer:
             case c.Cleanup():
                 ok, detail = await asyncio.wait_for(
                     d.request_cleanup(request.resource, request.node), timeout=CLEANUP_TIMEOUT_S)
+                return self._new_version(ok, detail, (), None)
+            case c.SetTicket():
+                if not request.ticket or request.change not in {t.value for t in TicketChange}:
+                    return c.refused(c.IPC_BAD_REQUEST, detail=f"ticket {request.ticket!r}, change "
+                                     f"{request.change!r}")
+                ok, detail = await asyncio.wait_for(
+                    d.request_ticket(request.ticket, request.change), timeout=CLEANUP_TIMEOUT_S)
                 return self._new_version(ok, detail, (), None)
             case c.ForgetNode():
                 ok, detail = await asyncio.wait_for(d.request_forget(request.node),

@@ -273,6 +273,10 @@ class Vigild:
         answer = await self._request(lambda rid: ev.CleanupRequested(rid, resource, node))
         return answer.ok, answer.version
 
+    async def request_ticket(self, ticket: str, change: str) -> tuple[bool, object]:
+        answer = await self._request(lambda rid: ev.TicketRequested(rid, ticket, change))
+        return answer.ok, answer.version
+
     async def request_forget(self, node: str) -> tuple[bool, object]:
         answer = await self._request(lambda rid: ev.ForgetNodeRequested(rid, node))
         return (True, answer.version) if answer.ok else (False, answer.code)

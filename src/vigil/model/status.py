@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from vigil.model.nvset import NvSet
@@ -97,3 +98,13 @@ class TicketState:
     standby: bool = False
     last_granted: str | None = None
     extra: Extra = NO_EXTRA
+
+
+class TicketChange(enum.Enum):
+    """What `crm_ticket` (and `vigil ticket`) can do to this site's state of a ticket."""
+
+    GRANT = "grant"  # granted, last-granted set to now
+    REVOKE = "revoke"  # not granted: the loss-policy of every rsc_ticket on it applies
+    STANDBY = "standby"  # still granted, but its resources give up gracefully
+    ACTIVATE = "activate"  # out of standby
+    REMOVE = "remove"  # no state at all (as if never granted)

@@ -176,6 +176,10 @@ def _findings(t: Transition, a: Allocation, ranking: tuple[NodeVerdict, ...],
         usable = [v for v in ranking if v.available and v.score >= 0]
         if not usable:
             out.append(_f("NO_USABLE_NODE"))
+            tickets = sorted({c.detail for v in ranking for c in v.contributions
+                              if c.kind == "ticket"})
+            for detail in tickets:  # "ticket T is not granted (rsc_ticket ID)" (tickets.py)
+                out.append(_f("NEEDS_TICKET", ticket=detail.split()[1], detail=detail))
     # what held it, or what pulled it away
     if current and a.next_node and current == a.next_node:
         better = [v for v in ranking if v.available and not v.chosen and v.score > 0]

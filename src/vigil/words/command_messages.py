@@ -244,6 +244,19 @@ _CONSTRAINTS: dict[str, _Render] = {
         f"a constraint needs two different resources, not '{_f(r, 'resource')}' twice"),
     "SCORE_GIVEN_TWICE": lambda r: "give the score once: as a word or as score=",
     "CONSTRAINT_DUPLICATE": lambda r: f"the same constraint already exists: {_f(r, 'id')}",
+    "EMPTY_RESOURCE_SET": lambda r: "a resource set needs at least one resource",
+    "TICKET_MISSING": lambda r: f"no ticket given: add ticket=NAME to {_f(r, 'where')}",
+    "TICKET_DEMOTE_NEEDS_PROMOTED": lambda r: (
+        f"loss-policy=demote needs the Promoted role (of a promotable clone), which "
+        f"{_f(r, 'resources')} is not given: add the role Promoted, or use stop, fence or freeze"),
+    "TICKET_CONSTRAINT_NOT_FOUND": lambda r: (
+        f"no ticket constraint of ticket {_f(r, 'ticket')} names {_f(r, 'resource')}"),
+    "TICKET_NOT_FOUND": lambda r: (
+        f"no ticket {_f(r, 'ticket')} here: no state and no constraint names it "
+        "('vigil ticket list' shows the known ones)"),
+    "TICKET_REVOKE_STOPS": lambda r: (
+        f"without ticket {_f(r, 'ticket')} its loss-policy applies to {_f(r, 'resources')}"),
+    "TICKET_CHANGED": lambda r: f"ticket {_f(r, 'ticket')}: {_f(r, 'change')} done",
     "ORDER_IN_SAME_GROUP": lambda r: (
         f"both resources are in group {_f(r, 'group')}, which already orders its members"),
     "ORDER_SCORE_DEPRECATED": lambda r: (

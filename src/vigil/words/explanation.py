@@ -94,6 +94,9 @@ def _finding(f: Finding, e: Explanation) -> str | None:
     if c == "NO_USABLE_NODE":
         return ("No node can run it: every node is unavailable or scores below zero "
                 "(see the ranking).")
+    if c == "NEEDS_TICKET":
+        return (f"It needs a ticket this site does not hold: {f.get('detail')}; "
+                f"'vigil ticket grant {f.get('ticket')}' (or 'activate') lets it run.")
     if c == "STICKINESS_HOLDS":
         return (f"Another node is also acceptable, but resource-stickiness "
                 f"({f.get('stickiness')}) keeps it on {f.get('node')} to avoid a needless move.")
