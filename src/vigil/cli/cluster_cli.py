@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vigil.cli import args, config_view
+from vigil.cli import args, config_view, utilization_cli
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import config, node, status
 from vigil.commands import property as prop
@@ -23,7 +23,8 @@ NODE_USAGE = """\
 usage: vigil [-f FILE] node COMMAND ...
   standby NODE... | --all              unstandby NODE... | --all
   maintenance NODE... | --all          unmaintenance NODE... | --all
-  attribute [NODE [NAME=VALUE...]]     (NAME= removes the attribute)"""
+  attribute [NODE [NAME=VALUE...]]     (NAME= removes the attribute)
+  utilization [NODE [NAME=VALUE...]]   what the node offers (integers; NAME= removes it)"""
 
 CLUSTER_USAGE = """\
 usage: vigil [-f FILE] cluster COMMAND ...
@@ -112,6 +113,8 @@ def run_node(inv: Invocation) -> int:
             return EXIT_OK
         return args.finish(inv, node.set_attributes(inv.env(), rest[0], args.pairs(rest[1:]),
                                                     force=inv.force))
+    if sub == "utilization":
+        return utilization_cli.run_node(inv, rest)
     raise UsageError(f"unknown node command '{sub}'")
 
 

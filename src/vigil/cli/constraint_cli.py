@@ -3,9 +3,9 @@ constraints."""
 
 from __future__ import annotations
 
-from vigil.cli import args, config_view, ticket_cli
+from vigil.cli import args, config_view, set_words, ticket_cli
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
-from vigil.commands import constraint
+from vigil.commands import constraint, constraint_sets
 
 USAGE = """\
 usage: vigil [-f FILE] constraint [list|show] [--full]
@@ -16,6 +16,9 @@ usage: vigil [-f FILE] constraint [list|show] [--full]
   order [ACTION] FIRST then [ACTION] THEN [kind=Mandatory|Optional|Serialize]
         ACTION: start, stop, promote or demote
         [symmetrical=true|false] [require-all=true|false] [id=ID]
+  colocation set RSC... [OPTIONS] [set RSC... [OPTIONS]]... [setoptions score=S id=ID]
+  order set RSC... [OPTIONS] [set RSC... [OPTIONS]]... [setoptions kind=K symmetrical=B id=ID]
+        a set's OPTIONS: sequential=B require-all=B role=ROLE action=ACTION
   remove ID...
   colocation delete SOURCE TARGET          order delete RESOURCE...   (or constraint ids)
   ticket add TICKET [ROLE] RSC [loss-policy=...] [id=ID]   ticket set ... setoptions ticket=T
@@ -106,6 +109,11 @@ def _colocation(inv: Invocation, rest: list[str]) -> int:
     listed = _list_or_remove(inv, rest, "colocation")
     if listed is not None:
         return listed
+    if rest[0] == "set":
+        inv.only("force")
+        sets, options = set_words.parse_sets(rest[1:], "constraint colocation set")
+        return args.finish(inv, constraint_sets.colocation_set(inv.env(), sets, options,
+                                                               force=inv.force))
     if rest[0] != "add":
         raise UsageError(f"unknown colocation command '{rest[0]}'")
     inv.only("force")
@@ -164,6 +172,10 @@ def _order(inv: Invocation, rest: list[str]) -> int:
     if listed is not None:
         return listed
     inv.only("force")
+    if rest[0] == "set":
+        sets, options = set_words.parse_sets(rest[1:], "constraint order set")
+        return args.finish(inv, constraint_sets.order_set(inv.env(), sets, options,
+                                                          force=inv.force))
     plain = [w for w in rest if "=" not in w]
     opts = args.pairs(w for w in rest if "=" in w)
     if "then" not in plain:

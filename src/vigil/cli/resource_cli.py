@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vigil.cli import args, config_view, failcount_cli, stonith_cli
+from vigil.cli import (
+    args,
+    config_view,
+    debug_cli,
+    failcount_cli,
+    stonith_cli,
+    utilization_cli,
+)
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import agents as agent_lib
 from vigil.commands import clone as clone_cmd
@@ -31,6 +38,7 @@ usage: vigil [-f FILE] resource COMMAND ...
   move ID [NODE] [lifetime=DURATION] [--promoted]
   ban ID [NODE] [lifetime=DURATION] [--promoted]
   clear ID [NODE]                     cleanup [ID] [--node NODE]
+  refresh [ID] [--node NODE]          forget its whole history: probed afresh
   restart ID [NODE] [--wait[=SECONDS]]
   status [ID...] | config [ID]
   op add ID ACTION [k=v...] [--force]   op delete OP_ID | op delete ID ACTION [k=v...]
@@ -38,6 +46,9 @@ usage: vigil [-f FILE] resource COMMAND ...
   group remove GROUP [ID...]          ungroup GROUP [ID...]
   defaults [k=v...]                   op defaults [k=v...]
   describe AGENT                      agents [STANDARD[:PROVIDER]]
+  utilization [ID [NAME=VALUE...]]    (NAME= removes it; integers; see placement-strategy)
+  debug-start|debug-stop|debug-monitor|debug-promote|debug-demote|debug-validate ID [--full]
+                                      run that action of the agent here, outside the cluster
   standards                           providers
 {failcount_cli.USAGE_LINES}
 A promotable clone's options: promoted-max (instances promoted at once, 1 by default),
@@ -218,6 +229,10 @@ def run(inv: Invocation) -> int:
         args.no_more(rest[2:], rest[1] if len(rest) > 1 else rest[0])
         return args.finish(inv, relocation.clear(env(), rest[0], rest[1] if len(rest) > 1
                                                  else None))
+    if sub == "refresh":
+        inv.only("node", "force")
+        args.no_more(rest[1:], rest[0] if rest else "refresh")
+        return args.finish(inv, status.refresh(env(), rest[0] if rest else None, inv.node))
     if sub == "cleanup":
         inv.only("node")
         args.no_more(rest[1:], rest[0] if rest else "cleanup")
@@ -255,6 +270,10 @@ def run(inv: Invocation) -> int:
         return _agents(inv, sub, rest)
     if sub == "failcount":
         return failcount_cli.run(inv, rest)
+    if sub == "utilization":
+        return utilization_cli.run_resource(inv, rest)
+    if sub in debug_cli.WORDS:
+        return debug_cli.run(inv, sub, rest)
     raise UsageError(f"unknown resource command '{sub}'")
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from vigil.cli import args, config_view
+from vigil.cli import args, config_view, set_words
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import constraint, ticket
 from vigil.model.status import TicketChange
@@ -109,23 +109,5 @@ def _constraint_ids(inv: Invocation) -> set[str]:
 
 
 def _set(inv: Invocation, words: list[str]) -> int:
-    if "setoptions" not in words:
-        raise UsageError("constraint ticket set RSC... [set RSC...] setoptions ticket=TICKET "
-                         "[loss-policy=...]")
-    at = words.index("setoptions")
-    body, tail = words[:at], words[at + 1:]
-    if any("=" not in w for w in tail):
-        raise UsageError("setoptions takes NAME=VALUE words only")
-    groups: list[list[str]] = [[]]
-    for w in body:
-        if w == "set":
-            groups.append([])
-        else:
-            groups[-1].append(w)
-    groups = [g for g in groups if g]
-    if not groups:
-        raise UsageError("constraint ticket set needs at least one resource")
-    sets = [([w for w in g if "=" not in w], args.pairs(w for w in g if "=" in w))
-            for g in groups]
-    return args.finish(inv, ticket.ticket_set(inv.env(), sets, args.pairs(tail),
-                                              force=inv.force))
+    sets, options = set_words.parse_sets(words, "constraint ticket set")
+    return args.finish(inv, ticket.ticket_set(inv.env(), sets, options, force=inv.force))

@@ -114,12 +114,12 @@ def create(env: CibEnvironment, resource_id: str, agent: str, spec: ResourceSpec
             resources = (*config.resources, primitive)
         else:
             resources = _into_group(cib, group, (primitive,), before, after, out)
-        return _with_resources(cib, resources), out
+        return with_resources(cib, resources), out
 
     return edit.apply(env, change)
 
 
-def _with_resources(cib: Cib, resources: tuple[Resource, ...]) -> Cib:
+def with_resources(cib: Cib, resources: tuple[Resource, ...]) -> Cib:
     return edit.with_config(cib, resources=resources)
 
 
@@ -256,10 +256,10 @@ def _into_group(cib: Cib, group_id: str, members: tuple[Primitive, ...], before:
                                              group=group_id)])
         at = ids.index(anchor) + (1 if after else 0)
     current[at:at] = members
-    return _replace_resource(resources, dataclasses.replace(existing, members=tuple(current)))
+    return replace_resource(resources, dataclasses.replace(existing, members=tuple(current)))
 
 
-def _replace_resource(resources: tuple[Resource, ...], new: Resource) -> tuple[Resource, ...]:
+def replace_resource(resources: tuple[Resource, ...], new: Resource) -> tuple[Resource, ...]:
     """The tree with the resource of `new`'s id replaced by `new`, wherever it is."""
     out: list[Resource] = []
     for rsc in resources:
@@ -270,7 +270,7 @@ def _replace_resource(resources: tuple[Resource, ...], new: Resource) -> tuple[R
                             for m in rsc.members)
             out.append(dataclasses.replace(rsc, members=members))
         elif isinstance(rsc, Clone):
-            child = _replace_resource((rsc.child,), new)[0]
+            child = replace_resource((rsc.child,), new)[0]
             assert isinstance(child, Primitive | Group)
             out.append(dataclasses.replace(rsc, child=child))
         else:
@@ -381,8 +381,8 @@ def group_add(env: CibEnvironment, group_id: str, resource_ids: Sequence[str], *
         emptied = [r for r in removed if r not in ids]
         for gone in emptied:
             out.append(reports.info("GROUP_REMOVED", group=gone))
-        moved = drop_from_constraints(_with_resources(cib, resources), set(emptied), out)
-        return _with_resources(moved, _into_group(moved, group_id, tuple(members), before,
+        moved = drop_from_constraints(with_resources(cib, resources), set(emptied), out)
+        return with_resources(moved, _into_group(moved, group_id, tuple(members), before,
                                                   after, out)), out
 
     return edit.apply(env, change)
@@ -415,7 +415,7 @@ def group_remove(env: CibEnvironment, group_id: str, resource_ids: Sequence[str]
             if kept:
                 resources.append(dataclasses.replace(group, members=kept))
             resources.extend(taken_out)
-        new = _with_resources(cib, tuple(resources))
+        new = with_resources(cib, tuple(resources))
         if not kept:
             out.append(reports.info("GROUP_REMOVED", group=group_id))
             new = drop_from_constraints(new, {group_id}, out)
@@ -435,7 +435,7 @@ def delete(env: CibEnvironment, resource_id: str) -> Applied:
         resources, removed = _remove_resources(cib.configuration.resources, {resource_id})
         for rsc_id in removed:
             out.append(reports.info("RESOURCE_REMOVED", resource=rsc_id))
-        new = drop_from_constraints(_with_resources(cib, resources), set(removed), out)
+        new = drop_from_constraints(with_resources(cib, resources), set(removed), out)
         # a deleted fence device leaves the fencing levels too (a level naming a device that
         # does not exist can never succeed)
         config, changed, dropped = fencing_topology.without_devices(new.configuration,
@@ -472,7 +472,7 @@ def update(env: CibEnvironment, resource_id: str, spec: ResourceSpec, *, force: 
                 rsc.meta_attributes, pairs, taken=taken, set_id=f"{resource_id}-meta_attributes"))
             if isinstance(new_rsc, Clone):
                 out += clone_lib.clone_problems(cib, new_rsc, force=force, catalog=catalog)
-            return _with_resources(cib, _replace_resource(cib.configuration.resources,
+            return with_resources(cib, replace_resource(cib.configuration.resources,
                                                           new_rsc)), out
         meta = agent_lib.metadata_of(catalog, rsc)
         out += agent_lib.check_parameters(meta, dict(spec.instance), force=force,
@@ -496,7 +496,7 @@ def update(env: CibEnvironment, resource_id: str, spec: ResourceSpec, *, force: 
             meta_attributes=edit.set_pairs(rsc.meta_attributes, spec.meta, taken=taken,
                                            set_id=f"{resource_id}-meta_attributes"),
             operations=tuple(ops))
-        return _with_resources(cib, _replace_resource(cib.configuration.resources,
+        return with_resources(cib, replace_resource(cib.configuration.resources,
                                                       new_prim)), out
 
     return edit.apply(env, change)
@@ -520,7 +520,7 @@ def op_add(env: CibEnvironment, resource_id: str, spec: OpSpec, *, force: bool =
             out.append(reports.unless_forced(force, "OPERATION_EXISTS", resource=resource_id,
                                              action=op.name, interval=op.interval, id=same.id))
         new_prim = dataclasses.replace(rsc, operations=(*rsc.operations, op))
-        return _with_resources(cib, _replace_resource(cib.configuration.resources,
+        return with_resources(cib, replace_resource(cib.configuration.resources,
                                                       new_prim)), out
 
     return edit.apply(env, change)
@@ -554,7 +554,7 @@ def op_delete(env: CibEnvironment, words: Sequence[str]) -> Applied:
                                                  what=what)])
         new_prim = dataclasses.replace(rsc, operations=tuple(
             o for o in rsc.operations if o.id not in gone))
-        return _with_resources(cib, _replace_resource(cib.configuration.resources, new_prim)), [
+        return with_resources(cib, replace_resource(cib.configuration.resources, new_prim)), [
             reports.info("OPERATION_REMOVED", resource=rsc.id, id=i) for i in sorted(gone)]
 
     return edit.apply(env, change)
@@ -651,7 +651,7 @@ def _set_resource_meta(cib: Cib, rsc: Resource, pairs: Pairs) -> Cib:
     taken = edit.used_ids(cib)
     new_rsc = dataclasses.replace(rsc, meta_attributes=edit.set_pairs(
         rsc.meta_attributes, pairs, taken=taken, set_id=f"{rsc.id}-meta_attributes"))
-    return _with_resources(cib, _replace_resource(cib.configuration.resources, new_rsc))
+    return with_resources(cib, replace_resource(cib.configuration.resources, new_rsc))
 
 
 # -- defaults ----------------------------------------------------------------------------------

@@ -266,6 +266,39 @@ def cleanup(env: CibEnvironment, resource: str | None = None, node: str | None =
     return edit.apply(env, change)
 
 
+def refresh(env: CibEnvironment, resource: str | None = None, node: str | None = None
+            ) -> Applied:
+    """Forget a resource's whole operation history (every resource's without one), failures
+    included, so that the cluster probes it again and finds out afresh where it runs (pcs's
+    `resource refresh`, crm_resource --refresh). A running cluster's cleanup already forgets
+    the whole history, so there the two are one request; in a CIB file every lrm_resource of
+    it goes, not only the failed records."""
+    if isinstance(env, RunningCluster):
+        return cleanup(env, resource, node)
+
+    def change(cib: Cib) -> tuple[Cib, list[Report]]:
+        wanted = _subtree(cib, resource) if resource else None
+        node_id = edit.require_node(cib, node).id if node else None
+        out: list[Report] = []
+        new = cib
+        for state in cib.status:
+            if node_id is not None and state.id != node_id and state.uname != node:
+                continue
+            names = {h.id for h in state.history
+                     if wanted is None or _base(h.id) in {_base(w) for w in wanted}}
+            names |= {r for r in _failure_attribute_resources(state)
+                      if wanted is None or r in {_base(w) for w in wanted}}
+            for name in sorted(names):
+                new = status_edit.clear_failures(new, state.id, name)
+                new = status_edit.forget_resource(new, state.id, name)
+                out.append(reports.info("REFRESHED", resource=name, node=_node_name(state)))
+        if not out:
+            out.append(reports.info("NOTHING_TO_REFRESH", resource=resource or "any resource"))
+        return new, out
+
+    return edit.apply(env, change)
+
+
 def _drop_failed_records(cib: Cib, node_id: str, wanted: set[str] | None
                          ) -> tuple[Cib, set[str]]:
     states = list(cib.status)

@@ -140,6 +140,9 @@ _RESOURCES: dict[str, _Render] = {
         f"group '{_f(r, 'group')}' has only meta attributes: use 'meta NAME=VALUE'"),
     "CLEANED_UP": lambda r: f"cleaned up {_f(r, 'resource')} on {_f(r, 'node')}",
     "NOTHING_TO_CLEAN": lambda r: f"no failures recorded for {_f(r, 'resource')}",
+    "REFRESHED": lambda r: (
+        f"forgot the history of {_f(r, 'resource')} on {_f(r, 'node')}: it is probed again"),
+    "NOTHING_TO_REFRESH": lambda r: f"no history recorded for {_f(r, 'resource')}",
     "INVALID_LIFETIME": lambda r: (
         f"'{_f(r, 'lifetime')}' is not a lifetime: give an ISO 8601 duration (PT30M, P1D) or "
         "a time such as 30min, 2h or 1d"),
@@ -245,6 +248,22 @@ _CONSTRAINTS: dict[str, _Render] = {
     "SCORE_GIVEN_TWICE": lambda r: "give the score once: as a word or as score=",
     "CONSTRAINT_DUPLICATE": lambda r: f"the same constraint already exists: {_f(r, 'id')}",
     "EMPTY_RESOURCE_SET": lambda r: "a resource set needs at least one resource",
+    "RESOURCE_IN_TWO_SETS": lambda r: (
+        f"{_f(r, 'resource')} is named twice: a resource may be in one set of a constraint"),
+    "DEBUG_OUTSIDE_CLUSTER": lambda r: (
+        f"the cluster does not learn of this {_f(r, 'action')} of {_f(r, 'resource')} and may "
+        f"act against it: 'vigil resource unmanage {_f(r, 'resource')}' first if it manages it"),
+    "DEBUG_RULE_SET_SKIPPED": lambda r: (
+        f"{_f(r, 'resource')}: set {_f(r, 'set')} has a rule, which only the cluster can "
+        "evaluate (node, time): its values are not passed"),
+    "DEBUG_NEEDS_PRIMITIVE": lambda r: (
+        f"{_f(r, 'resource')} is a group or a clone of a group: give one of its primitives"),
+    "DEBUG_FENCE_DEVICE": lambda r: (
+        f"{_f(r, 'resource')} is a fence device: 'vigil stonith fence NODE' uses it"),
+    "INVALID_UTILIZATION": lambda r: (
+        f"utilization {_f(r, 'name')}={_f(r, 'value')}: the value must be an integer"),
+    "UTILIZATION_NEEDS_PRIMITIVE": lambda r: (
+        f"{_f(r, 'resource')} is a group or clone: give utilization to its primitives"),
     "TICKET_MISSING": lambda r: f"no ticket given: add ticket=NAME to {_f(r, 'where')}",
     "TICKET_DEMOTE_NEEDS_PROMOTED": lambda r: (
         f"loss-policy=demote needs the Promoted role (of a promotable clone), which "

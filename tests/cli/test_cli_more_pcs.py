@@ -1,0 +1,119 @@
+"""More of pcs's subcommands (issue 14): resource and node utilization, resource refresh,
+resource debug-start|stop|monitor, constraint colocation|order set. Each against a CIB file,
+with what it refuses and that a refusal leaves the file as it was."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from cibs import Run
+
+from vigil.cib.io import load_cib_file
+from vigil.model.constraints import Colocation, Order
+from vigil.model.nvset import NvSet
+from vigil.model.resources import Primitive, walk
+
+
+def _pairs(sets: tuple[NvSet, ...]) -> dict[str, str]:
+    return {p.name: p.value or "" for s in sets for p in s.pairs}
+
+
+def test_resource_and_node_utilization(vigil: Run, cib: Path) -> None:
+    assert vigil("-f", str(cib), "resource", "utilization", "WebIP", "cpu=1", "memory=100")[0] == 0
+    assert vigil("-f", str(cib), "node", "utilization", "node1", "cpu=4", "memory=2048")[0] == 0
+    loaded, _ = load_cib_file(str(cib))
+    web_ip = next(r for r in walk(loaded.configuration.resources) if r.id == "WebIP")
+    assert isinstance(web_ip, Primitive) and _pairs(web_ip.utilization) == {"cpu": "1",
+                                                                             "memory": "100"}
+    node1 = next(n for n in loaded.configuration.nodes if n.uname == "node1")
+    assert _pairs(node1.utilization) == {"cpu": "4", "memory": "2048"}
+    code, out, _ = vigil("-f", str(cib), "resource", "utilization")
+    assert code == 0 and out.splitlines() == ["Resource Utilization:", " WebIP: cpu=1 memory=100"]
+    code, out, _ = vigil("-f", str(cib), "node", "utilization")
+    assert code == 0 and " node1: cpu=4 memory=2048" in out
+    assert vigil("-f", str(cib), "resource", "utilization", "WebIP", "cpu=")[0] == 0
+    code, out, _ = vigil("-f", str(cib), "resource", "utilization", "WebIP")
+    assert " WebIP: memory=100" in out
+    before = cib.read_bytes()
+    for argv, words in ((("resource", "utilization", "WebIP", "cpu=lots"), "must be an integer"),
+                        (("resource", "utilization", "ghost", "cpu=1"), "'ghost' does not exist"),
+                        (("node", "utilization", "nodeX", "cpu=1"), "'nodeX'")):
+        code, _, err = vigil("-f", str(cib), *argv)
+        assert code == 2 and words in err and len(err.strip().splitlines()) == 1, err
+    assert cib.read_bytes() == before
+
+
+def test_refresh_forgets_the_whole_history(vigil: Run, cib: Path) -> None:
+    loaded, _ = load_cib_file(str(cib))
+    assert any(h.id == "WebIP" for s in loaded.status for h in s.history)
+    code, out, err = vigil("-f", str(cib), "resource", "refresh", "WebIP")
+    assert code == 0 and "forgot the history of WebIP" in err + out
+    loaded, _ = load_cib_file(str(cib))
+    assert not any(h.id == "WebIP" for s in loaded.status for h in s.history)
+    assert any(h.id == "WebSite" for s in loaded.status for h in s.history)
+    code, out, err = vigil("-f", str(cib), "resource", "refresh", "WebIP")
+    assert code == 0 and "no history recorded for WebIP" in err + out
+    code, _, err = vigil("-f", str(cib), "resource", "refresh", "ghost")
+    assert code == 2 and "'ghost' does not exist" in err
+
+
+DUMMY = Path("/usr/lib/ocf/resource.d/pacemaker/Dummy")
+
+
+@pytest.mark.skipif(not DUMMY.exists() or shutil.which("bash") is None,
+                    reason="needs ocf:pacemaker:Dummy (pacemaker-resource-agents)")
+def test_debug_actions_run_the_agent_here(vigil: Run, tmp_path: Path) -> None:
+    state = tmp_path / "d1.state"
+    cib = tmp_path / "cib.xml"
+    cib.write_text(f"""<cib validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration><crm_config/><nodes/><resources>
+    <primitive id="d1" class="ocf" provider="pacemaker" type="Dummy">
+      <instance_attributes id="d1-ia"><nvpair id="d1-s" name="state" value="{state}"/>
+      </instance_attributes>
+    </primitive></resources><constraints/></configuration><status/></cib>
+""")
+    before = cib.read_bytes()
+    code, out, _ = vigil("-f", str(cib), "resource", "debug-monitor", "d1")
+    assert code == 7 and "returned: 'not_running' (7)" in out
+    code, out, err = vigil("-f", str(cib), "resource", "debug-start", "d1")
+    assert code == 0 and "Operation force-start for d1 (ocf:pacemaker:Dummy)" in out
+    assert "the cluster does not learn of this start" in err
+    assert state.exists()  # the agent ran with the resource's parameter
+    assert vigil("-f", str(cib), "resource", "debug-monitor", "d1")[0] == 0
+    assert vigil("-f", str(cib), "resource", "debug-stop", "d1")[0] == 0
+    assert not state.exists()
+    assert cib.read_bytes() == before  # nothing recorded
+    code, _, err = vigil("-f", str(cib), "resource", "debug-start", "ghost")
+    assert code == 2 and "'ghost' does not exist" in err
+
+
+def test_colocation_and_order_sets(vigil: Run, cib: Path) -> None:
+    code, _, err = vigil("-f", str(cib), "constraint", "colocation", "set", "WebIP", "WebSite",
+                         "sequential=false", "setoptions", "score=500")
+    assert code == 0, err
+    code, _, err = vigil("-f", str(cib), "constraint", "order", "set", "WebIP", "set", "WebSite",
+                         "require-all=false", "action=start", "setoptions", "kind=Optional",
+                         "id=web-order")
+    assert code == 0, err
+    loaded, _ = load_cib_file(str(cib))
+    col = next(c for c in loaded.configuration.constraints
+               if isinstance(c, Colocation) and c.sets)
+    assert col.score == 500 and col.sets[0].resources == ("WebIP", "WebSite")
+    assert not col.sets[0].sequential
+    order = next(c for c in loaded.configuration.constraints if c.id == "web-order")
+    assert isinstance(order, Order) and order.kind == "Optional"
+    assert [s.resources for s in order.sets] == [("WebIP",), ("WebSite",)]
+    assert not order.sets[1].require_all and order.sets[1].action == "start"
+    before = cib.read_bytes()
+    for argv, words in (
+        (("colocation", "set", "WebIP", "WebIP"), "named twice"),
+        (("colocation", "set", "WebIP", "bogus=1"), "'bogus' is not an option"),
+        (("order", "set", "WebIP", "setoptions", "kind=Sometimes"), "Sometimes"),
+        (("order", "set", "ghost"), "'ghost' does not exist"),
+        (("colocation", "set", "WebIP", "setoptions", "score=lots"), "not a score"),
+    ):
+        code, _, err = vigil("-f", str(cib), "constraint", *argv)
+        assert code == 2 and words in err, (argv, err)
+    assert cib.read_bytes() == before
