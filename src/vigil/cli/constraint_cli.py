@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from vigil.cli import args, config_view, set_words, ticket_cli
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
-from vigil.commands import constraint, constraint_sets
+from vigil.commands import constraint, constraint_rules, constraint_sets
 
 USAGE = """\
 usage: vigil [-f FILE] constraint [list|show] [--full]
   location RSC prefers NODE[=SCORE]...     location RSC avoids NODE[=SCORE]...
   location add ID RSC NODE SCORE [resource-discovery=always|never|exclusive]
+  location RSC rule [id=ID] [constraint-id=ID] [role=ROLE] [resource-discovery=...]
+        [score=S | score-attribute=ATTR] EXPRESSION
+        EXPRESSION: defined|not_defined ATTR | ATTR lt|gt|lte|gte|eq|ne [string|integer|
+        number|version] VALUE | date gt|lt DATE | date in_range [DATE] to DATE | date in_range
+        DATE to duration k=v... | date-spec k=v... | (EXPRESSION) | EXPRESSION and|or EXPRESSION
+  rule add CONSTRAINT_ID [id=ID] [role=ROLE] [score=S|score-attribute=A] EXPRESSION
+  rule remove RULE_ID...                   ref RSC...   (the constraints naming each)
   colocation add [ROLE] SRC with [ROLE] TGT [SCORE] [score=S] [id=ID] [node-attribute=A]
         ROLE: Promoted, Unpromoted or Started (Master and Slave are accepted)
   order [ACTION] FIRST then [ACTION] THEN [kind=Mandatory|Optional|Serialize]
@@ -47,7 +54,31 @@ def run(inv: Invocation) -> int:
         return _order(inv, rest)
     if sub == "ticket":
         return ticket_cli.run_constraint(inv, rest)
+    if sub == "rule":
+        return _rule(inv, rest)
+    if sub == "ref":
+        inv.only()
+        args.need(rest, 1, "resource id")
+        found = constraint.referencing(inv.env(), rest)
+        if inv.json:
+            args.print_json({rsc: list(ids) for rsc, ids in found})
+            return EXIT_OK
+        args.print_lines(line for rsc, ids in found
+                         for line in (f"Resource: {rsc}", *(f"  {i}" for i in ids)))
+        return EXIT_OK
     raise UsageError(f"unknown constraint command '{sub}'")
+
+
+def _rule(inv: Invocation, rest: list[str]) -> int:
+    if not rest or rest[0] not in ("add", "remove", "delete"):
+        raise UsageError("constraint rule add CONSTRAINT_ID [options] EXPRESSION | "
+                         "constraint rule remove RULE_ID...")
+    inv.only()
+    if rest[0] == "add":
+        args.need(rest, 3, "constraint id and expression")
+        return args.finish(inv, constraint_rules.rule_add(inv.env(), rest[1], rest[2:]))
+    args.need(rest, 2, "rule id")
+    return args.finish(inv, constraint_rules.rule_remove(inv.env(), rest[1:]))
 
 
 def _list(inv: Invocation, kind: str | None) -> int:
@@ -89,6 +120,10 @@ def _location(inv: Invocation, rest: list[str]) -> int:
         return args.finish(inv, constraint.location_add(
             inv.env(), rest[1], rest[2], rest[3], rest[4], options=args.pairs(rest[5:]),
             force=inv.force))
+    if len(rest) >= 2 and rest[1] == "rule":
+        inv.only("force")
+        return args.finish(inv, constraint_rules.location_rule(inv.env(), rest[0], rest[2:],
+                                                               force=inv.force))
     args.need(rest, 3, "nodes (location RSC prefers|avoids NODE[=SCORE]...)")
     rsc, verb, nodes = rest[0], rest[1], rest[2:]
     if verb not in ("prefers", "avoids"):

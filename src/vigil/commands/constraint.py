@@ -288,6 +288,17 @@ def remove(env: CibEnvironment, constraint_ids: Sequence[str]) -> Applied:
     return edit.apply(env, change)
 
 
+def referencing(env: CibEnvironment, resources: Sequence[str]
+                ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """pcs's `constraint ref RSC...`: each resource with the ids of the constraints naming it
+    (directly or in a set)."""
+    cib = env.get_cib()
+    for rsc in resources:
+        edit.require_resource(cib, rsc)
+    return tuple((rsc, tuple(c.id for c in cib.configuration.constraints
+                             if rsc in edit.constraint_resources(c))) for rsc in resources)
+
+
 def constraints(env: CibEnvironment) -> tuple[Constraint, ...]:
     """The configured constraints, in document order."""
     return env.get_cib().configuration.constraints

@@ -248,6 +248,17 @@ _CONSTRAINTS: dict[str, _Render] = {
     "SCORE_GIVEN_TWICE": lambda r: "give the score once: as a word or as score=",
     "CONSTRAINT_DUPLICATE": lambda r: f"the same constraint already exists: {_f(r, 'id')}",
     "EMPTY_RESOURCE_SET": lambda r: "a resource set needs at least one resource",
+    "RULE_SYNTAX": lambda r: (
+        f"rule '{_f(r, 'rule')}': at {_f(r, 'found')}, expected {_f(r, 'expected')}"),
+    "RULE_SCORE_TWICE": lambda r: "give score= or score-attribute=, not both",
+    "RULE_NEEDS_LOCATION": lambda r: (
+        f"{_f(r, 'id')} is not a location constraint: rules are added to location constraints"),
+    "RULE_ON_NODE_LOCATION": lambda r: (
+        f"{_f(r, 'id')} places by node and score; remove it and make one with a rule"),
+    "RULE_NOT_FOUND": lambda r: f"no location constraint has a rule {_f(r, 'id')}",
+    "RULE_ADDED": lambda r: f"added rule {_f(r, 'id')} to {_f(r, 'constraint')}",
+    "RULE_REMOVED": lambda r: f"removed rule {_f(r, 'id')}",
+    "OPTION_GIVEN_TWICE": lambda r: f"{_f(r, 'option')} is given twice",
     "RESOURCE_IN_TWO_SETS": lambda r: (
         f"{_f(r, 'resource')} is named twice: a resource may be in one set of a constraint"),
     "DEBUG_OUTSIDE_CLUSTER": lambda r: (
