@@ -117,3 +117,18 @@ def test_colocation_and_order_sets(vigil: Run, cib: Path) -> None:
         code, _, err = vigil("-f", str(cib), "constraint", *argv)
         assert code == 2 and words in err, (argv, err)
     assert cib.read_bytes() == before
+
+
+@pytest.mark.skipif(shutil.which("crm_mon") is None, reason="needs Pacemaker's crm_mon")
+def test_status_xml_is_crm_mons(vigil: Run, cib: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    code, out, err = vigil("-f", str(cib), "status", "xml")
+    assert code == 0, err
+    root = ET.fromstring(out)
+    assert root.tag == "pacemaker-result"
+    assert {n.get("name") for n in root.iter("node") if n.get("type") == "member"} == {
+        "node1", "node2", "node3"}
+    assert {"WebIP", "WebSite", "fence-lab"} <= {r.get("id") for r in root.iter("resource")}
+    code, _, err = vigil("-f", str(cib), "status", "xml", "extra")
+    assert code == 2 and "extra" in err

@@ -166,3 +166,21 @@ def test_device_status(vigil: Run, tools: Script) -> None:
     tools(Call(("corosync-qdevice-tool", "-s"), 127, "", "not found"))
     code, _, err = vigil("quorum", "device", "status")
     assert code == 1 and "install the corosync-qdevice package" in err
+
+
+MEMBERSHIP = """
+Membership information
+----------------------
+    Nodeid      Votes Name
+         1          1 n1 (local)
+         2          1 n2
+"""
+
+
+def test_status_corosync_is_the_membership(vigil: Run, tools: Script) -> None:
+    tools(Call(("corosync-quorumtool", "-l"), 0, MEMBERSHIP))
+    code, text, err = vigil("status", "corosync")
+    assert (code, text, err) == (0, MEMBERSHIP, "")
+    tools(Call(("corosync-quorumtool", "-l"), 1, "", out.NOT_RUNNING))
+    code, text, err = vigil("status", "corosync")
+    assert code == 1 and text == "" and "Corosync is not running on this node" in err

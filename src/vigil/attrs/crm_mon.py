@@ -19,17 +19,17 @@ import tempfile
 from collections.abc import Sequence
 
 from vigil.attrs.common import Exit, ToolError, answer, main
+from vigil.commands import status_xml
 from vigil.daemon import control as c
 
 PROG = "crm_mon"
-REAL_ENV = "VIGIL_CRM_MON"
-REAL_DEFAULT = "/usr/sbin/crm_mon"
 
 
 def real_crm_mon() -> str:
-    path = os.environ.get(REAL_ENV) or REAL_DEFAULT
-    if not os.access(path, os.X_OK):
-        raise ToolError(f"{PROG}: Pacemaker's crm_mon is not installed at {path} (vigil's own "
+    path = status_xml.real_crm_mon()
+    if path is None:
+        where = os.environ.get(status_xml.REAL_ENV) or status_xml.REAL_DEFAULT
+        raise ToolError(f"{PROG}: Pacemaker's crm_mon is not installed at {where} (vigil's own "
                         "status is 'vigil status')", Exit.UNAVAILABLE)
     return path
 

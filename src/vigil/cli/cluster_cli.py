@@ -3,11 +3,12 @@ setup, start, stop and destroy are in cluster_setup_cli)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 from vigil.cli import args, config_view, utilization_cli
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
-from vigil.commands import config, node, status
+from vigil.commands import config, node, quorum, status, status_xml
 from vigil.commands import property as prop
 from vigil.commands.status_document import status_document
 from vigil.words.messages import render_report
@@ -252,6 +253,20 @@ def run_status(inv: Invocation) -> int:
         args.no_more(words[1:], "status quorum")
         inv.words = ["quorum", "status"]
         return quorum_cli.run(inv)
+    if words and words[0] == "xml":  # pcs: crm_mon's XML
+        inv.only()
+        args.no_more(words[1:], "status xml")
+        sys.stdout.write(status_xml.crm_mon_xml(inv.env()))
+        return EXIT_OK
+    if words and words[0] == "corosync":  # pcs: Corosync's membership (corosync-quorumtool -l)
+        from vigil.cli import quorum_cli
+
+        inv.only()
+        args.no_more(words[1:], "status corosync")
+        if inv.file is not None:
+            raise UsageError("status corosync asks Corosync on this node: it has no CIB file")
+        sys.stdout.write(quorum.membership(quorum_cli.runner()))
+        return EXIT_OK
     if words and words[0] == "nodes":
         from vigil.cli import status_view
 

@@ -159,6 +159,15 @@ def status(runner: Runner) -> QuorumStatus:
     return parsed
 
 
+def membership(runner: Runner) -> str:
+    """`corosync-quorumtool -l`: the members, their node ids, votes and names, as Corosync
+    prints them (pcs's `status corosync`)."""
+    result = runner.run([QUORUMTOOL, "-l"])
+    if result.returncode != 0:
+        raise _failure(QUORUMTOOL, result)
+    return result.stdout
+
+
 def set_expected_votes(runner: Runner, votes: str) -> tuple[Report, ...]:
     """Set votequorum's expected votes on the running cluster (corosync.conf is not changed)."""
     if not votes.isdigit() or int(votes) < 1:

@@ -261,6 +261,11 @@ _CONSTRAINTS: dict[str, _Render] = {
     "OPTION_GIVEN_TWICE": lambda r: f"{_f(r, 'option')} is given twice",
     "RESOURCE_IN_TWO_SETS": lambda r: (
         f"{_f(r, 'resource')} is named twice: a resource may be in one set of a constraint"),
+    "CRM_MON_MISSING": lambda r: (
+        f"Pacemaker's crm_mon, which writes crm_mon's XML, is not installed at {_f(r, 'path')}: "
+        "install pacemaker-cli-utils (vigil's install does), or use 'vigil status --output json'"),
+    "CRM_MON_FAILED": lambda r: (
+        f"crm_mon could not read this CIB (exit {_f(r, 'rc')}): {_f(r, 'detail')}"),
     "DEBUG_OUTSIDE_CLUSTER": lambda r: (
         f"the cluster does not learn of this {_f(r, 'action')} of {_f(r, 'resource')} and may "
         f"act against it: 'vigil resource unmanage {_f(r, 'resource')}' first if it manages it"),
