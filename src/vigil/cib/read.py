@@ -11,6 +11,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from vigil.model import reports
+from vigil.model.alerts import Alert, AlertSelect, Recipient
 from vigil.model.cib import Cib, Configuration, NodeConfig
 from vigil.model.constraints import (
     Colocation,
@@ -408,6 +409,34 @@ class _Reader:
                               if isinstance(c.tag, str))),
         )
 
+    # -- alerts ----------------------------------------------------------------------------------
+    def alert(self, el: ET.Element) -> Alert:
+        path = "/cib/configuration/alerts"
+        aid = el.get("id", "")
+        here = f"{path}/alert[@id='{aid}']"
+        select: AlertSelect | None = None
+        sel = el.find("select")
+        if sel is not None:
+            attrs = sel.find("select_attributes")
+            select = AlertSelect(
+                nodes=sel.find("select_nodes") is not None,
+                fencing=sel.find("select_fencing") is not None,
+                resources=sel.find("select_resources") is not None,
+                attributes=None if attrs is None else tuple(
+                    (a.get("id", ""), a.get("name", "")) for a in attrs.findall("attribute")))
+        recipients = tuple(Recipient(
+            id=r.get("id", ""), value=r.get("value", ""), description=r.get("description"),
+            instance_attributes=self.nvsets(r, "instance_attributes", here),
+            meta_attributes=self.nvsets(r, "meta_attributes", here),
+            extra=Extra(self.extra_attrs(r, {"id", "value", "description"})))
+            for r in el.findall("recipient"))
+        return Alert(
+            id=aid, path=el.get("path", ""), description=el.get("description"),
+            instance_attributes=self.nvsets(el, "instance_attributes", here),
+            meta_attributes=self.nvsets(el, "meta_attributes", here),
+            select=select, recipients=recipients,
+            extra=Extra(self.extra_attrs(el, {"id", "path", "description"})))
+
     # -- fencing topology ------------------------------------------------------------------------
     def fencing_level(self, el: ET.Element) -> FencingLevel:
         extra_attrs = self.extra_attrs(el, _LEVEL_ATTRS)
@@ -574,6 +603,7 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
     rsc_defaults: tuple[NvSet, ...] = ()
     op_defaults: tuple[NvSet, ...] = ()
     topology: FencingTopology | None = None
+    alerts: tuple[Alert, ...] | None = None
     config_unknown: list[str] = []
     for section in config_el:
         tag = section.tag
@@ -597,8 +627,10 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
             op_defaults = reader.nvsets(section, "meta_attributes", "/cib/configuration/op_defaults")
         elif tag == "fencing-topology":
             topology = reader.fencing_topology(section)
+        elif tag == "alerts":
+            alerts = tuple(reader.alert(a) for a in section.findall("alert"))
         elif isinstance(tag, str):
-            if tag not in ("tags", "acls", "alerts"):
+            if tag not in ("tags", "acls"):
                 reader.warnings.append(reports.warning(
                     "CIB_UNKNOWN_ELEMENT", element=tag, path=f"/cib/configuration/{tag}"))
             config_unknown.append(ET.tostring(section, encoding="unicode").strip())
@@ -631,6 +663,7 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
             rsc_defaults=rsc_defaults,
             op_defaults=op_defaults,
             fencing_topology=topology,
+            alerts=alerts,
             extra=Extra((), tuple(config_unknown)),
         ),
         status=tuple(status),

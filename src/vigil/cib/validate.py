@@ -108,6 +108,20 @@ def _config_ids(config: Configuration) -> Iterator[_Defined]:
         for level in config.fencing_topology.levels:
             yield level.id, "fencing-level"
         yield from _extra_ids(config.fencing_topology.extra)
+    for alert in config.alerts or ():
+        yield alert.id, "alert"
+        for nvset in alert.instance_attributes:
+            yield from _nvset_ids(nvset, "instance_attributes")
+        for nvset in alert.meta_attributes:
+            yield from _nvset_ids(nvset, "meta_attributes")
+        for aid, _name in (alert.select.attributes or ()) if alert.select else ():
+            yield aid, "attribute"
+        for r in alert.recipients:
+            yield r.id, "recipient"
+            for nvset in r.instance_attributes:
+                yield from _nvset_ids(nvset, "instance_attributes")
+            for nvset in r.meta_attributes:
+                yield from _nvset_ids(nvset, "meta_attributes")
     for text in config.extra.children:
         yield from _xml_ids(text.removeprefix(_RESOURCES_PREFIX))
 

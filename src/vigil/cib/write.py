@@ -15,6 +15,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import assert_never
 
+from vigil.model.alerts import Alert
 from vigil.model.cib import Cib, Configuration, NodeConfig
 from vigil.model.constraints import (
     Colocation,
@@ -412,6 +413,34 @@ def _fencing_topology(topology: FencingTopology) -> ET.Element:
     return el
 
 
+def _alert(alert: Alert) -> ET.Element:
+    el = ET.Element("alert", {"id": alert.id})
+    _set(el, "description", alert.description)
+    el.set("path", alert.path)
+    _extra_attrs(el, alert.extra)
+    _nvsets(el, "meta_attributes", alert.meta_attributes)
+    _nvsets(el, "instance_attributes", alert.instance_attributes)
+    if alert.select is not None:
+        sel = ET.SubElement(el, "select")
+        if alert.select.attributes is not None:
+            attrs = ET.SubElement(sel, "select_attributes")
+            for aid, name in alert.select.attributes:
+                ET.SubElement(attrs, "attribute", {"id": aid, "name": name})
+        for flag, tag in ((alert.select.fencing, "select_fencing"),
+                          (alert.select.nodes, "select_nodes"),
+                          (alert.select.resources, "select_resources")):
+            if flag:
+                ET.SubElement(sel, tag)
+    for r in alert.recipients:
+        rel = ET.SubElement(el, "recipient", {"id": r.id})
+        _set(rel, "description", r.description)
+        rel.set("value", r.value)
+        _extra_attrs(rel, r.extra)
+        _nvsets(rel, "meta_attributes", r.meta_attributes)
+        _nvsets(rel, "instance_attributes", r.instance_attributes)
+    return el
+
+
 def _configuration(config: Configuration) -> ET.Element:
     el = ET.Element("configuration")
     _extra_attrs(el, config.extra)
@@ -438,6 +467,10 @@ def _configuration(config: Configuration) -> ET.Element:
         _nvsets(ET.SubElement(el, "op_defaults"), "meta_attributes", config.op_defaults)
     if config.fencing_topology is not None:
         el.append(_fencing_topology(config.fencing_topology))
+    if config.alerts is not None:
+        alerts = ET.SubElement(el, "alerts")
+        for alert in config.alerts:
+            alerts.append(_alert(alert))
     _extra_children(el, tuple(sections))
     return el
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vigil.model.alerts import Alert
 from vigil.model.constraints import Constraint
 from vigil.model.fencing import FencingTopology
 from vigil.model.nvset import NvSet, first_value
@@ -37,7 +38,8 @@ class Configuration:
     rsc_defaults: tuple[NvSet, ...] = ()
     op_defaults: tuple[NvSet, ...] = ()
     fencing_topology: FencingTopology | None = None  # None: no <fencing-topology> element
-    extra: Extra = NO_EXTRA  # unknown sections (tags, acls, alerts...) kept as XML
+    alerts: tuple[Alert, ...] | None = None  # None: no <alerts> element
+    extra: Extra = NO_EXTRA  # unknown sections (tags, acls...) kept as XML
 
 
 @dataclass(frozen=True)
