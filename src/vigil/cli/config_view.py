@@ -11,6 +11,7 @@ from vigil.commands import fencing_topology
 from vigil.commands.agents import AgentMetadata
 from vigil.commands.property import Property
 from vigil.commands.status import ClusterStatus, FailedAction
+from vigil.model.alerts import Alert
 from vigil.model.cib import Cib
 from vigil.model.constraints import (
     Colocation,
@@ -207,6 +208,43 @@ def colocation_lines(constraints: Iterable[Constraint], full: bool) -> list[str]
     return lines
 
 
+def _pair_words(sets: tuple[NvSet, ...]) -> str:
+    return " ".join(f"{p.name}={p.value or ''}" for s in sets for p in s.pairs)
+
+
+def alert_lines(alerts: Iterable[Alert]) -> list[str]:
+    items = list(alerts)
+    if not items:
+        return ["Alerts:", " No alerts defined"]
+    lines = ["Alerts:"]
+    for a in items:
+        lines.append(f" Alert: {a.id} (path={a.path})")
+        if a.description:
+            lines.append(f"  Description: {a.description}")
+        if a.instance_attributes:
+            lines.append(f"  Options: {_pair_words(a.instance_attributes)}")
+        if a.meta_attributes:
+            lines.append(f"  Meta options: {_pair_words(a.meta_attributes)}")
+        if a.select is not None:
+            kinds = [k for k, on in (("nodes", a.select.nodes), ("fencing", a.select.fencing),
+                                     ("resources", a.select.resources)) if on]
+            if a.select.attributes is not None:
+                names = [n for _, n in a.select.attributes]
+                kinds.append(f"attributes ({', '.join(names)})" if names else "attributes")
+            lines.append(f"  Selected events: {', '.join(kinds) or 'none'}")
+        if a.recipients:
+            lines.append("  Recipients:")
+        for r in a.recipients:
+            lines.append(f"   Recipient: {r.id} (value={r.value})")
+            if r.description:
+                lines.append(f"    Description: {r.description}")
+            if r.instance_attributes:
+                lines.append(f"    Options: {_pair_words(r.instance_attributes)}")
+            if r.meta_attributes:
+                lines.append(f"    Meta options: {_pair_words(r.meta_attributes)}")
+    return lines
+
+
 def ticket_lines(constraints: Iterable[Constraint], full: bool) -> list[str]:
     lines = ["Ticket Constraints:"]
     for c in constraints:
@@ -279,6 +317,8 @@ def config_lines(cib: Cib, props: Iterable[Property]) -> list[str]:
     lines += ["", "Resources Defaults:"] + defaults_lines(config.rsc_defaults)
     lines += ["Operations Defaults:"] + defaults_lines(config.op_defaults)
     lines += [""] + property_lines(props, show_defaults=False)
+    if config.alerts:
+        lines += [""] + alert_lines(config.alerts)
     attrs = [(n.uname, _pairs(n.instance_attributes)) for n in config.nodes]
     attrs = [(n, a) for n, a in attrs if a]
     if attrs:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from vigil.cli import (
+    alert_cli,
     args,
     cluster_cli,
     constraint_cli,
@@ -44,13 +45,14 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
                 "cib and cib-push"),
     "host": (host_cli.run, "authenticate to other nodes' endpoints (for --host NODE)"),
     "ticket": (ticket_cli.run, "grant, revoke, standby and list tickets (like crm_ticket)"),
+    "alert": (alert_cli.run, "agents run on node, resource and fencing events, and recipients"),
 }
 
 # What `--host NODE` may run: the commands whose every effect is a control request to vigild
 # (the CIB, attributes, cleanup, fencing), which the node's endpoint forwards. The others act on
 # this machine's files, daemons or Corosync and are refused rather than run here by mistake.
 REMOTE_COMMANDS = frozenset({"resource", "stonith", "constraint", "property", "node", "config",
-                             "cib", "cib-push", "status", "verify", "ticket"})
+                             "cib", "cib-push", "status", "verify", "ticket", "alert"})
 
 
 def handles(argv: Sequence[str]) -> bool:

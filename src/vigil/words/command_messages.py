@@ -261,6 +261,19 @@ _CONSTRAINTS: dict[str, _Render] = {
     "OPTION_GIVEN_TWICE": lambda r: f"{_f(r, 'option')} is given twice",
     "RESOURCE_IN_TWO_SETS": lambda r: (
         f"{_f(r, 'resource')} is named twice: a resource may be in one set of a constraint"),
+    "ALERT_AGENT_MISSING": lambda r: (
+        f"{_f(r, 'path')} is not an executable file on this node: it must exist on every node "
+        "(the samples are in /usr/share/pacemaker/alerts)"),
+    "ALERT_PATH_MISSING": lambda r: "an alert needs path=PATH (its agent)",
+    "ALERT_NOT_FOUND": lambda r: f"no alert {_f(r, 'id')} (alerts: {_f(r, 'known')})",
+    "ALERT_CREATED": lambda r: f"created alert {_f(r, 'id')}",
+    "ALERT_REMOVED": lambda r: f"removed alert {_f(r, 'id')}",
+    "RECIPIENT_VALUE_MISSING": lambda r: "a recipient needs value=VALUE",
+    "RECIPIENT_DUPLICATE": lambda r: (
+        f"alert {_f(r, 'alert')} already has a recipient {_f(r, 'value')}"),
+    "RECIPIENT_NOT_FOUND": lambda r: f"no alert has a recipient {_f(r, 'id')}",
+    "RECIPIENT_CREATED": lambda r: f"created recipient {_f(r, 'id')} of {_f(r, 'alert')}",
+    "RECIPIENT_REMOVED": lambda r: f"removed recipient {_f(r, 'id')}",
     "CRM_MON_MISSING": lambda r: (
         f"Pacemaker's crm_mon, which writes crm_mon's XML, is not installed at {_f(r, 'path')}: "
         "install pacemaker-cli-utils (vigil's install does), or use 'vigil status --output json'"),
