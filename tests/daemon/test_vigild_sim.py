@@ -15,6 +15,7 @@ from typing import Any
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
 from vigil.cluster.sim import SimLayer, SimNetwork
+from vigil.controller.effects import AlertCall
 from vigil.controller.state import cib_digest
 from vigil.daemon.store import MemoryStore
 from vigil.daemon.vigild import Vigild
@@ -25,6 +26,26 @@ from .agent_world import World
 from .service_cibs import CONFIG, FENCED_CONFIG
 
 
+class RecordedAlerts:
+    """Every alert call each node's vigild makes: (node, CRM_alert_* values, recipient)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, str], str | None]] = []
+
+    def on(self, node: str) -> _NodeAlerts:
+        return _NodeAlerts(self, node)
+
+
+@dataclasses.dataclass
+class _NodeAlerts:
+    log: RecordedAlerts
+    node: str
+
+    async def run(self, call: AlertCall, sequence: int) -> str | None:
+        self.log.calls.append((self.node, dict(call.env), call.recipient_id))
+        return None
+
+
 class Cluster:
     def __init__(self, n: int) -> None:
         self.net = SimNetwork()
@@ -33,6 +54,7 @@ class Cluster:
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.all_tasks: list[asyncio.Task[None]] = []
         self.stores: dict[int, MemoryStore] = {}
+        self.alerts = RecordedAlerts()
         for i in range(1, n + 1):
             self.boot(i)
 
@@ -40,7 +62,8 @@ class Cluster:
         layer = layer or (self.net.restart(i) if restart else (
             self.net.add_node(i, f"node{i}") if i not in self.stores else self.net.new_layer(i)))
         store = self.stores.setdefault(i, MemoryStore())
-        d = Vigild(layer, self.world.executor(f"node{i}"), store, self.world)
+        d = Vigild(layer, self.world.executor(f"node{i}"), store, self.world,
+                   alerts=self.alerts.on(f"node{i}"))
         self.daemons[i] = d
         self.tasks[i] = asyncio.ensure_future(d.run())
         self.all_tasks.append(self.tasks[i])
@@ -515,3 +538,36 @@ async def test_a_ticket_granted_revoked_and_in_standby_moves_the_service(
         'epoch="1"', 'epoch="9"'))
     assert cluster.node(2).cib.tickets[0].granted
     assert len(cluster.world.where("WebSite")) == 1
+
+
+@scenario
+async def test_alerts_run_where_the_events_happen(cluster: Cluster) -> None:
+    """An alert with two recipients: a resource's start is alerted by the node that ran it,
+    once per recipient; a node lost, by each node that saw it go; fencing is not selected."""
+    with_alert = CONFIG.replace("</constraints>", """</constraints>
+    <alerts><alert id="a" path="/bin/true">
+      <meta_attributes id="a-m"><nvpair id="a-m1" name="timeout" value="5s"/></meta_attributes>
+      <select><select_nodes/><select_resources/></select>
+      <recipient id="a-r1" value="/tmp/one"/><recipient id="a-r2" value="/tmp/two"/>
+    </alert></alerts>""")
+    await cluster.configure(with_alert)
+    host = cluster.world.where("WebIP")[0]
+    starts = [(n, env, r) for n, env, r in cluster.alerts.calls
+              if env.get("CRM_alert_rsc") == "WebIP" and env["CRM_alert_task"] == "start"]
+    assert sorted(r for _, _, r in starts) == ["a-r1", "a-r2"]
+    assert {n for n, _, _ in starts} == {host}
+    env = starts[0][1]
+    assert env["CRM_alert_kind"] == "resource" and env["CRM_alert_node"] == host
+    assert env["CRM_alert_rc"] == "0" and env["CRM_alert_desc"] == "ok"
+    assert {e["CRM_alert_recipient"] for _, e, _ in starts} == {"/tmp/one", "/tmp/two"}
+    probes = [e for _, e, _ in cluster.alerts.calls
+              if e.get("CRM_alert_task") == "monitor" and e.get("CRM_alert_interval") == "0"]
+    assert probes == []  # probes that found nothing running are not alerted
+
+    cluster.alerts.calls.clear()
+    cluster.net.crash(3)
+    await cluster.settle()
+    lost = [(n, e) for n, e, _ in cluster.alerts.calls if e["CRM_alert_kind"] == "node"]
+    assert {n for n, _ in lost} == {"node1", "node2"}
+    assert all(e["CRM_alert_node"] == "node3" and e["CRM_alert_desc"] == "lost" for _, e in lost)
+    assert not [e for _, e, _ in cluster.alerts.calls if e["CRM_alert_kind"] == "fencing"]

@@ -106,5 +106,26 @@ class StopEverythingAndLeave:
     fenced_by: str
 
 
+@dataclass(frozen=True)
+class AlertCall:
+    """One run of an alert agent for one recipient: its path, its environment (every
+    CRM_alert_* variable but the sequence number and timestamp, which the shell adds when it
+    runs it), its timeout and the strftime-like format of CRM_alert_timestamp."""
+
+    alert_id: str
+    recipient_id: str | None
+    path: str
+    env: tuple[tuple[str, str], ...]
+    timeout_ms: int
+    timestamp_format: str
+
+
+@dataclass(frozen=True)
+class RunAlerts:
+    """Run these alert agents now, each on its own; their outcome changes nothing here."""
+
+    calls: tuple[AlertCall, ...]
+
+
 Effect = (Broadcast | BroadcastJoin | PersistCib | PersistFenceHistory | Execute | StartMonitors
-          | CancelMonitors | Fence | Answer | Emit | SetTimer | StopEverythingAndLeave)
+          | CancelMonitors | Fence | Answer | Emit | SetTimer | StopEverythingAndLeave | RunAlerts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from vigil.cib import status_edit
+from vigil.controller import alerts
 from vigil.controller import effects as fx
 from vigil.controller import events as ev
 from vigil.controller import messages as m
@@ -123,6 +124,8 @@ def apply_result(s: Step, msg: m.FenceResult) -> None:
     s.emit("fencing", target=msg.target, action=msg.action, ok=msg.ok, device=msg.device,
            detail=msg.detail, executioner=msg.executioner, manual=msg.manual,
            duration_ms=msg.duration_ms)
+    alerts.send(s, "fencing", alerts.fencing_fields(msg.target, msg.action, msg.ok,
+                                                    msg.executioner, msg.detail))
     plan = s.state.plan
     in_transition = plan.graph is not None and fence_key(msg.target) in plan.graph.running
     if plan.graph is not None and in_transition:

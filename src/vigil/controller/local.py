@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from vigil.controller import alerts
 from vigil.controller import effects as fx
 from vigil.controller import messages as m
 from vigil.controller.context import Step
@@ -50,3 +51,5 @@ def report(s: Step, outcome: Outcome, transition: str | None, action_key: str | 
              and read_options(st.cib).start_failure_is_fatal)
     s.send(m.OpResult(st.me, st.name_of(st.me), outcome.resource, outcome.record, transition,
                       action_key, outcome.failed, fatal, int(s.now)))
+    alerts.send(s, "resource", alerts.resource_fields(st.name_of(st.me), str(st.me),
+                                                      outcome.resource.id, outcome.record))

@@ -18,7 +18,7 @@ import dataclasses
 
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
-from vigil.controller import attributes
+from vigil.controller import alerts, attributes
 from vigil.controller import effects as fx
 from vigil.controller import events as ev
 from vigil.controller import messages as m
@@ -37,6 +37,12 @@ def on_view(s: Step, e: ev.ViewChanged) -> None:
     s.state = dataclasses.replace(st, names=names)
     s.emit("membership", ring=list(e.ring), members=[s.state.name_of(n) for n in e.members],
            left=[s.state.name_of(n) for n in e.left])
+    if not repeated:
+        for n in e.members:
+            if n not in before.members:
+                alerts.send(s, "node", alerts.node_fields(s.state.name_of(n), str(n), True))
+        for n in e.left:
+            alerts.send(s, "node", alerts.node_fields(s.state.name_of(n), str(n), False))
     # Results in flight across a view change may be lost to the sync; the join (every member's
     # own NodeHistory) brings the truth back, so the DC starts over from it.
     if st.plan.graph is not None:

@@ -31,6 +31,7 @@ from vigil.cib import status_edit
 from vigil.cluster.layer import ClusterUnavailable
 from vigil.controller import messages
 from vigil.daemon import agent_tools
+from vigil.daemon.alert_runner import ProcessAlertRunner
 from vigil.daemon.fencing import AgentFencer
 from vigil.daemon.ipc import DEFAULT_SOCKET, ControlServer
 from vigil.daemon.local_executor import AgentExecutor
@@ -98,7 +99,8 @@ async def _serve(args: argparse.Namespace) -> int:
     tool_host = start_tool_host(args.agent_tools_dir)
     daemon = Vigild(layer, AgentExecutor(node, agent_env=env),
                     FileStore(args.state_dir), WallClock(),
-                    event_sink=EventLog(args.events), fencer=AgentFencer(node))
+                    event_sink=EventLog(args.events), fencer=AgentFencer(node),
+                    alerts=ProcessAlertRunner())
     server = ControlServer(daemon, args.socket)
     await server.start()
     stop = asyncio.Event()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from vigil.controller.effects import AlertCall
 from vigil.controller.messages import FenceResult
 from vigil.controller.operations import Operation, Outcome
 from vigil.model.cib import Cib
@@ -59,6 +60,20 @@ class Fencer(Protocol):
 
         Never raises for a failed attempt: the outcome says what happened."""
         ...
+
+
+class AlertRunner(Protocol):
+    async def run(self, call: AlertCall, sequence: int) -> str | None:
+        """Run one alert agent (`sequence`: this node's alert count, CRM_alert_node_sequence);
+        None when it succeeded, else what went wrong in one line. Never raises for the agent."""
+        ...
+
+
+class NoAlerts:
+    """A node that runs no alert agents (the simulated cluster's default)."""
+
+    async def run(self, call: AlertCall, sequence: int) -> str | None:
+        return None
 
 
 class NoFencer:

@@ -23,7 +23,15 @@ from vigil.controller import events as ev
 from vigil.controller import messages as m
 from vigil.controller.operations import Operation, Outcome
 from vigil.controller.state import Attributes, State, View
-from vigil.daemon.ports import CibStore, Clock, Fencer, LocalExecutor, NoFencer
+from vigil.daemon.ports import (
+    AlertRunner,
+    CibStore,
+    Clock,
+    Fencer,
+    LocalExecutor,
+    NoAlerts,
+    NoFencer,
+)
 from vigil.model import ocf, reports
 from vigil.model.cib import Cib
 from vigil.model.fencing import FenceOutcome, FenceStatus
@@ -44,12 +52,14 @@ class _LayerLost:
 class Vigild:
     def __init__(self, layer: ClusterLayer, executor: LocalExecutor, store: CibStore,
                  clock: Clock, *, event_sink: Callable[[dict[str, object]], None] | None = None,
-                 fencer: Fencer | None = None) -> None:
+                 fencer: Fencer | None = None, alerts: AlertRunner | None = None) -> None:
         self.layer = layer
         self.executor = executor
         self.store = store
         self.clock = clock
         self.fencer: Fencer = fencer or NoFencer()
+        self.alerts: AlertRunner = alerts or NoAlerts()
+        self._alert_sequence = itertools.count(1)  # CRM_alert_node_sequence: this node's count
         self._event_sink = event_sink
         # Durable (store): a restart of every node must not forget who was fenced when.
         self.state: State = controller.initial_state(0, store.load(),
@@ -206,6 +216,9 @@ class Vigild:
                     e.after_s, self._queue.put_nowait, ev.TimerFired(e.timer))
             elif isinstance(e, fx.StopEverythingAndLeave):
                 self._spawn(self._self_fenced(e.fenced_by))
+            elif isinstance(e, fx.RunAlerts):
+                for call in e.calls:
+                    self._spawn(self._alert(call, next(self._alert_sequence)))
 
     async def send(self, msg: m.Message) -> None:
         await self.layer.broadcast(m.encode(msg))
@@ -220,6 +233,18 @@ class Vigild:
 
     def _monitor_changed(self, outcome: Outcome) -> None:
         self._queue.put_nowait(ev.MonitorChanged(outcome))
+
+    async def _alert(self, call: fx.AlertCall, sequence: int) -> None:
+        try:
+            problem = await self.alerts.run(call, sequence)
+        except Exception as exc:  # the runner reports agent trouble itself; this is a bug
+            log.exception("running alert %s failed", call.alert_id)
+            problem = f"the alert runner failed: {exc}"
+        if problem is not None:
+            log.warning("alert %s (recipient %s): %s", call.alert_id, call.recipient_id, problem)
+            if self._event_sink is not None:
+                self._event_sink({"event": "alert-failed", "alert": call.alert_id,
+                                  "recipient": call.recipient_id, "problem": problem})
 
     async def _fence(self, e: fx.Fence) -> None:
         # Every attempt is reported back, also one that raised: the controller must learn the
