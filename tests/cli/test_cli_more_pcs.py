@@ -132,3 +132,27 @@ def test_status_xml_is_crm_mons(vigil: Run, cib: Path) -> None:
     assert {"WebIP", "WebSite", "fence-lab"} <= {r.get("id") for r in root.iter("resource")}
     code, _, err = vigil("-f", str(cib), "status", "xml", "extra")
     assert code == 2 and "extra" in err
+
+
+def test_stonith_level_verify(vigil: Run, cib: Path) -> None:
+    assert vigil("-f", str(cib), "stonith", "level", "add", "1", "node1", "fence-lab")[0] == 0
+    assert vigil("-f", str(cib), "stonith", "level", "verify") == (0, "", "")
+    assert vigil("-f", str(cib), "stonith", "level", "add", "2", "node9", "ghost",
+                 "--force")[0] == 0
+    code, _, err = vigil("-f", str(cib), "stonith", "level", "verify")
+    assert code == 2
+    assert "names 'ghost', which is not a fence device" in err
+    assert "for node 'node9', which is not in the cluster" in err
+
+
+def test_property_describe_and_cluster_verify(vigil: Run, cib: Path, tmp_path: Path) -> None:
+    from vigil.commands import property_help
+
+    helps = property_help.describe(["no-quorum-policy"], daemon_dir=tmp_path)  # no Pacemaker
+    assert helps[0].kind == "select" and helps[0].default == "stop"
+    assert "freeze" in helps[0].values and helps[0].shortdesc is None
+    code, out, _ = vigil("property", "describe", "no-quorum-policy")
+    assert code == 0 and out.startswith("no-quorum-policy\n") and "Default: stop" in out
+    code, _, err = vigil("property", "describe", "nonsense")
+    assert code == 2 and "'nonsense' is not a cluster property" in err
+    assert vigil("-f", str(cib), "cluster", "verify")[0] == vigil("-f", str(cib), "verify")[0]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from vigil.cli import args, config_view, utilization_cli
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
-from vigil.commands import config, node, quorum, status, status_xml
+from vigil.commands import config, node, property_help, quorum, status, status_xml
 from vigil.commands import property as prop
 from vigil.commands.status_document import status_document
 from vigil.words.messages import render_report
@@ -18,7 +18,10 @@ usage: vigil [-f FILE] property COMMAND ...
   set NAME=VALUE... [--force]     (an empty VALUE removes the property)
   unset NAME... [--force]
   [list|show|config] [NAME] [--all|--defaults]
-  defaults [NAME...]              (each property's default value)"""
+  defaults [NAME...]              (each property's default value)
+  describe [NAME...]              what each property means, its type, default and values"""
+
+NO_DESCRIPTION = "(none here: the text is Pacemaker's, and Pacemaker is not installed)"
 
 NODE_USAGE = """\
 usage: vigil [-f FILE] node COMMAND ...
@@ -83,6 +86,24 @@ def run_property(inv: Invocation) -> int:
         else:
             args.print_lines(f"{q.name}={q.default if q.default is not None else ''}"
                              for q in defaults)
+        return EXIT_OK
+    if sub == "describe":  # pcs 0.11: what each property means
+        inv.only()
+        helps = property_help.describe(rest)
+        if inv.json:
+            args.print_json(list(helps))
+            return EXIT_OK
+        for h in helps:
+            print(h.name)
+            text = h.longdesc or h.shortdesc or NO_DESCRIPTION
+            print(f"  Description: {text}")
+            print(f"  Type: {h.kind}" + (f" ({', '.join(h.values)})" if h.values else ""))
+            if h.default is not None:
+                print(f"  Default: {h.default}")
+            if h.readonly:
+                print("  Read-only: maintained by the cluster itself")
+            elif h.advanced:
+                print("  Advanced: change it only if you know why")
         return EXIT_OK
     raise UsageError(f"unknown property command '{sub}'")
 
@@ -297,6 +318,11 @@ def run_cluster(inv: Invocation) -> int:
     if words[0] == "status":
         inv.words = ["status"]
         return run_status(inv)
+    if words[0] == "verify":  # pcs: cluster verify is verify
+        from vigil.cli import verify_cli
+
+        inv.words = ["verify", *words[1:]]
+        return verify_cli.run(inv)
     if words[0] in ("standby", "unstandby"):  # pcs 0.9's form (seed 004): node standby
         inv.words = ["node", *words]
         return run_node(inv)

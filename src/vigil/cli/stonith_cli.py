@@ -17,7 +17,7 @@ from vigil.words.messages import render_report
 USAGE_LINES = """\
   update ID [k=v...] [op ACTION k=v...]... [meta k=v...] [--force]
   level [config]                     level add LEVEL NODE DEVICE[,DEVICE...] [--force]
-  level remove LEVEL [NODE]          level clear [NODE]
+  level remove LEVEL [NODE]          level clear [NODE]          level verify
   fence NODE [--off]                 confirm NODE [--force]
   history [show] [NODE]              (fence, confirm and history need a running cluster)"""
 
@@ -74,6 +74,13 @@ def _level(inv: Invocation, words: list[str]) -> int:
         args.no_more(rest[2:], rest[1] if len(rest) > 1 else rest[0])
         return args.finish(inv, fencing.level_remove(inv.env(), rest[0],
                                                      rest[1] if len(rest) > 1 else None))
+    if sub == "verify":
+        inv.only()
+        args.no_more(rest, "level verify")
+        problems = fencing.level_verify(inv.env())
+        if problems:
+            raise ReportError(list(problems))
+        return EXIT_OK
     if sub == "clear":
         inv.only()
         args.no_more(rest[1:], rest[0] if rest else "level clear")

@@ -142,6 +142,26 @@ def level_clear(env: CibEnvironment, node: str | None = None) -> Applied:
     return edit.apply(env, change)
 
 
+def level_verify(env: CibEnvironment) -> tuple[Report, ...]:
+    """pcs's `stonith level verify`: every level's devices are fence devices of this CIB and
+    its target a node of it (a pattern or attribute target is not checked: it may match nodes
+    added later). Errors, one per problem; none when all is well."""
+    cib = env.get_cib()
+    devices = set(_stonith_ids(cib))
+    nodes = set(edit.node_names(cib)) | {n.id for n in cib.configuration.nodes}
+    out: list[Report] = []
+    for level in fencing_topology.levels(cib.configuration):
+        index = level.index if level.index is not None else "?"
+        for device in level.devices:
+            if device not in devices:
+                out.append(reports.error("FENCING_LEVEL_UNKNOWN_DEVICE", level=index,
+                                         device=device, target=level.target or "?"))
+        if level.target is not None and level.target not in nodes:
+            out.append(reports.error("FENCING_LEVEL_UNKNOWN_TARGET", level=index,
+                                     target=level.target))
+    return tuple(out)
+
+
 def levels(env: CibEnvironment) -> tuple[FencingLevel, ...]:
     """The levels, by target then index."""
     return tuple(fencing_topology.sorted_levels(fencing_topology.levels(

@@ -89,6 +89,9 @@ MESSAGES: dict[str, _Render] = {
         f"a failover it moves back as soon as {_f(r, 'node')} recovers, a second interruption. "
         "If it should stay where it is, set a stickiness higher than the preference (vigil "
         "resource defaults resource-stickiness=INFINITY, or lower the constraint's score)"),
+    "FENCING_LEVEL_UNKNOWN_DEVICE": lambda r: (
+        f"fencing level {_f(r, 'level')} for {_f(r, 'target')} names '{_f(r, 'device')}', which "
+        "is not a fence device of this cluster: create it or fix the level"),
     "FENCING_LEVEL_UNKNOWN_TARGET": lambda r: (
         f"fencing level {_f(r, 'level')} is for node '{_f(r, 'target')}', which is not in the "
         "cluster: it is never used. Fix the node name or remove the level"),
