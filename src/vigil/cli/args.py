@@ -26,7 +26,7 @@ EXIT_USAGE = 2
 
 # Errors about the machine or the cluster rather than the command line or the configuration.
 RUNTIME_CODES = frozenset({
-    "CIB_FILE_UNREADABLE", "CIB_FILE_UNWRITABLE", "CIB_CHANGED_UNDERNEATH",
+    "CIB_FILE_UNREADABLE", "CIB_FILE_UNWRITABLE", "CIB_FILE_READ_ONLY", "CIB_CHANGED_UNDERNEATH",
     "DAEMON_NOT_RUNNING", "DAEMON_ACCESS_DENIED", "DAEMON_UNREACHABLE", "DAEMON_ERROR",
     "NEEDS_RUNNING_CLUSTER", "NOT_SUPPORTED_YET", "AGENT_METADATA_UNAVAILABLE",
     "RESOURCE_NOT_RUNNING", "RESOURCE_NOT_RUNNING_ON_NODE", "RESTART_TIMEOUT",
@@ -105,9 +105,12 @@ class Invocation:
             flag = next((k for k in names if k.startswith("--")), names[0])
             raise UsageError(f"option {flag} is not supported by this command")
 
-    def env(self) -> CibEnvironment:
+    def env(self, *, reading: bool = False) -> CibEnvironment:
+        """Where the command works: the -f file, another node (--host) or this node's cluster.
+        `reading`: the command only shows the CIB, so a file with errors is read all the same
+        (its errors then shown as warnings: see `show_forced`); an edit needs --force."""
         if self.file is not None:
-            return FileEnvironment(self.file)
+            return FileEnvironment(self.file, force=self.force or reading)
         if self.host is not None:
             from vigil.commands.remote import RemoteEnvironment
 
@@ -233,6 +236,13 @@ def print_json(data: Any) -> None:
 def print_reports(found: Iterable[Report]) -> None:
     for report in found:
         sys.stderr.write(render_report(report) + "\n")
+
+
+def show_forced(env: CibEnvironment) -> None:
+    """The errors a file was read despite, and that it does not exist yet, on stderr."""
+    if isinstance(env, FileEnvironment):
+        print_reports(r for r in env.warnings
+                      if r in env.forced or r.code == "CIB_FILE_NEW")
 
 
 def print_lines(lines: Iterable[str]) -> None:
