@@ -87,7 +87,7 @@ def read_cib_file(path: StrPath, *, force: bool = False) -> Loaded:
     except ReportError as exc:
         raise ReportError(exc.reports + _errors(by_schema + scores)) from None
     validated = validate.validate(cib)
-    found = _said_better(by_schema, scores + validated) + scores + validated
+    found = said_better(by_schema, scores + validated) + scores + validated
     errors = _errors(found)
     others = warnings + tuple(r for r in found if r.severity is not Severity.ERROR)
     if errors and not force:
@@ -95,7 +95,7 @@ def read_cib_file(path: StrPath, *, force: bool = False) -> Loaded:
     return Loaded(cib, others, tuple(as_warning(r) for r in errors))
 
 
-def _said_better(schema_found: tuple[Report, ...],
+def said_better(schema_found: tuple[Report, ...],
                  validated: tuple[Report, ...]) -> tuple[Report, ...]:
     """The schema's findings without those vigil's validation reports with more to say: a
     reference to a missing id that a constraint makes (CIB_UNKNOWN_RESOURCE names the
@@ -124,7 +124,7 @@ def check_for_save(cib: Cib, *, tolerated: frozenset[FindingKey] = frozenset()
     never lets an edit add a new error."""
     data = write.write_cib(cib).encode("utf-8")
     validated = validate.validate(cib)
-    found = _errors(_said_better(schema.check(data), validated) + validated)
+    found = _errors(said_better(schema.check(data), validated) + validated)
     new = tuple(r for r in found if finding(r) not in tolerated)
     if new:
         raise ReportError(new)

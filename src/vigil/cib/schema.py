@@ -42,6 +42,8 @@ _ECHOES = frozenset({"RELAXNG_ERR_CONTENTVALID", "RELAXNG_ERR_EXTRACONTENT",
                      # libxml2 registers an id again when it backtracks over an element that
                      # failed: "ID x redefined" is believed only when nothing else is wrong
                      "RELAXNG_ERR_DUPID"})
+# elements whose "id" is a reference to another element's, not an id of their own
+_REFERRING = frozenset({"resource_ref", "obj_ref", "role_ref", "role"})
 _IDREF = re.compile(r'IDREF attribute (\S+) references an unknown ID "(.*)"')
 _DUPID = re.compile(r"ID (\S+) redefined")
 _INVALID_ATTR = re.compile(r"Invalid attribute (\S+) for element (\S+)")
@@ -86,6 +88,8 @@ def check(data: bytes | str) -> tuple[Report, ...]:
         root = _parse(data)
     except etree.XMLSyntaxError:
         return ()
+    if root.tag != "cib":
+        return ()  # not a CIB at all: the reader says so (CIB_WRONG_ROOT)
     directory = schema_dir()
     name = root.get("validate-with")
     if name == NONE:
@@ -156,9 +160,14 @@ class _Compiled:
 # -- explaining --------------------------------------------------------------------------------
 def _explain(root: Any, schema: str, compiled: _Compiled,
              errors: list[_LibxmlError]) -> Iterator[Report]:
+    # libxml2 leaves the ids of an element that failed unregistered, so that references to
+    # it look dangling too: only an id no element of the document has is one
+    ids = {el.get("id") for el in root.iter()
+           if isinstance(el.tag, str) and el.tag not in _REFERRING}
     dangling = [reports.error("CIB_SCHEMA_DANGLING_IDREF", attribute=m.group(1), id=m.group(2),
                               schema=schema)
-                for m in (_IDREF.search(e.message) for e in errors) if m]
+                for m in (_IDREF.search(e.message) for e in errors)
+                if m and m.group(2) not in ids]
     found = list(_vocabulary_mistakes(root, schema, compiled.vocabulary))
     causes = [e for e in errors if e.kind not in _ECHOES]
     if found:
@@ -186,7 +195,7 @@ def _where(el: Any) -> str:
 
 
 def _suggest(word: str, known: frozenset[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(known), n=1)
+    close = difflib.get_close_matches(word, sorted(known - {word}), n=1)
     return close[0] if close else ""
 
 
@@ -314,7 +323,10 @@ class _Walker:
 
     def __init__(self) -> None:
         self.definitions: dict[str, list[_Definition]] = {}
-        self._seen: set[tuple[int, int]] = set()
+        # lxml makes a new Python proxy for a node each time it is reached, so a node is known
+        # by its file and path, not by id(); grammars are kept alive so that their ids stay
+        self._seen: set[tuple[str, int]] = set()
+        self._alive: list[_Grammar] = []
         self._grammars: dict[tuple[str, int], tuple[_Grammar, Any]] = {}
         self._files: dict[str, Any] = {}
 
@@ -330,6 +342,7 @@ class _Walker:
         if key not in self._grammars:
             root = self._load(path)
             grammar = _Grammar(parent)
+            self._alive.append(grammar)
             if root.tag == f"{_RNG}grammar":
                 self._fill(grammar, root, path.parent)
             self._grammars[key] = (grammar, root)
@@ -355,6 +368,7 @@ class _Walker:
             elif tag == f"{_RNG}include":
                 href = base / child.get("href")
                 included = _Grammar(grammar.parent)
+                self._alive.append(included)
                 self._fill(included, self._load(href), href.parent)
                 overrides = _Grammar(grammar.parent)
                 self._fill(overrides, child, base)  # the include's own start and defines win
@@ -395,6 +409,7 @@ class _Walker:
                           depth=depth)
         elif tag == "grammar" and base is not None:
             inner = _Grammar(grammar)
+            self._alive.append(inner)
             self._fill(inner, node, base)
             for pattern in inner.start:
                 self.pattern(pattern, inner, target, required=required, depth=depth + 1)
@@ -421,7 +436,8 @@ class _Walker:
             target.any_child = True
             return
         target.children.update(names)
-        key = (id(node), id(grammar))
+        key = (f"{node.getroottree().docinfo.URL}:{node.getroottree().getpath(node)}",
+               id(grammar))
         if key in self._seen:
             return
         self._seen.add(key)

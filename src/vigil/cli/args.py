@@ -98,8 +98,11 @@ class Invocation:
 
     def only(self, *allowed: str) -> None:
         """Refuse options this command does not take (`-f`, `--output` and `--wait` always
-        pass)."""
-        extra = sorted(self.given - set(allowed) - {"file", "output", "wait", "help", "host"})
+        pass, and `--force` with `-f`)."""
+        always = {"file", "output", "wait", "help", "host"}
+        if self.file is not None:
+            always.add("force")  # reads a -f file with errors, to repair it (FileEnvironment)
+        extra = sorted(self.given - set(allowed) - always)
         if extra:
             names = [k for k, v in (_FLAGS | _VALUED).items() if v == extra[0]]
             flag = next((k for k in names if k.startswith("--")), names[0])

@@ -17,7 +17,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.cib import read, validate
+from vigil.cib import io as cib_io
+from vigil.cib import read, schema, validate
 from vigil.clusterconf import conf_tree
 from vigil.clusterconf.quorum_device import node_names, read_device
 from vigil.commands import agents, edit, fencing_topology, options
@@ -90,19 +91,23 @@ def corosync_facts(path: str) -> tuple[CorosyncFacts | None, list[Report]]:
 
 
 def parse_for_verify(data: bytes) -> tuple[Cib | None, list[Report]]:
-    """The CIB in `data` and every finding of the codec: unlike loading a CIB to act on it,
-    validation errors (unknown resources, duplicate ids) still give the CIB, so the policy
-    checks can run on it too. None when the document cannot be read at all."""
+    """The CIB in `data` and every finding of Pacemaker's schema and of the codec: unlike
+    loading a CIB to act on it, validation errors (the schema's, unknown resources, duplicate
+    ids) still give the CIB, so the policy checks can run on it too. None when the document
+    cannot be read at all."""
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
         return None, [reports.error("CIB_NOT_XML", detail=str(exc))]
-    found = list(validate.validate_xml_scores(root))
+    by_schema = schema.check(data)
+    scores = validate.validate_xml_scores(root)
     try:
         cib, warnings = read.parse_element(root)
     except ReportError as exc:
-        return None, list(exc.reports) + found
-    return cib, found + list(warnings) + list(validate.validate(cib))
+        return None, list(exc.reports) + list(by_schema + scores)
+    validated = validate.validate(cib)
+    return cib, (list(cib_io.said_better(by_schema, scores + validated)) + list(scores)
+                 + list(warnings) + list(validated))
 
 
 def verify_file(path: str, *, corosync_conf: str | None) -> Verification:
