@@ -13,6 +13,7 @@ The checks read the CIB and, when present, corosync.conf (for `two_node: 1` and 
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,7 +228,11 @@ def _fencing_and_quorum(cib: Cib, corosync: CorosyncFacts | None) -> list[Report
 def _fencing(cib: Cib) -> list[Report]:
     """The fencer's own findings (host maps, delays, levels naming unknown devices...), and
     levels for nodes that do not exist."""
-    out = list(fencer_devices.config_reports(cib))
+    # An agent name vigil's fencer cannot run (stonith:ssh, external/sbd: cluster-glue's
+    # plugins) is valid configuration for Pacemaker, whose crm_verify accepts it: a warning
+    # here, so that both agree on whether the configuration is valid.
+    out = [dataclasses.replace(r, severity=Severity.WARNING) if r.code == "FENCE_AGENT_INVALID"
+           else r for r in fencer_devices.config_reports(cib)]
     nodes = set(edit.node_names(cib)) | {n.id for n in cib.configuration.nodes}
     for level in fencing_topology.levels(cib.configuration):
         if level.target is not None and level.target not in nodes:
@@ -242,9 +247,25 @@ def _recurring_monitors(p: Primitive) -> list[str | None]:
             if op.name == "monitor" and op.interval_ms > 0 and op.enabled]
 
 
+def _duplicate_operations(p: Primitive) -> list[Report]:
+    """Recurring operations with the name and interval of an earlier one: Pacemaker runs only
+    one of them and calls the configuration invalid (its is_op_dup), whatever their roles."""
+    seen: dict[tuple[str, int], str] = {}
+    out: list[Report] = []
+    for op in p.operations:
+        if op.ref is not None or op.interval_ms <= 0:
+            continue
+        first = seen.setdefault((op.name, op.interval_ms), op.id)
+        if first != op.id:
+            out.append(reports.error("OPERATION_DUPLICATE", resource=p.id, operation=op.id,
+                                     first=first, name=op.name, interval=op.interval))
+    return out
+
+
 def _resources(cib: Cib) -> list[Report]:
     out: list[Report] = []
     for p in edit.primitives(cib):
+        out += _duplicate_operations(p)
         for op in p.operations:
             if op.ref is None and op.name not in agents.KNOWN_ACTIONS:
                 out.append(reports.warning("OPERATION_NEVER_RUNS", resource=p.id,
