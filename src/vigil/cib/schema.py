@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 from vigil.model import reports
 from vigil.model.reports import Report
 
@@ -49,6 +47,15 @@ _DUPID = re.compile(r"ID (\S+) redefined")
 _INVALID_ATTR = re.compile(r"Invalid attribute (\S+) for element (\S+)")
 _TYPE_REFUSES = re.compile(r"Type (\S+) doesn't allow value '(.*)'")
 _WANTED_ELEMENT = re.compile(r"Expecting an element (\S+), got nothing")
+
+
+def _etree() -> Any:
+    # Imported when a CIB is first checked, not with this module: the agents' tools (vigild's
+    # crm_resource, crm_attribute...) run with `python3 -S`, without site-packages, and never
+    # check a CIB themselves (what they push, vigild checks).
+    from lxml import etree
+
+    return etree
 
 
 def schema_dir() -> Path:
@@ -86,7 +93,7 @@ def check(data: bytes | str) -> tuple[Report, ...]:
     to report (CIB_NOT_XML): this returns nothing for it."""
     try:
         root = _parse(data)
-    except etree.XMLSyntaxError:
+    except _etree().XMLSyntaxError:
         return ()
     if root.tag != "cib":
         return ()  # not a CIB at all: the reader says so (CIB_WRONG_ROOT)
@@ -111,9 +118,9 @@ def check(data: bytes | str) -> tuple[Report, ...]:
 
 
 def _parse(data: bytes | str) -> Any:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+    parser = _etree().XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    return etree.fromstring(raw, parser=parser)
+    return _etree().fromstring(raw, parser=parser)
 
 
 @dataclass(frozen=True)
@@ -131,7 +138,7 @@ class _Compiled:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._relaxng = etree.RelaxNG(etree.parse(str(path)))
+        self._relaxng = _etree().RelaxNG(_etree().parse(str(path)))
         self._lock = threading.Lock()  # an lxml validator is not for two threads at once
         self._vocabulary: Vocabulary | None = None
 
@@ -333,7 +340,7 @@ class _Walker:
     def _load(self, path: Path) -> Any:
         key = str(path)
         if key not in self._files:
-            self._files[key] = etree.parse(key).getroot()
+            self._files[key] = _etree().parse(key).getroot()
         return self._files[key]
 
     def external(self, path: Path, parent: _Grammar | None, target: _Definition, *,
@@ -481,7 +488,7 @@ class _Walker:
             elif tag in ("ref", "parentRef") and grammar is not None:
                 g = grammar if tag == "ref" else grammar.parent
                 for pattern, _base in (g.defines.get(child.get("name"), []) if g else []):
-                    wrapper = etree.Element(f"{_RNG}choice")
+                    wrapper = _etree().Element(f"{_RNG}choice")
                     wrapper.append(_copy(pattern))
                     inner = self._values(wrapper, g, depth + 1)
                     if inner is None:
@@ -504,4 +511,4 @@ def _either(known: dict[str, frozenset[str] | None], name: str,
 
 
 def _copy(node: Any) -> Any:
-    return etree.fromstring(etree.tostring(node))
+    return _etree().fromstring(_etree().tostring(node))
