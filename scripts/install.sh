@@ -2,7 +2,7 @@
 # Install what vigil's checks need on a Debian 12 machine, as root. Safe to run again.
 #   - pacemaker-cli-utils: crm_simulate, the oracle of the conformance and differential tests;
 #   - vigil itself, editable, with its run-time dependencies (the remote endpoint: prometheus-client,
-#     aiohttp, cryptography), its dev
+#     aiohttp, cryptography; lxml, which validates every CIB against Pacemaker's schemas), its dev
 #     extras (pytest, hypothesis, ruff, mypy, import-linter) and its lab extras (psycopg: the
 #     database demo's client), all pinned in pyproject.toml;
 #   - the lab's fence agent, a copy in /usr/sbin (scripts/install-fence-agent.sh);
@@ -21,7 +21,9 @@ else
 fi
 
 # Debian packages, each installed only when missing:
-#   - pacemaker-cli-utils: crm_simulate, the oracle of the conformance and differential tests;
+#   - pacemaker-cli-utils: crm_simulate and crm_verify, the oracles of the conformance,
+#     differential and verify tests; pacemaker-common: Pacemaker's RelaxNG schemas
+#     (/usr/share/pacemaker), against which vigil validates every CIB it reads and writes;
 #   - the lab (vigil lab, tests/lab): corosync, iproute2 (netns, bridges, veth), util-linux (unshare,
 #     nsenter), procps (sysctl), iputils-ping and curl (probes from the lab's client namespace);
 #   - the executor's tests (tests/executor) run real agents: resource-agents (ocf:heartbeat:*: Dummy,
@@ -48,7 +50,7 @@ fi
 #   - chromium (and fonts-dejavu-core for its text): the web UI's browser tests (tests/ui,
 #     tests/lab/test_ui_lab.py) drive Debian's headless chromium with Playwright, which cannot
 #     download a browser of its own here.
-apt_packages=(pacemaker-cli-utils corosync iproute2 util-linux procps iputils-ping curl
+apt_packages=(pacemaker-cli-utils pacemaker-common corosync iproute2 util-linux procps iputils-ping curl
               resource-agents pacemaker-resource-agents fence-agents
               libcpg4 libvotequorum8 libcmap4 libcorosync-common4
               corosync-qnetd corosync-qdevice libnss3-tools

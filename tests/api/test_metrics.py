@@ -245,8 +245,10 @@ def test_fencing_history_counted_with_the_last_duration(tmp_path: Path) -> None:
 
 # -- no snapshot -------------------------------------------------------------------------------
 def test_a_snapshot_that_could_not_be_taken(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xml"  # (a missing file is an empty CIB: a snapshot)
+    broken.write_text("<cib><configuration>")
     with pytest.raises(ReportError) as failure:
-        cluster_status(FileEnvironment(str(tmp_path / "missing.xml"), clock=0))
+        cluster_status(FileEnvironment(str(broken), clock=0))
     for snapshot in (failure.value, None):
         samples = scrape(snapshot, "node1")
         assert [(s.name, s.labels, s.value) for s in samples] == [

@@ -12,6 +12,7 @@ from cibs import DUMMY, cib_text, codes, fails, load, write_cib
 from scripted import Exchange, FakeDaemon
 
 from vigil.cib import write
+from vigil.cib.io import load_cib_file
 from vigil.commands import fencing, fencing_topology
 from vigil.commands.env import FileEnvironment, LiveEnvironment
 from vigil.daemon import control as c
@@ -87,20 +88,24 @@ def test_forced_unknown_node_and_device(fenced: Path) -> None:
     assert fails(fenced, lambda: fencing.level_remove(env, "3")) == ["FENCING_LEVEL_NOT_FOUND"]
 
 
-def test_unknown_topology_content_is_kept(tmp_path: Path) -> None:
+def test_unknown_topology_content_is_refused_and_kept_with_force(tmp_path: Path) -> None:
+    """An attribute Pacemaker's schema does not have (x-vendor) makes the file refused; with
+    --force an edit goes through and keeps it, as the file had it (and adds no new error)."""
     path = tmp_path / "cib.xml"
     text = cib_text(FENCES).replace(
         "</configuration>",
         '<fencing-topology><fencing-level id="by-pattern" index="1" target-pattern="node.*" '
         'devices="f3" x-vendor="1"/></fencing-topology></configuration>')
     path.write_text(text)
-    env = FileEnvironment(str(path))
+    assert fails(path, lambda: fencing.level_add(FileEnvironment(str(path)), "2", "node1",
+                                                 ["f1"])) == ["CIB_SCHEMA_UNKNOWN_ATTRIBUTE"]
+    env = FileEnvironment(str(path), force=True)
     fencing.level_add(env, "2", "node1", ["f1"])
-    config = load(path).configuration
+    config = load_cib_file(path, force=True)[0].configuration
     levels = fencing_topology.levels(config)
     assert [(lv.id, lv.target_text) for lv in levels] == [("by-pattern", "regexp%node.*"),
                                                           ("fl-node1-2", "node1")]
-    assert 'x-vendor="1"' in write.write_cib(load(path))
+    assert 'x-vendor="1"' in path.read_text()
     fencing.level_clear(env, "node1")
     assert [lv.id for lv in fencing.levels(env)] == ["by-pattern"]
 

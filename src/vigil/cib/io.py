@@ -1,32 +1,72 @@
 """CIB files on disk: load with every check, save atomically.
 
-`load_cib_file` returns a CIB only if it has no errors (the reader's, bad scores, validation);
-otherwise it raises `ReportError` with all of them, so a caller never acts on half a CIB.
-`save_cib_file` replaces the file atomically: a reader (or a crash) sees the old file or the new
-one, never a mix, and once it returns the new content and its name are on disk.
+`load_cib_file` returns a CIB only if it has no errors (Pacemaker's schema, the reader's, bad
+scores, validation); otherwise it raises `ReportError` with all of them, so a caller never acts
+on half a CIB. With `force`, the errors a CIB can be read despite (the schema's, validation's)
+come back as warnings instead, so that a broken file can be shown and repaired.
+`save_cib_file` checks the text it is about to write against the same schema, then replaces
+the file atomically: a reader (or a crash) sees the old file or the new one, never a mix, and
+once it returns the new content and its name are on disk. A symbolic link is followed: the
+file it points to is replaced, the link stays.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import stat
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
 
-from vigil.cib import read, validate, write
+from vigil.cib import read, schema, validate, write
 from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError, Severity
 
 StrPath = str | os.PathLike[str]
+# What tells two findings apart regardless of severity: a forced error is the same finding
+# as the warning it became.
+FindingKey = tuple[str, tuple[tuple[str, str], ...]]
 
 
-def load_cib_file(path: StrPath) -> tuple[Cib, tuple[Report, ...]]:
-    """The CIB in `path` and the warnings about it.
+def finding(report: Report) -> FindingKey:
+    return report.code, report.fields
 
-    Raises ReportError: CIB_FILE_NOT_FOUND, CIB_FILE_UNREADABLE, CIB_NOT_XML, or the errors of
-    the reader, of `validate.validate_xml_scores` and of `validate.validate` together.
+
+def as_warning(report: Report) -> Report:
+    return dataclasses.replace(report, severity=Severity.WARNING, forceable=False)
+
+
+def empty_cib() -> Cib:
+    """The CIB `cibadmin --empty` (and so pcs, for a `-f` file that does not exist) starts
+    from: empty sections, validate-with the newest schema installed."""
+    cib, _ = read.parse_cib(schema.empty_cib_xml(schema.newest()))
+    return cib
+
+
+@dataclasses.dataclass(frozen=True)
+class Loaded:
+    cib: Cib
+    warnings: tuple[Report, ...]
+    forced: tuple[Report, ...]  # the errors `force` let through, as warnings
+
+
+def load_cib_file(path: StrPath, *, force: bool = False) -> tuple[Cib, tuple[Report, ...]]:
+    """The CIB in `path` and the warnings about it (see `read_cib_file`)."""
+    loaded = read_cib_file(path, force=force)
+    return loaded.cib, loaded.forced + loaded.warnings
+
+
+def read_cib_file(path: StrPath, *, force: bool = False) -> Loaded:
+    """The CIB in `path`, the warnings about it and the errors `force` let through.
+
+    Raises ReportError: CIB_FILE_NOT_FOUND, CIB_FILE_UNREADABLE, CIB_NOT_XML, the reader's
+    errors, or the errors of `schema.check`, `validate.validate_xml_scores` and
+    `validate.validate` together (these forceable: with `force` they are returned as
+    warnings, and the CIB with them).
     """
     try:
         data = Path(path).read_bytes()
@@ -40,32 +80,84 @@ def load_cib_file(path: StrPath) -> tuple[Cib, tuple[Report, ...]]:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
         raise ReportError([reports.error("CIB_NOT_XML", detail=str(exc))]) from None
-    score_errors = validate.validate_xml_scores(root)
+    by_schema = schema.check(data)
+    scores = validate.validate_xml_scores(root)
     try:
         cib, warnings = read.parse_element(root)
     except ReportError as exc:
-        raise ReportError(exc.reports + score_errors) from None
-    checked = validate.validate(cib)
-    errors = score_errors + tuple(r for r in checked if r.severity is Severity.ERROR)
-    if errors:
-        raise ReportError(errors)
-    return cib, warnings + tuple(r for r in checked if r.severity is not Severity.ERROR)
+        raise ReportError(exc.reports + _errors(by_schema + scores)) from None
+    validated = validate.validate(cib)
+    found = said_better(by_schema, scores + validated) + scores + validated
+    errors = _errors(found)
+    others = warnings + tuple(r for r in found if r.severity is not Severity.ERROR)
+    if errors and not force:
+        raise ReportError(tuple(dataclasses.replace(r, forceable=True) for r in errors))
+    return Loaded(cib, others, tuple(as_warning(r) for r in errors))
 
 
-def save_cib_file(path: StrPath, cib: Cib) -> None:
-    """Write `cib` to `path` atomically and durably.
+def said_better(schema_found: tuple[Report, ...],
+                 validated: tuple[Report, ...]) -> tuple[Report, ...]:
+    """The schema's findings without those vigil's validation reports with more to say: a
+    reference to a missing id that a constraint makes (CIB_UNKNOWN_RESOURCE names the
+    constraint), an id used twice (CIB_DUPLICATE_ID names the elements), a score that is not
+    one (CIB_BAD_SCORE says what a score is)."""
+    missing = {r.field("resource") for r in validated if r.code == "CIB_UNKNOWN_RESOURCE"}
+    doubled = {r.field("id") for r in validated if r.code == "CIB_DUPLICATE_ID"}
+    scores = {r.field("value") for r in validated if r.code == "CIB_BAD_SCORE"}
+    return tuple(r for r in schema_found
+                 if not (r.code == "CIB_SCHEMA_DANGLING_IDREF" and r.field("id") in missing)
+                 and not (r.code == "CIB_SCHEMA_DUPLICATE_ID" and r.field("id") in doubled)
+                 and not (r.code == "CIB_SCHEMA_BAD_VALUE" and r.field("attribute") == "score"
+                          and r.field("value") in scores))
 
-    The text goes to a temporary file in the same directory, which is flushed and fsynced, then
-    renamed over `path`; the directory is fsynced so the rename survives a crash. A CIB with
-    validation errors is refused (ReportError with those errors) and the file is left untouched.
-    The new file keeps the mode of the file it replaces (0600 for a new file).
-    Raises ReportError CIB_FILE_UNWRITABLE when the file system refuses.
-    """
-    errors = tuple(r for r in validate.validate(cib) if r.severity is Severity.ERROR)
-    if errors:
-        raise ReportError(errors)
-    target = Path(path)
+
+def _errors(found: Iterable[Report]) -> tuple[Report, ...]:
+    return tuple(r for r in found if r.severity is Severity.ERROR)
+
+
+def check_for_save(cib: Cib, *, tolerated: frozenset[FindingKey] = frozenset()
+                   ) -> tuple[bytes, tuple[Report, ...]]:
+    """The bytes to write for `cib` and the tolerated errors still in it (as warnings).
+
+    Raises ReportError with the errors (Pacemaker's schema on the very text, and validation)
+    that are not `tolerated`: those a forced load accepted, so that repairing a broken file
+    never lets an edit add a new error."""
     data = write.write_cib(cib).encode("utf-8")
+    validated = validate.validate(cib)
+    found = _errors(said_better(schema.check(data), validated) + validated)
+    new = tuple(r for r in found if finding(r) not in tolerated)
+    if new:
+        raise ReportError(new)
+    return data, tuple(as_warning(r) for r in found)
+
+
+def save_cib_file(path: StrPath, cib: Cib, *,
+                  tolerated: frozenset[FindingKey] = frozenset()) -> tuple[Report, ...]:
+    """Write `cib` to `path` atomically and durably; returns the tolerated errors the CIB still
+    has, as warnings.
+
+    A symbolic link is followed and the file it leads to replaced, keeping its mode (0600 for
+    a new file) and, where the process may, its owner. The text goes to a temporary file in
+    that file's directory, which is flushed and fsynced, then renamed over it; the directory is
+    fsynced so the rename survives a crash. A CIB with errors (see `check_for_save`) is
+    refused and the file is left untouched.
+    Raises ReportError CIB_FILE_READ_ONLY when the file is not writable (no write permission
+    bit at all, even for root, who could write it anyway: the mode says it is not to change),
+    CIB_FILE_UNWRITABLE when the file system refuses.
+    """
+    data, remaining = check_for_save(cib, tolerated=tolerated)
+    target = Path(os.path.realpath(path))
+    try:
+        current: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        current = None
+    except OSError as exc:
+        raise ReportError([reports.error("CIB_FILE_UNWRITABLE", path=os.fspath(path),
+                                         detail=exc.strerror or str(exc))]) from None
+    if current is not None and (not current.st_mode & 0o222
+                                or not os.access(target, os.W_OK)):
+        raise ReportError([reports.error("CIB_FILE_READ_ONLY", path=os.fspath(path),
+                                         mode=f"{stat.S_IMODE(current.st_mode):04o}")])
     directory = target.parent
     tmp_name: str | None = None
     try:
@@ -74,8 +166,12 @@ def save_cib_file(path: StrPath, cib: Cib) -> None:
             tmp.write(data)
             tmp.flush()
             os.fsync(tmp.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(tmp_name, target.stat().st_mode & 0o7777)
+        if current is not None:
+            os.chmod(tmp_name, stat.S_IMODE(current.st_mode))
+            if (current.st_uid, current.st_gid) != (os.geteuid(), os.getegid()):
+                # root editing hacluster's file leaves it hacluster's; anyone else cannot
+                with contextlib.suppress(PermissionError):
+                    os.chown(tmp_name, current.st_uid, current.st_gid)
         os.replace(tmp_name, target)
         tmp_name = None
         _fsync_directory(directory)
@@ -86,6 +182,7 @@ def save_cib_file(path: StrPath, cib: Cib) -> None:
         if tmp_name is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
+    return remaining
 
 
 def _fsync_directory(directory: Path) -> None:

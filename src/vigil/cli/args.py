@@ -26,7 +26,7 @@ EXIT_USAGE = 2
 
 # Errors about the machine or the cluster rather than the command line or the configuration.
 RUNTIME_CODES = frozenset({
-    "CIB_FILE_UNREADABLE", "CIB_FILE_UNWRITABLE", "CIB_CHANGED_UNDERNEATH",
+    "CIB_FILE_UNREADABLE", "CIB_FILE_UNWRITABLE", "CIB_FILE_READ_ONLY", "CIB_CHANGED_UNDERNEATH",
     "DAEMON_NOT_RUNNING", "DAEMON_ACCESS_DENIED", "DAEMON_UNREACHABLE", "DAEMON_ERROR",
     "NEEDS_RUNNING_CLUSTER", "NOT_SUPPORTED_YET", "AGENT_METADATA_UNAVAILABLE",
     "RESOURCE_NOT_RUNNING", "RESOURCE_NOT_RUNNING_ON_NODE", "RESTART_TIMEOUT",
@@ -98,16 +98,22 @@ class Invocation:
 
     def only(self, *allowed: str) -> None:
         """Refuse options this command does not take (`-f`, `--output` and `--wait` always
-        pass)."""
-        extra = sorted(self.given - set(allowed) - {"file", "output", "wait", "help", "host"})
+        pass, and `--force` with `-f`)."""
+        always = {"file", "output", "wait", "help", "host"}
+        if self.file is not None:
+            always.add("force")  # reads a -f file with errors, to repair it (FileEnvironment)
+        extra = sorted(self.given - set(allowed) - always)
         if extra:
             names = [k for k, v in (_FLAGS | _VALUED).items() if v == extra[0]]
             flag = next((k for k in names if k.startswith("--")), names[0])
             raise UsageError(f"option {flag} is not supported by this command")
 
-    def env(self) -> CibEnvironment:
+    def env(self, *, reading: bool = False) -> CibEnvironment:
+        """Where the command works: the -f file, another node (--host) or this node's cluster.
+        `reading`: the command only shows the CIB, so a file with errors is read all the same
+        (its errors then shown as warnings: see `show_forced`); an edit needs --force."""
         if self.file is not None:
-            return FileEnvironment(self.file)
+            return FileEnvironment(self.file, force=self.force or reading)
         if self.host is not None:
             from vigil.commands.remote import RemoteEnvironment
 
@@ -233,6 +239,13 @@ def print_json(data: Any) -> None:
 def print_reports(found: Iterable[Report]) -> None:
     for report in found:
         sys.stderr.write(render_report(report) + "\n")
+
+
+def show_forced(env: CibEnvironment) -> None:
+    """The errors a file was read despite, and that it does not exist yet, on stderr."""
+    if isinstance(env, FileEnvironment):
+        print_reports(r for r in env.warnings
+                      if r in env.forced or r.code == "CIB_FILE_NEW")
 
 
 def print_lines(lines: Iterable[str]) -> None:

@@ -140,14 +140,32 @@ def run_node(inv: Invocation) -> int:
     raise UsageError(f"unknown node command '{sub}'")
 
 
+CONFIG_USAGE = """\
+usage: vigil config [show] [-f FILE] [--output json]
+Prints the whole configuration as pcs prints it: resources, fence devices, constraints,
+properties and defaults (of FILE, or of the running cluster). A FILE with errors (Pacemaker's
+schema, a constraint naming no resource) is shown all the same, its errors as warnings."""
+
+CIB_USAGE = """\
+usage: vigil cib [SECTION] [-f FILE] [--config]
+Prints the CIB (of FILE, or of the running cluster) as XML, or one section of it (configuration,
+nodes, resources, constraints, crm_config, rsc_defaults, op_defaults, status...); --config
+prints the configuration section. A FILE with errors is printed all the same, its errors as
+warnings, so that it can be repaired (an edit of such a file needs --force)."""
+
+
 def run_config(inv: Invocation) -> int:
+    if inv.help:
+        print(CONFIG_USAGE)
+        return EXIT_OK
     inv.only()
     words = inv.words[1:]
     if words and words[0] == "show":
         words = words[1:]
     args.no_more(words, "config")
-    env = inv.env()
+    env = inv.env(reading=True)
     cib = config.cib(env)
+    args.show_forced(env)
     if inv.json:
         args.print_json(cib.configuration)
         return EXIT_OK
@@ -159,6 +177,9 @@ def run_cib(inv: Invocation, words: list[str], *, files: bool = False) -> int:
     """`cluster cib [FILE] [scope=SECTION] [--config]` as pcs takes it (`files`: a FILE
     saves the CIB there, as in Clusters from Scratch's `pcs cluster cib drbd_cfg`); a
     section's name alone prints that section. vigil's own `cib [SECTION]` takes no file."""
+    if inv.help:
+        print(CLUSTER_USAGE if files else CIB_USAGE)
+        return EXIT_OK
     inv.only("config")
     if not files:
         args.no_more(words[1:], words[0] if words else "cib")
@@ -176,10 +197,13 @@ def run_cib(inv: Invocation, words: list[str], *, files: bool = False) -> int:
             raise UsageError(f"unexpected '{word}': cib [FILE] [scope=SECTION] [--config]")
     if inv.config:
         section = "configuration"
+    env = inv.env(reading=True)
     if target is None:
-        print(config.cib_xml(inv.env(), section), end="")
+        print(config.cib_xml(env, section), end="")
+        args.show_forced(env)
         return EXIT_OK
-    report = config.save_cib_xml(inv.env(), target, section)
+    report = config.save_cib_xml(env, target, section)
+    args.show_forced(env)
     print(render_report(report))
     return EXIT_OK
 
@@ -258,7 +282,17 @@ def watch_events(path: str = EVENTS_LOG, *, raw: bool = False, poll_s: float = 0
         return EXIT_OK
 
 
+STATUS_USAGE = """\
+usage: vigil status [nodes | resources [ID] | quorum] [-f FILE] [--full] [--output json] [--watch]
+Prints the cluster like crm_mon (of FILE, or of the running cluster): nodes, resources and where
+they run, failed actions. --full adds node attributes and operation history; --watch then
+follows this node's events."""
+
+
 def run_status(inv: Invocation) -> int:
+    if inv.help and not inv.words[1:]:
+        print(STATUS_USAGE)
+        return EXIT_OK
     inv.only("full", "watch")
     if inv.watch and inv.file is not None:
         raise UsageError("--watch follows this node's events: it does not apply to a CIB file (-f)")

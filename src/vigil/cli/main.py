@@ -156,12 +156,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The one-line error for a command word vigil does not have, found where pcs's options
+    may stand before it (`vigil -f cib.xml bogus`: argparse alone would name the file)."""
+    import difflib
+
+    from vigil.cli.args import command_word
+
+    word = command_word(argv)
+    commands: set[str] = set()
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        commands.update(getattr(action, "choices", None) or ())
+    if word is None or word in commands:
+        return None
+    close = difflib.get_close_matches(word, sorted(commands), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"error: unknown command '{word}'{hint} (see 'vigil --help')"
+
+
 def main(argv: list[str] | None = None) -> int:
     from vigil.cli import pcs
 
     if pcs.handles(sys.argv[1:] if argv is None else argv):
         return pcs.run(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    unknown = _unknown_command(parser, sys.argv[1:] if argv is None else argv)
+    if unknown is not None:
+        sys.stderr.write(unknown + "\n")
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

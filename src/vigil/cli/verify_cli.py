@@ -7,7 +7,7 @@ configuration is not valid), 1 when the cluster or a file cannot be reached at a
 from __future__ import annotations
 
 from vigil.cli import args
-from vigil.cli.args import EXIT_OK, EXIT_USAGE, Invocation
+from vigil.cli.args import EXIT_OK, EXIT_USAGE, Invocation, UsageError
 from vigil.commands import quorum, verify
 from vigil.commands.verify import Verification
 from vigil.model.reports import Severity
@@ -26,6 +26,8 @@ def run(inv: Invocation) -> int:
     if inv.help:
         print(USAGE)
         return EXIT_OK
+    if inv.force:  # -f lets --force through for the commands that edit: verify changes nothing
+        raise UsageError("option --force is not supported by this command")
     inv.only("verbose", "full", "corosync_conf")
     args.no_more(inv.words[1:], "verify")
     corosync_conf = quorum.conf_path(inv.corosync_conf)

@@ -13,7 +13,14 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from vigil.cib.io import load_cib_file, save_cib_file
+from vigil.cib.io import (
+    FindingKey,
+    empty_cib,
+    finding,
+    load_cib_file,
+    read_cib_file,
+    save_cib_file,
+)
 from vigil.daemon import control as c
 from vigil.model import reports
 from vigil.model.cib import Cib
@@ -62,21 +69,36 @@ def bump(cib: Cib) -> Cib:
 
 
 class FileEnvironment:
-    """A CIB in a file, edited in place with an atomic rename (Pacemaker's CIB_file / pcs -f)."""
+    """A CIB in a file, edited in place with an atomic rename (Pacemaker's CIB_file / pcs -f).
 
-    def __init__(self, path: str, clock: float | None = None) -> None:
+    A file that does not exist is an empty CIB (`io.empty_cib`, as pcs starts one), which the
+    first change writes; reading it creates nothing, so a mistyped name leaves no file behind.
+    With `force`, a CIB with errors (Pacemaker's schema, validation) is read all the same, its
+    errors kept in `forced`, and a push may leave those errors in (but add none), so that a
+    broken file can be shown and repaired."""
+
+    def __init__(self, path: str, clock: float | None = None, *, force: bool = False) -> None:
         self.path = path
         self._clock = clock
+        self._force = force
         self._warnings: tuple[Report, ...] = ()
+        self._tolerated: frozenset[FindingKey] = frozenset()
+        self.forced: tuple[Report, ...] = ()  # the errors of the last read `force` let through
 
     def get_cib(self) -> Cib:
-        cib, self._warnings = load_cib_file(self.path)
-        return cib
+        if not os.path.exists(self.path):  # a link to no file too: the first write makes it
+            self._warnings = (reports.info("CIB_FILE_NEW", path=self.path),)
+            self.forced = ()
+            return empty_cib()
+        loaded = read_cib_file(self.path, force=self._force)
+        self._warnings, self.forced = loaded.forced + loaded.warnings, loaded.forced
+        self._tolerated = frozenset(finding(r) for r in loaded.forced)
+        return loaded.cib
 
     def push_cib(self, cib: Cib, *, read_version: CibVersion) -> Cib:
         new = bump(cib)
         if os.path.exists(self.path):
-            current, _ = load_cib_file(self.path)
+            current, _ = load_cib_file(self.path, force=self._force)
             if current.version != read_version:
                 raise ReportError([reports.error(
                     "CIB_CHANGED_UNDERNEATH", path=self.path,
@@ -85,7 +107,7 @@ class FileEnvironment:
                 v = cib.version
                 new = dataclasses.replace(cib, version=CibVersion(v.admin_epoch, v.epoch,
                                                                   v.num_updates + 1))
-        save_cib_file(self.path, new)
+        self._warnings = save_cib_file(self.path, new, tolerated=self._tolerated)
         return new
 
     def now(self) -> int:

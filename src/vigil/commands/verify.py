@@ -13,11 +13,13 @@ The checks read the CIB and, when present, corosync.conf (for `two_node: 1` and 
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.cib import read, validate
+from vigil.cib import io as cib_io
+from vigil.cib import read, schema, validate
 from vigil.clusterconf import conf_tree
 from vigil.clusterconf.quorum_device import node_names, read_device
 from vigil.commands import agents, edit, fencing_topology, options
@@ -90,19 +92,23 @@ def corosync_facts(path: str) -> tuple[CorosyncFacts | None, list[Report]]:
 
 
 def parse_for_verify(data: bytes) -> tuple[Cib | None, list[Report]]:
-    """The CIB in `data` and every finding of the codec: unlike loading a CIB to act on it,
-    validation errors (unknown resources, duplicate ids) still give the CIB, so the policy
-    checks can run on it too. None when the document cannot be read at all."""
+    """The CIB in `data` and every finding of Pacemaker's schema and of the codec: unlike
+    loading a CIB to act on it, validation errors (the schema's, unknown resources, duplicate
+    ids) still give the CIB, so the policy checks can run on it too. None when the document
+    cannot be read at all."""
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
         return None, [reports.error("CIB_NOT_XML", detail=str(exc))]
-    found = list(validate.validate_xml_scores(root))
+    by_schema = schema.check(data)
+    scores = validate.validate_xml_scores(root)
     try:
         cib, warnings = read.parse_element(root)
     except ReportError as exc:
-        return None, list(exc.reports) + found
-    return cib, found + list(warnings) + list(validate.validate(cib))
+        return None, list(exc.reports) + list(by_schema + scores)
+    validated = validate.validate(cib)
+    return cib, (list(cib_io.said_better(by_schema, scores + validated)) + list(scores)
+                 + list(warnings) + list(validated))
 
 
 def verify_file(path: str, *, corosync_conf: str | None) -> Verification:
@@ -222,7 +228,11 @@ def _fencing_and_quorum(cib: Cib, corosync: CorosyncFacts | None) -> list[Report
 def _fencing(cib: Cib) -> list[Report]:
     """The fencer's own findings (host maps, delays, levels naming unknown devices...), and
     levels for nodes that do not exist."""
-    out = list(fencer_devices.config_reports(cib))
+    # An agent name vigil's fencer cannot run (stonith:ssh, external/sbd: cluster-glue's
+    # plugins) is valid configuration for Pacemaker, whose crm_verify accepts it: a warning
+    # here, so that both agree on whether the configuration is valid.
+    out = [dataclasses.replace(r, severity=Severity.WARNING) if r.code == "FENCE_AGENT_INVALID"
+           else r for r in fencer_devices.config_reports(cib)]
     nodes = set(edit.node_names(cib)) | {n.id for n in cib.configuration.nodes}
     for level in fencing_topology.levels(cib.configuration):
         if level.target is not None and level.target not in nodes:
@@ -237,9 +247,25 @@ def _recurring_monitors(p: Primitive) -> list[str | None]:
             if op.name == "monitor" and op.interval_ms > 0 and op.enabled]
 
 
+def _duplicate_operations(p: Primitive) -> list[Report]:
+    """Recurring operations with the name and interval of an earlier one: Pacemaker runs only
+    one of them and calls the configuration invalid (its is_op_dup), whatever their roles."""
+    seen: dict[tuple[str, int], str] = {}
+    out: list[Report] = []
+    for op in p.operations:
+        if op.ref is not None or op.interval_ms <= 0:
+            continue
+        first = seen.setdefault((op.name, op.interval_ms), op.id)
+        if first != op.id:
+            out.append(reports.error("OPERATION_DUPLICATE", resource=p.id, operation=op.id,
+                                     first=first, name=op.name, interval=op.interval))
+    return out
+
+
 def _resources(cib: Cib) -> list[Report]:
     out: list[Report] = []
     for p in edit.primitives(cib):
+        out += _duplicate_operations(p)
         for op in p.operations:
             if op.ref is None and op.name not in agents.KNOWN_ACTIONS:
                 out.append(reports.warning("OPERATION_NEVER_RUNS", resource=p.id,

@@ -23,6 +23,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from vigil.cib.io import check_for_save
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
 from vigil.cluster.layer import QuorumChange
@@ -243,6 +244,9 @@ class ControlServer:
                 # Only the configuration is the client's to replace: a status section sent
                 # anyway is dropped here, not broadcast to every replica.
                 config = dataclasses.replace(new, status=(), tickets=())
+                # Pacemaker's schema and vigil's validation before the cluster agrees on it,
+                # not only when each node stores it: a refused push changes nothing anywhere
+                check_for_save(config)  # ReportError: CIB_SCHEMA_..., CIB_UNKNOWN_RESOURCE...
                 ok, detail = await asyncio.wait_for(
                     d.request_config(write_cib(config), request.read_version),
                     timeout=request.timeout_s)

@@ -21,6 +21,15 @@ def _path(r: Report) -> str:
     return f" at {path}" if path else ""
 
 
+def _allowed(text: str) -> str:
+    return text if text.startswith("a value of type") else f"one of {text}"
+
+
+def _did_you_mean(r: Report) -> str:
+    suggestion = r.field("suggestion")
+    return f" (did you mean '{suggestion}'?)" if suggestion else ""
+
+
 _CIB: dict[str, _Render] = {
     # reading (vigil.cib.read)
     "CIB_NOT_XML": lambda r: f"the CIB is not well-formed XML ({r.field('detail')})",
@@ -61,8 +70,50 @@ _CIB: dict[str, _Render] = {
     "CIB_BAD_SCORE": lambda r: (
         f"<{r.field('element')} id='{r.field('id')}'> has score '{r.field('value')}', which is "
         "not a score: use an integer, INFINITY or -INFINITY"),
+    # Pacemaker's schema (vigil.cib.schema)
+    "CIB_SCHEMA_UNKNOWN": lambda r: (
+        f"validate-with='{r.field('value')}' names no schema installed in "
+        f"{r.field('directory')}: set validate-with to a Pacemaker schema such as "
+        f"'{r.field('newest')}' (the newest installed)"),
+    "CIB_SCHEMA_UNKNOWN_ELEMENT": lambda r: (
+        f"<{r.field('element')}>{_path(r)} is not an element {r.field('schema')} allows in "
+        f"<{r.field('parent')}>{_did_you_mean(r)}: remove it or correct its name"),
+    "CIB_SCHEMA_UNKNOWN_ATTRIBUTE": lambda r: (
+        f"<{r.field('element')}>{_path(r)} has attribute '{r.field('attribute')}', which "
+        f"{r.field('schema')} does not allow there{_did_you_mean(r)}: remove it or correct "
+        "its name"),
+    "CIB_SCHEMA_BAD_VALUE": lambda r: (
+        f"<{r.field('element')}>{_path(r)} has {r.field('attribute')}='{r.field('value')}', "
+        f"which {r.field('schema')} does not accept"
+        + (f": use {_allowed(r.field('allowed'))}" if r.field("allowed") else
+           " there (a wrong value, or an attribute the element's other content excludes): "
+           "correct it")),
+    "CIB_SCHEMA_MISSING_ELEMENT": lambda r: (
+        f"the element{_path(r)} needs a <{r.field('element')}> (or another element "
+        f"{r.field('schema')} requires there): add it"),
+    "CIB_SCHEMA_INVALID": lambda r: (
+        f"the CIB does not follow Pacemaker's schema {r.field('schema')}{_path(r)} "
+        f"(libxml2: {r.field('detail')}): correct the element there"),
+    "CIB_SCHEMA_DANGLING_IDREF": lambda r: (
+        f"attribute {r.field('attribute')}='{r.field('id')}' refers to an id that no element "
+        "of the CIB has: create it or correct the reference"),
+    "CIB_SCHEMA_DUPLICATE_ID": lambda r: (
+        f"id '{r.field('id')}' is used by more than one element: ids must be unique, rename "
+        "all but one"),
+    "CIB_SCHEMA_VALIDATION_DISABLED": lambda r: (
+        "validate-with='none' turns schema validation off: set it to a Pacemaker schema "
+        "(pacemaker-3.x) so that mistakes are caught before the cluster acts on them"),
+    "CIB_SCHEMAS_NOT_INSTALLED": lambda r: (
+        f"Pacemaker's schemas are not installed in {r.field('directory')} (package "
+        "pacemaker-common): the CIB was not checked against them"),
     # files (vigil.cib.io)
     "CIB_FILE_NOT_FOUND": lambda r: f"CIB file '{r.field('path')}' does not exist",
+    "CIB_FILE_NEW": lambda r: (
+        f"CIB file '{r.field('path')}' does not exist: this is an empty CIB, which the first "
+        "change writes there"),
+    "CIB_FILE_READ_ONLY": lambda r: (
+        f"CIB file '{r.field('path')}' is read-only (mode {r.field('mode')}): the file is "
+        "unchanged; make it writable (chmod u+w) or give another file"),
     "CIB_FILE_UNREADABLE": lambda r: (
         f"CIB file '{r.field('path')}' cannot be read: {r.field('detail')}"),
     "CIB_FILE_UNWRITABLE": lambda r: (

@@ -101,6 +101,11 @@ MESSAGES: dict[str, _Render] = {
         + (f" ({_f(r, 'default')})" if _f(r, "default") else "")
         + f" applies instead. Fix it with 'vigil property set {_f(r, 'name')}=VALUE'"),
     # the fencer's findings (vigil.fencer.devices.config_reports)
+    "OPERATION_DUPLICATE": lambda r: (
+        f"resource '{r.field('resource')}' has operation '{r.field('operation')}' with the "
+        f"name and interval of '{r.field('first')}' ({r.field('name')} every "
+        f"{r.field('interval')}): Pacemaker runs only one of them; give each a different "
+        "interval (a role alone does not tell them apart) or remove one"),
     "FENCE_AGENT_INVALID": lambda r: (
         f"fence device {_f(r, 'device')} has agent '{_f(r, 'agent')}', which is not a fence "
         "agent name (fence_...): it can never run. Recreate the device with its agent"),
