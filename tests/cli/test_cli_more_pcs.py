@@ -156,3 +156,15 @@ def test_property_describe_and_cluster_verify(vigil: Run, cib: Path, tmp_path: P
     code, _, err = vigil("property", "describe", "nonsense")
     assert code == 2 and "'nonsense' is not a cluster property" in err
     assert vigil("-f", str(cib), "cluster", "verify")[0] == vigil("-f", str(cib), "verify")[0]
+
+
+def test_cib_upgrade_moves_to_the_newest_schema(vigil: Run, cib: Path) -> None:
+    from vigil.cib import schema
+
+    newest = schema.newest()
+    assert newest is not None
+    code, _, err = vigil("-f", str(cib), "cluster", "cib-upgrade")
+    assert code == 0 and f"now uses {newest}" in err
+    assert load_cib_file(str(cib))[0].validate_with == newest
+    code, _, err = vigil("-f", str(cib), "cluster", "cib-upgrade")
+    assert code == 0 and "already uses" in err

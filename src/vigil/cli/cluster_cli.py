@@ -39,6 +39,8 @@ usage: vigil [-f FILE] cluster COMMAND ...
   node add NODE [addr=ADDR]... [--start [--wait[=S]]] [--enable] [--force]
   node remove NODE... [--force]               node clear NODE
   cib [FILE] [scope=SECTION] [--config]        cib-push FILE [--config]
+  cib-upgrade                                  the newest installed schema (validate-with)
+  verify                                       (as vigil verify)
   standby NODE...|--all                        unstandby NODE...|--all   (as 'node standby')
 Without NODE or --all, setup, start, stop, enable, disable and destroy act on this machine. With
 them (and setup of nodes all authenticated with 'vigil host auth'), on those nodes through their
@@ -352,6 +354,12 @@ def run_cluster(inv: Invocation) -> int:
     if words[0] == "status":
         inv.words = ["status"]
         return run_status(inv)
+    if words[0] == "cib-upgrade":
+        from vigil.commands import cib_upgrade
+
+        inv.only()
+        args.no_more(words[1:], "cib-upgrade")
+        return args.finish(inv, cib_upgrade.upgrade(inv.env()))
     if words[0] == "verify":  # pcs: cluster verify is verify
         from vigil.cli import verify_cli
 

@@ -274,6 +274,10 @@ _CONSTRAINTS: dict[str, _Render] = {
     "RECIPIENT_NOT_FOUND": lambda r: f"no alert has a recipient {_f(r, 'id')}",
     "RECIPIENT_CREATED": lambda r: f"created recipient {_f(r, 'id')} of {_f(r, 'alert')}",
     "RECIPIENT_REMOVED": lambda r: f"removed recipient {_f(r, 'id')}",
+    "CIB_NO_SCHEMAS": lambda r: (
+        f"no Pacemaker schema in {_f(r, 'where')}: install pacemaker-common"),
+    "CIB_ALREADY_NEWEST": lambda r: f"the CIB already uses {_f(r, 'schema')}, the newest here",
+    "CIB_UPGRADED": lambda r: f"the CIB now uses {_f(r, 'new')} (was {_f(r, 'old')})",
     "CRM_MON_MISSING": lambda r: (
         f"Pacemaker's crm_mon, which writes crm_mon's XML, is not installed at {_f(r, 'path')}: "
         "install pacemaker-cli-utils (vigil's install does), or use 'vigil status --output json'"),
