@@ -168,3 +168,43 @@ def test_cib_upgrade_moves_to_the_newest_schema(vigil: Run, cib: Path) -> None:
     assert load_cib_file(str(cib))[0].validate_with == newest
     code, _, err = vigil("-f", str(cib), "cluster", "cib-upgrade")
     assert code == 0 and "already uses" in err
+
+
+def test_config_checkpoints(vigil: Run, cib: Path, tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """What vigild's store kept before each change: listed, viewed, diffed, restored."""
+    import dataclasses
+
+    from vigil.daemon.store import FileStore
+    from vigil.model.version import CibVersion
+
+    state = tmp_path / "state"
+    monkeypatch.setenv("VIGIL_STATE_DIR", str(state))
+    code, out, _ = vigil("config", "checkpoint")
+    assert code == 0 and out.startswith("No checkpoints available")
+    store = FileStore(str(state))
+    first, _ = load_cib_file(str(cib))
+    assert vigil("-f", str(cib), "resource", "disable", "WebSite")[0] == 0
+    second, _ = load_cib_file(str(cib))
+    for epoch, version in enumerate((first, second, second), start=10):
+        store.save(dataclasses.replace(version, version=CibVersion(0, epoch, 0)))
+    code, out, _ = vigil("config", "checkpoint", "list")
+    lines = out.splitlines()
+    assert code == 0 and [ln.split(": date ")[0] for ln in lines] == ["checkpoint 1",
+                                                                      "checkpoint 2"]
+    assert [ln.rsplit(" ", 1)[1] for ln in lines] == ["0.10.0", "0.11.0"]
+    code, out, _ = vigil("config", "checkpoint", "view", "1")
+    assert code == 0 and "Resources:" in out
+    code, out, _ = vigil("config", "checkpoint", "diff", "1", "2")
+    assert code == 0 and out.startswith("--- checkpoint 1\n+++ checkpoint 2\n")
+    added = [ln for ln in out.splitlines() if ln.startswith("+") and "target-role" in ln]
+    assert added and "Stopped" in added[0]
+    code, _, err = vigil("-f", str(cib), "config", "checkpoint", "restore", "1")
+    assert code == 0 and "restored the configuration of checkpoint 1" in err
+    restored, _ = load_cib_file(str(cib))
+    assert restored.configuration == first.configuration
+    assert restored.version.epoch > second.version.epoch  # a new change, not a rewind
+    code, _, err = vigil("config", "checkpoint", "view", "9")
+    assert code == 2 and "no checkpoint 9: there are 2" in err
+    code, _, err = vigil("config", "checkpoint", "view", "one")
+    assert code == 2 and "'one' is not a checkpoint number" in err

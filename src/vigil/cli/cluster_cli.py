@@ -3,14 +3,25 @@ setup, start, stop and destroy are in cluster_setup_cli)."""
 
 from __future__ import annotations
 
+import difflib
 import sys
+import time
 from collections.abc import Callable
 
 from vigil.cli import args, config_view, utilization_cli
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
-from vigil.commands import config, node, property_help, quorum, status, status_xml
+from vigil.commands import (
+    checkpoint,
+    config,
+    node,
+    property_help,
+    quorum,
+    status,
+    status_xml,
+)
 from vigil.commands import property as prop
 from vigil.commands.status_document import status_document
+from vigil.model.cib import Cib
 from vigil.words.messages import render_report
 
 PROPERTY_USAGE = """\
@@ -144,6 +155,8 @@ def run_node(inv: Invocation) -> int:
 
 CONFIG_USAGE = """\
 usage: vigil config [show] [-f FILE] [--output json]
+       vigil config checkpoint [list] | view N | diff N [M|live] | restore N
+         (the configurations this node's vigild kept before each change, 1 the oldest)
 Prints the whole configuration as pcs prints it: resources, fence devices, constraints,
 properties and defaults (of FILE, or of the running cluster). A FILE with errors (Pacemaker's
 schema, a constraint naming no resource) is shown all the same, its errors as warnings."""
@@ -160,8 +173,10 @@ def run_config(inv: Invocation) -> int:
     if inv.help:
         print(CONFIG_USAGE)
         return EXIT_OK
-    inv.only()
     words = inv.words[1:]
+    if words and words[0] == "checkpoint":
+        return _checkpoint(inv, words[1:])
+    inv.only()
     if words and words[0] == "show":
         words = words[1:]
     args.no_more(words, "config")
@@ -173,6 +188,57 @@ def run_config(inv: Invocation) -> int:
         return EXIT_OK
     args.print_lines(config_view.config_lines(cib, prop.list_properties(env)))
     return EXIT_OK
+
+
+def _number(word: str) -> int:
+    if not word.isdigit():
+        raise UsageError(f"'{word}' is not a checkpoint number (see 'vigil config checkpoint')")
+    return int(word)
+
+
+def _config_text(cib: Cib) -> list[str]:
+    return config_view.config_lines(cib, prop.properties_of(cib))
+
+
+def _checkpoint(inv: Invocation, words: list[str]) -> int:
+    """`config checkpoint [list] | view N | diff N [M] | restore N`."""
+    sub, rest = (words[0], words[1:]) if words else ("list", [])
+    if sub == "list":
+        inv.only()
+        args.no_more(rest, "checkpoint list")
+        found = checkpoint.checkpoints()
+        if inv.json:
+            args.print_json(list(found))
+        elif not found:
+            print(f"No checkpoints available (in {checkpoint.state_dir()})")
+        for c in found:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c.saved_at))
+            print(f"checkpoint {c.number}: date {when}, version {c.version}")
+        return EXIT_OK
+    if sub == "view":
+        inv.only()
+        args.need(rest, 1, "checkpoint number")
+        args.no_more(rest[1:], rest[0])
+        args.print_lines(_config_text(checkpoint.load(_number(rest[0]))))
+        return EXIT_OK
+    if sub == "diff":
+        inv.only()
+        args.need(rest, 1, "checkpoint number (and a second one, or the live configuration)")
+        args.no_more(rest[2:], rest[1] if len(rest) > 1 else rest[0])
+        first = checkpoint.load(_number(rest[0]))
+        second = (checkpoint.load(_number(rest[1])) if len(rest) > 1 and rest[1] != "live"
+                  else config.cib(inv.env(reading=True)))
+        names = (f"checkpoint {rest[0]}",
+                 f"checkpoint {rest[1]}" if len(rest) > 1 and rest[1] != "live" else "live")
+        args.print_lines(line.rstrip("\n") for line in difflib.unified_diff(
+            _config_text(first), _config_text(second), *names, lineterm=""))
+        return EXIT_OK
+    if sub == "restore":
+        inv.only()
+        args.need(rest, 1, "checkpoint number")
+        args.no_more(rest[1:], rest[0])
+        return args.finish(inv, checkpoint.restore(inv.env(), _number(rest[0])))
+    raise UsageError(f"unknown config checkpoint command '{sub}' (list, view, diff, restore)")
 
 
 def run_cib(inv: Invocation, words: list[str], *, files: bool = False) -> int:

@@ -92,7 +92,12 @@ def unset_properties(env: CibEnvironment, names: Sequence[str], *, force: bool =
 def list_properties(env: CibEnvironment, *, all_known: bool = False,
                     name: str | None = None) -> tuple[Property, ...]:
     """The properties set (with `all_known`, every known one with its default too)."""
-    cib = env.get_cib()
+    return properties_of(env.get_cib(), all_known=all_known, name=name)
+
+
+def properties_of(cib: Cib, *, all_known: bool = False, name: str | None = None
+                  ) -> tuple[Property, ...]:
+    """`list_properties` of a CIB in hand (a checkpoint, say)."""
     known = options.by_name(options.CLUSTER_OPTIONS)
     values: dict[str, str] = {}
     for nvset in cib.configuration.properties:

@@ -23,12 +23,13 @@ FENCE_HISTORY_KEEP = 100
 
 
 class FileStore:
-    """cib.xml in `directory`; each save first copies the previous file to cib-<version>.xml.
+    """cib.xml in `directory`; each save first moves the previous file to cib-<version>.xml
+    (the last `keep` of them are kept: the checkpoints an operator can view and restore).
 
     Only the configuration is durable: the status section is rebuilt from the nodes at runtime,
     as Pacemaker does."""
 
-    def __init__(self, directory: str, keep: int = 10) -> None:
+    def __init__(self, directory: str, keep: int = 100) -> None:
         self.dir = Path(directory)
         self.keep = keep
         self.path = self.dir / "cib.xml"
@@ -93,9 +94,14 @@ class FileStore:
             raise
 
     def _prune(self) -> None:
-        backups = sorted(self.dir.glob("cib-*.xml"), key=_version_key)
-        for old in backups[:-self.keep]:
+        for old in backups(self.dir)[:-self.keep]:
             old.unlink(missing_ok=True)
+
+
+def backups(directory: Path) -> list[Path]:
+    """The configurations kept before each change (`vigil config checkpoint`), oldest first."""
+    return sorted((p for p in directory.glob("cib-*.xml") if _version_key(p) != (-1,)),
+                  key=_version_key)
 
 
 def _version_key(path: Path) -> tuple[int, ...]:

@@ -278,6 +278,12 @@ _CONSTRAINTS: dict[str, _Render] = {
         f"no Pacemaker schema in {_f(r, 'where')}: install pacemaker-common"),
     "CIB_ALREADY_NEWEST": lambda r: f"the CIB already uses {_f(r, 'schema')}, the newest here",
     "CIB_UPGRADED": lambda r: f"the CIB now uses {_f(r, 'new')} (was {_f(r, 'old')})",
+    "CHECKPOINT_NOT_FOUND": lambda r: (
+        f"no checkpoint {_f(r, 'number')}: there are {_f(r, 'count')} "
+        "(see 'vigil config checkpoint')"),
+    "CHECKPOINT_RESTORED": lambda r: (
+        f"restored the configuration of checkpoint {_f(r, 'number')} "
+        f"(version {_f(r, 'version')}) as a new change"),
     "CRM_MON_MISSING": lambda r: (
         f"Pacemaker's crm_mon, which writes crm_mon's XML, is not installed at {_f(r, 'path')}: "
         "install pacemaker-cli-utils (vigil's install does), or use 'vigil status --output json'"),
