@@ -208,3 +208,18 @@ def test_config_checkpoints(vigil: Run, cib: Path, tmp_path: Path,
     assert code == 2 and "no checkpoint 9: there are 2" in err
     code, _, err = vigil("config", "checkpoint", "view", "one")
     assert code == 2 and "'one' is not a checkpoint number" in err
+
+
+def test_safe_disable_refuses_what_affects_others(vigil: Run, cib: Path) -> None:
+    before = cib.read_bytes()
+    code, _, err = vigil("-f", str(cib), "resource", "safe-disable", "WebIP")
+    assert code == 2 and "disabling WebIP would also: Stop WebSite" in err
+    assert cib.read_bytes() == before
+    code, _, err = vigil("-f", str(cib), "resource", "safe-disable", "WebSite")
+    assert code == 0, err  # nothing depends on the web server
+    assert vigil("-f", str(cib), "resource", "enable", "WebSite")[0] == 0
+    code, _, err = vigil("-f", str(cib), "resource", "safe-disable", "WebIP", "--force")
+    assert code == 0 and "would also: Stop WebSite" in err  # said, and done
+    loaded, _ = load_cib_file(str(cib))
+    web_ip = next(r for r in walk(loaded.configuration.resources) if r.id == "WebIP")
+    assert _pairs(web_ip.meta_attributes)["target-role"] == "Stopped"

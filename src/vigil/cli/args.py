@@ -51,7 +51,7 @@ _FLAGS = {"--force": "force", "--full": "full", "--all": "all", "--disabled": "d
           "--config": "config", "--no-default-ops": "no_default_ops", "--defaults": "defaults",
           "-h": "help", "--help": "help", "--off": "off", "-V": "verbose", "--verbose": "verbose",
           "--watch": "watch", "--promoted": "promoted", "--master": "promoted",
-          "--start": "start", "--enable": "enable"}
+          "--start": "start", "--enable": "enable", "--no-strict": "no_strict"}
 _VALUED = {"-f": "file", "--file": "file", "--output": "output", "--group": "group",
            "--before": "before", "--after": "after", "--node": "node", "--wait": "wait",
            "--token": "token", "--out": "out", "--corosync_conf": "corosync_conf",
@@ -91,6 +91,7 @@ class Invocation:
     corosync_conf: str | None = None
     start: bool = False
     enable: bool = False
+    no_strict: bool = False
     host: str | None = None  # --host NODE: the cluster through that node's remote endpoint
     user: str | None = None
     password: str | None = None

@@ -16,7 +16,7 @@ from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import agents as agent_lib
 from vigil.commands import clone as clone_cmd
 from vigil.commands import config as config_cmd
-from vigil.commands import relocation, resource, status
+from vigil.commands import relocation, resource, safe_disable, status
 from vigil.commands.agents import AgentCatalog
 from vigil.commands.clone import CloneSpec
 from vigil.commands.resource import OpSpec, ResourceSpec
@@ -34,6 +34,7 @@ usage: vigil [-f FILE] resource COMMAND ...
   clone ID [CLONE_ID] [k=v...]        promotable ID [CLONE_ID] [k=v...]
   unclone ID                          (ID: the clone, or the resource in it)
   enable ID...                        disable ID...
+  safe-disable ID... [--no-strict] [--force]   disable only if nothing else stops or moves
   manage ID...                        unmanage ID...
   move ID [NODE] [lifetime=DURATION] [--promoted]
   ban ID [NODE] [lifetime=DURATION] [--promoted]
@@ -272,6 +273,11 @@ def run(inv: Invocation) -> int:
         return failcount_cli.run(inv, rest)
     if sub == "utilization":
         return utilization_cli.run_resource(inv, rest)
+    if sub == "safe-disable":
+        inv.only("force", "no_strict")
+        args.need(rest, 1, "resource id")
+        return args.finish(inv, safe_disable.safe_disable(env(), rest, strict=not inv.no_strict,
+                                                          force=inv.force))
     if sub in debug_cli.WORDS:
         return debug_cli.run(inv, sub, rest)
     raise UsageError(f"unknown resource command '{sub}'")

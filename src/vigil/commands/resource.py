@@ -614,17 +614,18 @@ def enable(env: CibEnvironment, resource_ids: Sequence[str]) -> Applied:
     return edit.apply(env, change)
 
 
+def disabled(cib: Cib, resource_ids: Sequence[str]) -> Cib:
+    """The CIB with the resources at target-role=Stopped."""
+    new = cib
+    for rsc_id in resource_ids:
+        rsc = edit.require_resource(new, rsc_id)
+        new = _set_resource_meta(new, rsc, (("target-role", "Stopped"),))
+    return new
+
+
 def disable(env: CibEnvironment, resource_ids: Sequence[str]) -> Applied:
     """Stop resources and keep them stopped: target-role=Stopped."""
-
-    def change(cib: Cib) -> tuple[Cib, list[Report]]:
-        new = cib
-        for rsc_id in resource_ids:
-            rsc = edit.require_resource(new, rsc_id)
-            new = _set_resource_meta(new, rsc, (("target-role", "Stopped"),))
-        return new, []
-
-    return edit.apply(env, change)
+    return edit.apply(env, lambda cib: (disabled(cib, resource_ids), []))
 
 
 def manage(env: CibEnvironment, resource_ids: Sequence[str], *, managed: bool) -> Applied:

@@ -278,6 +278,8 @@ _CONSTRAINTS: dict[str, _Render] = {
         f"no Pacemaker schema in {_f(r, 'where')}: install pacemaker-common"),
     "CIB_ALREADY_NEWEST": lambda r: f"the CIB already uses {_f(r, 'schema')}, the newest here",
     "CIB_UPGRADED": lambda r: f"the CIB now uses {_f(r, 'new')} (was {_f(r, 'old')})",
+    "DISABLE_AFFECTS_OTHERS": lambda r: (
+        f"disabling {_f(r, 'resources')} would also: {_f(r, 'actions')}"),
     "CHECKPOINT_NOT_FOUND": lambda r: (
         f"no checkpoint {_f(r, 'number')}: there are {_f(r, 'count')} "
         "(see 'vigil config checkpoint')"),
