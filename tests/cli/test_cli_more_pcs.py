@@ -223,3 +223,25 @@ def test_safe_disable_refuses_what_affects_others(vigil: Run, cib: Path) -> None
     loaded, _ = load_cib_file(str(cib))
     web_ip = next(r for r in walk(loaded.configuration.resources) if r.id == "WebIP")
     assert _pairs(web_ip.meta_attributes)["target-role"] == "Stopped"
+
+
+@pytest.mark.skipif(shutil.which("crm_simulate") is None, reason="needs crm_simulate")
+def test_relocate_shows_where_stickiness_holds_them(vigil: Run, cib: Path,
+                                                    tmp_path: Path) -> None:
+    import subprocess
+
+    settled = tmp_path / "settled.xml"  # the example after its transition ran (crm_simulate)
+    subprocess.run(["crm_simulate", "-x", str(cib), "-S", "-O", str(settled)], check=True,
+                   capture_output=True, timeout=60)
+    assert vigil("-f", str(settled), "resource", "defaults", "resource-stickiness=100")[0] == 0
+    assert vigil("-f", str(settled), "constraint", "location", "WebSite", "prefers",
+                 "node2=50")[0] == 0
+    code, out, _ = vigil("-f", str(settled), "resource", "relocate", "show")
+    rows = {ln.split("\t")[0]: ln.split("\t")[1:] for ln in out.splitlines()[1:]}
+    assert code == 0 and rows["WebSite"] == ["node3", "node2  <- would move"]
+    assert rows["WebIP"] == ["node3", "node2  <- would move"]  # colocated with WebSite
+    assert rows["fence-lab"] == ["node2", "node2"]
+    code, _, err = vigil("-f", str(settled), "resource", "relocate", "run")
+    assert code == 1 and "needs a running cluster" in err
+    code, _, err = vigil("-f", str(settled), "resource", "relocate", "dry-run", "ghost")
+    assert code == 2 and "'ghost' does not exist" in err

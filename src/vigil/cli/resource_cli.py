@@ -16,7 +16,7 @@ from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import agents as agent_lib
 from vigil.commands import clone as clone_cmd
 from vigil.commands import config as config_cmd
-from vigil.commands import relocation, resource, safe_disable, status
+from vigil.commands import relocate, relocation, resource, safe_disable, status
 from vigil.commands.agents import AgentCatalog
 from vigil.commands.clone import CloneSpec
 from vigil.commands.resource import OpSpec, ResourceSpec
@@ -35,6 +35,8 @@ usage: vigil [-f FILE] resource COMMAND ...
   unclone ID                          (ID: the clone, or the resource in it)
   enable ID...                        disable ID...
   safe-disable ID... [--no-strict] [--force]   disable only if nothing else stops or moves
+  relocate show | dry-run [ID...] | run [ID...] [--wait=S] | clear
+                                      to the nodes they would choose without stickiness
   manage ID...                        unmanage ID...
   move ID [NODE] [lifetime=DURATION] [--promoted]
   ban ID [NODE] [lifetime=DURATION] [--promoted]
@@ -273,6 +275,8 @@ def run(inv: Invocation) -> int:
         return failcount_cli.run(inv, rest)
     if sub == "utilization":
         return utilization_cli.run_resource(inv, rest)
+    if sub == "relocate":
+        return _relocate(inv, rest)
     if sub == "safe-disable":
         inv.only("force", "no_strict")
         args.need(rest, 1, "resource id")
@@ -281,6 +285,34 @@ def run(inv: Invocation) -> int:
     if sub in debug_cli.WORDS:
         return debug_cli.run(inv, sub, rest)
     raise UsageError(f"unknown resource command '{sub}'")
+
+
+def _relocate(inv: Invocation, rest: list[str]) -> int:
+    """`relocate show | dry-run [ID...] | run [ID...] | clear` (pcs)."""
+    sub, ids = (rest[0], rest[1:]) if rest else ("show", [])
+    if sub in ("show", "dry-run"):
+        inv.only()
+        if sub == "show":
+            args.no_more(ids, "relocate show")
+        environment = inv.env()
+        found = relocate.plan(environment.get_cib(), environment.now(), ids)
+        if inv.json:
+            args.print_json(list(found))
+            return EXIT_OK
+        print("Resource\tnow\tpreferred (without stickiness)")
+        for r in found:
+            mark = "  <- would move" if r.moves else ""
+            print(f"{r.resource}\t{r.current or '-'}\t{r.preferred or '-'}{mark}")
+        return EXIT_OK
+    if sub == "run":
+        inv.only()
+        seconds = inv.wait_seconds(120.0) or 120.0
+        return args.finish(inv, relocate.run(inv.env(), ids, timeout=seconds))
+    if sub == "clear":
+        inv.only()
+        args.no_more(ids, "relocate clear")
+        return args.finish(inv, relocate.clear(inv.env()))
+    raise UsageError(f"unknown relocate command '{sub}' (show, dry-run, run, clear)")
 
 
 def _status(inv: Invocation, ids: list[str]) -> int:

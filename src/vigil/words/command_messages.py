@@ -278,6 +278,14 @@ _CONSTRAINTS: dict[str, _Render] = {
         f"no Pacemaker schema in {_f(r, 'where')}: install pacemaker-common"),
     "CIB_ALREADY_NEWEST": lambda r: f"the CIB already uses {_f(r, 'schema')}, the newest here",
     "CIB_UPGRADED": lambda r: f"the CIB now uses {_f(r, 'new')} (was {_f(r, 'old')})",
+    "RELOCATING": lambda r: (
+        f"relocating {_f(r, 'resource')}: {_f(r, 'current')} -> {_f(r, 'node')}"),
+    "RELOCATE_NOTHING": lambda r: "every resource already runs on its preferred node",
+    "RELOCATE_CLONE": lambda r: (
+        f"{_f(r, 'resource')} is a clone (or in one): its instances are not relocated"),
+    "RELOCATE_TIMEOUT": lambda r: (
+        f"{_f(r, 'resources')} did not reach their preferred nodes within {_f(r, 'seconds')} s; "
+        "the relocation constraints were removed ('vigil explain RSC' says why)"),
     "DISABLE_AFFECTS_OTHERS": lambda r: (
         f"disabling {_f(r, 'resources')} would also: {_f(r, 'actions')}"),
     "CHECKPOINT_NOT_FOUND": lambda r: (
