@@ -102,3 +102,22 @@ def test_rules_written_decide_as_pacemaker_does(vigil: Run, cib: Path) -> None:
     theirs = sorted(line.split() for line in section.splitlines() if line.strip())
     assert ours == theirs
     assert any("WebIP" in w for w in ours)  # the rules moved something: not a vacuous check
+
+
+def test_location_of_a_pattern(vigil: Run, cib: Path) -> None:
+    code, _, err = vigil("-f", str(cib), "constraint", "location", "regexp%Web.*", "prefers",
+                         "node2=30")
+    assert code == 0, err
+    loaded, _ = load_cib_file(str(cib))
+    found = [c for c in loaded.configuration.constraints
+             if isinstance(c, Location) and c.rsc_pattern == "Web.*"]
+    assert len(found) == 1 and found[0].rsc is None and found[0].score == 30
+    assert vigil("-f", str(cib), "constraint", "location", "resource%WebIP", "avoids",
+                 "node3")[0] == 0
+    before = cib.read_bytes()
+    code, _, err = vigil("-f", str(cib), "constraint", "location", "regexp%Web(", "prefers",
+                         "node2")
+    assert code == 2 and "is not a regular expression" in err
+    code, _, err = vigil("-f", str(cib), "constraint", "location", "tag%x", "prefers", "node2")
+    assert code == 2 and "regexp%PATTERN" in err
+    assert cib.read_bytes() == before

@@ -7,6 +7,7 @@ Generated ids follow pcs: `location-RSC-NODE-SCORE`, `colocation-SRC-TGT-SCORE`,
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 
 from vigil.commands import clone as clone_lib
@@ -100,16 +101,29 @@ def location_prefers(env: CibEnvironment, resource: str, nodes: Sequence[tuple[s
     INFINITY by default (negated for avoids). A plain location constraint of the same
     resource and node is replaced."""
 
+    kind, _, name = resource.partition("%") if "%" in resource else ("resource", "", resource)
+    if kind not in ("resource", "regexp"):
+        raise ReportError([reports.error("LOCATION_TARGET_KIND", given=resource)])
+    pattern = name if kind == "regexp" else None
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ReportError([reports.error("INVALID_REGEXP", pattern=pattern,
+                                             detail=str(exc))]) from None
+
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
-        out = check_resource(cib, resource, force)
+        # pcs: regexp%PATTERN names every resource whose id matches (rsc-pattern)
+        out = [] if pattern is not None else check_resource(cib, name, force)
         new = cib
         for node, text in nodes:
             score = score_of(text or "INFINITY")
             if avoids:
                 score = -score
             out += _check_node(cib, node, force)
-            new = _put_location(new, f"location-{resource}-{node}-{format_score(score)}", None,
-                                resource, node, score, out)
+            label = f"pattern-{edit.valid_id(pattern)}" if pattern is not None else name
+            new = _put_location(new, f"location-{label}-{node}-{format_score(score)}", None,
+                                name, node, score, out, pattern=pattern is not None)
         return new, out
 
     return edit.apply(env, change)
@@ -141,11 +155,14 @@ def location_add(env: CibEnvironment, constraint_id: str, resource: str, node: s
 
 def _put_location(cib: Cib, generated: str | None, explicit: str | None, resource: str,
                   node: str, score: int, out: list[Report], *,
-                  discovery: str | None = None) -> Cib:
+                  discovery: str | None = None, pattern: bool = False) -> Cib:
     """Add a plain location constraint, replacing one with the same id or the same resource
-    and node (as pcs does)."""
+    (or pattern) and node (as pcs does)."""
+    def same(c: Location) -> bool:
+        return (c.rsc_pattern if pattern else c.rsc) == resource
+
     replaced = [c for c in cib.configuration.constraints if isinstance(c, Location)
-                and (c.id == explicit or (c.rsc == resource and c.node == node and not c.rules
+                and (c.id == explicit or (same(c) and c.node == node and not c.rules
                                           and not c.sets and c.role is None))]
     for c in replaced:
         out.append(reports.info("CONSTRAINT_REPLACED", id=c.id))
@@ -157,8 +174,9 @@ def _put_location(cib: Cib, generated: str | None, explicit: str | None, resourc
         assert generated is not None
         constraint_id = edit.unique_id(taken, generated)
     out.append(reports.info("CONSTRAINT_CREATED", id=constraint_id))
-    return _append(base, Location(id=constraint_id, rsc=resource, node=node, score=score,
-                                  resource_discovery=discovery))
+    return _append(base, Location(id=constraint_id, rsc=None if pattern else resource,
+                                  rsc_pattern=resource if pattern else None, node=node,
+                                  score=score, resource_discovery=discovery))
 
 
 # -- colocation --------------------------------------------------------------------------------

@@ -278,6 +278,10 @@ _CONSTRAINTS: dict[str, _Render] = {
         f"no Pacemaker schema in {_f(r, 'where')}: install pacemaker-common"),
     "CIB_ALREADY_NEWEST": lambda r: f"the CIB already uses {_f(r, 'schema')}, the newest here",
     "CIB_UPGRADED": lambda r: f"the CIB now uses {_f(r, 'new')} (was {_f(r, 'old')})",
+    "LOCATION_TARGET_KIND": lambda r: (
+        f"'{_f(r, 'given')}': a location names RESOURCE, resource%RESOURCE or regexp%PATTERN"),
+    "INVALID_REGEXP": lambda r: (
+        f"'{_f(r, 'pattern')}' is not a regular expression: {_f(r, 'detail')}"),
     "RELOCATING": lambda r: (
         f"relocating {_f(r, 'resource')}: {_f(r, 'current')} -> {_f(r, 'node')}"),
     "RELOCATE_NOTHING": lambda r: "every resource already runs on its preferred node",
