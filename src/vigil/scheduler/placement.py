@@ -9,7 +9,7 @@ from functools import cmp_to_key
 from vigil.model.constraints import Colocation, Location
 from vigil.model.score import INFINITY, add
 from vigil.model.values import is_true
-from vigil.scheduler import tickets
+from vigil.scheduler import remote, tickets
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.working import (
     ColocationEdge,
@@ -982,7 +982,13 @@ def place(ws: WorkingSet) -> None:
     tickets.apply_tickets(ws)
     unpack_colocations(ws)
     internal_colocations(ws)
+    remote.internal_constraints(ws)
     expand_group_colocations(ws)
+    # remote connections first: whether a remote node is up decides what may run there
+    for rsc in allocation_order(ws):
+        if rsc.remote_node is not None:
+            assign(ws, rsc)
+            remote.after_connection_assigned(rsc)
     for rsc in allocation_order(ws):
         assign(ws, rsc)
     for rsc in ws.all_rscs():
