@@ -357,6 +357,11 @@ def internal_constraints(ws: WorkingSet) -> None:
         if rsc.variant != Variant.PRIMITIVE:
             continue
         container = rsc.container
+        if container is not None and rsc.remote_node is not None and not ws.options.symmetric:
+            # a guest connection opts in everywhere: its container decides where it goes
+            for node in ws.nodes:
+                if node.name not in rsc.allowed:
+                    rsc.allowed[node.name] = 0
         if container is not None and rsc.remote_node is not None:
             for node in remote_nodes:
                 container.add_score(node.name, -INFINITY, "remote",
@@ -509,19 +514,30 @@ def _order_on_guest(ws: WorkingSet, action: Action, conn: Rsc, container: Rsc) -
 
 # --- fencing --------------------------------------------------------------------------------
 
+def _can_stop_container(ws: WorkingSet, container: Rsc) -> bool:
+    """A guest is fenced by stopping its container: possible where the container's host is
+    up, or is itself fenced."""
+    from vigil.scheduler.fencing import can_fence
+    host = container.running_on[0] if container.running_on else None
+    if host is None or (host.online and not host.unclean):
+        return True
+    return host.unclean and can_fence(ws, host.online)
+
+
 def guest_fence_actions(ws: WorkingSet) -> list[Action]:
     """A pseudo fencing action for each guest node that must be reset: implied by its
     container's stop, and implying the stops of everything on the guest."""
     from vigil.scheduler.orderings import order
     out: list[Action] = []
-    if not ws.options.stonith_enabled:
-        return out
     for node in ws.nodes:
+        # (with fencing disabled too: no fencing device is involved)
         if not node.guest or not node.remote_requires_reset:
             continue
         conn = node.connection
         assert conn is not None and conn.container is not None
         container = conn.container
+        if not _can_stop_container(ws, container):
+            continue
         cactions = ws.rsc_actions.get(container.id, [])
         has_start = any(a.task == Task.START for a in cactions)
         fence_op = Action(rsc=None, task=Task.STONITH, node=node, seq=len(ws.actions),
