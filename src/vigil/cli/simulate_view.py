@@ -72,7 +72,9 @@ def summary_lines(items: Sequence[SummaryItem]) -> list[str]:
     lines = []
     for item in items:
         if item.verb == "Fence":
-            lines.append(f"  * Fence ({item.fence_action}) {item.resource} '{item.details}'")
+            host = (f"{item.resource} (resource: {item.fence_container})" if item.fence_container
+                    else item.resource)
+            lines.append(f"  * Fence ({item.fence_action}) {host} '{item.details}'")
             continue
         if item.reason and item.blocked:
             suffix = f"  due to {item.reason} (blocked)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vigil.scheduler import remote
 from vigil.scheduler.actions import rsc_actions
 from vigil.scheduler.orderings import order
 from vigil.scheduler.transition import Task
@@ -17,8 +18,9 @@ def can_fence(ws: WorkingSet, online: bool) -> bool:
 
 
 def schedule_fencing(ws: WorkingSet) -> None:
+    ws.fence_actions.extend(remote.guest_fence_actions(ws))
     for node in ws.nodes:
-        if not node.unclean:
+        if not node.unclean or node.guest:
             continue
         fence = Action(rsc=None, task=Task.STONITH, node=node, seq=len(ws.actions))
         fence.fence_action = ws.options.stonith_action

@@ -8,6 +8,7 @@ from __future__ import annotations
 from vigil.model.constraints import Order
 from vigil.model.score import parse_score
 from vigil.model.values import is_true
+from vigil.scheduler import remote
 from vigil.scheduler.actions import get_action, rsc_actions
 from vigil.scheduler.transition import Task
 from vigil.scheduler.working import Action, OrderFlag, Ordering, Role, Rsc, Variant, WorkingSet
@@ -69,6 +70,7 @@ def _internal(ws: WorkingSet, rsc: Rsc) -> None:
         if rsc.top.promotable or rsc.role > Role.UNPROMOTED:
             order_rsc_tasks(ws, rsc, Task.DEMOTE, rsc, Task.STOP, OrderFlag.PROMOTED_IMPLIES_FIRST)
             order_rsc_tasks(ws, rsc, Task.START, rsc, Task.PROMOTE, OrderFlag.RUNNABLE_LEFT)
+        remote.container_orderings(ws, rsc)
     elif rsc.variant == Variant.GROUP:
         _group_orderings(ws, rsc)
     else:

@@ -9,7 +9,7 @@ from functools import cmp_to_key
 from vigil.model.constraints import Colocation, Location
 from vigil.model.score import INFINITY, add
 from vigil.model.values import is_true
-from vigil.scheduler import tickets
+from vigil.scheduler import discovery, remote, tickets
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.working import (
     ColocationEdge,
@@ -77,7 +77,7 @@ def _apply_location_to(rsc: Rsc, scores: list[tuple[Node, int]], detail: str) ->
             _apply_location_to(child, scores, detail)
 
 
-def _location_targets(ws: WorkingSet, loc: Location) -> list[Rsc]:
+def location_targets(ws: WorkingSet, loc: Location) -> list[Rsc]:
     names: list[str] = []
     if loc.rsc:
         names.append(loc.rsc)
@@ -95,7 +95,7 @@ def _location_targets(ws: WorkingSet, loc: Location) -> list[Rsc]:
     return targets
 
 
-def _location_scores(ws: WorkingSet, loc: Location) -> list[tuple[Node, int, str]]:
+def location_scores(ws: WorkingSet, loc: Location) -> list[tuple[Node, int, str]]:
     out: list[tuple[Node, int, str]] = []
     if loc.node is not None:
         node = ws.node(loc.node)
@@ -127,8 +127,8 @@ def apply_locations(ws: WorkingSet) -> None:
             continue  # applied at promotion time
         if loc.resource_discovery == "exclusive":
             pass
-        targets = _location_targets(ws, loc)
-        scored = _location_scores(ws, loc)
+        targets = location_targets(ws, loc)
+        scored = location_scores(ws, loc)
         by_detail: dict[str, list[tuple[Node, int]]] = {}
         for node, score, detail in scored:
             by_detail.setdefault(detail, []).append((node, score))
@@ -979,10 +979,17 @@ def place(ws: WorkingSet) -> None:
     apply_locations(ws)
     apply_stickiness(ws)
     apply_failure_bans(ws)
+    discovery.apply_exclusive_discovery(ws)
     tickets.apply_tickets(ws)
     unpack_colocations(ws)
     internal_colocations(ws)
+    remote.internal_constraints(ws)
     expand_group_colocations(ws)
+    # remote connections first: whether a remote node is up decides what may run there
+    for rsc in allocation_order(ws):
+        if rsc.remote_node is not None:
+            assign(ws, rsc)
+            remote.after_connection_assigned(rsc)
     for rsc in allocation_order(ws):
         assign(ws, rsc)
     for rsc in ws.all_rscs():

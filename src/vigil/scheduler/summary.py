@@ -148,9 +148,13 @@ def summary_items(ws: WorkingSet, order: list[Rsc]) -> list[SummaryItem]:
     items: list[SummaryItem] = []
     for fence in reversed(ws.fence_actions):
         assert fence.node is not None
+        conn = fence.node.connection
+        container = conn.container.id if conn is not None and conn.container is not None \
+            else None
         items.append(SummaryItem(verb="Fence", resource=fence.node.name,
                                  details=fence.reason or "", reason=fence.reason,
-                                 blocked=False, fence_action=fence.fence_action))
+                                 blocked=False, fence_action=fence.fence_action,
+                                 fence_container=container))
     for rsc in order:
         _visit(ws, rsc, items)
     return items

@@ -56,11 +56,13 @@ class OnFail(enum.IntEnum):
     IGNORE = 0
     DEMOTE = 1
     RESTART = 2
-    MIGRATE = 3
-    BLOCK = 4
-    STOP = 5
-    STANDBY = 6
-    FENCE = 7
+    RESET_REMOTE = 3  # a remote connection's failure: reset it (fencing its node)
+    RESTART_CONTAINER = 4  # a failure inside a container: restart the container
+    MIGRATE = 5
+    BLOCK = 6
+    STOP = 7
+    STANDBY = 8
+    FENCE = 9
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ class SummaryItem:
     reason: str | None
     blocked: bool
     fence_action: str | None = None
+    fence_container: str | None = None  # a guest node's: the container whose recovery fences it
 
 
 @dataclass(frozen=True)

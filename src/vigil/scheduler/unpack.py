@@ -16,6 +16,7 @@ from vigil.model.score import INFINITY, parse_score
 from vigil.model.score import add as score_add
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
 from vigil.model.values import is_true
+from vigil.scheduler import remote
 from vigil.scheduler.options import read_options
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.transition import OnFail
@@ -122,7 +123,32 @@ def _unpack_nodes(ws: WorkingSet, cib: Cib) -> None:
         node.attrs["#is_dc"] = "true" if cib.dc_uuid == node.id else "false"
         _node_state(ws, node, state)
         ws.nodes.append(node)
+    _unpack_remote_nodes(ws, cib, states)
     ws.nodes.sort(key=lambda n: natural_key(n.name))
+
+
+def _unpack_remote_nodes(ws: WorkingSet, cib: Cib, states: dict[str, NodeState]) -> None:
+    """Remote and guest nodes (remote.py): their attributes come from their configured node
+    entry, if any, then their node_state's transient attributes."""
+    ctx = RuleContext(now=ws.now)
+    own: dict[str, dict[str, str]] = {}
+    utilization: dict[str, dict[str, int]] = {}
+    for cfg in cib.configuration.nodes:
+        if cfg.type == "remote":
+            own[cfg.uname] = _eval_sets(cfg.instance_attributes, ctx)
+            utilization[cfg.uname] = {k: parse_score(v) for k, v in
+                                      _eval_sets(cfg.utilization, ctx).items()}
+    before = len(ws.nodes)
+    remote.create_nodes(ws, cib, states, own)
+    for node in ws.nodes[before:]:
+        node.utilization = utilization.get(node.name, {})
+        state = states.get(node.id) or states.get(f"uname:{node.name}")
+        if state is not None:
+            for k, v in _eval_sets(state.transient_attributes, ctx).items():
+                node.attrs[k] = v
+            fenced = remote.node_state_flag(state, "node_fenced")
+            node.remote_was_fenced = fenced is not None and fenced not in ("0", "false")
+        remote.apply_node_attributes(node)
 
 
 def _attr_set(value: str | None) -> bool:
@@ -130,6 +156,9 @@ def _attr_set(value: str | None) -> bool:
 
 
 def _fence(node: Node, reason: str) -> None:
+    if node.remote:
+        remote.fence(node, reason)
+        return
     node.unclean = True
     if node.fence_reason is None:
         node.fence_reason = reason
@@ -371,6 +400,11 @@ def _unpack_resources(ws: WorkingSet, cib: Cib) -> None:
             rsc = _make_clone(ws, model)
         ws.resources.append(rsc)
         _index(ws, rsc)
+    for model in remote.guest_connection_models(cib):
+        rsc = _make_primitive(ws, model, model.id, None, [])
+        ws.resources.append(rsc)
+        _index(ws, rsc)
+    remote.link(ws)
     for rsc in ws.all_rscs():
         target = parse_role(rsc.meta.get("target-role"))
         if target is None:
@@ -423,6 +457,10 @@ def op_on_fail(ws: WorkingSet, rsc: Rsc, task: str, interval_ms: int) -> OnFail:
                 break
     if configured is None:
         configured = op_defaults(ws, rsc, task, interval_ms).get("on-fail")
+    if configured is None:
+        implied = remote.default_on_fail(ws, rsc, task, interval_ms)
+        if implied is not None:
+            return implied
     value = parse_on_fail(configured)
     if value is not None:
         if value == OnFail.FENCE and not ws.options.stonith_enabled:
@@ -524,7 +562,11 @@ def _success(rsc: Rsc, op: OperationRecord, rc: int, result: _NodeHistoryResult)
             _set_active(rsc)
     elif rsc.role < Role.STARTED:
         _set_active(rsc)
-    if clear and result.on_fail in (OnFail.BLOCK, OnFail.IGNORE, OnFail.DEMOTE, OnFail.RESTART):
+    if clear and (result.on_fail in (OnFail.BLOCK, OnFail.IGNORE, OnFail.DEMOTE, OnFail.RESTART,
+                                     OnFail.RESTART_CONTAINER)
+                  or (result.on_fail == OnFail.RESET_REMOTE
+                      and not remote.reconnect_interval_s(rsc))):
+        # (a connection reset with a reconnect_interval waits for its failure to expire)
         result.on_fail = OnFail.IGNORE
 
 
@@ -631,6 +673,12 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
     elif status in (ST_ERROR, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR_HARD, ST_ERROR_FATAL,
                     ST_NOT_INSTALLED) or status >= ST_NOT_CONNECTED:
         on_fail = op_on_fail(ws, rsc, op.operation, op.interval_ms)
+        if on_fail == OnFail.RESTART_CONTAINER and op.operation == "stop":
+            # a filler that failed to stop: restarting its container stops it anyway
+            rsc.failure_ignored = True
+            rsc.role = Role.STOPPED
+            remote.apply_failure(ws, rsc, node, on_fail)
+            return
         if on_fail == OnFail.IGNORE:
             # The failure is recorded but the resource carries on as if it succeeded.
             rsc.failure_ignored = True
@@ -647,7 +695,9 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
 def _apply_state(ws: WorkingSet, rsc: Rsc, node: Node, result: _NodeHistoryResult) -> None:
     on_fail = result.on_fail
     active = rsc.role not in (Role.STOPPED, Role.UNKNOWN)
-    if (active and not node.online and not node.unclean and rsc.managed
+    if active and node.remote and not node.online and rsc.managed and not node.maintenance:
+        remote.thought_active(ws, rsc, node)
+    elif (active and not node.online and not node.unclean and rsc.managed
             and ws.options.stonith_enabled):
         _fence(node, f"{rsc.id} is thought to be active there")
     if node.unclean:
@@ -668,6 +718,8 @@ def _apply_state(ws: WorkingSet, rsc: Rsc, node: Node, result: _NodeHistoryResul
         rsc.add_score(node.name, -INFINITY, "ban", "__action_migration_auto__")
     elif on_fail == OnFail.STOP:
         rsc.next_role = Role.STOPPED
+    elif on_fail in (OnFail.RESTART_CONTAINER, OnFail.RESET_REMOTE):
+        remote.apply_failure(ws, rsc, node, on_fail)
     if rsc.role not in (Role.STOPPED, Role.UNKNOWN):
         _add_running(ws, rsc, node)
         if on_fail in (OnFail.IGNORE,):
@@ -713,6 +765,7 @@ def _orphan(ws: WorkingSet, hist: ResourceHistory) -> Rsc:
         rsc.managed = False
     rsc.config_order = ws.config_counter
     ws.config_counter += 1
+    remote.orphan(ws, rsc, hist)
     rsc.ban_everywhere(ws.nodes, "orphan", "no longer in the configuration")
     ws.resources.append(rsc)
     ws.by_id[rsc.id] = rsc
@@ -791,24 +844,67 @@ def _reads_history(ws: WorkingSet, node: Node) -> bool:
 
 
 def _unpack_status(ws: WorkingSet, cib: Cib) -> None:
+    """Cluster nodes' histories first; a remote node's once its connection is known to run
+    (which a history read before may tell), and with fencing enabled the rest last."""
+    unpacked: set[str] = set()
+    pending: list[tuple[NodeState, Node]] = []
     for state in cib.status:
         node = ws.node(state.id) or ws.node(state.uname)
-        if node is None or not _reads_history(ws, node):
+        if node is not None and node.remote:
+            # seen: clean until its history or its connection's says otherwise
+            node.unclean = False
+            node.unseen = False
+    for state in cib.status:
+        node = ws.node(state.id) or ws.node(state.uname)
+        if node is None or node.remote:
             continue
-        for hist in state.history:
-            rsc = _resolve_history(ws, hist, node)
-            if rsc is None:
-                continue
-            _check_agent(rsc, hist)
-            # the name its history (and its agent) knows it by, the last one found; not a second
-            # history of an instance already active on this node, which Pacemaker reads as an
-            # orphan (crm_simulate: promoted-allow-start, novell-239082, novell-239087)
-            if hist.id != rsc.id and node not in rsc.running_on:
-                rsc.clone_name = hist.id
-            _process_history(ws, rsc, node, hist)
-            rsc.histories[node.name] = hist
-            if node not in rsc.running_on and rsc.clone_name and ":" in rsc.clone_name:
-                rsc.clone_name = None  # stopped there: the name is forgotten again
+        if _reads_history(ws, node):
+            _unpack_node_history(ws, state, node)
+    for state in cib.status:
+        # (an orphaned connection found in a cluster node's history names its node only now)
+        node = ws.node(state.id) or ws.node(state.uname)
+        if node is not None and node.remote:
+            pending.append((state, node))
+    progress = True
+    while progress and pending:
+        progress = False
+        for entry in list(pending):
+            state, node = entry
+            if remote.connection_up(node):
+                pending.remove(entry)
+                _unpack_remote_history(ws, state, node, unpacked)
+                progress = True
+                break
+    if ws.options.stonith_enabled:
+        for state, node in pending:
+            _unpack_remote_history(ws, state, node, unpacked)
+    remote.after_status(ws, unpacked)
+
+
+def _unpack_remote_history(ws: WorkingSet, state: NodeState, node: Node,
+                           unpacked: set[str]) -> None:
+    if node.name in unpacked:
+        return
+    unpacked.add(node.name)
+    remote.determine_online(node)
+    _unpack_node_history(ws, state, node)
+
+
+def _unpack_node_history(ws: WorkingSet, state: NodeState, node: Node) -> None:
+    for hist in state.history:
+        rsc = _resolve_history(ws, hist, node)
+        if rsc is None:
+            continue
+        _check_agent(rsc, hist)
+        # the name its history (and its agent) knows it by, the last one found; not a second
+        # history of an instance already active on this node, which Pacemaker reads as an
+        # orphan (crm_simulate: promoted-allow-start, novell-239082, novell-239087)
+        if hist.id != rsc.id and node not in rsc.running_on:
+            rsc.clone_name = hist.id
+        _process_history(ws, rsc, node, hist)
+        rsc.histories[node.name] = hist
+        if node not in rsc.running_on and rsc.clone_name and ":" in rsc.clone_name:
+            rsc.clone_name = None  # stopped there: the name is forgotten again
 
 
 def _check_agent(rsc: Rsc, hist: ResourceHistory) -> None:
@@ -891,4 +987,5 @@ def unpack(cib: Cib, now: int) -> WorkingSet:
     ws.ticket_states = {t.id: t for t in cib.tickets}
     _unpack_status(ws, cib)
     _fail_counts(ws, cib)
+    remote.add_filler_fail_counts(ws)
     return ws

@@ -53,6 +53,7 @@ def parse_on_fail(text: str | None) -> OnFail | None:
         "ignore": OnFail.IGNORE, "demote": OnFail.DEMOTE, "restart": OnFail.RESTART,
         "migrate": OnFail.MIGRATE, "block": OnFail.BLOCK, "stop": OnFail.STOP,
         "standby": OnFail.STANDBY, "fence": OnFail.FENCE,
+        "restart-container": OnFail.RESTART_CONTAINER, "reset-remote": OnFail.RESET_REMOTE,
     }.get(text.strip().lower())
 
 
@@ -89,6 +90,15 @@ class Node:
     fence_reason: str | None = None
     assigned_count: int = 0  # resources assigned here in this run (a tie-breaker)
     utilization: dict[str, int] = field(default_factory=dict)
+    # a Pacemaker Remote or guest node: the resource that connects it (see remote.py)
+    connection: Rsc | None = None
+    remote_requires_reset: bool = False  # its connection must be reset: fenced (or recovered)
+    remote_was_fenced: bool = False  # its node_state says it was fenced already (node_fenced)
+
+    @property
+    def guest(self) -> bool:
+        """A guest node: its connection runs inside a container resource."""
+        return self.connection is not None and self.connection.container is not None
 
     @property
     def available(self) -> bool:
@@ -194,6 +204,11 @@ class Rsc:
     placement_scores: dict[str, int] | None = None
     promotion_forbidden: str | None = None  # why no instance may be promoted (a ticket not held)
     promotion_frozen: bool = False  # ... except those promoted now, on the node they are on
+    # remote and guest nodes (remote.py): the node a connection resource establishes, and the
+    # container a guest connection (or a resource with meta `container`) lives in
+    remote_node: Node | None = None
+    container: Rsc | None = None
+    fillers: list[Rsc] = field(default_factory=list)  # resources whose container this is
 
     @property
     def top(self) -> Rsc:
