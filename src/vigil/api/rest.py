@@ -54,6 +54,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from vigil.api import acl
 from vigil.api.events_follow import READ_MAX, EventsTail
 from vigil.cib.write import write_cib
 from vigil.commands import clone, constraint, fencing, node, quorum, relocation, resource, status
@@ -282,7 +283,10 @@ async def _apply(request: web.Request, change: Change, body: Body | None = None
         expected = body.version()
     except BadBody as exc:
         return _bad(str(exc))
-    env = request.app[ENV_KEY]()
+    env: CibEnvironment = request.app[ENV_KEY]()
+    view = request.get(acl.VIEW_KEY)
+    if view is not None:  # a user the ACLs restrict: each element it touches is checked
+        env = acl.CheckedEnvironment(env, view)
     target: CibEnvironment = PinnedEnvironment(env, expected) if expected is not None else env
     try:
         done = await asyncio.to_thread(change, target, body)
@@ -300,7 +304,10 @@ Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 async def _read(request: web.Request, read: Callable[[CibEnvironment], object]
                 ) -> web.Response:
-    env = request.app[ENV_KEY]()
+    env: CibEnvironment = request.app[ENV_KEY]()
+    view = request.get(acl.VIEW_KEY)
+    if view is not None:  # a user the ACLs restrict reads what they let it read
+        env = acl.ReadingEnvironment(env, view)
     try:
         value = await asyncio.to_thread(read, env)
     except ReportError as exc:
