@@ -16,8 +16,8 @@ Reading: the CIB with every element the user may not read removed; one it may no
 holds readable elements stays, stripped to its id, so that what is readable keeps its place
 (the root's attributes, the CIB's version, always stay). Writing: every element a new
 configuration adds, removes or changes must be writable (in the tree where it is: the old one
-for a removal, both for a change); elements with no attribute but an id ("scaffolding", such as
-an attribute set or a section) need none of their own. The permissions are always the current
+for a removal, both for a change); an element with no attribute but an id that holds others
+("scaffolding", such as an attribute set or a section) needs none of its own, its contents do. The permissions are always the current
 CIB's: a user cannot grant itself more by pushing new ACLs (they are elements like others).
 """
 
@@ -249,7 +249,7 @@ class AclView:
         for sub in el.iter():
             if not isinstance(sub.tag, str):
                 continue
-            if set(sub.attrib) <= _SCAFFOLD_ATTRS:
+            if _scaffolding(sub):
                 continue
             if tree.of(sub) < Access.WRITE:
                 out.append(Denial(Access.WRITE, _readable_path(tree, sub)))
@@ -268,6 +268,14 @@ class AclView:
             if isinstance(found, list) and found:
                 return all(tree.of(el) >= need.access for el in found)
         return False
+
+
+def _scaffolding(el: Any) -> bool:
+    """An element that only holds others: an id at most, and children. An empty one is not
+    (it may mean something by being there), nor a reference whose id names another element
+    (<role id="admin"/> gives a role)."""
+    return (set(el.attrib) <= _SCAFFOLD_ATTRS and len(el) > 0
+            and el.tag not in ("role", "resource_ref", "obj_ref", "role_ref"))
 
 
 def _keyed(el: Any) -> Iterator[tuple[tuple[str, str, int], Any]]:
