@@ -25,7 +25,9 @@ ACLS = """<acls>
     <acl_permission id="w-w" kind="write" reference="web"/>
   </acl_role>
   <acl_role id="nosecret"><acl_permission id="ns-d" kind="deny" reference="db"/></acl_role>
-  <acl_role id="typed"><acl_permission id="t-w" kind="write" object-type="primitive" attribute="provider"/></acl_role>
+  <acl_role id="typed">
+    <acl_permission id="t-w" kind="write" object-type="primitive" attribute="provider"/>
+  </acl_role>
   <acl_target id="alice"><role id="ro"/></acl_target>
   <acl_target id="t-carol" name="carol"><role id="ro"/><role id="nosecret"/></acl_target>
   <acl_group id="ops"><role id="webop"/></acl_group>

@@ -226,6 +226,7 @@ def report_json(report: Report) -> dict[str, object]:
 def _refused(found: tuple[Report, ...] | list[Report]) -> web.Response:
     codes = {r.code for r in found}
     status = (HTTPStatus.CONFLICT if codes & CONFLICT_CODES else
+              HTTPStatus.FORBIDDEN if "ACL_DENIED" in codes else
               HTTPStatus.SERVICE_UNAVAILABLE if codes & UNAVAILABLE_CODES else
               HTTPStatus.BAD_REQUEST)
     return web.json_response({"ok": False, "reports": [report_json(r) for r in found]},

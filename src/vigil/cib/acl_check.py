@@ -17,8 +17,9 @@ holds readable elements stays, stripped to its id, so that what is readable keep
 (the root's attributes, the CIB's version, always stay). Writing: every element a new
 configuration adds, removes or changes must be writable (in the tree where it is: the old one
 for a removal, both for a change); an element with no attribute but an id that holds others
-("scaffolding", such as an attribute set or a section) needs none of its own, its contents do. The permissions are always the current
-CIB's: a user cannot grant itself more by pushing new ACLs (they are elements like others).
+("scaffolding", such as an attribute set or a section) needs none of its own, its contents do.
+The permissions are always the current CIB's: a user cannot grant itself more by pushing new
+ACLs (they are elements like others).
 """
 
 from __future__ import annotations
