@@ -9,6 +9,7 @@ import dataclasses
 import grp
 import json
 import os
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -134,4 +135,7 @@ def test_a_user_in_haclient_is_held_to_the_acls() -> None:
             await server.stop()
             await cluster.stop()
 
-    asyncio.run(body())
+    try:
+        asyncio.run(body())
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
