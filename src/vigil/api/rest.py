@@ -54,6 +54,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from vigil.api import acl
 from vigil.api.events_follow import READ_MAX, EventsTail
 from vigil.cib.write import write_cib
 from vigil.commands import clone, constraint, fencing, node, quorum, relocation, resource, status
@@ -225,6 +226,7 @@ def report_json(report: Report) -> dict[str, object]:
 def _refused(found: tuple[Report, ...] | list[Report]) -> web.Response:
     codes = {r.code for r in found}
     status = (HTTPStatus.CONFLICT if codes & CONFLICT_CODES else
+              HTTPStatus.FORBIDDEN if "ACL_DENIED" in codes else
               HTTPStatus.SERVICE_UNAVAILABLE if codes & UNAVAILABLE_CODES else
               HTTPStatus.BAD_REQUEST)
     return web.json_response({"ok": False, "reports": [report_json(r) for r in found]},
@@ -282,7 +284,10 @@ async def _apply(request: web.Request, change: Change, body: Body | None = None
         expected = body.version()
     except BadBody as exc:
         return _bad(str(exc))
-    env = request.app[ENV_KEY]()
+    env: CibEnvironment = request.app[ENV_KEY]()
+    view = request.get(acl.VIEW_KEY)
+    if view is not None:  # a user the ACLs restrict: each element it touches is checked
+        env = acl.CheckedEnvironment(env, view)
     target: CibEnvironment = PinnedEnvironment(env, expected) if expected is not None else env
     try:
         done = await asyncio.to_thread(change, target, body)
@@ -300,7 +305,10 @@ Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 async def _read(request: web.Request, read: Callable[[CibEnvironment], object]
                 ) -> web.Response:
-    env = request.app[ENV_KEY]()
+    env: CibEnvironment = request.app[ENV_KEY]()
+    view = request.get(acl.VIEW_KEY)
+    if view is not None:  # a user the ACLs restrict reads what they let it read
+        env = acl.ReadingEnvironment(env, view)
     try:
         value = await asyncio.to_thread(read, env)
     except ReportError as exc:

@@ -38,16 +38,19 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from vigil.api import acl, metrics, openapi, rest, webui
 from vigil.api import health as health_core
-from vigil.api import metrics, openapi, rest, webui
 from vigil.api.events_follow import EVENTS_LOG, EventsFollower
 from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenHolder, TokenStore
+from vigil.cib.acl_check import UNRESTRICTED_USERS, AclView
+from vigil.cib.read import parse_cib
 from vigil.commands import node_ops
 from vigil.commands.env import LiveEnvironment
 from vigil.commands.localnode import LocalNode
 from vigil.commands.runner import Runner
 from vigil.commands.status_document import status_document
+from vigil.daemon import acl_gate
 from vigil.daemon import control as c
 from vigil.host import jsonlines
 from vigil.host.passwords import NodePasswords, PasswordCheck
@@ -214,7 +217,29 @@ async def _token_check(request: web.Request, handler: Handler) -> web.StreamResp
     if refusal is not None:
         return _refusal(HTTPStatus.FORBIDDEN, "REMOTE_UI_HEADER_MISSING", refusal)
     request[HOLDER_KEY] = holder
+    view = await _acl_view(request, holder.user)
+    if isinstance(view, web.Response):
+        return view
+    request[acl.VIEW_KEY] = view
+    if view is not None:
+        refused = acl.route_refusal(request, view)
+        if refused is not None:
+            log.info("refused by the ACLs: %s %s by %s", request.method, request.path,
+                     holder.user)
+            return refused
     return await handler(request)
+
+
+async def _acl_view(request: web.Request, user: str) -> AclView | None | web.Response:
+    """The ACL decisions for the token's user (None: unrestricted), or the refusal to answer
+    when the CIB they depend on cannot be read."""
+    if user in UNRESTRICTED_USERS:
+        return None
+    try:
+        return await asyncio.to_thread(acl.view_of, user, request.app[rest.ENV_KEY]())
+    except reports.ReportError as exc:
+        return web.json_response(c.encode_reply(c.Refused(exc.reports)),
+                                 status=int(HTTPStatus.SERVICE_UNAVAILABLE))
 
 
 async def _health(request: web.Request) -> web.Response:
@@ -303,6 +328,13 @@ async def _control(request: web.Request) -> web.Response:
     except c.BadMessage as exc:
         return web.json_response(c.encode_reply(c.Refused((exc.report,))),
                                  status=int(HTTPStatus.BAD_REQUEST))
+    view = request.get(acl.VIEW_KEY)
+    if view is not None:
+        refused = await asyncio.to_thread(_acl_refusal, view, req)
+        if refused is not None:
+            log.info("control %s by %s from %s: refused by the ACLs", req.OP, holder.user,
+                     request.remote or "?")
+            return web.json_response(c.encode_reply(refused), status=int(HTTPStatus.FORBIDDEN))
     try:
         # what was checked is what goes: vigild checks it again (it trusts no client)
         reply = await asyncio.to_thread(jsonlines.exchange, settings.control_socket, obj,
@@ -315,6 +347,8 @@ async def _control(request: web.Request) -> web.Response:
         return _refusal(HTTPStatus.BAD_GATEWAY, "REMOTE_DAEMON_UNREACHABLE",
                         f"vigild on {settings.local_node} did not answer ({exc})",
                         node=settings.local_node, detail=str(exc))
+    if view is not None and isinstance(req, (c.GetCib, c.GetStatus)):
+        reply = await asyncio.to_thread(acl.filtered_reply, reply, view)
     if req.OP not in READ_OPS:
         outcome = "done" if reply.get("ok") is True else "refused"
         sent = reply.get("reports")
@@ -322,6 +356,21 @@ async def _control(request: web.Request) -> web.Response:
         log.info("control %s by %s from %s: %s%s", req.OP, holder.user, request.remote or "?",
                  outcome, f" {codes}" if codes else "")
     return web.json_response(reply)
+
+
+def _acl_refusal(view: AclView, req: c.Request) -> c.Refused | None:
+    """vigil.daemon.acl_gate's decision for a request forwarded for a token's user."""
+    nodes = {n.uname: n.id for n in view.cib.configuration.nodes}
+    local = next(iter(nodes.values()), "")
+
+    def node_id(name: str | None) -> str:
+        return nodes.get(name, "") if name is not None else local
+
+    try:
+        new = parse_cib(req.config_xml)[0] if isinstance(req, c.ReplaceConfig) else None
+    except reports.ReportError as exc:
+        return c.Refused(exc.reports)
+    return acl_gate.refusal(view, req, node_id, new)
 
 
 async def _node_op(request: web.Request) -> web.Response:

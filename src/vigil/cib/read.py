@@ -11,6 +11,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from vigil.model import reports
+from vigil.model.acls import AclGroup, AclPermission, AclRole, Acls, AclTarget
 from vigil.model.alerts import Alert, AlertSelect, Recipient
 from vigil.model.cib import Cib, Configuration, NodeConfig
 from vigil.model.constraints import (
@@ -437,6 +438,51 @@ class _Reader:
             select=select, recipients=recipients,
             extra=Extra(self.extra_attrs(el, {"id", "path", "description"})))
 
+    # -- access control lists --------------------------------------------------------------------
+    def acls(self, section: ET.Element) -> Acls:
+        path = "/cib/configuration/acls"
+        roles: list[AclRole] = []
+        targets: list[AclTarget] = []
+        groups: list[AclGroup] = []
+        unknown: list[str] = []
+        for el in section:
+            if el.tag == "acl_role":
+                roles.append(self.acl_role(el, path))
+            elif el.tag in ("acl_target", "acl_group"):
+                rid = el.get("id", "")
+                here = f"{path}/{el.tag}[@id='{rid}']"
+                refs = tuple(r.get("id", "") for r in el.findall("role"))
+                other = tuple(self.unknown(c, here) for c in el
+                              if c.tag != "role" and isinstance(c.tag, str))
+                extra = Extra(self.extra_attrs(el, {"id", "name"}), other)
+                if el.tag == "acl_target":
+                    targets.append(AclTarget(rid, el.get("name"), refs, extra))
+                else:
+                    groups.append(AclGroup(rid, el.get("name"), refs, extra))
+            elif isinstance(el.tag, str):
+                unknown.append(self.unknown(el, path))
+        return Acls(tuple(roles), tuple(targets), tuple(groups),
+                    Extra(tuple(section.attrib.items()), tuple(unknown)))
+
+    def acl_role(self, el: ET.Element, path: str) -> AclRole:
+        rid = el.get("id", "")
+        here = f"{path}/acl_role[@id='{rid}']"
+        perms: list[AclPermission] = []
+        unknown: list[str] = []
+        known = {"id", "kind", "xpath", "reference", "object-type", "attribute", "description"}
+        for child in el:
+            if child.tag == "acl_permission":
+                perms.append(AclPermission(
+                    id=child.get("id", ""), kind=self.require(child, "kind", here),
+                    xpath=child.get("xpath"), reference=child.get("reference"),
+                    object_type=child.get("object-type"), attribute=child.get("attribute"),
+                    description=child.get("description"),
+                    extra=Extra(self.extra_attrs(child, known))))
+            elif isinstance(child.tag, str):
+                unknown.append(self.unknown(child, here))
+        return AclRole(rid, el.get("description"), tuple(perms),
+                       Extra(self.extra_attrs(el, {"id", "description"}), tuple(unknown)))
+
     # -- fencing topology ------------------------------------------------------------------------
     def fencing_level(self, el: ET.Element) -> FencingLevel:
         extra_attrs = self.extra_attrs(el, _LEVEL_ATTRS)
@@ -604,6 +650,7 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
     op_defaults: tuple[NvSet, ...] = ()
     topology: FencingTopology | None = None
     alerts: tuple[Alert, ...] | None = None
+    acls: Acls | None = None
     config_unknown: list[str] = []
     for section in config_el:
         tag = section.tag
@@ -629,8 +676,10 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
             topology = reader.fencing_topology(section)
         elif tag == "alerts":
             alerts = tuple(reader.alert(a) for a in section.findall("alert"))
+        elif tag == "acls":
+            acls = reader.acls(section)
         elif isinstance(tag, str):
-            if tag not in ("tags", "acls"):
+            if tag != "tags":
                 reader.warnings.append(reports.warning(
                     "CIB_UNKNOWN_ELEMENT", element=tag, path=f"/cib/configuration/{tag}"))
             config_unknown.append(ET.tostring(section, encoding="unicode").strip())
@@ -664,6 +713,7 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
             op_defaults=op_defaults,
             fencing_topology=topology,
             alerts=alerts,
+            acls=acls,
             extra=Extra((), tuple(config_unknown)),
         ),
         status=tuple(status),

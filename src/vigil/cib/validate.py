@@ -122,6 +122,16 @@ def _config_ids(config: Configuration) -> Iterator[_Defined]:
                 yield from _nvset_ids(nvset, "instance_attributes")
             for nvset in r.meta_attributes:
                 yield from _nvset_ids(nvset, "meta_attributes")
+    if config.acls is not None:
+        # acl_target ids are user names (no XML ID); roles, permissions and groups are ids
+        for role in config.acls.roles:
+            yield role.id, "acl_role"
+            for perm in role.permissions:
+                yield perm.id, "acl_permission"
+            yield from _extra_ids(role.extra)
+        for group in config.acls.groups:
+            yield group.id, "acl_group"
+        yield from _extra_ids(config.acls.extra)
     for text in config.extra.children:
         yield from _xml_ids(text.removeprefix(_RESOURCES_PREFIX))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import assert_never
 
+from vigil.model.acls import AclRole, Acls
 from vigil.model.alerts import Alert
 from vigil.model.cib import Cib, Configuration, NodeConfig
 from vigil.model.constraints import (
@@ -441,6 +442,38 @@ def _alert(alert: Alert) -> ET.Element:
     return el
 
 
+def _acl_role(role: AclRole) -> ET.Element:
+    el = ET.Element("acl_role", {"id": role.id})
+    _set(el, "description", role.description)
+    _extra_attrs(el, role.extra)
+    for p in role.permissions:
+        pel = ET.SubElement(el, "acl_permission", {"id": p.id, "kind": p.kind})
+        for name, value in (("xpath", p.xpath), ("reference", p.reference),
+                            ("object-type", p.object_type), ("attribute", p.attribute),
+                            ("description", p.description)):
+            _set(pel, name, value)
+        _extra_attrs(pel, p.extra)
+    _extra_children(el, role.extra.children)
+    return el
+
+
+def _acls(acls: Acls) -> ET.Element:
+    el = ET.Element("acls")
+    _extra_attrs(el, acls.extra)
+    for role in acls.roles:
+        el.append(_acl_role(role))
+    for tag, holders in (("acl_target", acls.targets), ("acl_group", acls.groups)):
+        for holder in holders:
+            hel = ET.SubElement(el, tag, {"id": holder.id})
+            _set(hel, "name", holder.name)
+            _extra_attrs(hel, holder.extra)
+            for ref in holder.roles:
+                ET.SubElement(hel, "role", {"id": ref})
+            _extra_children(hel, holder.extra.children)
+    _extra_children(el, acls.extra.children)
+    return el
+
+
 def _configuration(config: Configuration) -> ET.Element:
     el = ET.Element("configuration")
     _extra_attrs(el, config.extra)
@@ -471,6 +504,8 @@ def _configuration(config: Configuration) -> ET.Element:
         alerts = ET.SubElement(el, "alerts")
         for alert in config.alerts:
             alerts.append(_alert(alert))
+    if config.acls is not None:
+        el.append(_acls(config.acls))
     _extra_children(el, tuple(sections))
     return el
 

@@ -11,6 +11,7 @@ from vigil.commands import fencing_topology
 from vigil.commands.agents import AgentMetadata
 from vigil.commands.property import Property
 from vigil.commands.status import ClusterStatus, FailedAction
+from vigil.model.acls import AclPermission, Acls
 from vigil.model.alerts import Alert
 from vigil.model.cib import Cib
 from vigil.model.constraints import (
@@ -210,6 +211,32 @@ def colocation_lines(constraints: Iterable[Constraint], full: bool) -> list[str]
 
 def _pair_words(sets: tuple[NvSet, ...]) -> str:
     return " ".join(f"{p.name}={p.value or ''}" for s in sets for p in s.pairs)
+
+
+def _permission_text(p: AclPermission) -> str:
+    if p.xpath is not None:
+        target = f"xpath {p.xpath}"
+    elif p.reference is not None:
+        target = f"id {p.reference}"
+    else:
+        target = f"object-type {p.object_type}" + (f" attribute {p.attribute}"
+                                                    if p.attribute else "")
+    return f"{p.kind} {target} ({p.id})"
+
+
+def acl_lines(enabled: bool, acls: Acls) -> list[str]:
+    """`acl config`: whether ACLs bind, then users, groups and roles."""
+    lines = ["ACLs are enabled" if enabled
+             else "ACLs are disabled, run 'vigil acl enable' to enable"]
+    for kind, holders in (("User", acls.targets), ("Group", acls.groups)):
+        for h in holders:
+            lines += ["", f"{kind}: {h.id}", f"  Roles: {' '.join(h.roles)}".rstrip()]
+    for role in acls.roles:
+        lines += ["", f"Role: {role.id}"]
+        if role.description:
+            lines.append(f"  Description: {role.description}")
+        lines += [f"  Permission: {_permission_text(p)}" for p in role.permissions]
+    return lines
 
 
 def alert_lines(alerts: Iterable[Alert]) -> list[str]:

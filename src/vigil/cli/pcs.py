@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from vigil.cli import (
+    acl_cli,
     alert_cli,
     args,
     cluster_cli,
@@ -46,13 +47,15 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
     "host": (host_cli.run, "authenticate to other nodes' endpoints (for --host NODE)"),
     "ticket": (ticket_cli.run, "grant, revoke, standby and list tickets (like crm_ticket)"),
     "alert": (alert_cli.run, "agents run on node, resource and fencing events, and recipients"),
+    "acl": (acl_cli.run, "access control lists: roles, permissions, users and groups"),
 }
 
 # What `--host NODE` may run: the commands whose every effect is a control request to vigild
 # (the CIB, attributes, cleanup, fencing), which the node's endpoint forwards. The others act on
 # this machine's files, daemons or Corosync and are refused rather than run here by mistake.
 REMOTE_COMMANDS = frozenset({"resource", "stonith", "constraint", "property", "node", "config",
-                             "cib", "cib-push", "status", "verify", "ticket", "alert"})
+                             "cib", "cib-push", "status", "verify", "ticket", "alert",
+                             "acl"})
 
 
 def handles(argv: Sequence[str]) -> bool:

@@ -41,11 +41,12 @@ NODE_NOT_FOUND = "NODE_NOT_FOUND"  # fence or confirm of a node the cluster does
 NODE_UNKNOWN = "NODE_UNKNOWN"  # forget-node of a node the cluster does not know
 NODE_IS_MEMBER = "NODE_IS_MEMBER"  # forget-node of a member: stop it first
 DAEMON_ERROR = "DAEMON_ERROR"  # the daemon answered something this socket cannot say
+ACL_DENIED = "ACL_DENIED"  # the CIB's ACLs do not let this user do it (vigil.daemon.acl_gate)
 
 DAEMON_CODES = frozenset({
     IPC_ACCESS_DENIED, IPC_BAD_REQUEST, IPC_UNKNOWN_OP, IPC_TIMEOUT, CIB_NOT_READY,
     CIB_CHANGED_UNDERNEATH, NODE_NOT_FOUND, DAEMON_ERROR, CIB_INVALID, NODE_UNKNOWN,
-    NODE_IS_MEMBER,
+    NODE_IS_MEMBER, ACL_DENIED,
 })
 # A pushed configuration is parsed by the CIB codec: its reports (CIB_NOT_XML...) may come
 # back too; they are the codec's, with the codec's messages.

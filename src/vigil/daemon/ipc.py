@@ -4,7 +4,9 @@ What travels is `vigil.daemon.control`'s typed requests and replies; the framing
 `vigil.host.jsonlines`. The server sees the daemon only through `ControlledDaemon`.
 
 Only root and members of the `haclient` group may connect (checked with SO_PEERCRED on every
-connection, on top of the socket file's mode 0660 root:haclient).
+connection, on top of the socket file's mode 0660 root:haclient). Every request of a peer other
+than root is held to the CIB's ACLs (`vigil.daemon.acl_gate`): refused as ACL_DENIED, or
+answered with the part of the CIB the user may read.
 
 Bad input gets one reply that says what is wrong (IPC_BAD_REQUEST, IPC_UNKNOWN_OP) and changes
 nothing; the connection stays open for the next request, except after a line too long to read
@@ -23,6 +25,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from vigil.cib.acl_check import AclView, Principal
 from vigil.cib.io import check_for_save
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
@@ -30,6 +33,7 @@ from vigil.cluster.layer import QuorumChange
 from vigil.controller import attributes
 from vigil.controller import messages as m
 from vigil.controller.state import Attributes
+from vigil.daemon import acl_gate
 from vigil.daemon import control as c
 from vigil.host import jsonlines
 from vigil.model import reports
@@ -145,9 +149,13 @@ class ControlledDaemon(Protocol):
 
 
 # -- the server ------------------------------------------------------------------------------
-def _peer_allowed(sock: socket.socket) -> bool:
+def _peer(sock: socket.socket) -> tuple[int, int]:
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, gid = struct.unpack("3i", creds)
+    return uid, gid
+
+
+def _peer_allowed(uid: int, gid: int) -> bool:
     if uid == 0:
         return True
     try:
@@ -192,9 +200,11 @@ class ControlServer:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
         try:
-            if sock is None or not _peer_allowed(sock):
+            uid, gid = _peer(sock) if sock is not None else (-1, -1)
+            if sock is None or not _peer_allowed(uid, gid):
                 await _send(writer, c.refused(c.IPC_ACCESS_DENIED))
                 return
+            who = acl_gate.principal(uid, gid)
             while True:
                 try:
                     raw = await reader.readline()
@@ -204,14 +214,15 @@ class ControlServer:
                     return
                 if not raw:
                     return
-                await _send(writer, await self.answer(raw))
+                await _send(writer, await self.answer(raw, who))
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
             writer.close()
 
-    async def answer(self, raw: bytes) -> c.Reply:
-        """The reply to one request line, whatever the line holds (never raises for it)."""
+    async def answer(self, raw: bytes, who: Principal | None = None) -> c.Reply:
+        """The reply to one request line, whatever the line holds (never raises for it);
+        `who`: the peer, held to the ACLs (None: root, who is not)."""
         try:
             request = c.decode_request(jsonlines.decode(raw))
         except c.BadMessage as exc:
@@ -219,17 +230,29 @@ class ControlServer:
         except ValueError as exc:
             return c.refused(c.IPC_BAD_REQUEST, detail=str(exc))
         try:
-            return await self._handle(request)
+            view = AclView(self.daemon.cib, who) if who is not None else None
+            if view is not None and view.restricted:
+                new = (parse_cib(request.config_xml)[0]
+                       if isinstance(request, c.ReplaceConfig) else None)
+                refused = acl_gate.refusal(view, request, lambda name: self._node(name)[0], new)
+                if refused is not None:
+                    return refused
+            return await self._handle(request, view if view is not None and view.restricted
+                                      else None)
         except ReportError as exc:
             return c.Refused(exc.reports)
         except TimeoutError:
             return c.refused(c.IPC_TIMEOUT, request=request.OP)
 
-    async def _handle(self, request: c.Request) -> c.Reply:
+    async def _handle(self, request: c.Request, view: AclView | None = None) -> c.Reply:
         d = self.daemon
+
+        def cib_xml() -> str:  # what the peer may read of the CIB
+            return view.readable_xml() if view is not None else write_cib(d.cib)
+
         match request:
             case c.GetCib():
-                return c.Answer(c.CibXml(write_cib(d.cib)))
+                return c.Answer(c.CibXml(cib_xml()))
             case c.GetStatus():
                 q = d.quorum
                 dc = d.dc
@@ -238,7 +261,7 @@ class ControlServer:
                     dc=d.name_of(dc) if dc is not None else None,
                     members=tuple(d.name_of(n) for n in d.view.members), synced=d.view.synced,
                     quorate=bool(q and q.quorate), votes=q.total_votes if q else 0,
-                    expected_votes=q.expected_votes if q else 0, xml=write_cib(d.cib)))
+                    expected_votes=q.expected_votes if q else 0, xml=cib_xml()))
             case c.ReplaceConfig():
                 new, warnings = parse_cib(request.config_xml)  # ReportError: CIB_NOT_XML...
                 # Only the configuration is the client's to replace: a status section sent

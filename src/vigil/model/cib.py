@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vigil.model.acls import Acls
 from vigil.model.alerts import Alert
 from vigil.model.constraints import Constraint
 from vigil.model.fencing import FencingTopology
@@ -39,7 +40,8 @@ class Configuration:
     op_defaults: tuple[NvSet, ...] = ()
     fencing_topology: FencingTopology | None = None  # None: no <fencing-topology> element
     alerts: tuple[Alert, ...] | None = None  # None: no <alerts> element
-    extra: Extra = NO_EXTRA  # unknown sections (tags, acls...) kept as XML
+    acls: Acls | None = None  # None: no <acls> element
+    extra: Extra = NO_EXTRA  # unknown sections (tags...) kept as XML
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,10 @@ _ENV: dict[str, _Render] = {
         "synchronised); nothing was written: run the command again in a moment"),
     "IPC_ACCESS_DENIED": lambda r: (
         "vigild refused this user: run as root or as a member of the haclient group"),
+    "ACL_DENIED": lambda r: (
+        f"the cluster's ACLs do not let user '{_f(r, 'user')}' do this ({_f(r, 'request')}: "
+        f"needs {_f(r, 'denied')}); nothing was changed: ask an administrator for a role "
+        "('vigil acl')"),
     "IPC_BAD_REQUEST": lambda r: (
         f"vigild could not read the request ({_f(r, 'detail')}); nothing was changed: are the "
         "vigil command and vigild the same version?"),
@@ -267,6 +271,33 @@ _CONSTRAINTS: dict[str, _Render] = {
     "ALERT_PATH_MISSING": lambda r: "an alert needs path=PATH (its agent)",
     "ALERT_NOT_FOUND": lambda r: f"no alert {_f(r, 'id')} (alerts: {_f(r, 'known')})",
     "ALERT_CREATED": lambda r: f"created alert {_f(r, 'id')}",
+    "ACL_ROLE_NOT_FOUND": lambda r: (
+        f"there is no ACL role '{_f(r, 'id')}' (roles: {_f(r, 'known')})"),
+    "ACL_BAD_PERMISSION": lambda r: (
+        f"'{_f(r, 'kind')} {_f(r, 'scope')}' is not a permission: use (read|write|deny) "
+        "(xpath XPATH | id ID)"),
+    "ACL_REFERENCE_NOT_FOUND": lambda r: (
+        f"no element has the id '{_f(r, 'id')}': a permission by id needs an existing element "
+        "(use xpath for one that does not exist yet)"),
+    "ACL_HOLDER_AMBIGUOUS": lambda r: (
+        f"'{_f(r, 'name')}' is both an ACL user and an ACL group: say 'user' or 'group'"),
+    "ACL_HOLDER_NOT_FOUND": lambda r: (
+        f"there is no ACL {_f(r, 'kind')} '{_f(r, 'name')}': create it first "
+        "('vigil acl user create' or 'vigil acl group create')"),
+    "ACL_ROLE_ALREADY_ASSIGNED": lambda r: (
+        f"{_f(r, 'kind')} '{_f(r, 'name')}' has the role '{_f(r, 'role')}' already"),
+    "ACL_ROLE_NOT_ASSIGNED": lambda r: (
+        f"{_f(r, 'kind')} '{_f(r, 'name')}' does not have the role '{_f(r, 'role')}'"),
+    "ACL_PERMISSION_NOT_FOUND": lambda r: f"there is no ACL permission '{_f(r, 'id')}'",
+    "ACL_ROLE_CREATED": lambda r: f"created ACL role {_f(r, 'id')}",
+    "ACL_ROLE_REMOVED": lambda r: f"removed ACL role {_f(r, 'id')}",
+    "ACL_ROLE_ASSIGNED": lambda r: (
+        f"assigned role {_f(r, 'role')} to {_f(r, 'kind')} {_f(r, 'name')}"),
+    "ACL_ROLE_UNASSIGNED": lambda r: (
+        f"unassigned role {_f(r, 'role')} from {_f(r, 'kind')} {_f(r, 'name')}"),
+    "ACL_HOLDER_CREATED": lambda r: f"created ACL {_f(r, 'kind')} {_f(r, 'name')}",
+    "ACL_HOLDER_REMOVED": lambda r: f"removed ACL {_f(r, 'kind')} {_f(r, 'name')}",
+    "ACL_PERMISSION_REMOVED": lambda r: f"removed ACL permission {_f(r, 'id')}",
     "ALERT_REMOVED": lambda r: f"removed alert {_f(r, 'id')}",
     "RECIPIENT_VALUE_MISSING": lambda r: "a recipient needs value=VALUE",
     "RECIPIENT_DUPLICATE": lambda r: (
