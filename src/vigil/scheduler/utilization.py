@@ -48,10 +48,11 @@ def enabled(ws: WorkingSet) -> bool:
 # --- capacity bookkeeping ---------------------------------------------------------------------
 
 def consume(node: Node, rsc: Rsc) -> None:
-    """`rsc` was assigned to `node` in this run: its needs leave the node's remaining capacity
-    (a need the node does not offer leaves a negative value, which `balanced` compares)."""
+    """`rsc` was assigned to `node` in this run: its needs leave the node's remaining capacity.
+    A need the node does not offer leaves it at 0 there, not below (crm_simulate -U)."""
     for name, need in rsc.utilization.items():
-        node.capacity_left[name] = node.capacity_left.get(name, 0) - need
+        left = node.capacity_left.get(name)
+        node.capacity_left[name] = 0 if left is None else left - need
 
 
 def release(node: Node, rsc: Rsc) -> None:
@@ -210,6 +211,22 @@ def _best_available(ws: WorkingSet, rsc: Rsc, attr: str, value: str | None) -> i
     return max(scores, default=-INFINITY)
 
 
+def _own_scores(ws: WorkingSet, rsc: Rsc) -> dict[str, int]:
+    """The resource's node scores, where a node that is offline or shutting down keeps what
+    the constraints gave it: vigil starts such a node at -INFINITY, Pacemaker weighs it only
+    when placing, and the order of assignment compares these scores [random CIBs: a resource
+    with a location of 10 on an offline node goes before one without]."""
+    table = dict(rsc.allowed)
+    for node in ws.nodes:
+        if node.name in table and node.weight <= -INFINITY:
+            total = 0
+            for source in rsc.sources.get(node.name, []):
+                if source.kind != "node-weight":
+                    total = add(total, source.value)
+            table[node.name] = total
+    return table
+
+
 def _can_run_any(ws: WorkingSet, table: dict[str, int]) -> bool:
     return any(n.available and table.get(n.name, -INFINITY) >= 0 for n in ws.nodes
                if n.name in table)
@@ -228,7 +245,7 @@ def _with_primaries(ws: WorkingSet, rsc: Rsc, table: dict[str, int] | None, attr
         if rsc.variant == Variant.GROUP and rsc.children:
             work = _with_primaries(ws, rsc.children[-1], table, attr, factor, busy)
         elif table is None:
-            work = dict(rsc.allowed)
+            work = _own_scores(ws, rsc)
         else:
             work = dict(table)
             name = attr or "#uname"
