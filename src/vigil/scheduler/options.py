@@ -39,6 +39,9 @@ def read_options(cib: Cib) -> ClusterOptions:
     action = (props.get("stonith-action") or "reboot").strip().lower()
     if action == "poweroff":
         action = "off"
+    strategy = (props.get("placement-strategy") or "default").strip().lower()
+    if strategy not in ("default", "utilization", "minimal", "balanced"):
+        strategy = "default"
     return ClusterOptions(
         symmetric=is_true(props.get("symmetric-cluster"), True),
         stonith_enabled=stonith,
@@ -49,7 +52,7 @@ def read_options(cib: Cib) -> ClusterOptions:
         startup_fencing=is_true(props.get("startup-fencing"), True),
         maintenance_mode=is_true(props.get("maintenance-mode"), False),
         stop_all_resources=is_true(props.get("stop-all-resources"), False),
-        placement_strategy=(props.get("placement-strategy") or "default").strip().lower(),
+        placement_strategy=strategy,
         stonith_action=action,
         shutdown_lock=is_true(props.get("shutdown-lock"), False),
         have_watchdog=is_true(props.get("have-watchdog"), False),

@@ -9,7 +9,7 @@ from functools import cmp_to_key
 from vigil.model.constraints import Colocation, Location
 from vigil.model.score import INFINITY, add
 from vigil.model.values import is_true
-from vigil.scheduler import discovery, remote, tickets
+from vigil.scheduler import discovery, remote, tickets, utilization
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.working import (
     ColocationEdge,
@@ -268,11 +268,14 @@ def expand_group_colocations(ws: WorkingSet) -> None:
         if rsc.variant != Variant.GROUP or not rsc.children:
             continue
         first, last = rsc.children[0], rsc.children[-1]
-        for edge in rsc.this_with:
-            first.this_with.append(edge)
+        # merged in the same order as a member's own: by the other side's priority first
+        # [case: colocation-priority-group, where the group's primary of priority 2000 is
+        # placed before its first member's own primary of priority 1000]
+        first.this_with.extend(rsc.this_with)
+        first.this_with.sort(key=_edge_sort_key_primary)
         rsc.this_with = []
-        for edge in rsc.with_this:
-            last.with_this.append(edge)
+        last.with_this.extend(rsc.with_this)
+        last.with_this.sort(key=_edge_sort_key_dependent)
         rsc.with_this = []
 
 
@@ -294,6 +297,10 @@ def sort_nodes(ws: WorkingSet, table: dict[str, int], current: Node | None) -> l
         wa, wb = weight(a), weight(b)
         if wa != wb:
             return -1 if wa > wb else 1
+        if ws.options.placement_strategy == "balanced":
+            free = utilization.compare_free(a, b)
+            if free != 0:
+                return free
         if ws.options.placement_strategy != "minimal":
             if a.assigned_count != b.assigned_count:
                 return -1 if a.assigned_count < b.assigned_count else 1
@@ -330,10 +337,14 @@ def _assign_node(ws: WorkingSet, rsc: Rsc, node: Node | None, force: bool) -> bo
     rsc.assigned = node
     rsc.provisional = False
     node.assigned_count += 1
+    utilization.consume(node, rsc)
     return True
 
 
 def _choose_node(ws: WorkingSet, rsc: Rsc, prefer: Node | None) -> bool:
+    most_free = utilization.ban_insufficient_capacity(ws, rsc)
+    if prefer is None:
+        prefer = most_free
     nodes = sort_nodes(ws, rsc.allowed, current_node(rsc))
     if not nodes:
         return _assign_node(ws, rsc, None, False)
@@ -854,6 +865,8 @@ def _unassign(inst: Rsc) -> None:
     for r in [inst, *inst.children]:
         if r.assigned is not None:
             r.assigned.assigned_count -= 1
+            if r.variant == Variant.PRIMITIVE:
+                utilization.release(r.assigned, r)
         r.assigned = None
         r.provisional = True
         r.next_role = Role.UNKNOWN if r.next_role == Role.STOPPED and not r.meta.get(
@@ -968,10 +981,14 @@ def _mark_unassigned(inst: Rsc) -> None:
 # --- the whole step -------------------------------------------------------------------------
 
 def allocation_order(ws: WorkingSet) -> list[Rsc]:
+    if ws.assignment_order is not None:
+        return list(ws.assignment_order)
     normal = [r for r in ws.resources if not r.orphan]
     orphans = [r for r in ws.resources if r.orphan]
     normal.sort(key=lambda r: -r.priority)  # stable: configuration order among equals
-    return normal + orphans
+    nodes = sort_nodes(ws, {n.name: n.weight for n in ws.nodes}, None)
+    ws.assignment_order = utilization.assignment_order(ws, normal + orphans, nodes)
+    return list(ws.assignment_order)
 
 
 def place(ws: WorkingSet) -> None:

@@ -16,7 +16,7 @@ from vigil.model.score import INFINITY, parse_score
 from vigil.model.score import add as score_add
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
 from vigil.model.values import is_true
-from vigil.scheduler import remote
+from vigil.scheduler import remote, utilization
 from vigil.scheduler.options import read_options
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.transition import OnFail
@@ -112,7 +112,8 @@ def _unpack_nodes(ws: WorkingSet, cib: Cib) -> None:
                     kind="ping" if (cfg.type or "").lower() == "ping" else "member")
         node.weight = parse_score(cfg.score, 0) if cfg.score is not None else 0
         node.attrs = _eval_sets(cfg.instance_attributes, ctx)
-        node.utilization = {k: parse_score(v) for k, v in _eval_sets(cfg.utilization, ctx).items()}
+        node.utilization = utilization.parse_values(_eval_sets(cfg.utilization, ctx))
+        node.capacity_left = dict(node.utilization)
         state: NodeState | None = states.get(cfg.id) or states.get(f"uname:{cfg.uname}")
         if state is not None:
             for k, v in _eval_sets(state.transient_attributes, ctx).items():
@@ -295,6 +296,8 @@ def _make_primitive(ws: WorkingSet, prim: Primitive, rsc_id: str, parent: Rsc | 
     rsc.params = _eval_sets(prim.instance_attributes, RuleContext(now=ws.now))
     for k, v in _eval_sets(parent_params, RuleContext(now=ws.now)).items():
         rsc.params.setdefault(k, v)
+    rsc.utilization = utilization.parse_values(_eval_sets(prim.utilization,
+                                                          RuleContext(now=ws.now)))
     rsc.is_fencing_device = prim.standard == "stonith"
     if rsc.is_fencing_device:
         ws.has_fencing_device = True

@@ -89,7 +89,8 @@ class Node:
     attrs: dict[str, str] = field(default_factory=dict)
     fence_reason: str | None = None
     assigned_count: int = 0  # resources assigned here in this run (a tie-breaker)
-    utilization: dict[str, int] = field(default_factory=dict)
+    utilization: dict[str, int] = field(default_factory=dict)  # capacity offered (configured)
+    capacity_left: dict[str, int] = field(default_factory=dict)  # less what this run assigned
     # a Pacemaker Remote or guest node: the resource that connects it (see remote.py)
     connection: Rsc | None = None
     remote_requires_reset: bool = False  # its connection must be reset: fenced (or recovered)
@@ -164,6 +165,7 @@ class Rsc:
     requires: str = "quorum"
     critical: bool = True
     allow_migrate: bool = False
+    utilization: dict[str, int] = field(default_factory=dict)  # capacity a primitive needs
     # state
     role: Role = Role.STOPPED
     next_role: Role = Role.UNKNOWN
@@ -350,6 +352,7 @@ class WorkingSet:
     new_feature_set: bool = True
     config_counter: int = 0
     warnings: list[str] = field(default_factory=list)
+    assignment_order: list[Rsc] | None = None  # top-level resources, as placement took them
 
     def node(self, name_or_id: str | None) -> Node | None:
         if name_or_id is None:
