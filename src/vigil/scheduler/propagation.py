@@ -141,25 +141,41 @@ def _no_migrate(action: Action, cause: Action) -> bool:
     return True
 
 
+def _really_restarts(ws: WorkingSet, then: Action) -> bool:
+    """Whether a required 'then' stops something that comes back: a primitive's action, or a
+    group's or clone's stop when it also starts something. A clone that only loses instances
+    lets a resource ordered after it migrate (crm_simulate: 10-a-then-bm-b-move-a-clone,
+    migrate-both-vms; 11-a-then-bm-b-move-a-clone-starting does not migrate)."""
+    rsc = then.rsc
+    if rsc is None or rsc.variant == Variant.PRIMITIVE:
+        return True
+    return any(not a.optional for member in [rsc, *rsc.primitives()]
+               for a in rsc_actions(ws, member, Task.START))
+
+
 def _state(action: Action) -> tuple[bool, bool, bool, bool]:
     return action.optional, action.runnable, action.migrate_runnable, action.pseudo
 
 
-def _update_primitive(first: Action, then: Action, f_opt: bool, f_run: bool,
-                      flags: OrderFlag) -> tuple[bool, bool]:
-    """Apply one ordering's rules; returns (then changed, first changed)."""
+def _update_primitive(ws: WorkingSet, first: Action, then: Action, f_opt: bool, f_run: bool,
+                      flags: OrderFlag, member: bool = False) -> tuple[bool, bool]:
+    """Apply one ordering's rules; returns (then changed, first changed). `member`: 'then' is
+    a member's or instance's action reached through its group's or clone's."""
     then_before = _state(then)
     first_before = _state(first)
     if flags & OrderFlag.ASYMMETRIC and then.rsc is not None and not f_run \
             and not _asymmetric_exempt(then):
         _require(then, first)
         _block(then, first)
-    if flags & OrderFlag.IMPLIES_FIRST and not then.optional:
-        if first.optional and not then.migrate_runnable:
-            # (a migration's stop needs nothing stopped before it: the resource stays up)
-            _require(first, then)
-        if not then.migrate_runnable:
-            _no_migrate(first, then)  # what must really happen first cannot be migrated
+    if flags & OrderFlag.IMPLIES_FIRST and not then.optional and first.optional \
+            and not then.migrate_runnable:
+        # (a migration's stop needs nothing stopped before it: the resource stays up)
+        _require(first, then)
+    if flags & OrderFlag.IMPLIES_FIRST and first.migrate_runnable and not then.migrate_runnable \
+            and not member and not action_flags(ws, then, None)[0] and _really_restarts(ws, then):
+        # what must really happen first cannot be migrated (a group or clone answers for its
+        # members here)
+        _no_migrate(first, then)
     if (flags & OrderFlag.PROMOTED_IMPLIES_FIRST and not then.optional and first.optional
             and first.rsc is not None and first.rsc.role == Role.PROMOTED):
         # a promoted resource that must stop demotes first [case: order_constraint_stops_promoted]
@@ -224,16 +240,18 @@ def _restart(first: Action, then: Action) -> None:
 
 
 def _update_ordered(ws: WorkingSet, first: Action, then: Action, node_name: str | None,
-                    f_opt: bool, f_run: bool, flags: OrderFlag) -> tuple[bool, bool]:
+                    f_opt: bool, f_run: bool, flags: OrderFlag, member: bool = False
+                    ) -> tuple[bool, bool]:
     then_rsc = then.rsc
     if then_rsc is None or then_rsc.variant == Variant.PRIMITIVE:
-        return _update_primitive(first, then, f_opt, f_run, flags)
+        return _update_primitive(ws, first, then, f_opt, f_run, flags, member)
     if then_rsc.variant == Variant.GROUP:
-        changed_then, changed_first = _update_primitive(first, then, f_opt, f_run, flags)
+        changed_then, changed_first = _update_primitive(ws, first, then, f_opt, f_run, flags)
         for child in then_rsc.children:
             child_action = _find_child_action(ws, child, then.task, node_name)
             if child_action is not None:
-                ct, cf = _update_ordered(ws, first, child_action, node_name, f_opt, f_run, flags)
+                ct, cf = _update_ordered(ws, first, child_action, node_name, f_opt, f_run, flags,
+                                         True)
                 if ct:
                     ws.pending_updates.append(child_action)
                 changed_first = changed_first or cf
@@ -241,14 +259,15 @@ def _update_ordered(ws: WorkingSet, first: Action, then: Action, node_name: str 
     # clone
     if _can_interleave(first, then):
         return _update_interleaved(ws, first, then, node_name, flags)
-    changed_then, changed_first = _update_primitive(first, then, f_opt, f_run, flags)
+    changed_then, changed_first = _update_primitive(ws, first, then, f_opt, f_run, flags)
     for child in then_rsc.children:
         child_action = _find_child_action(ws, child, then.task, node_name)
         if child_action is None:
             continue
         _, c_run = action_flags(ws, child_action, node_name)
         if c_run:
-            ct, cf = _update_ordered(ws, first, child_action, node_name, f_opt, f_run, flags)
+            ct, cf = _update_ordered(ws, first, child_action, node_name, f_opt, f_run, flags,
+                                     True)
             if ct:
                 ws.pending_updates.append(child_action)
                 for o in child_action.after:
