@@ -202,3 +202,13 @@ def test_the_controller_runs_the_migration_in_order_and_tells_the_agent_both_end
                             timeout_ms=op.timeout_ms, meta=op.agent_meta())
     assert env["OCF_RESKEY_CRM_meta_migrate_source"] == "n1"
     assert env["OCF_RESKEY_CRM_meta_migrate_target"] == "n2"
+
+
+def test_a_half_done_migration_to_a_node_never_probed_starts_over() -> None:
+    # n2 has no history of vm at all: nothing is assumed there, it is probed, and the move is a
+    # migration again from the start (migrate_to included)
+    hist = {"vm@n1": [op("vm", 1, "start", record="start"),
+                      op("vm", 2, "migrate_to", source="n1", target="n2")]}
+    t = cib([dummy("vm")], hist, standby=("n1",))
+    assert summary(t) == {("Migrate", "vm", "n1 -> n2")}
+    assert ("vm", "migrate_to", "n1") in graph(t)

@@ -166,9 +166,10 @@ def after_migrate_to(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord) 
             return Finding(role=Role.STARTED, also_active_on=target_node)
         return Finding(role=Role.STARTED, recover=True)
     # migrate_from pending, or not recorded
-    if _unknown_on(ws, rsc, target):
-        return Finding(role=Role.STARTED)  # the target is probed first: nothing is assumed there
     if not target_moved_on and target_node is not None:
+        if _unknown_on(ws, rsc, target):
+            # it is probed there first: nothing is assumed (a new migration may follow)
+            return Finding(role=Role.STARTED)
         source_node = _online(ws, source)
         partial = (source_node, target_node) if source_node is not None else None
         return Finding(role=Role.STARTED, also_active_on=target_node, partial=partial)
