@@ -125,10 +125,12 @@ def test_reloads_migrations_and_unrecorded(spec: AgentSpec) -> None:
     failed = build_records(spec, res("reload", OcfResult.ERR_GENERIC, status=ExecStatus.ERROR), call_id=5,
                            node="n1", transition_key=KEY)
     assert [(r.id, r.operation) for r in failed] == [("d_last_failure_0", "monitor"), ("d_last_0", "monitor")]
+    # a migration is a one-off operation like a start (Pacemaker: RSC_last_0, with both ends)
     mig = res("migrate_to", OcfResult.ERR_GENERIC, meta=(("migrate_source", "n1"), ("migrate_target", "n2")))
-    (rec,) = build_records(spec, mig, call_id=6, node="n1", transition_key=KEY)
-    assert rec.id == "d_migrate_to_0" and rec.exit_reason == ""
-    assert dict(rec.extra.attrs)["migrate_target"] == "n2"
+    recs = build_records(spec, mig, call_id=6, node="n1", transition_key=KEY)
+    assert [(r.id, r.operation, r.operation_key) for r in recs] == [
+        ("d_last_failure_0", "migrate_to", "d_migrate_to_0"), ("d_last_0", "migrate_to", "d_migrate_to_0")]
+    assert all(dict(r.extra.attrs)["migrate_target"] == "n2" for r in recs)
     for action in ("notify", "meta-data", "validate-all"):
         assert build_records(spec, res(action), call_id=7, node="n1", transition_key=KEY) == ()
 
@@ -346,3 +348,55 @@ def test_pacemaker_reads_our_digests_as_it_reads_its_own(
         again, _ = read.parse_cib(text)
         verbs = [s.verb for s in schedule(again, now=1700000000).summary if s.resource == "dummy"]
         assert verbs == [verb]
+
+
+MIGRATABLE = """<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0"
+    admin_epoch="0" have-quorum="1"><configuration><crm_config><cluster_property_set id="o">
+    <nvpair id="o-s" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>
+    <nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes><resources>
+    <primitive id="d" class="ocf" provider="heartbeat" type="Dummy"><instance_attributes id="d-ia">
+    <nvpair id="d-s" name="state" value="/tmp/x.state"/><nvpair id="d-f" name="fake" value="a&lt;b"/>
+    </instance_attributes><meta_attributes id="d-m"><nvpair id="d-am" name="allow-migrate" value="true"/>
+    </meta_attributes></primitive></resources><constraints>
+    <rsc_location id="prefer-n2" rsc="d" node="n2" score="100"/></constraints></configuration>
+    <status/></cib>"""
+
+
+def _two_nodes(n1: NodeHistory, n2: NodeHistory) -> str:
+    cib, _ = read.parse_cib(MIGRATABLE)
+    states = tuple(NodeState(id=i, uname=h.node, in_ccm="true", crmd="online", join="member",
+                             expected="member", history=h.histories, has_lrm=True, lrm_id=i)
+                   for i, h in (("1", n1), ("2", n2)))
+    return write.write_cib(dataclasses.replace(cib, status=states))
+
+
+def test_a_recorded_migration_reads_back_on_the_target(paths: AgentPaths, tmp_path: Path) -> None:
+    """What the executor records of migrate_to (n1), migrate_from (n2), then the stop (n1): the
+    next scheduling run, vigil's and Pacemaker's, finds the resource on n2 with nothing to do;
+    with only migrate_to recorded, both continue the migration (migrate_from and the stop)."""
+    write_script(paths.ocf_resource_dir / "heartbeat" / "Dummy", "#!/bin/sh\nexit 0\n")
+    spec = resolve_agent("ocf:heartbeat:Dummy", paths=paths)
+    ends = (("migrate_source", "n1"), ("migrate_target", "n2"))
+    n1, n2 = NodeHistory("n1"), NodeHistory("n2")
+    n1.record(spec, res("start", resource_id="d"), transition_key=TransitionKey(1, 1, 0, "dc"))
+    n2.record(spec, res("monitor", OcfResult.NOT_RUNNING, resource_id="d"),
+              transition_key=TransitionKey(2, 1, 7, "dc"))
+    n1.record(spec, res("migrate_to", meta=ends), transition_key=TransitionKey(3, 2, 0, "dc"))
+    half_done = _two_nodes(n1, n2)
+    n2.record(spec, res("migrate_from", meta=ends), transition_key=TransitionKey(4, 2, 0, "dc"))
+    n1.record(spec, res("stop"), transition_key=TransitionKey(5, 2, 0, "dc"))
+    done = _two_nodes(n1, n2)
+
+    cib, _ = read.parse_cib(done)
+    t = schedule(cib, now=1700000000)
+    (alloc,) = [a for a in t.allocations if a.resource == "d"]
+    assert alloc.current_nodes == ("n2",) and alloc.next_node == "n2"
+    assert not [a for a in t.actions if a.resource == "d" and not a.optional]
+    assert crm_simulate(tmp_path, done)[0].strip() == ""
+
+    cib, _ = read.parse_cib(half_done)
+    t = schedule(cib, now=1700000000)
+    required = {(str(a.task), a.node, a.pseudo) for a in t.actions if a.resource == "d" and not a.optional}
+    assert required == {("migrate_from", "n2", False), ("stop", "n1", False), ("start", "n2", True)}
+    summary, executed = crm_simulate(tmp_path, half_done)
+    assert "Migrate" in summary and "migrate_from on n2" in executed and "migrate_to" not in executed

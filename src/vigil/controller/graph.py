@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from vigil.scheduler.transition import PlannedAction, ResolvedOperation, Task, Transition
 
-EXECUTABLE = {"start", "stop", "promote", "demote", "monitor", "notify", "stonith"}
+EXECUTABLE = {"start", "stop", "promote", "demote", "monitor", "notify", "stonith", "migrate_to",
+              "migrate_from"}
 
 
 @dataclass(frozen=True)

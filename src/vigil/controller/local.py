@@ -34,7 +34,7 @@ def on_finished(s: Step, req: m.ExecRequest, outcome: Outcome) -> None:
     s.state = dataclasses.replace(s.state, running_ops=running)
     report(s, outcome, req.transition, req.action_key, req.task)
     if (req.monitors and not outcome.failed and outcome.left_running
-            and req.task in ("start", "promote", "demote", "monitor")):
+            and req.task in ("start", "promote", "demote", "monitor", "migrate_from")):
         monitors = monitors_for_role(req.monitors, promoted_after(req.task, outcome.record))
         if monitors:
             s.effects.append(fx.StartMonitors(monitors))

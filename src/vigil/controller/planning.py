@@ -222,8 +222,10 @@ def _send_action(s: Step, action: GraphAction) -> None:
         return
     # the monitors of the role the action leaves the resource in; none after a stop or a
     # notification
-    monitors = (_monitors(st.plan.transition, op.resource, op.task)
-                if op.task in (Task.START, Task.PROMOTE, Task.DEMOTE) else ())
+    # (a migrate_from leaves it running on the target, as a start does)
+    monitors = (_monitors(st.plan.transition, op.resource,
+                          Task.START if op.task == Task.MIGRATE_FROM else op.task)
+                if op.task in (Task.START, Task.PROMOTE, Task.DEMOTE, Task.MIGRATE_FROM) else ())
     s.send(m.ExecRequest(transition=st.transition_id(), action_key=action.key, node=nid,
                          operation=to_run(op, st.transition_id(), instance=action.resource),
                          monitors=monitors))

@@ -5,8 +5,10 @@ Per resource, Pacemaker keeps one record per id and overwrites it:
 - `RSC_last_0`: the latest non-recurring result;
 - `RSC_last_failure_0`: the latest failure, recurring or not (a non-recurring failure is written
   to both `last_0` and `last_failure_0`);
-- `RSC_<op>_<interval>`: each recurring operation's latest reported result; and the migration
-  records `RSC_migrate_to_0` / `RSC_migrate_from_0`.
+- `RSC_<op>_<interval>`: each recurring operation's latest reported result.
+A migrate_to or migrate_from is a one-off operation like a start: recorded at `last_0` (and
+`last_failure_0`), carrying `migrate_source` and `migrate_target`, so that the next scheduler run
+reads where the resource went (or may be, if only half of the migration happened).
 Notifications, meta-data, validate-all and cancellations are never recorded.
 """
 
@@ -153,9 +155,7 @@ def _build_records(spec: AgentSpec, result: OperationResult, *, call_id: int, no
     task = _recorded_task(result)
     key = operation_key(result.resource_id, task, result.interval_ms)
     failed = ocf.records_failure(result.status, result.rc, expected)
-    if result.action in _MIGRATIONS:
-        ids = [key]
-    elif failed:
+    if failed:
         ids = [f"{result.resource_id}_last_failure_0"]
         if result.interval_ms == 0:
             ids.append(f"{result.resource_id}_last_0")
@@ -204,8 +204,7 @@ def pending_record(result_like: OperationResult, *, node: str, transition_key: T
         return None
     task = _recorded_task(result_like)
     key = operation_key(result_like.resource_id, task, result_like.interval_ms)
-    rid = key if result_like.interval_ms > 0 or result_like.action in _MIGRATIONS \
-        else f"{result_like.resource_id}_last_0"
+    rid = key if result_like.interval_ms > 0 else f"{result_like.resource_id}_last_0"
     return OperationRecord(
         id=rid, operation=task, call_id=-1, rc_code=int(PENDING_RC),
         op_status=int(ocf.ExecStatus.PENDING),

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from vigil.scheduler import migration
 from vigil.scheduler.digests import check_definition_changes
 from vigil.scheduler.transition import Task
 from vigil.scheduler.working import Action, Role, Rsc, Variant, WorkingSet
 
+# what needs quorum: bringing a resource up, including the halves of a migration
+_NEEDS_QUORUM = frozenset({Task.START, Task.PROMOTE, Task.MIGRATE_TO, Task.MIGRATE_FROM})
+
 
 def _quorum_block(ws: WorkingSet, action: Action) -> None:
     rsc = action.rsc
-    if rsc is None or action.pseudo or action.task not in (Task.START, Task.PROMOTE):
+    if rsc is None or action.pseudo or action.task not in _NEEDS_QUORUM:
         return
     if rsc.requires == "nothing" or ws.options.have_quorum:
         return
@@ -61,6 +65,8 @@ def _stop(ws: WorkingSet, rsc: Rsc, optional: bool) -> None:
     for node in rsc.running_on:
         if rsc.stop_unexpected and rsc.assigned is node:
             continue
+        if rsc.partial_migration_target is node and rsc.assigned is node:
+            continue  # the migration there goes on: no stop
         stop = get_action(ws, rsc, Task.STOP, node.name, optional)
         if rsc.assigned is None:
             stop.reason = "node availability"
@@ -157,14 +163,27 @@ def create_primitive_actions(ws: WorkingSet, rsc: Rsc) -> None:
     chosen = rsc.assigned
     if rsc.next_role == Role.UNKNOWN:
         rsc.next_role = Role.STOPPED if chosen is None else Role.STARTED
-    current = rsc.running_on[0] if rsc.running_on else None
-    if current is not None and rsc.requires not in ("fencing", "unfencing"):
-        clean = [n for n in rsc.running_on if n.online and not n.unclean]
-        current = clean[0] if clean else rsc.running_on[0]
+    current = migration.current_node(rsc)
+    for node in rsc.dangling_migrations:
+        # a finished migration's source: stopped there, which changes nothing on the target
+        stop = get_action(ws, rsc, Task.STOP, node.name, optional=False)
+        stop.dangling = True
     need_stop = False
     need_promote = False
+    allow_migrate = False
+    moving = current is not None and chosen is not None and current is not chosen
+    if moving and rsc.next_role >= Role.STARTED:
+        allow_migrate = migration.may_migrate(rsc, current)
     all_active, clean_active = _active_counts(rsc)
-    if rsc.requires in ("fencing", "unfencing"):
+    multiply_active = False
+    if migration.continues_partial(rsc, current, allow_migrate):
+        pass  # active on both ends of the migration, as expected
+    elif rsc.partial_migration_source is not None or rsc.partial_migration_target is not None:
+        # a migration half done that cannot go on: stop it on both ends, start it afresh
+        need_stop = True
+        rsc.partial_migration_source = rsc.partial_migration_target = None
+        allow_migrate = False
+    elif rsc.requires in ("fencing", "unfencing"):
         multiply_active = all_active > 1
     else:
         multiply_active = clean_active > 1
@@ -176,7 +195,7 @@ def create_primitive_actions(ws: WorkingSet, rsc: Rsc) -> None:
             rsc.stop_unexpected = True
     if rsc.start_pending:
         get_action(ws, rsc, Task.START, chosen.name if chosen else None, True)
-    if current is not None and chosen is not None and current is not chosen:
+    if moving:
         need_stop = True
     elif rsc.failed:
         if rsc.stop_needed:
@@ -224,6 +243,7 @@ def create_primitive_actions(ws: WorkingSet, rsc: Rsc) -> None:
             a.optional = False
         for a in rsc_actions(ws, rsc, Task.START):
             a.runnable = False
+    rsc.migrating_from = current if allow_migrate else None
 
 
 def create_collective_actions(ws: WorkingSet, rsc: Rsc) -> None:

@@ -6,6 +6,7 @@ from vigil.model.cib import Cib
 from vigil.scheduler import (
     actions,
     fencing,
+    migration_actions,
     notify,
     operations,
     orderings,
@@ -25,7 +26,7 @@ from vigil.scheduler.transition import (
     Transition,
 )
 from vigil.scheduler.unpack import unpack
-from vigil.scheduler.working import Rsc, Variant, WorkingSet
+from vigil.scheduler.working import OrderFlag, Rsc, Variant, WorkingSet
 
 
 def schedule(cib: Cib, now: int) -> Transition:
@@ -33,10 +34,12 @@ def schedule(cib: Cib, now: int) -> Transition:
     placement.place(ws)
     order = placement.allocation_order(ws)
     actions.create_actions(ws)
+    migration_actions.create_migration_actions(ws)
     remote.order_remote_actions(ws)
     fencing.schedule_fencing(ws)
     orderings.internal_orderings(ws)
     orderings.user_orderings(ws)
+    migration_actions.order_equivalents(ws)
     propagation.propagate(ws)
     notify.plan_notifications(ws)
     return _freeze(ws, order, cib)
@@ -100,7 +103,8 @@ def _freeze(ws: WorkingSet, order: list[Rsc], cib: Cib) -> Transition:
                       a.optional, a.runnable, a.pseudo, a.reason, resolver.for_action(a))
         for i, a in enumerate(ws.actions))
     edges = tuple(ActionOrder(index[id(o.first)], index[id(o.then)]) for o in ws.orderings
-                  if id(o.first) in index and id(o.then) in index)
+                  if id(o.first) in index and id(o.then) in index and not (
+                      o.flags & OrderFlag.APPLY_FIRST_NON_MIGRATABLE and o.first.migrate_runnable))
     nodes = tuple(NodeStatus(n.name, n.id, n.online, n.unclean, n.standby, n.maintenance,
                              n.pending, n.shutdown, n.fence_reason, expected_up=n.expected_up,
                              standby_onfail=n.standby_onfail, kind=n.kind) for n in ws.nodes)

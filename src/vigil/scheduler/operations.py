@@ -24,8 +24,24 @@ _OK, _NOT_RUNNING, _RUNNING_PROMOTED = 0, 7, 8
 _MONITOR_EXPECTS: dict[Role | None, int] = {Role.PROMOTED: _RUNNING_PROMOTED, Role.STOPPED: _NOT_RUNNING}
 # tasks that run an agent on a node (stonith runs a fence device, not a resource's agent)
 _AGENT_TASKS = frozenset({Task.START, Task.STOP, Task.PROMOTE, Task.DEMOTE, Task.MONITOR,
-                          Task.NOTIFY})
+                          Task.NOTIFY, Task.MIGRATE_TO, Task.MIGRATE_FROM})
+_MIGRATIONS = frozenset({Task.MIGRATE_TO, Task.MIGRATE_FROM})
 _Pairs = tuple[tuple[str, str], ...]
+
+
+def _migration_meta(action: Action) -> _Pairs:
+    """What the agent of a migrate_to / migrate_from is told (CRM_meta_migrate_source and
+    _target), and what the history records of it. A pending migrate_to is recorded: the source
+    may vanish while it runs, and the next scheduler run must know the target may hold the
+    resource (Pacemaker's record_pending)."""
+    rsc = action.rsc
+    assert rsc is not None and rsc.assigned is not None
+    source = rsc.migrating_from or rsc.partial_migration_source
+    assert source is not None
+    meta: _Pairs = (("migrate_source", source.name), ("migrate_target", rsc.assigned.name))
+    if action.task == Task.MIGRATE_TO:
+        meta += (("record_pending", "true"),)
+    return meta
 
 
 class Resolver:
@@ -47,6 +63,8 @@ class Resolver:
         op = self._operation(rsc, action.task, 0, _OK, None)
         if action.task == Task.NOTIFY and action.notify_meta:
             op = dataclasses.replace(op, meta=op.meta + tuple(sorted(action.notify_meta.items())))
+        if action.task in _MIGRATIONS:
+            op = dataclasses.replace(op, meta=tuple(sorted((*op.meta, *_migration_meta(action)))))
         return op
 
     def monitors(self) -> tuple[ResolvedOperation, ...]:

@@ -128,33 +128,85 @@ def _block(action: Action, cause: Action | None) -> bool:
     return False
 
 
-def _update_primitive(first: Action, then: Action, f_opt: bool, f_run: bool,
-                      flags: OrderFlag) -> tuple[bool, bool]:
-    """Apply one ordering's rules; returns (then changed, first changed)."""
-    then_before = (then.optional, then.runnable)
-    first_before = (first.optional, first.runnable)
+def _no_migrate(action: Action, cause: Action) -> bool:
+    """The action may no longer be part of a migration: the resource restarts instead. The
+    cause replaces any reason the action had (it is why a move is not a migration)."""
+    if not action.migrate_runnable:
+        return False
+    action.migrate_runnable = False
+    if cause.rsc is None:
+        action.reason = f"unrunnable {cause.label}"
+    elif action.rsc is not cause.rsc:
+        action.reason = f"unrunnable {cause.rsc.id} {cause.task}"
+    return True
+
+
+def _really_restarts(ws: WorkingSet, then: Action) -> bool:
+    """Whether a required 'then' stops something that comes back: a primitive's action, or a
+    group's or clone's stop when it also starts something. A clone that only loses instances
+    lets a resource ordered after it migrate (crm_simulate: 10-a-then-bm-b-move-a-clone,
+    migrate-both-vms; 11-a-then-bm-b-move-a-clone-starting does not migrate)."""
+    rsc = then.rsc
+    if rsc is None or rsc.variant == Variant.PRIMITIVE:
+        return True
+    return any(not a.optional for member in [rsc, *rsc.primitives()]
+               for a in rsc_actions(ws, member, Task.START))
+
+
+def _state(action: Action) -> tuple[bool, bool, bool, bool]:
+    return action.optional, action.runnable, action.migrate_runnable, action.pseudo
+
+
+def _update_primitive(ws: WorkingSet, first: Action, then: Action, f_opt: bool, f_run: bool,
+                      flags: OrderFlag, member: bool = False) -> tuple[bool, bool]:
+    """Apply one ordering's rules; returns (then changed, first changed). `member`: 'then' is
+    a member's or instance's action reached through its group's or clone's."""
+    then_before = _state(then)
+    first_before = _state(first)
     if flags & OrderFlag.ASYMMETRIC and then.rsc is not None and not f_run \
             and not _asymmetric_exempt(then):
         _require(then, first)
         _block(then, first)
-    if flags & OrderFlag.IMPLIES_FIRST and not then.optional and first.optional:
+    if flags & OrderFlag.IMPLIES_FIRST and not then.optional and first.optional \
+            and not then.migrate_runnable:
+        # (a migration's stop needs nothing stopped before it: the resource stays up)
         _require(first, then)
+    if flags & OrderFlag.IMPLIES_FIRST and first.migrate_runnable and not then.migrate_runnable \
+            and not member and not action_flags(ws, then, None)[0] and _really_restarts(ws, then):
+        # what must really happen first cannot be migrated (a group or clone answers for its
+        # members here)
+        _no_migrate(first, then)
     if (flags & OrderFlag.PROMOTED_IMPLIES_FIRST and not then.optional and first.optional
             and first.rsc is not None and first.rsc.role == Role.PROMOTED):
         # a promoted resource that must stop demotes first [case: order_constraint_stops_promoted]
         _require(first, then)
+        if not then.migrate_runnable:
+            _no_migrate(first, then)
+    if flags & OrderFlag.IMPLIES_FIRST_MIGRATABLE:
+        # a migration's steps stand or fall together, and are needed when the start is
+        if not (then.migrate_runnable and then.runnable):
+            _block(first, then)
+        if not then.optional:
+            _require(first, then)
+    if flags & OrderFlag.PSEUDO_LEFT and not first.runnable:
+        # no migrate_from: the start on the target is a real one
+        _no_migrate(then, first)
+        then.pseudo = False
     if (flags & (OrderFlag.IMPLIES_FIRST | OrderFlag.IMPLIES_THEN) and not then.optional
             and first.rsc is not None and not first.rsc.managed and not f_run):
         # 'then' must wait for an action that an unmanaged resource will never take
         _block(then, first)
     if flags & OrderFlag.RUNNABLE_LEFT and then.runnable and not f_run:
         _block(then, first)
-    if flags & OrderFlag.IMPLIES_THEN and then.optional and not f_opt:
+        _no_migrate(then, first)
+    if flags & OrderFlag.IMPLIES_THEN and then.optional and not f_opt \
+            and not first.migrate_runnable and not first.dangling:
+        # a migrating resource keeps running: what follows its start need not restart; nor
+        # does the stop of a finished migration's source restart anything
         _require(then, first)
-    if flags & OrderFlag.RESTART:
+    if flags & OrderFlag.RESTART and not first.dangling:
         _restart(first, then)
-    return (then.optional, then.runnable) != then_before, \
-        (first.optional, first.runnable) != first_before
+    return _state(then) != then_before, _state(first) != first_before
 
 
 def _asymmetric_exempt(then: Action) -> bool:
@@ -181,21 +233,25 @@ def _restart(first: Action, then: Action) -> None:
         _require(first, then)
     if not then.optional:
         _require(first, then)
+    if not then.migrate_runnable:
+        _no_migrate(first, then)
     if not first.optional and not first.runnable:
         _block(then, first)
 
 
 def _update_ordered(ws: WorkingSet, first: Action, then: Action, node_name: str | None,
-                    f_opt: bool, f_run: bool, flags: OrderFlag) -> tuple[bool, bool]:
+                    f_opt: bool, f_run: bool, flags: OrderFlag, member: bool = False
+                    ) -> tuple[bool, bool]:
     then_rsc = then.rsc
     if then_rsc is None or then_rsc.variant == Variant.PRIMITIVE:
-        return _update_primitive(first, then, f_opt, f_run, flags)
+        return _update_primitive(ws, first, then, f_opt, f_run, flags, member)
     if then_rsc.variant == Variant.GROUP:
-        changed_then, changed_first = _update_primitive(first, then, f_opt, f_run, flags)
+        changed_then, changed_first = _update_primitive(ws, first, then, f_opt, f_run, flags)
         for child in then_rsc.children:
             child_action = _find_child_action(ws, child, then.task, node_name)
             if child_action is not None:
-                ct, cf = _update_ordered(ws, first, child_action, node_name, f_opt, f_run, flags)
+                ct, cf = _update_ordered(ws, first, child_action, node_name, f_opt, f_run, flags,
+                                         True)
                 if ct:
                     ws.pending_updates.append(child_action)
                 changed_first = changed_first or cf
@@ -203,14 +259,15 @@ def _update_ordered(ws: WorkingSet, first: Action, then: Action, node_name: str 
     # clone
     if _can_interleave(first, then):
         return _update_interleaved(ws, first, then, node_name, flags)
-    changed_then, changed_first = _update_primitive(first, then, f_opt, f_run, flags)
+    changed_then, changed_first = _update_primitive(ws, first, then, f_opt, f_run, flags)
     for child in then_rsc.children:
         child_action = _find_child_action(ws, child, then.task, node_name)
         if child_action is None:
             continue
         _, c_run = action_flags(ws, child_action, node_name)
         if c_run:
-            ct, cf = _update_ordered(ws, first, child_action, node_name, f_opt, f_run, flags)
+            ct, cf = _update_ordered(ws, first, child_action, node_name, f_opt, f_run, flags,
+                                     True)
             if ct:
                 ws.pending_updates.append(child_action)
                 for o in child_action.after:
@@ -288,7 +345,7 @@ def _inhibit(ws: WorkingSet, inst: Rsc) -> None:
 
 
 def update_action(ws: WorkingSet, then: Action) -> None:
-    before = (then.optional, then.runnable)
+    before = _state(then)
     if then.runnable_needed:
         count = 0
         for o in then.before:
@@ -313,7 +370,7 @@ def update_action(ws: WorkingSet, then: Action) -> None:
             for o2 in first.after:
                 ws.pending_updates.append(o2.then)
             ws.pending_updates.append(first)
-    if (then.optional, then.runnable) != before:
+    if _state(then) != before:
         if before[1] and not then.runnable:
             block_colocation_dependents(ws, then)
         ws.pending_updates.append(then)

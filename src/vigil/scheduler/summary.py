@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vigil.scheduler import migration
 from vigil.scheduler.transition import SummaryItem, Task
 from vigil.scheduler.working import Action, Node, Role, Rsc, Variant, WorkingSet
 
@@ -54,13 +55,7 @@ def _item(verb: str, rsc: Rsc, origin: Node | None, dest: Node | None, action: A
 
 
 def _current(rsc: Rsc) -> Node | None:
-    if not rsc.running_on:
-        return None
-    if rsc.requires not in ("fencing", "unfencing"):
-        for node in rsc.running_on:
-            if node.online and not node.unclean:
-                return node
-    return rsc.running_on[0]
+    return migration.current_node(rsc)
 
 
 def primitive_items(ws: WorkingSet, rsc: Rsc) -> list[SummaryItem]:
@@ -84,6 +79,9 @@ def primitive_items(ws: WorkingSet, rsc: Rsc) -> list[SummaryItem]:
     if role == rsc.next_role:
         if nxt is None:
             return []
+        migrate_from = _find(ws, rsc, Task.MIGRATE_FROM, nxt)
+        if migrate_from is not None and migrate_from.runnable and current is not None:
+            return [_item("Migrate", rsc, current, nxt, start, None, role)]
         if rsc.reload_needed and (start is None or start.optional):
             # a reload whose start another order made required becomes a restart
             # [case: reload-becomes-restart]

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 class Task(enum.StrEnum):
     """What an action does. A StrEnum: it compares equal to, and serialises as, Pacemaker's word.
 
-    start, stop, promote, demote, monitor and stonith run somewhere; running, stopped, promoted
-    and demoted are the pseudo-actions that mark a group's or clone's step done, and
+    start, stop, promote, demote, monitor, migrate_to, migrate_from and stonith run somewhere;
+    running, stopped, promoted and demoted are the pseudo-actions that mark a group's or clone's
+    step done, and
     clone-one-or-more the pseudo-action of an order that needs only some instances of a clone."""
 
     START = "start"
@@ -20,6 +21,8 @@ class Task(enum.StrEnum):
     MONITOR = "monitor"
     NOTIFY = "notify"  # a clone's notification: its data rides in ResolvedOperation.meta
     STONITH = "stonith"
+    MIGRATE_TO = "migrate_to"  # a live migration's first half, on the node it leaves
+    MIGRATE_FROM = "migrate_from"  # its second half, on the node it goes to
     RUNNING = "running"
     STOPPED = "stopped"
     PROMOTED = "promoted"

@@ -16,7 +16,7 @@ from vigil.model.score import INFINITY, parse_score
 from vigil.model.score import add as score_add
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
 from vigil.model.values import is_true
-from vigil.scheduler import remote, utilization
+from vigil.scheduler import migration, remote, utilization
 from vigil.scheduler.options import read_options
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.transition import OnFail
@@ -561,8 +561,7 @@ def _success(rsc: Rsc, op: OperationRecord, rc: int, result: _NodeHistoryResult)
         rsc.role = Role.STARTED
         clear = True
     elif task == "migrate_to":
-        if rsc.role < Role.STARTED:
-            _set_active(rsc)
+        pass  # what it means depends on the other end: see _process_op
     elif rsc.role < Role.STARTED:
         _set_active(rsc)
     if clear and (result.on_fail in (OnFail.BLOCK, OnFail.IGNORE, OnFail.DEMOTE, OnFail.RESTART,
@@ -582,6 +581,10 @@ def _failure(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord, rc: int,
     result.last_failure = op
     on_fail = op_on_fail(ws, rsc, op.operation, op.interval_ms)
     task = op.operation
+    if task == "migrate_to":
+        _apply_migration(ws, rsc, node, migration.after_failed_migrate_to(ws, rsc, node, op))
+    elif task == "migrate_from":
+        _apply_migration(ws, rsc, node, migration.after_failed_migrate_from(ws, rsc, node, op))
     is_probe = op.is_probe
     if task == "stop":
         _ban(rsc, node, "__stop_fail__")
@@ -673,6 +676,8 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
     status, rc = _remap(ws, rsc, op, result)
     if status == ST_DONE:
         _success(rsc, op, rc, result)
+        if op.operation == "migrate_to" and rc == RC_OK:
+            _apply_migration(ws, rsc, node, migration.after_migrate_to(ws, rsc, node, op))
     elif status in (ST_ERROR, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR_HARD, ST_ERROR_FATAL,
                     ST_NOT_INSTALLED) or status >= ST_NOT_CONNECTED:
         on_fail = op_on_fail(ws, rsc, op.operation, op.interval_ms)
@@ -693,6 +698,21 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
         elif status == ST_ERROR_FATAL:
             _ban(rsc, node, "fatal-error", ws.nodes)
         _failure(ws, rsc, node, op, rc, result)
+
+
+def _apply_migration(ws: WorkingSet, rsc: Rsc, node: Node, found: migration.Finding) -> None:
+    if found.role is not None:
+        rsc.role = found.role
+    if found.also_active_on is not None:
+        _add_running(ws, rsc, found.also_active_on)
+    if found.partial is not None:
+        rsc.partial_migration_source, rsc.partial_migration_target = found.partial
+    if found.dangling and node not in rsc.dangling_migrations:
+        rsc.dangling_migrations.append(node)
+    if found.recover:
+        rsc.failed = True
+        rsc.stop_needed = True
+        rsc.allow_migrate = False
 
 
 def _apply_state(ws: WorkingSet, rsc: Rsc, node: Node, result: _NodeHistoryResult) -> None:
@@ -853,6 +873,11 @@ def _unpack_status(ws: WorkingSet, cib: Cib) -> None:
     pending: list[tuple[NodeState, Node]] = []
     for state in cib.status:
         node = ws.node(state.id) or ws.node(state.uname)
+        if node is not None:
+            # every history by (node, id): a migration's record on one node is read together
+            # with its other half on another (migration.py)
+            for hist in state.history:
+                ws.status_histories.setdefault((node.name, hist.id), hist)
         if node is not None and node.remote:
             # seen: clean until its history or its connection's says otherwise
             node.unclean = False

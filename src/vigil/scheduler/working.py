@@ -166,6 +166,15 @@ class Rsc:
     critical: bool = True
     allow_migrate: bool = False
     utilization: dict[str, int] = field(default_factory=dict)  # capacity a primitive needs
+    # live migration found half done in the history: migrate_to succeeded on the source, the
+    # target has not answered yet (continued if it is still the chosen node)
+    partial_migration_source: Node | None = None
+    partial_migration_target: Node | None = None
+    # sources of a finished migration whose stop is still to come (migrate_to and migrate_from
+    # both succeeded): stopped there without touching the target
+    dangling_migrations: list[Node] = field(default_factory=list)
+    # the node a planned live migration leaves (set when its actions are created)
+    migrating_from: Node | None = None
     # state
     role: Role = Role.STOPPED
     next_role: Role = Role.UNKNOWN
@@ -298,6 +307,10 @@ class Action:
     runnable_needed: int = 0  # for clone-one-or-more pseudo actions
     order_id: str | None = None  # the order constraint a clone-one-or-more pseudo action serves
     notify_meta: dict[str, str] = field(default_factory=dict)  # a notify action's CRM_meta_notify_*
+    # part of a live migration that still may happen (its start, stop, migrate_to, migrate_from);
+    # cleared when an ordering needs a real stop and start, and the migration is abandoned
+    migrate_runnable: bool = False
+    dangling: bool = False  # the stop of a finished migration's source (see Rsc)
 
     @property
     def label(self) -> str:
@@ -317,6 +330,12 @@ class OrderFlag(enum.IntFlag):
     ONE_OR_MORE = 64
     IMPLIES_FIRST_PRINTED = 128
     PROMOTED_IMPLIES_FIRST = 256  # a required 'then' requires 'first' of a promoted resource
+    # a migration step: a required 'then' requires 'first'; a 'then' that cannot run or migrate
+    # makes 'first' unable to run
+    IMPLIES_FIRST_MIGRATABLE = 512
+    PSEUDO_LEFT = 1024  # 'then' is pseudo (a migration's start) only while 'first' can run
+    # an ordering that stands for another around a migration: void when 'first' migrates
+    APPLY_FIRST_NON_MIGRATABLE = 2048
 
 
 @dataclass(eq=False)
@@ -353,6 +372,9 @@ class WorkingSet:
     config_counter: int = 0
     warnings: list[str] = field(default_factory=list)
     assignment_order: list[Rsc] | None = None  # top-level resources, as placement took them
+    # every lrm_resource of the status by (node name, history id): a migration's record on one
+    # node is read together with its other half on another
+    status_histories: dict[tuple[str, str], ResourceHistory] = field(default_factory=dict)
 
     def node(self, name_or_id: str | None) -> Node | None:
         if name_or_id is None:
