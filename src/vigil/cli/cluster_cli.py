@@ -4,6 +4,7 @@ setup, start, stop and destroy are in cluster_setup_cli)."""
 from __future__ import annotations
 
 import difflib
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import (
     checkpoint,
     config,
+    export,
     node,
     property_help,
     quorum,
@@ -157,6 +159,7 @@ CONFIG_USAGE = """\
 usage: vigil config [show] [-f FILE] [--output json]
        vigil config checkpoint [list] | view N | diff N [M|live] | restore N
          (the configurations this node's vigild kept before each change, 1 the oldest)
+       vigil config export pcs-commands   (the commands that build it again on an empty CIB)
 Prints the whole configuration as pcs prints it: resources, fence devices, constraints,
 properties and defaults (of FILE, or of the running cluster). A FILE with errors (Pacemaker's
 schema, a constraint naming no resource) is shown all the same, its errors as warnings."""
@@ -176,6 +179,14 @@ def run_config(inv: Invocation) -> int:
     words = inv.words[1:]
     if words and words[0] == "checkpoint":
         return _checkpoint(inv, words[1:])
+    if words and words[0] == "export":
+        inv.only()
+        if words[1:] != ["pcs-commands"]:
+            raise UsageError("config export pcs-commands (the commands that build this "
+                             "configuration again)")
+        for line in export.export(config.cib(inv.env(reading=True))):
+            print(f"# {line.comment}" if line.comment else shlex.join(["vigil", *line.argv]))
+        return EXIT_OK
     inv.only()
     if words and words[0] == "show":
         words = words[1:]
