@@ -245,3 +245,13 @@ def test_relocate_shows_where_stickiness_holds_them(vigil: Run, cib: Path,
     assert code == 1 and "needs a running cluster" in err
     code, _, err = vigil("-f", str(settled), "resource", "relocate", "dry-run", "ghost")
     assert code == 2 and "'ghost' does not exist" in err
+
+
+def test_pcs_aliases(vigil: Run, cib: Path) -> None:
+    """stonith cleanup|defaults (as for resources), status cluster, move-with-constraint."""
+    code, _, err = vigil("-f", str(cib), "stonith", "cleanup", "fence-lab")
+    assert code == 0, err
+    assert vigil("-f", str(cib), "stonith", "defaults")[0] == 0
+    assert vigil("-f", str(cib), "status", "cluster")[1] == vigil("-f", str(cib), "status")[1]
+    code, _, err = vigil("-f", str(cib), "resource", "move-with-constraint", "WebIP", "node2")
+    assert code == 0 and "cli-prefer-WebIP" in err

@@ -387,6 +387,8 @@ def run_status(inv: Invocation) -> int:
         args.no_more(words[1:], "status quorum")
         inv.words = ["quorum", "status"]
         return quorum_cli.run(inv)
+    if words and words[0] == "cluster":  # pcs: status cluster is the status
+        words = words[1:]
     if words and words[0] == "xml":  # pcs: crm_mon's XML
         inv.only()
         args.no_more(words[1:], "status xml")

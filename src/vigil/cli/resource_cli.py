@@ -64,7 +64,7 @@ STONITH_USAGE = f"""\
 usage: vigil [-f FILE] stonith COMMAND ...
   create ID AGENT [k=v...] [op ACTION k=v...]... [meta k=v...] [--disabled] [--force]
   delete ID        config [ID]        status        enable ID...        disable ID...
-  list [FILTER]    describe AGENT
+  list [FILTER]    describe AGENT     cleanup|refresh|failcount|defaults ... (as for resources)
 {stonith_cli.USAGE_LINES}"""
 
 
@@ -215,6 +215,8 @@ def run(inv: Invocation) -> int:
         inv.only()
         args.need(rest, 1, "group id (resource ungroup GROUP [RESOURCE...])")
         return args.finish(inv, resource.group_remove(env(), rest[0], rest[1:]))
+    if sub == "move-with-constraint":  # pcs 0.11: move, leaving the constraint (vigil's move)
+        sub = "move"
     if sub in ("move", "ban"):
         inv.only(*(["force", "promoted"] if sub == "move" else ["promoted"]))
         lifetime = _lifetime(rest)
@@ -446,6 +448,10 @@ def run_stonith(inv: Invocation) -> int:
         print(STONITH_USAGE)
         return EXIT_OK if inv.help else args.EXIT_USAGE
     sub, rest = words[0], words[1:]
+    if sub in ("cleanup", "refresh", "failcount", "defaults"):
+        # pcs: the same as for resources (fence devices are resources)
+        inv.words = ["resource", *words]
+        return run(inv)
     if sub == "create":
         return _create(inv, rest, stonith=True)
     if sub in ("delete", "remove"):
