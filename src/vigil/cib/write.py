@@ -27,7 +27,7 @@ from vigil.model.constraints import (
 )
 from vigil.model.fencing import FencingLevel, FencingTopology
 from vigil.model.nvset import NvPair, NvSet
-from vigil.model.resources import Clone, Group, Operation, Primitive, Resource
+from vigil.model.resources import Clone, Group, Operation, Primitive, Resource, Template
 from vigil.model.rules import (
     AttrExpression,
     DateExpression,
@@ -38,9 +38,11 @@ from vigil.model.rules import (
 )
 from vigil.model.score import format_score
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory, TicketState
+from vigil.model.tags import Tag
 from vigil.model.xmlextra import Extra
 
 _RESOURCES_PREFIX = "resources:"
+_TAGS_PREFIX = "tags:"
 
 
 def write_cib(cib: Cib) -> str:
@@ -230,16 +232,7 @@ def _operation(op: Operation) -> ET.Element:
     return el
 
 
-def _primitive(rsc: Primitive) -> ET.Element:
-    el = ET.Element("primitive", {"id": rsc.id})
-    # A primitive made from a template may leave its class and type to the template.
-    templated = any(name == "template" for name, _ in rsc.extra.attrs)
-    if rsc.standard or not templated:
-        el.set("class", rsc.standard)
-    _set(el, "provider", rsc.provider)
-    if rsc.agent_type or not templated:
-        el.set("type", rsc.agent_type)
-    _extra_attrs(el, rsc.extra)
+def _agent_parts(el: ET.Element, rsc: Primitive | Template) -> ET.Element:
     _nvsets(el, "instance_attributes", rsc.instance_attributes)
     _nvsets(el, "meta_attributes", rsc.meta_attributes)
     _nvsets(el, "utilization", rsc.utilization)
@@ -249,6 +242,27 @@ def _primitive(rsc: Primitive) -> ET.Element:
             ops.append(_operation(op))
     _extra_children(el, rsc.extra.children)
     return el
+
+
+def _primitive(rsc: Primitive) -> ET.Element:
+    el = ET.Element("primitive", {"id": rsc.id})
+    # A primitive made from a template may leave its class and type to the template.
+    if rsc.standard or rsc.template is None:
+        el.set("class", rsc.standard)
+    _set(el, "provider", rsc.provider)
+    if rsc.agent_type or rsc.template is None:
+        el.set("type", rsc.agent_type)
+    _set(el, "template", rsc.template)
+    _extra_attrs(el, rsc.extra)
+    return _agent_parts(el, rsc)
+
+
+def _template(tmpl: Template) -> ET.Element:
+    el = ET.Element("template", {"id": tmpl.id, "class": tmpl.standard})
+    _set(el, "provider", tmpl.provider)
+    el.set("type", tmpl.agent_type)
+    _extra_attrs(el, tmpl.extra)
+    return _agent_parts(el, tmpl)
 
 
 def _group(rsc: Group) -> ET.Element:
@@ -412,6 +426,15 @@ def _fencing_topology(topology: FencingTopology) -> ET.Element:
     return el
 
 
+def _tag(tag: Tag) -> ET.Element:
+    el = ET.Element("tag", {"id": tag.id})
+    _extra_attrs(el, tag.extra)
+    for ref in tag.refs:
+        ET.SubElement(el, "obj_ref", {"id": ref})
+    _extra_children(el, tag.extra.children)
+    return el
+
+
 def _configuration(config: Configuration) -> ET.Element:
     el = ET.Element("configuration")
     _extra_attrs(el, config.extra)
@@ -421,12 +444,17 @@ def _configuration(config: Configuration) -> ET.Element:
     for node in config.nodes:
         nodes.append(_node(node))
     resources = ET.SubElement(el, "resources")
+    for tmpl in config.templates:
+        resources.append(_template(tmpl))
     for rsc in config.resources:
         resources.append(resource_element(rsc))
     sections: list[str] = []
+    kept_tags: list[str] = []
     for text in config.extra.children:
         if text.startswith(_RESOURCES_PREFIX):
             resources.append(_parse_kept(text[len(_RESOURCES_PREFIX):]))
+        elif text.startswith(_TAGS_PREFIX):
+            kept_tags.append(text[len(_TAGS_PREFIX):])
         else:
             sections.append(text)
     constraints = ET.SubElement(el, "constraints")
@@ -438,6 +466,11 @@ def _configuration(config: Configuration) -> ET.Element:
         _nvsets(ET.SubElement(el, "op_defaults"), "meta_attributes", config.op_defaults)
     if config.fencing_topology is not None:
         el.append(_fencing_topology(config.fencing_topology))
+    if config.tags or kept_tags:
+        tags = ET.SubElement(el, "tags")
+        for tag in config.tags:
+            tags.append(_tag(tag))
+        _extra_children(tags, tuple(kept_tags))
     _extra_children(el, tuple(sections))
     return el
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from vigil.model.constraints import Constraint
 from vigil.model.fencing import FencingTopology
 from vigil.model.nvset import NvSet, first_value
-from vigil.model.resources import Resource
+from vigil.model.resources import Resource, Template
 from vigil.model.status import NodeState, TicketState
+from vigil.model.tags import Tag
 from vigil.model.version import CibVersion
 from vigil.model.xmlextra import NO_EXTRA, Extra
 
@@ -37,7 +38,9 @@ class Configuration:
     rsc_defaults: tuple[NvSet, ...] = ()
     op_defaults: tuple[NvSet, ...] = ()
     fencing_topology: FencingTopology | None = None  # None: no <fencing-topology> element
-    extra: Extra = NO_EXTRA  # unknown sections (tags, acls, alerts...) kept as XML
+    extra: Extra = NO_EXTRA  # unknown sections (acls, alerts...) kept as XML
+    templates: tuple[Template, ...] = ()  # the <template>s among the resources
+    tags: tuple[Tag, ...] = ()  # <tags> (written only when there are some)
 
 
 @dataclass(frozen=True)
