@@ -9,7 +9,7 @@ from functools import cmp_to_key
 from vigil.model.constraints import Colocation, Location
 from vigil.model.score import INFINITY, add
 from vigil.model.values import is_true
-from vigil.scheduler import tickets
+from vigil.scheduler import health, tickets
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.working import (
     ColocationEdge,
@@ -977,6 +977,8 @@ def allocation_order(ws: WorkingSet) -> list[Rsc]:
 def place(ws: WorkingSet) -> None:
     initial_scores(ws)
     apply_locations(ws)
+    for rsc, node, score in health.health_locations(ws):
+        _apply_location_to(rsc, [(node, score)], "node health")
     apply_stickiness(ws)
     apply_failure_bans(ws)
     tickets.apply_tickets(ws)
