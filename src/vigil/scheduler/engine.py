@@ -11,6 +11,7 @@ from vigil.scheduler import (
     orderings,
     placement,
     propagation,
+    unfencing,
 )
 from vigil.scheduler.promotion import promotion_contributions
 from vigil.scheduler.summary import summary_items
@@ -32,6 +33,7 @@ def schedule(cib: Cib, now: int) -> Transition:
     placement.place(ws)
     order = placement.allocation_order(ws)
     actions.create_actions(ws)
+    unfencing.schedule_unfencing(ws)
     fencing.schedule_fencing(ws)
     orderings.internal_orderings(ws)
     orderings.user_orderings(ws)

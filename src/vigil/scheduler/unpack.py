@@ -12,12 +12,12 @@ from vigil.model.nvset import NvSet, sorted_sets
 from vigil.model.ocf import ExecStatus as S
 from vigil.model.ocf import OcfResult as R
 from vigil.model.ocf import effective_rc
-from vigil.model.resources import Clone, Group, Primitive, Resource
+from vigil.model.resources import Clone, Group, Primitive, Resource, walk
 from vigil.model.score import INFINITY, parse_score
 from vigil.model.score import add as score_add
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
 from vigil.model.values import is_true
-from vigil.scheduler import references
+from vigil.scheduler import references, unfencing
 from vigil.scheduler.options import read_options
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.transition import OnFail
@@ -250,7 +250,7 @@ def _requires(ws: WorkingSet, rsc: Rsc) -> str:
             return "quorum"
         return value
     if ws.options.stonith_enabled:
-        return "fencing"
+        return "unfencing" if ws.unfencing else "fencing"
     if ws.options.no_quorum_policy == "ignore":
         return "nothing"
     return "quorum"
@@ -890,7 +890,10 @@ def unpack(cib: Cib, now: int) -> WorkingSet:
     ws.new_feature_set = _feature_set_at_least(cib.crm_feature_set, (3, 0, 13))
     _unpack_nodes(ws, cib)
     config = cib.configuration
-    _unpack_resources(ws, templates.apply_templates(config.resources, config.templates))
+    resources = templates.apply_templates(config.resources, config.templates)
+    ws.unfencing = ws.options.stonith_enabled and any(
+        unfencing.provides_unfencing(r) for r in walk(resources) if isinstance(r, Primitive))
+    _unpack_resources(ws, resources)
     for constraint in references.expand_constraints(config.constraints, _expansions(cib)):
         if isinstance(constraint, Location):
             ws.locations.append(constraint)
