@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from vigil.cib import io, read, validate, write
-from vigil.model import reports
+from vigil.model import reports, templates
 from vigil.model.reports import Report, ReportError, Severity
+from vigil.model.resources import Primitive
 from vigil.words import messages
 
 REPO = Path(__file__).resolve().parents[2]
@@ -259,6 +260,67 @@ def test_kept_resources_are_written_inside_resources() -> None:
     root = ET.fromstring(write.write_cib(cib))
     assert root.find("configuration/resources/bundle[@id='b1']") is not None
     assert root.find("configuration/bundle") is None
+
+
+TEMPLATED = cib_xml(
+    resources='<template id="t1" class="ocf" provider="heartbeat" type="Dummy">'
+              '<instance_attributes id="t1-ia"><nvpair id="t1-ia-x" name="x" value="t"/>'
+              '</instance_attributes>'
+              '<operations><op id="t1-mon" name="monitor" interval="10s"/></operations>'
+              '</template>'
+              '<primitive id="p2" template="t1">'
+              '<meta_attributes id="p2-ma"><nvpair id="p2-ma-t" name="target-role" '
+              'value="Stopped"/></meta_attributes></primitive>',
+    constraints='<rsc_location id="l1" rsc="t1" node="node1" score="10"/>'
+                '<rsc_order id="o1" first="tag1" then="p1"/>',
+    extra='<tags><tag id="tag1"><obj_ref id="p1"/><obj_ref id="p2"/></tag></tags>')
+
+
+def test_templates_and_tags_are_modelled_and_round_trip() -> None:
+    cib, warnings = read.parse_cib(TEMPLATED)
+    assert warnings == ()
+    config = cib.configuration
+    assert [(t.id, t.agent_type, [op.id for op in t.operations]) for t in config.templates] == [
+        ("t1", "Dummy", ["t1-mon"])]
+    p2 = next(r for r in config.resources if r.id == "p2")
+    assert isinstance(p2, Primitive) and p2.template == "t1" and p2.standard == ""
+    assert [(t.id, t.refs) for t in config.tags] == [("tag1", ("p1", "p2"))]
+    assert config.extra.children == ()
+    text = write.write_cib(cib)
+    root = ET.fromstring(text)
+    written = root.find("configuration/resources/primitive[@id='p2']")
+    assert written is not None and written.get("template") == "t1"
+    assert written.get("class") is None and written.get("type") is None
+    assert root.find("configuration/resources/template[@id='t1']/operations/op") is not None
+    assert [o.get("id") for o in root.iterfind("configuration/tags/tag/obj_ref")] == ["p1", "p2"]
+    assert read.parse_cib(text)[0] == cib
+    assert validate.validate(cib) == ()
+
+
+def test_a_template_applied_gives_the_primitive_its_agent_with_its_own_values_first() -> None:
+    cib, _ = read.parse_cib(TEMPLATED)
+    p2 = next(r for r in cib.configuration.resources if r.id == "p2")
+    assert isinstance(p2, Primitive)
+    derived = templates.derive(p2, cib.configuration.templates[0])
+    assert derived.agent == "ocf:heartbeat:Dummy"
+    assert [s.id for s in derived.meta_attributes] == ["p2-ma"]
+    assert [s.id for s in derived.instance_attributes] == ["t1-ia"]
+    assert [op.id for op in derived.operations] == ["t1-mon"]
+
+
+def test_unknown_template_and_tag_references() -> None:
+    text = cib_xml(resources='<primitive id="p2" template="nope"/>',
+                   extra='<tags><tag id="tag1"><obj_ref id="ghost"/></tag></tags>')
+    cib, _ = read.parse_cib(text)
+    found = validate.validate(cib)
+    assert codes(found) == ["CIB_UNKNOWN_TEMPLATE"]
+    assert codes(found, Severity.WARNING) == ["CIB_UNKNOWN_TAG_REFERENCE"]
+
+
+def test_a_template_is_not_parsed_as_a_resource_and_its_ids_count() -> None:
+    text = cib_xml(resources='<template id="p1" class="ocf" provider="heartbeat" type="Dummy"/>')
+    cib, _ = read.parse_cib(text)
+    assert codes(validate.validate(cib)) == ["CIB_DUPLICATE_ID"]
 
 
 def test_id_refs_are_written_back_as_id_refs() -> None:

@@ -27,7 +27,7 @@ from vigil.model.durations import parse_interval_ms
 from vigil.model.fencing import FencingLevel, FencingTopology
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.reports import Report, ReportError
-from vigil.model.resources import Clone, Group, Operation, Primitive, Resource
+from vigil.model.resources import Clone, Group, Operation, Primitive, Resource, Template
 from vigil.model.rules import (
     AttrExpression,
     DateExpression,
@@ -39,6 +39,7 @@ from vigil.model.rules import (
 )
 from vigil.model.score import parse_score
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory, TicketState
+from vigil.model.tags import Tag
 from vigil.model.values import is_true
 from vigil.model.version import CibVersion
 from vigil.model.xmlextra import Extra
@@ -211,16 +212,9 @@ class _Reader:
             extra=Extra(self.extra_attrs(el, known), tuple(children)),
         )
 
-    def primitive(self, el: ET.Element, path: str) -> Primitive:
-        rsc_id = self.require(el, "id", path)
-        here = f"{path}/primitive[@id='{rsc_id}']"
-        if el.get("template") and el.get("class") is None:
-            self.warnings.append(reports.warning(
-                "CIB_UNSUPPORTED_FEATURE", feature="resource templates", path=here))
-        standard = self.require(el, "class", here) if el.get("template") is None else el.get(
-            "class", "")
-        agent_type = self.require(el, "type", here) if el.get("template") is None else el.get(
-            "type", "")
+    def _agent_parts(self, el: ET.Element, here: str
+                     ) -> tuple[tuple[Operation, ...], tuple[str, ...]]:
+        """The operations and the unknown children of a primitive or template."""
         ops: list[Operation] = []
         children: list[str] = []
         for child in el:
@@ -230,6 +224,20 @@ class _Reader:
                 continue
             elif isinstance(child.tag, str):
                 children.append(self.unknown(child, here))
+        return tuple(ops), tuple(children)
+
+    def primitive(self, el: ET.Element, path: str) -> Primitive:
+        rsc_id = self.require(el, "id", path)
+        here = f"{path}/primitive[@id='{rsc_id}']"
+        template = el.get("template")
+        # A primitive made from a template may leave its class and type to the template.
+        if template is None:
+            standard = self.require(el, "class", here)
+            agent_type = self.require(el, "type", here)
+        else:
+            standard = el.get("class", "")
+            agent_type = el.get("type", "")
+        ops, children = self._agent_parts(el, here)
         return Primitive(
             id=rsc_id,
             standard=standard,
@@ -238,9 +246,26 @@ class _Reader:
             instance_attributes=self.nvsets(el, "instance_attributes", here),
             meta_attributes=self.nvsets(el, "meta_attributes", here),
             utilization=self.nvsets(el, "utilization", here),
-            operations=tuple(ops),
-            extra=Extra(self.extra_attrs(el, {"id", "class", "type", "provider"}),
-                        tuple(children)),
+            operations=ops,
+            extra=Extra(self.extra_attrs(el, {"id", "class", "type", "provider", "template"}),
+                        children),
+            template=template,
+        )
+
+    def template(self, el: ET.Element, path: str) -> Template:
+        tid = self.require(el, "id", path)
+        here = f"{path}/template[@id='{tid}']"
+        ops, children = self._agent_parts(el, here)
+        return Template(
+            id=tid,
+            standard=self.require(el, "class", here),
+            agent_type=self.require(el, "type", here),
+            provider=el.get("provider"),
+            instance_attributes=self.nvsets(el, "instance_attributes", here),
+            meta_attributes=self.nvsets(el, "meta_attributes", here),
+            utilization=self.nvsets(el, "utilization", here),
+            operations=ops,
+            extra=Extra(self.extra_attrs(el, {"id", "class", "type", "provider"}), children),
         )
 
     def group(self, el: ET.Element, path: str) -> Group:
@@ -291,12 +316,16 @@ class _Reader:
             extra=Extra(self.extra_attrs(el, {"id"}), tuple(children)),
         )
 
-    def resources(self, section: ET.Element) -> tuple[tuple[Resource, ...], tuple[str, ...]]:
+    def resources(self, section: ET.Element
+                  ) -> tuple[tuple[Resource, ...], tuple[Template, ...], tuple[str, ...]]:
         path = "/cib/configuration/resources"
         out: list[Resource] = []
+        templates: list[Template] = []
         unknown: list[str] = []
         for el in section:
-            if el.tag == "primitive":
+            if el.tag == "template":
+                templates.append(self.template(el, path))
+            elif el.tag == "primitive":
                 out.append(self.primitive(el, path))
             elif el.tag == "group":
                 out.append(self.group(el, path))
@@ -304,6 +333,28 @@ class _Reader:
                 clone = self.clone(el, path)
                 if clone is not None:
                     out.append(clone)
+            elif isinstance(el.tag, str):
+                unknown.append(self.unknown(el, path))
+        return tuple(out), tuple(templates), tuple(unknown)
+
+    # -- tags --------------------------------------------------------------------------------
+    def tags(self, section: ET.Element) -> tuple[tuple[Tag, ...], tuple[str, ...]]:
+        path = "/cib/configuration/tags"
+        out: list[Tag] = []
+        unknown: list[str] = []
+        for el in section:
+            if el.tag == "tag":
+                tag_id = self.require(el, "id", path)
+                here = f"{path}/tag[@id='{tag_id}']"
+                refs: list[str] = []
+                children: list[str] = []
+                for child in el:
+                    if child.tag == "obj_ref":
+                        refs.append(self.require(child, "id", here))
+                    elif isinstance(child.tag, str):
+                        children.append(self.unknown(child, here))
+                out.append(Tag(tag_id, tuple(refs),
+                               Extra(self.extra_attrs(el, {"id"}), tuple(children))))
             elif isinstance(el.tag, str):
                 unknown.append(self.unknown(el, path))
         return tuple(out), tuple(unknown)
@@ -645,6 +696,8 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
     properties: tuple[NvSet, ...] = ()
     nodes: list[NodeConfig] = []
     resources: tuple[Resource, ...] = ()
+    templates: tuple[Template, ...] = ()
+    tags: tuple[Tag, ...] = ()
     constraints: list[Constraint] = []
     rsc_defaults: tuple[NvSet, ...] = ()
     op_defaults: tuple[NvSet, ...] = ()
@@ -659,7 +712,7 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
         elif tag == "nodes":
             nodes.extend(reader.node(n) for n in section.findall("node"))
         elif tag == "resources":
-            resources, unknown_rscs = reader.resources(section)
+            resources, templates, unknown_rscs = reader.resources(section)
             if unknown_rscs:
                 # Kept whole, in place of the section's unknown children, on write.
                 config_unknown.extend(f"resources:{x}" for x in unknown_rscs)
@@ -678,10 +731,12 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
             alerts = tuple(reader.alert(a) for a in section.findall("alert"))
         elif tag == "acls":
             acls = reader.acls(section)
+        elif tag == "tags":
+            tags, unknown_tags = reader.tags(section)
+            config_unknown.extend(f"tags:{x}" for x in unknown_tags)
         elif isinstance(tag, str):
-            if tag != "tags":
-                reader.warnings.append(reports.warning(
-                    "CIB_UNKNOWN_ELEMENT", element=tag, path=f"/cib/configuration/{tag}"))
+            reader.warnings.append(reports.warning(
+                "CIB_UNKNOWN_ELEMENT", element=tag, path=f"/cib/configuration/{tag}"))
             config_unknown.append(ET.tostring(section, encoding="unicode").strip())
     status: list[NodeState] = []
     status_el = root.find("status")
@@ -715,6 +770,8 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
             alerts=alerts,
             acls=acls,
             extra=Extra((), tuple(config_unknown)),
+            templates=templates,
+            tags=tags,
         ),
         status=tuple(status),
         have_quorum=is_true(root.get("have-quorum"), False),

@@ -26,13 +26,14 @@ from vigil.model.constraints import (
 )
 from vigil.model.nvset import NvSet
 from vigil.model.reports import Report
-from vigil.model.resources import Group, Operation, Primitive, Resource, walk
+from vigil.model.resources import Group, Operation, Primitive, Resource, Template, walk
 from vigil.model.rules import AttrExpression, DateExpression, Expression, ResourceExpression, Rule
 from vigil.model.score import is_valid_score
 from vigil.model.xmlextra import Extra
 
 _RESOURCES_PREFIX = "resources:"
-# Elements of kept resources XML (bundles, templates) whose ids constraints may name.
+_TAGS_PREFIX = "tags:"
+# Elements of kept resources XML (bundles) whose ids constraints may name.
 _RESOURCE_TAGS = frozenset({"primitive", "group", "clone", "master", "bundle", "template"})
 _SCORED_TAGS = ("rsc_location", "rsc_colocation", "rsc_order", "rule", "resource_set")
 # Elements whose "id" names another element (tags' obj_ref, ACL role references) or a user or
@@ -87,8 +88,14 @@ def _config_ids(config: Configuration) -> Iterator[_Defined]:
         for nvset in node.utilization:
             yield from _nvset_ids(nvset, "utilization")
         yield from _extra_ids(node.extra)
+    for tmpl in config.templates:
+        yield tmpl.id, "template"
+        yield from _agent_ids(tmpl)
     for rsc in config.resources:
         yield from _resource_ids(rsc)
+    for tag in config.tags:
+        yield tag.id, "tag"
+        yield from _extra_ids(tag.extra)
     for c in config.constraints:
         if isinstance(c, UnknownConstraint):
             yield from _xml_ids(c.xml)
@@ -133,7 +140,12 @@ def _config_ids(config: Configuration) -> Iterator[_Defined]:
             yield group.id, "acl_group"
         yield from _extra_ids(config.acls.extra)
     for text in config.extra.children:
-        yield from _xml_ids(text.removeprefix(_RESOURCES_PREFIX))
+        yield from _xml_ids(_kept_xml(text))
+
+
+def _kept_xml(text: str) -> str:
+    """Kept XML text without the prefix saying which section it belongs in."""
+    return text.removeprefix(_RESOURCES_PREFIX).removeprefix(_TAGS_PREFIX)
 
 
 def _constraint_tag(c: Location | Colocation | Order | TicketConstraint) -> str:
@@ -199,15 +211,22 @@ def _operation_ids(op: Operation) -> Iterator[_Defined]:
     yield from _extra_ids(op.extra)
 
 
+def _agent_ids(rsc: Primitive | Template) -> Iterator[_Defined]:
+    """The ids inside a primitive or template (its attribute sets and operations)."""
+    yield from _nvsets_ids((("instance_attributes", rsc.instance_attributes),
+                            ("meta_attributes", rsc.meta_attributes),
+                            ("utilization", rsc.utilization)))
+    for op in rsc.operations:
+        yield from _operation_ids(op)
+    yield from _extra_ids(rsc.extra)
+
+
 def _resource_ids(rsc: Resource) -> Iterator[_Defined]:
     if isinstance(rsc, Primitive):
         yield rsc.id, "primitive"
-        yield from _nvsets_ids((("instance_attributes", rsc.instance_attributes),
-                                ("meta_attributes", rsc.meta_attributes),
-                                ("utilization", rsc.utilization)))
-        for op in rsc.operations:
-            yield from _operation_ids(op)
-    elif isinstance(rsc, Group):
+        yield from _agent_ids(rsc)
+        return
+    if isinstance(rsc, Group):
         yield rsc.id, "group"
         yield from _nvsets_ids((("meta_attributes", rsc.meta_attributes),
                                 ("instance_attributes", rsc.instance_attributes)))
@@ -237,7 +256,7 @@ def _xml_ids(text: str) -> Iterator[_Defined]:
 
 # -- references of constraints -----------------------------------------------------------------
 def _kept_resources(config: Configuration) -> Iterator[ET.Element]:
-    """The resources the model keeps as XML (bundles, templates)."""
+    """The resources the model keeps as XML (bundles)."""
     for text in config.extra.children:
         if text.startswith(_RESOURCES_PREFIX):
             yield ET.fromstring(text.removeprefix(_RESOURCES_PREFIX))
@@ -245,17 +264,16 @@ def _kept_resources(config: Configuration) -> Iterator[ET.Element]:
 
 def _resource_names(config: Configuration) -> set[str]:
     """Ids a constraint may name: every primitive, group and clone (never an instance `rsc:0`),
-    the bundles and templates (with what they contain) the model keeps as XML, and tags."""
+    templates and tags (each meaning the resources made from it or tagged with it), and the
+    bundles (with what they contain) the model keeps as XML."""
     names = {rsc.id for rsc in walk(config.resources)}
+    names.update(t.id for t in config.templates)
+    names.update(t.id for t in config.tags)
     for kept in _kept_resources(config):
         for el in kept.iter():
             el_id = el.get("id")
             if el.tag in _RESOURCE_TAGS and el_id is not None:
                 names.add(el_id)
-    for text in config.extra.children:
-        section = ET.fromstring(text.removeprefix(_RESOURCES_PREFIX))
-        if section.tag == "tags":
-            names.update(tag.get("id", "") for tag in section.iter("tag"))
     return names
 
 
@@ -332,11 +350,29 @@ def _unknown_constraint_resources(c: UnknownConstraint) -> Iterator[str]:
             yield ref_id
 
 
+def _template_references(config: Configuration) -> Iterator[Report]:
+    """A primitive naming a template that does not exist: Pacemaker leaves it out."""
+    templates = {t.id for t in config.templates}
+    for rsc in walk(config.resources):
+        if isinstance(rsc, Primitive) and rsc.template is not None \
+                and rsc.template not in templates:
+            yield reports.error("CIB_UNKNOWN_TEMPLATE", resource=rsc.id, template=rsc.template)
+
+
+def _tag_references(config: Configuration, resources: set[str]) -> Iterator[Report]:
+    """A tag naming an id that is no resource: constraints naming the tag skip it."""
+    for tag in config.tags:
+        for ref in tag.refs:
+            if ref not in resources:
+                yield reports.warning("CIB_UNKNOWN_TAG_REFERENCE", tag=tag.id, id=ref)
+
+
 def _constraint_references(cib: Cib) -> list[Report]:
     config = cib.configuration
     resources = _resource_names(config)
     nodes = _node_names(cib)
-    out: list[Report] = []
+    out: list[Report] = list(_template_references(config))
+    out.extend(_tag_references(config, resources))
     for c in config.constraints:
         named = (_unknown_constraint_resources(c) if isinstance(c, UnknownConstraint)
                  else _named_resources(c))

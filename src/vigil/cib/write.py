@@ -29,7 +29,7 @@ from vigil.model.constraints import (
 )
 from vigil.model.fencing import FencingLevel, FencingTopology
 from vigil.model.nvset import NvPair, NvSet
-from vigil.model.resources import Clone, Group, Operation, Primitive, Resource
+from vigil.model.resources import Clone, Group, Operation, Primitive, Resource, Template
 from vigil.model.rules import (
     AttrExpression,
     DateExpression,
@@ -40,9 +40,11 @@ from vigil.model.rules import (
 )
 from vigil.model.score import format_score
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory, TicketState
+from vigil.model.tags import Tag
 from vigil.model.xmlextra import Extra
 
 _RESOURCES_PREFIX = "resources:"
+_TAGS_PREFIX = "tags:"
 
 
 def write_cib(cib: Cib) -> str:
@@ -232,16 +234,7 @@ def _operation(op: Operation) -> ET.Element:
     return el
 
 
-def _primitive(rsc: Primitive) -> ET.Element:
-    el = ET.Element("primitive", {"id": rsc.id})
-    # A primitive made from a template may leave its class and type to the template.
-    templated = any(name == "template" for name, _ in rsc.extra.attrs)
-    if rsc.standard or not templated:
-        el.set("class", rsc.standard)
-    _set(el, "provider", rsc.provider)
-    if rsc.agent_type or not templated:
-        el.set("type", rsc.agent_type)
-    _extra_attrs(el, rsc.extra)
+def _agent_parts(el: ET.Element, rsc: Primitive | Template) -> ET.Element:
     _nvsets(el, "instance_attributes", rsc.instance_attributes)
     _nvsets(el, "meta_attributes", rsc.meta_attributes)
     _nvsets(el, "utilization", rsc.utilization)
@@ -251,6 +244,27 @@ def _primitive(rsc: Primitive) -> ET.Element:
             ops.append(_operation(op))
     _extra_children(el, rsc.extra.children)
     return el
+
+
+def _primitive(rsc: Primitive) -> ET.Element:
+    el = ET.Element("primitive", {"id": rsc.id})
+    # A primitive made from a template may leave its class and type to the template.
+    if rsc.standard or rsc.template is None:
+        el.set("class", rsc.standard)
+    _set(el, "provider", rsc.provider)
+    if rsc.agent_type or rsc.template is None:
+        el.set("type", rsc.agent_type)
+    _set(el, "template", rsc.template)
+    _extra_attrs(el, rsc.extra)
+    return _agent_parts(el, rsc)
+
+
+def _template(tmpl: Template) -> ET.Element:
+    el = ET.Element("template", {"id": tmpl.id, "class": tmpl.standard})
+    _set(el, "provider", tmpl.provider)
+    el.set("type", tmpl.agent_type)
+    _extra_attrs(el, tmpl.extra)
+    return _agent_parts(el, tmpl)
 
 
 def _group(rsc: Group) -> ET.Element:
@@ -474,6 +488,15 @@ def _acls(acls: Acls) -> ET.Element:
     return el
 
 
+def _tag(tag: Tag) -> ET.Element:
+    el = ET.Element("tag", {"id": tag.id})
+    _extra_attrs(el, tag.extra)
+    for ref in tag.refs:
+        ET.SubElement(el, "obj_ref", {"id": ref})
+    _extra_children(el, tag.extra.children)
+    return el
+
+
 def _configuration(config: Configuration) -> ET.Element:
     el = ET.Element("configuration")
     _extra_attrs(el, config.extra)
@@ -483,12 +506,17 @@ def _configuration(config: Configuration) -> ET.Element:
     for node in config.nodes:
         nodes.append(_node(node))
     resources = ET.SubElement(el, "resources")
+    for tmpl in config.templates:
+        resources.append(_template(tmpl))
     for rsc in config.resources:
         resources.append(resource_element(rsc))
     sections: list[str] = []
+    kept_tags: list[str] = []
     for text in config.extra.children:
         if text.startswith(_RESOURCES_PREFIX):
             resources.append(_parse_kept(text[len(_RESOURCES_PREFIX):]))
+        elif text.startswith(_TAGS_PREFIX):
+            kept_tags.append(text[len(_TAGS_PREFIX):])
         else:
             sections.append(text)
     constraints = ET.SubElement(el, "constraints")
@@ -506,6 +534,11 @@ def _configuration(config: Configuration) -> ET.Element:
             alerts.append(_alert(alert))
     if config.acls is not None:
         el.append(_acls(config.acls))
+    if config.tags or kept_tags:
+        tags = ET.SubElement(el, "tags")
+        for tag in config.tags:
+            tags.append(_tag(tag))
+        _extra_children(tags, tuple(kept_tags))
     _extra_children(el, tuple(sections))
     return el
 

@@ -37,7 +37,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from vigil.cli import simulate_view
     from vigil.commands.simulate import simulate
 
-    sim = simulate(args.xml_file, _now(args))
+    # without --time, crm_simulate's "now" is the CIB's execution-date when it has one
+    sim = simulate(args.xml_file, _now(args) if getattr(args, "time", None) else None)
     t = sim.transition
     for w in sim.warnings:
         if not args.quiet:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from vigil.cib.io import load_cib_file
 from vigil.commands.status import CloneShape, clone_shapes
 from vigil.model import reports
+from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError
 from vigil.scheduler.engine import schedule
 from vigil.scheduler.rules_eval import parse_datetime
@@ -31,6 +33,20 @@ def parse_now(text: str) -> int:
     return stamp
 
 
-def simulate(cib_path: str, now: int) -> Simulation:
+def recorded_now(cib: Cib) -> int | None:
+    """The CIB's execution-date: when the scheduler ran on it (saved scheduler inputs carry it);
+    crm_simulate takes it for "now" when given no other."""
+    for name, value in cib.extra.attrs:
+        if name == "execution-date" and value.strip().isdigit():
+            return int(value)
+    return None
+
+
+def simulate(cib_path: str, now: int | None) -> Simulation:
+    """`now` None: the CIB's execution-date if it has one, else the clock."""
     cib, warnings = load_cib_file(cib_path)
+    if now is None:
+        now = recorded_now(cib)
+    if now is None:
+        now = int(time.time())
     return Simulation(schedule(cib, now), warnings, clone_shapes(cib))

@@ -9,8 +9,9 @@ from vigil.model.alerts import Alert
 from vigil.model.constraints import Constraint
 from vigil.model.fencing import FencingTopology
 from vigil.model.nvset import NvSet, first_value
-from vigil.model.resources import Resource
+from vigil.model.resources import Resource, Template
 from vigil.model.status import NodeState, TicketState
+from vigil.model.tags import Tag
 from vigil.model.version import CibVersion
 from vigil.model.xmlextra import NO_EXTRA, Extra
 
@@ -41,7 +42,9 @@ class Configuration:
     fencing_topology: FencingTopology | None = None  # None: no <fencing-topology> element
     alerts: tuple[Alert, ...] | None = None  # None: no <alerts> element
     acls: Acls | None = None  # None: no <acls> element
-    extra: Extra = NO_EXTRA  # unknown sections (tags...) kept as XML
+    extra: Extra = NO_EXTRA  # unknown sections kept as XML
+    templates: tuple[Template, ...] = ()  # the <template>s among the resources
+    tags: tuple[Tag, ...] = ()  # <tags> (written only when there are some)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Resources of the configuration: primitives, groups, clones (promotable or not), operations."""
+"""Resources of the configuration: primitives, groups, clones (promotable or not), operations,
+and the templates primitives may be made from."""
 
 from __future__ import annotations
 
@@ -35,12 +36,31 @@ class Primitive:
     utilization: tuple[NvSet, ...] = ()
     operations: tuple[Operation, ...] = ()
     extra: Extra = NO_EXTRA
+    # The <template> it is made from: what it leaves unset comes from there (see
+    # vigil.model.templates.derive); its standard and agent_type are "" when it names none.
+    template: str | None = None
 
     @property
     def agent(self) -> str:
         if self.provider:
             return f"{self.standard}:{self.provider}:{self.agent_type}"
         return f"{self.standard}:{self.agent_type}"
+
+
+@dataclass(frozen=True)
+class Template:
+    """A <template>: a primitive's settings that primitives naming it (template=) share.
+    It is not a resource itself; a constraint naming it means every primitive made from it."""
+
+    id: str
+    standard: str
+    agent_type: str
+    provider: str | None = None
+    instance_attributes: tuple[NvSet, ...] = ()
+    meta_attributes: tuple[NvSet, ...] = ()
+    utilization: tuple[NvSet, ...] = ()
+    operations: tuple[Operation, ...] = ()
+    extra: Extra = NO_EXTRA
 
 
 @dataclass(frozen=True)

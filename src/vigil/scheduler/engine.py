@@ -13,6 +13,7 @@ from vigil.scheduler import (
     placement,
     propagation,
     remote,
+    unfencing,
 )
 from vigil.scheduler.promotion import promotion_contributions
 from vigil.scheduler.summary import summary_items
@@ -36,6 +37,7 @@ def schedule(cib: Cib, now: int) -> Transition:
     actions.create_actions(ws)
     migration_actions.create_migration_actions(ws)
     remote.order_remote_actions(ws)
+    unfencing.schedule_unfencing(ws)
     fencing.schedule_fencing(ws)
     orderings.internal_orderings(ws)
     orderings.user_orderings(ws)

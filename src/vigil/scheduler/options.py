@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from vigil.model.cib import Cib
 from vigil.model.nvset import flatten
+from vigil.model.score import INFINITY, parse_score
 from vigil.model.values import is_true
 
 
@@ -26,6 +27,12 @@ class ClusterOptions:
     have_watchdog: bool = False
     have_quorum: bool = False
     concurrent_fencing: bool = True
+    # node health (vigil.scheduler.health): the strategy and the scores of its colours
+    node_health_strategy: str = "none"
+    node_health_base: int = 0
+    node_health_red: int = -INFINITY
+    node_health_yellow: int = 0
+    node_health_green: int = 0
 
 
 def read_options(cib: Cib) -> ClusterOptions:
@@ -58,4 +65,9 @@ def read_options(cib: Cib) -> ClusterOptions:
         have_watchdog=is_true(props.get("have-watchdog"), False),
         have_quorum=cib.have_quorum,
         concurrent_fencing=is_true(props.get("concurrent-fencing"), True),
+        node_health_strategy=(props.get("node-health-strategy") or "none").strip().lower(),
+        node_health_base=parse_score(props.get("node-health-base"), 0),
+        node_health_red=parse_score(props.get("node-health-red"), -INFINITY),
+        node_health_yellow=parse_score(props.get("node-health-yellow"), 0),
+        node_health_green=parse_score(props.get("node-health-green"), 0),
     )

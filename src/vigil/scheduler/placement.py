@@ -9,7 +9,7 @@ from functools import cmp_to_key
 from vigil.model.constraints import Colocation, Location
 from vigil.model.score import INFINITY, add
 from vigil.model.values import is_true
-from vigil.scheduler import discovery, remote, tickets, utilization
+from vigil.scheduler import discovery, health, remote, tickets, utilization
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.working import (
     ColocationEdge,
@@ -994,6 +994,8 @@ def allocation_order(ws: WorkingSet) -> list[Rsc]:
 def place(ws: WorkingSet) -> None:
     initial_scores(ws)
     apply_locations(ws)
+    for rsc, node, score in health.health_locations(ws):
+        _apply_location_to(rsc, [(node, score)], "node health")
     apply_stickiness(ws)
     apply_failure_bans(ws)
     discovery.apply_exclusive_discovery(ws)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from vigil.model.cib import Cib
 from vigil.model.nvset import NvPair, NvSet
-from vigil.model.resources import Operation, Primitive, walk
+from vigil.model.resources import Operation, Primitive, Resource, walk
 from vigil.model.score import INFINITY
 from vigil.model.status import NodeState, ResourceHistory
 from vigil.model.values import is_true
@@ -120,11 +120,11 @@ def apply_node_attributes(node: Node) -> None:
 
 # --- resources ------------------------------------------------------------------------------
 
-def guest_connection_models(cib: Cib) -> list[Primitive]:
+def guest_connection_models(resources: tuple[Resource, ...]) -> list[Primitive]:
     """The implicit connection resource of each guest node, as Pacemaker adds it (after every
-    configured resource): `ocf:pacemaker:remote` named after the guest."""
+    configured resource, templates applied): `ocf:pacemaker:remote` named after the guest."""
     out: list[Primitive] = []
-    for prim in _primitives(cib):
+    for prim in (r for r in walk(resources) if isinstance(r, Primitive)):
         guest = guest_name(prim)
         if not guest:
             continue

@@ -139,8 +139,8 @@ def _compare(left: str, right: str, kind: str | None, op: str) -> bool:
     elif kind in ("integer", "number") or (kind is None and op in ("lt", "gt", "lte", "gte")):
         x, y = _number(left), _number(right)
         if x is None or y is None:
-            if kind is not None:
-                return False
+            # a side that is no number: Pacemaker compares the two as strings instead
+            # [cases: rule-int-parse-fail-default-str-match, rule-dbl-parse-fail-...]
             cmp = (left.lower() > right.lower()) - (left.lower() < right.lower())
         else:
             if kind == "integer":

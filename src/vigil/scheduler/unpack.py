@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vigil.model import templates
 from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Location, Order, TicketConstraint
 from vigil.model.durations import parse_interval_ms
@@ -11,12 +12,12 @@ from vigil.model.nvset import NvSet, sorted_sets
 from vigil.model.ocf import ExecStatus as S
 from vigil.model.ocf import OcfResult as R
 from vigil.model.ocf import effective_rc
-from vigil.model.resources import Clone, Group, Primitive
+from vigil.model.resources import Clone, Group, Primitive, Resource, walk
 from vigil.model.score import INFINITY, parse_score
 from vigil.model.score import add as score_add
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
 from vigil.model.values import is_true
-from vigil.scheduler import migration, remote, utilization
+from vigil.scheduler import migration, references, remote, unfencing, utilization
 from vigil.scheduler.options import read_options
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.transition import OnFail
@@ -278,7 +279,7 @@ def _requires(ws: WorkingSet, rsc: Rsc) -> str:
             return "quorum"
         return value
     if ws.options.stonith_enabled:
-        return "fencing"
+        return "unfencing" if ws.unfencing else "fencing"
     if ws.options.no_quorum_policy == "ignore":
         return "nothing"
     return "quorum"
@@ -392,8 +393,8 @@ def _index(ws: WorkingSet, rsc: Rsc) -> None:
         _index(ws, child)
 
 
-def _unpack_resources(ws: WorkingSet, cib: Cib) -> None:
-    for model in cib.configuration.resources:
+def _unpack_resources(ws: WorkingSet, resources: tuple[Resource, ...]) -> None:
+    for model in resources:
         rsc: Rsc
         if isinstance(model, Primitive):
             rsc = _make_primitive(ws, model, model.id, None, [])
@@ -403,7 +404,7 @@ def _unpack_resources(ws: WorkingSet, cib: Cib) -> None:
             rsc = _make_clone(ws, model)
         ws.resources.append(rsc)
         _index(ws, rsc)
-    for model in remote.guest_connection_models(cib):
+    for model in remote.guest_connection_models(resources):
         rsc = _make_primitive(ws, model, model.id, None, [])
         ws.resources.append(rsc)
         _index(ws, rsc)
@@ -996,14 +997,27 @@ def _fail_counts(ws: WorkingSet, cib: Cib) -> None:
                 rsc.last_failure[node.name] = last
 
 
+def _expansions(cib: Cib) -> dict[str, tuple[str, ...]]:
+    """What each tag and template a constraint may name stands for."""
+    config = cib.configuration
+    made_from = templates.template_members(config.resources)
+    out = {t.id: made_from.get(t.id, ()) for t in config.templates}
+    out.update((t.id, t.refs) for t in config.tags)
+    return out
+
+
 def unpack(cib: Cib, now: int) -> WorkingSet:
     ws = WorkingSet(options=read_options(cib), now=now)
     ws.rsc_defaults = cib.configuration.rsc_defaults
     ws.op_defaults = cib.configuration.op_defaults
     ws.new_feature_set = _feature_set_at_least(cib.crm_feature_set, (3, 0, 13))
     _unpack_nodes(ws, cib)
-    _unpack_resources(ws, cib)
-    for constraint in cib.configuration.constraints:
+    config = cib.configuration
+    resources = templates.apply_templates(config.resources, config.templates)
+    ws.unfencing = ws.options.stonith_enabled and any(
+        unfencing.provides_unfencing(r) for r in walk(resources) if isinstance(r, Primitive))
+    _unpack_resources(ws, resources)
+    for constraint in references.expand_constraints(config.constraints, _expansions(cib)):
         if isinstance(constraint, Location):
             ws.locations.append(constraint)
         elif isinstance(constraint, Colocation):

@@ -366,6 +366,7 @@ class WorkingSet:
     rsc_actions: dict[str, list[Action]] = field(default_factory=dict)
     pending_updates: list[Action] = field(default_factory=list)
     has_fencing_device: bool = False
+    unfencing: bool = False  # fencing is enabled and a fence device provides unfencing
     rsc_defaults: tuple[NvSet, ...] = ()
     op_defaults: tuple[NvSet, ...] = ()
     new_feature_set: bool = True

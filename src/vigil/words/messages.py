@@ -64,6 +64,12 @@ _CIB: dict[str, _Render] = {
     "CIB_UNKNOWN_RESOURCE": lambda r: (
         f"constraint '{r.field('constraint')}' names resource '{r.field('resource')}', which does "
         "not exist: create it or fix the constraint"),
+    "CIB_UNKNOWN_TEMPLATE": lambda r: (
+        f"primitive '{r.field('resource')}' is made from template '{r.field('template')}', "
+        "which does not exist: define the template or fix the primitive"),
+    "CIB_UNKNOWN_TAG_REFERENCE": lambda r: (
+        f"tag '{r.field('tag')}' lists '{r.field('id')}', which is not a resource: constraints "
+        "naming the tag leave it out"),
     "CIB_UNKNOWN_NODE": lambda r: (
         f"location constraint '{r.field('constraint')}' names node '{r.field('node')}', which is "
         "not in the cluster: the constraint has no effect until such a node joins"),
