@@ -20,6 +20,7 @@ from vigil.cli import (
     host_cli,
     quorum_cli,
     resource_cli,
+    tag_cli,
     ticket_cli,
     verify_cli,
 )
@@ -46,6 +47,7 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
                 "cib and cib-push"),
     "host": (host_cli.run, "authenticate to other nodes' endpoints (for --host NODE)"),
     "ticket": (ticket_cli.run, "grant, revoke, standby and list tickets (like crm_ticket)"),
+    "tag": (tag_cli.run, "name lists of resources, usable in constraints"),
     "alert": (alert_cli.run, "agents run on node, resource and fencing events, and recipients"),
     "acl": (acl_cli.run, "access control lists: roles, permissions, users and groups"),
 }
@@ -54,7 +56,7 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
 # (the CIB, attributes, cleanup, fencing), which the node's endpoint forwards. The others act on
 # this machine's files, daemons or Corosync and are refused rather than run here by mistake.
 REMOTE_COMMANDS = frozenset({"resource", "stonith", "constraint", "property", "node", "config",
-                             "cib", "cib-push", "status", "verify", "ticket", "alert",
+                             "cib", "cib-push", "status", "verify", "ticket", "alert", "tag",
                              "acl"})
 
 

@@ -68,7 +68,10 @@ def _append(cib: Cib, constraint: Constraint) -> Cib:
 
 
 def check_resource(cib: Cib, rsc_id: str, force: bool) -> list[Report]:
-    """The resource must exist; a constraint on a cloned resource should name its clone."""
+    """The resource (or a tag: every tagged resource) must exist; a constraint on a cloned
+    resource should name its clone."""
+    if any(t.id == rsc_id for t in cib.configuration.tags):
+        return []
     edit.require_resource(cib, rsc_id)
     clone = edit.enclosing_clone(cib, rsc_id)
     if clone is not None:

@@ -265,6 +265,14 @@ _CONSTRAINTS: dict[str, _Render] = {
     "OPTION_GIVEN_TWICE": lambda r: f"{_f(r, 'option')} is given twice",
     "RESOURCE_IN_TWO_SETS": lambda r: (
         f"{_f(r, 'resource')} is named twice: a resource may be in one set of a constraint"),
+    "TAG_NOT_FOUND": lambda r: f"no tag {_f(r, 'id')} (tags: {_f(r, 'known')})",
+    "TAG_EMPTY": lambda r: f"tag {_f(r, 'id')} needs at least one resource",
+    "TAG_MEMBER_TWICE": lambda r: f"a tag lists each resource once: {_f(r, 'ids')}",
+    "TAG_NOT_MEMBER": lambda r: f"{_f(r, 'member')} is not in tag {_f(r, 'id')}",
+    "TAG_IN_USE": lambda r: (
+        f"tag {_f(r, 'id')} is named by constraints {_f(r, 'constraints')}: remove them first"),
+    "TAG_CREATED": lambda r: f"created tag {_f(r, 'id')}",
+    "TAG_REMOVED": lambda r: f"removed tag {_f(r, 'id')}",
     "ALERT_AGENT_MISSING": lambda r: (
         f"{_f(r, 'path')} is not an executable file on this node: it must exist on every node "
         "(the samples are in /usr/share/pacemaker/alerts)"),
