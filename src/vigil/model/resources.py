@@ -1,9 +1,11 @@
-"""Resources of the configuration: primitives, groups, clones (promotable or not), operations."""
+"""Resources of the configuration: primitives, groups, clones (promotable or not), bundles
+(see bundles.py), operations."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vigil.model.bundles import Bundle
 from vigil.model.nvset import NvSet
 from vigil.model.xmlextra import NO_EXTRA, Extra
 
@@ -62,7 +64,7 @@ class Clone:
     extra: Extra = NO_EXTRA
 
 
-Resource = Primitive | Group | Clone
+Resource = Primitive | Group | Clone | Bundle
 
 
 def walk(resources: tuple[Resource, ...]) -> list[Resource]:
@@ -74,4 +76,6 @@ def walk(resources: tuple[Resource, ...]) -> list[Resource]:
             out.extend(rsc.members)
         elif isinstance(rsc, Clone):
             out.extend(walk((rsc.child,)))
+        elif isinstance(rsc, Bundle) and rsc.primitive is not None:
+            out.append(rsc.primitive)
     return out

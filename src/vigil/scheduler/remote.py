@@ -55,7 +55,10 @@ def guest_name(prim: Primitive) -> str | None:
 
 
 def _primitives(cib: Cib) -> list[Primitive]:
-    return [r for r in walk(cib.configuration.resources) if isinstance(r, Primitive)]
+    """Configured primitives, then the containers bundles imply (bundle.py)."""
+    from vigil.scheduler.bundle import implicit_containers
+    return [r for r in walk(cib.configuration.resources)
+            if isinstance(r, Primitive)] + implicit_containers(cib)
 
 
 def node_state_flag(state: NodeState | None, name: str) -> str | None:
@@ -364,9 +367,12 @@ def internal_constraints(ws: WorkingSet) -> None:
                     rsc.allowed[node.name] = 0
         if container is not None and rsc.remote_node is not None:
             for node in remote_nodes:
+                if container.bundle_part and not node.guest:
+                    continue  # a bundle may run on a remote node, just not nested in a guest
                 container.add_score(node.name, -INFINITY, "remote",
                                     "a guest's container cannot run on a remote node")
-            add_colocation(ws, "resource-with-container", rsc, container, INFINITY)
+            if not rsc.bundle_part:  # a bundle's connection: see bundle.place_connection
+                add_colocation(ws, "resource-with-container", rsc, container, INFINITY)
         elif container is not None:
             target = _guest_of(ws, container)
             if target is None:
