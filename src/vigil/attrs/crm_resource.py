@@ -74,6 +74,7 @@ def parameter(cib_xml: str, rsc: str, name: str, *, meta: bool) -> tuple[str | N
     """(the value or None, the name Pacemaker's message gives the resource): NOSUCH if the
     configuration has no resource `rsc` (or, for `rsc:N`, no `rsc`)."""
     from vigil.cib.read import parse_cib
+    from vigil.model.bundles import Bundle
     from vigil.model.resources import Clone, Group, Resource
 
     cib, _ = parse_cib(cib_xml)
@@ -90,6 +91,8 @@ def parameter(cib_xml: str, rsc: str, name: str, *, meta: bool) -> tuple[str | N
                 children = r.members
             elif isinstance(r, Clone):
                 children = (r.child,)
+            elif isinstance(r, Bundle) and r.primitive is not None:
+                children = (r.primitive,)
             if find(children, [*parents, r]):
                 return True
         return False
@@ -100,7 +103,12 @@ def parameter(cib_xml: str, rsc: str, name: str, *, meta: bool) -> tuple[str | N
     in_clone = any(isinstance(r, Clone) for r in chain[1:])
     instance = f"{base}:0" if in_clone and not isinstance(chain[0], Clone) else base
     for r in chain if meta else chain[:1]:
-        value = first_value(r.meta_attributes if meta else r.instance_attributes, name)
+        if meta:
+            value = first_value(r.meta_attributes, name)
+        elif isinstance(r, Bundle):
+            continue  # a bundle has no instance attributes
+        else:
+            value = first_value(r.instance_attributes, name)
         if value is not None:
             return value, instance
     return None, instance

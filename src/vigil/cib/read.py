@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 from vigil.model import reports
 from vigil.model.acls import AclGroup, AclPermission, AclRole, Acls, AclTarget
 from vigil.model.alerts import Alert, AlertSelect, Recipient
+from vigil.model.bundles import (
+    RUNTIMES,
+    Bundle,
+    BundleContainer,
+    BundleNetwork,
+    PortMapping,
+    StorageMapping,
+)
 from vigil.model.cib import Cib, Configuration, NodeConfig
 from vigil.model.constraints import (
     Colocation,
@@ -316,6 +324,91 @@ class _Reader:
             extra=Extra(self.extra_attrs(el, {"id"}), tuple(children)),
         )
 
+    def bundle(self, el: ET.Element, path: str) -> Bundle | None:
+        bid = self.require(el, "id", path)
+        here = f"{path}/bundle[@id='{bid}']"
+        container: BundleContainer | None = None
+        network: BundleNetwork | None = None
+        storage: tuple[StorageMapping, ...] | None = None
+        primitive: Primitive | None = None
+        children: list[str] = []
+        for child in el:
+            if child.tag in RUNTIMES and container is None:
+                container = self.bundle_container(child, here)
+            elif child.tag == "network" and network is None:
+                network = self.bundle_network(child, here)
+            elif child.tag == "storage" and storage is None:
+                storage = self.bundle_storage(child, here)
+            elif child.tag == "primitive" and primitive is None:
+                primitive = self.primitive(child, here)
+            elif child.tag in ("meta_attributes", "utilization"):
+                continue
+            elif isinstance(child.tag, str):
+                children.append(self.unknown(child, here))
+        if container is None:
+            self.errors.append(reports.error(
+                "CIB_MISSING_ELEMENT", element="docker|podman|rkt", path=here))
+            return None
+        return Bundle(
+            id=bid, container=container, network=network, storage=storage, primitive=primitive,
+            meta_attributes=self.nvsets(el, "meta_attributes", here),
+            utilization=self.nvsets(el, "utilization", here),
+            extra=Extra(self.extra_attrs(el, {"id"}), tuple(children)))
+
+    def bundle_container(self, el: ET.Element, path: str) -> BundleContainer:
+        known = {"image", "replicas", "replicas-per-host", "promoted-max", "masters", "network",
+                 "run-command", "options"}
+        return BundleContainer(
+            runtime=str(el.tag), image=self.require(el, "image", f"{path}/{el.tag}"),
+            replicas=el.get("replicas"), replicas_per_host=el.get("replicas-per-host"),
+            promoted_max=el.get("promoted-max"), legacy_masters=el.get("masters"),
+            network=el.get("network"), run_command=el.get("run-command"),
+            options=el.get("options"),
+            extra=Extra(self.extra_attrs(el, known),
+                        tuple(self.unknown(c, f"{path}/{el.tag}") for c in el
+                              if isinstance(c.tag, str))))
+
+    def bundle_network(self, el: ET.Element, path: str) -> BundleNetwork:
+        here = f"{path}/network"
+        ports: list[PortMapping] = []
+        children: list[str] = []
+        for child in el:
+            if child.tag == "port-mapping":
+                ports.append(PortMapping(
+                    id=self.require(child, "id", here), port=child.get("port"),
+                    internal_port=child.get("internal-port"), range=child.get("range"),
+                    extra=Extra(self.extra_attrs(child, {"id", "port", "internal-port", "range"}),
+                                tuple(self.unknown(c, here) for c in child
+                                      if isinstance(c.tag, str)))))
+            elif isinstance(child.tag, str):
+                children.append(self.unknown(child, here))
+        known = {"ip-range-start", "host-interface", "host-netmask", "control-port", "add-host"}
+        return BundleNetwork(
+            ip_range_start=el.get("ip-range-start"), host_interface=el.get("host-interface"),
+            host_netmask=el.get("host-netmask"), control_port=el.get("control-port"),
+            add_host=el.get("add-host"), port_mappings=tuple(ports),
+            extra=Extra(self.extra_attrs(el, known), tuple(children)))
+
+    def bundle_storage(self, el: ET.Element, path: str) -> tuple[StorageMapping, ...]:
+        here = f"{path}/storage"
+        out: list[StorageMapping] = []
+        for child in el:
+            if child.tag == "storage-mapping":
+                known = {"id", "source-dir", "source-dir-root", "target-dir", "options"}
+                out.append(StorageMapping(
+                    id=self.require(child, "id", here),
+                    target_dir=self.require(child, "target-dir", here),
+                    source_dir=child.get("source-dir"),
+                    source_dir_root=child.get("source-dir-root"), options=child.get("options"),
+                    extra=Extra(self.extra_attrs(child, known),
+                                tuple(self.unknown(c, here) for c in child
+                                      if isinstance(c.tag, str)))))
+            elif isinstance(child.tag, str):
+                # kept on no model: the schema allows only storage-mapping here
+                self.warnings.append(reports.warning(
+                    "CIB_UNKNOWN_ELEMENT", element=str(child.tag), path=here))
+        return tuple(out)
+
     def resources(self, section: ET.Element
                   ) -> tuple[tuple[Resource, ...], tuple[Template, ...], tuple[str, ...]]:
         path = "/cib/configuration/resources"
@@ -333,6 +426,10 @@ class _Reader:
                 clone = self.clone(el, path)
                 if clone is not None:
                     out.append(clone)
+            elif el.tag == "bundle":
+                bundle = self.bundle(el, path)
+                if bundle is not None:
+                    out.append(bundle)
             elif isinstance(el.tag, str):
                 unknown.append(self.unknown(el, path))
         return tuple(out), tuple(templates), tuple(unknown)

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 
 from vigil.model import reports
+from vigil.model.bundles import Bundle
 from vigil.model.cib import Cib, Configuration
 from vigil.model.constraints import (
     Colocation,
@@ -232,12 +233,38 @@ def _resource_ids(rsc: Resource) -> Iterator[_Defined]:
                                 ("instance_attributes", rsc.instance_attributes)))
         for member in rsc.members:
             yield from _resource_ids(member)
+    elif isinstance(rsc, Bundle):
+        yield from _bundle_ids(rsc)
     else:
         yield rsc.id, "master" if rsc.legacy_master else "clone"
         yield from _nvsets_ids((("meta_attributes", rsc.meta_attributes),
                                 ("instance_attributes", rsc.instance_attributes)))
         yield from _resource_ids(rsc.child)
     yield from _extra_ids(rsc.extra)
+
+
+def _bundle_ids(rsc: Bundle) -> Iterator[_Defined]:
+    yield rsc.id, "bundle"
+    yield from _extra_ids(rsc.container.extra)
+    if rsc.network is not None:
+        for pm in rsc.network.port_mappings:
+            yield pm.id, "port-mapping"
+            yield from _extra_ids(pm.extra)
+        yield from _extra_ids(rsc.network.extra)
+    for sm in rsc.storage or ():
+        yield sm.id, "storage-mapping"
+        yield from _extra_ids(sm.extra)
+    yield from _nvsets_ids((("meta_attributes", rsc.meta_attributes),
+                            ("utilization", rsc.utilization)))
+    if rsc.primitive is not None:
+        yield from _resource_ids(rsc.primitive)
+
+
+def bundle_guest_names(rsc: Bundle) -> list[str]:
+    """The guest nodes of a bundle with a primitive inside: `<bundle id>-<replica>`."""
+    if rsc.primitive is None:
+        return []
+    return [f"{rsc.id}-{i}" for i in range(rsc.container.replicas_value)]
 
 
 def _extra_ids(extra: Extra) -> Iterator[_Defined]:
@@ -305,6 +332,8 @@ def _node_names(cib: Cib) -> set[str]:
         if state.uname:
             names.add(state.uname)
     for rsc in walk(cib.configuration.resources):
+        if isinstance(rsc, Bundle):
+            names.update(bundle_guest_names(rsc))
         if not isinstance(rsc, Primitive):
             continue
         if rsc.standard == "ocf" and rsc.provider == "pacemaker" and rsc.agent_type == "remote":

@@ -17,6 +17,7 @@ from typing import assert_never
 
 from vigil.model.acls import AclRole, Acls
 from vigil.model.alerts import Alert
+from vigil.model.bundles import Bundle
 from vigil.model.cib import Cib, Configuration, NodeConfig
 from vigil.model.constraints import (
     Colocation,
@@ -288,6 +289,50 @@ def _clone(rsc: Clone) -> ET.Element:
     return el
 
 
+def _bundle(rsc: Bundle) -> ET.Element:
+    el = ET.Element("bundle", {"id": rsc.id})
+    _extra_attrs(el, rsc.extra)
+    c = rsc.container
+    runtime = ET.SubElement(el, c.runtime, {"image": c.image})
+    for name, value in (("replicas", c.replicas), ("replicas-per-host", c.replicas_per_host),
+                        ("promoted-max", c.promoted_max), ("masters", c.legacy_masters),
+                        ("network", c.network), ("run-command", c.run_command),
+                        ("options", c.options)):
+        _set(runtime, name, value)
+    _with_extra(runtime, c.extra)
+    if rsc.network is not None:
+        net = rsc.network
+        nel = ET.SubElement(el, "network")
+        for name, value in (("ip-range-start", net.ip_range_start),
+                            ("host-interface", net.host_interface),
+                            ("host-netmask", net.host_netmask),
+                            ("control-port", net.control_port), ("add-host", net.add_host)):
+            _set(nel, name, value)
+        _extra_attrs(nel, net.extra)
+        for pm in net.port_mappings:
+            pel = ET.SubElement(nel, "port-mapping", {"id": pm.id})
+            _set(pel, "port", pm.port)
+            _set(pel, "internal-port", pm.internal_port)
+            _set(pel, "range", pm.range)
+            _with_extra(pel, pm.extra)
+        _extra_children(nel, net.extra.children)
+    if rsc.storage is not None:
+        sel = ET.SubElement(el, "storage")
+        for sm in rsc.storage:
+            mel = ET.SubElement(sel, "storage-mapping", {"id": sm.id})
+            _set(mel, "source-dir", sm.source_dir)
+            _set(mel, "source-dir-root", sm.source_dir_root)
+            mel.set("target-dir", sm.target_dir)
+            _set(mel, "options", sm.options)
+            _with_extra(mel, sm.extra)
+    if rsc.primitive is not None:
+        el.append(_primitive(rsc.primitive))
+    _nvsets(el, "meta_attributes", rsc.meta_attributes)
+    _nvsets(el, "utilization", rsc.utilization)
+    _extra_children(el, rsc.extra.children)
+    return el
+
+
 def resource_element(rsc: Resource) -> ET.Element:
     if isinstance(rsc, Primitive):
         return _primitive(rsc)
@@ -295,6 +340,8 @@ def resource_element(rsc: Resource) -> ET.Element:
         return _group(rsc)
     if isinstance(rsc, Clone):
         return _clone(rsc)
+    if isinstance(rsc, Bundle):
+        return _bundle(rsc)
     assert_never(rsc)
 
 

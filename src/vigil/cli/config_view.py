@@ -13,6 +13,7 @@ from vigil.commands.property import Property
 from vigil.commands.status import ClusterStatus, FailedAction
 from vigil.model.acls import AclPermission, Acls
 from vigil.model.alerts import Alert
+from vigil.model.bundles import Bundle
 from vigil.model.cib import Cib
 from vigil.model.constraints import (
     Colocation,
@@ -84,6 +85,15 @@ def resource_lines(rsc: Resource, depth: int) -> list[str]:
             lines.append(f"{pad} Meta Attrs: {meta}")
         for member in rsc.members:
             lines += resource_lines(member, depth + 1)
+        return lines
+    if isinstance(rsc, Bundle):
+        lines.append(f"{pad}Bundle: {rsc.id}")
+        lines.append(f"{pad} {rsc.container.runtime.capitalize()}: image={rsc.container.image}")
+        meta = _pairs(rsc.meta_attributes)
+        if meta:
+            lines.append(f"{pad} Meta Attrs: {meta}")
+        if rsc.primitive is not None:
+            lines += resource_lines(rsc.primitive, depth + 1)
         return lines
     kind = "Master" if rsc.legacy_master else "Clone"
     lines.append(f"{pad}{kind}: {rsc.id}")

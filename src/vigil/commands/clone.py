@@ -20,6 +20,7 @@ from vigil.commands.agents import AgentCatalog, AgentMetadata
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
 from vigil.model import reports
+from vigil.model.bundles import Bundle
 from vigil.model.cib import Cib
 from vigil.model.constraints import (
     Colocation,
@@ -168,7 +169,7 @@ def clone(env: CibEnvironment, resource_id: str, spec: CloneSpec, *, force: bool
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
         rsc = edit.require_resource(cib, resource_id)
-        if isinstance(rsc, Clone):
+        if isinstance(rsc, Clone | Bundle):
             raise ReportError([reports.error("CLONE_OF_CLONE", resource=resource_id)])
         enclosing = edit.enclosing_clone(cib, resource_id)
         if enclosing is not None:

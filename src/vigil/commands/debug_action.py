@@ -19,6 +19,7 @@ from vigil.commands.env import CibEnvironment
 from vigil.executor import agents as installed
 from vigil.executor.run import OperationResult, run_operation
 from vigil.model import reports
+from vigil.model.bundles import Bundle
 from vigil.model.durations import parse_interval_ms
 from vigil.model.nvset import NvSet
 from vigil.model.reports import Report, ReportError
@@ -53,7 +54,9 @@ def _primitive(env: CibEnvironment, resource_id: str) -> Primitive:
     rsc = edit.require_resource(env.get_cib(), resource_id)
     if isinstance(rsc, Clone) and isinstance(rsc.child, Primitive):
         return rsc.child
-    if isinstance(rsc, Group | Clone):
+    if isinstance(rsc, Bundle) and rsc.primitive is not None:
+        return rsc.primitive
+    if isinstance(rsc, Group | Clone | Bundle):
         raise ReportError([reports.error("DEBUG_NEEDS_PRIMITIVE", resource=resource_id)])
     return rsc
 

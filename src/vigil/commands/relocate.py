@@ -20,6 +20,7 @@ from vigil.commands import edit
 from vigil.commands.edit import Applied, RunningCluster
 from vigil.commands.env import CibEnvironment
 from vigil.model import reports
+from vigil.model.bundles import Bundle
 from vigil.model.cib import Cib
 from vigil.model.constraints import Location
 from vigil.model.nvset import NvPair, NvSet
@@ -60,6 +61,10 @@ def _unstuck(cib: Cib) -> Cib:
         if isinstance(r, Clone):
             child = prim(r.child) if isinstance(r.child, Primitive) else group(r.child)
             return dataclasses.replace(r, meta_attributes=strip(r.meta_attributes), child=child)
+        if isinstance(r, Bundle):
+            inner = prim(r.primitive) if r.primitive is not None else None
+            return dataclasses.replace(r, meta_attributes=strip(r.meta_attributes),
+                                       primitive=inner)
         return group(r) if isinstance(r, Group) else prim(r)
 
     zero = NvSet(id="vigil-relocate-defaults",

@@ -19,6 +19,7 @@ from vigil.commands.clone import CloneSpec
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
 from vigil.model import reports
+from vigil.model.bundles import Bundle
 from vigil.model.cib import Cib
 from vigil.model.constraints import Constraint, UnknownConstraint
 from vigil.model.durations import parse_interval_ms
@@ -722,6 +723,10 @@ def settings(env: CibEnvironment, resource_id: str) -> ResourceSettings:
         return ResourceSettings(rsc.id, "primitive", rsc.agent,
                                 _plain_pairs(rsc.instance_attributes),
                                 _plain_pairs(rsc.meta_attributes), ops, ())
+    if isinstance(rsc, Bundle):
+        inner = (rsc.primitive.id,) if rsc.primitive is not None else ()
+        return ResourceSettings(rsc.id, "bundle", None, (), _plain_pairs(rsc.meta_attributes),
+                                (), inner)
     members = (tuple(m.id for m in rsc.members) if isinstance(rsc, Group)
                else (rsc.child.id,))
     return ResourceSettings(rsc.id, "group" if isinstance(rsc, Group) else "clone", None, (),

@@ -1,10 +1,11 @@
-"""Resources of the configuration: primitives, groups, clones (promotable or not), operations,
-and the templates primitives may be made from."""
+"""Resources of the configuration: primitives, groups, clones (promotable or not), bundles
+(see bundles.py), operations, and the templates primitives may be made from."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vigil.model.bundles import Bundle
 from vigil.model.nvset import NvSet
 from vigil.model.xmlextra import NO_EXTRA, Extra
 
@@ -82,7 +83,7 @@ class Clone:
     extra: Extra = NO_EXTRA
 
 
-Resource = Primitive | Group | Clone
+Resource = Primitive | Group | Clone | Bundle
 
 
 def walk(resources: tuple[Resource, ...]) -> list[Resource]:
@@ -94,4 +95,6 @@ def walk(resources: tuple[Resource, ...]) -> list[Resource]:
             out.extend(rsc.members)
         elif isinstance(rsc, Clone):
             out.extend(walk((rsc.child,)))
+        elif isinstance(rsc, Bundle) and rsc.primitive is not None:
+            out.append(rsc.primitive)
     return out

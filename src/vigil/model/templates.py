@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from vigil.model.bundles import Bundle
 from vigil.model.resources import Group, Operation, Primitive, Resource, Template
 
 _PLAIN_ROLES = frozenset({"", "started", "unpromoted", "slave"})
@@ -59,6 +60,9 @@ def apply_templates(resources: tuple[Resource, ...], templates: tuple[Template, 
             out.append(prim_of(rsc))
         elif isinstance(rsc, Group):
             out.append(group_of(rsc))
+        elif isinstance(rsc, Bundle):
+            out.append(rsc if rsc.primitive is None
+                       else replace(rsc, primitive=prim_of(rsc.primitive)))
         else:
             child = rsc.child
             out.append(replace(rsc, child=prim_of(child) if isinstance(child, Primitive)
@@ -75,6 +79,8 @@ def template_members(resources: tuple[Resource, ...]) -> dict[str, tuple[str, ..
             prims = (rsc,)
         elif isinstance(rsc, Group):
             prims = rsc.members
+        elif isinstance(rsc, Bundle):
+            prims = (rsc.primitive,) if rsc.primitive is not None else ()
         elif isinstance(rsc.child, Primitive):
             prims = (rsc.child,)
         else:

@@ -48,7 +48,9 @@ def _restart_params(params: dict[str, str], force: str) -> dict[str, str]:
 def check_definition_changes(ws: WorkingSet, rsc: Rsc) -> None:
     """A start (or probe/promote/migrate_from) recorded with another digest means the resource
     definition changed: schedule a restart (or a reload when only reloadable params changed)."""
-    if rsc.orphan or not rsc.managed:
+    if rsc.orphan or not rsc.managed or rsc.bundle_part:
+        # a bundle's containers and IPs get parameters Pacemaker derives from the bundle;
+        # vigil's derivation differs, so their recorded digests cannot be compared
         return
     if rsc.restart_needed:
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from vigil.model.cib import Cib
 from vigil.scheduler import (
     actions,
+    bundle,
     fencing,
     migration_actions,
     notify,
@@ -40,6 +41,7 @@ def schedule(cib: Cib, now: int) -> Transition:
     unfencing.schedule_unfencing(ws)
     fencing.schedule_fencing(ws)
     orderings.internal_orderings(ws)
+    bundle.orderings(ws)
     orderings.user_orderings(ws)
     migration_actions.order_equivalents(ws)
     propagation.propagate(ws)

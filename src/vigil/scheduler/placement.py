@@ -9,7 +9,7 @@ from functools import cmp_to_key
 from vigil.model.constraints import Colocation, Location
 from vigil.model.score import INFINITY, add
 from vigil.model.values import is_true
-from vigil.scheduler import discovery, health, remote, tickets, utilization
+from vigil.scheduler import bundle, discovery, health, remote, tickets, utilization
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.working import (
     ColocationEdge,
@@ -1003,10 +1003,12 @@ def place(ws: WorkingSet) -> None:
     unpack_colocations(ws)
     internal_colocations(ws)
     remote.internal_constraints(ws)
+    bundle.internal_constraints(ws)
     expand_group_colocations(ws)
     # remote connections first: whether a remote node is up decides what may run there
     for rsc in allocation_order(ws):
         if rsc.remote_node is not None:
+            bundle.place_connection(ws, rsc)
             assign(ws, rsc)
             remote.after_connection_assigned(rsc)
     for rsc in allocation_order(ws):

@@ -55,7 +55,10 @@ def guest_name(prim: Primitive) -> str | None:
 
 
 def _primitives(cib: Cib) -> list[Primitive]:
-    return [r for r in walk(cib.configuration.resources) if isinstance(r, Primitive)]
+    """Configured primitives, then the containers bundles imply (bundle.py)."""
+    from vigil.scheduler.bundle import implicit_containers
+    return [r for r in walk(cib.configuration.resources)
+            if isinstance(r, Primitive)] + implicit_containers(cib)
 
 
 def node_state_flag(state: NodeState | None, name: str) -> str | None:
@@ -120,11 +123,13 @@ def apply_node_attributes(node: Node) -> None:
 
 # --- resources ------------------------------------------------------------------------------
 
-def guest_connection_models(resources: tuple[Resource, ...]) -> list[Primitive]:
+def guest_connection_models(cib: Cib, resources: tuple[Resource, ...]) -> list[Primitive]:
     """The implicit connection resource of each guest node, as Pacemaker adds it (after every
     configured resource, templates applied): `ocf:pacemaker:remote` named after the guest."""
     out: list[Primitive] = []
-    for prim in (r for r in walk(resources) if isinstance(r, Primitive)):
+    from vigil.scheduler.bundle import implicit_containers
+    prims = [r for r in walk(resources) if isinstance(r, Primitive)] + implicit_containers(cib)
+    for prim in prims:
         guest = guest_name(prim)
         if not guest:
             continue
@@ -364,9 +369,12 @@ def internal_constraints(ws: WorkingSet) -> None:
                     rsc.allowed[node.name] = 0
         if container is not None and rsc.remote_node is not None:
             for node in remote_nodes:
+                if container.bundle_part and not node.guest:
+                    continue  # a bundle may run on a remote node, just not nested in a guest
                 container.add_score(node.name, -INFINITY, "remote",
                                     "a guest's container cannot run on a remote node")
-            add_colocation(ws, "resource-with-container", rsc, container, INFINITY)
+            if not rsc.bundle_part:  # a bundle's connection: see bundle.place_connection
+                add_colocation(ws, "resource-with-container", rsc, container, INFINITY)
         elif container is not None:
             target = _guest_of(ws, container)
             if target is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vigil.model import templates
+from vigil.model.bundles import Bundle
 from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Location, Order, TicketConstraint
 from vigil.model.durations import parse_interval_ms
@@ -17,7 +18,7 @@ from vigil.model.score import INFINITY, parse_score
 from vigil.model.score import add as score_add
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory
 from vigil.model.values import is_true
-from vigil.scheduler import migration, references, remote, unfencing, utilization
+from vigil.scheduler import bundle, migration, references, remote, unfencing, utilization
 from vigil.scheduler.options import read_options
 from vigil.scheduler.rules_eval import RuleContext, evaluate_rule
 from vigil.scheduler.transition import OnFail
@@ -142,7 +143,12 @@ def _unpack_remote_nodes(ws: WorkingSet, cib: Cib, states: dict[str, NodeState])
                                       _eval_sets(cfg.utilization, ctx).items()}
     before = len(ws.nodes)
     remote.create_nodes(ws, cib, states, own)
+    # a bundle's guest nodes host its replicas' resources only (bundle.py lets those in)
+    bundle_guests = {bundle.guest_name(b, n) for b in bundle.bundles(cib) if b.primitive
+                     for n in range(b.container.replicas_value)}
     for node in ws.nodes[before:]:
+        if node.name in bundle_guests:
+            node.weight = -INFINITY
         node.utilization = utilization.get(node.name, {})
         state = states.get(node.id) or states.get(f"uname:{node.name}")
         if state is not None:
@@ -387,28 +393,86 @@ def _make_clone(ws: WorkingSet, clone: Clone) -> Rsc:
     return rsc
 
 
+def _make_bundle(ws: WorkingSet, model: Bundle) -> list[Rsc]:
+    """The bundle as a clone of its containers, then its IPs, then the clone of its primitive
+    (bundle.py). Every part inherits the bundle's meta attributes."""
+    rsc = Rsc(id=model.id, variant=Variant.CLONE)
+    own = _own_meta(ws, model.meta_attributes)
+    rsc.meta = _meta_for(ws, model.meta_attributes, [], None)
+    _apply_settings(ws, rsc)
+    rsc.own_meta = own
+    rsc.unique = True  # each container keeps its own id in the history
+    rsc.clone_max = model.container.replicas_value
+    rsc.clone_node_max = model.container.replicas_per_host_value
+    rsc.config_order = ws.config_counter
+    ws.config_counter += 1
+    parts = [rsc]
+    ips: list[tuple[Rsc, Rsc]] = []
+    for n in range(rsc.clone_max):
+        container = _make_primitive(ws, bundle.container_model(model, n),
+                                    bundle.container_model(model, n).id, rsc, [own])
+        container.instance_number = n
+        container.bundle_part = True
+        rsc.children.append(container)
+        address = bundle.replica_address(model, n)
+        if address is not None:
+            ip = _make_primitive(ws, bundle.ip_model(model, address),
+                                 f"{model.id}-ip-{address}", None, [own])
+            ip.bundle_part = True
+            ips.append((ip, container))
+            parts.append(ip)
+    ws.bundle_rscs.append(rsc)
+    ws.bundle_ips[model.id] = ips
+    inner_model = bundle.inner_clone_model(model)
+    if inner_model is not None:
+        inner = _make_clone(ws, inner_model)
+        for k, v in own.items():
+            inner.meta.setdefault(k, v)
+            for child in inner.all_descendants():
+                child.meta.setdefault(k, v)
+        ws.bundle_inner[model.id] = inner
+        ws.bundle_of_inner[inner.id] = rsc
+        parts.append(inner)
+    return parts
+
+
 def _index(ws: WorkingSet, rsc: Rsc) -> None:
     ws.by_id[rsc.id] = rsc
     for child in rsc.children:
         _index(ws, child)
 
 
-def _unpack_resources(ws: WorkingSet, resources: tuple[Resource, ...]) -> None:
+def _unpack_resources(ws: WorkingSet, cib: Cib, resources: tuple[Resource, ...]) -> None:
     for model in resources:
         rsc: Rsc
         if isinstance(model, Primitive):
             rsc = _make_primitive(ws, model, model.id, None, [])
         elif isinstance(model, Group):
             rsc = _make_group(ws, model, model.id, "", None, [])
+        elif isinstance(model, Bundle):
+            if not bundle.usable(model):
+                continue
+            for part in _make_bundle(ws, model):
+                ws.resources.append(part)
+                _index(ws, part)
+            continue
         else:
             rsc = _make_clone(ws, model)
         ws.resources.append(rsc)
         _index(ws, rsc)
-    for model in remote.guest_connection_models(resources):
+    for model in remote.guest_connection_models(cib, resources):
         rsc = _make_primitive(ws, model, model.id, None, [])
         ws.resources.append(rsc)
         _index(ws, rsc)
     remote.link(ws)
+    for bundle_rsc in ws.bundle_rscs:
+        for container in bundle_rsc.children:
+            for conn in container.fillers:
+                # a replica's connection: its parameters are derived, its meta the bundle's
+                conn.bundle_part = True
+                for k, v in bundle_rsc.own_meta.items():
+                    conn.meta.setdefault(k, v)
+                _apply_settings(ws, conn)
     for rsc in ws.all_rscs():
         target = parse_role(rsc.meta.get("target-role"))
         if target is None:
@@ -797,6 +861,13 @@ def _orphan(ws: WorkingSet, hist: ResourceHistory) -> Rsc:
 
 
 def _find_anonymous(ws: WorkingSet, clone: Rsc, base: str, node: Node) -> Rsc:
+    if clone.id in ws.bundle_of_inner:
+        # a bundle's instance N lives on its guest node B-N, and only there
+        home = bundle.guest_replica(ws, clone, node.name)
+        if home is not None:
+            found = _member(home, base)
+            if found is not None:
+                return found
     inactive: Rsc | None = None
     duplicate = False
     for inst in clone.children:
@@ -1016,7 +1087,7 @@ def unpack(cib: Cib, now: int) -> WorkingSet:
     resources = templates.apply_templates(config.resources, config.templates)
     ws.unfencing = ws.options.stonith_enabled and any(
         unfencing.provides_unfencing(r) for r in walk(resources) if isinstance(r, Primitive))
-    _unpack_resources(ws, resources)
+    _unpack_resources(ws, cib, resources)
     for constraint in references.expand_constraints(config.constraints, _expansions(cib)):
         if isinstance(constraint, Location):
             ws.locations.append(constraint)

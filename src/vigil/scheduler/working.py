@@ -220,6 +220,7 @@ class Rsc:
     remote_node: Node | None = None
     container: Rsc | None = None
     fillers: list[Rsc] = field(default_factory=list)  # resources whose container this is
+    bundle_part: bool = False  # a container or IP a bundle implies (bundle.py)
 
     @property
     def top(self) -> Rsc:
@@ -227,6 +228,13 @@ class Rsc:
         while rsc.parent is not None:
             rsc = rsc.parent
         return rsc
+
+    def all_descendants(self) -> list[Rsc]:
+        out: list[Rsc] = []
+        for child in self.children:
+            out.append(child)
+            out.extend(child.all_descendants())
+        return out
 
     def primitives(self) -> list[Rsc]:
         if self.variant == Variant.PRIMITIVE:
@@ -376,6 +384,12 @@ class WorkingSet:
     # every lrm_resource of the status by (node name, history id): a migration's record on one
     # node is read together with its other half on another
     status_histories: dict[tuple[str, str], ResourceHistory] = field(default_factory=dict)
+    # bundles (bundle.py): each bundle's clone of containers, its (IP, container) pairs, its
+    # inner clone, and the bundle an inner clone belongs to
+    bundle_rscs: list[Rsc] = field(default_factory=list)
+    bundle_ips: dict[str, list[tuple[Rsc, Rsc]]] = field(default_factory=dict)
+    bundle_inner: dict[str, Rsc] = field(default_factory=dict)
+    bundle_of_inner: dict[str, Rsc] = field(default_factory=dict)
 
     def node(self, name_or_id: str | None) -> Node | None:
         if name_or_id is None:

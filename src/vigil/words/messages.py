@@ -49,6 +49,8 @@ _CIB: dict[str, _Render] = {
         f"operation '{r.field('operation')}'{_path(r)} has interval '{r.field('value')}', "
         "which is not a duration (e.g. 10s, 500ms, 2min, PT10S)"),
     "CIB_EMPTY_GROUP": lambda r: f"group '{r.field('group')}' has no resources: add one or remove it",
+    "CIB_MISSING_ELEMENT": lambda r: (
+        f"<{r.field('element')}> is required{_path(r)}: add it (the element is ignored)"),
     "CIB_EMPTY_CLONE": lambda r: (
         f"clone '{r.field('clone')}' has no primitive or group to clone: add one or remove it"),
     "CIB_UNKNOWN_ELEMENT": lambda r: (
