@@ -153,6 +153,17 @@ def three_vigil_nodes(name: str) -> Iterator[Lab]:
         lab.down(purge=True)
 
 
+def three_fenced_nodes(name: str) -> Iterator[Lab]:
+    """`three_vigil_nodes` with the lab's fence device configured (from n1)."""
+    nodes = three_vigil_nodes(name)
+    lab = next(nodes)
+    try:
+        configure_fencing(lab, "n1")
+        yield lab
+    finally:
+        nodes.close()  # tears the lab down
+
+
 def endpoint_cert(lab: Lab, node: str) -> Path:
     """The node's remote endpoint certificate (made at its first start), as the host sees it."""
     return lab.node_dir(node) / "etc/vigil/remote/remote.crt"

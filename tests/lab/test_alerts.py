@@ -20,7 +20,7 @@ import pytest
 
 from vigil.lab import Lab
 
-from .service_support import configure_fencing, requirements, status, vigil, wait, where
+from .service_support import requirements, status, three_fenced_nodes, vigil, wait, where
 
 NODES = ("n1", "n2", "n3")
 SAMPLE = Path("/usr/share/pacemaker/alerts/alert_file.sh.sample")
@@ -30,14 +30,7 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    the_lab = Lab.up(nodes=3, token_ms=1000, name=f"a{os.getpid()}", timeout=60)
-    try:
-        wait("vigild answers on every node", lambda: all(
-            status(the_lab, n)["dc"] is not None for n in NODES))
-        configure_fencing(the_lab, "n1")
-        yield the_lab
-    finally:
-        the_lab.down(purge=True)
+    yield from three_fenced_nodes(f"a{os.getpid()}")
 
 
 @pytest.fixture

@@ -24,10 +24,9 @@ import pytest
 from vigil.lab import Lab
 
 from .service_support import (
-    configure_fencing,
     placement,
     requirements,
-    status,
+    three_fenced_nodes,
     vigil,
     wait,
 )
@@ -39,14 +38,7 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    the_lab = Lab.up(nodes=3, token_ms=1000, name=f"p{os.getpid()}", timeout=60)
-    try:
-        wait("vigild answers on every node", lambda: all(
-            status(the_lab, n)["dc"] is not None for n in NODES))
-        configure_fencing(the_lab, "n1")
-        yield the_lab
-    finally:
-        the_lab.down(purge=True)
+    yield from three_fenced_nodes(f"p{os.getpid()}")
 
 
 def _where(lab: Lab, rsc: str) -> tuple[str, ...]:

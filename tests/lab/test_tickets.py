@@ -20,12 +20,12 @@ import pytest
 from vigil.lab import Lab
 
 from .service_support import (
-    configure_fencing,
     create_web_service,
     page_ok,
     placement,
     requirements,
     status,
+    three_fenced_nodes,
     vigil,
     wait,
     where,
@@ -38,14 +38,7 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    the_lab = Lab.up(nodes=3, token_ms=1000, name=f"t{os.getpid()}", timeout=60)
-    try:
-        wait("vigild answers on every node", lambda: all(
-            status(the_lab, n)["dc"] is not None for n in NODES))
-        configure_fencing(the_lab, "n1")
-        yield the_lab
-    finally:
-        the_lab.down(purge=True)
+    yield from three_fenced_nodes(f"t{os.getpid()}")
 
 
 def stopped(lab: Lab, node: str) -> bool:

@@ -9,10 +9,9 @@ too when it is installed.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
+import crm_oracle
 import pytest
 
 from vigil.cib.read import parse_cib
@@ -97,20 +96,12 @@ def test_bundle_decisions(name: str) -> None:
     assert _lines(cib_text(**kwargs)) == expected
 
 
-@pytest.mark.skipif(shutil.which("crm_simulate") is None, reason="needs crm_simulate")
+@crm_oracle.needed
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_crm_simulate_agrees(name: str, tmp_path: Path) -> None:
     kwargs, expected = CASES[name]
-    path = tmp_path / f"{name}.xml"
-    path.write_text(cib_text(**kwargs))
-    proc = subprocess.run(["crm_simulate", "-x", str(path), "-R"], capture_output=True,
-                          text=True, check=True, timeout=60)
-    summary = proc.stdout.split("Transition Summary:")[1].split("Executing")[0]
-    got = set()
-    for line in summary.splitlines():
-        words = line.replace("*", " ").replace("(", " ").replace(")", " ").split()
-        if words:
-            got.add(" ".join(words[:3]))
+    got = {" ".join(w[:3]) for w in crm_oracle.summary_words(cib_text(**kwargs),
+                                                             tmp_path / f"{name}.xml")}
     assert got == expected
 
 

@@ -9,10 +9,9 @@ against crm_simulate itself too when it is installed.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
+import crm_oracle
 import pytest
 
 from vigil.cib.read import parse_cib
@@ -112,18 +111,11 @@ def test_templates_and_tags(name: str) -> None:
     assert _starts(cib_text(constraints)) == expected
 
 
-@pytest.mark.skipif(shutil.which("crm_simulate") is None, reason="needs crm_simulate")
+@crm_oracle.needed
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_crm_simulate_agrees(name: str, tmp_path: Path) -> None:
     constraints, expected = CASES[name]
-    path = tmp_path / f"{name}.xml"
-    path.write_text(cib_text(constraints))
-    proc = subprocess.run(["crm_simulate", "-x", str(path), "-R"], capture_output=True,
-                          text=True, check=True, timeout=60)
-    summary = proc.stdout.split("Transition Summary:")[1].split("Executing")[0]
-    got = set()
-    for line in summary.splitlines():
-        words = line.replace("*", " ").replace("(", " ").replace(")", " ").split()
-        if words and words[0] == "Start":
-            got.add(f"{words[1]} {words[2]}")
+    got = {f"{w[1]} {w[2]}" for w in crm_oracle.summary_words(cib_text(constraints),
+                                                              tmp_path / f"{name}.xml")
+           if w[0] == "Start"}
     assert got == expected
