@@ -31,3 +31,14 @@ def verbs(xml_text: str, where: Path) -> set[str]:
     """`Verb resource` of each line; `Fence node` for a fencing."""
     return {f"Fence {w[2]}" if w[0] == "Fence" else f"{w[0]} {w[1]}"
             for w in summary_words(xml_text, where)}
+
+
+def summary_lines(xml_text: str, where: Path) -> list[str]:
+    """The Transition Summary lines of `crm_simulate -S` on the CIB, whitespace folded and any
+    "due to" reason dropped, sorted: what a test compares its own decisions' lines with."""
+    where.write_text(xml_text)
+    out = subprocess.run(["crm_simulate", "-x", str(where), "-S"], capture_output=True,
+                         text=True, timeout=60, check=False).stdout
+    section = out.split("Transition Summary:")[1].split("Executing Cluster Transition")[0]
+    return sorted(" ".join(line.split()).split(" due to ")[0]
+                  for line in section.splitlines() if line.strip())

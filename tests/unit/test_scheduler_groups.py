@@ -8,12 +8,11 @@ tests/unit/test_scheduler_groups.py DIR` writes every case there).
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import crm_oracle
 import pytest
 
 from vigil.cib.read import parse_cib
@@ -735,19 +734,12 @@ def test_without_quorum_a_stopped_promotable_clone_is_not_started() -> None:
 CASES = {name: value for name, value in globals().items() if isinstance(value, Case)}
 
 
+@crm_oracle.needed
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_the_case_agrees_with_crm_simulate(name: str, tmp_path: Path) -> None:
     """Each case as crm_simulate answers it today (when installed): the oracle of the
     expectations written out above."""
-    if shutil.which("crm_simulate") is None:
-        pytest.skip("crm_simulate is not installed")
-    xml = tmp_path / f"{name}.xml"
-    xml.write_text(cib_text(CASES[name]))
-    out = subprocess.run(["crm_simulate", "-x", str(xml), "-S"], capture_output=True, text=True,
-                         timeout=60, check=False).stdout
-    section = out.split("Transition Summary:")[1].split("Executing Cluster Transition")[0]
-    expected = sorted(" ".join(line.split()).split(" due to ")[0]
-                      for line in section.splitlines() if line.strip())
+    expected = crm_oracle.summary_lines(cib_text(CASES[name]), tmp_path / f"{name}.xml")
     assert _summary(CASES[name]) == expected
 
 if __name__ == "__main__":  # write every case out, for crm_simulate
