@@ -219,10 +219,6 @@ def colocation_lines(constraints: Iterable[Constraint], full: bool) -> list[str]
     return lines
 
 
-def _pair_words(sets: tuple[NvSet, ...]) -> str:
-    return " ".join(f"{p.name}={p.value or ''}" for s in sets for p in s.pairs)
-
-
 def _permission_text(p: AclPermission) -> str:
     if p.xpath is not None:
         target = f"xpath {p.xpath}"
@@ -259,9 +255,9 @@ def alert_lines(alerts: Iterable[Alert]) -> list[str]:
         if a.description:
             lines.append(f"  Description: {a.description}")
         if a.instance_attributes:
-            lines.append(f"  Options: {_pair_words(a.instance_attributes)}")
+            lines.append(f"  Options: {_pairs(a.instance_attributes)}")
         if a.meta_attributes:
-            lines.append(f"  Meta options: {_pair_words(a.meta_attributes)}")
+            lines.append(f"  Meta options: {_pairs(a.meta_attributes)}")
         if a.select is not None:
             kinds = [k for k, on in (("nodes", a.select.nodes), ("fencing", a.select.fencing),
                                      ("resources", a.select.resources)) if on]
@@ -276,9 +272,9 @@ def alert_lines(alerts: Iterable[Alert]) -> list[str]:
             if r.description:
                 lines.append(f"    Description: {r.description}")
             if r.instance_attributes:
-                lines.append(f"    Options: {_pair_words(r.instance_attributes)}")
+                lines.append(f"    Options: {_pairs(r.instance_attributes)}")
             if r.meta_attributes:
-                lines.append(f"    Meta options: {_pair_words(r.meta_attributes)}")
+                lines.append(f"    Meta options: {_pairs(r.meta_attributes)}")
     return lines
 
 

@@ -227,6 +227,18 @@ def _failure_attribute_resources(state: NodeState) -> Iterator[str]:
                 yield _base(pair[len(prefix):].split("#")[0])
 
 
+def _selection(cib: Cib, resource: str | None, node: str | None
+               ) -> tuple[set[str] | None, set[str] | None, list[NodeState]]:
+    """What cleanup and refresh act on in a CIB file: the resource's ids (None: every
+    resource), the names its history and attributes use for them, and the node states (those
+    of `node`, or all)."""
+    wanted = _subtree(cib, resource) if resource else None
+    node_id = edit.require_node(cib, node).id if node else None
+    states = [s for s in cib.status
+              if node_id is None or s.id == node_id or s.uname == node]
+    return wanted, None if wanted is None else {_base(w) for w in wanted}, states
+
+
 def cleanup(env: CibEnvironment, resource: str | None = None, node: str | None = None
             ) -> Applied:
     """Forget a resource's failures (all resources' without one): on a running cluster, ask it
@@ -245,15 +257,12 @@ def cleanup(env: CibEnvironment, resource: str | None = None, node: str | None =
             reports.info("CLEANED_UP", resource=r, node=node or "all nodes") for r in targets))
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
-        wanted = _subtree(cib, resource) if resource else None
-        node_id = edit.require_node(cib, node).id if node else None
+        wanted, bases, states = _selection(cib, resource, node)
         out: list[Report] = []
         new = cib
-        for state in cib.status:
-            if node_id is not None and state.id != node_id and state.uname != node:
-                continue
+        for state in states:
             names = {r for r in _failure_attribute_resources(state)
-                     if wanted is None or r in {_base(w) for w in wanted}}
+                     if bases is None or r in bases}
             for name in sorted(names):
                 new = status_edit.clear_failures(new, state.id, name)
             new, cleaned = _drop_failed_records(new, state.id, wanted)
@@ -277,17 +286,13 @@ def refresh(env: CibEnvironment, resource: str | None = None, node: str | None =
         return cleanup(env, resource, node)
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
-        wanted = _subtree(cib, resource) if resource else None
-        node_id = edit.require_node(cib, node).id if node else None
+        _, bases, states = _selection(cib, resource, node)
         out: list[Report] = []
         new = cib
-        for state in cib.status:
-            if node_id is not None and state.id != node_id and state.uname != node:
-                continue
-            names = {h.id for h in state.history
-                     if wanted is None or _base(h.id) in {_base(w) for w in wanted}}
+        for state in states:
+            names = {h.id for h in state.history if bases is None or _base(h.id) in bases}
             names |= {r for r in _failure_attribute_resources(state)
-                      if wanted is None or r in {_base(w) for w in wanted}}
+                      if bases is None or r in bases}
             for name in sorted(names):
                 new = status_edit.clear_failures(new, state.id, name)
                 new = status_edit.forget_resource(new, state.id, name)
