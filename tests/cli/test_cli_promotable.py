@@ -251,6 +251,27 @@ def test_explain_says_what_pafs_promotion_scores_mean(vigil: Run, tmp_path: Path
     assert "What its agent published on the nodes:" in waiting, waiting
     assert ("node2            vigil-old-primary-db = 2:41368461 (a crashed old primary waiting "
             "for a primary to rewind from: timeline 2, its WAL ends at 0/2773B8D;") in waiting
+    # the agent's published form also names where the timeline left earlier ones
+    path.write_text(path.read_text().replace('value="2:41368461"',
+                                             'value="2:41368461:1@33554432"'))
+    _, forked, _ = vigil("explain", "db-clone", "-f", str(path))
+    assert "timeline 2, its WAL ends at 0/2773B8D;" in forked, forked
+    # the promoted node's record of the positions PAF compared: why this standby
+    path.write_text(path.read_text().replace(
+        '<nvpair id="status-2-old" name="vigil-old-primary-db" value="2:41368461:1@33554432"/>',
+        '<nvpair id="status-2-why" name="vigil-promotion-db" '
+        'value="at=1765130412 node2=3#83886176 node1=3#83886000"/>'))
+    _, why, _ = vigil("explain", "db-clone", "-f", str(path))
+    assert ("node2            vigil-promotion-db = at=1765130412 node2=3#83886176 "
+            "node1=3#83886000 (promoted at 2025-12-07 18:00:12 UTC: PAF's promote compared the "
+            "WAL each standby had received (at the pre-promote notification) and promotes only "
+            "one with the most: node2 0/5000060 on timeline 3, node1 0/4FFFFB0 on timeline 3 "
+            "(176 bytes behind); node2 was promoted: it had received the most)") in why, why
+    # a tie is said to be one (the promotion scores chose)
+    path.write_text(path.read_text().replace("node1=3#83886000", "node1=3#83886176"))
+    _, tie, _ = vigil("explain", "db-clone", "-f", str(path))
+    assert ("node2 was promoted: it had received as much as node1 (a tie, settled by the "
+            "promotion scores: the primary's last ranking)") in tie, tie
     # another agent's numbers are shown as they are
     _, plain, _ = vigil("explain", "db-clone", "-f", str(running_promotable(
         tmp_path / "stateful.xml", scores=(1001, -1000))))

@@ -69,6 +69,8 @@ def test_power_cut_of_the_primary_loses_no_acknowledged_commit(demo: tuple[Postg
     assert report.downtime_s is not None and 0 < report.downtime_s < 60, text
     assert any(f"promote pgsqld on {report.promoted}: ok" in phrase
                for _t, _n, phrase in report.timeline), text
+    # explain says why this standby: the WAL positions PAF compared, the promoted one the most
+    assert f"{report.promoted} was promoted: it had received " in report.promotion_why, text
     assert report.torn_down and state.load("tpgdemo") is None
     assert not hostops.lab_netns("vl-tpgdemo-")
 

@@ -46,6 +46,7 @@ PG_DEMO_NAME = "pgdemo"
 WRITE_VIP = "10.213.0.101"
 RSC = "pgsqld"
 CLONE = f"{RSC}-clone"
+PROMOTION_RECORD = f"vigil-promotion-{RSC}"  # ocf:vigil:pgsqlms's record of why (record_promotion)
 VIP_RSC = "pg-write-ip"
 AGENT = "ocf:vigil:pgsqlms"  # PAF's pgsqlms plus the old primary's rejoin (src/vigil/agents/pgsqlms)
 AGENT_PATH = "/usr/lib/ocf/resource.d/vigil/pgsqlms"
@@ -79,6 +80,7 @@ class PostgresDemoReport:
     in_doubt: int = 0  # writes that failed: the client was not told they were saved
     fenced: bool = False
     timeline: list[tuple[float, str, str]] = field(default_factory=list)
+    promotion_why: str = ""  # `vigil explain`'s line on why the promoted standby was chosen
     rejoined: bool | None = None  # the old primary streams from the new one again
     rejoin_detail: str = ""
     # the planned switchover back to the old primary (`resource move --promoted`), once it rejoined
@@ -393,6 +395,9 @@ def run_postgres_demo(*, synchronous: bool = True, keep: bool = False, out: Out 
             f"{', '.join(survivors)}'s events.jsonl):")
         for off, node, phrase in report.timeline:
             out(f"    +{off:6.2f}s  {node:<4} {phrase}")
+        report.promotion_why = promotion_reason(lab, watcher)
+        step(f"why {report.promoted}, from `vigil explain {CLONE}`: "
+             f"{report.promotion_why or 'no promotion record (see vigil explain)'}")
         step(f"powering the old primary {primary} on again")
         lab.power_on(primary)
         t_on = time.time()
@@ -486,6 +491,26 @@ def switchover_to(lab: Lab, via: str, target: str) -> None:
         raise LabError(f"vigil {' '.join(argv)}: {refused[-1] if refused else 'no answer'}") from None
 
 
+def promotion_reason(lab: Lab, via: str) -> str:
+    """What `vigil explain` says of the promoted node's promotion record (the WAL positions
+    PAF compared), "" when it shows none. The record is written at the post-promote
+    notification, which may still be running: asked for a few seconds."""
+    found: list[str] = []
+
+    def recorded() -> bool:
+        text = lab.vigil(via, ["explain", CLONE], timeout=30).stdout
+        found[:] = [ln.strip() for ln in text.splitlines() if PROMOTION_RECORD in ln]
+        return bool(found)
+
+    try:
+        wait_tolerant(lab, "the promotion record", recorded, timeout=15, interval=0.5)
+    except LabError:
+        return ""
+    line = found[0]
+    # "NODE  NAME = VALUE (MEANING)": the meaning, in words
+    return line[line.find("(") + 1:-1] if line.endswith(")") and "(" in line else line
+
+
 def render_report(r: PostgresDemoReport) -> str:
     mode = "synchronous" if r.synchronous else "asynchronous"
     lines = ["", f"Report (lab {r.lab}, 3 nodes, PostgreSQL 15 {mode}, {r.total_s:.0f} s):"]
@@ -504,6 +529,8 @@ def render_report(r: PostgresDemoReport) -> str:
                      + f"{len(r.redis_lost)} of {r.redis_acked} acknowledged writes (WAIT 1) lost"
                      + (f" (keys {r.redis_lost[:10]})" if r.redis_lost else "")
                      + f"; {r.redis_in_doubt} writes not confirmed by a replica, in doubt")
+    if r.promotion_why:
+        lines.append(f"  why:        {r.promotion_why}")
     if r.jobs_after is not None:
         lines.append(f"  beanstalkd: {r.jobs_after} of the {r.jobs_queued} jobs queued on {r.primary} "
                      f"are in the queue on {r.promoted} (no DRBD: each node's log is on its own "

@@ -14,10 +14,14 @@ standby received more, and gives way to it when one did (its score becomes 1, th
 1000). ocf:vigil:pgsqlms also sets 1 on a standby when no primary answers and no node has a
 score of 0 or more (an election, see src/vigil/agents/pgsqlms), and a crashed old primary
 waiting for a primary publishes its timeline and the end of its WAL (vigil-old-primary-<rsc>,
-"TIMELINE:END", END a byte position or "unknown") for the standbys' election.
+"TIMELINE:END[:FORKS]", END a byte position or "unknown") for the standbys' election, and the
+promoted node keeps the received WAL positions PAF's promote compared (vigil-promotion-<rsc>,
+"at=EPOCH NODE=TIMELINE#LSN ...", the promoted node first) until it is demoted.
 """
 
 from __future__ import annotations
+
+import time
 
 PAF_AGENTS = ("ocf:heartbeat:pgsqlms", "ocf:vigil:pgsqlms")
 
@@ -58,13 +62,71 @@ def lsn_text(position: int) -> str:
     return f"{position >> 32:X}/{position & 0xFFFFFFFF:X}"
 
 
+PROMOTION_PREFIX = "vigil-promotion-"
+
+
 def attribute_meaning(agent: str | None, name: str, value: str) -> str | None:
     """The agent's meaning of a node attribute it keeps about a resource (not its promotion
     score), None when unknown."""
-    if agent == "ocf:vigil:pgsqlms" and name.startswith(OLD_PRIMARY_PREFIX):
-        timeline, _, end = value.partition(":")
-        where = lsn_text(int(end)) if end.isdigit() else "an unreadable position"
-        return (f"a crashed old primary waiting for a primary to rewind from: timeline "
-                f"{timeline}, its WAL ends at {where}; a standby on a newer timeline, or one "
-                "with all of that WAL, may be elected")
+    if agent != "ocf:vigil:pgsqlms":
+        return None
+    if name.startswith(OLD_PRIMARY_PREFIX):
+        return _old_primary_meaning(value)
+    if name.startswith(PROMOTION_PREFIX):
+        return _promotion_record_meaning(value)
     return None
+
+
+def _old_primary_meaning(value: str) -> str:
+    # "TIMELINE:END[:FORKS]", END a byte position or "unknown", FORKS where the timeline's
+    # history left earlier ones ("PARENT@POSITION,...")
+    timeline, _, rest = value.partition(":")
+    end = rest.partition(":")[0]
+    where = lsn_text(int(end)) if end.isdigit() else "an unreadable position"
+    return (f"a crashed old primary waiting for a primary to rewind from: timeline "
+            f"{timeline}, its WAL ends at {where}; a standby on a newer timeline, or one "
+            "with all of that WAL, may be elected")
+
+
+def _position(text: str) -> tuple[int, int] | None:
+    """PAF's "TIMELINE#LSN" (the LSN in decimal) as numbers, None when it is not one."""
+    tl, _, lsn = text.partition("#")
+    return (int(tl), int(lsn)) if tl.isdigit() and lsn.isdigit() else None
+
+
+def _promotion_record_meaning(value: str) -> str:
+    # "at=EPOCH NODE=TL#LSN ...": the promoted node first, then the others PAF compared
+    words = value.split()
+    at = words[0].removeprefix("at=") if words and words[0].startswith("at=") else ""
+    compared = [w.partition("=") for w in words[1:] if "=" in w]
+    if not compared:
+        return "the promotion record of vigil's pgsqlms, unreadable"
+    when = (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(int(at))) if at.isdigit()
+            else "an unknown time")
+    positions = [(node, _position(pos)) for node, _, pos in compared]
+    best = max((p for _, p in positions if p is not None), default=None)
+    shown = []
+    for node, p in positions:
+        if p is None:
+            shown.append(f"{node} unknown")
+            continue
+        behind = f" ({_behind(best, p)})" if best is not None and p != best else ""
+        shown.append(f"{node} {lsn_text(p[1])} on timeline {p[0]}{behind}")
+    promoted, own = positions[0]
+    tied = [node for node, p in positions[1:] if p is not None and p == own]
+    if own is None or own != best:
+        verdict = f"{promoted} was promoted although another had received more"
+    elif tied:
+        verdict = (f"{promoted} was promoted: it had received as much as {', '.join(tied)} (a "
+                   "tie, settled by the promotion scores: the primary's last ranking)")
+    else:
+        verdict = f"{promoted} was promoted: it had received the most"
+    return (f"promoted at {when}: PAF's promote compared the WAL each standby had received "
+            f"(at the pre-promote notification) and promotes only one with the most: "
+            f"{', '.join(shown)}; {verdict}")
+
+
+def _behind(best: tuple[int, int], p: tuple[int, int]) -> str:
+    if p[0] < best[0]:
+        return f"an older timeline, {best[0] - p[0]} behind"
+    return f"{best[1] - p[1]} bytes behind"
