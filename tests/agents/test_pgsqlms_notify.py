@@ -36,15 +36,21 @@ def _tools(tmp_path: Path, private: dict[tuple[str, str], str]) -> Path:
     sbin.mkdir(parents=True, exist_ok=True)
     updater = sbin / "attrd_updater"
     updater.write_text(f"""#!/bin/sh
-node=n2; name=""; query=""
+node=n2; name=""; query=""; update=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --node) node=$2; shift ;;
         --name) name=$2; shift ;;
         --query) query=1 ;;
+        --update) update=$2; shift ;;
     esac
     shift
 done
+if [ -n "$update" ]; then
+    mkdir -p "{store}/$node" && printf '%s' "$update" > "{store}/$node/$name"
+    echo "$name=$update" >> "{store}/updates"
+    exit 0
+fi
 [ -n "$query" ] && [ -f "{store}/$node/$name" ] || exit 0
 printf 'name="%s" host="%s" value="%s"\\n' "$name" "$node" "$(cat "{store}/$node/$name")"
 """)
@@ -55,7 +61,17 @@ printf 'name="%s" host="%s" value="%s"\\n' "$name" "$node" "$(cat "{store}/$node
     return sbin
 
 
-def _run(tmp_path: Path, action: str, sbin: Path | None = None,
+def _psql(tmp_path: Path, answer: str) -> Path:
+    """A bin directory whose psql prints `answer` (what the standby's position query returns)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir(parents=True, exist_ok=True)
+    psql = bindir / "psql"
+    psql.write_text(f"#!/bin/sh\necho '{answer}'\n")
+    psql.chmod(psql.stat().st_mode | stat.S_IXUSR)
+    return bindir
+
+
+def _run(tmp_path: Path, action: str, sbin: Path | None = None, bindir: Path | None = None,
          **meta: str) -> tuple[int, list[str]]:
     """Exit code of the wrapper, and what PAF was asked (one line per call)."""
     root = tmp_path / "ocf"
@@ -72,7 +88,11 @@ def _run(tmp_path: Path, action: str, sbin: Path | None = None,
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OCF_ROOT": str(root),
            "OCF_FUNCTIONS_DIR": str(SHELLFUNCS), "OCF_RESKEY_pgdata": str(data),
            "OCF_RESOURCE_INSTANCE": "pgsqld", "HA_LOGFACILITY": "none", "HA_LOGFILE": "",
-           "HA_DEBUGLOG": "", "HA_SBIN_DIR": str(sbin or _tools(tmp_path, {}))}
+           "HA_DEBUGLOG": "", "HA_SBIN_DIR": str(sbin or _tools(tmp_path, {})),
+           # psql runs as this user (runuser): root, whose files the test's are
+           "OCF_RESKEY_system_user": "root"}
+    if bindir is not None:
+        env["OCF_RESKEY_bindir"] = str(bindir)
     env.update({f"OCF_RESKEY_CRM_meta_{k}": v for k, v in meta.items()})
     done = subprocess.run(["sh", str(AGENT), action], env=env, capture_output=True, text=True,
                           timeout=30, check=False)
@@ -169,3 +189,35 @@ def test_a_demote_drops_the_record(tmp_path: Path) -> None:
     rc, calls = _run(tmp_path, "demote", on_node="n2")
     assert (rc, calls) == (0, ["demote -"])
     assert _recorded(tmp_path) == ["--lifetime reboot --name vigil-promotion-pgsqld --delete"]
+
+
+def _updates(tmp_path: Path) -> list[str]:
+    path = tmp_path / "private" / "updates"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_pre_promote_reports_the_wal_a_standby_holds_not_only_what_it_received(
+        tmp_path: Path) -> None:
+    # PAF reported 0/4000000 (67108864: received since streaming began again); the standby
+    # replayed to 0/4096E38 from its own pg_wal
+    sbin = _tools(tmp_path, {("n2", "lsn_location-pgsqld"): "6#67108864"})
+    rc, calls = _run(tmp_path, "notify", sbin, _psql(tmp_path, "0/4096E38"), on_node="n2",
+                     notify_type="pre", notify_operation="promote", notify_promote_uname="n3 ")
+    assert (rc, calls) == (0, ["notify pre-promote"])
+    assert _updates(tmp_path) == [f"lsn_location-pgsqld=6#{0x4096E38}"]
+
+
+def test_pre_promote_keeps_pafs_position_when_it_is_all_the_standby_holds(
+        tmp_path: Path) -> None:
+    for answer in ("0/4000000", "0/3FFFFF0", "", "ERROR"):
+        case = tmp_path / (answer.replace("/", "-") or "empty")
+        sbin = _tools(case, {("n2", "lsn_location-pgsqld"): "6#67108864"})
+        rc, calls = _run(case, "notify", sbin, _psql(case, answer), on_node="n2",
+                         notify_type="pre", notify_operation="promote",
+                         notify_promote_uname="n2 ")
+        assert (rc, calls, _updates(case)) == (0, ["notify pre-promote"], []), answer
+    # PAF set no position (a recovery of the primary in place): nothing is added
+    sbin = _tools(tmp_path / "none", {})
+    rc, _ = _run(tmp_path / "none", "notify", sbin, _psql(tmp_path / "none", "0/5000000"),
+                 on_node="n2", notify_type="pre", notify_operation="promote")
+    assert (rc, _updates(tmp_path / "none")) == (0, [])
