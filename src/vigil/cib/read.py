@@ -157,7 +157,7 @@ class _Reader:
         )
 
     def nvsets(self, parent: ET.Element, tag: str, path: str) -> tuple[NvSet, ...]:
-        return tuple(self.nvset(el, path) for el in parent.findall(tag))
+        return tuple(self.nvset(el, path) for el in _children(parent, tag))
 
     def rule(self, raw: ET.Element, path: str) -> Rule:
         el, ref = self.resolve(raw)
@@ -258,7 +258,7 @@ class _Reader:
         children: list[str] = []
         for child in el:
             if child.tag == "operations":
-                ops.extend(self.operation(op, here) for op in child.findall("op"))
+                ops.extend(self.operation(op, here) for op in _children(child, "op"))
             elif child.tag in ("instance_attributes", "meta_attributes", "utilization"):
                 continue
             elif isinstance(child.tag, str):
@@ -490,7 +490,7 @@ class _Reader:
     # -- constraints -------------------------------------------------------------------------
     def resource_sets(self, el: ET.Element, path: str) -> tuple[ResourceSet, ...]:
         out: list[ResourceSet] = []
-        for raw in el.findall("resource_set"):
+        for raw in _children(el, "resource_set"):
             rs, ref = self.resolve(raw)
             score = rs.get("score")
             out.append(ResourceSet(
@@ -521,7 +521,7 @@ class _Reader:
                 rsc_pattern=el.get("rsc-pattern"),
                 node=el.get("node"),
                 score=parse_score(score) if score is not None else None,
-                rules=tuple(self.rule(r, here) for r in el.findall("rule")),
+                rules=tuple(self.rule(r, here) for r in _children(el, "rule")),
                 role=el.get("role"),
                 resource_discovery=el.get("resource-discovery"),
                 sets=self.resource_sets(el, here),
@@ -723,8 +723,7 @@ class _Reader:
             last_rc_change = int(rc_change) if rc_change is not None else None
         except ValueError:
             last_rc_change = None
-        extra = (NO_EXTRA if _OP_RECORD_ATTRS.issuperset(attrs) else
-                 Extra(tuple((k, v) for k, v in attrs.items() if k not in _OP_RECORD_ATTRS)))
+        extra = _extra(attrs, _OP_RECORD_ATTRS)
         return OperationRecord(
             id=get("id", ""),
             operation=get("operation", ""),
@@ -742,6 +741,19 @@ class _Reader:
             operation_key=get("operation_key"),
             on_node=get("on_node") or node,
             extra=extra,
+        )
+
+    def history(self, el: ET.Element, node: str) -> ResourceHistory:
+        attrs = dict(el.items())  # once, as for an operation record
+        get = attrs.get
+        return ResourceHistory(
+            id=get("id", ""),
+            standard=get("class"),
+            agent_type=get("type"),
+            provider=get("provider"),
+            container=get("container"),
+            operations=tuple([self.op_record(op, node) for op in el if op.tag == "lrm_rsc_op"]),
+            extra=_extra(attrs, _HISTORY_ATTRS),
         )
 
     def node_state(self, el: ET.Element) -> NodeState:
@@ -762,19 +774,9 @@ class _Reader:
                 has_lrm = True
                 lrm_id = child.get("id")
                 rscs = child.find("lrm_resources")
-                for rsc in rscs if rscs is not None else ():
-                    if rsc.tag != "lrm_resource":
-                        continue
-                    history.append(ResourceHistory(
-                        id=rsc.get("id", ""),
-                        standard=rsc.get("class"),
-                        agent_type=rsc.get("type"),
-                        provider=rsc.get("provider"),
-                        container=rsc.get("container"),
-                        operations=tuple(self.op_record(op, uname or node_id)
-                                         for op in rsc.findall("lrm_rsc_op")),
-                        extra=Extra(self.extra_attrs(rsc, _HISTORY_ATTRS)),
-                    ))
+                history.extend(self.history(rsc, uname or node_id)
+                               for rsc in (rscs if rscs is not None else ())
+                               if rsc.tag == "lrm_resource")
             elif isinstance(child.tag, str):
                 children.append(xml_text(child))
         return NodeState(
@@ -791,6 +793,18 @@ class _Reader:
             lrm_id=lrm_id,
             extra=Extra(self.extra_attrs(el, _NODE_STATE_ATTRS), tuple(children)),
         )
+
+
+def _children(parent: ET.Element, tag: str) -> list[ET.Element]:
+    """`parent.findall(tag)` for a plain tag: lxml's findall goes through a path parser."""
+    return [child for child in parent if child.tag == tag]
+
+
+def _extra(attrs: dict[str, str], known: frozenset[str]) -> Extra:
+    """The attributes of `attrs` not in `known`, kept for the write."""
+    if known.issuperset(attrs):
+        return NO_EXTRA
+    return Extra(tuple([(k, v) for k, v in attrs.items() if k not in known]))
 
 
 def _number(text: str | None, default: int) -> int:
