@@ -100,3 +100,61 @@ def test_a_file_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(schema, "check", lambda data: pytest.fail("the file parsed again"))
     io.read_cib_file(path, force=True)
     assert len(parsed) == 1
+
+
+# -- the status section validated as the schema says: free ----------------------------------
+def _schema_dir(tmp_path: Path, status_grammar: str) -> Path:
+    """A copy of the installed schemas whose status-1.0.rng is `status_grammar`."""
+    installed = schema.schema_dir()
+    if not (installed / "pacemaker-3.7.rng").is_file():
+        pytest.skip(f"no Pacemaker schemas in {installed}")
+    copied = tmp_path / "schemas"
+    copied.mkdir()
+    for rng in installed.glob("*.rng"):
+        (copied / rng.name).write_bytes(rng.read_bytes())
+    (copied / "status-1.0.rng").write_text(status_grammar)
+    return copied
+
+
+_CONSTRAINED = """<?xml version="1.0" encoding="UTF-8"?>
+<grammar xmlns="http://relaxng.org/ns/structure/1.0">
+  <start><zeroOrMore><element name="node_state"><attribute name="id"/></element></zeroOrMore></start>
+</grammar>
+"""
+
+_JUNK_STATUS = """<cib admin_epoch="0" epoch="1" num_updates="0" validate-with="pacemaker-3.7">
+  <configuration><crm_config/><nodes/><resources/><constraints/></configuration>
+  <status><whatever odd="1">text<deeper/></whatever></status>
+</cib>"""
+
+
+def test_the_installed_schemas_leave_the_status_free() -> None:
+    from lxml import etree
+
+    from vigil.cib import free_status
+
+    found = sorted(schema.schema_dir().glob("pacemaker-*.rng"))
+    if not found:
+        pytest.skip("no Pacemaker schemas installed")
+    assert [p.name for p in found if not free_status.is_free(p, etree)] == []
+
+
+def test_a_schema_that_constrains_the_status_is_validated_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lxml import etree
+
+    from vigil.cib import free_status
+
+    directory = _schema_dir(tmp_path, _CONSTRAINED)
+    assert not free_status.is_free(directory / "pacemaker-3.7.rng", etree)
+    monkeypatch.setenv("VIGIL_SCHEMA_DIR", str(directory))
+    [found] = schema.check(_JUNK_STATUS)
+    assert (found.code, found.field("path")) == ("CIB_SCHEMA_UNKNOWN_ELEMENT", "/cib/status/whatever")
+
+
+def test_anything_in_a_free_status_is_valid_and_the_rest_still_checked() -> None:
+    if schema.newest() is None:
+        pytest.skip("no Pacemaker schemas installed")
+    assert schema.check(_JUNK_STATUS) == ()
+    broken = _JUNK_STATUS.replace("<resources/>", "<resources><bogus/></resources>")
+    assert [r.code for r in schema.check(broken)] == ["CIB_SCHEMA_UNKNOWN_ELEMENT"]
