@@ -1,7 +1,7 @@
 """`vigil simulate`'s "Current cluster status" block against crm_simulate's, on corpus cases whose
 clones only the configuration can describe: a globally-unique clone (its instances listed one by
 one, "(unique)") and a promotable clone with no instance promoted ("(promotable)"). The shape comes
-from the configuration (commands.status.clone_shapes), not from what the instances show."""
+from the configuration (commands.clone_shape.clone_shapes), not from what the instances show."""
 
 from __future__ import annotations
 

@@ -17,11 +17,10 @@ import dataclasses
 import os
 import stat
 import tempfile
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
-from vigil.cib import read, schema, validate, write
+from vigil.cib import document, read, schema, validate, write
 from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError, Severity
@@ -75,12 +74,8 @@ def read_cib_file(path: StrPath, *, force: bool = False) -> Loaded:
     except OSError as exc:
         raise ReportError([reports.error("CIB_FILE_UNREADABLE", path=os.fspath(path),
                                          detail=exc.strerror or str(exc))]) from None
-    try:
-        # Bytes, so that the parser honours the file's own encoding declaration.
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise ReportError([reports.error("CIB_NOT_XML", detail=str(exc))]) from None
-    by_schema = schema.check(data)
+    root = document.parse(data)  # one parse: the schema checks the tree the model is read from
+    by_schema = schema.check_tree(root)
     scores = validate.validate_xml_scores(root)
     try:
         cib, warnings = read.parse_element(root)

@@ -7,7 +7,6 @@ warning with its path, so a read followed by a write loses nothing.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from vigil.model import reports
@@ -50,8 +49,35 @@ from vigil.model.status import NodeState, OperationRecord, ResourceHistory, Tick
 from vigil.model.tags import Tag
 from vigil.model.values import is_true
 from vigil.model.version import CibVersion
-from vigil.model.xmlextra import Extra
+from vigil.model.xmlextra import NO_EXTRA, Extra
 
+
+def xml_text(el: ET.Element) -> str:
+    """An element the reader keeps as text (one it does not understand), as the standard
+    library writes it, whichever parser made the element: the standard library's (a CIB
+    given as text) or lxml (a CIB file, see cib.document)."""
+    if not isinstance(el, ET.Element):
+        el = _as_stdlib(el)
+    return ET.tostring(el, encoding="unicode").strip()
+
+
+def _as_stdlib(el: ET.Element) -> ET.Element:
+    # an lxml element's copy: what the standard library's parser makes of the same XML (the
+    # tree has no comments, processing instructions or entity references; see cib.document)
+    copy = ET.Element(el.tag, dict(el.items()))
+    copy.text, copy.tail = el.text, el.tail
+    copy.extend(_as_stdlib(child) for child in el)
+    return copy
+
+
+# The attributes each element of the status section is read for (the others are kept as
+# extra): made once, as the section has an element per operation recorded on every node.
+_OP_RECORD_ATTRS = frozenset({
+    "id", "operation", "call-id", "rc-code", "op-status", "interval", "transition-key",
+    "transition-magic", "last-rc-change", "op-digest", "op-restart-digest", "op-force-restart",
+    "exit-reason", "operation_key", "on_node"})
+_HISTORY_ATTRS = frozenset({"id", "class", "type", "provider", "container"})
+_NODE_STATE_ATTRS = frozenset({"id", "uname", "in_ccm", "crmd", "join", "expected"})
 _LEVEL_ATTRS = frozenset({"id", "index", "devices", "target", "target-pattern", "target-attribute",
                           "target-value"})
 
@@ -60,16 +86,21 @@ _LEVEL_ATTRS = frozenset({"id", "index", "devices", "target", "target-pattern", 
 class _Reader:
     """One parse: the id index for id-refs and the warnings collected on the way."""
 
-    by_id: dict[str, ET.Element]
+    root: ET.Element
     warnings: list[Report] = field(default_factory=list)
     errors: list[Report] = field(default_factory=list)
+    # every id of the document, made when the first id-ref is met: most CIBs have none, and
+    # indexing visits every element of the status section
+    _by_id: dict[str, ET.Element] | None = None
 
     # -- helpers -----------------------------------------------------------------------------
     def resolve(self, el: ET.Element) -> tuple[ET.Element, str | None]:
         ref = el.get("id-ref")
         if ref is None:
             return el, None
-        target = self.by_id.get(ref)
+        if self._by_id is None:
+            self._by_id = _index(self.root)
+        target = self._by_id.get(ref)
         if target is None:
             self.errors.append(reports.error("CIB_DANGLING_IDREF", tag=el.tag, idref=ref))
             return el, ref
@@ -86,14 +117,14 @@ class _Reader:
 
     def unknown(self, el: ET.Element, path: str) -> str:
         self.warnings.append(reports.warning("CIB_UNKNOWN_ELEMENT", element=el.tag, path=path))
-        return ET.tostring(el, encoding="unicode").strip()
+        return xml_text(el)
 
     @staticmethod
-    def extra_attrs(el: ET.Element, known: AbstractSet[str]) -> tuple[tuple[str, str], ...]:
-        attrib = el.attrib
-        if attrib.keys() <= known:  # the usual case, without a Python-level loop
+    def extra_attrs(el: ET.Element, known: set[str] | frozenset[str]) -> tuple[tuple[str, str], ...]:
+        # keys() and items(), not attrib: an lxml element makes its attrib a proxy object
+        if known.issuperset(el.keys()):  # the usual case, without a Python-level loop
             return ()
-        return tuple((k, v) for k, v in attrib.items() if k not in known)
+        return tuple((k, v) for k, v in el.items() if k not in known)
 
     # -- attribute sets and rules ------------------------------------------------------------
     def nvset(self, raw: ET.Element, path: str) -> NvSet:
@@ -126,7 +157,7 @@ class _Reader:
         )
 
     def nvsets(self, parent: ET.Element, tag: str, path: str) -> tuple[NvSet, ...]:
-        return tuple(self.nvset(el, path) for el in parent.findall(tag))
+        return tuple(self.nvset(el, path) for el in _children(parent, tag))
 
     def rule(self, raw: ET.Element, path: str) -> Rule:
         el, ref = self.resolve(raw)
@@ -227,7 +258,7 @@ class _Reader:
         children: list[str] = []
         for child in el:
             if child.tag == "operations":
-                ops.extend(self.operation(op, here) for op in child.findall("op"))
+                ops.extend(self.operation(op, here) for op in _children(child, "op"))
             elif child.tag in ("instance_attributes", "meta_attributes", "utilization"):
                 continue
             elif isinstance(child.tag, str):
@@ -459,7 +490,7 @@ class _Reader:
     # -- constraints -------------------------------------------------------------------------
     def resource_sets(self, el: ET.Element, path: str) -> tuple[ResourceSet, ...]:
         out: list[ResourceSet] = []
-        for raw in el.findall("resource_set"):
+        for raw in _children(el, "resource_set"):
             rs, ref = self.resolve(raw)
             score = rs.get("score")
             out.append(ResourceSet(
@@ -490,7 +521,7 @@ class _Reader:
                 rsc_pattern=el.get("rsc-pattern"),
                 node=el.get("node"),
                 score=parse_score(score) if score is not None else None,
-                rules=tuple(self.rule(r, here) for r in el.findall("rule")),
+                rules=tuple(self.rule(r, here) for r in _children(el, "rule")),
                 role=el.get("role"),
                 resource_discovery=el.get("resource-discovery"),
                 sets=self.resource_sets(el, here),
@@ -543,7 +574,7 @@ class _Reader:
             )
         if isinstance(el.tag, str):
             self.warnings.append(reports.warning("CIB_UNKNOWN_ELEMENT", element=el.tag, path=here))
-            return UnknownConstraint(cid, el.tag, ET.tostring(el, encoding="unicode").strip())
+            return UnknownConstraint(cid, el.tag, xml_text(el))
         return None
 
     # -- nodes and status --------------------------------------------------------------------
@@ -554,7 +585,7 @@ class _Reader:
             standby=is_true(el.get("standby"), False),
             last_granted=el.get("last-granted"),
             extra=Extra(self.extra_attrs(el, {"id", "granted", "standby", "last-granted"}),
-                        tuple(ET.tostring(c, encoding="unicode").strip() for c in el
+                        tuple(xml_text(c) for c in el
                               if isinstance(c.tag, str))),
         )
 
@@ -680,39 +711,49 @@ class _Reader:
             extra=Extra(self.extra_attrs(el, {"id", "uname", "type", "score"}), tuple(children)),
         )
 
-    def op_record(self, el: ET.Element, node: str) -> OperationRecord:
-        def num(attr: str, default: int) -> int:
-            try:
-                return int(el.get(attr, default))
-            except ValueError:
-                return default
-
-        known = {"id", "operation", "call-id", "rc-code", "op-status", "interval",
-                 "transition-key", "transition-magic", "last-rc-change", "op-digest",
-                 "op-restart-digest", "op-force-restart", "exit-reason", "operation_key",
-                 "on_node"}
-        rc_change = el.get("last-rc-change") or el.get("last-run")
+    @staticmethod
+    def op_record(el: ET.Element, node: str) -> OperationRecord:
+        # the attributes taken once, as a dict: the status section has an element per
+        # operation recorded on every node, and an lxml element looks each attribute up
+        # anew (see cib.document)
+        attrs = dict(el.items())
+        get = attrs.get
+        rc_change = get("last-rc-change") or get("last-run")
         try:
             last_rc_change = int(rc_change) if rc_change is not None else None
         except ValueError:
             last_rc_change = None
+        extra = _extra(attrs, _OP_RECORD_ATTRS)
         return OperationRecord(
-            id=el.get("id", ""),
-            operation=el.get("operation", ""),
-            call_id=num("call-id", -1),
-            rc_code=num("rc-code", 0),
-            op_status=num("op-status", 0),
-            interval_ms=num("interval", 0),  # the status section records milliseconds
-            transition_key=el.get("transition-key"),
-            transition_magic=el.get("transition-magic"),
+            id=get("id", ""),
+            operation=get("operation", ""),
+            call_id=_number(get("call-id"), -1),
+            rc_code=_number(get("rc-code"), 0),
+            op_status=_number(get("op-status"), 0),
+            interval_ms=_number(get("interval"), 0),  # the status section records milliseconds
+            transition_key=get("transition-key"),
+            transition_magic=get("transition-magic"),
             last_rc_change=last_rc_change,
-            op_digest=el.get("op-digest"),
-            op_restart_digest=el.get("op-restart-digest"),
-            op_force_restart=el.get("op-force-restart"),
-            exit_reason=el.get("exit-reason"),
-            operation_key=el.get("operation_key"),
-            on_node=el.get("on_node") or node,
-            extra=Extra(self.extra_attrs(el, known)),
+            op_digest=get("op-digest"),
+            op_restart_digest=get("op-restart-digest"),
+            op_force_restart=get("op-force-restart"),
+            exit_reason=get("exit-reason"),
+            operation_key=get("operation_key"),
+            on_node=get("on_node") or node,
+            extra=extra,
+        )
+
+    def history(self, el: ET.Element, node: str) -> ResourceHistory:
+        attrs = dict(el.items())  # once, as for an operation record
+        get = attrs.get
+        return ResourceHistory(
+            id=get("id", ""),
+            standard=get("class"),
+            agent_type=get("type"),
+            provider=get("provider"),
+            container=get("container"),
+            operations=tuple([self.op_record(op, node) for op in el if op.tag == "lrm_rsc_op"]),
+            extra=_extra(attrs, _HISTORY_ATTRS),
         )
 
     def node_state(self, el: ET.Element) -> NodeState:
@@ -733,23 +774,11 @@ class _Reader:
                 has_lrm = True
                 lrm_id = child.get("id")
                 rscs = child.find("lrm_resources")
-                for rsc in rscs if rscs is not None else ():
-                    if rsc.tag != "lrm_resource":
-                        continue
-                    history.append(ResourceHistory(
-                        id=rsc.get("id", ""),
-                        standard=rsc.get("class"),
-                        agent_type=rsc.get("type"),
-                        provider=rsc.get("provider"),
-                        container=rsc.get("container"),
-                        operations=tuple(self.op_record(op, uname or node_id)
-                                         for op in rsc.findall("lrm_rsc_op")),
-                        extra=Extra(self.extra_attrs(
-                            rsc, {"id", "class", "type", "provider", "container"})),
-                    ))
+                history.extend(self.history(rsc, uname or node_id)
+                               for rsc in (rscs if rscs is not None else ())
+                               if rsc.tag == "lrm_resource")
             elif isinstance(child.tag, str):
-                children.append(ET.tostring(child, encoding="unicode").strip())
-        known = {"id", "uname", "in_ccm", "crmd", "join", "expected"}
+                children.append(xml_text(child))
         return NodeState(
             id=node_id,
             uname=uname,
@@ -762,8 +791,30 @@ class _Reader:
             has_lrm=has_lrm,
             transient_id=transient_id,
             lrm_id=lrm_id,
-            extra=Extra(self.extra_attrs(el, known), tuple(children)),
+            extra=Extra(self.extra_attrs(el, _NODE_STATE_ATTRS), tuple(children)),
         )
+
+
+def _children(parent: ET.Element, tag: str) -> list[ET.Element]:
+    """`parent.findall(tag)` for a plain tag: lxml's findall goes through a path parser."""
+    return [child for child in parent if child.tag == tag]
+
+
+def _extra(attrs: dict[str, str], known: frozenset[str]) -> Extra:
+    """The attributes of `attrs` not in `known`, kept for the write."""
+    if known.issuperset(attrs):
+        return NO_EXTRA
+    return Extra(tuple([(k, v) for k, v in attrs.items() if k not in known]))
+
+
+def _number(text: str | None, default: int) -> int:
+    """An integer attribute of the status section; `default` when absent or not a number."""
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        return default
 
 
 def _index(root: ET.Element) -> dict[str, ET.Element]:
@@ -786,7 +837,7 @@ def _int_attr(root: ET.Element, name: str) -> int:
 def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
     if root.tag != "cib":
         raise ReportError([reports.error("CIB_WRONG_ROOT", found=root.tag)])
-    reader = _Reader(_index(root))
+    reader = _Reader(root)
     config_el = root.find("configuration")
     if config_el is None:
         raise ReportError([reports.error("CIB_MISSING_SECTION", section="configuration")])
@@ -834,7 +885,7 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
         elif isinstance(tag, str):
             reader.warnings.append(reports.warning(
                 "CIB_UNKNOWN_ELEMENT", element=tag, path=f"/cib/configuration/{tag}"))
-            config_unknown.append(ET.tostring(section, encoding="unicode").strip())
+            config_unknown.append(xml_text(section))
     status: list[NodeState] = []
     status_el = root.find("status")
     status_unknown: list[str] = []
@@ -846,8 +897,8 @@ def parse_element(root: ET.Element) -> tuple[Cib, tuple[Report, ...]]:
             elif el.tag == "tickets":
                 tickets.extend(reader.ticket_state(t) for t in el.findall("ticket_state"))
             elif isinstance(el.tag, str):
-                status_unknown.append(ET.tostring(el, encoding="unicode").strip())
-    top_unknown = [ET.tostring(el, encoding="unicode").strip() for el in root
+                status_unknown.append(xml_text(el))
+    top_unknown = [xml_text(el) for el in root
                    if el.tag not in ("configuration", "status") and isinstance(el.tag, str)]
     if reader.errors:
         raise ReportError(reader.errors)

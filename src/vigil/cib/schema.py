@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vigil.cib import document, free_status
 from vigil.model import reports
-from vigil.model.reports import Report
+from vigil.model.reports import Report, ReportError
 
 # Where pacemaker-common puts the schemas; VIGIL_SCHEMA_DIR points elsewhere (tests, builds).
 DEFAULT_DIR = "/usr/share/pacemaker"
@@ -92,9 +93,15 @@ def check(data: bytes | str) -> tuple[Report, ...]:
     when validation is off or the schemas are missing). Not well-formed XML is the reader's
     to report (CIB_NOT_XML): this returns nothing for it."""
     try:
-        root = _parse(data)
-    except _etree().XMLSyntaxError:
+        root = document.parse(data.encode("utf-8") if isinstance(data, str) else data)
+    except ReportError:
         return ()
+    return check_tree(root)
+
+
+def check_tree(root: Any) -> tuple[Report, ...]:
+    """`check` for a document parsed already by cib.document (no other parser: see
+    cib.free_status), so that the tree the schema checks is the one the model is read from."""
     if root.tag != "cib":
         return ()  # not a CIB at all: the reader says so (CIB_WRONG_ROOT)
     directory = schema_dir()
@@ -117,12 +124,6 @@ def check(data: bytes | str) -> tuple[Report, ...]:
     return tuple(_explain(root, name, compiled, errors))
 
 
-def _parse(data: bytes | str) -> Any:
-    parser = _etree().XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    return _etree().fromstring(raw, parser=parser)
-
-
 @dataclass(frozen=True)
 class _LibxmlError:
     kind: str
@@ -141,6 +142,7 @@ class _Compiled:
         self._relaxng = _etree().RelaxNG(_etree().parse(str(path)))
         self._lock = threading.Lock()  # an lxml validator is not for two threads at once
         self._vocabulary: Vocabulary | None = None
+        self._status_is_free = free_status.is_free(path, _etree())
 
     @classmethod
     def of(cls, path: Path) -> _Compiled:
@@ -151,8 +153,10 @@ class _Compiled:
             return compiled
 
     def validate(self, root: Any) -> list[_LibxmlError]:
+        # the status section's content left out where the schema lets it hold anything
+        checked = free_status.stand_in(root, _etree()) if self._status_is_free else root
         with self._lock:
-            if self._relaxng.validate(root):
+            if self._relaxng.validate(checked):
                 return []
             return [_LibxmlError(str(e.type_name), str(e.path or ""), str(e.message))
                     for e in self._relaxng.error_log]

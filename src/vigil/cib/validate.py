@@ -59,7 +59,9 @@ def validate(cib: Cib) -> tuple[Report, ...]:
 def validate_xml_scores(root: ET.Element) -> tuple[Report, ...]:
     """CIB_BAD_SCORE for every constraint, rule or resource set score Pacemaker would reject."""
     out: list[Report] = []
-    for el in root.iter():
+    # lxml (a CIB file, see cib.document) picks the tags in C, in document order as well
+    found = root.iter() if isinstance(root, ET.Element) else root.iter(*_SCORED_TAGS)
+    for el in found:
         if el.tag not in _SCORED_TAGS:
             continue
         value = el.get("score")

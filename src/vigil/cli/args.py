@@ -13,12 +13,17 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vigil.commands.edit import Applied
-from vigil.commands.env import CibEnvironment, FileEnvironment, LiveEnvironment
 from vigil.model.reports import Report, ReportError, Severity
 from vigil.words.messages import render_report
+
+if TYPE_CHECKING:
+    # Imported where used: `vigil` asks this module for the command word of every command
+    # line (see command_word), and the environments bring the daemon's client and the CIB's
+    # whole codec, which `vigil simulate` does without.
+    from vigil.commands.edit import Applied
+    from vigil.commands.env import CibEnvironment
 
 EXIT_OK = 0
 EXIT_RUNTIME = 1
@@ -114,6 +119,8 @@ class Invocation:
         """Where the command works: the -f file, another node (--host) or this node's cluster.
         `reading`: the command only shows the CIB, so a file with errors is read all the same
         (its errors then shown as warnings: see `show_forced`); an edit needs --force."""
+        from vigil.commands.env import FileEnvironment, LiveEnvironment
+
         if self.file is not None:
             return FileEnvironment(self.file, force=self.force or reading)
         if self.host is not None:
@@ -245,6 +252,8 @@ def print_reports(found: Iterable[Report]) -> None:
 
 def show_forced(env: CibEnvironment) -> None:
     """The errors a file was read despite, and that it does not exist yet, on stderr."""
+    from vigil.commands.env import FileEnvironment
+
     if isinstance(env, FileEnvironment):
         print_reports(r for r in env.warnings
                       if r in env.forced or r.code == "CIB_FILE_NEW")

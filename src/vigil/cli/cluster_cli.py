@@ -294,6 +294,16 @@ def run_cib_push(inv: Invocation, words: list[str]) -> int:
     return args.finish(inv, config.cib_push(inv.env(), words[0], config_only=inv.config))
 
 
+def run_cib_words(inv: Invocation) -> int:
+    """`vigil cib [SECTION]`: the words after the command word are run_cib's."""
+    return run_cib(inv, inv.words[1:])
+
+
+def run_cib_push_words(inv: Invocation) -> int:
+    """`vigil cib-push FILE`: the words after the command word are run_cib_push's."""
+    return run_cib_push(inv, inv.words[1:])
+
+
 EVENTS_LOG = "/var/log/vigil/events.jsonl"
 _EVENT_KEYS = ("members", "left", "quorate", "votes", "expected", "resource", "task", "target",
                "rc", "failed", "action", "ok", "device", "detail", "reason", "transition", "actions",

@@ -13,10 +13,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from vigil.lab import hostops, qnetd, topology
 from vigil.lab.errors import LabError
-from vigil.lab.lab import Lab, LabStatus
+
+if TYPE_CHECKING:
+    from vigil.lab.lab import Lab, LabStatus
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -56,8 +59,16 @@ def _token(value: str) -> int:
     return n
 
 
+def _lab() -> type[Lab]:
+    # Imported when a lab command runs, not when `vigil` builds its parser: the lab brings the
+    # fencer's agents and asyncio, which every other command (`vigil simulate`...) does without.
+    from vigil.lab.lab import Lab
+
+    return Lab
+
+
 def _attach(args: argparse.Namespace) -> Lab:
-    return Lab.attach(args.name)
+    return _lab().attach(args.name)
 
 
 def _check_host(lab: Lab, name: str, *, node_only: bool = False) -> str | None:
@@ -70,7 +81,7 @@ def _check_host(lab: Lab, name: str, *, node_only: bool = False) -> str | None:
 def _cmd_up(args: argparse.Namespace) -> int:
     if args.bare and (args.fencing or args.qdevice):
         return _fail("--bare nodes have no cluster yet: --fencing and --qdevice need one", EXIT_USAGE)
-    lab = Lab.up(nodes=args.nodes, token_ms=args.token or None, name=args.name, wait=not args.no_wait,
+    lab = _lab().up(nodes=args.nodes, token_ms=args.token or None, name=args.name, wait=not args.no_wait,
                  timeout=args.timeout, qdevice=args.qdevice, set_up=not args.bare)
     t = lab.timings
     hosts = ", ".join(f"{n.name} {'/'.join(n.addrs)}" for n in lab.topology.nodes)
@@ -103,7 +114,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_down(args: argparse.Namespace) -> int:
-    if Lab.down_by_name(args.name, graceful=not args.force, purge=args.purge):
+    if _lab().down_by_name(args.name, graceful=not args.force, purge=args.purge):
         sys.stdout.write(f"lab {args.name} down\n")
     else:
         sys.stdout.write(f"lab {args.name} is not up: nothing to do\n")

@@ -7,49 +7,60 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
-from vigil.cli import (
-    acl_cli,
-    alert_cli,
-    args,
-    cluster_cli,
-    constraint_cli,
-    host_cli,
-    quorum_cli,
-    resource_cli,
-    tag_cli,
-    ticket_cli,
-    verify_cli,
-)
+from vigil.cli import args
 from vigil.cli.args import Invocation, UsageError
 from vigil.model.reports import ReportError
 
 Handler = Callable[[Invocation], int]
 _P = TypeVar("_P", bound=argparse.ArgumentParser)
 
-COMMANDS: dict[str, tuple[Handler, str]] = {
-    "resource": (resource_cli.run, "create, change, move, clean up and list resources"),
-    "stonith": (resource_cli.run_stonith, "create and list fence devices"),
-    "constraint": (constraint_cli.run, "location, colocation and order constraints"),
-    "property": (cluster_cli.run_property, "set, unset and list cluster properties"),
-    "node": (cluster_cli.run_node, "standby, maintenance and node attributes"),
-    "config": (cluster_cli.run_config, "the whole configuration as pcs prints it"),
-    "cib": (lambda inv: cluster_cli.run_cib(inv, inv.words[1:]), "the CIB (or a section) as XML"),
-    "cib-push": (lambda inv: cluster_cli.run_cib_push(inv, inv.words[1:]),
-                 "replace the CIB (or with --config its configuration) from a file"),
-    "status": (cluster_cli.run_status, "nodes, resources and failures, like crm_mon"),
-    "quorum": (quorum_cli.run, "quorum status, expected votes, unblock, the quorum device"),
-    "verify": (verify_cli.run, "check the configuration, like crm_verify"),
-    "cluster": (cluster_cli.run_cluster, "set up, start, stop and destroy this node's cluster; "
-                "cib and cib-push"),
-    "host": (host_cli.run, "authenticate to other nodes' endpoints (for --host NODE)"),
-    "ticket": (ticket_cli.run, "grant, revoke, standby and list tickets (like crm_ticket)"),
-    "tag": (tag_cli.run, "name lists of resources, usable in constraints"),
-    "alert": (alert_cli.run, "agents run on node, resource and fencing events, and recipients"),
-    "acl": (acl_cli.run, "access control lists: roles, permissions, users and groups"),
+
+@dataclass(frozen=True)
+class Command:
+    """A pcs-grammar command: the module and function that run it, and its line of help.
+
+    Named rather than imported, so that a command line loads only the module of its own
+    command: importing every command's module costs more than `vigil simulate` on a small CIB
+    takes (they bring the commands, the daemon's client, the fencer's agents...)."""
+
+    module: str  # under vigil.cli
+    function: str
+    help: str
+
+    def handler(self) -> Handler:
+        handler: Handler = getattr(importlib.import_module(f"vigil.cli.{self.module}"),
+                                   self.function)
+        return handler
+
+
+COMMANDS: dict[str, Command] = {
+    "resource": Command("resource_cli", "run", "create, change, move, clean up and list resources"),
+    "stonith": Command("resource_cli", "run_stonith", "create and list fence devices"),
+    "constraint": Command("constraint_cli", "run", "location, colocation and order constraints"),
+    "property": Command("cluster_cli", "run_property", "set, unset and list cluster properties"),
+    "node": Command("cluster_cli", "run_node", "standby, maintenance and node attributes"),
+    "config": Command("cluster_cli", "run_config", "the whole configuration as pcs prints it"),
+    "cib": Command("cluster_cli", "run_cib_words", "the CIB (or a section) as XML"),
+    "cib-push": Command("cluster_cli", "run_cib_push_words",
+                        "replace the CIB (or with --config its configuration) from a file"),
+    "status": Command("cluster_cli", "run_status", "nodes, resources and failures, like crm_mon"),
+    "quorum": Command("quorum_cli", "run",
+                      "quorum status, expected votes, unblock, the quorum device"),
+    "verify": Command("verify_cli", "run", "check the configuration, like crm_verify"),
+    "cluster": Command("cluster_cli", "run_cluster",
+                       "set up, start, stop and destroy this node's cluster; cib and cib-push"),
+    "host": Command("host_cli", "run", "authenticate to other nodes' endpoints (for --host NODE)"),
+    "ticket": Command("ticket_cli", "run", "grant, revoke, standby and list tickets (like crm_ticket)"),
+    "tag": Command("tag_cli", "run", "name lists of resources, usable in constraints"),
+    "alert": Command("alert_cli", "run",
+                     "agents run on node, resource and fencing events, and recipients"),
+    "acl": Command("acl_cli", "run", "access control lists: roles, permissions, users and groups"),
 }
 
 # What `--host NODE` may run: the commands whose every effect is a control request to vigild
@@ -67,8 +78,8 @@ def handles(argv: Sequence[str]) -> bool:
 
 def register_help(sub: argparse._SubParsersAction[_P]) -> None:
     """List the pcs-grammar commands in `vigil --help` (they are parsed here, not there)."""
-    for name, (_handler, text) in COMMANDS.items():
-        sub.add_parser(name, help=f"{text} [-f FILE]", add_help=False)
+    for name, command in COMMANDS.items():
+        sub.add_parser(name, help=f"{command.help} [-f FILE]", add_help=False)
 
 
 def run(argv: Sequence[str]) -> int:
@@ -77,7 +88,7 @@ def run(argv: Sequence[str]) -> int:
         inv = args.parse(argv)
         word = inv.words[0].lower()
         inv.words[0] = word
-        handler, _text = COMMANDS[word]
+        handler = COMMANDS[word].handler()
         if inv.host is not None:
             if word not in REMOTE_COMMANDS:
                 raise UsageError(f"--host is not supported by '{word}': run it on the node "

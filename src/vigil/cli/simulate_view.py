@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from vigil.cli import status_view
-from vigil.commands.status import CloneShape
+from vigil.commands.clone_shape import CloneShape
 from vigil.model.score import format_score
 from vigil.scheduler.transition import SummaryItem, Transition
 

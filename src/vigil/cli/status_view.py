@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING
 
+from vigil.commands.clone_shape import CloneShape
 from vigil.commands.resource_state import collective_role, instance_role
-from vigil.commands.status import CloneShape, NodeAttributes
 from vigil.scheduler.transition import Allocation, NodeStatus, Transition
+
+if TYPE_CHECKING:
+    # a type only: the status command's module brings the editing commands, which
+    # `vigil simulate` (through simulate_view) does without
+    from vigil.commands.status import NodeAttributes
 
 
 def _node_state(node: NodeStatus) -> str | None:

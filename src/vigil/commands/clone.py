@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from vigil.commands import agents as agent_lib
 from vigil.commands import edit, options
 from vigil.commands.agents import AgentCatalog, AgentMetadata
+from vigil.commands.clone_shape import is_promotable as is_promotable  # see clone_shape
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment
 from vigil.model import reports
@@ -31,7 +32,6 @@ from vigil.model.constraints import (
 )
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Clone, Group, Primitive, Resource, walk
-from vigil.model.values import is_true
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -47,14 +47,6 @@ class CloneSpec:
     promotable: bool = False
     clone_id: str | None = None
     meta: Pairs = ()
-
-
-def is_promotable(rsc: Resource) -> bool:
-    """A clone whose instances have the Promoted and Unpromoted roles."""
-    if not isinstance(rsc, Clone):
-        return False
-    return rsc.legacy_master or is_true(edit.plain_value(rsc.meta_attributes, "promotable"),
-                                        default=False)
 
 
 def promotable_clone_of(cib: Cib, rsc_id: str) -> Clone | None:

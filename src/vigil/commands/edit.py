@@ -27,6 +27,7 @@ from vigil.model.constraints import (
     UnknownConstraint,
 )
 from vigil.model.nvset import NvPair, NvSet
+from vigil.model.nvset import plain_value as plain_value  # now the model's; callers keep this name
 from vigil.model.reports import Report, ReportError, Severity
 from vigil.model.resources import Clone, Group, Primitive, Resource, walk
 
@@ -166,16 +167,6 @@ def set_pairs(sets: tuple[NvSet, ...], values: Iterable[tuple[str, str]], *, set
 
 def _plain(nvset: NvSet) -> bool:
     return nvset.rule is None and nvset.ref is None
-
-
-def plain_value(sets: tuple[NvSet, ...], name: str) -> str | None:
-    """The value of `name` in the sets without rules (what `set_pairs` edits)."""
-    for nvset in sets:
-        if nvset.rule is None:
-            value = nvset.get(name)
-            if value is not None:
-                return value
-    return None
 
 
 # -- finding things ----------------------------------------------------------------------------

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from vigil.commands.status import CloneShape, ClusterStatus
+from vigil.commands.clone_shape import CloneShape
 from vigil.scheduler.transition import Allocation
+
+if TYPE_CHECKING:
+    # a type only: the status command's module brings the editing commands, which
+    # `vigil simulate` (through the status view) does without
+    from vigil.commands.status import ClusterStatus
 
 _ROLE_RANK = {"Stopped": 0, "Started": 1, "Unpromoted": 2, "Promoted": 3}
 

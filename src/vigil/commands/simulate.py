@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from vigil.cib.io import load_cib_file
-from vigil.commands.status import CloneShape, clone_shapes
+from vigil.commands.clone_shape import CloneShape, clone_shapes
 from vigil.model import reports
 from vigil.model.cib import Cib
 from vigil.model.reports import Report, ReportError

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from vigil.cib import status_edit
-from vigil.commands import clone as clone_lib
 from vigil.commands import edit
 from vigil.commands import resource as resource_cmd
+from vigil.commands.clone_shape import CloneShape as CloneShape
+from vigil.commands.clone_shape import clone_shapes
 from vigil.commands.edit import Applied, RunningCluster
 from vigil.commands.env import CibEnvironment
 from vigil.commands.fencing import FenceEvent
@@ -26,7 +27,6 @@ from vigil.model.nvset import flatten
 from vigil.model.reports import Report, ReportError
 from vigil.model.resources import Clone, Group, walk
 from vigil.model.status import NodeState
-from vigil.model.values import is_true
 from vigil.scheduler.engine import schedule
 from vigil.scheduler.transition import Transition
 
@@ -42,14 +42,6 @@ class FailedAction:
     call_id: int
     exit_reason: str | None
     last_rc_change: int | None
-
-
-@dataclass(frozen=True)
-class CloneShape:
-    """What the status shows of a clone that the scheduler's Transition does not carry."""
-
-    promotable: bool = False
-    unique: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,14 +131,6 @@ def node_attributes(cib: Cib) -> tuple[NodeAttributes, ...]:
         if shown:
             out.append(NodeAttributes(node.uname, shown))
     return tuple(out)
-
-
-def clone_shapes(cib: Cib) -> tuple[tuple[str, CloneShape], ...]:
-    """Each clone's id and whether it is promotable and globally unique."""
-    return tuple((r.id, CloneShape(
-        promotable=clone_lib.is_promotable(r),
-        unique=is_true(edit.plain_value(r.meta_attributes, "globally-unique"), default=False)))
-        for r in walk(cib.configuration.resources) if isinstance(r, Clone))
 
 
 def cluster_status(env: CibEnvironment) -> ClusterStatus:

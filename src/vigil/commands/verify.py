@@ -14,12 +14,11 @@ The checks read the CIB and, when present, corosync.conf (for `two_node: 1` and 
 from __future__ import annotations
 
 import dataclasses
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from vigil.cib import document, read, schema, validate
 from vigil.cib import io as cib_io
-from vigil.cib import read, schema, validate
 from vigil.clusterconf import conf_tree
 from vigil.clusterconf.quorum_device import node_names, read_device
 from vigil.commands import agents, edit, fencing_topology, options
@@ -97,10 +96,10 @@ def parse_for_verify(data: bytes) -> tuple[Cib | None, list[Report]]:
     ids) still give the CIB, so the policy checks can run on it too. None when the document
     cannot be read at all."""
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        return None, [reports.error("CIB_NOT_XML", detail=str(exc))]
-    by_schema = schema.check(data)
+        root = document.parse(data)  # one parse: the tree the schema checks is read
+    except ReportError as exc:
+        return None, list(exc.reports)
+    by_schema = schema.check_tree(root)
     scores = validate.validate_xml_scores(root)
     try:
         cib, warnings = read.parse_element(root)

@@ -41,6 +41,16 @@ def first_value(sets: tuple[NvSet, ...], name: str) -> str | None:
     return None
 
 
+def plain_value(sets: tuple[NvSet, ...], name: str) -> str | None:
+    """The value of `name` in the sets without rules (what `commands.edit.set_pairs` edits)."""
+    for nvset in sets:
+        if nvset.rule is None:
+            value = nvset.get(name)
+            if value is not None:
+                return value
+    return None
+
+
 def sorted_sets(sets: tuple[NvSet, ...]) -> list[NvSet]:
     """Sets by descending score, keeping document order among equals."""
     return sorted(sets, key=lambda s: -s.score)

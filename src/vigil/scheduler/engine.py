@@ -49,8 +49,10 @@ def schedule(cib: Cib, now: int) -> Transition:
     return _freeze(ws, order, cib)
 
 
+_KIND = {Variant.PRIMITIVE: "primitive", Variant.GROUP: "group", Variant.CLONE: "clone"}
+
+
 def _allocation(ws: WorkingSet, rsc: Rsc) -> Allocation:
-    kind = {Variant.PRIMITIVE: "primitive", Variant.GROUP: "group", Variant.CLONE: "clone"}
     scores = []
     allowed = rsc.placement_scores if rsc.placement_scores is not None else rsc.allowed
     for node in ws.nodes:
@@ -65,7 +67,7 @@ def _allocation(ws: WorkingSet, rsc: Rsc) -> Allocation:
             f"{rsc.standard}:{rsc.agent_type}"
     return Allocation(
         resource=rsc.id,
-        kind=kind[rsc.variant],
+        kind=_KIND[rsc.variant],
         parent=rsc.parent.id if rsc.parent else None,
         agent=agent,
         current_nodes=tuple(n.name for n in rsc.running_on),

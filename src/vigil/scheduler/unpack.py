@@ -554,13 +554,12 @@ class _NodeHistoryResult:
     last_failure: OperationRecord | None = None
 
 
-def _remap(ws: WorkingSet, rsc: Rsc, op: OperationRecord, result: _NodeHistoryResult
+def _remap(rsc: Rsc, op: OperationRecord, expected: int | None, result: _NodeHistoryResult
            ) -> tuple[int, int]:
-    """(status, rc) after applying the expected-result rules."""
+    """(status, rc) after applying the expected-result rules (`expected`: op.expected_rc)."""
     rc = effective_rc(op.rc_code)
     status = op.op_status
     is_probe = op.is_probe
-    expected = op.expected_rc
     if status not in (ST_DONE, ST_ERROR):
         return status, rc
     if expected is None:
@@ -726,8 +725,9 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
     expired = False
     # Only a result other than the one expected can expire; a probe that found the resource
     # running (or promoted) is a finding, not a failure, and never expires [case: clone-anon-dup].
+    expected_rc = op.expected_rc  # parsed from the transition key: once per record
     failed_rc = op.rc_code not in _STATE_RCS or (
-        op.expected_rc is not None and op.rc_code != op.expected_rc
+        expected_rc is not None and op.rc_code != expected_rc
         and not (op.is_probe and op.rc_code in (RC_OK, RC_PROMOTED)))
     if failed_rc and _failure_expired(ws, rsc, node, op):
         expired = True
@@ -738,7 +738,7 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
         _ban(rsc, node, "masked-probe-failure")
         rsc.role = Role.STOPPED
         return
-    status, rc = _remap(ws, rsc, op, result)
+    status, rc = _remap(rsc, op, expected_rc, result)
     if status == ST_DONE:
         _success(rsc, op, rc, result)
         if op.operation == "migrate_to" and rc == RC_OK:
