@@ -312,6 +312,7 @@ class ScriptedVigild:
     until the shutdown request arrives, unless `stuck`) and `attribute` (recorded)."""
 
     stuck: bool = False
+    unmanaged: bool = False  # A is is-managed=false (it stays where it runs)
     attributes: list[tuple[str, str | None]] = field(default_factory=list)
     votes: int = 3
 
@@ -325,9 +326,15 @@ class ScriptedVigild:
                 self.attributes.append((request.name, request.value))
                 return c.Answer(c.Done())
             case c.GetCib():
-                leaving = bool(self.attributes and self.attributes[-1][1]) and not self.stuck
+                leaving = (bool(self.attributes and self.attributes[-1][1]) and not self.stuck
+                           and not self.unmanaged)
                 status = "" if leaving else running_on_node1("A")
-                return c.Answer(c.CibXml(cib_text(DUMMY.format(id="A"), status1=status)))
+                primitive = DUMMY.format(id="A")
+                if self.unmanaged:
+                    primitive = primitive.replace(
+                        "<operations>", '<meta_attributes id="A-meta"><nvpair id="A-meta-m" '
+                        'name="is-managed" value="false"/></meta_attributes><operations>')
+                return c.Answer(c.CibXml(cib_text(primitive, status1=status)))
         return c.refused(c.IPC_UNKNOWN_OP, op=request.OP)
 
 
@@ -378,6 +385,17 @@ def test_stop_gives_up_when_the_resources_stay(
     assert alive(vigild)
     result = cluster.stop(host, timeout=5, force=True)
     assert codes(result.reports) == ["CLUSTER_DRAIN_TIMEOUT"] and not alive(vigild)
+
+
+def test_stop_leaves_an_unmanaged_resource_running_without_waiting(
+        scripted_vigild: tuple[Machine, ScriptedVigild],
+        stand_ins: Callable[[str, Machine], int]) -> None:
+    host, daemon = scripted_vigild
+    daemon.unmanaged = True
+    vigild = stand_ins("vigild", host)
+    result = cluster.stop(host, timeout=5)
+    assert result.moved == () and codes(result.reports) == []
+    assert result.stopped == ("vigild",) and not alive(vigild)
 
 
 def test_stop_that_would_lose_quorum_needs_force(

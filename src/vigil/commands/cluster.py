@@ -496,9 +496,13 @@ class StopResult:
 
 
 def _running_here(env: LiveEnvironment, node: str) -> list[str]:
-    """The resources (primitive instances) the cluster sees running on `node`."""
+    """The managed resources (primitive instances) the cluster sees running on `node`. An
+    unmanaged one (is-managed=false, maintenance) stays where it runs when the node stops, as
+    Pacemaker leaves it: waiting for it to leave would wait for good (CTS's Reattach stops
+    every node under unmanaged resources and finds them running when the nodes start)."""
     allocations = status.cluster_status(env).transition.allocations
-    return [a.resource for a in allocations if a.kind == "primitive" and node in a.current_nodes]
+    return [a.resource for a in allocations
+            if a.kind == "primitive" and a.managed and node in a.current_nodes]
 
 
 def _quorum_problem(state: DaemonStatus, force: bool) -> Report | None:

@@ -73,7 +73,11 @@ def all_up(w: World, o: Outcome) -> None:
 def _stop(w: World, o: Outcome, nodes: Sequence[str], how: str = "") -> None:
     if nodes:
         o.step(f"stop {', '.join(nodes)}{how}")
-        _each(nodes, w.stop_stack)
+        notes: dict[str, str] = {}
+        _each(nodes, lambda n: notes.__setitem__(n, w.stop_stack(n)))
+        for n, note in sorted(notes.items()):
+            if note:
+                o.step(f"  {n}{note}")
 
 
 def _start(w: World, o: Outcome, nodes: Sequence[str], how: str = "") -> None:
@@ -255,29 +259,32 @@ def resource_recover(w: World, rng: random.Random, o: Outcome) -> None:
 def component_fail(w: World, rng: random.Random, o: Outcome) -> None:
     all_up(w, o)
     n = rng.choice(w.nodes)
-    child = (w.lab.init_status(n) or {}).get("daemon")
-    pid = child.get("pid") if isinstance(child, dict) else None
-    if not isinstance(pid, int):
-        o.find(n, "its init reports no vigild PID to kill")
+    pid = w.vigild_pid(n)
+    if pid is None:
+        o.find(n, "no vigild PID recorded in /run/vigil/vigild.pid to kill")
         return
+    boot = _boot(w, n)
     o.step(f"SIGKILL to vigild on {n} (PID {pid} in the node)")
     w.lab.exec(n, ["kill", "-KILL", str(pid)], timeout=15)
-    # its peers see its process group leave; the node's init starts vigild again
+    # what may follow: the node's supervisor starts vigild again (the lab's init does for the
+    # vigild it started, systemd's unit for a real node), or the others fence the node whose
+    # resources no vigild answers for; the peers may log the lost process as an error
     o.allowed.append(re.compile(rf"\b{re.escape(n)}\b"))
     deadline = time.monotonic() + RECOVER_TIMEOUT_S
     while time.monotonic() < deadline:
-        st = w.lab.init_status(n) or {}
-        again = st.get("daemon")
-        if isinstance(again, dict) and again.get("pid") not in (None, pid) and \
-                again.get("state") == "running":
-            o.step(f"vigild runs again on {n} (PID {again.get('pid')})")
-            return
-        if not w.powered(n):
+        if _boot(w, n) != boot:
             o.step(f"{n} was fenced")
-            w.power_up(n)
-            return
+            break
+        again = w.vigild_pid(n)
+        if again is not None and again != pid:
+            o.step(f"vigild runs again on {n} (PID {again})")
+            break
         time.sleep(0.5)
-    o.find(n, f"vigild not running again {RECOVER_TIMEOUT_S:.0f} s after it was killed")
+    else:
+        o.find(n, f"neither restarted nor fenced {RECOVER_TIMEOUT_S:.0f} s after its vigild "
+               "was killed")
+        return
+    all_up(w, o)
 
 
 def split_brain(w: World, rng: random.Random, o: Outcome) -> None:

@@ -74,10 +74,21 @@ class World:
     def up_nodes(self) -> list[str]:
         return [n for n in self.nodes if self.stack_up(n)]
 
-    def stop_stack(self, node: str) -> None:
+    def stop_stack(self, node: str) -> str:
         """`vigil cluster stop` on the node: its resources move away first, then vigild and
-        Corosync stop; the node stays powered."""
-        self.vigil_ok(node, ["cluster", "stop", "--wait=120"], timeout=STACK_TIMEOUT_S)
+        Corosync stop; the node stays powered. A stop that would cost the others their quorum
+        is refused without --force; CTS means it (StopOnebyOne stops them all), so it is asked
+        again with --force, and the return value says so ("" otherwise)."""
+        args = ["cluster", "stop", "--wait=120"]
+        proc = self.vigil(node, args, timeout=STACK_TIMEOUT_S)
+        if proc.returncode != 0 and "for quorum" in proc.stderr:
+            self.vigil_ok(node, [*args, "--force"], timeout=STACK_TIMEOUT_S)
+            return " (--force: the others lose quorum)"
+        if proc.returncode != 0:
+            why = (proc.stderr or proc.stdout).strip().splitlines()
+            raise LabError(f"vigil {' '.join(args)} on {node}: "
+                           f"{why[-1] if why else f'exit {proc.returncode}'}")
+        return ""
 
     def start_stack(self, node: str, *, wait: bool = True) -> None:
         args = ["cluster", "start"] + (["--wait=120"] if wait else [])
@@ -124,6 +135,30 @@ class World:
     def cib(self, node: str) -> str | None:
         proc = self.vigil(node, ["cib"], timeout=30)
         return proc.stdout if proc.returncode == 0 and "<cib" in proc.stdout else None
+
+    def joined(self, up: Sequence[str]) -> bool:
+        """Each of `up` sees every one of them online (a vigild that just started may not have
+        the others' state yet: its status would show nothing running)."""
+        for n in up:
+            status = self.status(n)
+            if status is None:
+                return False
+            online = {str(x.get("name")) for x in status.get("nodes", [])
+                      if x.get("online") and not x.get("pending")}
+            if not set(up) <= online:
+                return False
+        return True
+
+    def vigild_pid(self, node: str) -> int | None:
+        """The PID (in the node) of its vigild, as its pid file records it (`vigil cluster
+        start`, or the node's init, writes it), if that process is vigild."""
+        proc = self.lab.exec(node, ["sh", "-c", "pid=$(head -n 1 /run/vigil/vigild.pid) && "
+                                    "tr '\\0' ' ' < /proc/$pid/cmdline && echo && echo $pid"],
+                             timeout=15)
+        lines = proc.stdout.splitlines()
+        if proc.returncode != 0 or len(lines) < 2 or "vigil.daemon" not in lines[0]:
+            return None
+        return int(lines[1]) if lines[1].strip().isdigit() else None
 
     def agent_state(self) -> tuple[dict[str, set[str]], set[str]]:
         """(resource -> nodes where its Dummy state file is, nodes where the promotable
@@ -202,7 +237,8 @@ class World:
             snap = self.snapshot(offsets)
             copies = {xml for _n, xml in snap.cib_copies}
             if not snap.up_nodes or (len(snap.cib_copies) == len(snap.up_nodes)
-                                     and not snap.planned and len(copies) == 1):
+                                     and not snap.planned and len(copies) == 1
+                                     and self.joined(snap.up_nodes)):
                 return snap, time.monotonic() - t0
             if time.monotonic() - t0 > timeout:
                 return snap, time.monotonic() - t0
