@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.cib.io import load_cib_file
-from vigil.lab.cts.audits import Snapshot
+from vigil.lab.cts.audits import Snapshot, audit
 from vigil.lab.errors import LabError
 from vigil.lab.lab import Lab
 from vigil.model.reports import ReportError
@@ -229,16 +229,17 @@ class World:
         return tuple(lines)
 
     def wait_settled(self, offsets: dict[str, int], timeout: float) -> tuple[Snapshot, float]:
-        """The first snapshot in which the scheduler plans nothing and every running replica
-        holds the same CIB, and the seconds it took; the last one when `timeout` passes first
-        (the audits then say what was left)."""
+        """The first snapshot in which the cluster has settled, and the seconds it took: every
+        running node sees the others online, and the audits of the cluster's state (all but
+        the logs') find nothing: the replicas hold one CIB, the scheduler plans nothing more,
+        the agents' state is what the status says. A cluster just started may show nothing
+        running before it has probed: it settles once it has. The last snapshot when `timeout`
+        passes first (the audits then say what was left)."""
         t0 = time.monotonic()
         while True:
             snap = self.snapshot(offsets)
-            copies = {xml for _n, xml in snap.cib_copies}
-            if not snap.up_nodes or (len(snap.cib_copies) == len(snap.up_nodes)
-                                     and not snap.planned and len(copies) == 1
-                                     and self.joined(snap.up_nodes)):
+            state_findings = [f for f in audit(snap) if f.audit != "logs"]
+            if not state_findings and (not snap.up_nodes or self.joined(snap.up_nodes)):
                 return snap, time.monotonic() - t0
             if time.monotonic() - t0 > timeout:
                 return snap, time.monotonic() - t0
