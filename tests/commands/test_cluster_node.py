@@ -319,6 +319,8 @@ class ScriptedVigild:
     members: tuple[str, ...] = ("node1", "node2")
     unsynced_answers: int = 0  # the first status answers say "not in step yet" (joining)
     status_calls: int = 0
+    refuse_attributes: int = 0  # the first attribute requests refused: not in step (a
+    #   membership change being synchronised, another node stopping at the same moment)
 
     def reply(self, request: c.Request) -> c.Reply:
         match request:
@@ -330,6 +332,9 @@ class ScriptedVigild:
                     quorate=self.quorate, votes=self.votes, expected_votes=3, xml=""))
             case c.SetAttribute():
                 if self.status_calls <= self.unsynced_answers:  # as vigild while joining
+                    return c.refused(c.CIB_NOT_READY)
+                if self.refuse_attributes > 0:
+                    self.refuse_attributes -= 1
                     return c.refused(c.CIB_NOT_READY)
                 self.attributes.append((request.name, request.value))
                 return c.Answer(c.Done())
@@ -430,6 +435,17 @@ def test_stop_of_a_node_still_joining_waits_until_it_is_in_step(
     result = cluster.stop(host, timeout=30)
     assert result.moved == ("A",) and [n for n, _ in daemon.attributes] == ["shutdown"]
     assert result.stopped == ("vigild",) and not alive(vigild)
+
+
+def test_stop_asks_again_while_a_membership_change_is_synchronised(
+        scripted_vigild: tuple[Machine, ScriptedVigild],
+        stand_ins: Callable[[str, Machine], int]) -> None:
+    host, daemon = scripted_vigild
+    daemon.refuse_attributes = 2
+    vigild = stand_ins("vigild", host)
+    result = cluster.stop(host, timeout=30)
+    assert result.moved == ("A",) and [n for n, _ in daemon.attributes] == ["shutdown"]
+    assert not alive(vigild)
 
 
 def test_stop_that_would_lose_quorum_needs_force(

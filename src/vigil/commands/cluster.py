@@ -40,7 +40,7 @@ from vigil.commands.localnode import (
     VIGILD_UNIT,
     LocalNode,
 )
-from vigil.daemon.control import DaemonStatus
+from vigil.daemon.control import CIB_NOT_READY, DaemonStatus
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError, Severity
 
@@ -534,8 +534,8 @@ def _drain(host: LocalNode, env: LiveEnvironment, node: str, node_id: str, timeo
            force: bool, found: list[Report]) -> tuple[str, ...]:
     """Ask the cluster to move everything off `node`; wait until nothing runs there."""
     here = tuple(_running_here(env, node))
-    env.set_attribute(node_id, node, SHUTDOWN_ATTRIBUTE, str(int(time.time())))
     deadline = host.clock() + timeout
+    _set_in_step(host, env, deadline, node_id, node, str(int(time.time())))
     try:
         left = list(here)
         while left:
@@ -553,6 +553,22 @@ def _drain(host: LocalNode, env: LiveEnvironment, node: str, node_id: str, timeo
         env.set_attribute(node_id, node, SHUTDOWN_ATTRIBUTE, None)
         raise
     return here
+
+
+def _set_in_step(host: LocalNode, env: LiveEnvironment, deadline: float, node_id: str,
+                 node: str, value: str) -> None:
+    """Ask for this node's shutdown; asked again while vigild is not in step with its view (a
+    membership change being synchronised: another node stopping at the same moment, as in
+    `cluster stop` on every node at once), until `deadline`."""
+    while True:
+        try:
+            env.set_attribute(node_id, node, SHUTDOWN_ATTRIBUTE, value)
+            return
+        except ReportError as exc:
+            if host.clock() >= deadline or not any(
+                    r.code == CIB_NOT_READY for r in exc.reports):
+                raise
+        host.sleep(POLL_S)
 
 
 def _in_step(host: LocalNode, env: LiveEnvironment, state: DaemonStatus,
