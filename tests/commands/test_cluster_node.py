@@ -312,22 +312,42 @@ class ScriptedVigild:
     until the shutdown request arrives, unless `stuck`) and `attribute` (recorded)."""
 
     stuck: bool = False
+    unmanaged: bool = False  # A is is-managed=false (it stays where it runs)
     attributes: list[tuple[str, str | None]] = field(default_factory=list)
     votes: int = 3
+    quorate: bool = True
+    members: tuple[str, ...] = ("node1", "node2")
+    unsynced_answers: int = 0  # the first status answers say "not in step yet" (joining)
+    status_calls: int = 0
+    refuse_attributes: int = 0  # the first attribute requests refused: not in step (a
+    #   membership change being synchronised, another node stopping at the same moment)
 
     def reply(self, request: c.Request) -> c.Reply:
         match request:
             case c.GetStatus():
+                self.status_calls += 1
+                synced = self.status_calls > self.unsynced_answers
                 return c.Answer(c.DaemonStatus(
-                    node="node1", node_id=1, synced=True, dc="node1", members=("node1", "node2"),
-                    quorate=True, votes=self.votes, expected_votes=3, xml=""))
+                    node="node1", node_id=1, synced=synced, dc="node1", members=self.members,
+                    quorate=self.quorate, votes=self.votes, expected_votes=3, xml=""))
             case c.SetAttribute():
+                if self.status_calls <= self.unsynced_answers:  # as vigild while joining
+                    return c.refused(c.CIB_NOT_READY)
+                if self.refuse_attributes > 0:
+                    self.refuse_attributes -= 1
+                    return c.refused(c.CIB_NOT_READY)
                 self.attributes.append((request.name, request.value))
                 return c.Answer(c.Done())
             case c.GetCib():
-                leaving = bool(self.attributes and self.attributes[-1][1]) and not self.stuck
+                leaving = (bool(self.attributes and self.attributes[-1][1]) and not self.stuck
+                           and not self.unmanaged)
                 status = "" if leaving else running_on_node1("A")
-                return c.Answer(c.CibXml(cib_text(DUMMY.format(id="A"), status1=status)))
+                primitive = DUMMY.format(id="A")
+                if self.unmanaged:
+                    primitive = primitive.replace(
+                        "<operations>", '<meta_attributes id="A-meta"><nvpair id="A-meta-m" '
+                        'name="is-managed" value="false"/></meta_attributes><operations>')
+                return c.Answer(c.CibXml(cib_text(primitive, status1=status)))
         return c.refused(c.IPC_UNKNOWN_OP, op=request.OP)
 
 
@@ -378,6 +398,54 @@ def test_stop_gives_up_when_the_resources_stay(
     assert alive(vigild)
     result = cluster.stop(host, timeout=5, force=True)
     assert codes(result.reports) == ["CLUSTER_DRAIN_TIMEOUT"] and not alive(vigild)
+
+
+def test_stop_leaves_an_unmanaged_resource_running_without_waiting(
+        scripted_vigild: tuple[Machine, ScriptedVigild],
+        stand_ins: Callable[[str, Machine], int]) -> None:
+    host, daemon = scripted_vigild
+    daemon.unmanaged = True
+    vigild = stand_ins("vigild", host)
+    result = cluster.stop(host, timeout=5)
+    assert result.moved == () and codes(result.reports) == []
+    assert result.stopped == ("vigild",) and not alive(vigild)
+
+
+def test_start_wait_takes_a_lone_node_without_quorum_once_its_view_holds(
+        scripted_vigild: tuple[Machine, ScriptedVigild]) -> None:
+    # the first node of several started one by one: alone, no quorum, online all the same
+    host, daemon = scripted_vigild
+    daemon.quorate, daemon.members, daemon.votes = False, ("node1",), 1
+    start = host.clock()
+    assert cluster._wait_online(host, 60) == ("node1", ["node1"], False)
+    assert host.clock() - start >= cluster.ALONE_STABLE_S
+    # a quorate view is taken at once
+    daemon.quorate, daemon.members, daemon.votes = True, ("node1", "node2"), 2
+    start = host.clock()
+    assert cluster._wait_online(host, 60) == ("node1", ["node1", "node2"], True)
+    assert host.clock() - start < cluster.ALONE_STABLE_S
+
+
+def test_stop_of_a_node_still_joining_waits_until_it_is_in_step(
+        scripted_vigild: tuple[Machine, ScriptedVigild],
+        stand_ins: Callable[[str, Machine], int]) -> None:
+    host, daemon = scripted_vigild
+    daemon.unsynced_answers = 3
+    vigild = stand_ins("vigild", host)
+    result = cluster.stop(host, timeout=30)
+    assert result.moved == ("A",) and [n for n, _ in daemon.attributes] == ["shutdown"]
+    assert result.stopped == ("vigild",) and not alive(vigild)
+
+
+def test_stop_asks_again_while_a_membership_change_is_synchronised(
+        scripted_vigild: tuple[Machine, ScriptedVigild],
+        stand_ins: Callable[[str, Machine], int]) -> None:
+    host, daemon = scripted_vigild
+    daemon.refuse_attributes = 2
+    vigild = stand_ins("vigild", host)
+    result = cluster.stop(host, timeout=30)
+    assert result.moved == ("A",) and [n for n, _ in daemon.attributes] == ["shutdown"]
+    assert not alive(vigild)
 
 
 def test_stop_that_would_lose_quorum_needs_force(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -131,3 +132,29 @@ async def test_bad_lines_on_one_connection(cluster: Cluster, env: LiveEnvironmen
     assert isinstance(reply, c.Answer) and reply.body.node == "node1"
     assert parse_cib(CONFIG)[0].configuration.resources  # the cluster was configured...
     assert cluster.node(1).cib.configuration.resources  # ...and bad lines changed nothing
+
+
+def test_stop_ends_the_connections_it_serves(tmp_path: Path,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    """A client connected when vigild stops sees its connection end, and nothing is logged
+    as an error (left to asyncio.run's final cancellation, a connection's end logged a
+    traceback: CTS's StartOnebyOne found it in vigild's log)."""
+
+    async def body() -> None:
+        cluster = Cluster(3)
+        path = str(tmp_path / "vigild.sock")
+        server = ControlServer(cluster.node(1), path)
+        try:
+            await cluster.configure()
+            await server.start()
+            reader, writer = await asyncio.open_unix_connection(path)
+            await asyncio.sleep(0.05)  # its handler now waits for a request line
+            await asyncio.wait_for(server.stop(), 5)
+            assert await asyncio.wait_for(reader.read(), 5) == b""  # ended by vigild
+            writer.close()
+        finally:
+            await cluster.stop()
+
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(body())
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -277,6 +277,9 @@ def run_start(inv: Invocation, words: list[str]) -> int:
     lines += [f"{name}: already running" for name in result.running]
     if result.node is not None:
         lines.append(f"{result.node} is online; members: {', '.join(result.members)}")
+        if not result.quorate:
+            lines.append(f"{result.node}'s partition has no quorum yet: its resources wait "
+                         "until enough nodes join")
     args.print_lines(lines)
     return EXIT_OK
 

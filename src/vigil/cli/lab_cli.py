@@ -343,6 +343,36 @@ def _cmd_fail(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_cts(args: argparse.Namespace) -> int:
+    from vigil.lab.cts import catalog, runner
+
+    if args.list:
+        for s in catalog.CATALOG:
+            sys.stdout.write(f"{s.name:<17} {s.what}"
+                             + (f" [not in vigil yet: {s.missing}]" if s.missing else "") + "\n")
+        return EXIT_OK
+    config = runner.CtsConfig(scenarios=runner.scenario_names(args.scenario),
+                              iterations=args.iterations, seed=args.seed, nodes=args.nodes,
+                              token_ms=args.token or None, name=args.name)
+    def show(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    report = runner.run_cts(config, out=show)
+    sys.stdout.write(runner.render_report(report) + "\n")
+    return EXIT_OK if report.passed else EXIT_FAILURE
+
+
+def _at_least_one(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def _positive(value: str) -> float:
     try:
         f = float(value)
@@ -446,6 +476,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--interval", type=_positive, default=0.05, help="seconds between probes (default 0.05)")
     p.add_argument("--duration", type=_positive, default=None, help="stop after S seconds (default: Ctrl-C)")
     p.add_argument("--output", choices=("text", "json"), default="text")
+
+    p = add("cts", "Pacemaker's CTS scenarios against a new lab with fencing, each followed by "
+            "CTS's audits (every replica's CIB the same, nothing left to do, resources only where "
+            "the cluster says, promoted-max kept, no error in vigild's logs); the lab is removed "
+            "afterwards", _cmd_cts)
+    p.set_defaults(name="cts")
+    p.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                   help="run only this scenario (repeatable; default: every one vigil runs)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the order and choices (default 1)")
+    p.add_argument("--iterations", type=_at_least_one, default=1,
+                   help="times each scenario runs (default 1)")
+    p.add_argument("--nodes", type=_node_count, default=3, help="lab size (default 3)")
+    p.add_argument("--token", type=_token, default=1000, metavar="MS",
+                   help="Corosync token timeout in ms (default 1000; 0: Corosync's defaults)")
+    p.add_argument("--list", action="store_true",
+                   help="list CTS's scenarios and which vigil runs; run nothing")
 
     p = add("fail", "kill what a resource manages where it runs (anything: its process; IPaddr2: its "
             "address)", _cmd_fail)

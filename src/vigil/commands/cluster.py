@@ -40,7 +40,7 @@ from vigil.commands.localnode import (
     VIGILD_UNIT,
     LocalNode,
 )
-from vigil.daemon.control import DaemonStatus
+from vigil.daemon.control import CIB_NOT_READY, DaemonStatus
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError, Severity
 
@@ -368,6 +368,7 @@ class StartResult:
     running: tuple[str, ...]  # what already ran
     node: str | None  # this node's name in the cluster, once it was waited for
     members: tuple[str, ...]  # the members vigild saw, once waited for
+    quorate: bool = True  # False: online, but its partition had no quorum when the wait ended
 
 
 def start(host: LocalNode, *, wait: float | None = None) -> StartResult:
@@ -392,9 +393,11 @@ def start(host: LocalNode, *, wait: float | None = None) -> StartResult:
         (started if _start_vigild(host) else running).append(VIGILD.name)
     node: str | None = None
     members: list[str] = []
+    quorate = True
     if wait is not None:
-        node, members = _wait_online(host, wait)
-    return StartResult(host.has_systemd, tuple(started), tuple(running), node, tuple(members))
+        node, members, quorate = _wait_online(host, wait)
+    return StartResult(host.has_systemd, tuple(started), tuple(running), node, tuple(members),
+                       quorate)
 
 
 def _cmap_answers(host: LocalNode) -> bool:
@@ -454,22 +457,33 @@ def _start_vigild(host: LocalNode) -> bool:
     return True
 
 
-def _wait_online(host: LocalNode, timeout: float) -> tuple[str, list[str]]:
+ALONE_STABLE_S = 10.0  # an inquorate view held this long is where the node stays for now
+
+
+def _wait_online(host: LocalNode, timeout: float) -> tuple[str, list[str], bool]:
     """Wait until vigild is in step with a quorate cluster and its node is online, not
-    shutting down; (this node's name, the members)."""
+    shutting down; (this node's name, the members, True). A node whose partition stays
+    without quorum (the first of several nodes started one by one) is online all the same
+    once that view has held for ALONE_STABLE_S: (name, members, False)."""
     env = host.live_env(timeout=5)
     deadline = host.clock() + timeout
     waiting_for = "vigild to answer"
+    view: tuple[str, ...] = ()
+    view_since = host.clock()
     while True:
         state = _answers(env)
         if state is not None:
             node = state.node
             members = list(state.members)
             votes = state.votes
+            if tuple(members) != view:
+                view, view_since = tuple(members), host.clock()
             waiting_for = f"{node} to join a quorate cluster"
             # in step with a quorate view that holds every Corosync member (a node that starts
-            # may first see a view of its own, before its Corosync merges with the others)
-            if (state.synced and state.dc and state.quorate
+            # may first see a view of its own, before its Corosync merges with the others: an
+            # inquorate view counts only once it has held for a while)
+            alone = (not state.quorate and host.clock() - view_since >= ALONE_STABLE_S)
+            if (state.synced and state.dc and (state.quorate or alone)
                     and node in members and len(members) >= votes):
                 waiting_for = f"{node} to be online"
                 try:
@@ -477,7 +491,7 @@ def _wait_online(host: LocalNode, timeout: float) -> tuple[str, list[str]]:
                 except ReportError:
                     nodes = ()
                 if any(n.name == node and n.online and not n.shutdown for n in nodes):
-                    return node, members
+                    return node, members, bool(state.quorate)
         if host.clock() >= deadline:
             raise ReportError([reports.error("CLUSTER_START_TIMEOUT", seconds=f"{timeout:g}",
                                              waiting_for=waiting_for)])
@@ -496,9 +510,13 @@ class StopResult:
 
 
 def _running_here(env: LiveEnvironment, node: str) -> list[str]:
-    """The resources (primitive instances) the cluster sees running on `node`."""
+    """The managed resources (primitive instances) the cluster sees running on `node`. An
+    unmanaged one (is-managed=false, maintenance) stays where it runs when the node stops, as
+    Pacemaker leaves it: waiting for it to leave would wait for good (CTS's Reattach stops
+    every node under unmanaged resources and finds them running when the nodes start)."""
     allocations = status.cluster_status(env).transition.allocations
-    return [a.resource for a in allocations if a.kind == "primitive" and node in a.current_nodes]
+    return [a.resource for a in allocations
+            if a.kind == "primitive" and a.managed and node in a.current_nodes]
 
 
 def _quorum_problem(state: DaemonStatus, force: bool) -> Report | None:
@@ -516,8 +534,8 @@ def _drain(host: LocalNode, env: LiveEnvironment, node: str, node_id: str, timeo
            force: bool, found: list[Report]) -> tuple[str, ...]:
     """Ask the cluster to move everything off `node`; wait until nothing runs there."""
     here = tuple(_running_here(env, node))
-    env.set_attribute(node_id, node, SHUTDOWN_ATTRIBUTE, str(int(time.time())))
     deadline = host.clock() + timeout
+    _set_in_step(host, env, deadline, node_id, node, str(int(time.time())))
     try:
         left = list(here)
         while left:
@@ -535,6 +553,33 @@ def _drain(host: LocalNode, env: LiveEnvironment, node: str, node_id: str, timeo
         env.set_attribute(node_id, node, SHUTDOWN_ATTRIBUTE, None)
         raise
     return here
+
+
+def _set_in_step(host: LocalNode, env: LiveEnvironment, deadline: float, node_id: str,
+                 node: str, value: str) -> None:
+    """Ask for this node's shutdown; asked again while vigild is not in step with its view (a
+    membership change being synchronised: another node stopping at the same moment, as in
+    `cluster stop` on every node at once), until `deadline`."""
+    while True:
+        try:
+            env.set_attribute(node_id, node, SHUTDOWN_ATTRIBUTE, value)
+            return
+        except ReportError as exc:
+            if host.clock() >= deadline or not any(
+                    r.code == CIB_NOT_READY for r in exc.reports):
+                raise
+        host.sleep(POLL_S)
+
+
+def _in_step(host: LocalNode, env: LiveEnvironment, state: DaemonStatus,
+             timeout: float) -> DaemonStatus:
+    """`state` once vigild is in step with its view (synced), asked again until `timeout`;
+    the last answer when it never is (the drain then says why)."""
+    deadline = host.clock() + timeout
+    while not state.synced and host.clock() < deadline:
+        host.sleep(POLL_S)
+        state = _answers(env) or state
+    return state
 
 
 def _daemons_running(host: LocalNode) -> dict[str, int | None]:
@@ -580,6 +625,9 @@ def stop(host: LocalNode, *, timeout: float = DRAIN_TIMEOUT_S, force: bool = Fal
                 raise ReportError([problem])
             found.append(problem)
         else:
+            # a node stopped while it joins (CTS's PartialStart): its vigild gets in step with
+            # the others first (the drain's request needs that), within the stop's wait
+            state = _in_step(host, env, state, timeout)
             node, node_id = state.node, str(state.node_id)
             lost = None if whole_cluster else _quorum_problem(state, force)
             if lost is not None:

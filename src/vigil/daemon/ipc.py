@@ -178,6 +178,7 @@ class ControlServer:
         self.daemon = daemon
         self.path = path
         self.server: asyncio.AbstractServer | None = None
+        self._clients: set[asyncio.Task[object]] = set()  # the connections being served
 
     async def start(self) -> None:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
@@ -191,14 +192,26 @@ class ControlServer:
             os.chown(self.path, 0, grp.getgrnam(CLIENT_GROUP).gr_gid)
 
     async def stop(self) -> None:
+        """No new connections; those being served are ended here, while the loop runs (left
+        to asyncio.run's final cancellation, a connection's end logged a traceback: CTS's
+        StartOnebyOne found it in vigild's log)."""
         if self.server is not None:
             self.server.close()
+        clients = list(self._clients)
+        for task in clients:
+            task.cancel()
+        if clients:
+            await asyncio.gather(*clients, return_exceptions=True)
+        if self.server is not None:
             await self.server.wait_closed()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
+        task = asyncio.current_task()
+        if task is not None:
+            self._clients.add(task)
         try:
             uid, gid = _peer(sock) if sock is not None else (-1, -1)
             if sock is None or not _peer_allowed(uid, gid):
@@ -217,7 +230,13 @@ class ControlServer:
                 await _send(writer, await self.answer(raw, who))
         except (ConnectionError, asyncio.IncompleteReadError):
             return
+        except asyncio.CancelledError:
+            # the server stops: the connection ends here. Python 3.11's stream server asks a
+            # finished handler task for its exception, which raises for a cancelled task and
+            # is logged as an error with a traceback: this task ends normally instead
+            return
         finally:
+            self._clients.discard(task)
             writer.close()
 
     async def answer(self, raw: bytes, who: Principal | None = None) -> c.Reply:
