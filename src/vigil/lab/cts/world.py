@@ -136,11 +136,12 @@ class World:
         proc = self.vigil(node, ["cib"], timeout=30)
         return proc.stdout if proc.returncode == 0 and "<cib" in proc.stdout else None
 
-    def joined(self, up: Sequence[str]) -> bool:
+    @staticmethod
+    def _joined(up: Sequence[str], statuses: dict[str, dict[str, Any] | None]) -> bool:
         """Each of `up` sees every one of them online (a vigild that just started may not have
         the others' state yet: its status would show nothing running)."""
         for n in up:
-            status = self.status(n)
+            status = statuses.get(n)
             if status is None:
                 return False
             online = {str(x.get("name")) for x in status.get("nodes", [])
@@ -184,10 +185,13 @@ class World:
                 promoted.add(n)
         return dummies, promoted
 
-    def snapshot(self, offsets: dict[str, int]) -> Snapshot:
+    def _observe(self, offsets: dict[str, int]) -> tuple[Snapshot, bool]:
+        """The snapshot the audits read, and whether every running node sees the others
+        online (each node's status asked once for both)."""
         up = self.up_nodes()
         copies = tuple((n, xml) for n in up if (xml := self.cib(n)) is not None)
-        status = next((s for n in up if (s := self.status(n)) is not None), None)
+        statuses = {n: self.status(n) for n in up}
+        status = next((s for s in statuses.values() if s is not None), None)
         said: dict[str, frozenset[str]] = {}
         promoted_said: frozenset[str] = frozenset()
         if status is not None:
@@ -202,13 +206,14 @@ class World:
                     name = rid.split(":")[0]
                     said[name] = said.get(name, frozenset()) | frozenset(map(str, r["nodes"]))
         dummies, promoted = self.agent_state()
-        return Snapshot(
+        snapshot = Snapshot(
             up_nodes=tuple(up), cib_copies=copies, planned=self._planned(copies[0][1]) if copies else (),
             status_nodes=tuple(sorted(said.items())),
             agent_nodes=tuple(sorted((k, frozenset(v)) for k, v in dummies.items())),
             single=self.layout.single, promoted_status=promoted_said,
             promoted_agent=frozenset(promoted), promoted_max=self.layout.promoted_max,
             new_log_lines=self.new_log_lines(offsets))
+        return snapshot, self._joined(up, statuses)
 
     @staticmethod
     def _planned(xml: str) -> tuple[str, ...]:
@@ -237,9 +242,9 @@ class World:
         passes first (the audits then say what was left)."""
         t0 = time.monotonic()
         while True:
-            snap = self.snapshot(offsets)
+            snap, joined = self._observe(offsets)
             state_findings = [f for f in audit(snap) if f.audit != "logs"]
-            if not state_findings and (not snap.up_nodes or self.joined(snap.up_nodes)):
+            if not state_findings and (not snap.up_nodes or joined):
                 return snap, time.monotonic() - t0
             if time.monotonic() - t0 > timeout:
                 return snap, time.monotonic() - t0
