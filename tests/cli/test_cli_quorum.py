@@ -184,3 +184,32 @@ def test_status_corosync_is_the_membership(vigil: Run, tools: Script) -> None:
     tools(Call(("corosync-quorumtool", "-l"), 1, "", out.NOT_RUNNING))
     code, text, err = vigil("status", "corosync")
     assert code == 1 and text == "" and "Corosync is not running on this node" in err
+
+
+@pytest.mark.parametrize(("words", "said"), [
+    (("qdevice", "start"), "give the model: qdevice start model net"),
+    (("qdevice", "setup", "model", "disk"), "'disk' is not a quorum device model"),
+    (("qdevice", "setup", "model", "net", "--full"), "--full"),
+    (("qdevice", "status", "model", "net", "extra"), "extra"),
+    (("qdevice", "launch", "model", "net"), "unknown qdevice command 'launch'"),
+    (("--host", "n1", "qdevice", "status", "model", "net"), "--host is not supported by "
+                                                             "'qdevice'"),
+])
+def test_qdevice_bad_words_are_one_line_and_change_nothing(vigil: Run, words: tuple[str, ...],
+                                                           said: str) -> None:
+    code, text, err = vigil(*words)
+    assert code == 2 and text == "" and said in err and len(err.splitlines()) == 1, err
+
+
+def test_qdevice_help_names_every_command(vigil: Run) -> None:
+    code, text, _ = vigil("qdevice", "--help")
+    assert code == 0
+    for word in ("setup", "status", "start", "stop", "enable", "disable", "destroy"):
+        assert word in text
+
+
+def test_device_remove_force_is_for_the_whole_cluster(vigil: Run, conf: Path) -> None:
+    before = conf.read_text()
+    code, _, err = vigil("quorum", "device", "remove", "--force")
+    assert code == 2 and "across the cluster" in err
+    assert conf.read_text() == before

@@ -317,6 +317,7 @@ class ScriptedVigild:
     votes: int = 3
     quorate: bool = True
     members: tuple[str, ...] = ("node1", "node2")
+    corosync_members: int | None = None  # None: as many as `members`
     unsynced_answers: int = 0  # the first status answers say "not in step yet" (joining)
     status_calls: int = 0
     refuse_attributes: int = 0  # the first attribute requests refused: not in step (a
@@ -329,7 +330,9 @@ class ScriptedVigild:
                 synced = self.status_calls > self.unsynced_answers
                 return c.Answer(c.DaemonStatus(
                     node="node1", node_id=1, synced=synced, dc="node1", members=self.members,
-                    quorate=self.quorate, votes=self.votes, expected_votes=3, xml=""))
+                    quorate=self.quorate, votes=self.votes, expected_votes=3, xml="",
+                    corosync_members=len(self.members) if self.corosync_members is None
+                    else self.corosync_members))
             case c.SetAttribute():
                 if self.status_calls <= self.unsynced_answers:  # as vigild while joining
                     return c.refused(c.CIB_NOT_READY)
@@ -424,6 +427,21 @@ def test_start_wait_takes_a_lone_node_without_quorum_once_its_view_holds(
     start = host.clock()
     assert cluster._wait_online(host, 60) == ("node1", ["node1", "node2"], True)
     assert host.clock() - start < cluster.ALONE_STABLE_S
+
+
+def test_start_wait_counts_nodes_not_votes(
+        scripted_vigild: tuple[Machine, ScriptedVigild]) -> None:
+    # two nodes and a quorum device: three votes, two members: online at once
+    host, daemon = scripted_vigild
+    daemon.quorate, daemon.members, daemon.votes = True, ("node1", "node2"), 3
+    start = host.clock()
+    assert cluster._wait_online(host, 60) == ("node1", ["node1", "node2"], True)
+    assert host.clock() - start < 1
+    # vigild's view lacks a node Corosync has as a member: not in step with it yet
+    daemon.members, daemon.corosync_members = ("node1",), 2
+    with pytest.raises(ReportError) as exc:
+        cluster._wait_online(host, 5)
+    assert [r.code for r in exc.value.reports] == ["CLUSTER_START_TIMEOUT"]
 
 
 def test_stop_of_a_node_still_joining_waits_until_it_is_in_step(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -149,6 +150,73 @@ def test_quorum_device_vote_qnetd_loss_and_tie_break(lab: Lab) -> None:
     assert not any(hostops.is_alive(pid, start) for pid, start in qdevices)
     wait("n1 alone is quorate on its vote and the device's", lambda: votes(lab, "n1") == (True, 2, 3),
          timeout=30)
+
+
+def _conf(lab: Lab, node: str) -> str:
+    return lab.exec(node, ["cat", "/etc/corosync/corosync.conf"], timeout=10).stdout
+
+
+def _nssdb(lab: Lab, node: str) -> bool:
+    return lab.exec(node, ["test", "-f", "/etc/corosync/qdevice/net/nssdb/cert9.db"],
+                    timeout=10).returncode == 0
+
+
+def _add(lab: Lab, *options: str) -> subprocess.CompletedProcess[str]:
+    return lab.exec("n1", [sys.executable, "-m", "vigil.cli.main", "quorum", "device", "add",
+                           "model", "net", *options], timeout=60)
+
+
+def test_device_set_up_removed_and_added_through_the_endpoints(lab: Lab) -> None:
+    # the lab added the device as pcs users do: `vigil host auth` of the qnetd host and `vigil
+    # quorum device add model net host=...` in n1 (CA fetched, the cluster's certificate signed
+    # by the qnetd host's endpoint, every node's database, corosync.conf, corosync-qdevice)
+    wait("both nodes count the device's vote", lambda: all_votes(lab, 3), timeout=30)
+    for node in NODES:
+        assert "host: 10.213.0.50" in _conf(lab, node) and _nssdb(lab, node)
+    wait("every node's init supervises its corosync-qdevice (adopted)", lambda: all(
+        lab.node_status(n).qdevice == "running" for n in NODES), timeout=15)
+
+    # a node stopped and started: the device's vote keeps the other quorate, so the stop is
+    # allowed; the start brings corosync-qdevice back with Corosync
+    out = vigil(lab, "n2", "cluster", "stop")
+    assert "corosync: stopped" in out or "corosync" in out, out
+    wait("n1 quorate on its vote and the device's", lambda: votes(lab, "n1") == (True, 2, 3),
+         timeout=30)
+    out = vigil(lab, "n2", "cluster", "start", "--wait=60")
+    assert "corosync-qdevice: started" in out, out
+    wait("the device's vote counted on both again", lambda: all_votes(lab, 3), timeout=30)
+
+    # refused, nothing changed: a device already there
+    before = {n: _conf(lab, n) for n in NODES}
+    bad = _add(lab, "host=10.213.0.50", "algorithm=lms")
+    assert bad.returncode != 0 and "already configured" in bad.stderr, bad
+    assert {n: _conf(lab, n) for n in NODES} == before
+
+    # removed from every node: corosync-qdevice stopped, corosync.conf without the device
+    # (two_node back), the certificates gone
+    vigil(lab, "n1", "quorum", "device", "remove")
+    for node in NODES:
+        conf = _conf(lab, node)
+        assert "device" not in conf and "two_node: 1" in conf, conf
+        assert not _nssdb(lab, node)
+    wait("two votes of two expected, no device", lambda: all(
+        votes(lab, n) == (True, 2, 2) for n in NODES), timeout=30)
+    wait("corosync-qdevice stopped, not restarted", lambda: all(
+        lab.node_status(n).qdevice == "stopped" for n in NODES), timeout=15)
+
+    # refused, nothing changed: a qnetd host this node has no token for
+    before = {n: _conf(lab, n) for n in NODES}
+    bad = _add(lab, "host=10.213.0.99", "algorithm=ffsplit")
+    assert bad.returncode != 0 and "10.213.0.99" in bad.stderr and "host auth" in bad.stderr, bad
+    assert {n: _conf(lab, n) for n in NODES} == before and not _nssdb(lab, "n1")
+
+    # added again with the other algorithm: every node votes through it at once
+    vigil(lab, "n1", "quorum", "device", "add", "model", "net", "host=10.213.0.50",
+          "algorithm=lms", "port=5403")
+    wait("the device's vote back on both", lambda: all_votes(lab, 3), timeout=30)
+    for node in NODES:
+        d = device(lab, node)
+        assert d["connected"] and d["algorithm"] == "LMS", d
 
 
 def _comm(pid: int) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from vigil.commands.node_ops import NodeOp
+
 _REPLY = {"$ref": "#/components/schemas/Reply"}
 _REFUSED = {"description": "refused: the reasons as reports",
             "content": {"application/json": {"schema": _REPLY}}}
@@ -140,10 +142,12 @@ DOCUMENT: Final[dict[str, Any]] = {
                                   "content": {"application/json": {"schema": _REPLY}}}}}},
         "/api/v1/node/{op}": {"post": {
             "summary": "this node's part of a whole-cluster command (`cluster setup` of "
-                       "authenticated nodes, `cluster start|stop|enable|disable|destroy --all`)",
+                       "authenticated nodes, `cluster start|stop|enable|disable|destroy --all`, "
+                       "`cluster node add|remove`, `quorum device add|remove`; qnetd-ca and "
+                       "qnetd-sign are asked of the quorum device's host)",
             "security": _TOKEN,
-            "parameters": [{"name": "op", "in": "path", "required": True, "schema": {"enum": [
-                "setup-check", "receive", "start", "stop", "enable", "disable", "destroy"]}}],
+            "parameters": [{"name": "op", "in": "path", "required": True, "schema": {
+                "enum": [op.value for op in NodeOp]}}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "properties": {
                     "force": {"type": "boolean"}, "wait_s": {"type": ["number", "null"]},
@@ -151,7 +155,10 @@ DOCUMENT: Final[dict[str, Any]] = {
                     "daemons": {"type": "array", "items": {"enum": ["vigild", "corosync"]}},
                     "files": {"type": "array", "items": {"type": "object", "properties": {
                         "path": {"type": "string"}, "mode": {"type": "integer"},
-                        "data": {"type": "string", "contentEncoding": "base64"}}}}}}}}},
+                        "data": {"type": "string", "contentEncoding": "base64"}}}},
+                    "cluster_name": {"type": "string"},
+                    "certificates": {"type": "array", "items": {
+                        "type": "string", "contentEncoding": "base64"}}}}}}},
             "responses": {"200": {"description": "done (ok, the result) or refused (reports)",
                                   "content": {"application/json": {"schema": {
                                       "type": "object", "properties": {

@@ -5,12 +5,11 @@ through their remote endpoints (vigil.commands.cluster_all), each node's outcome
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from vigil.cli import args
+from vigil.cli import args, node_outcomes
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.clusterconf import ClusterNode
 from vigil.commands import cluster, cluster_all
@@ -200,30 +199,17 @@ def _setup_everywhere(inv: Invocation, name: str, nodes: list[cluster.NodeSpec],
     _reports(result.reports)
     args.print_lines(_cluster_lines(result.cluster_name, result.nodes,
                                     ", written on every node through its endpoint"))
-    _outcomes(result.written, lambda r: f"{', '.join(r.written)} written"
+    node_outcomes.print_each(result.written, lambda r: f"{', '.join(r.written)} written"
               + (f", {r.unit} installed" if r.unit else ""))
     if result.undone:
-        _outcomes(result.undone, lambda r: "its files removed again (the setup did not reach "
+        node_outcomes.print_each(result.undone, lambda r: "its files removed again (the setup did not reach "
                   "every node)")
         return args.EXIT_RUNTIME
-    _outcomes(result.enabled, lambda r: f"enabled at boot ({', '.join(r.units)})")
-    _outcomes(result.started, _started_line)
+    node_outcomes.print_each(result.enabled, lambda r: f"enabled at boot ({', '.join(r.units)})")
+    node_outcomes.print_each(result.started, _started_line)
     if not result.started and result.ok:
         args.print_lines(["Then: vigil cluster start --all (or --start next time)."])
     return EXIT_OK if result.ok else args.EXIT_RUNTIME
-
-
-def _outcomes(outcomes: tuple[NodeOutcome, ...], done: Callable[[Any], str]) -> None:
-    """One line per node: what it did (`done(result)`), or its errors, each naming it."""
-    for o in outcomes:
-        if o.ok:
-            warnings = [r for r in o.reports if r.severity is Severity.WARNING]
-            args.print_lines([f"{o.node}: {done(o.result)}"])
-            args.print_reports(warnings)
-        else:
-            for r in o.reports:
-                if r.severity is Severity.ERROR:
-                    sys.stderr.write(f"{o.node}: {render_report(r)}\n")
 
 
 def _started_line(r: cluster.StartResult) -> str:
@@ -258,7 +244,7 @@ def _print_outcomes(inv: Invocation, outcomes: tuple[NodeOutcome, ...],
         args.print_json([{"node": o.node, "ok": o.ok, "result": o.result,
                           "reports": list(o.reports)} for o in outcomes])
     else:
-        _outcomes(outcomes, done)
+        node_outcomes.print_each(outcomes, done)
     return _exit(outcomes)
 
 
@@ -399,14 +385,14 @@ def run_cluster_node(inv: Invocation, words: list[str]) -> int:
         args.print_json(change)
         return EXIT_OK if change.ok else args.EXIT_RUNTIME
     _reports(change.reports)
-    _outcomes(change.leaving, lambda r: _stopped_line(r) if isinstance(r, cluster.StopResult)
+    node_outcomes.print_each(change.leaving, lambda r: _stopped_line(r) if isinstance(r, cluster.StopResult)
               else "left the cluster: " + _destroyed_line(r))
-    _outcomes(change.updated, lambda r: "corosync.conf and cluster.json updated")
+    node_outcomes.print_each(change.updated, lambda r: "corosync.conf and cluster.json updated")
     if change.reloaded is not None:
-        _outcomes((change.reloaded,), lambda r: "Corosync reloaded on every member")
-    _outcomes(change.joining, _joining_line)
+        node_outcomes.print_each((change.reloaded,), lambda r: "Corosync reloaded on every member")
+    node_outcomes.print_each(change.joining, _joining_line)
     if change.restored:
-        _outcomes(change.restored, lambda r: "its previous corosync.conf and cluster.json "
+        node_outcomes.print_each(change.restored, lambda r: "its previous corosync.conf and cluster.json "
                   "are back (the change did not reach every node)")
         return args.EXIT_RUNTIME
     if change.ok and sub == "add" and not any(isinstance(o.result, cluster.StartResult)

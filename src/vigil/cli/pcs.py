@@ -52,6 +52,8 @@ COMMANDS: dict[str, Command] = {
     "status": Command("cluster_cli", "run_status", "nodes, resources and failures, like crm_mon"),
     "quorum": Command("quorum_cli", "run",
                       "quorum status, expected votes, unblock, the quorum device"),
+    "qdevice": Command("qdevice_cli", "run",
+                       "corosync-qnetd on this machine: the quorum device's server"),
     "verify": Command("verify_cli", "run", "check the configuration, like crm_verify"),
     "cluster": Command("cluster_cli", "run_cluster",
                        "set up, start, stop and destroy this node's cluster; cib and cib-push"),

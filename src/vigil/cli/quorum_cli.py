@@ -3,12 +3,13 @@ corosync.conf (pcs's grammar)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
-from vigil.cli import args, prompt
+from vigil.cli import args, node_outcomes, prompt
 from vigil.cli.args import EXIT_OK, EXIT_RUNTIME, Invocation, UsageError
-from vigil.commands import quorum
+from vigil.commands import cluster_all, qdevice_net, quorum
 from vigil.commands.runner import LocalRunner, Runner
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError
@@ -114,6 +115,47 @@ def _unblock(inv: Invocation) -> int:
     return _done(inv, quorum.unblock(tools))
 
 
+def _whole_cluster(inv: Invocation) -> bool:
+    """`quorum device add|remove` acts on every node when this node is in a cluster whose nodes
+    are all authenticated here (`vigil host auth`), as pcs's does through pcsd; on this node's
+    corosync.conf only when none is (or a file is named: --corosync_conf, $VIGIL_COROSYNC_CONF),
+    and the operator is told what to do on the others. Some but not all: refused, naming them."""
+    if inv.corosync_conf or os.environ.get(quorum.CONF_ENV) \
+            or not os.path.exists(quorum.COROSYNC_CONF):
+        return False
+    nodes = cluster_all.cluster_nodes()
+    every = cluster_all.every_node_known(nodes)
+    if every is None:
+        cluster_all.known(nodes)  # raises, naming the nodes not authenticated here
+    return bool(every)
+
+
+def _cluster_change(inv: Invocation, change: cluster_all.DeviceChange) -> int:
+    if inv.json:
+        args.print_json(change)
+        return EXIT_OK if change.ok else EXIT_RUNTIME
+    args.print_reports(change.reports)
+    if change.adding:
+        node_outcomes.print_each(change.certified, lambda r: f"certificates in {r.path}")
+    node_outcomes.print_each(change.services if not change.adding else (), _service_line)
+    node_outcomes.print_each(change.updated, lambda r: "corosync.conf updated")
+    if change.reloaded is not None:
+        node_outcomes.print_each((change.reloaded,), lambda r: "Corosync reloaded")
+    node_outcomes.print_each(change.services if change.adding else (), _service_line)
+    if not change.adding:
+        node_outcomes.print_each(change.certified, lambda r: f"{r.path} removed")
+    node_outcomes.print_each(change.undone, lambda r: "given back its previous state (the "
+                             "change did not reach every node)")
+    return EXIT_OK if change.ok else EXIT_RUNTIME
+
+
+def _service_line(r: qdevice_net.ServiceChange) -> str:
+    verb = "started" if r.running else "stopped"
+    how = " and enabled at boot" if r.systemd and r.running else \
+        " and disabled at boot" if r.systemd else ""
+    return f"{r.service} {verb}{how}" + ("" if r.changed else f" (it was {verb} already)")
+
+
 def _device(inv: Invocation, words: list[str]) -> int:
     if not words:
         raise UsageError("quorum device takes add, remove or status")
@@ -125,13 +167,21 @@ def _device(inv: Invocation, words: list[str]) -> int:
         at = rest.index("model")
         if at + 1 >= len(rest) or "=" in rest[at + 1]:
             raise UsageError("'model' must be followed by the model's name (net)")
-        change = quorum.add_device(inv.corosync_conf, model=rest[at + 1],
-                                   generic_options=args.pairs(rest[:at]),
-                                   model_options=args.pairs(rest[at + 2:]), force=inv.force)
+        model, generic, options = rest[at + 1], args.pairs(rest[:at]), args.pairs(rest[at + 2:])
+        if _whole_cluster(inv):
+            return _cluster_change(inv, cluster_all.device_add(
+                model=model, model_options=options, generic_options=generic, force=inv.force))
+        change = quorum.add_device(inv.corosync_conf, model=model, generic_options=generic,
+                                   model_options=options, force=inv.force)
         return _done(inv, change.reports)
     if sub in ("remove", "delete"):
-        inv.only("corosync_conf")
+        inv.only("corosync_conf", "force")
         args.no_more(rest, f"quorum device {sub}")
+        if _whole_cluster(inv):
+            return _cluster_change(inv, cluster_all.device_remove(force=inv.force))
+        if inv.force:
+            raise UsageError("--force is for a removal across the cluster (a node that is "
+                             "down): this one changes this node's corosync.conf only")
         return _done(inv, quorum.remove_device(inv.corosync_conf).reports)
     if sub == "status":
         inv.only("full")

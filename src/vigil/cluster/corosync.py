@@ -48,6 +48,10 @@ _BACKOFF_FIRST = 0.0005
 _BACKOFF_MAX = 0.05
 _HIGH_WATER = 10_000  # queued events above which the CPG fd is no longer read
 _LOW_WATER = 1_000
+# votequorum calls back on quorum and node list changes, not when a quorum device casts or
+# withdraws its vote (nor when a device is added by a reload): the votes are read again this
+# often, and a change is an event like any other
+_QUORUM_POLL_S = 2.0
 
 
 @dataclass
@@ -93,6 +97,7 @@ class CorosyncLayer:
         self._reasm = framing.Reassembler(limit=max_message_size)
         self._outbox: asyncio.Queue[_Outgoing] = asyncio.Queue()
         self._pump_task: asyncio.Task[None] | None = None
+        self._quorum_poll: asyncio.TimerHandle | None = None
         self._inflight: _Inflight | None = None
         self._busy = False  # the pump holds a message taken from the outbox
         self._error: ClusterUnavailable | None = None
@@ -165,6 +170,7 @@ class CorosyncLayer:
                 self._state = "lost"
             raise
         self._pump_task = loop.create_task(self._pump(), name=f"vigil-cpg-send-{self._group}")
+        self._quorum_poll = loop.call_later(_QUORUM_POLL_S, self._poll_quorum)
 
     async def stop(self) -> None:
         if self._state in ("stopped", "lost"):
@@ -359,6 +365,17 @@ class CorosyncLayer:
             log.exception("error in a corosync callback")
             self._lose(_unavailable("internal error in a corosync callback", err))
 
+    def _poll_quorum(self) -> None:
+        if self._state != "running" or self._loop is None:
+            return
+        self._quorum_dirty = True
+        try:
+            self._after_dispatch()
+        except cs.CorosyncError as err:
+            self._lose(_unavailable("votequorum_getinfo", err))
+            return
+        self._quorum_poll = self._loop.call_later(_QUORUM_POLL_S, self._poll_quorum)
+
     def _idle(self) -> bool:
         return not self._busy and self._outbox.empty()
 
@@ -446,6 +463,8 @@ class CorosyncLayer:
         self._stream.end(error)
 
     def _release(self) -> None:
+        if self._quorum_poll is not None:
+            self._quorum_poll.cancel()
         if self._loop is not None:
             for fd in self._fds:
                 self._loop.remove_reader(fd)

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vigil import clusterconf
-from vigil.clusterconf import ClusterConf, ClusterNode
-from vigil.commands import status
+from vigil.clusterconf import ClusterConf, ClusterNode, conf_tree, quorum_device
+from vigil.commands import qdevice_net, status
 from vigil.commands.env import LiveEnvironment
 from vigil.commands.localnode import (
     COROSYNC,
@@ -361,6 +361,15 @@ def boot(host: LocalNode, *, enabled: bool) -> BootResult:
 
 
 # -- start -------------------------------------------------------------------------------------
+def _has_quorum_device(host: LocalNode) -> bool:
+    """corosync.conf here names a quorum device (its daemon runs beside Corosync)."""
+    try:
+        root = conf_tree.parse(host.path("/" + clusterconf.COROSYNC_CONF).read_text())
+    except (OSError, UnicodeDecodeError, ReportError):
+        return False
+    return quorum_device.read_device(root) is not None
+
+
 @dataclass(frozen=True)
 class StartResult:
     systemd: bool
@@ -391,6 +400,9 @@ def start(host: LocalNode, *, wait: float | None = None) -> StartResult:
     else:
         (started if _start_corosync(host) else running).append(COROSYNC.name)
         (started if _start_vigild(host) else running).append(VIGILD.name)
+    if _has_quorum_device(host):  # as pcs's cluster start: the device's daemon with Corosync
+        change = qdevice_net.start(host, qdevice_net.QDEVICE)
+        (started if change.changed else running).append(change.service)
     node: str | None = None
     members: list[str] = []
     quorate = True
@@ -475,7 +487,6 @@ def _wait_online(host: LocalNode, timeout: float) -> tuple[str, list[str], bool]
         if state is not None:
             node = state.node
             members = list(state.members)
-            votes = state.votes
             if tuple(members) != view:
                 view, view_since = tuple(members), host.clock()
             waiting_for = f"{node} to join a quorate cluster"
@@ -484,7 +495,7 @@ def _wait_online(host: LocalNode, timeout: float) -> tuple[str, list[str], bool]
             # inquorate view counts only once it has held for a while)
             alone = (not state.quorate and host.clock() - view_since >= ALONE_STABLE_S)
             if (state.synced and state.dc and (state.quorate or alone)
-                    and node in members and len(members) >= votes):
+                    and node in members and len(members) >= state.corosync_members):
                 waiting_for = f"{node} to be online"
                 try:
                     nodes = status.cluster_status(env).transition.nodes
@@ -640,6 +651,9 @@ def stop(host: LocalNode, *, timeout: float = DRAIN_TIMEOUT_S, force: bool = Fal
     for program in (VIGILD, COROSYNC):
         if program.name not in running:
             continue
+        if program is COROSYNC and not host.has_systemd:
+            # the device's daemon before Corosync, as systemd's Requires= would stop it
+            qdevice_net.stop(host, qdevice_net.QDEVICE)
         pid = running[program.name]
         if pid is None:
             _systemctl(host, "stop", program.unit)

@@ -24,7 +24,7 @@ from typing import Any
 
 from vigil import clusterconf
 from vigil.clusterconf import conf_tree, membership, quorum_device
-from vigil.commands import cluster, remote
+from vigil.commands import cluster, qdevice_net, quorum, remote
 from vigil.commands.localnode import LocalNode
 from vigil.commands.node_ops import NodeAnswer, NodeOp, NodeRequest
 from vigil.model import reports
@@ -394,3 +394,116 @@ def node_remove(names: Sequence[str], *, force: bool = False,
                                       reason=r.code) for r in exc.reports]
     return NodeChange(tuple(names), None, tuple(leaving), updated, reloaded, (), (),
                       tuple(found))
+
+
+# -- quorum device add, remove -----------------------------------------------------------------
+@dataclass(frozen=True)
+class DeviceChange:
+    """`quorum device add|remove` across the cluster, step by step, each node's outcome."""
+
+    adding: bool  # add (else remove)
+    device_host: str  # the qnetd host, as authenticated here
+    certified: tuple[NodeOutcome, ...]  # add: each node's database; remove: each one removed
+    services: tuple[NodeOutcome, ...]  # corosync-qdevice started (add) or stopped (remove)
+    updated: tuple[NodeOutcome, ...]  # the members' new corosync.conf
+    reloaded: NodeOutcome | None
+    undone: tuple[NodeOutcome, ...]  # an add that failed: databases removed, old files back
+    reports: tuple[Report, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in (*self.certified, *self.services, *self.updated)) \
+            and not self.undone
+
+
+def _one(outcome: NodeOutcome) -> Any:
+    """The node's result, or its refusal as this command's (naming the node)."""
+    if not outcome.ok:
+        raise ReportError(_by_node([outcome]))
+    return outcome.result
+
+
+def device_add(*, model: str, model_options: quorum.Pairs, generic_options: quorum.Pairs = (),
+               force: bool = False, store: remote.KnownHosts | None = None,
+               host: LocalNode | None = None) -> DeviceChange:
+    """The quorum device on every node of the cluster this node is in, as pcs does it through
+    pcsd: qnetd's CA fetched from the qnetd host's endpoint, the cluster's certificate requested
+    here and signed there, every node's database given the CA and the certificate, then every
+    member's corosync.conf with the device, Corosync reloaded, corosync-qdevice enabled and
+    started on every node. Nothing is changed until the files are checked; a node that cannot
+    take its certificate or its corosync.conf makes every node give both back."""
+    here = host or LocalNode()
+    conf_text, json_text, _ = _local_files(here)
+    root = conf_tree.parse(conf_text)
+    path = "/" + clusterconf.COROSYNC_CONF
+    new_root, dev, found = quorum.device_added(root, path, model=model,
+                                               model_options=model_options,
+                                               generic_options=generic_options, force=force)
+    members = [n.name for n in membership.nodes_of(root)]
+    hosts = known(members, store)
+    qnetd = known([dev.host], store)[0]
+    cluster_name = _cluster_name(root)
+    ca = _one(ask(qnetd, NodeRequest(NodeOp.QNETD_CA)))
+    try:
+        request = qdevice_net.node_request(here, ca, cluster_name)
+        signed = _one(ask(qnetd, NodeRequest(NodeOp.QNETD_SIGN, cluster_name=cluster_name,
+                                             certificates=(request,))))
+        bundle = qdevice_net.node_import_signed(here, signed)
+    except ReportError:
+        qdevice_net.node_forget(here)
+        raise
+    certified = ask_all(hosts, NodeRequest(NodeOp.QDEVICE_TAKE, certificates=(ca, bundle)))
+    if not all(o.ok for o in certified):
+        qdevice_net.node_forget(here)
+        undone = ask_all([h for h, o in zip(hosts, certified, strict=True) if o.ok],
+                         NodeRequest(NodeOp.QDEVICE_FORGET))
+        return DeviceChange(True, dev.host, certified, (), (), None, undone, found)
+    _, _, updated, restored = _update_members(hosts, new_root, conf_text, json_text)
+    if restored is not None:
+        undone = ask_all(hosts, NodeRequest(NodeOp.QDEVICE_FORGET))
+        return DeviceChange(True, dev.host, certified, (), updated, None, (*restored, *undone), found)
+    reloaded = _reload(hosts)
+    said = [*found, *quorum.device_added_reports(root, new_root, dev, path)]
+    if reloaded is None or not reloaded.ok:
+        said.append(reports.warning("COROSYNC_NOT_RELOADED", nodes=", ".join(members)))
+    started = ask_all(hosts, NodeRequest(NodeOp.QDEVICE_START))
+    return DeviceChange(True, dev.host, certified, started, updated, reloaded, (), tuple(said))
+
+
+def device_remove(*, force: bool = False, store: remote.KnownHosts | None = None,
+                  host: LocalNode | None = None) -> DeviceChange:
+    """The quorum device taken off every node: corosync-qdevice stopped and disabled, every
+    member's corosync.conf without the device (two_node back for two nodes), Corosync
+    reloaded, each node's certificate database removed. A node that cannot stop its
+    corosync-qdevice stops the removal there, unless `force` (a node that is down)."""
+    here = host or LocalNode()
+    conf_text, json_text, _ = _local_files(here)
+    root = conf_tree.parse(conf_text)
+    new_root, dev, found = quorum.device_removed(root, "/" + clusterconf.COROSYNC_CONF)
+    members = [n.name for n in membership.nodes_of(root)]
+    hosts = known(members, store)
+    stopped = ask_all(hosts, NodeRequest(NodeOp.QDEVICE_STOP))
+    said = list(found)
+    if not all(o.ok for o in stopped):
+        if not force:
+            return DeviceChange(False, dev.host, (), stopped, (), None, (), tuple(said))
+        said += [reports.warning("QDEVICE_NOT_STOPPED", node=o.node) for o in stopped
+                 if not o.ok]
+    _, _, updated, restored = _update_members(hosts, new_root, conf_text, json_text)
+    if restored is not None:
+        return DeviceChange(False, dev.host, (), stopped, updated, None, restored, tuple(said))
+    reloaded = _reload(hosts)
+    if reloaded is None or not reloaded.ok:
+        said.append(reports.warning("COROSYNC_NOT_RELOADED", nodes=", ".join(members)))
+    forgotten = ask_all(hosts, NodeRequest(NodeOp.QDEVICE_FORGET))
+    return DeviceChange(False, dev.host, forgotten, stopped, updated, reloaded, (), tuple(said))
+
+
+def _cluster_name(root: conf_tree.Section) -> str:
+    totem = root.section("totem")
+    name = totem.get("cluster_name") if totem is not None else None
+    if not name:
+        raise ReportError([reports.error("COROSYNC_CONF_UNREADABLE",
+                                         path="/" + clusterconf.COROSYNC_CONF,
+                                         detail="no totem.cluster_name")])
+    return name

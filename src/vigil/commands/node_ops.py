@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, Union
 
 from vigil.clusterconf import NodeFile
-from vigil.commands import cluster
+from vigil.commands import cluster, qdevice_net
 from vigil.commands.localnode import LocalNode
 from vigil.commands.status_document import plain
 from vigil.daemon import control as c
@@ -43,6 +43,14 @@ class NodeOp(enum.StrEnum):
     DESTROY = "destroy"
     UPDATE_CONF = "update-conf"  # a new corosync.conf and cluster.json (node add, remove)
     RELOAD = "reload"  # corosync-cfgtool -R
+    # the quorum device (vigil.commands.qdevice_net): asked of the qnetd host ...
+    QNETD_CA = "qnetd-ca"  # its CA certificate
+    QNETD_SIGN = "qnetd-sign"  # a cluster's certificate signed from a node's request
+    # ... and of every node
+    QDEVICE_TAKE = "qdevice-take"  # its database: qnetd's CA, the cluster's certificate and key
+    QDEVICE_START = "qdevice-start"  # corosync-qdevice enabled and started
+    QDEVICE_STOP = "qdevice-stop"  # stopped and disabled
+    QDEVICE_FORGET = "qdevice-forget"  # its database removed
 
 
 RESULT_TYPES: dict[NodeOp, type] = {
@@ -51,7 +59,15 @@ RESULT_TYPES: dict[NodeOp, type] = {
     NodeOp.ENABLE: cluster.BootResult, NodeOp.DISABLE: cluster.BootResult,
     NodeOp.DESTROY: cluster.DestroyResult, NodeOp.UPDATE_CONF: cluster.Received,
     NodeOp.RELOAD: cluster.Reloaded,
+    NodeOp.QNETD_CA: qdevice_net.Certificate, NodeOp.QNETD_SIGN: qdevice_net.Certificate,
+    NodeOp.QDEVICE_TAKE: qdevice_net.CertificatesDone,
+    NodeOp.QDEVICE_START: qdevice_net.ServiceChange,
+    NodeOp.QDEVICE_STOP: qdevice_net.ServiceChange,
+    NodeOp.QDEVICE_FORGET: qdevice_net.CertificatesDone,
 }
+# how many certificates each operation takes (qnetd-sign: the request; qdevice-take: qnetd's CA
+# and the cluster's PKCS#12 bundle)
+CERTIFICATES = {NodeOp.QNETD_SIGN: 1, NodeOp.QDEVICE_TAKE: 2}
 DAEMONS = ("vigild", "corosync")
 
 
@@ -63,10 +79,13 @@ class NodeRequest:
     whole_cluster: bool = False  # stop: every node is being stopped
     daemons: tuple[str, ...] = DAEMONS  # stop: which, in this order
     files: tuple[NodeFile, ...] = ()  # receive, update-conf
+    cluster_name: str = ""  # qnetd-sign
+    certificates: tuple[qdevice_net.Certificate, ...] = ()  # qnetd-sign, qdevice-take
 
     def encode(self) -> dict[str, object]:
         return {"force": self.force, "wait_s": self.wait_s, "whole_cluster": self.whole_cluster,
-                "daemons": list(self.daemons),
+                "daemons": list(self.daemons), "cluster_name": self.cluster_name,
+                "certificates": [c.b64 for c in self.certificates],
                 "files": [{"path": f.path, "mode": f.mode,
                            "data": base64.b64encode(f.data).decode()} for f in self.files]}
 
@@ -92,6 +111,19 @@ class NodeRequest:
             raise ValueError(f"daemons are some of {', '.join(DAEMONS)}")
         if not isinstance(files, list):
             raise ValueError("files is a list")
+        name, certs = obj.get("cluster_name", ""), obj.get("certificates", [])
+        if not isinstance(name, str):
+            raise ValueError("cluster_name is a string")
+        if not isinstance(certs, list) or not all(isinstance(c, str) for c in certs) \
+                or len(certs) != CERTIFICATES.get(kind, 0):
+            raise ValueError(f"{kind.value} takes {CERTIFICATES.get(kind, 0)} certificates "
+                             "(base64 strings)")
+        certificates = tuple(qdevice_net.Certificate(c) for c in certs)
+        for cert in certificates:
+            try:
+                cert.data  # noqa: B018 (decoded to check it)
+            except ValueError:
+                raise ValueError("certificates are base64 strings") from None
         decoded = []
         for f in files:
             if not (isinstance(f, dict) and isinstance(f.get("path"), str)
@@ -100,7 +132,7 @@ class NodeRequest:
             decoded.append(NodeFile(f["path"], base64.b64decode(f["data"], validate=True),
                                     f["mode"]))
         return cls(kind, force, None if wait is None else float(wait), whole, tuple(daemons),
-                   tuple(decoded))
+                   tuple(decoded), name, certificates)
 
 
 def run(host: LocalNode, request: NodeRequest) -> object:
@@ -122,7 +154,25 @@ def run(host: LocalNode, request: NodeRequest) -> object:
         return cluster.update_conf(host, request.files)
     if op is NodeOp.RELOAD:
         return cluster.reload_conf(host)
-    return cluster.destroy(host, force=request.force)
+    if op is NodeOp.DESTROY:
+        return cluster.destroy(host, force=request.force)
+    return _quorum_device(host, request)
+
+
+def _quorum_device(host: LocalNode, request: NodeRequest) -> object:
+    op, certs = request.op, request.certificates
+    if op is NodeOp.QNETD_CA:
+        return qdevice_net.qnetd_ca(host)
+    if op is NodeOp.QNETD_SIGN:
+        return qdevice_net.qnetd_sign(host, certs[0], request.cluster_name)
+    if op is NodeOp.QDEVICE_TAKE:
+        return qdevice_net.node_take(host, certs[0], certs[1])
+    if op is NodeOp.QDEVICE_START:
+        return qdevice_net.start(host, qdevice_net.QDEVICE, enable=True)
+    if op is NodeOp.QDEVICE_STOP:
+        return qdevice_net.stop(host, qdevice_net.QDEVICE, disable=True)
+    assert op is NodeOp.QDEVICE_FORGET
+    return qdevice_net.node_forget(host)
 
 
 @dataclass(frozen=True)

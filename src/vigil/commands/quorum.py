@@ -264,12 +264,12 @@ def quorum_config(conf: str | None = None) -> QuorumConfig:
     return QuorumConfig(path, quorum.options() if quorum else (), read_device(root))
 
 
-def add_device(conf: str | None, *, model: str, model_options: Pairs, generic_options: Pairs = (),
-               force: bool = False) -> ConfChange:
-    """Add a quorum device (model net: host=, algorithm= (ffsplit by default), port=...) to
-    corosync.conf. Nothing is written if anything is wrong."""
-    path = conf_path(conf)
-    root = _read(path)
+def device_added(root: conf_tree.Section, path: str, *, model: str, model_options: Pairs,
+                 generic_options: Pairs = (), force: bool = False
+                 ) -> tuple[conf_tree.Section, QuorumDevice, tuple[Report, ...]]:
+    """corosync.conf `root` with the quorum device (model net: host=, algorithm= (ffsplit by
+    default), port=...) added: (the new tree, the device, warnings); ReportError when anything
+    is wrong."""
     given = dict(model_options)
     dev = with_default_votes(QuorumDevice(
         host=given.get("host", ""), algorithm=given.get("algorithm", "ffsplit"), model=model,
@@ -287,30 +287,52 @@ def add_device(conf: str | None, *, model: str, model_options: Pairs, generic_op
         found.append(reports.warning("QDEVICE_FFSPLIT_ODD_NODES", nodes=len(nodes)))
     if any(r.severity is Severity.ERROR for r in found):
         raise ReportError(found)
-    new = with_device(root, dev)
-    _write(path, new)
-    out = [*found, reports.info("QDEVICE_ADDED", host=dev.host, algorithm=dev.algorithm,
-                                path=path)]
-    if _two_node(root) and not _two_node(new):
+    return with_device(root, dev), dev, tuple(found)
+
+
+def device_added_reports(old: conf_tree.Section, new: conf_tree.Section, dev: QuorumDevice,
+                         path: str) -> list[Report]:
+    out = [reports.info("QDEVICE_ADDED", host=dev.host, algorithm=dev.algorithm, path=path)]
+    if _two_node(old) and not _two_node(new):
         out.append(reports.info("COROSYNC_TWO_NODE_REMOVED"))
-    out.append(reports.info("QDEVICE_NEXT_STEPS", path=path, host=dev.host))
+    return out
+
+
+def add_device(conf: str | None, *, model: str, model_options: Pairs, generic_options: Pairs = (),
+               force: bool = False) -> ConfChange:
+    """Add a quorum device to corosync.conf on this node only. Nothing is written if anything
+    is wrong."""
+    path = conf_path(conf)
+    root = _read(path)
+    new, dev, found = device_added(root, path, model=model, model_options=model_options,
+                                   generic_options=generic_options, force=force)
+    _write(path, new)
+    out = [*found, *device_added_reports(root, new, dev, path),
+           reports.info("QDEVICE_NEXT_STEPS", path=path, host=dev.host)]
     return ConfChange(path, tuple(out))
 
 
-def remove_device(conf: str | None) -> ConfChange:
-    """Take the quorum device out of corosync.conf (two_node comes back for two nodes)."""
-    path = conf_path(conf)
-    root = _read(path)
+def device_removed(root: conf_tree.Section, path: str
+                   ) -> tuple[conf_tree.Section, QuorumDevice, tuple[Report, ...]]:
+    """corosync.conf `root` without its quorum device (two_node comes back for two nodes):
+    (the new tree, the device removed, what the operator is told)."""
     existing = read_device(root)
     if existing is None:
         raise ReportError([reports.error("QDEVICE_NOT_DEFINED", path=path)])
     new = with_device(root, None)
-    _write(path, new)
     out = [reports.info("QDEVICE_REMOVED", host=existing.host, path=path)]
     if _two_node(new) and not _two_node(root):
         out.append(reports.info("COROSYNC_TWO_NODE_RESTORED"))
-    out.append(reports.info("QDEVICE_REMOVE_NEXT_STEPS", path=path))
-    return ConfChange(path, tuple(out))
+    return new, existing, tuple(out)
+
+
+def remove_device(conf: str | None) -> ConfChange:
+    """Take the quorum device out of corosync.conf on this node only."""
+    path = conf_path(conf)
+    root = _read(path)
+    new, _, found = device_removed(root, path)
+    _write(path, new)
+    return ConfChange(path, (*found, reports.info("QDEVICE_REMOVE_NEXT_STEPS", path=path)))
 
 
 def _two_node(root: conf_tree.Section) -> bool:

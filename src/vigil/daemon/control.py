@@ -199,21 +199,23 @@ class DaemonStatus:
     members: tuple[str, ...]
     synced: bool  # in step with its view (has the view's CIB)
     quorate: bool
-    votes: int
+    votes: int  # every vote cast: the members' and a quorum device's
     expected_votes: int
     xml: str
+    corosync_members: int = 0  # the nodes in Corosync's membership (votequorum's members)
 
     def encode(self) -> JsonObject:
         return {"node": self.node, "node_id": self.node_id, "dc": self.dc,
                 "members": list(self.members), "synced": self.synced, "quorate": self.quorate,
-                "votes": self.votes, "expected_votes": self.expected_votes, "xml": self.xml}
+                "votes": self.votes, "expected_votes": self.expected_votes, "xml": self.xml,
+                "corosync_members": self.corosync_members}
 
     @classmethod
     def decode(cls, f: _Fields) -> DaemonStatus:
         return cls(node=f.text("node"), node_id=f.integer("node_id"), dc=f.opt_text("dc"),
                    members=f.texts("members"), synced=f.flag("synced"), quorate=f.flag("quorate"),
                    votes=f.integer("votes"), expected_votes=f.integer("expected_votes"),
-                   xml=f.text("xml"))
+                   xml=f.text("xml"), corosync_members=f.integer("corosync_members", 0))
 
 
 @dataclass(frozen=True)

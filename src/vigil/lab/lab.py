@@ -217,7 +217,7 @@ class Lab:
             # (`through_endpoint=False`, or $VIGIL_LAB_SETUP=disk, writes the disks instead)
             if through_endpoint is None:
                 through_endpoint = os.environ.get("VIGIL_LAB_SETUP", "endpoint") != "disk"
-            through = set_up and daemon_argv is None and qdevice is None and through_endpoint
+            through = set_up and daemon_argv is None and through_endpoint
             st = state.LabState(name=name, node_count=nodes, token_ms=token_ms, data_dir=str(data_dir),
                                 daemon_argv=list(daemon_argv) if daemon_argv is not None else None,
                                 created=time.time(), qdevice=qdevice, set_up=set_up,
@@ -234,7 +234,10 @@ class Lab:
                 lab._create_network(st)
                 if qdevice is not None:
                     t_qnetd = time.monotonic()
-                    qnetd.make_certificates(st, cluster_name(name), topo.node_names())
+                    if through:  # the client is the qnetd host; the cluster asks its endpoint
+                        lab._set_up_qnetd_host(st)
+                    else:
+                        qnetd.make_certificates(st, cluster_name(name), topo.node_names())
                     qnetd.start(st, netns=topo.client.netns, addr=topology.CLIENT_ADDR)
                     lab.timings["qnetd_s"] = round(time.monotonic() - t_qnetd, 3)
                 # the power switch fence agents in the nodes use (vigil.lab.power)
@@ -431,6 +434,23 @@ class Lab:
         waiting = [f"--wait={timeout:g}"] if wait else []
         self._operator(first, ["cluster", "setup", cluster_name(st.name), *words, "--start",
                                *waiting], timeout + 60)
+        if st.qdevice is not None:  # the quorum device as pcs users add it, through endpoints
+            qhost = topology.CLIENT_ADDR
+            self._operator(first, ["host", "auth", qhost, f"addr={qhost}:{REMOTE_PORT}",
+                                   "-p", st.password], timeout)
+            self._operator(first, ["quorum", "device", "add", "model", "net", f"host={qhost}",
+                                   f"algorithm={st.qdevice}", f"port={qnetd.PORT}"],
+                           timeout + 60)
+
+    def _set_up_qnetd_host(self, st: state.LabState) -> None:
+        """The client namespace as the qnetd host an operator prepares: `vigil qdevice setup
+        model net` (qnetd's CA), its hacluster password, its own remote endpoint."""
+        env = {**hostops.command_env(), "PYTHONPATH": _daemon_env(st.name, "")["PYTHONPATH"]}
+        qnetd.prepare_host(st, sys.executable, env)
+        PasswordFile(qnetd.host_dir(st, "/etc/vigil") / "remote/passwords").set(
+            "hacluster", st.password)
+        qnetd.start_endpoint(st, netns=self.topology.client.netns, addr=topology.CLIENT_ADDR,
+                             python=sys.executable, env=env)
 
     def _operator(self, node: str, words: list[str], timeout: float) -> None:
         """`vigil WORDS` in `node`, as an operator types it; LabError with its words if it fails."""
@@ -734,7 +754,9 @@ class Lab:
             env = _daemon_env(st.name, n.name)
             cfg = {"node": n.name, "binds": [[str(d / rel), f"/{rel}"] for rel in BINDS],
                    "daemon_argv": daemon_argv, "daemon_import_check": check,
-                   "qdevice_argv": ["corosync-qdevice", "-f"] if st.qdevice is not None else None,
+                   "qdevice_argv": (["corosync-qdevice", "-f"]
+                                    if st.qdevice is not None and not st.through_endpoint
+                                    else None),
                    # vigil's remote endpoint beside vigild (not beside another stack's daemon),
                    # its certificate naming the node's addresses
                    "remote_argv": None if st.daemon_argv is not None else [
@@ -893,6 +915,7 @@ class Lab:
         for r in recs:
             self._power_off(st, r.name)
         qnetd.stop(st)  # the quorum device's server, once its clients are gone
+        qnetd.stop_endpoint(st)
         # anything else started inside the lab's network namespaces (lab exec client ..., say)
         inodes = set(st.netns_inodes.values())
         deadline = time.monotonic() + KILL_TIMEOUT_S

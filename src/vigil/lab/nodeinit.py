@@ -56,6 +56,8 @@ from typing import Any
 STATUS_PATH = "/run/vigil-lab/status.json"
 DAEMON_PIDFILE = "/run/vigil/vigild.pid"  # the same files as vigil.commands.localnode's
 QDEVICE_RUNDIR = "/run/corosync-qdevice"  # its lock file and IPC socket (corosync-qdevice-tool)
+QDEVICE_PIDFILE = f"{QDEVICE_RUNDIR}/corosync-qdevice.pid"  # its lock file holds its PID
+QDEVICE_ARGV = ["corosync-qdevice", "-f"]
 COROSYNC_PIDFILE = "/var/run/corosync.pid"  # written by corosync itself
 COROSYNC_CONF = "/etc/corosync/corosync.conf"
 DAEMON_STDIO = "/var/log/vigil/daemon.stdio"
@@ -179,6 +181,7 @@ class Companion:
     logfile: str
     child: Child
     needs_corosync: bool = True
+    on_purpose_exit: bool = False  # an exit 0 is a stop on purpose: not restarted
     next_start: float = 0.0
     backoff: float = RESTART_MIN_S
 
@@ -229,6 +232,12 @@ class Init:
             if argv:
                 child.state = "waiting"
                 self.companions.append(Companion(argv, logfile, child, needs))
+        if not cfg.get("qdevice_argv"):
+            # a quorum device added to the running cluster (`vigil quorum device add`): its
+            # corosync-qdevice, started by the node's endpoint, is adopted (see adopt) and
+            # then supervised as systemd's unit would (Restart=on-failure)
+            self.companions.append(Companion(QDEVICE_ARGV, "/var/log/corosync/qdevice.stdio",
+                                             self.status.qdevice, on_purpose_exit=True))
         self.stop_deadline: float | None = None
 
     # ---------------------------------------------------------------- filesystem
@@ -356,6 +365,12 @@ class Init:
                 if child is self.status.daemon:
                     self.status.daemon_note = ""
                 log(f"{child.name} (pid {child.pid}) adopted: started by vigil cluster start")
+        q = self.status.qdevice
+        if q.pid is None and q.state in ("disabled", "stopped", "restart-wait"):
+            found = _recorded(QDEVICE_PIDFILE, "corosync-qdevic")  # comm: 15 characters
+            if found is not None and found[1] == os.getpid():
+                q.pid, q.state, q.started = found[0], "running", time.time()
+                log(f"qdevice (pid {q.pid}) adopted: started by the node's endpoint")
 
     def started_elsewhere(self) -> bool:
         """A daemon recorded in its pid file runs, started by someone else (not adopted yet)."""
@@ -378,7 +393,9 @@ class Init:
             if child.pid == pid:
                 child.pid, child.exits, child.last_exit = None, child.exits + 1, _describe(wstatus)
                 log(f"{child.name} exited: {child.last_exit}")
-                if self.status.phase == "stopping":
+                if self.status.phase == "stopping" or (
+                        comp.on_purpose_exit and os.WIFEXITED(wstatus)
+                        and os.WEXITSTATUS(wstatus) == 0):
                     child.state = "stopped"
                 else:
                     if now - child.started >= STABLE_RUN_S:

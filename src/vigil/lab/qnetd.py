@@ -19,6 +19,16 @@ renderer, `ClusterConf.quorum_device`), and:
    and `down` (or `stop`) ends it;
 3. each node's init (vigil.lab.nodeinit) starts `corosync-qdevice -f` once Corosync answers,
    restarts it when it fails, and stops it before Corosync; a power-off kills it with the node.
+
+That is the lab written on the disks (`through_endpoint=False`). A lab set up as an operator
+would (the default) treats the client namespace as the qnetd host instead: `vigil qdevice setup
+model net` makes qnetd's CA there, the host's own remote endpoint runs beside corosync-qnetd
+(`start_endpoint`: 10.213.0.50:2224, its files in <data>/qnetd/host), and n1 runs `vigil host
+auth` of it and `vigil quorum device add model net host=10.213.0.50 ...`, which fetches the CA,
+has the cluster's certificate signed by that endpoint, gives every node its certificates and
+corosync.conf and starts corosync-qdevice in every node (the node's init adopts it). Both run
+in a private mount namespace where the host's directories are bind-mounted: /etc/corosync (the
+same <data>/qnetd/etc as above), /etc/vigil, /var/lib/vigil, /var/log/vigil, /run/vigil.
 """
 
 from __future__ import annotations
@@ -96,6 +106,85 @@ def _node_etc(st: state.LabState, node: str) -> Path:
 
 def _node_nssdb(st: state.LabState, node: str) -> Path:
     return _node_etc(st, node) / "qdevice" / "net" / "nssdb"
+
+
+# the qnetd host's own directories, over the host's, in its private mount namespace
+HOST_BINDS = (("etc", "/etc/corosync"), ("host/etc-vigil", "/etc/vigil"),
+              ("host/lib-vigil", "/var/lib/vigil"), ("host/log-vigil", "/var/log/vigil"),
+              ("host/run-vigil", "/run/vigil"))
+ENDPOINT_PORT = 2224
+ENDPOINT_LOG = "endpoint.log"
+
+
+def host_dir(st: state.LabState, target: str) -> Path:
+    """The directory the qnetd host sees as `target` (one of HOST_BINDS')."""
+    return qnetd_dir(st) / dict((t, s) for s, t in HOST_BINDS)[target]
+
+
+def _as_host(st: state.LabState, argv: Sequence[str]) -> list[str]:
+    """`argv` in a private mount namespace with the qnetd host's directories mounted."""
+    binds = " && ".join(f'mount --bind "${k + 1}" {t}' for k, (_, t) in enumerate(HOST_BINDS))
+    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+            f'{binds} && shift {len(HOST_BINDS)} && exec "$@"', "sh",
+            *(str(qnetd_dir(st) / s) for s, _ in HOST_BINDS), *argv]
+
+
+def prepare_host(st: state.LabState, python: str, env: dict[str, str]) -> None:
+    """The qnetd host's directories, and qnetd's CA and server certificate made by `vigil
+    qdevice setup model net` there, as an operator types it."""
+    for sub, target in HOST_BINDS:
+        (qnetd_dir(st) / sub).mkdir(mode=0o755, parents=True, exist_ok=True)
+        os.makedirs(target, mode=0o755, exist_ok=True)  # the mount points
+    log = qnetd_dir(st) / "setup.log"
+    argv = _as_host(st, [python, "-m", "vigil.cli.main", "qdevice", "setup", "model", "net"])
+    with open(log, "a") as logf:
+        try:
+            done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                  stderr=subprocess.STDOUT, env=env, cwd="/", timeout=60)
+        except subprocess.TimeoutExpired:
+            raise LabError(f"vigil qdevice setup: no answer within 60 s (see {log})") from None
+    if done.returncode != 0:
+        raise LabError(f"vigil qdevice setup model net failed (exit {done.returncode}): see {log}")
+
+
+def start_endpoint(st: state.LabState, *, netns: str, addr: str, python: str,
+                   env: dict[str, str]) -> None:
+    """The qnetd host's remote endpoint in the client's network namespace, recorded; returns
+    once it accepts connections (LabError if it exits or does not)."""
+    argv = ["nsenter", f"--net={hostops.NETNS_DIR / netns}", "--",
+            *_as_host(st, [python, "-m", "vigil.api", "--address", addr, "--san", addr])]
+    with open(qnetd_dir(st) / ENDPOINT_LOG, "ab") as logf:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                stderr=subprocess.STDOUT, env=env, cwd="/",
+                                start_new_session=True)
+    # nsenter, unshare and sh each exec the next: the PID is the endpoint's own
+    st.qnetd_endpoint_pid, st.qnetd_endpoint_start = proc.pid, hostops.proc_starttime(proc.pid)
+    state.save(st)
+    deadline = time.monotonic() + 30.0
+    probe = ["ip", "netns", "exec", netns, "bash", "-c",
+             f"exec 3<>/dev/tcp/{addr}/{ENDPOINT_PORT}"]
+    while subprocess.run(probe, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, timeout=10, check=False).returncode != 0:
+        if proc.poll() is not None:
+            raise LabError(f"the qnetd host's endpoint exited at once (exit {proc.returncode}): "
+                           f"see {qnetd_dir(st) / ENDPOINT_LOG}")
+        if time.monotonic() > deadline:
+            raise LabError("the qnetd host's endpoint did not accept connections within 30 s")
+        time.sleep(0.1)
+
+
+def stop_endpoint(st: state.LabState) -> None:
+    pid, start_time = st.qnetd_endpoint_pid, st.qnetd_endpoint_start
+    if pid is not None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if not hostops.kill(pid, start_time, sig):
+                break
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while hostops.is_alive(pid, start_time) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+    st.qnetd_endpoint_pid = st.qnetd_endpoint_start = None
 
 
 def _certutil(etc: Path, argv: Sequence[str], log: Path) -> None:

@@ -57,6 +57,9 @@ class LabState:
     qdevice: str | None = None  # the quorum device's algorithm (ffsplit, lms); None: no device
     qnetd_pid: int | None = None  # corosync-qnetd in the client namespace (vigil.lab.qnetd)
     qnetd_start: int | None = None
+    # the qnetd host's remote endpoint (vigil.lab.qnetd), for `vigil quorum device add`
+    qnetd_endpoint_pid: int | None = None
+    qnetd_endpoint_start: int | None = None
     isolated: list[str] = field(default_factory=list)  # nodes whose switch ports are isolated
     set_up: bool = True  # False: the nodes booted without cluster files (`cluster setup` to come)
     # True: set up as an operator would, through the nodes' endpoints (`vigil host auth` and

@@ -94,4 +94,40 @@ MESSAGES: dict[str, _Render] = {
     "QDEVICE_REMOVE_NEXT_STEPS": lambda r: (
         f"copy {_f(r, 'path')} to every node, stop corosync-qdevice on every node (systemctl "
         "disable --now corosync-qdevice) and reload Corosync (corosync-cfgtool -R)"),
+    # the certificates and daemons of model net (vigil.commands.qdevice_net)
+    "QDEVICE_TOOL_MISSING": lambda r: (
+        f"{_f(r, 'tool')} is not installed here: apt-get install {_f(r, 'package')}"),
+    "QDEVICE_CERTUTIL_FAILED": lambda r: (
+        f"{_f(r, 'command')} failed: {_f(r, 'detail')}"),
+    "QDEVICE_CERTUTIL_NO_OUTPUT": lambda r: (
+        f"the certificate tool did not write {_f(r, 'path')}"),
+    "QDEVICE_FILE_UNREADABLE": lambda r: f"cannot read {_f(r, 'path')}: {_f(r, 'detail')}",
+    "QDEVICE_BAD_CLUSTER_NAME": lambda r: (
+        f"'{_f(r, 'name')}' cannot name a cluster's certificate (letters, digits, '_', '.', "
+        "'-', at most 64)"),
+    "QNETD_NOT_SET_UP": lambda r: (
+        f"corosync-qnetd has no certificates here ({_f(r, 'path')}): run 'vigil qdevice setup "
+        "model net --start --enable' on the qnetd host first"),
+    "QNETD_ALREADY_SET_UP": lambda r: (
+        f"corosync-qnetd's certificates exist already ({_f(r, 'path')}); clusters may trust "
+        "them: keep them, or 'vigil qdevice destroy model net' first to make new ones"),
+    "QNETD_RUNNING": lambda r: (
+        f"corosync-qnetd runs: stop it first (vigil qdevice stop model net) to "
+        f"{_f(r, 'action')} it"),
+    "QDEVICE_DAEMON_START_FAILED": lambda r: (
+        f"{_f(r, 'daemon')} did not start ({_f(r, 'detail')}): see {_f(r, 'log')}"),
+    "QDEVICE_NOT_ENABLED_NO_SYSTEMD": lambda r: (
+        f"{_f(r, 'daemon')} started but not enabled at boot: systemd is not this machine's "
+        "init (start it from the machine's own boot scripts)"),
+    "QDEVICE_DAEMON_KILLED": lambda r: (
+        f"{_f(r, 'daemon')} did not stop on SIGTERM and was killed"),
+    "QDEVICE_NOT_STOPPED": lambda r: (
+        f"{_f(r, 'node')}: corosync-qdevice could not be stopped there (--force): stop it "
+        "there once it is reachable (systemctl disable --now corosync-qdevice)"),
+    "QDEVICE_NO_SYSTEMD": lambda r: (
+        f"cannot {_f(r, 'action')} {_f(r, 'daemon')} at boot: systemd is not this machine's "
+        "init (use the machine's own boot scripts)"),
+    "QNETD_NOT_RUNNING": lambda r: (
+        f"corosync-qnetd does not answer ({_f(r, 'detail')}): start it (vigil qdevice start "
+        "model net)"),
 }
