@@ -3,11 +3,12 @@ the scenario names an operator may give."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
 
-from vigil.lab.cts import audits, catalog, runner
+from vigil.lab.cts import audits, catalog, endurance, runner
 from vigil.lab.cts.audits import Snapshot
 from vigil.lab.errors import LabError
 
@@ -89,13 +90,38 @@ def test_counts_name_every_audit() -> None:
 
 def test_the_plan_is_every_scenario_per_iteration_in_a_seeded_order() -> None:
     config = runner.CtsConfig(scenarios=catalog.RUNNABLE, iterations=2, seed=3)
-    order = runner.plan(config)
+    order = list(runner.plan(config))
     assert len(order) == 2 * len(catalog.RUNNABLE)
     for i in (1, 2):
         assert sorted(n for it, n in order if it == i) == sorted(catalog.RUNNABLE)
-    assert order == runner.plan(config)  # the same seed, the same run
-    assert order != runner.plan(runner.CtsConfig(scenarios=catalog.RUNNABLE, iterations=2,
-                                                 seed=4))
+    assert order == list(runner.plan(config))  # the same seed, the same run
+    assert order != list(runner.plan(runner.CtsConfig(scenarios=catalog.RUNNABLE,
+                                                      iterations=2, seed=4)))
+
+
+def test_a_timed_run_plans_whole_iterations_without_end() -> None:
+    config = runner.CtsConfig(scenarios=("Flip", "Standby"), minutes=120, seed=3)
+    first = list(itertools.islice(runner.plan(config), 7))
+    assert [it for it, _ in first] == [1, 1, 2, 2, 3, 3, 4]
+    assert all(sorted(n for it, n in first if it == i) == ["Flip", "Standby"] for i in (1, 2, 3))
+
+
+def sample(at: float, node: str, pid: int, kib: int) -> endurance.MemorySample:
+    return endurance.MemorySample(at, node, pid, kib)
+
+
+def test_memory_trends_per_vigild_process_after_its_warm_up() -> None:
+    hour = 3600.0
+    flat = [sample(t * 600, "n1", 40, 50_000 + (3000 if t == 0 else 0)) for t in range(12)]
+    leak = [sample(t * 600, "n2", 41, 50_000 + int(t * 600 / hour * 2048)) for t in range(12)]
+    short = [sample(t, "n3", 42, 60_000) for t in range(3)]  # too few: no trend
+    restarted = [sample(7200 + t * 60, "n1", 90, 45_000) for t in range(5)]
+    found = {(t.node, t.pid): t for t in endurance.trends(flat + leak + short + restarted)}
+    assert set(found) == {("n1", 40), ("n2", 41), ("n1", 90)}
+    assert found[("n1", 40)].slope_kib_per_h == 0.0  # the warm-up's bump is not a trend
+    assert found[("n1", 40)].first_kib == 53_000 and found[("n1", 40)].max_kib == 53_000
+    assert abs(found[("n2", 41)].slope_kib_per_h - 2048) < 5
+    assert found[("n1", 40)].span_s == 6600.0
 
 
 def test_scenario_names_any_case_and_refusals() -> None:

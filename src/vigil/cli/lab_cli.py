@@ -353,13 +353,18 @@ def _cmd_cts(args: argparse.Namespace) -> int:
         return EXIT_OK
     config = runner.CtsConfig(scenarios=runner.scenario_names(args.scenario),
                               iterations=args.iterations, seed=args.seed, nodes=args.nodes,
-                              token_ms=args.token or None, name=args.name)
+                              token_ms=args.token or None, name=args.name,
+                              minutes=args.minutes, churn=args.churn)
     def show(line: str) -> None:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
     report = runner.run_cts(config, out=show)
     sys.stdout.write(runner.render_report(report) + "\n")
+    if args.samples:
+        with open(args.samples, "w") as f:
+            for m in report.memory:
+                f.write(json.dumps(asdict(m)) + "\n")
     return EXIT_OK if report.passed else EXIT_FAILURE
 
 
@@ -371,6 +376,16 @@ def _at_least_one(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return n
+
+
+def _minutes(value: str) -> float:
+    try:
+        f = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of minutes: {value!r}") from None
+    if not f > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 minutes")
+    return f
 
 
 def _positive(value: str) -> float:
@@ -492,6 +507,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="Corosync token timeout in ms (default 1000; 0: Corosync's defaults)")
     p.add_argument("--list", action="store_true",
                    help="list CTS's scenarios and which vigil runs; run nothing")
+    p.add_argument("--minutes", type=_minutes, default=None,
+                   help="run whole iterations for this long instead of --iterations (endurance)")
+    p.add_argument("--churn", action="store_true",
+                   help="a configuration change after each scenario (a resource created or "
+                   "deleted, a location preference added or removed)")
+    p.add_argument("--samples", metavar="FILE", default=None,
+                   help="write every vigild memory sample (JSON lines) to FILE")
 
     p = add("fail", "kill what a resource manages where it runs (anything: its process; IPaddr2: its "
             "address)", _cmd_fail)

@@ -10,14 +10,16 @@ every 5 s (3 and 4 s for db's roles).
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from vigil.lab.cts import audits, catalog
+from vigil.lab.cts import audits, catalog, endurance
 from vigil.lab.cts.audits import Finding
-from vigil.lab.cts.scenarios import SCENARIOS, run_scenario
+from vigil.lab.cts.endurance import ChurnState, MemorySample
+from vigil.lab.cts.scenarios import SCENARIOS, Outcome, run_scenario
 from vigil.lab.cts.world import Layout, World
 from vigil.lab.errors import LabError
 from vigil.lab.lab import Lab
@@ -48,6 +50,8 @@ class CtsConfig:
     nodes: int = 3
     token_ms: int | None = 1000  # None: Corosync's defaults
     name: str = "cts"
+    minutes: float | None = None  # run for this long (whole iterations), not `iterations`
+    churn: bool = False  # a configuration change after each scenario (endurance.churn)
 
 
 @dataclass(frozen=True)
@@ -72,22 +76,22 @@ class CtsReport:
     aborted: str | None = None  # why the run stopped before its end
     seconds: float = 0.0
     audit_counts: tuple[tuple[str, int], ...] = field(default=())
+    memory: tuple[MemorySample, ...] = ()  # every vigild's, after each settle
 
     @property
     def passed(self) -> bool:
         return self.aborted is None and all(r.passed for r in self.results)
 
 
-def plan(config: CtsConfig) -> list[tuple[int, str]]:
+def plan(config: CtsConfig) -> Iterator[tuple[int, str]]:
     """(iteration, scenario) in the order the run takes them: each iteration every scenario
-    once, in an order drawn from the seed."""
+    once, in an order drawn from the seed; without end when the run is timed (`minutes`)."""
     rng = random.Random(config.seed)
-    order = []
-    for i in range(1, config.iterations + 1):
+    for i in itertools.count(1) if config.minutes is not None else \
+            range(1, config.iterations + 1):
         names = list(config.scenarios)
         rng.shuffle(names)
-        order += [(i, n) for n in names]
-    return order
+        yield from ((i, n) for n in names)
 
 
 def create_resources(lab: Lab, w: World) -> None:
@@ -103,6 +107,7 @@ def run_cts(config: CtsConfig, out: Callable[[str], None] = print) -> CtsReport:
             raise LabError(f"vigil does not run the CTS scenario {n!r}")
     t0 = time.monotonic()
     results: list[ScenarioResult] = []
+    memory: list[MemorySample] = []
     aborted: str | None = None
     Lab.down_by_name(config.name, graceful=False)
     lab = Lab.up(nodes=config.nodes, token_ms=config.token_ms, name=config.name, timeout=90)
@@ -113,12 +118,20 @@ def run_cts(config: CtsConfig, out: Callable[[str], None] = print) -> CtsReport:
         out(f"lab {config.name}: {config.nodes} nodes, fencing, the CTS resources "
             f"(settled in {settle:.1f} s)")
         rng = random.Random(config.seed)
+        churned = ChurnState()
+        deadline = None if config.minutes is None else t0 + config.minutes * 60
         for iteration, name in plan(config):
+            if deadline is not None and time.monotonic() >= deadline and \
+                    iteration > (results[-1].iteration if results else 0):
+                break  # timed: whole iterations only
             offsets = w.log_offsets()
             started = time.monotonic()
             outcome = run_scenario(name, w, rng)
+            if config.churn:
+                _churn(w, rng, outcome, churned, offsets)
             took = time.monotonic() - started
             snap, settle_s = w.wait_settled(offsets, SETTLE_TIMEOUT_S)
+            memory += endurance.sample(w, time.monotonic() - t0)
             found = tuple(outcome.findings) + tuple(audits.audit(snap, outcome.allowed))
             r = ScenarioResult(name, iteration, round(took, 1), round(settle_s, 1),
                                tuple(outcome.steps), found)
@@ -131,7 +144,18 @@ def run_cts(config: CtsConfig, out: Callable[[str], None] = print) -> CtsReport:
     counts = audits.by_audit([f for r in results for f in r.findings])
     return CtsReport(config, tuple(results),
                      tuple(s for s in catalog.CATALOG if s.missing is not None), aborted,
-                     round(time.monotonic() - t0, 1), tuple(counts.items()))
+                     round(time.monotonic() - t0, 1), tuple(counts.items()), tuple(memory))
+
+
+def _churn(w: World, rng: random.Random, o: Outcome, st: ChurnState,
+           offsets: dict[str, int]) -> None:
+    """The churn's change once the scenario's end has settled (a change asked during a
+    membership change would be refused), a step that fails counted as the scenario's."""
+    w.wait_settled(offsets, SETTLE_TIMEOUT_S)
+    try:
+        endurance.churn(w, rng, o, st)
+    except LabError as exc:
+        o.find("", f"a churn step failed: {exc}")
 
 
 def render_result(r: ScenarioResult) -> str:
@@ -147,9 +171,12 @@ def render_result(r: ScenarioResult) -> str:
 def render_report(rep: CtsReport) -> str:
     ran = len(rep.results)
     failed = [r for r in rep.results if not r.passed]
-    lines = ["", f"CTS (seed {rep.config.seed}, {rep.config.nodes} nodes, "
-             f"{rep.config.iterations} iteration(s)): {ran - len(failed)} of {ran} scenario "
-             f"runs passed every audit in {rep.seconds:.0f} s"]
+    how_long = (f"{rep.config.minutes:g} minutes" if rep.config.minutes is not None
+                else f"{rep.config.iterations} iteration(s)")
+    churn = ", configuration churn" if rep.config.churn else ""
+    lines = ["", f"CTS (seed {rep.config.seed}, {rep.config.nodes} nodes, {how_long}{churn}): "
+             f"{ran - len(failed)} of {ran} scenario runs passed every audit in "
+             f"{rep.seconds:.0f} s"]
     lines.append("  audits: " + ", ".join(f"{name} {'ok' if n == 0 else f'{n} findings'}"
                                           for name, n in rep.audit_counts))
     if failed:
@@ -158,6 +185,13 @@ def render_report(rep: CtsReport) -> str:
         lines.append(f"  stopped early: {rep.aborted}")
     lines.append("  not in vigil yet: " + "; ".join(f"{s.name} ({s.missing})"
                                                    for s in rep.not_in_vigil))
+    found = endurance.trends(rep.memory)
+    if found:
+        lines.append("  vigild memory (each process with 4 or more samples, longest first):")
+        lines += [f"    {t.node} pid {t.pid}: {t.samples} samples over {t.span_s / 60:.0f} min, "
+                  f"RSS {t.first_kib / 1024:.1f} -> {t.last_kib / 1024:.1f} MiB (max "
+                  f"{t.max_kib / 1024:.1f}), second half's trend "
+                  f"{t.slope_kib_per_h / 1024:+.2f} MiB/h" for t in found]
     return "\n".join(lines)
 
 

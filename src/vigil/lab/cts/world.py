@@ -161,6 +161,19 @@ class World:
             return None
         return int(lines[1]) if lines[1].strip().isdigit() else None
 
+    def vigild_memory(self, node: str) -> tuple[int, int] | None:
+        """(PID in the node, resident KiB) of its vigild, None when none runs."""
+        proc = self.lab.exec(node, ["sh", "-c", "pid=$(head -n 1 /run/vigil/vigild.pid) && "
+                                    "tr '\\0' ' ' < /proc/$pid/cmdline && echo && echo $pid && "
+                                    "grep '^VmRSS:' /proc/$pid/status"], timeout=15)
+        lines = proc.stdout.splitlines()
+        if proc.returncode != 0 or len(lines) < 3 or "vigil.daemon" not in lines[0]:
+            return None
+        words = lines[2].split()
+        if not lines[1].strip().isdigit() or len(words) < 2 or not words[1].isdigit():
+            return None
+        return int(lines[1]), int(words[1])
+
     def agent_state(self) -> tuple[dict[str, set[str]], set[str]]:
         """(resource -> nodes where its Dummy state file is, nodes where the promotable
         resource's Stateful role is Promoted), over the powered nodes."""
