@@ -68,6 +68,22 @@ def route_refusal(request: web.Request, view: AclView) -> web.Response | None:
                                            f"{'read' if get else 'write'} the whole CIB"))
 
 
+def control_refusal(view: AclView, req: c.Request) -> c.Refused | None:
+    """vigil.daemon.acl_gate's decision for a control request made for a token's user: one
+    forwarded (POST /api/v1/control) or one a REST route's command sends (a ticket, fencing)."""
+    nodes = {n.uname: n.id for n in view.cib.configuration.nodes}
+    local = next(iter(nodes.values()), "")
+
+    def node_id(name: str | None) -> str:
+        return nodes.get(name, "") if name is not None else local
+
+    try:
+        new = parse_cib(req.config_xml)[0] if isinstance(req, c.ReplaceConfig) else None
+    except ReportError as exc:
+        return c.Refused(exc.reports)
+    return acl_gate.refusal(view, req, node_id, new)
+
+
 def denied_response(report: Report) -> web.Response:
     body = c.encode_reply(c.Refused((report,)))
     return web.json_response(body, status=int(HTTPStatus.FORBIDDEN))
