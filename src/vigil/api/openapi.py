@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from vigil.api import (
+    rest_acls,
+    rest_alerts,
+    rest_attributes,
+    rest_fencing,
+    rest_resources,
+    rest_tags,
+    rest_tickets,
+)
 from vigil.api.openapi_parts import (
     BOOL,
     ID,
@@ -162,11 +171,14 @@ DOCUMENT: Final[dict[str, Any]] = {
         "/api/v1/resources/{id}/{action}": {"post": change(
             "enable, disable, cleanup ({node}), move ({node, lifetime, promoted, force}), ban "
             "({node, lifetime, promoted}) or clear ({node}) a resource; clone or promotable "
-            "({clone_id, meta, force}) or unclone it",
+            "({clone_id, meta, force}) or unclone it; manage or unmanage it; refresh ({node}): "
+            "forget its whole history; safe-disable ({no_strict, force}): disable it only if "
+            "nothing else stops or moves",
             {"node": STR, "lifetime": STR, "promoted": BOOL, "force": BOOL,
-             "clone_id": STR, "meta": PAIRS}, [],
+             "clone_id": STR, "meta": PAIRS, "no_strict": BOOL}, [],
             [*ID, path_enum("action", ["enable", "disable", "cleanup", "move", "ban",
-                                         "clear", "clone", "promotable", "unclone"])])},
+                                       "clear", "clone", "promotable", "unclone", "manage",
+                                       "unmanage", "refresh", "safe-disable"])])},
         "/api/v1/groups": {"post": change(
             "put resources into a group, created if needed (`vigil resource group add`)",
             {"id": STR, "resources": NAMES, "before": STR, "after": STR},
@@ -182,7 +194,9 @@ DOCUMENT: Final[dict[str, Any]] = {
             "post": change("add a fencing level: devices that together fence a node",
                             {"level": {"type": "integer", "minimum": 1, "maximum": 9},
                              "node": STR, "devices": NAMES, "force": BOOL},
-                            ["level", "node", "devices"])},
+                            ["level", "node", "devices"]),
+            "delete": change("remove every fencing level (of {node} only, when given: `vigil "
+                             "stonith level clear`)", {"node": STR}, [])},
         "/api/v1/fencing/levels/{level}": {"delete": change(
             "remove fencing level LEVEL (of {node} only, when given)", {"node": STR}, [],
             [{"name": "level", "in": "path", "required": True, "schema": STR}])},
@@ -193,10 +207,13 @@ DOCUMENT: Final[dict[str, Any]] = {
             "summary": "every constraint: id, kind, resources and one line saying it",
             "security": TOKEN, "responses": READ}, "post": change(
             "add a constraint: location {resource, node, score, id}, colocation {source, "
-            "target, score}, order {first, then, first_action, then_action}",
-            {"kind": {"enum": ["location", "colocation", "order"]}, "id": STR,
+            "target, score}, order {first, then, first_action, then_action}, ticket "
+            "{ticket, resource, role, loss_policy, id} (`vigil constraint ticket add`)",
+            {"kind": {"enum": ["location", "colocation", "order", "ticket"]}, "id": STR,
              "resource": STR, "node": STR, "score": STR, "source": STR, "target": STR,
              "first": STR, "then": STR, "first_action": STR, "then_action": STR,
+             "ticket": STR, "role": STR,
+             "loss_policy": {"enum": ["stop", "demote", "fence", "freeze"]},
              "force": BOOL}, ["kind"])},
         "/api/v1/constraints/{id}": {
             "delete": change("remove a constraint", {}, [], ID),
@@ -267,3 +284,17 @@ DOCUMENT: Final[dict[str, Any]] = {
                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     },
 }
+
+def _with_families(paths: dict[str, Any]) -> None:
+    """The paths of the families of REST routes (api.rest_*), which describe them beside their
+    routes; a method of a path is described once (a family may add one to a path of api.rest)."""
+    for family in (rest_resources, rest_attributes, rest_fencing, rest_tickets, rest_tags,
+                   rest_alerts, rest_acls):
+        for path, methods in family.PATHS.items():
+            twice = set(methods) & set(paths.get(path, {}))
+            if twice:
+                raise ValueError(f"{path}: {', '.join(sorted(twice))} described twice")
+            paths[path] = {**paths.get(path, {}), **methods}
+
+
+_with_families(DOCUMENT["paths"])

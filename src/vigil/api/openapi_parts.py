@@ -78,7 +78,9 @@ def read(summary: str, parameters: list[dict[str, Any]] | None = None) -> dict[s
 
 
 def act(summary: str, fields: dict[str, Any], required: list[str],
-        parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        parameters: list[dict[str, Any]] | None = None, *,
+        done: dict[str, Any] | None = None) -> dict[str, Any]:
     """A command that is not one pushed change (a cluster act, several changes in a row):
-    `version` is checked once, before it starts."""
-    return {**change(summary, fields, required, parameters), "responses": ACTED}
+    `version` is checked once, before it starts. `done`: its own 200, when not a change's."""
+    return {**change(summary, fields, required, parameters),
+            "responses": {**ACTED, **(done or {})}}

@@ -7,8 +7,10 @@ with JSON in and out, under /api/v1/ (a token needed, see server.py).
     GET    /api/v1/resources/ID                         its agent, params, meta and operations
     PATCH  /api/v1/resources/ID                         update {"params", "meta", "ops"}
     DELETE /api/v1/resources/ID
-    POST   /api/v1/resources/ID/ACTION                  enable, disable, cleanup, move, ban, clear
-    POST   /api/v1/constraints                          {"kind": location|colocation|order, ...}
+    POST   /api/v1/resources/ID/ACTION                  enable, disable, cleanup, move, ban, clear,
+                                                        manage, unmanage, refresh, safe-disable
+    POST   /api/v1/constraints                          {"kind": location|colocation|order|
+                                                        ticket, ...}
     DELETE /api/v1/constraints/ID
     PATCH  /api/v1/constraints/ID                       {"score"}: a location's or colocation's
                                                         score, an order's kind
@@ -33,31 +35,56 @@ with JSON in and out, under /api/v1/ (a token needed, see server.py).
 
 A resource's ACTION is also clone {"clone_id", "meta"}, promotable (the same) or unclone.
 
+The other families of routes are in modules of their own, registered here, each with its
+routes' part of the OpenAPI document (api.openapi) beside them:
+    api.rest_resources   operations, restart, fail counts, relocate, resource and op defaults
+    api.rest_attributes  node attributes, node and resource utilization
+    api.rest_fencing     fence, confirm, the fencing history, level clear and verify
+    api.rest_tickets     this site's tickets: grant, revoke, standby, activate, remove
+    api.rest_tags        tags
+    api.rest_alerts      alerts and their recipients
+    api.rest_acls        ACL roles, permissions, users and groups, enable-acl
+What they share (the body, the answers, how a command runs) is api.rest_support.
+
 Every change answers `{"ok", "changed", "version", "reports"}`; a refusal `{"ok": false,
 "reports"}` with 400 (bad input: nothing changed), 409 (the CIB changed since the version the
-caller sent, or since the command read it) or 503 (no cluster to ask). Each report carries its
-code, severity and fields, and the one line the CLI prints for it (`message`).
+caller sent, or since the command read it), 403 (the ACLs), 503 (no cluster to ask) or 502
+(an act the cluster tried and that did not succeed: a fence, a restart's or relocation's
+wait). Each report carries its code, severity and fields, and the one line the CLI prints
+for it (`message`).
 
 Compare-and-swap: a change may send `"version": "ADMIN.EPOCH.UPDATES"` (from GET /api/v1/cib
 or a previous answer); it is then applied only if the configuration is still at that version,
 else 409 and nothing changes. Without it, the command reads the CIB and pushes its change
-conditional on what it read, as the CLI does.
+conditional on what it read, as the CLI does. A command that is several changes in a row
+(restart, relocate) or an act of the cluster (tickets, fencing) checks the version once,
+before it starts.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
+from vigil.api import (
+    rest_acls,
+    rest_alerts,
+    rest_attributes,
+    rest_fencing,
+    rest_resources,
+    rest_tags,
+    rest_tickets,
+)
 from vigil.api.events_follow import READ_MAX, EventsTail
 from vigil.api.rest_support import (
+    CATALOG_KEY,
     ENV_KEY,
     BadBody,
     Body,
+    CatalogFactory,
     Change,
     EnvFactory,
     bad,
@@ -69,10 +96,20 @@ from vigil.api.rest_support import (
 from vigil.api.rest_support import apply as _apply
 from vigil.api.rest_support import read as _read
 from vigil.cib.write import write_cib
-from vigil.commands import clone, constraint, fencing, node, quorum, relocation, resource, status
+from vigil.commands import (
+    clone,
+    constraint,
+    fencing,
+    node,
+    quorum,
+    relocation,
+    resource,
+    safe_disable,
+    status,
+    ticket,
+)
 from vigil.commands import property as prop
 from vigil.commands.agents import (
-    AgentCatalog,
     AgentMetadata,
     AgentName,
     installed_catalog,
@@ -91,8 +128,6 @@ from vigil.model.reports import ReportError
 from vigil.model.score import format_score
 from vigil.words.explanation import render_explanation
 
-CatalogFactory = Callable[[], AgentCatalog | None]
-CATALOG_KEY: web.AppKey[CatalogFactory] = web.AppKey("rest_catalog")
 EVENTS_LOG_KEY = web.AppKey("rest_events_log", Path)
 HISTORY_READ_MAX = READ_MAX  # the log's tail that the history reads (one read)
 # runs this node's Corosync tools (the quorum route); a script in the tests
@@ -106,6 +141,11 @@ def add_routes(app: web.Application, env: EnvFactory | None = None,
     app[RUNNER_KEY] = runner or LocalRunner()
     app[CATALOG_KEY] = catalog or installed_catalog
     app[EVENTS_LOG_KEY] = events_log
+    # the families first: their fixed paths (/resources/ID/ops, /resources/ID/restart) before
+    # this module's /resources/ID/ACTION, which would take them
+    for family in (rest_resources, rest_attributes, rest_fencing, rest_tickets, rest_tags,
+                   rest_alerts, rest_acls):
+        family.add_routes(app)
     r = app.router
     r.add_get("/api/v1/cib", _cib)
     r.add_get("/api/v1/resources/{id}/explain", _explain)
@@ -214,6 +254,11 @@ def _resource_change(action: str, rid: str) -> Change | None:
         "promotable": lambda env, b: clone.clone(env, rid, clone.CloneSpec(
             True, b.opt_text("clone_id"), b.pairs("meta")), force=b.flag("force")),
         "unclone": lambda env, b: clone.unclone(env, rid),
+        "manage": lambda env, b: resource.manage(env, [rid], managed=True),
+        "unmanage": lambda env, b: resource.manage(env, [rid], managed=False),
+        "refresh": lambda env, b: status.refresh(env, rid, b.opt_text("node")),
+        "safe-disable": lambda env, b: safe_disable.safe_disable(
+            env, [rid], strict=not b.flag("no_strict"), force=b.flag("force")),
     }
     return changes.get(action)
 
@@ -223,7 +268,8 @@ async def _resource_action(request: web.Request) -> web.Response:
     change = _resource_change(action, request.match_info["id"])
     if change is None:
         return bad(f"no resource action '{action}' (enable, disable, cleanup, move, ban, "
-                    "clear, clone, promotable, unclone)")
+                   "clear, clone, promotable, unclone, manage, unmanage, refresh, "
+                   "safe-disable, restart)")
     return await _apply(request, change)
 
 
@@ -250,10 +296,18 @@ async def _constraint_add(request: web.Request) -> web.Response:
                                     then_action=b.text("then_action", "start"),
                                     force=b.flag("force"))
 
+    def needs_ticket(env: CibEnvironment, b: Body) -> Applied:
+        options = tuple((name, value) for name, value in (
+            ("loss-policy", b.opt_text("loss_policy")), ("id", b.opt_text("id")))
+            if value is not None)
+        return ticket.ticket_add(env, b.text("ticket"), b.text("resource"),
+                                 role=b.opt_text("role"), options=options,
+                                 force=b.flag("force"))
+
     changes: dict[str, Change] = {"location": location, "colocation": colocation,
-                                  "order": order}
+                                  "order": order, "ticket": needs_ticket}
     if not isinstance(kind, str) or kind not in changes:
-        return bad("'kind' is location, colocation or order")
+        return bad("'kind' is location, colocation, order or ticket")
     return await _apply(request, changes[kind], body)
 
 

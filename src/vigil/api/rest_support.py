@@ -25,6 +25,7 @@ from aiohttp import web
 
 from vigil.api import acl
 from vigil.commands import resource
+from vigil.commands.agents import AgentCatalog
 from vigil.commands.edit import Applied
 from vigil.commands.env import CibEnvironment, LiveEnvironment
 from vigil.commands.status_document import plain
@@ -39,6 +40,8 @@ from vigil.words.messages import render_report
 T = TypeVar("T")
 EnvFactory = Callable[[], CibEnvironment]
 ENV_KEY: web.AppKey[EnvFactory] = web.AppKey("rest_env")
+CatalogFactory = Callable[[], AgentCatalog | None]
+CATALOG_KEY: web.AppKey[CatalogFactory] = web.AppKey("rest_catalog")
 
 CONFLICT_CODES = frozenset({"CIB_CHANGED_UNDERNEATH"})
 UNAVAILABLE_CODES = frozenset({"DAEMON_NOT_RUNNING", "DAEMON_ACCESS_DENIED",
