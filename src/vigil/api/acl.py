@@ -5,7 +5,8 @@ holds a local user (the endpoint itself talks to vigild as root, so the check is
   CIB in a cib or status answer is what the user may read.
 - The REST routes over the library commands: reads see the CIB as the user may read it; a
   change is pushed only if every element it adds, removes or changes is writable, a cleanup
-  only with write on the resource.
+  only with write on the resource; an act of the cluster (a ticket's state, fencing, the
+  fencing history) needs what vigild's socket wants for the control request it sends.
 - Every other route under /api/v1/ and the web UI's feed (status, history, explain, what-if,
   quorum, agents, node operations): read on the whole CIB for a GET, write on the whole CIB
   for anything else. Logging out is always allowed.
@@ -40,6 +41,23 @@ ELEMENT_ROUTES = frozenset({
     "/api/v1/properties", "/api/v1/properties/{name}", "/api/v1/nodes/{node}/{action}",
     "/api/v1/groups", "/api/v1/groups/{id}/remove", "/api/v1/groups/{id}",
     "/api/v1/fencing/levels", "/api/v1/fencing/levels/{level}",
+    # the families of api.rest_*: their commands run through api.rest_support, which applies
+    # the ACLs element by element, or as vigild does for the control request a command sends
+    "/api/v1/resources/{id}/ops", "/api/v1/resources/{id}/ops/{action}",
+    "/api/v1/operations/{id}", "/api/v1/resources/{id}/restart", "/api/v1/failcounts",
+    "/api/v1/relocate", "/api/v1/defaults/{kind}",
+    "/api/v1/nodes/{node}/attributes", "/api/v1/nodes/{node}/attributes/{name}",
+    "/api/v1/nodes/{node}/utilization", "/api/v1/resources/{id}/utilization",
+    "/api/v1/utilization",
+    "/api/v1/fencing/fence/{node}", "/api/v1/fencing/confirm/{node}", "/api/v1/fencing/history",
+    "/api/v1/fencing/verify",
+    "/api/v1/tickets", "/api/v1/tickets/{ticket}/{change}", "/api/v1/tickets/{ticket}",
+    "/api/v1/tags", "/api/v1/tags/{id}",
+    "/api/v1/alerts", "/api/v1/alerts/{id}", "/api/v1/alerts/{id}/recipients",
+    "/api/v1/recipients/{id}",
+    "/api/v1/acl", "/api/v1/acl/roles", "/api/v1/acl/roles/{id}",
+    "/api/v1/acl/roles/{id}/permissions", "/api/v1/acl/roles/{id}/{assignment}",
+    "/api/v1/acl/permissions/{id}", "/api/v1/acl/{holders}", "/api/v1/acl/{holders}/{id}",
 })
 ALWAYS = frozenset({("DELETE", "/api/v1/auth"), ("POST", "/ui/logout")})
 
@@ -66,6 +84,22 @@ def route_refusal(request: web.Request, view: AclView) -> web.Response | None:
         return None
     return denied_response(acl_gate.denied(view.who, f"{request.method} {request.path}",
                                            f"{'read' if get else 'write'} the whole CIB"))
+
+
+def control_refusal(view: AclView, req: c.Request) -> c.Refused | None:
+    """vigil.daemon.acl_gate's decision for a control request made for a token's user: one
+    forwarded (POST /api/v1/control) or one a REST route's command sends (a ticket, fencing)."""
+    nodes = {n.uname: n.id for n in view.cib.configuration.nodes}
+    local = next(iter(nodes.values()), "")
+
+    def node_id(name: str | None) -> str:
+        return nodes.get(name, "") if name is not None else local
+
+    try:
+        new = parse_cib(req.config_xml)[0] if isinstance(req, c.ReplaceConfig) else None
+    except ReportError as exc:
+        return c.Refused(exc.reports)
+    return acl_gate.refusal(view, req, node_id, new)
 
 
 def denied_response(report: Report) -> web.Response:

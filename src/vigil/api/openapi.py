@@ -8,59 +8,36 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from vigil.api import (
+    rest_acls,
+    rest_alerts,
+    rest_attributes,
+    rest_fencing,
+    rest_resources,
+    rest_tags,
+    rest_tickets,
+)
+from vigil.api.openapi_parts import (
+    BOOL,
+    ID,
+    NAMES,
+    OPS,
+    PAIRS,
+    PUBLIC,
+    READ,
+    REFUSED,
+    REPLY,
+    STR,
+    TOKEN,
+    change,
+    path_enum,
+)
 from vigil.commands.node_ops import NodeOp
-
-_REPLY = {"$ref": "#/components/schemas/Reply"}
-_REFUSED = {"description": "refused: the reasons as reports",
-            "content": {"application/json": {"schema": _REPLY}}}
-_TOKEN: list[dict[str, list[str]]] = [{"token": []}]
-_PUBLIC: list[dict[str, list[str]]] = [{}, {"token": []}]  # open unless --protect names it
-
-
-_STR: dict[str, Any] = {"type": "string"}
-_BOOL: dict[str, Any] = {"type": "boolean"}
-_NAMES: dict[str, Any] = {"type": "array", "items": {"type": "string"}, "minItems": 1}
-_PAIRS: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "string"}}
-_OPS: dict[str, Any] = {"type": "array", "items": {"type": "object", "required": ["action"],
-                                                  "properties": {"action": _STR,
-                                                                 "options": _PAIRS}}}
-_ID: list[dict[str, Any]] = [{"name": "id", "in": "path", "required": True, "schema": _STR}]
-_READ: dict[str, Any] = {"200": {"description": "the document, with ok: true"},
-                         "401": _REFUSED, "503": _REFUSED}
-_CHANGED: dict[str, Any] = {
-    "200": {"description": "applied", "content": {"application/json": {"schema": {
-        "type": "object", "properties": {
-            "ok": _BOOL, "changed": _BOOL,
-            "version": {"type": "string", "description": "ADMIN_EPOCH.EPOCH.NUM_UPDATES"},
-            "reports": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}}}}}}},
-    "400": {"description": "bad input: nothing changed (the reports say why)"},
-    "401": _REFUSED,
-    "409": {"description": "the CIB changed since the version sent (or read): nothing changed"},
-    "503": {"description": "no running cluster to ask"}}
-
-
-def _path_enum(name: str, values: list[str]) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"enum": values}}
-
-
-def _change(summary: str, fields: dict[str, Any], required: list[str],
-            parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A change of the REST API: its body's fields (and `version`, for compare-and-swap)."""
-    schema = {"type": "object", "required": required, "properties": {
-        **fields, "version": {"type": "string", "description": "apply only if the CIB is "
-                                                              "still at this version"}}}
-    out: dict[str, Any] = {"summary": summary, "security": _TOKEN,
-                           "requestBody": {"required": bool(required), "content": {
-                               "application/json": {"schema": schema}}},
-                           "responses": _CHANGED}
-    if parameters:
-        out["parameters"] = parameters
-    return out
 
 
 def _health(what: str) -> dict[str, Any]:
     return {"get": {
-        "summary": what, "security": _PUBLIC,
+        "summary": what, "security": PUBLIC,
         "parameters": [{"name": "resource", "in": "path", "required": True,
                         "schema": {"type": "string"}}],
         "responses": {"200": {"description": "yes", "content": {"application/json": {
@@ -103,14 +80,14 @@ DOCUMENT: Final[dict[str, Any]] = {
     },
     "paths": {
         "/health": {"get": {"summary": "200 when this node is online, quorate and takes "
-                                       "resources", "security": _PUBLIC,
+                                       "resources", "security": PUBLIC,
                             "responses": {"200": {"description": "healthy"},
                                           "503": {"description": "not, with the reason"}}}},
         "/running/{resource}": _health("200 when the resource runs on this node"),
         "/promoted/{resource}": _health("200 when the promotable clone is Promoted here"),
         "/unpromoted/{resource}": _health("200 when the promotable clone is Unpromoted here"),
         "/metrics": {"get": {"summary": "Prometheus text format (ha_cluster_* names)",
-                             "security": _PUBLIC,
+                             "security": PUBLIC,
                              "responses": {"200": {"description": "the exposition"}}}},
         "/api/v1/auth": {
             "post": {"summary": "a token for a haclient user's password", "security": [{}],
@@ -121,13 +98,13 @@ DOCUMENT: Final[dict[str, Any]] = {
                      "responses": {"200": {"description": "the token", "content": {
                          "application/json": {"schema": {"type": "object", "properties": {
                              "token": {"type": "string"}, "node": {"type": "string"}}}}}},
-                         "401": _REFUSED, "400": _REFUSED}},
-            "delete": {"summary": "revoke the token sent", "security": _TOKEN,
-                       "responses": {"200": {"description": "revoked"}, "401": _REFUSED}}},
+                         "401": REFUSED, "400": REFUSED}},
+            "delete": {"summary": "revoke the token sent", "security": TOKEN,
+                       "responses": {"200": {"description": "revoked"}, "401": REFUSED}}},
         "/api/v1/control": {"post": {
             "summary": "one control request to this node's vigild (what the CLI sends to its "
                        "local socket): {\"op\": ..., fields}; its reply as vigild gave it",
-            "security": _TOKEN,
+            "security": TOKEN,
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"type": "object", "required": ["op"],
                            "properties": {"op": {"enum": [
@@ -136,16 +113,16 @@ DOCUMENT: Final[dict[str, Any]] = {
                                "confirm", "fence-history", "quorum", "forget-node",
                                "ticket"]}}}}}},
             "responses": {"200": {"description": "vigild's reply (ok or refused)",
-                                  "content": {"application/json": {"schema": _REPLY}}},
-                          "400": _REFUSED, "401": _REFUSED,
+                                  "content": {"application/json": {"schema": REPLY}}},
+                          "400": REFUSED, "401": REFUSED,
                           "502": {"description": "vigild not running or not answering",
-                                  "content": {"application/json": {"schema": _REPLY}}}}}},
+                                  "content": {"application/json": {"schema": REPLY}}}}}},
         "/api/v1/node/{op}": {"post": {
             "summary": "this node's part of a whole-cluster command (`cluster setup` of "
                        "authenticated nodes, `cluster start|stop|enable|disable|destroy --all`, "
                        "`cluster node add|remove`, `quorum device add|remove`; qnetd-ca and "
                        "qnetd-sign are asked of the quorum device's host)",
-            "security": _TOKEN,
+            "security": TOKEN,
             "parameters": [{"name": "op", "in": "path", "required": True, "schema": {
                 "enum": [op.value for op in NodeOp]}}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -166,115 +143,123 @@ DOCUMENT: Final[dict[str, Any]] = {
                                           "result": {"type": ["object", "null"]},
                                           "reports": {"type": "array", "items": {
                                               "$ref": "#/components/schemas/Report"}}}}}}},
-                          "400": _REFUSED, "401": _REFUSED}}},
+                          "400": REFUSED, "401": REFUSED}}},
         "/api/v1/status": {"get": {
             "summary": "the cluster's status as `vigil status --output json` shows it",
-            "security": _TOKEN,
+            "security": TOKEN,
             "responses": {"200": {"description": "nodes, resources, attributes, failures, "
                                                  "fencing"},
-                          "401": _REFUSED, "503": _REFUSED}}},
+                          "401": REFUSED, "503": REFUSED}}},
         "/api/v1/cib": {"get": {"summary": "the CIB: its XML and version (for compare-and-swap)",
-                                "security": _TOKEN, "responses": _READ}},
-        "/api/v1/resources": {"post": _change(
+                                "security": TOKEN, "responses": READ}},
+        "/api/v1/resources": {"post": change(
             "create a resource (`vigil resource create`)",
-            {"id": _STR, "agent": _STR, "params": _PAIRS, "meta": _PAIRS, "ops": _OPS,
-             "group": _STR, "before": _STR, "after": _STR, "disabled": _BOOL, "force": _BOOL,
-             "no_default_ops": _BOOL, "stonith": _BOOL}, ["id", "agent"])},
+            {"id": STR, "agent": STR, "params": PAIRS, "meta": PAIRS, "ops": OPS,
+             "group": STR, "before": STR, "after": STR, "disabled": BOOL, "force": BOOL,
+             "no_default_ops": BOOL, "stonith": BOOL}, ["id", "agent"])},
         "/api/v1/resources/{id}": {
             "get": {"summary": "a resource's settings: agent, params, meta, operations (or a "
-                               "group's or clone's members)", "security": _TOKEN,
-                    "parameters": _ID, "responses": _READ},
-            "patch": _change("change a resource's params, meta and ops (an empty value "
-                             "removes one)", {"params": _PAIRS, "meta": _PAIRS, "ops": _OPS,
-                                              "force": _BOOL}, [], _ID),
-            "delete": _change("delete a resource (and what refers to it)", {}, [], _ID)},
+                               "group's or clone's members)", "security": TOKEN,
+                    "parameters": ID, "responses": READ},
+            "patch": change("change a resource's params, meta and ops (an empty value "
+                             "removes one)", {"params": PAIRS, "meta": PAIRS, "ops": OPS,
+                                              "force": BOOL}, [], ID),
+            "delete": change("delete a resource (and what refers to it)", {}, [], ID)},
         "/api/v1/resources/{id}/explain": {"get": {
-            "summary": "why the resource is where it is (`vigil explain`)", "security": _TOKEN,
-            "parameters": _ID, "responses": _READ}},
-        "/api/v1/resources/{id}/{action}": {"post": _change(
+            "summary": "why the resource is where it is (`vigil explain`)", "security": TOKEN,
+            "parameters": ID, "responses": READ}},
+        "/api/v1/resources/{id}/{action}": {"post": change(
             "enable, disable, cleanup ({node}), move ({node, lifetime, promoted, force}), ban "
             "({node, lifetime, promoted}) or clear ({node}) a resource; clone or promotable "
-            "({clone_id, meta, force}) or unclone it",
-            {"node": _STR, "lifetime": _STR, "promoted": _BOOL, "force": _BOOL,
-             "clone_id": _STR, "meta": _PAIRS}, [],
-            [*_ID, _path_enum("action", ["enable", "disable", "cleanup", "move", "ban",
-                                         "clear", "clone", "promotable", "unclone"])])},
-        "/api/v1/groups": {"post": _change(
+            "({clone_id, meta, force}) or unclone it; manage or unmanage it; refresh ({node}): "
+            "forget its whole history; safe-disable ({no_strict, force}): disable it only if "
+            "nothing else stops or moves",
+            {"node": STR, "lifetime": STR, "promoted": BOOL, "force": BOOL,
+             "clone_id": STR, "meta": PAIRS, "no_strict": BOOL}, [],
+            [*ID, path_enum("action", ["enable", "disable", "cleanup", "move", "ban",
+                                       "clear", "clone", "promotable", "unclone", "manage",
+                                       "unmanage", "refresh", "safe-disable"])])},
+        "/api/v1/groups": {"post": change(
             "put resources into a group, created if needed (`vigil resource group add`)",
-            {"id": _STR, "resources": _NAMES, "before": _STR, "after": _STR},
+            {"id": STR, "resources": NAMES, "before": STR, "after": STR},
             ["id", "resources"])},
-        "/api/v1/groups/{id}/remove": {"post": _change(
-            "take resources out of a group (they stay configured)", {"resources": _NAMES},
-            ["resources"], _ID)},
-        "/api/v1/groups/{id}": {"delete": _change(
-            "ungroup: the group goes, its members stay", {}, [], _ID)},
+        "/api/v1/groups/{id}/remove": {"post": change(
+            "take resources out of a group (they stay configured)", {"resources": NAMES},
+            ["resources"], ID)},
+        "/api/v1/groups/{id}": {"delete": change(
+            "ungroup: the group goes, its members stay", {}, [], ID)},
         "/api/v1/fencing/levels": {
             "get": {"summary": "the fencing topology (`vigil stonith level`)",
-                    "security": _TOKEN, "responses": _READ},
-            "post": _change("add a fencing level: devices that together fence a node",
+                    "security": TOKEN, "responses": READ},
+            "post": change("add a fencing level: devices that together fence a node",
                             {"level": {"type": "integer", "minimum": 1, "maximum": 9},
-                             "node": _STR, "devices": _NAMES, "force": _BOOL},
-                            ["level", "node", "devices"])},
-        "/api/v1/fencing/levels/{level}": {"delete": _change(
-            "remove fencing level LEVEL (of {node} only, when given)", {"node": _STR}, [],
-            [{"name": "level", "in": "path", "required": True, "schema": _STR}])},
+                             "node": STR, "devices": NAMES, "force": BOOL},
+                            ["level", "node", "devices"]),
+            "delete": change("remove every fencing level (of {node} only, when given: `vigil "
+                             "stonith level clear`)", {"node": STR}, [])},
+        "/api/v1/fencing/levels/{level}": {"delete": change(
+            "remove fencing level LEVEL (of {node} only, when given)", {"node": STR}, [],
+            [{"name": "level", "in": "path", "required": True, "schema": STR}])},
         "/api/v1/quorum": {"get": {
             "summary": "this node's quorum as its Corosync sees it (`vigil quorum status`)",
-            "security": _TOKEN, "responses": _READ}},
+            "security": TOKEN, "responses": READ}},
         "/api/v1/constraints": {"get": {
             "summary": "every constraint: id, kind, resources and one line saying it",
-            "security": _TOKEN, "responses": _READ}, "post": _change(
+            "security": TOKEN, "responses": READ}, "post": change(
             "add a constraint: location {resource, node, score, id}, colocation {source, "
-            "target, score}, order {first, then, first_action, then_action}",
-            {"kind": {"enum": ["location", "colocation", "order"]}, "id": _STR,
-             "resource": _STR, "node": _STR, "score": _STR, "source": _STR, "target": _STR,
-             "first": _STR, "then": _STR, "first_action": _STR, "then_action": _STR,
-             "force": _BOOL}, ["kind"])},
+            "target, score}, order {first, then, first_action, then_action}, ticket "
+            "{ticket, resource, role, loss_policy, id} (`vigil constraint ticket add`)",
+            {"kind": {"enum": ["location", "colocation", "order", "ticket"]}, "id": STR,
+             "resource": STR, "node": STR, "score": STR, "source": STR, "target": STR,
+             "first": STR, "then": STR, "first_action": STR, "then_action": STR,
+             "ticket": STR, "role": STR,
+             "loss_policy": {"enum": ["stop", "demote", "fence", "freeze"]},
+             "force": BOOL}, ["kind"])},
         "/api/v1/constraints/{id}": {
-            "delete": _change("remove a constraint", {}, [], _ID),
-            "patch": _change("change a location's or colocation's score, or an order's kind "
-                             "(Mandatory, Optional, Serialize)", {"score": _STR}, ["score"], _ID)},
+            "delete": change("remove a constraint", {}, [], ID),
+            "patch": change("change a location's or colocation's score, or an order's kind "
+                             "(Mandatory, Optional, Serialize)", {"score": STR}, ["score"], ID)},
         "/api/v1/properties": {"get": {
             "summary": "the cluster properties set (`vigil property config`)",
-            "security": _TOKEN, "responses": _READ}, "put": {
-            **_change("set cluster properties (an empty value unsets one)",
-                      {"force": _BOOL}, []),
+            "security": TOKEN, "responses": READ}, "put": {
+            **change("set cluster properties (an empty value unsets one)",
+                      {"force": BOOL}, []),
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "additionalProperties": {"type": "string"}}}}}}},
-        "/api/v1/properties/{name}": {"delete": _change(
-            "unset a cluster property", {"force": _BOOL}, [],
-            [{"name": "name", "in": "path", "required": True, "schema": _STR}])},
-        "/api/v1/nodes/{node}/{action}": {"post": _change(
+        "/api/v1/properties/{name}": {"delete": change(
+            "unset a cluster property", {"force": BOOL}, [],
+            [{"name": "name", "in": "path", "required": True, "schema": STR}])},
+        "/api/v1/nodes/{node}/{action}": {"post": change(
             "standby, unstandby, maintenance or unmaintenance a node", {}, [],
-            [{"name": "node", "in": "path", "required": True, "schema": _STR},
-             _path_enum("action", ["standby", "unstandby", "maintenance", "unmaintenance"])])},
+            [{"name": "node", "in": "path", "required": True, "schema": STR},
+             path_enum("action", ["standby", "unstandby", "maintenance", "unmaintenance"])])},
         "/api/v1/agents": {"get": {
             "summary": "the resource agents installed on this node (`vigil resource agents`)",
-            "security": _TOKEN, "responses": _READ}},
+            "security": TOKEN, "responses": READ}},
         "/api/v1/agents/{agent}": {"get": {
             "summary": "one agent's metadata: parameters (required, default, description) "
-                       "and actions (`vigil resource describe`)", "security": _TOKEN,
-            "parameters": [{"name": "agent", "in": "path", "required": True, "schema": _STR}],
-            "responses": _READ}},
+                       "and actions (`vigil resource describe`)", "security": TOKEN,
+            "parameters": [{"name": "agent", "in": "path", "required": True, "schema": STR}],
+            "responses": READ}},
         "/api/v1/whatif": {"post": {
             "summary": "what the cluster would do if nodes failed, went to standby or a "
                        "resource moved: the scheduler's answer on a copy of the CIB, nothing "
-                       "applied", "security": _TOKEN,
+                       "applied", "security": TOKEN,
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "properties": {
-                    "fail": {"type": "array", "items": _STR},
-                    "standby": {"type": "array", "items": _STR},
+                    "fail": {"type": "array", "items": STR},
+                    "standby": {"type": "array", "items": STR},
                     "moves": {"type": "array", "items": {
                         "type": "object", "required": ["resource", "node"],
-                        "properties": {"resource": _STR, "node": _STR,
-                                       "promoted": _BOOL}}}}}}}},
-            "responses": _READ}},
+                        "properties": {"resource": STR, "node": STR,
+                                       "promoted": BOOL}}}}}}}},
+            "responses": READ}},
         "/api/v1/history": {"get": {
             "summary": "the last transitions, newest first: trigger, actions, outcome and "
-                       "timeline, from this node's events log", "security": _TOKEN,
+                       "timeline, from this node's events log", "security": TOKEN,
             "parameters": [{"name": "limit", "in": "query", "required": False,
                             "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
-            "responses": _READ}},
+            "responses": READ}},
         "/ui/login": {"post": {
             "summary": "the web UI's login: the hacluster password (as for `vigil host auth`); "
                        "the token goes into an HttpOnly, Secure, SameSite=Strict cookie, "
@@ -283,19 +268,33 @@ DOCUMENT: Final[dict[str, Any]] = {
             "security": [{}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["username", "password"],
-                "properties": {"username": _STR, "password": _STR}}}}},
+                "properties": {"username": STR, "password": STR}}}}},
             "responses": {"200": {"description": "logged in: the cookie is set"},
-                          "400": _REFUSED, "401": _REFUSED}}},
+                          "400": REFUSED, "401": REFUSED}}},
         "/ui/logout": {"post": {"summary": "end the web UI's session (its token is revoked)",
-                                "security": _TOKEN,
+                                "security": TOKEN,
                                 "responses": {"200": {"description": "logged out"},
-                                              "401": _REFUSED}}},
+                                              "401": REFUSED}}},
         "/ui/stream": {"get": {
             "summary": "server-sent events for the web UI: `status` (the status document, each "
                        "time it changes) and `log` (the last lines of this node's events log, "
-                       "then each new one)", "security": _TOKEN,
-            "responses": {"200": {"description": "text/event-stream"}, "401": _REFUSED}}},
+                       "then each new one)", "security": TOKEN,
+            "responses": {"200": {"description": "text/event-stream"}, "401": REFUSED}}},
         "/api/v1/openapi.json": {"get": {"summary": "this document", "security": [{}],
                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     },
 }
+
+def _with_families(paths: dict[str, Any]) -> None:
+    """The paths of the families of REST routes (api.rest_*), which describe them beside their
+    routes; a method of a path is described once (a family may add one to a path of api.rest)."""
+    for family in (rest_resources, rest_attributes, rest_fencing, rest_tickets, rest_tags,
+                   rest_alerts, rest_acls):
+        for path, methods in family.PATHS.items():
+            twice = set(methods) & set(paths.get(path, {}))
+            if twice:
+                raise ValueError(f"{path}: {', '.join(sorted(twice))} described twice")
+            paths[path] = {**paths.get(path, {}), **methods}
+
+
+_with_families(DOCUMENT["paths"])

@@ -7,8 +7,10 @@ with JSON in and out, under /api/v1/ (a token needed, see server.py).
     GET    /api/v1/resources/ID                         its agent, params, meta and operations
     PATCH  /api/v1/resources/ID                         update {"params", "meta", "ops"}
     DELETE /api/v1/resources/ID
-    POST   /api/v1/resources/ID/ACTION                  enable, disable, cleanup, move, ban, clear
-    POST   /api/v1/constraints                          {"kind": location|colocation|order, ...}
+    POST   /api/v1/resources/ID/ACTION                  enable, disable, cleanup, move, ban, clear,
+                                                        manage, unmanage, refresh, safe-disable
+    POST   /api/v1/constraints                          {"kind": location|colocation|order|
+                                                        ticket, ...}
     DELETE /api/v1/constraints/ID
     PATCH  /api/v1/constraints/ID                       {"score"}: a location's or colocation's
                                                         score, an order's kind
@@ -33,78 +35,117 @@ with JSON in and out, under /api/v1/ (a token needed, see server.py).
 
 A resource's ACTION is also clone {"clone_id", "meta"}, promotable (the same) or unclone.
 
+The other families of routes are in modules of their own, registered here, each with its
+routes' part of the OpenAPI document (api.openapi) beside them:
+    api.rest_resources   operations, restart, fail counts, relocate, resource and op defaults
+    api.rest_attributes  node attributes, node and resource utilization
+    api.rest_fencing     fence, confirm, the fencing history, level clear and verify
+    api.rest_tickets     this site's tickets: grant, revoke, standby, activate, remove
+    api.rest_tags        tags
+    api.rest_alerts      alerts and their recipients
+    api.rest_acls        ACL roles, permissions, users and groups, enable-acl
+What they share (the body, the answers, how a command runs) is api.rest_support.
+
 Every change answers `{"ok", "changed", "version", "reports"}`; a refusal `{"ok": false,
 "reports"}` with 400 (bad input: nothing changed), 409 (the CIB changed since the version the
-caller sent, or since the command read it) or 503 (no cluster to ask). Each report carries its
-code, severity and fields, and the one line the CLI prints for it (`message`).
+caller sent, or since the command read it), 403 (the ACLs), 503 (no cluster to ask) or 502
+(an act the cluster tried and that did not succeed: a fence, a restart's or relocation's
+wait). Each report carries its code, severity and fields, and the one line the CLI prints
+for it (`message`).
 
 Compare-and-swap: a change may send `"version": "ADMIN.EPOCH.UPDATES"` (from GET /api/v1/cib
 or a previous answer); it is then applied only if the configuration is still at that version,
 else 409 and nothing changes. Without it, the command reads the CIB and pushes its change
-conditional on what it read, as the CLI does.
+conditional on what it read, as the CLI does. A command that is several changes in a row
+(restart, relocate) or an act of the cluster (tickets, fencing) checks the version once,
+before it starts.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from http import HTTPStatus
 from pathlib import Path
 
 from aiohttp import web
 
-from vigil.api import acl
+from vigil.api import (
+    rest_acls,
+    rest_alerts,
+    rest_attributes,
+    rest_fencing,
+    rest_resources,
+    rest_tags,
+    rest_tickets,
+)
 from vigil.api.events_follow import READ_MAX, EventsTail
+from vigil.api.rest_support import (
+    CATALOG_KEY,
+    ENV_KEY,
+    BadBody,
+    Body,
+    CatalogFactory,
+    Change,
+    EnvFactory,
+    bad,
+    default_env,
+    read_body,
+    refused,
+    report_json,
+)
+from vigil.api.rest_support import apply as _apply
+from vigil.api.rest_support import read as _read
 from vigil.cib.write import write_cib
-from vigil.commands import clone, constraint, fencing, node, quorum, relocation, resource, status
+from vigil.commands import (
+    clone,
+    constraint,
+    fencing,
+    node,
+    quorum,
+    relocation,
+    resource,
+    safe_disable,
+    status,
+    ticket,
+)
 from vigil.commands import property as prop
 from vigil.commands.agents import (
-    AgentCatalog,
     AgentMetadata,
     AgentName,
     installed_catalog,
     parse_agent_name,
 )
 from vigil.commands.edit import Applied
-from vigil.commands.env import CibEnvironment, LiveEnvironment
+from vigil.commands.env import CibEnvironment
 from vigil.commands.explain import explain
 from vigil.commands.history import history
 from vigil.commands.runner import LocalRunner, Runner
 from vigil.commands.status_document import plain
 from vigil.commands.whatif import Move, WhatIf, what_if
-from vigil.daemon.control import encode_report
 from vigil.model import reports
-from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Constraint, Location, Order, TicketConstraint
-from vigil.model.reports import Report, ReportError
+from vigil.model.reports import ReportError
 from vigil.model.score import format_score
-from vigil.model.version import CibVersion
 from vigil.words.explanation import render_explanation
-from vigil.words.messages import render_report
 
-EnvFactory = Callable[[], CibEnvironment]
-CatalogFactory = Callable[[], AgentCatalog | None]
-CATALOG_KEY: web.AppKey[CatalogFactory] = web.AppKey("rest_catalog")
 EVENTS_LOG_KEY = web.AppKey("rest_events_log", Path)
 HISTORY_READ_MAX = READ_MAX  # the log's tail that the history reads (one read)
-ENV_KEY: web.AppKey[EnvFactory] = web.AppKey("rest_env")
 # runs this node's Corosync tools (the quorum route); a script in the tests
 RUNNER_KEY: web.AppKey[Runner] = web.AppKey("rest_runner")
-
-CONFLICT_CODES = frozenset({"CIB_CHANGED_UNDERNEATH"})
-UNAVAILABLE_CODES = frozenset({"DAEMON_NOT_RUNNING", "DAEMON_ACCESS_DENIED",
-                               "DAEMON_UNREACHABLE", "DAEMON_ERROR", "CIB_NOT_READY",
-                               "IPC_TIMEOUT", "NEEDS_RUNNING_CLUSTER"})
 
 
 def add_routes(app: web.Application, env: EnvFactory | None = None,
                runner: Runner | None = None, *, catalog: CatalogFactory | None = None,
                events_log: Path = Path("/var/log/vigil/events.jsonl")) -> None:
-    app[ENV_KEY] = env or (lambda: LiveEnvironment(timeout=60))
+    app[ENV_KEY] = env or default_env
     app[RUNNER_KEY] = runner or LocalRunner()
     app[CATALOG_KEY] = catalog or installed_catalog
     app[EVENTS_LOG_KEY] = events_log
+    # the families first: their fixed paths (/resources/ID/ops, /resources/ID/restart) before
+    # this module's /resources/ID/ACTION, which would take them
+    for family in (rest_resources, rest_attributes, rest_fencing, rest_tickets, rest_tags,
+                   rest_alerts, rest_acls):
+        family.add_routes(app)
     r = app.router
     r.add_get("/api/v1/cib", _cib)
     r.add_get("/api/v1/resources/{id}/explain", _explain)
@@ -134,189 +175,6 @@ def add_routes(app: web.Application, env: EnvFactory | None = None,
     r.add_get("/api/v1/history", _history)
 
 
-# -- the request's body ------------------------------------------------------------------------
-class BadBody(ValueError):
-    """A body that does not say what the route needs: one line, 400, nothing changed."""
-
-
-@dataclass(frozen=True)
-class Body:
-    fields: Mapping[str, object]
-
-    def text(self, name: str, default: str | None = None) -> str:
-        value = self.fields.get(name, default)
-        if not isinstance(value, str) or not value:
-            raise BadBody(f"'{name}' must be a non-empty string")
-        return value
-
-    def opt_text(self, name: str) -> str | None:
-        value = self.fields.get(name)
-        if value is not None and (not isinstance(value, str) or not value):
-            raise BadBody(f"'{name}' must be a non-empty string when given")
-        return value
-
-    def flag(self, name: str) -> bool:
-        value = self.fields.get(name, False)
-        if not isinstance(value, bool):
-            raise BadBody(f"'{name}' must be true or false")
-        return value
-
-    def pairs(self, name: str) -> tuple[tuple[str, str], ...]:
-        """An object of name -> string value, in the order given."""
-        value = self.fields.get(name, {})
-        if not isinstance(value, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            raise BadBody(f"'{name}' must be an object of names to string values")
-        return tuple(value.items())
-
-    def ops(self, name: str = "ops") -> tuple[resource.OpSpec, ...]:
-        value = self.fields.get(name, [])
-        if not isinstance(value, list):
-            raise BadBody(f"'{name}' must be a list of {{\"action\", \"options\"}}")
-        out = []
-        for item in value:
-            if not isinstance(item, dict):
-                raise BadBody(f"each of '{name}' is an object {{\"action\", \"options\"}}")
-            one = Body(item)
-            out.append(resource.OpSpec(one.text("action"), one.pairs("options")))
-        return tuple(out)
-
-    def names(self, name: str) -> tuple[str, ...]:
-        """A non-empty list of non-empty strings (resource or device ids)."""
-        value = self.fields.get(name)
-        if not isinstance(value, list) or not value or not all(
-                isinstance(v, str) and v for v in value):
-            raise BadBody(f"'{name}' must be a non-empty list of names")
-        return tuple(value)
-
-    def version(self) -> CibVersion | None:
-        value = self.fields.get("version")
-        if value is None:
-            return None
-        parts = value.split(".") if isinstance(value, str) else []
-        if len(parts) != 3 or not all(p.isdigit() for p in parts):
-            raise BadBody("'version' is ADMIN_EPOCH.EPOCH.NUM_UPDATES, as GET /api/v1/cib gives")
-        return CibVersion(*(int(p) for p in parts))
-
-
-async def json_object(request: web.Request) -> dict[str, object] | None:
-    """The request's body as a JSON object; None if it is not one (every route's reading of
-    a body: the REST routes here, auth and control in api.server)."""
-    try:
-        value = await request.json()
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-async def _body(request: web.Request) -> Body:
-    if not request.can_read_body:
-        return Body({})
-    value = await json_object(request)
-    if value is None:
-        raise BadBody("the body must be a JSON object")
-    return Body(value)
-
-
-# -- answers -----------------------------------------------------------------------------------
-def report_json(report: Report) -> dict[str, object]:
-    return {**encode_report(report), "message": render_report(report)}
-
-
-def _refused(found: tuple[Report, ...] | list[Report]) -> web.Response:
-    codes = {r.code for r in found}
-    status = (HTTPStatus.CONFLICT if codes & CONFLICT_CODES else
-              HTTPStatus.FORBIDDEN if "ACL_DENIED" in codes else
-              HTTPStatus.SERVICE_UNAVAILABLE if codes & UNAVAILABLE_CODES else
-              HTTPStatus.BAD_REQUEST)
-    return web.json_response({"ok": False, "reports": [report_json(r) for r in found]},
-                             status=int(status))
-
-
-def _bad(detail: str) -> web.Response:
-    return _refused([reports.error("REMOTE_BAD_REQUEST", detail=detail)])
-
-
-class PinnedEnvironment:
-    """The environment a change runs on when the caller sent the version it saw: the command
-    reads the CIB only if its configuration is still at that version (compare-and-swap from
-    the caller's read, not only from the command's own)."""
-
-    def __init__(self, inner: CibEnvironment, expected: CibVersion) -> None:
-        self.inner = inner
-        self.expected = expected
-
-    def get_cib(self) -> Cib:
-        cib = self.inner.get_cib()
-        if cib.version.as_tuple()[:2] != self.expected.as_tuple()[:2]:
-            raise ReportError([reports.error("CIB_CHANGED_UNDERNEATH",
-                                             read=self.expected.dotted(),
-                                             now=cib.version.dotted())])
-        return cib
-
-    def push_cib(self, cib: Cib, *, read_version: CibVersion) -> Cib:
-        return self.inner.push_cib(cib, read_version=read_version)
-
-    def now(self) -> int:
-        return self.inner.now()
-
-    @property
-    def warnings(self) -> tuple[Report, ...]:
-        return self.inner.warnings
-
-    def cleanup(self, resource: str, node: str | None) -> None:
-        """A cleanup changes the status only: no version to hold it to (status.cleanup asks
-        the running cluster, as the CLI's does)."""
-        cleanup = getattr(self.inner, "cleanup", None)
-        if cleanup is None:
-            raise ReportError([reports.error("NEEDS_RUNNING_CLUSTER", command="cleanup")])
-        cleanup(resource, node)
-
-
-Change = Callable[[CibEnvironment, Body], Applied]
-
-
-async def _apply(request: web.Request, change: Change, body: Body | None = None
-                 ) -> web.Response:
-    """Run one change in a thread (the control client blocks) and answer it."""
-    try:
-        body = body if body is not None else await _body(request)
-        expected = body.version()
-    except BadBody as exc:
-        return _bad(str(exc))
-    env: CibEnvironment = request.app[ENV_KEY]()
-    view = request.get(acl.VIEW_KEY)
-    if view is not None:  # a user the ACLs restrict: each element it touches is checked
-        env = acl.CheckedEnvironment(env, view)
-    target: CibEnvironment = PinnedEnvironment(env, expected) if expected is not None else env
-    try:
-        done = await asyncio.to_thread(change, target, body)
-    except BadBody as exc:
-        return _bad(str(exc))
-    except ReportError as exc:
-        return _refused(exc.reports)
-    return web.json_response({"ok": True, "changed": done.changed,
-                              "version": done.cib.version.dotted(),
-                              "reports": [report_json(r) for r in done.reports]})
-
-
-Handler = Callable[[web.Request], Awaitable[web.Response]]
-
-
-async def _read(request: web.Request, read: Callable[[CibEnvironment], object]
-                ) -> web.Response:
-    env: CibEnvironment = request.app[ENV_KEY]()
-    view = request.get(acl.VIEW_KEY)
-    if view is not None:  # a user the ACLs restrict reads what they let it read
-        env = acl.ReadingEnvironment(env, view)
-    try:
-        value = await asyncio.to_thread(read, env)
-    except ReportError as exc:
-        return _refused(exc.reports)
-    return web.json_response({"ok": True, **plain(value)} if isinstance(plain(value), dict)
-                             else {"ok": True, "value": plain(value)})
-
-
 # -- routes ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CibDocument:
@@ -340,7 +198,7 @@ async def _explain(request: web.Request) -> web.Response:
     try:
         found = await asyncio.to_thread(explain, env, rid)
     except ReportError as exc:
-        return _refused(exc.reports)
+        return refused(exc.reports)
     return web.json_response({"ok": True, **plain(found), "text": render_explanation(found)})
 
 
@@ -396,6 +254,11 @@ def _resource_change(action: str, rid: str) -> Change | None:
         "promotable": lambda env, b: clone.clone(env, rid, clone.CloneSpec(
             True, b.opt_text("clone_id"), b.pairs("meta")), force=b.flag("force")),
         "unclone": lambda env, b: clone.unclone(env, rid),
+        "manage": lambda env, b: resource.manage(env, [rid], managed=True),
+        "unmanage": lambda env, b: resource.manage(env, [rid], managed=False),
+        "refresh": lambda env, b: status.refresh(env, rid, b.opt_text("node")),
+        "safe-disable": lambda env, b: safe_disable.safe_disable(
+            env, [rid], strict=not b.flag("no_strict"), force=b.flag("force")),
     }
     return changes.get(action)
 
@@ -404,16 +267,17 @@ async def _resource_action(request: web.Request) -> web.Response:
     action = request.match_info["action"]
     change = _resource_change(action, request.match_info["id"])
     if change is None:
-        return _bad(f"no resource action '{action}' (enable, disable, cleanup, move, ban, "
-                    "clear, clone, promotable, unclone)")
+        return bad(f"no resource action '{action}' (enable, disable, cleanup, move, ban, "
+                   "clear, clone, promotable, unclone, manage, unmanage, refresh, "
+                   "safe-disable, restart)")
     return await _apply(request, change)
 
 
 async def _constraint_add(request: web.Request) -> web.Response:
     try:
-        body = await _body(request)
+        body = await read_body(request)
     except BadBody as exc:
-        return _bad(str(exc))
+        return bad(str(exc))
     kind = body.fields.get("kind")
 
     def location(env: CibEnvironment, b: Body) -> Applied:
@@ -432,10 +296,18 @@ async def _constraint_add(request: web.Request) -> web.Response:
                                     then_action=b.text("then_action", "start"),
                                     force=b.flag("force"))
 
+    def needs_ticket(env: CibEnvironment, b: Body) -> Applied:
+        options = tuple((name, value) for name, value in (
+            ("loss-policy", b.opt_text("loss_policy")), ("id", b.opt_text("id")))
+            if value is not None)
+        return ticket.ticket_add(env, b.text("ticket"), b.text("resource"),
+                                 role=b.opt_text("role"), options=options,
+                                 force=b.flag("force"))
+
     changes: dict[str, Change] = {"location": location, "colocation": colocation,
-                                  "order": order}
+                                  "order": order, "ticket": needs_ticket}
     if not isinstance(kind, str) or kind not in changes:
-        return _bad("'kind' is location, colocation or order")
+        return bad("'kind' is location, colocation, order or ticket")
     return await _apply(request, changes[kind], body)
 
 
@@ -451,12 +323,12 @@ async def _constraint_change(request: web.Request) -> web.Response:
 
 async def _properties_set(request: web.Request) -> web.Response:
     try:
-        body = await _body(request)
+        body = await read_body(request)
     except BadBody as exc:
-        return _bad(str(exc))
+        return bad(str(exc))
     pairs = [(k, v) for k, v in body.fields.items() if k not in ("version", "force")]
     if not pairs or not all(isinstance(v, str) for _, v in pairs):
-        return _bad('send {"NAME": "VALUE", ...} (strings; an empty VALUE unsets)')
+        return bad('send {"NAME": "VALUE", ...} (strings; an empty VALUE unsets)')
     strings = tuple((k, str(v)) for k, v in pairs)
     return await _apply(request, lambda env, b: prop.set_properties(
         env, strings, force=b.flag("force")), body)
@@ -477,7 +349,7 @@ async def _node_action(request: web.Request) -> web.Response:
         "unmaintenance": lambda env, b: node.maintenance(env, [name], on=False),
     }
     if action not in changes:
-        return _bad(f"no node action '{action}' (standby, unstandby, maintenance, "
+        return bad(f"no node action '{action}' (standby, unstandby, maintenance, "
                     "unmaintenance)")
     return await _apply(request, changes[action])
 
@@ -543,7 +415,7 @@ async def _quorum(request: web.Request) -> web.Response:
     try:
         found = await asyncio.to_thread(quorum.status, runner)
     except ReportError as exc:
-        return _refused(exc.reports)
+        return refused(exc.reports)
     return web.json_response({"ok": True, **plain(found)})
 
 
@@ -576,11 +448,11 @@ async def _agent(request: web.Request) -> web.Response:
     name = parse_agent_name(text)
     catalog = request.app[CATALOG_KEY]()
     if name is None:
-        return _refused([reports.error("AGENT_NOT_FOUND", agent=text)])
+        return refused([reports.error("AGENT_NOT_FOUND", agent=text)])
     meta: AgentMetadata | None = (await asyncio.to_thread(catalog.metadata, name)
                                   if catalog is not None else None)
     if meta is None:
-        return _refused([reports.error("AGENT_NOT_FOUND", agent=text)])
+        return refused([reports.error("AGENT_NOT_FOUND", agent=text)])
     return web.json_response({"ok": True, **plain(meta)})
 
 
@@ -601,14 +473,14 @@ def _question(b: Body) -> WhatIf:
 
 async def _whatif(request: web.Request) -> web.Response:
     try:
-        question = _question(await _body(request))
+        question = _question(await read_body(request))
     except BadBody as exc:
-        return _bad(str(exc))
+        return bad(str(exc))
     env = request.app[ENV_KEY]()
     try:
         answer = await asyncio.to_thread(what_if, env, question)
     except ReportError as exc:
-        return _refused(exc.reports)
+        return refused(exc.reports)
     return web.json_response({
         "ok": True, "question": plain(answer.question), "summary": plain(answer.summary),
         "before": plain(answer.before), "after": plain(answer.after),
@@ -625,7 +497,7 @@ def _tail_events(path: Path) -> list[dict[str, object]]:
 async def _history(request: web.Request) -> web.Response:
     text = request.query.get("limit", "50")
     if not text.isdigit() or not 0 < int(text) <= 1000:
-        return _bad("'limit' is a number of transitions from 1 to 1000")
+        return bad("'limit' is a number of transitions from 1 to 1000")
     events = await asyncio.to_thread(_tail_events, request.app[EVENTS_LOG_KEY])
     return web.json_response({"ok": True, **plain(history(events, limit=int(text)))})
 

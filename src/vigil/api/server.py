@@ -38,19 +38,17 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from vigil.api import acl, metrics, openapi, rest, webui
+from vigil.api import acl, metrics, openapi, rest, rest_support, webui
 from vigil.api import health as health_core
 from vigil.api.events_follow import EVENTS_LOG, EventsFollower
 from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenHolder, TokenStore
 from vigil.cib.acl_check import UNRESTRICTED_USERS, AclView
-from vigil.cib.read import parse_cib
 from vigil.commands import node_ops
 from vigil.commands.env import LiveEnvironment
 from vigil.commands.localnode import LocalNode
 from vigil.commands.runner import Runner
 from vigil.commands.status_document import status_document
-from vigil.daemon import acl_gate
 from vigil.daemon import control as c
 from vigil.host import jsonlines
 from vigil.host.passwords import NodePasswords, PasswordCheck
@@ -236,7 +234,7 @@ async def _acl_view(request: web.Request, user: str) -> AclView | None | web.Res
     if user in UNRESTRICTED_USERS:
         return None
     try:
-        return await asyncio.to_thread(acl.view_of, user, request.app[rest.ENV_KEY]())
+        return await asyncio.to_thread(acl.view_of, user, request.app[rest_support.ENV_KEY]())
     except reports.ReportError as exc:
         return web.json_response(c.encode_reply(c.Refused(exc.reports)),
                                  status=int(HTTPStatus.SERVICE_UNAVAILABLE))
@@ -285,7 +283,7 @@ async def _ui_logout(request: web.Request) -> web.Response:
 async def _issue(request: web.Request) -> str | web.Response:
     """A new token for the user and password in the body, or the refusal to answer."""
     settings = request.app[SETTINGS_KEY]
-    body = await rest.json_object(request)
+    body = await rest_support.json_object(request)
     user = body.get("username") if body else None
     password = body.get("password") if body else None
     if not isinstance(user, str) or not isinstance(password, str):
@@ -318,7 +316,7 @@ async def _control(request: web.Request) -> web.Response:
     vigild), forwarded to this node's vigild, its reply returned as it is."""
     settings = request.app[SETTINGS_KEY]
     holder: TokenHolder = request[HOLDER_KEY]
-    obj = await rest.json_object(request)
+    obj = await rest_support.json_object(request)
     if obj is None:
         return _refusal(HTTPStatus.BAD_REQUEST, c.IPC_BAD_REQUEST,
                         "the body must be one JSON object: a control request",
@@ -330,7 +328,7 @@ async def _control(request: web.Request) -> web.Response:
                                  status=int(HTTPStatus.BAD_REQUEST))
     view = request.get(acl.VIEW_KEY)
     if view is not None:
-        refused = await asyncio.to_thread(_acl_refusal, view, req)
+        refused = await asyncio.to_thread(acl.control_refusal, view, req)
         if refused is not None:
             log.info("control %s by %s from %s: refused by the ACLs", req.OP, holder.user,
                      request.remote or "?")
@@ -358,26 +356,11 @@ async def _control(request: web.Request) -> web.Response:
     return web.json_response(reply)
 
 
-def _acl_refusal(view: AclView, req: c.Request) -> c.Refused | None:
-    """vigil.daemon.acl_gate's decision for a request forwarded for a token's user."""
-    nodes = {n.uname: n.id for n in view.cib.configuration.nodes}
-    local = next(iter(nodes.values()), "")
-
-    def node_id(name: str | None) -> str:
-        return nodes.get(name, "") if name is not None else local
-
-    try:
-        new = parse_cib(req.config_xml)[0] if isinstance(req, c.ReplaceConfig) else None
-    except reports.ReportError as exc:
-        return c.Refused(exc.reports)
-    return acl_gate.refusal(view, req, node_id, new)
-
-
 async def _node_op(request: web.Request) -> web.Response:
     """This node's part of a whole-cluster command, run as the CLI runs it on the node itself
     (one at a time: two setups or a start racing a stop on one node make no sense)."""
     holder: TokenHolder = request[HOLDER_KEY]
-    body = await rest.json_object(request)
+    body = await rest_support.json_object(request)
     try:
         if body is None:
             raise ValueError("the body must be one JSON object")
