@@ -188,3 +188,22 @@ def test_node_attribute_and_ticket_needs() -> None:
     assert not view.allows(acl_check.attribute_need(Access.WRITE, "nodes", "1"))
     assert not view.allows(acl_check.attribute_need(Access.WRITE, "crm_config", None))
     assert view.allows(acl_check.attribute_need(Access.READ, "crm_config", None))
+
+
+def test_a_tag_or_a_group_around_a_writable_resource_is_a_change_of_its_own() -> None:
+    # write on "web" covers web's element (and an obj_ref naming it), not a new tag or group
+    # made around it: those are configuration objects the user's permissions do not cover
+    from vigil.model.resources import Group
+    from vigil.model.tags import Tag
+
+    cib = cib_with()
+    view = AclView(cib, Principal("bob", frozenset({"ops"})))
+    web, db = cib.configuration.resources
+    tagged = dataclasses.replace(cib, configuration=dataclasses.replace(
+        cib.configuration, tags=(Tag("mine", ("web",)),)))
+    assert [d.element for d in view.replace_denials(tagged)] == [
+        "/cib/configuration/tags/tag[@id='mine']"]
+    assert isinstance(web, Primitive)
+    grouped = with_resources(cib, Group("g", (web,)), db)
+    assert [d.element for d in view.replace_denials(grouped)] == [
+        "/cib/configuration/resources/group[@id='g']"]

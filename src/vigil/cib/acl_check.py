@@ -37,6 +37,8 @@ from vigil.model.values import is_true
 UNRESTRICTED_USERS = frozenset({"root", "hacluster"})
 _STRENGTH = {"read": 1, "write": 2, "deny": 3}  # of marks on one element: deny wins
 _SCAFFOLD_ATTRS = frozenset({"id"})
+_NOT_SCAFFOLDING = frozenset({"role", "resource_ref", "obj_ref", "role_ref", "tag", "group",
+                              "clone", "master", "bundle"})
 
 
 def _etree() -> Any:
@@ -274,9 +276,11 @@ class AclView:
 def _scaffolding(el: Any) -> bool:
     """An element that only holds others: an id at most, and children. An empty one is not
     (it may mean something by being there), nor a reference whose id names another element
-    (<role id="admin"/> gives a role)."""
+    (<role id="admin"/> gives a role), nor a configuration object that is only its id and its
+    members (a tag, a group, a clone: creating one around resources the user may write is a
+    change of its own, which the user's permissions must cover)."""
     return (set(el.attrib) <= _SCAFFOLD_ATTRS and len(el) > 0
-            and el.tag not in ("role", "resource_ref", "obj_ref", "role_ref"))
+            and el.tag not in _NOT_SCAFFOLDING)
 
 
 def _keyed(el: Any) -> Iterator[tuple[tuple[str, str, int], Any]]:
