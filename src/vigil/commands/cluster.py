@@ -14,9 +14,9 @@ systemd (containers, the lab) directly: `corosync` (it daemonizes and records it
 in /run/vigil/vigild.pid. Both are stopped by their recorded PIDs only.
 
 `stop` is graceful for the resources: it asks the cluster to move them off this node first (the
-node's transient `shutdown` attribute, as Pacemaker's shutdown request; vigild withdraws a
-request older than itself when it starts again), waits until nothing runs here, then stops
-vigild, then Corosync.
+node's transient `shutdown` attribute, as Pacemaker's shutdown request; a request the vigild
+that took it no longer holds is withdrawn at the node's next join), waits until nothing runs
+here, then stops vigild, then Corosync.
 """
 
 from __future__ import annotations
