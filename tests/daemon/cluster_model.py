@@ -164,9 +164,9 @@ class ClusterModel:
         for i in [i for i in self.views if self.machines[i].state is None]:
             del self.views[i]
 
-    def crash(self, node: int) -> None:
+    def crash(self, node: int, *, deliver_in_flight: bool = True) -> None:
         self._power_off(self.machines[node])
-        self._reconfigure(())
+        self._reconfigure((), deliver_in_flight=deliver_in_flight)
 
     def boot(self, node: int) -> None:
         mach = self.machines[node]

@@ -83,6 +83,7 @@ def _apply_history(s: Step, msg: m.NodeHistory) -> None:
     view = dataclasses.replace(view, joined=view.joined | {msg.node},
                                pending=view.pending | {(msg.node, rsc) for rsc in msg.pending})
     s.state = dataclasses.replace(s.state, view=view)
+    sync.on_joined(s, msg.node)
 
 
 def _apply_node_states(s: Step, msg: m.NodeStates) -> None:
