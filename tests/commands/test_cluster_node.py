@@ -322,17 +322,26 @@ class ScriptedVigild:
     status_calls: int = 0
     refuse_attributes: int = 0  # the first attribute requests refused: not in step (a
     #   membership change being synchronised, another node stopping at the same moment)
+    # joining (CTS's PartialStart): nothing runs here before the shutdown request; the DC, that
+    # placed A here as the node joined, runs its start (`starting` status looks) and stops it
+    # again (`late` CIB looks after the request)
+    late: int = 0
+    starting: int = 0
 
     def reply(self, request: c.Request) -> c.Reply:
         match request:
             case c.GetStatus():
                 self.status_calls += 1
                 synced = self.status_calls > self.unsynced_answers
+                operations = 0
+                if self.attributes and self.starting > 0:
+                    self.starting -= 1
+                    operations = 1
                 return c.Answer(c.DaemonStatus(
                     node="node1", node_id=1, synced=synced, dc="node1", members=self.members,
                     quorate=self.quorate, votes=self.votes, expected_votes=3, xml="",
                     corosync_members=len(self.members) if self.corosync_members is None
-                    else self.corosync_members))
+                    else self.corosync_members, operations=operations))
             case c.SetAttribute():
                 if self.status_calls <= self.unsynced_answers:  # as vigild while joining
                     return c.refused(c.CIB_NOT_READY)
@@ -345,6 +354,11 @@ class ScriptedVigild:
                 leaving = (bool(self.attributes and self.attributes[-1][1]) and not self.stuck
                            and not self.unmanaged)
                 status = "" if leaving else running_on_node1("A")
+                if self.late or self.starting:
+                    status = ""
+                    if self.attributes and not self.starting and self.late > 0:
+                        self.late -= 1
+                        status = running_on_node1("A")
                 primitive = DUMMY.format(id="A")
                 if self.unmanaged:
                     primitive = primitive.replace(
@@ -452,6 +466,19 @@ def test_stop_of_a_node_still_joining_waits_until_it_is_in_step(
     vigild = stand_ins("vigild", host)
     result = cluster.stop(host, timeout=30)
     assert result.moved == ("A",) and [n for n, _ in daemon.attributes] == ["shutdown"]
+    assert result.stopped == ("vigild",) and not alive(vigild)
+
+
+def test_stop_of_a_node_that_takes_resources_as_it_joins_waits_for_them_to_leave(
+        scripted_vigild: tuple[Machine, ScriptedVigild],
+        stand_ins: Callable[[str, Machine], int]) -> None:
+    # nothing ran here at the first look; the DC placed A here before it saw the request: the
+    # stop waits for A's start to end and for A to be stopped again, then stops vigild
+    host, daemon = scripted_vigild
+    daemon.starting, daemon.late = 2, 3
+    vigild = stand_ins("vigild", host)
+    result = cluster.stop(host, timeout=30)
+    assert result.moved == ("A",) and daemon.starting == 0 and daemon.late == 0
     assert result.stopped == ("vigild",) and not alive(vigild)
 
 

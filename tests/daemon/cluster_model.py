@@ -164,9 +164,9 @@ class ClusterModel:
         for i in [i for i in self.views if self.machines[i].state is None]:
             del self.views[i]
 
-    def crash(self, node: int) -> None:
+    def crash(self, node: int, *, deliver_in_flight: bool = True) -> None:
         self._power_off(self.machines[node])
-        self._reconfigure(())
+        self._reconfigure((), deliver_in_flight=deliver_in_flight)
 
     def boot(self, node: int) -> None:
         mach = self.machines[node]
@@ -186,6 +186,29 @@ class ClusterModel:
         forgets their history (the cluster probes them again)."""
         mach = self.machines[node]
         self._start_daemon(mach)
+        self._reconfigure({node})
+
+    def restart_daemon_alone_first(self, node: int, *alone: ev.Event) -> None:
+        """vigild restarts on a node that stays up, and Corosync shows it a ring of its own
+        first, merged with the others' a moment later (as a starting Corosync does): its first
+        join, the fresh one, is made alone (`alone`: what its clients ask meanwhile); the
+        others see it leave and come back at once."""
+        mach = self.machines[node]
+        self._start_daemon(mach)
+        self.ring_seq += 1
+        ring = (node, self.ring_seq)
+        self.in_flight[ring] = deque()
+        self.views[node] = (ring, (node,))
+        mach.inbox.append(ev.ViewChanged(ring, (node,), (), self.names()))
+        n = len(self.machines)
+        mach.inbox.append(ev.QuorumChanged(QuorumChange(
+            quorate=False, total_votes=1, expected_votes=n, quorum=n // 2 + 1,
+            members=(NodeId(node),))))
+        while self.process(node) or self.deliver(node):
+            pass
+        mach.inbox.extend(alone)
+        while self.process(node) or self.deliver(node):
+            pass
         self._reconfigure({node})
 
     def partition(self, *groups: Iterable[int], deliver_in_flight: bool = True) -> None:

@@ -239,6 +239,34 @@ def test_a_restarted_node_comes_back_without_its_attributes() -> None:
     c.converged()
 
 
+def test_a_shutdown_request_left_by_the_last_stop_is_withdrawn_at_the_join() -> None:
+    # the others kept node 3's request through a restart faster than they noticed, and node 3's
+    # fresh join (which clears its attributes) was made alone: its join in the cluster's view
+    # withdraws the request no process of node 3 holds any more
+    c = configured()
+    ask(c, 3, ev.AttributeRequested("3", "node3", "shutdown", "100"))
+    c.restart_daemon_alone_first(3)
+    c.settle()
+    assert [transient(c, i, 3, "shutdown") for i in (1, 2, 3)] == [None, None, None]
+    c.converged()
+
+
+def test_a_shutdown_requested_as_the_node_starts_holds_through_its_joins() -> None:
+    # CTS's PartialStart: `cluster stop` right after `cluster start`, in the daemon's first
+    # second: asked while the node is alone in its first ring, or once in the cluster's view
+    c = configured()
+    c.restart_daemon_alone_first(3, ev.AttributeRequested("3", "node3", "shutdown", "100"))
+    c.settle()
+    c.restart_daemon_alone_first(2)
+    c.settle()
+    ask(c, 2, ev.AttributeRequested("2", "node2", "shutdown", "101"))
+    c.repeat_view(1)  # a new sync round: every node joins again
+    c.settle()
+    assert [transient(c, i, 3, "shutdown") for i in (1, 2, 3)] == ["100"] * 3
+    assert [transient(c, i, 2, "shutdown") for i in (1, 2, 3)] == ["101"] * 3
+    c.converged()
+
+
 def test_a_request_while_out_of_step_is_refused_and_changes_nothing() -> None:
     st = controller.initial_state(2, None)  # no view yet: not in step
     msg = m.Attribute("2", "node2", "x", "1", origin=2, request_id="n1")

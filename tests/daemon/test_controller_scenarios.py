@@ -215,3 +215,31 @@ def test_no_recurring_monitor_is_started_by_a_stop() -> None:
     assert dc is not None
     assert transient_value(dc.cib, str(host), "fail-count-WebSite#monitor_10000") == "1"
     c.converged()
+
+
+def test_a_node_that_vanishes_before_its_join_after_a_clean_stop_is_not_fenced() -> None:
+    """CTS's PartialStart: a node stopped cleanly starts again and is stopped before its join
+    is in (its goodbye lost to the view's sync round): it ran nothing and is not fenced."""
+    c = configured()
+    node = max(i for i in (1, 2, 3) if f"node{i}" not in c.world.where("WebSite"))
+    c.machines[node].inbox.append(ev.LeaveRequested())
+    c.settle()
+    c.crash(node)  # its vigild and Corosync stop: it left cleanly
+    c.settle()
+    assert c.fence_log == []
+    c.boot(node)
+    dc = c.machines[1]
+    for _ in range(500):
+        st = dc.state
+        assert st is not None
+        if (node in st.view.members and st.view.synced and st.view.states_applied
+                and node not in st.view.joined):
+            break
+        if not (any(c.process(i) for i in (1, 2, 3)) or any(c.deliver(i) for i in (1, 2, 3))):
+            raise AssertionError("the DC never published the node states of the new view")
+    c.crash(node, deliver_in_flight=False)  # gone before its join reached anyone
+    c.settle()
+    assert c.fence_log == []
+    c.boot(node)
+    c.settle()
+    c.converged()

@@ -23,8 +23,7 @@ from .service_support import requirements
 REASON = requirements()
 # Scenarios vigil runs whose findings are open: not counted as passing, left out of CI's run
 # until fixed (`vigil lab cts --scenario NAME` runs them; the README says what was seen)
-OPEN = {"PartialStart": "a node stopped while it joins is fenced by the others in about half the "
-                        "runs (its `cluster stop` killed with it: exit -9), 2026-12-07"}
+OPEN: dict[str, str] = {}
 SEED = int(os.environ.get("VIGIL_CTS_SEED", "1"))
 ITERATIONS = int(os.environ.get("VIGIL_CTS_ITERATIONS", "1"))
 pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""), pytest.mark.slow]

@@ -14,9 +14,9 @@ systemd (containers, the lab) directly: `corosync` (it daemonizes and records it
 in /run/vigil/vigild.pid. Both are stopped by their recorded PIDs only.
 
 `stop` is graceful for the resources: it asks the cluster to move them off this node first (the
-node's transient `shutdown` attribute, as Pacemaker's shutdown request; vigild withdraws a
-request older than itself when it starts again), waits until nothing runs here, then stops
-vigild, then Corosync.
+node's transient `shutdown` attribute, as Pacemaker's shutdown request; a request the vigild
+that took it no longer holds is withdrawn at the node's next join), waits until nothing runs
+here, then stops vigild, then Corosync.
 """
 
 from __future__ import annotations
@@ -543,27 +543,42 @@ def _quorum_problem(state: DaemonStatus, force: bool) -> Report | None:
 
 def _drain(host: LocalNode, env: LiveEnvironment, node: str, node_id: str, timeout: float,
            force: bool, found: list[Report]) -> tuple[str, ...]:
-    """Ask the cluster to move everything off `node`; wait until nothing runs there."""
-    here = tuple(_running_here(env, node))
+    """Ask the cluster to move everything off `node`; wait until nothing runs there. What runs
+    is read again once the request is in: a node still joining (CTS's PartialStart) takes
+    resources from the DC between the first look and the request, and stopping it with them
+    running gets it fenced ("thought to be active there")."""
+    moved = list(_running_here(env, node))
     deadline = host.clock() + timeout
     _set_in_step(host, env, deadline, node_id, node, str(int(time.time())))
     try:
-        left = list(here)
-        while left:
+        # a look right after the request could miss a start the DC sent before it applied
+        # the request, ordered after it: it reaches this node within a token's round
+        host.sleep(POLL_S)
+        while True:
+            left = _running_here(env, node)
+            moved += [r for r in left if r not in moved]
+            if not left and not _operations_here(env):
+                break
             if host.clock() >= deadline:
+                what = ", ".join(left) or "operations the cluster asked for"
                 problem = reports.unless_forced(force, "CLUSTER_DRAIN_TIMEOUT", node=node,
-                                                seconds=f"{timeout:g}", resources=", ".join(left))
+                                                seconds=f"{timeout:g}", resources=what)
                 if not force:
                     raise ReportError([problem])
                 found.append(problem)
                 break
             host.sleep(POLL_S)
-            left = _running_here(env, node)
     except BaseException:
         # not stopping after all: the node takes resources again
         env.set_attribute(node_id, node, SHUTDOWN_ATTRIBUTE, None)
         raise
-    return here
+    return tuple(moved)
+
+
+def _operations_here(env: LiveEnvironment) -> int:
+    """Operations running on this node for the cluster: their results are not in the CIB."""
+    state = _answers(env)
+    return state.operations if state is not None else 0
 
 
 def _set_in_step(host: LocalNode, env: LiveEnvironment, deadline: float, node_id: str,

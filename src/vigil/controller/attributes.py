@@ -46,6 +46,15 @@ SECTIONS = ("nodes", "utilization", "crm_config", "rsc_defaults", "op_defaults")
 DEFAULT_SET_IDS = {"crm_config": "cib-bootstrap-options", "rsc_defaults": "rsc-options",
                    "op_defaults": "op-options"}
 
+# A node's shutdown request (`vigil cluster stop`, Pacemaker's `shutdown` attribute) lives as
+# long as the vigild it was made to: that process holds it among its own values (`mine`) and
+# announces it with every join. One the joining node does not announce was left by an earlier
+# process (its last stop, kept by the others through a restart faster than they noticed) and is
+# withdrawn, or the node would never take resources again. The join decides it, not the time
+# the request was made: a stop given in the second the daemon started (CTS's PartialStart) is
+# this process's own and must hold.
+SHUTDOWN = "shutdown"
+
 _INCREMENT = re.compile(r"^(?P<name>.+)(?:\+\+|\+=(?P<by>.+))$")
 
 
@@ -173,7 +182,8 @@ def apply_config(s: Step, msg: m.ConfigAttribute) -> None:
 
 def apply_join(s: Step, msg: m.NodeHistory) -> None:
     """A node's join: its own private attributes replace what the replicas held for it, and its
-    own transient attributes are written again (its values win)."""
+    own transient attributes are written again (its values win). A shutdown request it does not
+    announce is withdrawn: see SHUTDOWN."""
     node_id = str(msg.node)
     attrs = s.state.attributes
     private = {n: v for n, v in attrs.private.items() if n != node_id}
@@ -183,6 +193,8 @@ def apply_join(s: Step, msg: m.NodeHistory) -> None:
     cib = s.state.cib
     for name, value in msg.attributes:
         cib = status_edit.set_transient(cib, node_id, msg.uname, name, value)
+    if SHUTDOWN not in dict(msg.attributes):
+        cib = status_edit.set_transient(cib, node_id, msg.uname, SHUTDOWN, None)
     if cib is not s.state.cib:
         s.set_cib(status_edit.bump_updates(cib), persist=False)
 

@@ -12,6 +12,7 @@ from vigil.controller import events as ev
 from vigil.controller import messages as m
 from vigil.controller.context import Step
 from vigil.controller.graph import fence_key
+from vigil.controller.state import State
 from vigil.model import reports
 from vigil.model.durations import parse_interval_ms
 from vigil.scheduler.options import read_options
@@ -36,8 +37,16 @@ def fence_for_transition(s: Step, target: str) -> None:
             s.state = dataclasses.replace(st, plan=dataclasses.replace(st.plan, graph=graph))
         return
     action = read_options(st.cib).stonith_action  # the scheduler's reading (poweroff is off)
-    s.emit("fencing-requested", target=target, action=action)
+    # why the scheduler found the node unclean, as Pacemaker logs it ("will be fenced because
+    # peer is no longer part of the cluster"): a fence nobody expected is explained by its log
+    s.emit("fencing-requested", target=target, action=action, reason=_fence_reason(st, target))
     _start(s, target, action, priority_delay(s, target), None)
+
+
+def _fence_reason(st: State, target: str) -> str | None:
+    transition = st.plan.transition
+    nodes = transition.nodes if transition is not None else ()
+    return next((n.fence_reason for n in nodes if n.name == target), None)
 
 
 def _start(s: Step, target: str, action: str, delay_s: float, request_id: str | None) -> None:

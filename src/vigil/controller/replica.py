@@ -64,6 +64,7 @@ def on_message(s: Step, sender: int, msg: m.Message) -> None:
     elif isinstance(msg, m.FenceResult):
         fencing.apply_result(s, msg)
     elif isinstance(msg, m.Leaving):
+        s.emit("node-leaving", target=msg.uname)
         s.set_cib(status_edit.bump_updates(status_edit.set_node_state(
             s.state.cib, msg.node_id, msg.uname, in_ccm=True, crmd=True, join="down",
             expected="down")), persist=False)
@@ -82,6 +83,7 @@ def _apply_history(s: Step, msg: m.NodeHistory) -> None:
     view = dataclasses.replace(view, joined=view.joined | {msg.node},
                                pending=view.pending | {(msg.node, rsc) for rsc in msg.pending})
     s.state = dataclasses.replace(s.state, view=view)
+    sync.on_joined(s, msg.node)
 
 
 def _apply_node_states(s: Step, msg: m.NodeStates) -> None:

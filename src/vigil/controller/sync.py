@@ -160,6 +160,18 @@ def synced(s: Step) -> None:
         publish_node_states(s)
 
 
+def on_joined(s: Step, node: int) -> None:
+    """The DC: a member's join is in; if that makes it expected up, the node states say so
+    (before planning, which waits for them)."""
+    st = s.state
+    if not (st.is_dc and st.view.synced):
+        return
+    row = next((n for n in st.cib.status if n.id == str(node)), None)
+    if row is None or row.expected != "member":
+        s.state = dataclasses.replace(st, view=dataclasses.replace(st.view, states_applied=False))
+        publish_node_states(s)
+
+
 def publish_node_states(s: Step) -> None:
     st = s.state
     members = set(st.view.members)
@@ -171,8 +183,13 @@ def publish_node_states(s: Step) -> None:
         up = nid in members
         before = previous.get(str(nid))
         # A node that vanished stays expected up (so it is fenced) unless it said goodbye
-        # (Leaving) or was fenced already; a node never seen is expected down.
-        expected = "member" if up else (before.expected or "down") if before else "down"
+        # (Leaving) or was fenced already; a node never seen is expected down. A member is
+        # expected up once its join is in (Pacemaker's DC marks a node a member when it asks to
+        # join): one that vanishes before its join has run nothing of this view, and is judged
+        # by what it was before (down after a clean stop, CTS's PartialStart: its goodbye may
+        # be lost to the view's sync round).
+        expected = ("member" if up and nid in st.view.joined
+                    else (before.expected or "down") if before else "down")
         rows.append(m.NodeStateRow(str(nid), st.name_of(nid), in_ccm=nid in quorum_members or up,
                                    crmd=up, join="member" if up else "down", expected=expected))
     quorate = st.quorum.quorate if st.quorum is not None else False

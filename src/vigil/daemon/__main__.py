@@ -5,10 +5,8 @@ lab's node init, or systemd) restarts it. Exits 0 when stopped on purpose (SIGTE
 supervisors leave it stopped then (systemd's Restart=on-failure, the lab's init). Events go to a
 JSON-lines file for `vigil status --watch` and the benchmarks.
 
-A `shutdown` request for this node older than this process (left in the CIB by the graceful
-stop before, `vigil cluster stop`) is withdrawn once this node is in step with the cluster, as
-Pacemaker forgets a node's transient attributes when it leaves; until then the cluster places
-nothing here.
+A `shutdown` request for this node left by an earlier process (its last `vigil cluster stop`) is
+withdrawn by the controller at this node's join (vigil.controller.attributes.SHUTDOWN).
 """
 
 from __future__ import annotations
@@ -27,9 +25,7 @@ import time
 from collections.abc import Iterable
 from typing import TextIO
 
-from vigil.cib import status_edit
 from vigil.cluster.layer import ClusterUnavailable
-from vigil.controller import messages
 from vigil.daemon import agent_tools
 from vigil.daemon.alert_runner import ProcessAlertRunner
 from vigil.daemon.fencing import AgentFencer
@@ -58,38 +54,6 @@ class EventLog:
             self.file.write(json.dumps(event) + "\n")
 
 
-SHUTDOWN_ATTRIBUTE = "shutdown"
-
-
-def stale_shutdown_request(value: str | None, started: float) -> bool:
-    """Whether a `shutdown` attribute value (epoch seconds, as `vigil cluster stop` and
-    Pacemaker write it) was set before a daemon that started at `started`."""
-    if value is None:
-        return False
-    try:
-        return int(value) <= int(started)
-    except ValueError:
-        return value.lower() not in ("0", "false")
-
-
-async def _withdraw_stale_shutdown(daemon: Vigild, started: float) -> None:
-    """Each time this node is in step with a view, withdraw its stale shutdown request."""
-    sent: tuple[object, ...] = ()
-    while True:
-        async with daemon.changed:
-            await daemon.changed.wait()
-        me = daemon.me
-        if not daemon.view.synced or me not in daemon.view.joined:
-            continue
-        value = status_edit.transient_value(daemon.cib, str(me), SHUTDOWN_ATTRIBUTE)
-        if stale_shutdown_request(value, started) and sent != (daemon.view.ring, value):
-            sent = (daemon.view.ring, value)  # once per view: the request is in agreed order
-            logging.info("withdrawing the shutdown request of %s left by its last stop (%s)",
-                         daemon.name_of(me), value)
-            await daemon.send(messages.Attribute(str(me), daemon.name_of(me), SHUTDOWN_ATTRIBUTE,
-                                                 None))
-
-
 async def _serve(args: argparse.Namespace) -> int:
     from vigil.cluster.corosync import CorosyncLayer
 
@@ -109,7 +73,6 @@ async def _serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     run = asyncio.ensure_future(daemon.run())
     waiter = asyncio.ensure_future(stop.wait())
-    withdraw = asyncio.ensure_future(_withdraw_stale_shutdown(daemon, time.time()))
     try:
         done, _ = await asyncio.wait({run, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if run in done:
@@ -121,11 +84,11 @@ async def _serve(args: argparse.Namespace) -> int:
                 raise exc
             return 0
         # Asked to stop: say goodbye first, so the others do not fence us for leaving.
+        logging.info("asked to stop: telling the others this node leaves")
         await daemon.leave()
         return 0
     finally:
         waiter.cancel()
-        withdraw.cancel()
         run.cancel()
         with contextlib.suppress(asyncio.CancelledError, ClusterUnavailable, Exception):
             await run

@@ -203,19 +203,23 @@ class DaemonStatus:
     expected_votes: int
     xml: str
     corosync_members: int = 0  # the nodes in Corosync's membership (votequorum's members)
+    # operations the cluster asked of this node that run now: their results are not in the CIB
+    # yet (`cluster stop` waits for them too: a start the DC sent before it saw the request)
+    operations: int = 0
 
     def encode(self) -> JsonObject:
         return {"node": self.node, "node_id": self.node_id, "dc": self.dc,
                 "members": list(self.members), "synced": self.synced, "quorate": self.quorate,
                 "votes": self.votes, "expected_votes": self.expected_votes, "xml": self.xml,
-                "corosync_members": self.corosync_members}
+                "corosync_members": self.corosync_members, "operations": self.operations}
 
     @classmethod
     def decode(cls, f: _Fields) -> DaemonStatus:
         return cls(node=f.text("node"), node_id=f.integer("node_id"), dc=f.opt_text("dc"),
                    members=f.texts("members"), synced=f.flag("synced"), quorate=f.flag("quorate"),
                    votes=f.integer("votes"), expected_votes=f.integer("expected_votes"),
-                   xml=f.text("xml"), corosync_members=f.integer("corosync_members", 0))
+                   xml=f.text("xml"), corosync_members=f.integer("corosync_members", 0),
+                   operations=f.integer("operations", 0))
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,11 @@ class ControlledDaemon(Protocol):
         ...
 
     @property
+    def running_operations(self) -> int:
+        """Operations the cluster asked of this node that have not finished."""
+        ...
+
+    @property
     def node_attributes(self) -> Attributes:
         """attrd's memory: private attributes and dampened changes not yet in the CIB."""
         ...
@@ -281,7 +286,8 @@ class ControlServer:
                     members=tuple(d.name_of(n) for n in d.view.members), synced=d.view.synced,
                     quorate=bool(q and q.quorate), votes=q.total_votes if q else 0,
                     expected_votes=q.expected_votes if q else 0, xml=cib_xml(),
-                    corosync_members=len(q.members) if q else 0))
+                    corosync_members=len(q.members) if q else 0,
+                    operations=d.running_operations))
             case c.ReplaceConfig():
                 new, warnings = parse_cib(request.config_xml)  # ReportError: CIB_NOT_XML...
                 # Only the configuration is the client's to replace: a status section sent

@@ -110,6 +110,11 @@ class Vigild:
         return self.state.is_dc
 
     @property
+    def running_operations(self) -> int:
+        """Operations the cluster asked of this node that have not finished."""
+        return sum(self.state.running_ops.values())
+
+    @property
     def node_attributes(self) -> Attributes:
         return self.state.attributes
 
