@@ -196,6 +196,19 @@ def test_probes_ask_each_node_about_what_it_has_no_history_for() -> None:
         ("db", Task.MONITOR, 0, 7, (("state", "/run/db"),))
 
 
+def test_no_probe_for_a_node_that_cannot_answer_one() -> None:
+    # node2's stack stopped cleanly (offline), node3 lost uncleanly: a resource created since is
+    # probed on node1 only (the others are probed when they join again)
+    status = """<node_state id="1" uname="node1" in_ccm="true" crmd="online" join="member"
+        expected="member"/>
+      <node_state id="2" uname="node2" in_ccm="false" crmd="offline" join="down"
+        expected="down"/>
+      <node_state id="3" uname="node3" in_ccm="false" crmd="offline" join="member"
+        expected="member"/>"""
+    t = schedule(_cib(DUMMY, status=status, nodes=3), NOW)
+    assert [p.node for p in t.probes] == ["node1"]
+
+
 def test_promotable_clone_operations_carry_notify_and_promoted_max() -> None:
     """As crm_simulate's graph gives them (CRM_meta_notify, CRM_meta_promoted_max and
     _node_max; the executor adds the legacy master_* names)."""

@@ -90,9 +90,12 @@ class Resolver:
         return tuple(out)
 
     def probes(self, cib: Cib) -> tuple[ProbeRequest, ...]:
-        """For each node, a probe of every resource that it has no history for (under the
-        history id or the primitive's own id). Fence devices are not probed; a clone is probed
-        through its first instance. Nodes with nothing to probe are left out."""
+        """For each online node, a probe of every resource that it has no history for (under
+        the history id or the primitive's own id). Fence devices are not probed; a clone is
+        probed through its first instance. Nodes with nothing to probe are left out, and so
+        are nodes that cannot answer one: offline (a node whose stack stopped cleanly keeps
+        no history of a resource created since, and is probed when it joins again) or
+        unclean."""
         probes: list[tuple[str, ResolvedOperation]] = []
         for rsc in self._ws.all_rscs():
             prim = rsc.model
@@ -103,6 +106,8 @@ class Resolver:
         known = {state.id: {h.id for h in state.history} for state in cib.status}
         out = []
         for node in self._ws.nodes:
+            if not node.online or node.unclean:
+                continue
             have = known.get(node.id, set())
             todo = tuple(op for prim_id, op in probes
                          if op.resource not in have and prim_id not in have)
