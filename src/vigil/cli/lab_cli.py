@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -345,6 +346,7 @@ def _cmd_fail(args: argparse.Namespace) -> int:
 
 def _cmd_cts(args: argparse.Namespace) -> int:
     from vigil.lab.cts import catalog, runner
+    from vigil.lab.cts.endurance import MemorySample
 
     if args.list:
         for s in catalog.CATALOG:
@@ -359,12 +361,21 @@ def _cmd_cts(args: argparse.Namespace) -> int:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
-    report = runner.run_cts(config, out=show)
+    # a run stopped by SIGTERM (timeout, kill) still tears its lab down (run_cts's finally)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    samples = open(args.samples, "w") if args.samples else None  # noqa: SIM115 (held for the run)
+
+    def keep(m: MemorySample) -> None:
+        if samples is not None:
+            samples.write(json.dumps(asdict(m)) + "\n")
+            samples.flush()
+
+    try:
+        report = runner.run_cts(config, out=show, on_memory=keep)
+    finally:
+        if samples is not None:
+            samples.close()
     sys.stdout.write(runner.render_report(report) + "\n")
-    if args.samples:
-        with open(args.samples, "w") as f:
-            for m in report.memory:
-                f.write(json.dumps(asdict(m)) + "\n")
     return EXIT_OK if report.passed else EXIT_FAILURE
 
 

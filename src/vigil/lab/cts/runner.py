@@ -100,8 +100,10 @@ def create_resources(lab: Lab, w: World) -> None:
         w.vigil_ok(w.nodes[0], list(args))
 
 
-def run_cts(config: CtsConfig, out: Callable[[str], None] = print) -> CtsReport:
-    """The whole run; the lab is torn down whatever happens."""
+def run_cts(config: CtsConfig, out: Callable[[str], None] = print,
+            on_memory: Callable[[MemorySample], None] | None = None) -> CtsReport:
+    """The whole run; the lab is torn down whatever happens. `on_memory` gets each vigild
+    memory sample as it is taken (a long run's curve survives the run's interruption)."""
     for n in config.scenarios:
         if n not in SCENARIOS:
             raise LabError(f"vigil does not run the CTS scenario {n!r}")
@@ -131,7 +133,10 @@ def run_cts(config: CtsConfig, out: Callable[[str], None] = print) -> CtsReport:
                 _churn(w, rng, outcome, churned, offsets)
             took = time.monotonic() - started
             snap, settle_s = w.wait_settled(offsets, SETTLE_TIMEOUT_S)
-            memory += endurance.sample(w, time.monotonic() - t0)
+            for m in endurance.sample(w, time.monotonic() - t0):
+                memory.append(m)
+                if on_memory is not None:
+                    on_memory(m)
             found = tuple(outcome.findings) + tuple(audits.audit(snap, outcome.allowed))
             r = ScenarioResult(name, iteration, round(took, 1), round(settle_s, 1),
                                tuple(outcome.steps), found)
