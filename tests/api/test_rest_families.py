@@ -314,3 +314,47 @@ def test_every_route_the_acls_check_element_by_element_is_served() -> None:
     served_paths = {str(r.resource.get_info().get("path") or r.resource.get_info().get(
         "formatter")) for r in app.router.routes() if r.resource is not None}
     assert served_paths >= acl.ELEMENT_ROUTES, acl.ELEMENT_ROUTES - served_paths
+
+
+@served
+async def test_the_configuration_pushed_verified_and_checkpoints(s: Served) -> None:
+    import os
+    import tempfile
+    import xml.etree.ElementTree as ET
+
+    token = await login(s)
+    got = await call_ok(s, token, "GET", "/api/v1/cib")
+    root = ET.fromstring(str(got["xml"]))
+    resources = root.find("configuration/resources")
+    assert resources is not None
+    ET.SubElement(resources, "primitive", {"id": "pushed", "class": "ocf",
+                                           "provider": "pacemaker", "type": "Dummy"})
+    xml = ET.tostring(root, encoding="unicode")
+    # refused, nothing changed: not XML, not a CIB's schema, a version someone moved on
+    await refused(s, token, "PUT", "/api/v1/cib", {"xml": "<cib", "config": True}, "CIB_NOT_XML")
+    await refused(s, token, "PUT", "/api/v1/cib", {"config": True}, "REMOTE_BAD_REQUEST")
+    await stale(s, token, "PUT", "/api/v1/cib", {"xml": xml, "config": True})
+    done = await call_ok(s, token, "PUT", "/api/v1/cib", {"xml": xml, "config": True})
+    assert done["changed"] is True
+    assert "pushed" in [r.id for r in s.cluster.node(3).cib.configuration.resources]
+
+    found = await call_ok(s, token, "GET", "/api/v1/verify")
+    assert isinstance(found["valid"], bool) and isinstance(found["reports"], list)
+    assert all(r["code"] and r["message"] for r in found["reports"])  # type: ignore[index]
+
+    with tempfile.TemporaryDirectory() as d:
+        kept = Path(d) / "cib-0.1.0.xml"
+        kept.write_text(str(got["xml"]))  # the configuration before the push
+        os.environ["VIGIL_STATE_DIR"] = d
+        try:
+            listed = (await call_ok(s, token, "GET", "/api/v1/checkpoints"))["checkpoints"]
+            assert [c["number"] for c in listed] == [1]  # type: ignore[index,union-attr]
+            one = await call_ok(s, token, "GET", "/api/v1/checkpoints/1")
+            assert 'id="pushed"' not in str(one["xml"])
+            await refused(s, token, "GET", "/api/v1/checkpoints/x", None, "REMOTE_BAD_REQUEST")
+            await refused(s, token, "POST", "/api/v1/checkpoints/7/restore", {},
+                          "CHECKPOINT_NOT_FOUND")
+            await call_ok(s, token, "POST", "/api/v1/checkpoints/1/restore")
+            assert "pushed" not in [r.id for r in s.cluster.node(3).cib.configuration.resources]
+        finally:
+            del os.environ["VIGIL_STATE_DIR"]

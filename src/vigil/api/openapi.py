@@ -12,6 +12,7 @@ from vigil.api import (
     rest_acls,
     rest_alerts,
     rest_attributes,
+    rest_config,
     rest_fencing,
     rest_resources,
     rest_tags,
@@ -289,7 +290,7 @@ def _with_families(paths: dict[str, Any]) -> None:
     """The paths of the families of REST routes (api.rest_*), which describe them beside their
     routes; a method of a path is described once (a family may add one to a path of api.rest)."""
     for family in (rest_resources, rest_attributes, rest_fencing, rest_tickets, rest_tags,
-                   rest_alerts, rest_acls):
+                   rest_alerts, rest_acls, rest_config):
         for path, methods in family.PATHS.items():
             twice = set(methods) & set(paths.get(path, {}))
             if twice:

@@ -43,6 +43,7 @@ routes' part of the OpenAPI document (api.openapi) beside them:
     api.rest_tickets     this site's tickets: grant, revoke, standby, activate, remove
     api.rest_tags        tags
     api.rest_alerts      alerts and their recipients
+    api.rest_config      the configuration whole: PUT /cib (cib-push), verify, checkpoints
     api.rest_acls        ACL roles, permissions, users and groups, enable-acl
 What they share (the body, the answers, how a command runs) is api.rest_support.
 
@@ -73,6 +74,7 @@ from vigil.api import (
     rest_acls,
     rest_alerts,
     rest_attributes,
+    rest_config,
     rest_fencing,
     rest_resources,
     rest_tags,
@@ -144,7 +146,7 @@ def add_routes(app: web.Application, env: EnvFactory | None = None,
     # the families first: their fixed paths (/resources/ID/ops, /resources/ID/restart) before
     # this module's /resources/ID/ACTION, which would take them
     for family in (rest_resources, rest_attributes, rest_fencing, rest_tickets, rest_tags,
-                   rest_alerts, rest_acls):
+                   rest_alerts, rest_acls, rest_config):
         family.add_routes(app)
     r = app.router
     r.add_get("/api/v1/cib", _cib)

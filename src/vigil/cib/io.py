@@ -74,6 +74,17 @@ def read_cib_file(path: StrPath, *, force: bool = False) -> Loaded:
     except OSError as exc:
         raise ReportError([reports.error("CIB_FILE_UNREADABLE", path=os.fspath(path),
                                          detail=exc.strerror or str(exc))]) from None
+    return read_cib_bytes(data, force=force)
+
+
+def load_cib_bytes(data: bytes, *, force: bool = False) -> tuple[Cib, tuple[Report, ...]]:
+    """The CIB in `data` (a CIB sent over the REST API, say), checked as a file's is."""
+    loaded = read_cib_bytes(data, force=force)
+    return loaded.cib, loaded.forced + loaded.warnings
+
+
+def read_cib_bytes(data: bytes, *, force: bool = False) -> Loaded:
+    """`read_cib_file` of a document already read."""
     root = document.parse(data)  # one parse: the schema checks the tree the model is read from
     by_schema = schema.check_tree(root)
     scores = validate.validate_xml_scores(root)

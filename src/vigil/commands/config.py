@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 from vigil.cib import write
@@ -84,6 +85,13 @@ def cib_push(env: CibEnvironment, path: str, *, config_only: bool = False) -> Ap
     if not Path(path).exists():
         raise ReportError([reports.error("PUSH_FILE_NOT_FOUND", path=path)])
     pushed, warnings = load_cib_file(path)
+    return push(env, pushed, warnings, config_only=config_only)
+
+
+def push(env: CibEnvironment, pushed: Cib, warnings: Sequence[Report], *,
+         config_only: bool = False) -> Applied:
+    """Replace the CIB (or its configuration) by `pushed`, already read and checked
+    (`cib_push` from a file, the REST API from a request)."""
 
     def change(current: Cib) -> tuple[Cib, list[Report]]:
         out: list[Report] = list(warnings)
