@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from vigil.model.ocf import ExecStatus, OcfResult
+from vigil.model.status import OperationRecord
 from vigil.scheduler.working import Rsc, WorkingSet
 
 _SKIP = {"crm_feature_set", "id", "op-digest", "on_node", "on_node_uuid", "pcmk_external_ip"}
@@ -45,6 +46,45 @@ def _restart_params(params: dict[str, str], force: str) -> dict[str, str]:
     return {k: v for k, v in params.items() if k in names}
 
 
+# Parameters the fencer itself reads from a fence device's definition (which nodes it can fence,
+# delays, how to call each action): the agent's metadata does not list them, so they are left
+# out of the secure digest recorded for a fence device.
+_FENCER_PARAMS = frozenset({"provides", "stonith-timeout", "pcmk_action_limit",
+                            "pcmk_delay_base", "pcmk_delay_max", "pcmk_host_argument",
+                            "pcmk_host_check", "pcmk_host_list", "pcmk_host_map"})
+_FENCER_SUFFIXES = ("_action", "_timeout", "_retries")
+
+
+def _fencer_param(name: str) -> bool:
+    if name in _FENCER_PARAMS:
+        return True
+    # pcmk_<action>_action, pcmk_<action>_timeout, pcmk_<action>_retries
+    if not name.startswith("pcmk_"):
+        return False
+    rest = name[len("pcmk_"):]
+    cut = rest.find("_")
+    return cut > 0 and rest[cut:] in _FENCER_SUFFIXES
+
+
+def secure_digest(rsc: Rsc, private: str) -> str:
+    """The digest of the parameters without the private ones (`private`: op-secure-params, names
+    separated by spaces) and, for a fence device, without the fencer's own parameters."""
+    names = set(private.split())
+    fence = rsc.standard == "stonith"
+    return parameters_digest({k: v for k, v in rsc.params.items()
+                              if k not in names and not (fence and _fencer_param(k))})
+
+
+def _only_private_changed(ws: WorkingSet, rsc: Rsc, op: OperationRecord) -> bool:
+    """A sanitized CIB (crm_simulate's view: passwords shown masked) cannot match the recorded
+    digest when a resource has private parameters; the secure digest, recorded without them,
+    tells whether anything else changed. A live scheduler sees the real values and does not
+    look at it: there a changed password is a change."""
+    if not ws.sanitized or op.op_secure_digest is None:
+        return False
+    return secure_digest(rsc, op.op_secure_params or "") == op.op_secure_digest
+
+
 def check_definition_changes(ws: WorkingSet, rsc: Rsc) -> None:
     """A start (or probe/promote/migrate_from) recorded with another digest means the resource
     definition changed: schedule a restart (or a reload when only reloadable params changed)."""
@@ -75,10 +115,14 @@ def check_definition_changes(ws: WorkingSet, rsc: Rsc) -> None:
         if op.op_restart_digest is not None and op.op_force_restart is not None:
             restart = parameters_digest(_restart_params(rsc.params, op.op_force_restart))
             if restart != op.op_restart_digest:
+                if _only_private_changed(ws, rsc, op):
+                    return
                 rsc.restart_needed = True
                 rsc.reason_restart = "resource definition change"
                 return
         if op.op_digest is None or op.op_digest != digest:
+            if _only_private_changed(ws, rsc, op):
+                return
             if op.op_restart_digest is not None:
                 rsc.reload_needed = True
             else:

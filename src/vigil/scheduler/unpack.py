@@ -1077,8 +1077,8 @@ def _expansions(cib: Cib) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def unpack(cib: Cib, now: int) -> WorkingSet:
-    ws = WorkingSet(options=read_options(cib), now=now)
+def unpack(cib: Cib, now: int, *, sanitized: bool = False) -> WorkingSet:
+    ws = WorkingSet(options=read_options(cib), now=now, sanitized=sanitized)
     ws.rsc_defaults = cib.configuration.rsc_defaults
     ws.op_defaults = cib.configuration.op_defaults
     ws.new_feature_set = _feature_set_at_least(cib.crm_feature_set, (3, 0, 13))

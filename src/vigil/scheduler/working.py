@@ -358,6 +358,9 @@ class Ordering:
 class WorkingSet:
     options: ClusterOptions
     now: int
+    # the CIB is shown as crm_simulate shows it, private parameters masked: compare the secure
+    # digests where the full ones differ (digests.py)
+    sanitized: bool = False
     nodes: list[Node] = field(default_factory=list)
     resources: list[Rsc] = field(default_factory=list)  # top level, configuration order
     by_id: dict[str, Rsc] = field(default_factory=dict)
