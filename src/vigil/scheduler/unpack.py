@@ -786,7 +786,7 @@ def _apply_state(ws: WorkingSet, rsc: Rsc, node: Node, result: _NodeHistoryResul
     if active and node.remote and not node.online and rsc.managed and not node.maintenance:
         remote.thought_active(ws, rsc, node)
     elif (active and not node.online and not node.unclean and rsc.managed
-            and ws.options.stonith_enabled):
+            and not node.maintenance and ws.options.stonith_enabled):
         _fence(node, f"{rsc.id} is thought to be active there")
     if node.unclean:
         on_fail = OnFail.IGNORE
@@ -809,6 +809,10 @@ def _apply_state(ws: WorkingSet, rsc: Rsc, node: Node, result: _NodeHistoryResul
     elif on_fail in (OnFail.RESTART_CONTAINER, OnFail.RESET_REMOTE):
         remote.apply_failure(ws, rsc, node, on_fail)
     if rsc.role not in (Role.STOPPED, Role.UNKNOWN):
+        if node.maintenance:
+            # the cluster keeps its hands off a node in maintenance: what runs there stays,
+            # unmanaged, wherever its scores would now send it
+            rsc.managed = False
         _add_running(ws, rsc, node)
         if on_fail in (OnFail.IGNORE,):
             pass
