@@ -133,6 +133,13 @@ CASES: dict[str, dict[str, Any]] = {
         "running": {"node1": "Unpromoted", "node2": "Unpromoted", "node3": "Promoted"},
         "attrs": {n: {"master-state": "10"} for n in NODES},
         "clone_meta": {"target-role": "Unpromoted"}},
+    # target-role=Promoted sets no limit and forces nothing: without a promotion score no
+    # instance is promoted (corpus: target-1)
+    "target_promoted_no_score": {
+        "running": {"node1": "Unpromoted"}, "clone_meta": {"target-role": "Promoted"}},
+    "target_promoted_scores": {
+        "attrs": {"node1": {"master-state": "5"}, "node2": {"master-state": "10"}},
+        "clone_meta": {"target-role": "Promoted"}},
     # without quorum, no-quorum-policy=demote demotes the promoted instance
     "no_quorum_demote": {
         "running": {"node1": "Unpromoted", "node2": "Unpromoted", "node3": "Promoted"},
@@ -240,6 +247,16 @@ def test_target_role_unpromoted_promotes_nothing() -> None:
     t = _run("target_unpromoted")
     assert _summary(t) == ["* Demote state:2 ( Promoted -> Unpromoted node3 )"]
     assert all(a.promotion[0].score < 0 for a in _instances(t) if a.promotion)
+
+
+def test_target_role_promoted_promotes_nothing_without_a_promotion_score() -> None:
+    t = _run("target_promoted_no_score")
+    assert not [a for a in _instances(t) if a.next_role == "Promoted"]
+    assert all(a.promotion[0].score == -1 for a in _instances(t) if a.promotion)
+
+
+def test_target_role_promoted_promotes_as_the_scores_say() -> None:
+    assert _summary(_run("target_promoted_scores")) == _summary(_run("attribute"))
 
 
 def test_no_quorum_policy_demote_demotes() -> None:

@@ -75,7 +75,7 @@ def _as_stdlib(el: ET.Element) -> ET.Element:
 _OP_RECORD_ATTRS = frozenset({
     "id", "operation", "call-id", "rc-code", "op-status", "interval", "transition-key",
     "transition-magic", "last-rc-change", "op-digest", "op-restart-digest", "op-force-restart",
-    "exit-reason", "operation_key", "on_node"})
+    "op-secure-params", "op-secure-digest", "exit-reason", "operation_key", "on_node"})
 _HISTORY_ATTRS = frozenset({"id", "class", "type", "provider", "container"})
 _NODE_STATE_ATTRS = frozenset({"id", "uname", "in_ccm", "crmd", "join", "expected"})
 _LEVEL_ATTRS = frozenset({"id", "index", "devices", "target", "target-pattern", "target-attribute",
@@ -737,6 +737,8 @@ class _Reader:
             op_digest=get("op-digest"),
             op_restart_digest=get("op-restart-digest"),
             op_force_restart=get("op-force-restart"),
+            op_secure_params=get("op-secure-params"),
+            op_secure_digest=get("op-secure-digest"),
             exit_reason=get("exit-reason"),
             operation_key=get("operation_key"),
             on_node=get("on_node") or node,

@@ -606,6 +606,8 @@ def _op_record(rec: OperationRecord) -> ET.Element:
     _set(el, "op-digest", rec.op_digest)
     _set(el, "op-restart-digest", rec.op_restart_digest)
     _set(el, "op-force-restart", rec.op_force_restart)
+    _set(el, "op-secure-params", rec.op_secure_params)
+    _set(el, "op-secure-digest", rec.op_secure_digest)
     return _with_extra(el, rec.extra)
 
 

@@ -49,4 +49,5 @@ def simulate(cib_path: str, now: int | None) -> Simulation:
         now = recorded_now(cib)
     if now is None:
         now = int(time.time())
-    return Simulation(schedule(cib, now), warnings, clone_shapes(cib))
+    # like crm_simulate, which reads saved inputs whose passwords may be masked
+    return Simulation(schedule(cib, now, sanitized=True), warnings, clone_shapes(cib))

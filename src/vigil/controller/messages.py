@@ -255,6 +255,7 @@ def _record(r: OperationRecord) -> dict[str, Any]:
         "transition_key": r.transition_key, "transition_magic": r.transition_magic,
         "last_rc_change": r.last_rc_change, "op_digest": r.op_digest,
         "op_restart_digest": r.op_restart_digest, "op_force_restart": r.op_force_restart,
+        "op_secure_params": r.op_secure_params, "op_secure_digest": r.op_secure_digest,
         "exit_reason": r.exit_reason, "operation_key": r.operation_key, "on_node": r.on_node,
         "extra": _extra(r.extra),
     }
@@ -267,7 +268,9 @@ def _record_from(d: dict[str, Any]) -> OperationRecord:
         interval_ms=int(d["interval_ms"]), transition_key=d.get("transition_key"),
         transition_magic=d.get("transition_magic"), last_rc_change=d.get("last_rc_change"),
         op_digest=d.get("op_digest"), op_restart_digest=d.get("op_restart_digest"),
-        op_force_restart=d.get("op_force_restart"), exit_reason=d.get("exit_reason"),
+        op_force_restart=d.get("op_force_restart"),
+        op_secure_params=d.get("op_secure_params"), op_secure_digest=d.get("op_secure_digest"),
+        exit_reason=d.get("exit_reason"),
         operation_key=d.get("operation_key"), on_node=d.get("on_node"),
         extra=_extra_from(d.get("extra")))
 

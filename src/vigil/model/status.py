@@ -25,6 +25,10 @@ class OperationRecord:
     op_digest: str | None = None
     op_restart_digest: str | None = None
     op_force_restart: str | None = None
+    # the digest without the private parameters (op-secure-params names them): a CIB shown
+    # with masked passwords can still be compared on everything else
+    op_secure_params: str | None = None
+    op_secure_digest: str | None = None
     exit_reason: str | None = None
     operation_key: str | None = None
     on_node: str | None = None

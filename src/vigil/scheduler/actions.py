@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vigil.scheduler import migration
+from vigil.scheduler import migration, probes
 from vigil.scheduler.digests import check_definition_changes
 from vigil.scheduler.transition import Task
 from vigil.scheduler.working import Action, Role, Rsc, Variant, WorkingSet
@@ -241,6 +241,9 @@ def create_primitive_actions(ws: WorkingSet, rsc: Rsc) -> None:
         # assignment failed: the stop is required, the start cannot run
         for a in rsc_actions(ws, rsc, Task.STOP):
             a.optional = False
+        for a in rsc_actions(ws, rsc, Task.START):
+            a.runnable = False
+    elif probes.start_waits_for_probe(ws, rsc):
         for a in rsc_actions(ws, rsc, Task.START):
             a.runnable = False
     rsc.migrating_from = current if allow_migrate else None

@@ -31,8 +31,10 @@ from vigil.scheduler.unpack import unpack
 from vigil.scheduler.working import OrderFlag, Rsc, Variant, WorkingSet
 
 
-def schedule(cib: Cib, now: int) -> Transition:
-    ws = unpack(cib, now)
+def schedule(cib: Cib, now: int, *, sanitized: bool = False) -> Transition:
+    """`sanitized`: the CIB's private parameters may be masked (as in a saved scheduler input);
+    a definition change is then judged on the other parameters where the history allows."""
+    ws = unpack(cib, now, sanitized=sanitized)
     placement.place(ws)
     order = placement.allocation_order(ws)
     actions.create_actions(ws)

@@ -5,7 +5,7 @@ is worked out afterwards, in propagation.py."""
 
 from __future__ import annotations
 
-from vigil.model.constraints import Order
+from vigil.model.constraints import Order, ResourceSet
 from vigil.model.score import parse_score
 from vigil.model.values import is_true
 from vigil.scheduler import remote
@@ -244,8 +244,13 @@ def _add_user_order(ws: WorkingSet, oid: str, first: Rsc, first_action: Task, th
     else:
         order_rsc_tasks(ws, first, _first_task_for(first, first_action), then, then_action,
                         flags, oid)
-    if not symmetrical:
-        return
+    if symmetrical:
+        _add_inverse(ws, oid, first, first_action, then, then_action, kind)
+
+
+def _add_inverse(ws: WorkingSet, oid: str, first: Rsc, first_action: Task, then: Rsc,
+                 then_action: Task, kind: str) -> None:
+    """A symmetrical order's other half: undoing `then` comes before undoing `first`."""
     inv_first = then_action.inverse
     inv_then = first_action.inverse
     if inv_first is None or inv_then is None:
@@ -262,8 +267,9 @@ def _restart_type(rsc: Rsc) -> bool:
 
 
 
-def _one_or_more(ws: WorkingSet, oid: str, needed: int) -> Action:
-    action = Action(rsc=None, task=Task.ONE_OR_MORE, node=None, pseudo=True, seq=len(ws.actions),
+def _one_or_more(ws: WorkingSet, oid: str, needed: int,
+                 task: Task = Task.ONE_OR_MORE) -> Action:
+    action = Action(rsc=None, task=task, node=None, pseudo=True, seq=len(ws.actions),
                     order_id=oid)
     action.runnable_needed = needed
     ws.actions.append(action)
@@ -278,13 +284,18 @@ def _set_orderings(ws: WorkingSet, o: Order) -> None:
     if len(tasks) != len(words):
         return
     prev: list[tuple[Rsc, Task]] = []
+    prev_set: ResourceSet | None = None
+    prev_members: list[Rsc] = []
     for rs, action in zip(o.sets, tasks, strict=True):
         members = [ws.by_id[r] for r in rs.resources if r in ws.by_id]
         set_kind = kind
         if rs.sequential:
             for a, b in zip(members, members[1:], strict=False):
                 _add_user_order(ws, o.id, a, action, b, action, set_kind, symmetrical, True, 0)
-        if prev and members:
+        if prev_set is not None and not prev_set.require_all and prev_members and members:
+            _any_member_first(ws, o.id, prev_set.id, [(m, prev[0][1]) for m in prev_members],
+                              members, action, kind, symmetrical)
+        elif prev and members:
             firsts = prev
             thens = members[:1] if rs.sequential else members
             for f, f_action in firsts:
@@ -293,3 +304,24 @@ def _set_orderings(ws: WorkingSet, o: Order) -> None:
                                     rs.require_all, 0)
         if members:
             prev = [(members[-1], action)] if rs.sequential else [(m, action) for m in members]
+            prev_set, prev_members = rs, members
+
+
+def _any_member_first(ws: WorkingSet, oid: str, set_id: str, firsts: list[tuple[Rsc, Task]],
+                      thens: list[Rsc], then_action: Task, kind: str, symmetrical: bool) -> None:
+    """A set with require-all=false before the next set: any one of its members is enough. Each
+    member's action feeds one pseudo-action that is runnable when one of them is, and every
+    member of the next set waits for that pseudo-action. Undoing goes back member by member,
+    as the inverse of an ordinary set order."""
+    pseudo = _one_or_more(ws, set_id, 1, Task.SET_ONE_OR_MORE)
+    for first, first_action in firsts:
+        for a in rsc_actions(ws, first, _first_task_for(first, first_action)):
+            order(ws, a, pseudo, OrderFlag.ONE_OR_MORE, oid)
+    flags = _flags_for(kind, firsts[0][1], "symmetric" if symmetrical else "asymmetric")
+    for then in thens:
+        for t in rsc_actions(ws, then, then_action):
+            order(ws, pseudo, t, flags | OrderFlag.RUNNABLE_LEFT, oid)
+    if symmetrical:
+        for first, first_action in firsts:
+            for then in thens:
+                _add_inverse(ws, oid, first, first_action, then, then_action, kind)

@@ -154,6 +154,10 @@ def apply_failure_bans(ws: WorkingSet) -> None:
     for rsc in ws.all_rscs():
         if rsc.variant != Variant.PRIMITIVE or rsc.migration_threshold <= 0:
             continue
+        if rsc.failure_ignored:
+            # a resource whose failures are ignored (on-fail=ignore) ignores its fail counts
+            # too: they would otherwise push it away after the very failures it should ride out
+            continue
         for node in ws.nodes:
             count = rsc.fail_counts.get(node.name, 0)
             if count <= 0 or count < rsc.migration_threshold:

@@ -12,7 +12,8 @@ class Task(enum.StrEnum):
     start, stop, promote, demote, monitor, migrate_to, migrate_from and stonith run somewhere;
     running, stopped, promoted and demoted are the pseudo-actions that mark a group's or clone's
     step done, and
-    clone-one-or-more the pseudo-action of an order that needs only some instances of a clone."""
+    clone-one-or-more the pseudo-action of an order that needs only some instances of a clone,
+    one-or-more that of an ordered set with require-all=false (any member will do)."""
 
     START = "start"
     STOP = "stop"
@@ -28,6 +29,7 @@ class Task(enum.StrEnum):
     PROMOTED = "promoted"
     DEMOTED = "demoted"
     ONE_OR_MORE = "clone-one-or-more"
+    SET_ONE_OR_MORE = "one-or-more"
 
     @property
     def done(self) -> Task:

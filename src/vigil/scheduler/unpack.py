@@ -479,7 +479,9 @@ def _unpack_resources(ws: WorkingSet, cib: Cib, resources: tuple[Resource, ...])
             continue
         if target in (Role.UNPROMOTED, Role.PROMOTED) and not _in_promotable(rsc):
             continue
-        if target == Role.STARTED:
+        if target in (Role.STARTED, Role.PROMOTED):
+            # Promoted is no limit at all: an instance is promoted only on its promotion
+            # score, as without a target-role [case: target-1]
             continue
         rsc.next_role = target
 
@@ -643,7 +645,7 @@ def _same_op(a: OperationRecord, b: OperationRecord) -> bool:
 def _failure(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord, rc: int,
              result: _NodeHistoryResult) -> None:
     result.last_failure = op
-    on_fail = op_on_fail(ws, rsc, op.operation, op.interval_ms)
+    on_fail = _failure_on_fail(ws, rsc, op)
     task = op.operation
     if task == "migrate_to":
         _apply_migration(ws, rsc, node, migration.after_failed_migrate_to(ws, rsc, node, op))
@@ -670,6 +672,17 @@ def _failure(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord, rc: int,
         _set_active(rsc)
     if on_fail > result.on_fail:
         result.on_fail = on_fail
+
+
+def _failure_on_fail(ws: WorkingSet, rsc: Rsc, op: OperationRecord) -> OnFail:
+    """The operation's on-fail, except that an agent the executor found not installed cannot
+    be ignored: the resource cannot run there at all, so it is recovered elsewhere
+    [case: not-installed-agent; an agent that itself answered "not installed" (rc 5) is still
+    ignored: not-installed-tools]."""
+    on_fail = op_on_fail(ws, rsc, op.operation, op.interval_ms)
+    if on_fail == OnFail.IGNORE and op.op_status == ST_NOT_INSTALLED:
+        return OnFail.RESTART
+    return on_fail
 
 
 def _ban(rsc: Rsc, node: Node, why: str, everywhere: list[Node] | None = None) -> None:
@@ -745,7 +758,7 @@ def _process_op(ws: WorkingSet, rsc: Rsc, node: Node, op: OperationRecord,
             _apply_migration(ws, rsc, node, migration.after_migrate_to(ws, rsc, node, op))
     elif status in (ST_ERROR, ST_TIMEOUT, ST_NOTSUPP, ST_ERROR_HARD, ST_ERROR_FATAL,
                     ST_NOT_INSTALLED) or status >= ST_NOT_CONNECTED:
-        on_fail = op_on_fail(ws, rsc, op.operation, op.interval_ms)
+        on_fail = _failure_on_fail(ws, rsc, op)
         if on_fail == OnFail.RESTART_CONTAINER and op.operation == "stop":
             # a filler that failed to stop: restarting its container stops it anyway
             rsc.failure_ignored = True
@@ -786,7 +799,7 @@ def _apply_state(ws: WorkingSet, rsc: Rsc, node: Node, result: _NodeHistoryResul
     if active and node.remote and not node.online and rsc.managed and not node.maintenance:
         remote.thought_active(ws, rsc, node)
     elif (active and not node.online and not node.unclean and rsc.managed
-            and ws.options.stonith_enabled):
+            and not node.maintenance and ws.options.stonith_enabled):
         _fence(node, f"{rsc.id} is thought to be active there")
     if node.unclean:
         on_fail = OnFail.IGNORE
@@ -809,6 +822,10 @@ def _apply_state(ws: WorkingSet, rsc: Rsc, node: Node, result: _NodeHistoryResul
     elif on_fail in (OnFail.RESTART_CONTAINER, OnFail.RESET_REMOTE):
         remote.apply_failure(ws, rsc, node, on_fail)
     if rsc.role not in (Role.STOPPED, Role.UNKNOWN):
+        if node.maintenance:
+            # the cluster keeps its hands off a node in maintenance: what runs there stays,
+            # unmanaged, wherever its scores would now send it
+            rsc.managed = False
         _add_running(ws, rsc, node)
         if on_fail in (OnFail.IGNORE,):
             pass
@@ -1077,8 +1094,8 @@ def _expansions(cib: Cib) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def unpack(cib: Cib, now: int) -> WorkingSet:
-    ws = WorkingSet(options=read_options(cib), now=now)
+def unpack(cib: Cib, now: int, *, sanitized: bool = False) -> WorkingSet:
+    ws = WorkingSet(options=read_options(cib), now=now, sanitized=sanitized)
     ws.rsc_defaults = cib.configuration.rsc_defaults
     ws.op_defaults = cib.configuration.op_defaults
     ws.new_feature_set = _feature_set_at_least(cib.crm_feature_set, (3, 0, 13))

@@ -313,7 +313,9 @@ class Action:
     before: list[Ordering] = field(default_factory=list)  # orderings where this is "then"
     after: list[Ordering] = field(default_factory=list)  # orderings where this is "first"
     runnable_needed: int = 0  # for clone-one-or-more pseudo actions
-    order_id: str | None = None  # the order constraint a clone-one-or-more pseudo action serves
+    # the order constraint a clone-one-or-more pseudo action serves (the resource set, for a
+    # set's one-or-more)
+    order_id: str | None = None
     notify_meta: dict[str, str] = field(default_factory=dict)  # a notify action's CRM_meta_notify_*
     # part of a live migration that still may happen (its start, stop, migrate_to, migrate_from);
     # cleared when an ordering needs a real stop and start, and the migration is abandoned
@@ -358,6 +360,9 @@ class Ordering:
 class WorkingSet:
     options: ClusterOptions
     now: int
+    # the CIB is shown as crm_simulate shows it, private parameters masked: compare the secure
+    # digests where the full ones differ (digests.py)
+    sanitized: bool = False
     nodes: list[Node] = field(default_factory=list)
     resources: list[Rsc] = field(default_factory=list)  # top level, configuration order
     by_id: dict[str, Rsc] = field(default_factory=dict)
