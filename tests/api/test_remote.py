@@ -208,3 +208,19 @@ async def test_node_operations_run_as_a_process_of_their_own(s: Served) -> None:
         with pytest.raises(ReportError) as err:
             await s.blocking(lambda o=op, p=payload: remote.post_json(host, f"/api/v1/node/{o}", p))
         assert err.value.reports[0].code == "REMOTE_BAD_REQUEST", op
+
+
+@served
+async def test_status_pcsd_sees_each_endpoint_online_refused_or_gone(s: Served) -> None:
+    from vigil.commands import cluster_view
+
+    token = (await s.blocking(s.auth)).host.token
+    states = await s.blocking(lambda: cluster_view.endpoint_states(["n1", "n7"], s.hosts))
+    assert [(e.node, e.state) for e in states] == [("n1", "online"), ("n7", "not-authenticated")]
+    s.tokens.revoke(token)  # the node no longer takes this machine's token
+    [refused] = await s.blocking(lambda: cluster_view.endpoint_states(["n1"], s.hosts))
+    assert refused.state == "unauthorized"
+    gone = dataclasses.replace(s.hosts.read()["n1"], port=1)  # nothing listens there
+    s.hosts.write({"n1": gone})
+    [off] = await s.blocking(lambda: cluster_view.endpoint_states(["n1"], s.hosts))
+    assert off.state == "offline" and off.detail

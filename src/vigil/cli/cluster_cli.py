@@ -55,6 +55,7 @@ usage: vigil [-f FILE] cluster COMMAND ...
   cib-upgrade                                  the newest installed schema (validate-with)
   verify                                       (as vigil verify)
   standby NODE...|--all                        unstandby NODE...|--all   (as 'node standby')
+  config [show] [--corosync_conf PATH]         corosync.conf as pcs shows it (--output json)
 Without NODE or --all, setup, start, stop, enable, disable and destroy act on this machine. With
 them (and setup of nodes all authenticated with 'vigil host auth'), on those nodes through their
 remote endpoints; --all is the nodes of this machine's corosync.conf. node add|remove run on a
@@ -372,7 +373,8 @@ def watch_events(path: str = EVENTS_LOG, *, raw: bool = False, poll_s: float = 0
 
 
 STATUS_USAGE = """\
-usage: vigil status [nodes | resources [ID] | quorum] [-f FILE] [--full] [--output json] [--watch]
+usage: vigil status [nodes | resources [ID] | quorum | qdevice | corosync | xml | pcsd [NODE]...]
+                    [-f FILE] [--full] [--output json] [--watch]
 Prints the cluster like crm_mon (of FILE, or of the running cluster): nodes, resources and where
 they run, failed actions. --full adds node attributes and operation history; --watch then
 follows this node's events."""
@@ -397,6 +399,14 @@ def run_status(inv: Invocation) -> int:
         args.no_more(words[1:], "status quorum")
         inv.words = ["quorum", "status"]
         return quorum_cli.run(inv)
+    if words and words[0] == "qdevice":  # pcs: the quorum device's runtime status
+        from vigil.cli import quorum_cli
+
+        args.no_more(words[1:], "status qdevice")
+        inv.words = ["quorum", "device", "status"]
+        return quorum_cli.run(inv)
+    if words and words[0] == "pcsd":  # pcs's name for its daemon: here, the nodes' endpoints
+        return _endpoints(inv, words[1:])
     if words and words[0] == "cluster":  # pcs: status cluster is the status
         words = words[1:]
     if words and words[0] == "xml":  # pcs: crm_mon's XML
@@ -431,6 +441,65 @@ def run_status(inv: Invocation) -> int:
     return EXIT_OK
 
 
+def _endpoints(inv: Invocation, nodes: list[str]) -> int:
+    """`status pcsd [NODE]...`: each node's remote endpoint (default: every node of this
+    node's corosync.conf) asked with this machine's token."""
+    from vigil.commands import cluster_all, cluster_view
+
+    inv.only()
+    if inv.file is not None:
+        raise UsageError("status pcsd asks the nodes' endpoints: it has no CIB file")
+    found = cluster_view.endpoint_states(nodes or list(cluster_all.cluster_nodes()))
+    if inv.json:
+        args.print_json({"endpoints": found})
+    else:
+        said = {"online": "Online", "offline": "Offline", "unauthorized":
+                "Unable to authenticate (the token was refused: vigil host auth NODE)",
+                "not-authenticated": "Not authenticated here (vigil host auth NODE)"}
+        args.print_lines(["Endpoint (pcsd) status:"] + [
+            f"  {e.node}: {said[e.state]}" + (f" ({e.detail})" if e.detail else "")
+            for e in found])
+    return EXIT_OK if all(e.state == "online" for e in found) else args.EXIT_RUNTIME
+
+
+def _cluster_config(inv: Invocation, words: list[str]) -> int:
+    """`cluster config [show]`: this node's corosync.conf as pcs shows it."""
+    from vigil.commands import cluster_view
+
+    inv.only("corosync_conf")
+    if words[:1] == ["show"]:
+        words = words[1:]
+    args.no_more(words, "cluster config [show]")
+    if inv.file is not None:
+        raise UsageError("cluster config shows corosync.conf (--corosync_conf PATH), not a CIB "
+                         "file")
+    found = cluster_view.cluster_config(inv.corosync_conf)
+    if inv.json:
+        args.print_json(found)
+        return EXIT_OK
+    lines = [f"Cluster Name: {found.cluster_name}", f"Transport: {found.transport}", "Nodes:"]
+    for n in found.nodes:
+        lines.append(f"  {n.name}:")
+        lines += [f"    Link {k} address: {a}" for k, a in enumerate(n.addresses)]
+        lines.append(f"    nodeid: {n.nodeid}")
+    for k, link in enumerate(found.links):
+        opts = [f"{a}: {b}" for a, b in link if a != "linknumber"]
+        if opts:
+            lines += [f"Link Options (link {dict(link).get('linknumber', k)}):"] + \
+                [f"  {o}" for o in opts]
+    for title, pairs in (("Totem Options", found.totem), ("Quorum Options", found.quorum)):
+        if pairs:
+            lines += [f"{title}:"] + [f"  {a}: {b}" for a, b in pairs]
+    if found.device is not None:
+        d = found.device
+        lines += ["Quorum Device:", f"  Model: {d.model}", f"    host: {d.host}",
+                  f"    algorithm: {d.algorithm}"]
+        lines += [f"    {a}: {b}" for a, b in d.model_options]
+        lines += [f"  {a}: {b}" for a, b in d.generic_options]
+    args.print_lines(lines)
+    return EXIT_OK
+
+
 def run_cluster(inv: Invocation) -> int:
     words = inv.words[1:]
     if not words or inv.help:
@@ -454,6 +523,8 @@ def run_cluster(inv: Invocation) -> int:
 
         inv.words = ["verify", *words[1:]]
         return verify_cli.run(inv)
+    if words[0] == "config":
+        return _cluster_config(inv, words[1:])
     if words[0] in ("standby", "unstandby"):  # pcs 0.9's form (seed 004): node standby
         inv.words = ["node", *words]
         return run_node(inv)
@@ -470,5 +541,5 @@ def run_cluster(inv: Invocation) -> int:
             raise UsageError(f"'cluster {words[0]}' acts on this machine, not on a CIB file (-f)")
         return commands[words[0]](inv, words[1:])
     raise UsageError(f"'cluster {words[0]}' is not available in vigil yet (it has: setup, start, "
-                     "stop, enable, disable, destroy, node, standby, unstandby, status, cib, "
-                     "cib-push)")
+                     "stop, enable, disable, destroy, node, standby, unstandby, status, config, "
+                     "cib, cib-push, cib-upgrade, verify)")
