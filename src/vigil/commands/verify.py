@@ -13,7 +13,9 @@ The checks read the CIB and, when present, corosync.conf (for `two_node: 1` and 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from vigil.cib import document, read, schema, validate
 from vigil.cib import io as cib_io
 from vigil.clusterconf import conf_tree
 from vigil.clusterconf.quorum_device import node_names, read_device
-from vigil.commands import agents, edit, fencing_topology, options
+from vigil.commands import agents, edit, fencing_topology, options, verify_pacemaker
 from vigil.commands.env import CibEnvironment
 from vigil.commands.meta import meta_value, own_meta
 from vigil.fencer import devices as fencer_devices
@@ -64,7 +66,10 @@ class Verification:
 
     @property
     def valid(self) -> bool:
-        return self.errors == 0
+        """No errors, and none of the warnings crm_verify counts against a configuration
+        (verify_pacemaker): with those it says "config may not be valid" and exits 78."""
+        return self.errors == 0 and not any(
+            r.code in verify_pacemaker.PACEMAKER_REJECTS for r in self.reports)
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -139,6 +144,9 @@ def _finish(source: str, cib: Cib | None, found: list[Report],
         found += notes
     if cib is not None:
         found += check(cib, facts)
+        # a CIB the scheduler refuses: its errors are said by the checks above
+        with contextlib.suppress(ReportError):
+            found += verify_pacemaker.findings(cib, int(time.time()))
     unique = list(dict.fromkeys(found))
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     unique.sort(key=lambda r: order[r.severity])

@@ -28,6 +28,20 @@ def _quorum_ignore(r: Report) -> str:
 
 
 MESSAGES: dict[str, _Render] = {
+    # what crm_verify counts against a configuration though Pacemaker only warns of it
+    # (commands.verify_pacemaker): the configuration "may not be valid", exit 2 as crm_verify's 78
+    "VERIFY_NODE_UNCLEAN": lambda r: (
+        f"node {_f(r, 'node')} is unclean ({_f(r, 'reason')}): the cluster fences it before "
+        "anything else; crm_verify counts this against the configuration"),
+    "VERIFY_ORDER_REQUIRE_ALL": lambda r: (
+        f"ordering constraint {_f(r, 'id')} uses require-all, which Pacemaker deprecates and "
+        "will remove: write it as an ordered set with require-all=false"),
+    "VERIFY_STONITH_ACTION_POWEROFF": lambda r: (
+        "stonith-action=poweroff is deprecated in Pacemaker: use stonith-action=off (the same "
+        "action)"),
+    "VERIFY_NODE_STATE_UNKNOWN": lambda r: (
+        f"the status records node {_f(r, 'node')}, which the configuration no longer has: "
+        f"Pacemaker ignores it; forget it (vigil cluster node clear {_f(r, 'node')})"),
     "FENCING_DISABLED": lambda r: (
         "fencing is disabled (stonith-enabled=false): a split brain can corrupt shared data, "
         "because a node that stops answering is assumed down while it may still write to it, "
