@@ -18,13 +18,13 @@ ONLINE = ('<node_state id="{i}" uname="n{i}" in_ccm="true" crmd="online" join="m
 
 
 def cib(*, props: str = "", constraints: str = "", status: str | None = None,
-        stonith: bool = False) -> str:
+        stonith: bool = False, a_meta: str = "", more: str = "") -> str:
     states = status if status is not None else ONLINE.format(i=1) + ONLINE.format(i=2)
     return f"""<cib validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0">
 <configuration><crm_config><cluster_property_set id="o">
 <nvpair id="o-se" name="stonith-enabled" value="{'true' if stonith else 'false'}"/>{props}
 </cluster_property_set></crm_config><nodes>{NODES}</nodes><resources>
-<primitive id="A" class="ocf" provider="pacemaker" type="Dummy"/>
+<primitive id="A" class="ocf" provider="pacemaker" type="Dummy">{a_meta}</primitive>{more}
 <clone id="B-clone"><primitive id="B" class="ocf" provider="pacemaker" type="Dummy"/></clone>
 </resources><constraints>{constraints}</constraints></configuration>
 <status>{states}</status></cib>"""
@@ -52,6 +52,13 @@ def codes(tmp_path: Path, text: str) -> tuple[list[str], bool]:
     (cib(stonith=True, status=ONLINE.format(i=1) + '<node_state id="2" uname="n2" '
          'in_ccm="false" crmd="offline" join="member" expected="member"/>'),
      "VERIFY_NODE_UNCLEAN"),
+    (cib(a_meta='<meta_attributes id="A-m"><nvpair id="A-rt" name="restart-type" '
+                'value="restart"/></meta_attributes>'), "VERIFY_RESTART_TYPE"),
+    (cib(a_meta='<meta_attributes id="A-m"><nvpair id="A-tr" name="target-role" '
+                'value="Unpromoted"/></meta_attributes>'), "VERIFY_TARGET_ROLE_NOT_PROMOTABLE"),
+    (cib(more='<group id="G"><meta_attributes id="G-m"><nvpair id="G-o" name="ordered" '
+              'value="false"/></meta_attributes><primitive id="G1" class="ocf" '
+              'provider="pacemaker" type="Dummy"/></group>'), "VERIFY_GROUP_UNORDERED"),
 ])
 def test_what_crm_verify_counts_makes_the_configuration_not_valid(
         tmp_path: Path, text: str, code: str) -> None:

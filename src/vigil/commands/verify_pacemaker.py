@@ -4,10 +4,13 @@ verify` says them too and, like it, calls the configuration not valid (exit 2), 
 tools agree on which files are valid (issue 14; tests/conformance/test_verify_agreement.py).
 
 Each is a warning (the words say what Pacemaker does and what to do), its code in
-PACEMAKER_REJECTS: a cluster or remote node that is unclean (the scheduler will fence it, or
-would: the status is not a healthy cluster's; a guest node's state is its container's, not
-counted), require-all on an ordering constraint (deprecated), a stonith-action Pacemaker
-deprecates (poweroff), and a node's recorded state for a node the configuration no longer has.
+PACEMAKER_REJECTS: a cluster or remote node that is unclean or that the scheduler fences (the
+status is not a healthy cluster's; a guest node's state is its container's, not counted), a
+resource the configuration no longer has still active, a node's recorded state for a node the
+configuration no longer has, what Pacemaker deprecates (require-all on an ordering
+constraint, stonith-action=poweroff, restart-type, a group's ordered=false, its own or its
+clone's), target-role Promoted/Unpromoted outside a promotable clone (ignored), and an lsb
+resource in a globally-unique clone (made anonymous).
 What Pacemaker only logs (startup-fencing=false's "blind faith", a cluster without quorum) does
 not count: crm_verify accepts those files, measured on the corpus.
 """
@@ -21,11 +24,14 @@ from vigil.model.cib import Cib
 from vigil.model.constraints import Order
 from vigil.model.nvset import first_value
 from vigil.model.reports import Report
+from vigil.model.resources import Clone, Group, Primitive, walk
 from vigil.scheduler.engine import schedule
 
 PACEMAKER_REJECTS = frozenset({
-    "VERIFY_NODE_UNCLEAN", "VERIFY_ORDER_REQUIRE_ALL", "VERIFY_STONITH_ACTION_POWEROFF",
-    "VERIFY_NODE_STATE_UNKNOWN"})
+    "VERIFY_NODE_UNCLEAN", "VERIFY_NODE_FENCED", "VERIFY_ORDER_REQUIRE_ALL",
+    "VERIFY_STONITH_ACTION_POWEROFF", "VERIFY_NODE_STATE_UNKNOWN", "VERIFY_RESTART_TYPE",
+    "VERIFY_GROUP_UNORDERED", "VERIFY_ACTIVE_ORPHAN", "VERIFY_TARGET_ROLE_NOT_PROMOTABLE",
+    "VERIFY_UNIQUE_LSB_CLONE"})
 
 
 def findings(cib: Cib, now: int) -> list[Report]:
@@ -39,7 +45,44 @@ def _configuration(cib: Cib) -> list[Report]:
     for c in cib.configuration.constraints:
         if isinstance(c, Order) and not c.sets and not c.require_all:
             out.append(reports.warning("VERIFY_ORDER_REQUIRE_ALL", id=c.id))
+    in_promotable: set[str] = set()
+    for rsc in walk(cib.configuration.resources):
+        if isinstance(rsc, Clone) and _true(first_value(rsc.meta_attributes, "promotable")) \
+                or isinstance(rsc, Clone) and rsc.legacy_master:
+            in_promotable |= {r.id for r in walk((rsc.child,))}
+        if isinstance(rsc, Clone) and _true(first_value(rsc.meta_attributes, "globally-unique")):
+            lsb = [p.id for p in walk((rsc.child,)) if isinstance(p, Primitive)
+                   and p.standard == "lsb"]
+            if lsb:
+                out.append(reports.warning("VERIFY_UNIQUE_LSB_CLONE", clone=rsc.id, rsc=lsb[0]))
+        if isinstance(rsc, Group) and \
+                not _true(first_value(rsc.meta_attributes, "ordered") or "true"):
+            out.append(reports.warning("VERIFY_GROUP_UNORDERED", group=rsc.id))
+        if isinstance(rsc, Clone) and isinstance(rsc.child, Group) and \
+                first_value(rsc.child.meta_attributes, "ordered") is None and \
+                not _true(first_value(rsc.meta_attributes, "ordered") or "true"):
+            # a clone's meta-attributes are its group's too: its `ordered` is the group's
+            out.append(reports.warning("VERIFY_GROUP_UNORDERED", group=rsc.child.id))
+        if isinstance(rsc, Primitive | Group | Clone) and \
+                first_value(rsc.meta_attributes, "restart-type") is not None:
+            out.append(reports.warning("VERIFY_RESTART_TYPE", rsc=rsc.id))
+    for rsc in walk(cib.configuration.resources):
+        role = first_value(getattr(rsc, "meta_attributes", ()), "target-role") or ""
+        if role.lower() in ("unpromoted", "slave", "promoted", "master") \
+                and rsc.id not in in_promotable and not (
+                    isinstance(rsc, Clone) and rsc.id in in_promotable | _promotable_ids(cib)):
+            out.append(reports.warning("VERIFY_TARGET_ROLE_NOT_PROMOTABLE", rsc=rsc.id,
+                                       role=role))
     return out
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").lower() in ("true", "yes", "on", "1", "y")
+
+
+def _promotable_ids(cib: Cib) -> set[str]:
+    return {r.id for r in walk(cib.configuration.resources) if isinstance(r, Clone) and (
+        r.legacy_master or _true(first_value(r.meta_attributes, "promotable")))}
 
 
 def _guests(cib: Cib) -> tuple[set[str], tuple[str, ...]]:
@@ -67,8 +110,22 @@ def _status(cib: Cib, now: int) -> list[Report]:
     if not cib.status:
         return out
     t = schedule(cib, now)
+    unclean = {n.name for n in t.nodes if n.unclean and not guest(n.name)}
     for n in t.nodes:
-        if n.unclean and not guest(n.name):
+        if n.name in unclean:
             out.append(reports.warning("VERIFY_NODE_UNCLEAN", node=n.name,
                                        reason=n.fence_reason or "its state is not known"))
+    for item in t.summary:
+        if item.verb == "Fence" and item.fence_action != "on" and item.resource not in unclean \
+                and not guest(item.resource) and item.fence_container is None:
+            out.append(reports.warning("VERIFY_NODE_FENCED", node=item.resource,
+                                       reason=item.reason or item.details))
+    # an orphan left running because stop-orphan-resources=false is said too; one the
+    # operator unmanaged is not (measured on the corpus, as crm_verify)
+    kept = (cib.cluster_option("stop-orphan-resources") or "true").lower() in (
+        "false", "no", "off", "0", "n")
+    for a in t.allocations:
+        if a.orphan and a.current_nodes and (a.managed or kept):
+            out.append(reports.warning("VERIFY_ACTIVE_ORPHAN", rsc=a.resource,
+                                       node=", ".join(a.current_nodes)))
     return out

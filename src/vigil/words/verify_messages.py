@@ -33,6 +33,24 @@ MESSAGES: dict[str, _Render] = {
     "VERIFY_NODE_UNCLEAN": lambda r: (
         f"node {_f(r, 'node')} is unclean ({_f(r, 'reason')}): the cluster fences it before "
         "anything else; crm_verify counts this against the configuration"),
+    "VERIFY_NODE_FENCED": lambda r: (
+        f"the cluster fences node {_f(r, 'node')} ({_f(r, 'reason')}); crm_verify counts this "
+        "against the configuration"),
+    "VERIFY_ACTIVE_ORPHAN": lambda r: (
+        f"{_f(r, 'rsc')} is active on {_f(r, 'node')} but no longer configured: the cluster "
+        "stops it (or leaves it to be stopped by hand with stop-orphan-resources=false)"),
+    "VERIFY_RESTART_TYPE": lambda r: (
+        f"{_f(r, 'rsc')} uses the restart-type meta-attribute, which Pacemaker deprecates and "
+        "will remove: remove it (ordering constraints say what restarts with what)"),
+    "VERIFY_GROUP_UNORDERED": lambda r: (
+        f"group {_f(r, 'group')} has ordered=false (its own or its clone's), which Pacemaker "
+        "deprecates and will remove: use an unordered resource set instead"),
+    "VERIFY_TARGET_ROLE_NOT_PROMOTABLE": lambda r: (
+        f"{_f(r, 'rsc')} has target-role={_f(r, 'role')}, which only makes sense in a "
+        "promotable clone: Pacemaker ignores it; use Started or Stopped"),
+    "VERIFY_UNIQUE_LSB_CLONE": lambda r: (
+        f"clone {_f(r, 'clone')} is globally-unique but holds the lsb resource {_f(r, 'rsc')}, "
+        "which can only be anonymous: Pacemaker ignores globally-unique; set it false"),
     "VERIFY_ORDER_REQUIRE_ALL": lambda r: (
         f"ordering constraint {_f(r, 'id')} uses require-all, which Pacemaker deprecates and "
         "will remove: write it as an ordered set with require-all=false"),
