@@ -183,3 +183,29 @@ def test_status_resources_id_and_status_quorum(vigil: Run, cib: Path) -> None:
     # status quorum is quorum status: Corosync's, not a CIB file's
     code, out, err = vigil("-f", str(cib), "status", "quorum")
     assert code == 2 and not out and "quorum commands work on Corosync" in err
+
+
+def test_resource_relations_draws_orders_and_hierarchy_once(vigil: Run, tmp_path: Path) -> None:
+    cib = tmp_path / "r.xml"
+    for words in (("resource", "create", "A", "ocf:pacemaker:Dummy"),
+                  ("resource", "create", "B", "ocf:pacemaker:Dummy", "--group", "G"),
+                  ("resource", "create", "D", "ocf:pacemaker:Dummy", "clone"),
+                  ("constraint", "order", "start", "A", "then", "start", "G"),
+                  ("constraint", "order", "start", "D-clone", "then", "A"),
+                  ("constraint", "order", "start", "G", "then", "start", "D-clone")):  # a cycle
+        code, _, err = vigil("-f", str(cib), *words)
+        assert code == 0, (words, err)
+    code, out, err = vigil("-f", str(cib), "resource", "relations", "A")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "A"
+    assert "|  start A then start G (order-A-G-mandatory)" in [ln.strip() for ln in lines]
+    assert any(ln.endswith("`- B") for ln in lines) and any(ln.endswith("`- D") for ln in lines)
+    # the cycle A -> G -> D-clone -> A ends: each tie drawn once, a resource's ties where it
+    # first appears
+    assert sum(1 for ln in lines if ln.strip("|` -") == "D-clone") == 1
+    assert len(lines) < 40
+    code, out, err = vigil("-f", str(cib), "resource", "relations", "nope")
+    assert code == 2 and not out and "'nope' does not exist" in err
+    code, _, err = vigil("-f", str(cib), "resource", "relations")
+    assert code == 2 and "resource relations RSC" in err

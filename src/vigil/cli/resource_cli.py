@@ -286,6 +286,18 @@ def run(inv: Invocation) -> int:
                                                           force=inv.force))
     if sub in debug_cli.WORDS:
         return debug_cli.run(inv, sub, rest)
+    if sub == "relations":
+        from vigil.commands import relations
+
+        inv.only("full")
+        args.need(rest, 1, "the resource (resource relations RSC)")
+        args.no_more(rest[1:], rest[0])
+        tree = relations.relations(env(), rest[0])
+        if inv.json:
+            args.print_json(tree)
+        else:
+            args.print_lines(relations.tree_lines(tree))
+        return EXIT_OK
     raise UsageError(f"unknown resource command '{sub}'")
 
 
