@@ -8,6 +8,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from vigil.cli import args, config_view, utilization_cli
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
@@ -56,6 +57,7 @@ usage: vigil [-f FILE] cluster COMMAND ...
   verify                                       (as vigil verify)
   standby NODE...|--all                        unstandby NODE...|--all   (as 'node standby')
   config [show] [--corosync_conf PATH]         corosync.conf as pcs shows it (--output json)
+  uidgid [add|delete uid=UID gid=GID]           Corosync's IPC users (/etc/corosync/uidgid.d)
 Without NODE or --all, setup, start, stop, enable, disable and destroy act on this machine. With
 them (and setup of nodes all authenticated with 'vigil host auth'), on those nodes through their
 remote endpoints; --all is the nodes of this machine's corosync.conf. node add|remove run on a
@@ -500,6 +502,49 @@ def _cluster_config(inv: Invocation, words: list[str]) -> int:
     return EXIT_OK
 
 
+# The machine `cluster uidgid` acts on (None: this one); the tests give a LocalNode on a
+# temporary root.
+local_node: Callable[[], Any] | None = None
+
+
+def _uidgid(inv: Invocation, words: list[str]) -> int:
+    """`cluster uidgid [add|delete|remove uid=UID gid=GID]` (pcs's): Corosync's IPC users."""
+    from vigil.commands import uidgid
+    from vigil.commands.localnode import LocalNode
+
+    inv.only()
+    if inv.file is not None:
+        raise UsageError("cluster uidgid edits /etc/corosync/uidgid.d, not a CIB file")
+    host: LocalNode = local_node() if local_node is not None else LocalNode()
+    sub, rest = (words[0], words[1:]) if words else ("list", [])
+    if sub == "list":
+        args.no_more(rest, "cluster uidgid")
+        found = uidgid.entries(host)
+        if inv.json:
+            args.print_json({"uidgid": found})
+        else:
+            args.print_lines([f"UID/GID: uid={e.uid or ''} gid={e.gid or ''} ({e.file})"
+                              for e in found] or ["No uidgids configured"])
+        return EXIT_OK
+    if sub not in ("add", "delete", "remove", "rm"):
+        raise UsageError(f"unknown cluster uidgid command '{sub}' (add, delete)")
+    given = args.pairs(rest)
+    unknown = [k for k, _ in given if k not in ("uid", "gid")]
+    if unknown:
+        raise UsageError(f"'{unknown[0]}' is not uid or gid")
+    uid, gid = dict(given).get("uid"), dict(given).get("gid")
+    if sub == "add":
+        done = uidgid.add(host, uid, gid)
+        lines = [f"{done.file} written: Corosync lets uid={uid or '-'} gid={gid or '-'} use its "
+                 "IPC once it reloads (corosync-cfgtool -R) or restarts"]
+    else:
+        gone = uidgid.delete(host, uid, gid)
+        lines = [f"{e.file} removed" for e in gone]
+    if not inv.json:
+        args.print_lines(lines)
+    return EXIT_OK
+
+
 def run_cluster(inv: Invocation) -> int:
     words = inv.words[1:]
     if not words or inv.help:
@@ -525,6 +570,8 @@ def run_cluster(inv: Invocation) -> int:
         return verify_cli.run(inv)
     if words[0] == "config":
         return _cluster_config(inv, words[1:])
+    if words[0] == "uidgid":
+        return _uidgid(inv, words[1:])
     if words[0] in ("standby", "unstandby"):  # pcs 0.9's form (seed 004): node standby
         inv.words = ["node", *words]
         return run_node(inv)
@@ -542,4 +589,4 @@ def run_cluster(inv: Invocation) -> int:
         return commands[words[0]](inv, words[1:])
     raise UsageError(f"'cluster {words[0]}' is not available in vigil yet (it has: setup, start, "
                      "stop, enable, disable, destroy, node, standby, unstandby, status, config, "
-                     "cib, cib-push, cib-upgrade, verify)")
+                     "uidgid, cib, cib-push, cib-upgrade, verify)")

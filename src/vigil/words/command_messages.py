@@ -467,6 +467,16 @@ _CLUSTER_NODE: dict[str, _Render] = {
     "CLUSTER_NODE_LEFT_UNREACHABLE": lambda r: (
         f"{_f(r, 'node')} could not be reached: removed from the others' configuration, its "
         "own files stay on it (run 'vigil cluster destroy --force' there before it returns)"),
+    "UIDGID_NOTHING_GIVEN": lambda r: "give uid=UID, gid=GID or both",
+    "UIDGID_BAD_VALUE": lambda r: (
+        f"'{_f(r, 'value')}' is not a {_f(r, 'key')} (a user or group name, or a number)"),
+    "UIDGID_EXISTS": lambda r: (
+        f"uid={_f(r, 'uid')} gid={_f(r, 'gid')} is configured already (vigil cluster uidgid)"),
+    "UIDGID_NOT_FOUND": lambda r: (
+        f"no uidgid entry has uid={_f(r, 'uid')} gid={_f(r, 'gid')} (vigil cluster uidgid "
+        "lists them)"),
+    "UIDGID_SHARED_FILE": lambda r: (
+        f"/etc/corosync/uidgid.d/{_f(r, 'file')} holds other entries too: edit it by hand"),
     "COROSYNC_NOT_RELOADED": lambda r: (
         f"no member runs Corosync ({_f(r, 'nodes')}): they read the new corosync.conf when "
         "they start"),
