@@ -158,3 +158,33 @@ def test_a_node_takes_only_a_setup_s_three_files(tmp: Path, hosts: remote.KnownH
     outcome = cluster_all.ask(hosts.get("n1"), sneaky)
     assert not outcome.ok and [r.code for r in outcome.reports] == ["CLUSTER_FILES_INCOMPLETE"]
     assert not (tmp / "n1/etc/passwd").exists()
+
+
+CIB = b"""<cib validate-with="pacemaker-3.7" epoch="5" num_updates="0" admin_epoch="0">
+<configuration><crm_config/><nodes/><resources>
+<primitive id="web" class="ocf" provider="pacemaker" type="Dummy"/></resources>
+<constraints/></configuration><status/></cib>"""
+
+
+@with_endpoints
+def test_a_backup_restored_on_every_node(tmp: Path, hosts: remote.KnownHosts) -> None:
+    from vigil.commands import backup
+
+    assert cluster_all.setup("web", SPECS, store=hosts).ok
+    made = backup.tarball(backup.collect(NamedNode(root=tmp / "n1", name="n1"), CIB))
+    saved = backup.read(made, "web.tar.bz2")
+    assert sorted(f.path for f in saved.files) == sorted(FILES)
+    original = {f: (tmp / "n1" / f).read_bytes() for f in FILES}
+    (tmp / "n2/etc/corosync/corosync.conf").write_text("damaged\n")
+    (tmp / "n3/etc/corosync/authkey").unlink()
+    outcomes = cluster_all.restore(saved, store=hosts)
+    assert [(o.node, o.ok) for o in outcomes] == [(n, True) for n in NODES]
+    for n in NODES:
+        assert {f: (tmp / n / f).read_bytes() for f in FILES} == original, n
+        assert stat.S_IMODE(os.stat(tmp / n / "etc/corosync/authkey").st_mode) == 0o400
+        assert b'id="web"' in (tmp / n / "var/lib/vigil/cib.xml").read_bytes()
+    # a backup of a cluster with no node list is refused before any node is asked
+    lone = backup.Backup("", "", (), CIB)
+    with pytest.raises(ReportError) as err:
+        cluster_all.restore(lone, store=hosts)
+    assert [r.code for r in err.value.reports] == ["RESTORE_NO_NODES"]

@@ -57,7 +57,8 @@ _FLAGS = {"--force": "force", "--full": "full", "--all": "all", "--disabled": "d
           "--config": "config", "--no-default-ops": "no_default_ops", "--defaults": "defaults",
           "-h": "help", "--help": "help", "--off": "off", "-V": "verbose", "--verbose": "verbose",
           "--watch": "watch", "--promoted": "promoted", "--master": "promoted",
-          "--start": "start", "--enable": "enable", "--no-strict": "no_strict"}
+          "--start": "start", "--enable": "enable", "--no-strict": "no_strict",
+          "--local": "local"}
 _VALUED = {"-f": "file", "--file": "file", "--output": "output", "--group": "group",
            "--before": "before", "--after": "after", "--node": "node", "--wait": "wait",
            "--token": "token", "--out": "out", "--corosync_conf": "corosync_conf",
@@ -80,6 +81,7 @@ class Invocation:
     all: bool = False
     disabled: bool = False
     config: bool = False
+    local: bool = False
     no_default_ops: bool = False
     defaults: bool = False
     help: bool = False

@@ -25,6 +25,7 @@ from vigil.commands import (
 from vigil.commands import property as prop
 from vigil.commands.status_document import status_document
 from vigil.model.cib import Cib
+from vigil.model.reports import ReportError
 from vigil.words.messages import render_report
 
 PROPERTY_USAGE = """\
@@ -163,6 +164,11 @@ usage: vigil config [show] [-f FILE] [--output json]
        vigil config checkpoint [list] | view N | diff N [M|live] | restore N
          (the configurations this node's vigild kept before each change, 1 the oldest)
        vigil config export pcs-commands   (the commands that build it again on an empty CIB)
+       vigil config backup [FILE]          corosync.conf, authkey, cluster.json, uidgid.d and
+                                           the CIB in FILE.tar.bz2 (0600; no FILE: stdout)
+       vigil config restore [--local] [FILE]   put a backup back (no FILE: stdin) on every
+                                           node of its corosync.conf, or this one (--local);
+                                           each node's cluster must be stopped
 Prints the whole configuration as pcs prints it: resources, fence devices, constraints,
 properties and defaults (of FILE, or of the running cluster). A FILE with errors (Pacemaker's
 schema, a constraint naming no resource) is shown all the same, its errors as warnings."""
@@ -182,6 +188,10 @@ def run_config(inv: Invocation) -> int:
     words = inv.words[1:]
     if words and words[0] == "checkpoint":
         return _checkpoint(inv, words[1:])
+    if words and words[0] == "backup":
+        return _backup(inv, words[1:])
+    if words and words[0] == "restore":
+        return _restore(inv, words[1:])
     if words and words[0] == "export":
         inv.only()
         if words[1:] != ["pcs-commands"]:
@@ -202,6 +212,75 @@ def run_config(inv: Invocation) -> int:
         return EXIT_OK
     args.print_lines(config_view.config_lines(cib, prop.list_properties(env)))
     return EXIT_OK
+
+
+def _backup(inv: Invocation, words: list[str]) -> int:
+    """`config backup [FILE]`: the CIB from -f FILE, else the running cluster, else vigild's
+    own stored copy; the cluster files of this machine."""
+    from pathlib import Path
+
+    from vigil.cib.write import write_cib
+    from vigil.commands import backup
+    from vigil.commands.localnode import STATE_DIR, LocalNode
+
+    inv.only()
+    args.no_more(words[1:], words[0] if words else "config backup")
+    if inv.file is not None:
+        cib_xml: bytes | None = write_cib(config.cib(inv.env(reading=True))).encode()
+    else:
+        try:
+            cib_xml = write_cib(inv.env(reading=True).get_cib()).encode()
+        except ReportError:  # no cluster running here: what vigild stored, if anything
+            stored = Path(STATE_DIR) / "cib.xml"
+            cib_xml = stored.read_bytes() if stored.is_file() else None
+    data = backup.tarball(backup.collect(LocalNode(), cib_xml))
+    if not words:
+        sys.stdout.buffer.write(data)
+        return EXIT_OK
+    target = Path(words[0] if words[0].endswith(".tar.bz2") else f"{words[0]}.tar.bz2")
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory: give the backup's file name")
+    backup.write_backup(target, data)
+    if not inv.json:
+        print(f"{target} written (0600: it holds Corosync's authkey)")
+    return EXIT_OK
+
+
+def _restore(inv: Invocation, words: list[str]) -> int:
+    from pathlib import Path
+
+    from vigil.cli import node_outcomes
+    from vigil.commands import backup, cluster_all
+    from vigil.commands.localnode import LocalNode
+    from vigil.model import reports
+
+    inv.only("local")
+    if inv.file is not None:
+        raise UsageError("config restore puts the cluster's files back on the nodes: -f does "
+                         "not apply")
+    args.no_more(words[1:], words[0] if words else "config restore")
+    if words:
+        try:
+            data = Path(words[0]).read_bytes()
+        except OSError as exc:
+            raise ReportError([reports.error("BACKUP_UNREADABLE", path=words[0],
+                                             detail=exc.strerror or str(exc))]) from None
+    else:
+        data = sys.stdin.buffer.read()
+    saved = backup.read(data, words[0] if words else "standard input")
+    outcomes: tuple[cluster_all.NodeOutcome, ...]
+    if inv.local:
+        done = backup.restore_local(LocalNode(), saved)
+        outcomes = (cluster_all.NodeOutcome(done.node, done, ()),)
+    else:
+        outcomes = cluster_all.restore(saved)
+    if inv.json:
+        args.print_json({"restored": outcomes})
+    else:
+        node_outcomes.print_each(outcomes, lambda r: f"{len(r.written)} files written"
+                                 + (", the CIB" if r.cib else "") + " (start its cluster: "
+                                 "vigil cluster start)")
+    return EXIT_OK if all(o.ok for o in outcomes) else args.EXIT_RUNTIME
 
 
 def _number(word: str) -> int:

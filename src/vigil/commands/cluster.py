@@ -622,6 +622,11 @@ def _daemons_running(host: LocalNode) -> dict[str, int | None]:
     return found
 
 
+def running_daemons(host: LocalNode) -> list[str]:
+    """The cluster's daemons that run here (vigild, corosync)."""
+    return list(_daemons_running(host))
+
+
 def stop(host: LocalNode, *, timeout: float = DRAIN_TIMEOUT_S, force: bool = False,
          whole_cluster: bool = False,
          daemons: tuple[str, ...] = ("vigild", "corosync")) -> StopResult:

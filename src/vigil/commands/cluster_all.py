@@ -24,7 +24,7 @@ from typing import Any
 
 from vigil import clusterconf
 from vigil.clusterconf import conf_tree, membership, quorum_device
-from vigil.commands import cluster, qdevice_net, quorum, remote
+from vigil.commands import backup, cluster, qdevice_net, quorum, remote
 from vigil.commands.localnode import LocalNode
 from vigil.commands.node_ops import NodeAnswer, NodeOp, NodeRequest
 from vigil.model import reports
@@ -507,3 +507,28 @@ def _cluster_name(root: conf_tree.Section) -> str:
                                          path="/" + clusterconf.COROSYNC_CONF,
                                          detail="no totem.cluster_name")])
     return name
+
+
+# -- config restore --------------------------------------------------------------------------
+def restore(saved: backup.Backup, *, store: remote.KnownHosts | None = None
+            ) -> tuple[NodeOutcome, ...]:
+    """The backup on every node of its own corosync.conf, through their endpoints: every node
+    asked first whether it may take it (its cluster stopped); one that may not, or cannot be
+    reached, stops the restore before anything is written, naming it."""
+    conf = next((f for f in saved.files if f.path == clusterconf.COROSYNC_CONF), None)
+    if conf is None:
+        raise ReportError([reports.error("RESTORE_NO_NODES")])
+    try:
+        names = quorum_device.node_names(conf_tree.parse(conf.data.decode()))
+    except (UnicodeDecodeError, ReportError):
+        raise ReportError([reports.error("RESTORE_NO_NODES")]) from None
+    if not names:
+        raise ReportError([reports.error("RESTORE_NO_NODES")])
+    hosts = known(names, store)
+    files = (*saved.files, *((clusterconf.NodeFile(backup.CIB_MEMBER, saved.cib, 0o600),)
+                             if saved.cib is not None else ()))
+    checks = ask_all(hosts, NodeRequest(NodeOp.RESTORE_CHECK, files=files))
+    failed = [o for o in checks if not o.ok]
+    if failed:
+        raise ReportError(_by_node(failed))
+    return ask_all(hosts, NodeRequest(NodeOp.RESTORE, files=files))

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, Union
 
 from vigil.clusterconf import NodeFile
-from vigil.commands import cluster, qdevice_net
+from vigil.commands import backup, cluster, qdevice_net
 from vigil.commands.localnode import LocalNode
 from vigil.commands.status_document import plain
 from vigil.daemon import control as c
+from vigil.model import reports
 from vigil.model.reports import Report, ReportError
 
 T = TypeVar("T")
@@ -51,6 +52,9 @@ class NodeOp(enum.StrEnum):
     QDEVICE_START = "qdevice-start"  # corosync-qdevice enabled and started
     QDEVICE_STOP = "qdevice-stop"  # stopped and disabled
     QDEVICE_FORGET = "qdevice-forget"  # its database removed
+    # `config restore`: may this node take a backup (its cluster stopped)? then take it
+    RESTORE_CHECK = "restore-check"
+    RESTORE = "restore"
 
 
 RESULT_TYPES: dict[NodeOp, type] = {
@@ -64,6 +68,7 @@ RESULT_TYPES: dict[NodeOp, type] = {
     NodeOp.QDEVICE_START: qdevice_net.ServiceChange,
     NodeOp.QDEVICE_STOP: qdevice_net.ServiceChange,
     NodeOp.QDEVICE_FORGET: qdevice_net.CertificatesDone,
+    NodeOp.RESTORE_CHECK: backup.Restored, NodeOp.RESTORE: backup.Restored,
 }
 # how many certificates each operation takes (qnetd-sign: the request; qdevice-take: qnetd's CA
 # and the cluster's PKCS#12 bundle)
@@ -156,7 +161,23 @@ def run(host: LocalNode, request: NodeRequest) -> object:
         return cluster.reload_conf(host)
     if op is NodeOp.DESTROY:
         return cluster.destroy(host, force=request.force)
+    if op in (NodeOp.RESTORE_CHECK, NodeOp.RESTORE):
+        return _restore(host, request)
     return _quorum_device(host, request)
+
+
+def _restore(host: LocalNode, request: NodeRequest) -> backup.Restored:
+    """The backup travels as its files, its CIB as the member backup.CIB_MEMBER."""
+    cib = next((f.data for f in request.files if f.path == backup.CIB_MEMBER), None)
+    files = tuple(f for f in request.files if f.path != backup.CIB_MEMBER)
+    checked = backup.read(backup.tarball(backup.Backup("", "", files, cib)), "the request")
+    if request.op is NodeOp.RESTORE_CHECK:
+        running = cluster.running_daemons(host)
+        if running:
+            raise ReportError([reports.error("RESTORE_CLUSTER_RUNNING", node=host.hostname(),
+                                             daemons=", ".join(running))])
+        return backup.Restored(host.hostname(), (), False)
+    return backup.restore_local(host, checked)
 
 
 def _quorum_device(host: LocalNode, request: NodeRequest) -> object:

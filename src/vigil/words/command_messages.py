@@ -467,6 +467,16 @@ _CLUSTER_NODE: dict[str, _Render] = {
     "CLUSTER_NODE_LEFT_UNREACHABLE": lambda r: (
         f"{_f(r, 'node')} could not be reached: removed from the others' configuration, its "
         "own files stay on it (run 'vigil cluster destroy --force' there before it returns)"),
+    "BACKUP_NOTHING": lambda r: (
+        f"nothing to back up: no cluster files in {_f(r, 'path')} and no CIB (set the cluster "
+        "up first, or name a CIB with -f)"),
+    "BACKUP_UNREADABLE": lambda r: (
+        f"{_f(r, 'path')} is not a vigil config backup ({_f(r, 'detail')}): nothing restored"),
+    "RESTORE_CLUSTER_RUNNING": lambda r: (
+        f"{_f(r, 'node')} runs its cluster ({_f(r, 'daemons')}): stop it first (vigil cluster "
+        "stop --all, or on that node), then restore; nothing was restored"),
+    "RESTORE_NO_NODES": lambda r: (
+        "the backup has no corosync.conf naming nodes: restore it on this node with --local"),
     "UIDGID_NOTHING_GIVEN": lambda r: "give uid=UID, gid=GID or both",
     "UIDGID_BAD_VALUE": lambda r: (
         f"'{_f(r, 'value')}' is not a {_f(r, 'key')} (a user or group name, or a number)"),
