@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -117,7 +118,10 @@ class VigilStack(Stack):
     name = "vigil"
 
     def _status(self, via: str) -> dict[str, object] | None:
-        proc = self.lab.vigil(via, ["status", "--output", "json"], timeout=60)
+        try:
+            proc = self.lab.vigil(via, ["status", "--output", "json"], timeout=60)
+        except subprocess.TimeoutExpired:  # a busy node: asked again at the next look
+            return None
         if proc.returncode != 0:
             return None
         data: dict[str, object] = json.loads(proc.stdout)
