@@ -333,18 +333,19 @@ def idle(stack: Stack, seconds: float) -> Idle:
 
 # Each node's watcher: started before the change, it reads its replica in a loop (no tool
 # started per look) and prints the monotonic time (one clock for every namespace) it first
-# holds the mark. vigil's reads vigild's CIB over the control socket, Pacemaker's runs cibadmin.
+# holds the mark. vigil's reads vigild's CIB over the control socket (every 50 ms: each read is
+# the whole CIB, a load on vigild when 16 watchers read it), Pacemaker's runs cibadmin.
 _VIGIL_WATCH = """
 import sys, time
 from vigil.commands.env import LiveEnvironment
 env, want = LiveEnvironment(timeout=10), 'value="%s"' % sys.argv[1]
 print("ready", flush=True)
 while want not in env.status().xml:
-    time.sleep(0.01)
+    time.sleep(0.05)
 print(time.monotonic(), flush=True)
 """
 _PCMK_WATCH = ('echo ready; until cibadmin -Q --scope crm_config 2>/dev/null | grep -q '
-               '"value=\\"$0\\""; do sleep 0.01; done; '
+               '"value=\\"$0\\""; do sleep 0.05; done; '
                'python3 -c "import time; print(time.monotonic())"')
 
 
