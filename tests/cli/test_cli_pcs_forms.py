@@ -209,3 +209,33 @@ def test_resource_relations_draws_orders_and_hierarchy_once(vigil: Run, tmp_path
     assert code == 2 and not out and "'nope' does not exist" in err
     code, _, err = vigil("-f", str(cib), "resource", "relations")
     assert code == 2 and "resource relations RSC" in err
+
+
+def test_remote_and_guest_nodes_as_configuration(vigil: Run, tmp_path: Path) -> None:
+    cib = tmp_path / "rn.xml"
+    code, _, err = vigil("-f", str(cib), "cluster", "node", "add-remote", "rn1", "10.213.0.60",
+                         "reconnect_interval=60s")
+    assert code == 0, err
+    code, _, err = vigil("-f", str(cib), "resource", "create", "vm1", "ocf:pacemaker:Dummy")
+    code, _, err = vigil("-f", str(cib), "cluster", "node", "add-guest", "g1", "vm1",
+                         "remote-addr=10.213.0.61")
+    assert code == 0, err
+    _, shown, _ = vigil("-f", str(cib), "config")
+    assert "Resource: rn1 (class=ocf provider=pacemaker type=remote)" in shown
+    assert "server=10.213.0.60 reconnect_interval=60s" in shown
+    assert "remote-node=g1 remote-addr=10.213.0.61" in shown
+    before = cib.read_bytes()
+    for words, said in ((("add-guest", "g2", "vm1"), "holds the guest node g1 already"),
+                        (("add-guest", "rn1", "nope"), "'nope' does not exist"),
+                        (("add-remote", "vm1"), "names a node or a resource already"),
+                        (("add-remote", "r2", "10.0.0.1", "server=10.0.0.2"), "given twice"),
+                        (("add-guest", "g3", "rn1", "remote-colour=red"), "not a guest node option"),
+                        (("remove-remote", "ghost"), "no remote node 'ghost'"),
+                        (("remove-guest", "ghost"), "no guest node 'ghost'")):
+        code, _, err = vigil("-f", str(cib), "cluster", "node", *words)
+        assert code == 2 and said in err, (words, err)
+        assert cib.read_bytes() == before, words
+    assert vigil("-f", str(cib), "cluster", "node", "remove-guest", "g1")[0] == 0
+    assert vigil("-f", str(cib), "cluster", "node", "remove-remote", "rn1")[0] == 0
+    _, shown, _ = vigil("-f", str(cib), "config")
+    assert "rn1" not in shown and "remote-node" not in shown and "vm1" in shown

@@ -105,6 +105,9 @@ AGENTS = {
         AgentParameter("configfile"), AgentParameter("statusurl"))),
     "ocf:heartbeat:Dummy": _meta("ocf", "heartbeat", "Dummy", (AgentParameter("fake"),)),
     "ocf:pacemaker:Dummy": _meta("ocf", "pacemaker", "Dummy", (AgentParameter("fake"),)),
+    "ocf:pacemaker:remote": _meta("ocf", "pacemaker", "remote", (
+        AgentParameter("server"), AgentParameter("port"),
+        AgentParameter("reconnect_interval"))),
     "ocf:pacemaker:Stateful": AgentMetadata(
         AgentName("ocf", "pacemaker", "Stateful"), "Stateful agent", "",
         (AgentParameter("state"),),

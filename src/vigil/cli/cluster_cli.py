@@ -59,6 +59,8 @@ usage: vigil [-f FILE] cluster COMMAND ...
   standby NODE...|--all                        unstandby NODE...|--all   (as 'node standby')
   config [show] [--corosync_conf PATH]         corosync.conf as pcs shows it (--output json)
   uidgid [add|delete uid=UID gid=GID]           Corosync's IPC users (/etc/corosync/uidgid.d)
+  node add-remote NODE [ADDR] [k=v...] [op ...] [meta ...]   node remove-remote NODE
+  node add-guest NODE RSC [remote-addr=A] [remote-port=P]    node remove-guest NODE   (-f too)
 Without NODE or --all, setup, start, stop, enable, disable and destroy act on this machine. With
 them (and setup of nodes all authenticated with 'vigil host auth'), on those nodes through their
 remote endpoints; --all is the nodes of this machine's corosync.conf. node add|remove run on a
@@ -581,6 +583,37 @@ def _cluster_config(inv: Invocation, words: list[str]) -> int:
     return EXIT_OK
 
 
+_REMOTE_WORDS = ("add-remote", "remove-remote", "delete-remote", "add-guest", "remove-guest",
+                 "delete-guest")
+
+
+def _remote_node(inv: Invocation, sub: str, rest: list[str]) -> int:
+    """`cluster node add-remote NODE [ADDR] [k=v...] [op ...] [meta ...]`, `add-guest NODE RSC
+    [remote-addr=...]`, `remove-remote|remove-guest NODE` (pcs's): configuration, -f too."""
+    from vigil.cli import resource_cli
+    from vigil.commands import remote_nodes
+
+    inv.only("force")
+    if sub == "add-remote":
+        args.need(rest, 1, "the remote node's name (cluster node add-remote NODE [ADDR] ...)")
+        address = rest[1] if len(rest) > 1 and "=" not in rest[1] and rest[1] not in (
+            "op", "meta") else None
+        spec = resource_cli.parse_spec(rest[2:] if address is not None else rest[1:])
+        done = remote_nodes.add_remote(inv.env(), rest[0], address, spec, force=inv.force,
+                                       catalog=resource_cli.catalog())
+    elif sub == "add-guest":
+        args.need(rest, 2, "the guest node's name and its resource (cluster node add-guest "
+                  "NODE RSC [remote-addr=ADDR] [remote-port=PORT])")
+        done = remote_nodes.add_guest(inv.env(), rest[0], rest[1], args.pairs(rest[2:]),
+                                      force=inv.force, catalog=resource_cli.catalog())
+    else:
+        args.need(rest, 1, f"the node (cluster node {sub} NODE)")
+        args.no_more(rest[1:], rest[0])
+        remove = remote_nodes.remove_remote if "remote" in sub else remote_nodes.remove_guest
+        done = remove(inv.env(), rest[0])
+    return args.finish(inv, done)
+
+
 # The machine `cluster uidgid` acts on (None: this one); the tests give a LocalNode on a
 # temporary root.
 local_node: Callable[[], Any] | None = None
@@ -651,6 +684,8 @@ def run_cluster(inv: Invocation) -> int:
         return _cluster_config(inv, words[1:])
     if words[0] == "uidgid":
         return _uidgid(inv, words[1:])
+    if words[0] == "node" and words[1:2] and words[1] in _REMOTE_WORDS:
+        return _remote_node(inv, words[1], words[2:])
     if words[0] in ("standby", "unstandby"):  # pcs 0.9's form (seed 004): node standby
         inv.words = ["node", *words]
         return run_node(inv)

@@ -477,6 +477,25 @@ _CLUSTER_NODE: dict[str, _Render] = {
         "stop --all, or on that node), then restore; nothing was restored"),
     "RESTORE_NO_NODES": lambda r: (
         "the backup has no corosync.conf naming nodes: restore it on this node with --local"),
+    "REMOTE_NODE_NO_EXECUTOR": lambda r: (
+        "the cluster places resources on this node as Pacemaker does, but no vigil executor "
+        "runs on a remote node yet: what is placed there does not run (issue 14)"),
+    "REMOTE_NODE_NAME_TAKEN": lambda r: (
+        f"'{_f(r, 'node')}' names a node or a resource already: choose another name"),
+    "REMOTE_NODE_ADDRESS_TWICE": lambda r: (
+        f"the address of {_f(r, 'node')} is given twice (ADDR and server=): give one"),
+    "REMOTE_NODE_NOT_FOUND": lambda r: (
+        f"no remote node '{_f(r, 'node')}' (an ocf:pacemaker:remote resource of that name or "
+        "server)"),
+    "GUEST_NODE_NOT_PRIMITIVE": lambda r: (
+        f"{_f(r, 'rsc')} is not a primitive: a guest node runs inside one resource (a VM, a "
+        "container)"),
+    "GUEST_NODE_ALREADY": lambda r: (
+        f"{_f(r, 'rsc')} holds the guest node {_f(r, 'node')} already"),
+    "GUEST_NODE_OPTION_UNKNOWN": lambda r: (
+        f"'{_f(r, 'option')}' is not a guest node option ({_f(r, 'allowed')})"),
+    "GUEST_NODE_NOT_FOUND": lambda r: (
+        f"no guest node '{_f(r, 'node')}' (a resource with remote-node={_f(r, 'node')})"),
     "UIDGID_NOTHING_GIVEN": lambda r: "give uid=UID, gid=GID or both",
     "UIDGID_BAD_VALUE": lambda r: (
         f"'{_f(r, 'value')}' is not a {_f(r, 'key')} (a user or group name, or a number)"),
