@@ -188,3 +188,35 @@ def test_a_backup_restored_on_every_node(tmp: Path, hosts: remote.KnownHosts) ->
     with pytest.raises(ReportError) as err:
         cluster_all.restore(lone, store=hosts)
     assert [r.code for r in err.value.reports] == ["RESTORE_NO_NODES"]
+
+
+@with_endpoints
+def test_cluster_report_gathers_every_node_through_its_endpoint(
+        tmp: Path, hosts: remote.KnownHosts) -> None:
+    import io
+    import json
+    import tarfile
+
+    from vigil.commands import report
+
+    assert cluster_all.setup("web", SPECS, store=hosts).ok
+    for n in NODES:
+        logs = tmp / n / "var/log/vigil"
+        logs.mkdir(parents=True)
+        (logs / "events.jsonl").write_text(
+            json.dumps({"ts": 100.0, "event": "old"}) + "\n"
+            + json.dumps({"ts": 200.0, "event": "kept", "node": n}) + "\n")
+        (logs / "vigild.log").write_text(f"{n} says hello\n")
+    parts, missing = cluster_all.report_parts(list(NODES), since=150.0, until=None,
+                                              store=hosts)
+    assert [p.node for p in parts] == list(NODES) and missing == ()
+    made = report.bundle(parts, (("n9", "not authenticated here"),), since=150.0, until=None)
+    with tarfile.open(fileobj=io.BytesIO(made), mode="r:bz2") as tar:
+        names = tar.getnames()
+        for n in NODES:
+            assert f"{n}/etc/corosync/corosync.conf" in names
+            assert f"{n}/etc/corosync/authkey" not in names  # never the key
+            events = tar.extractfile(f"{n}/var/log/vigil/events.jsonl").read()  # type: ignore[union-attr]
+            assert b'"kept"' in events and b'"old"' not in events
+        readme = tar.extractfile("README.txt").read().decode()  # type: ignore[union-attr]
+    assert "not gathered: n9" in readme

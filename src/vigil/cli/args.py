@@ -63,7 +63,7 @@ _VALUED = {"-f": "file", "--file": "file", "--output": "output", "--group": "gro
            "--before": "before", "--after": "after", "--node": "node", "--wait": "wait",
            "--token": "token", "--out": "out", "--corosync_conf": "corosync_conf",
            "--corosync-conf": "corosync_conf", "--host": "host", "-u": "user",
-           "-p": "password"}
+           "-p": "password", "--from": "since", "--to": "until"}
 _OPTIONAL_VALUE = {"--wait"}
 
 
@@ -82,6 +82,8 @@ class Invocation:
     disabled: bool = False
     config: bool = False
     local: bool = False
+    since: str | None = None  # --from (cluster report)
+    until: str | None = None  # --to
     no_default_ops: bool = False
     defaults: bool = False
     help: bool = False

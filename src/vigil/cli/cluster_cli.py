@@ -59,6 +59,7 @@ usage: vigil [-f FILE] cluster COMMAND ...
   standby NODE...|--all                        unstandby NODE...|--all   (as 'node standby')
   config [show] [--corosync_conf PATH]         corosync.conf as pcs shows it (--output json)
   uidgid [add|delete uid=UID gid=GID]           Corosync's IPC users (/etc/corosync/uidgid.d)
+  report [--from TIME] [--to TIME] DEST        logs, configuration and views of every node
   node add-remote NODE [ADDR] [k=v...] [op ...] [meta ...]   node remove-remote NODE
   node add-guest NODE RSC [remote-addr=A] [remote-port=P]    node remove-guest NODE   (-f too)
 Without NODE or --all, setup, start, stop, enable, disable and destroy act on this machine. With
@@ -583,6 +584,47 @@ def _cluster_config(inv: Invocation, words: list[str]) -> int:
     return EXIT_OK
 
 
+def _report(inv: Invocation, words: list[str]) -> int:
+    """`cluster report [--from TIME] [--to TIME] DEST`: every node's part when all are
+    authenticated here (vigil host auth), else this node's."""
+    from pathlib import Path
+
+    from vigil.commands import backup, cluster_all, report
+    from vigil.commands.localnode import LocalNode
+
+    inv.only("since", "until")
+    if inv.file is not None:
+        raise UsageError("cluster report gathers the nodes' logs: -f does not apply")
+    args.need(words, 1, "where to write it (cluster report [--from TIME] [--to TIME] DEST)")
+    args.no_more(words[1:], words[0])
+    window = []
+    for flag, text in (("--from", inv.since), ("--to", inv.until)):
+        try:
+            window.append(report.parse_time(text) if text else None)
+        except ValueError:
+            raise UsageError(f"{flag} '{text}' is not a time: YYYY-MM-DD HH:MM[:SS]") from None
+    since, until = window
+    try:
+        nodes = list(cluster_all.cluster_nodes())
+    except ReportError:
+        nodes = []
+    if nodes and cluster_all.every_node_known(nodes):
+        parts, missing = cluster_all.report_parts(nodes, since=since, until=until)
+    else:
+        parts = (report.gather(LocalNode(), since, until),)
+        missing = tuple((n, "not authenticated here: vigil host auth") for n in nodes
+                        if n != parts[0].node)
+    target = Path(words[0] if words[0].endswith(".tar.bz2") else f"{words[0]}.tar.bz2")
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory: give the report's file name")
+    backup.write_backup(target, report.bundle(parts, missing, since=since, until=until))
+    if not inv.json:
+        lines = [f"{target} written: {', '.join(p.node for p in parts)}"]
+        lines += [f"  {node}: not gathered ({why})" for node, why in missing]
+        args.print_lines(lines)
+    return EXIT_OK if not missing else args.EXIT_RUNTIME
+
+
 _REMOTE_WORDS = ("add-remote", "remove-remote", "delete-remote", "add-guest", "remove-guest",
                  "delete-guest")
 
@@ -684,6 +726,8 @@ def run_cluster(inv: Invocation) -> int:
         return _cluster_config(inv, words[1:])
     if words[0] == "uidgid":
         return _uidgid(inv, words[1:])
+    if words[0] == "report":
+        return _report(inv, words[1:])
     if words[0] == "node" and words[1:2] and words[1] in _REMOTE_WORDS:
         return _remote_node(inv, words[1], words[2:])
     if words[0] in ("standby", "unstandby"):  # pcs 0.9's form (seed 004): node standby

@@ -24,7 +24,7 @@ from typing import Any
 
 from vigil import clusterconf
 from vigil.clusterconf import conf_tree, membership, quorum_device
-from vigil.commands import backup, cluster, qdevice_net, quorum, remote
+from vigil.commands import backup, cluster, qdevice_net, quorum, remote, report
 from vigil.commands.localnode import LocalNode
 from vigil.commands.node_ops import NodeAnswer, NodeOp, NodeRequest
 from vigil.model import reports
@@ -532,3 +532,16 @@ def restore(saved: backup.Backup, *, store: remote.KnownHosts | None = None
     if failed:
         raise ReportError(_by_node(failed))
     return ask_all(hosts, NodeRequest(NodeOp.RESTORE, files=files))
+
+
+# -- cluster report ----------------------------------------------------------------------------
+def report_parts(names: Sequence[str], *, since: float | None, until: float | None,
+                 store: remote.KnownHosts | None = None
+                 ) -> tuple[tuple[report.NodePart, ...], tuple[tuple[str, str], ...]]:
+    """Each node's part of `cluster report`, and the nodes that gave none (with why)."""
+    outcomes = ask_all(known(names, store), NodeRequest(NodeOp.REPORT, since=since,
+                                                       until=until))
+    parts = tuple(o.result for o in outcomes if isinstance(o.result, report.NodePart))
+    missing = tuple((o.node, ", ".join(r.code for r in o.reports) or "no answer")
+                    for o in outcomes if not o.ok)
+    return parts, missing

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, Union
 
 from vigil.clusterconf import NodeFile
-from vigil.commands import backup, cluster, qdevice_net
+from vigil.commands import backup, cluster, qdevice_net, report
 from vigil.commands.localnode import LocalNode
 from vigil.commands.status_document import plain
 from vigil.daemon import control as c
@@ -55,6 +55,7 @@ class NodeOp(enum.StrEnum):
     # `config restore`: may this node take a backup (its cluster stopped)? then take it
     RESTORE_CHECK = "restore-check"
     RESTORE = "restore"
+    REPORT = "report"  # `cluster report`: this node's logs, configuration and views
 
 
 RESULT_TYPES: dict[NodeOp, type] = {
@@ -69,6 +70,7 @@ RESULT_TYPES: dict[NodeOp, type] = {
     NodeOp.QDEVICE_STOP: qdevice_net.ServiceChange,
     NodeOp.QDEVICE_FORGET: qdevice_net.CertificatesDone,
     NodeOp.RESTORE_CHECK: backup.Restored, NodeOp.RESTORE: backup.Restored,
+    NodeOp.REPORT: report.NodePart,
 }
 # how many certificates each operation takes (qnetd-sign: the request; qdevice-take: qnetd's CA
 # and the cluster's PKCS#12 bundle)
@@ -86,11 +88,14 @@ class NodeRequest:
     files: tuple[NodeFile, ...] = ()  # receive, update-conf
     cluster_name: str = ""  # qnetd-sign
     certificates: tuple[qdevice_net.Certificate, ...] = ()  # qnetd-sign, qdevice-take
+    since: float | None = None  # report: the events from then (epoch seconds) ...
+    until: float | None = None  # ... to then
 
     def encode(self) -> dict[str, object]:
         return {"force": self.force, "wait_s": self.wait_s, "whole_cluster": self.whole_cluster,
                 "daemons": list(self.daemons), "cluster_name": self.cluster_name,
                 "certificates": [c.b64 for c in self.certificates],
+                "since": self.since, "until": self.until,
                 "files": [{"path": f.path, "mode": f.mode,
                            "data": base64.b64encode(f.data).decode()} for f in self.files]}
 
@@ -124,6 +129,10 @@ class NodeRequest:
             raise ValueError(f"{kind.value} takes {CERTIFICATES.get(kind, 0)} certificates "
                              "(base64 strings)")
         certificates = tuple(qdevice_net.Certificate(c) for c in certs)
+        window = [obj.get("since"), obj.get("until")]
+        if not all(t is None or (isinstance(t, int | float) and not isinstance(t, bool))
+                   for t in window):
+            raise ValueError("since and until are epoch seconds")
         for cert in certificates:
             try:
                 cert.data  # noqa: B018 (decoded to check it)
@@ -137,7 +146,9 @@ class NodeRequest:
             decoded.append(NodeFile(f["path"], base64.b64decode(f["data"], validate=True),
                                     f["mode"]))
         return cls(kind, force, None if wait is None else float(wait), whole, tuple(daemons),
-                   tuple(decoded), name, certificates)
+                   tuple(decoded), name, certificates,
+                   None if window[0] is None else float(window[0]),  # type: ignore[arg-type]
+                   None if window[1] is None else float(window[1]))  # type: ignore[arg-type]
 
 
 def run(host: LocalNode, request: NodeRequest) -> object:
@@ -163,6 +174,8 @@ def run(host: LocalNode, request: NodeRequest) -> object:
         return cluster.destroy(host, force=request.force)
     if op in (NodeOp.RESTORE_CHECK, NodeOp.RESTORE):
         return _restore(host, request)
+    if op is NodeOp.REPORT:
+        return report.gather(host, request.since, request.until)
     return _quorum_device(host, request)
 
 

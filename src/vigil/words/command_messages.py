@@ -496,6 +496,8 @@ _CLUSTER_NODE: dict[str, _Render] = {
         f"'{_f(r, 'option')}' is not a guest node option ({_f(r, 'allowed')})"),
     "GUEST_NODE_NOT_FOUND": lambda r: (
         f"no guest node '{_f(r, 'node')}' (a resource with remote-node={_f(r, 'node')})"),
+    "REPORT_PART_UNREADABLE": lambda r: (
+        f"{_f(r, 'node')}'s part of the report does not read ({_f(r, 'detail')})"),
     "UIDGID_NOTHING_GIVEN": lambda r: "give uid=UID, gid=GID or both",
     "UIDGID_BAD_VALUE": lambda r: (
         f"'{_f(r, 'value')}' is not a {_f(r, 'key')} (a user or group name, or a number)"),
