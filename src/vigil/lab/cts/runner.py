@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -144,6 +145,8 @@ def run_cts(config: CtsConfig, out: Callable[[str], None] = print,
             out(render_result(r))
     except LabError as exc:
         aborted = str(exc)
+    except subprocess.TimeoutExpired as exc:  # a lab step outside the World's wrappers
+        aborted = f"{exc.cmd[0] if exc.cmd else 'a command'} did not finish within {exc.timeout:g} s"
     finally:
         lab.down(graceful=False, purge=True)
     counts = audits.by_audit([f for r in results for f in r.findings])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -416,4 +417,7 @@ def run_scenario(name: str, w: World, rng: random.Random) -> Outcome:
         SCENARIOS[name](w, rng, o)
     except LabError as exc:
         o.find("", f"a step failed: {exc}")
+    except subprocess.TimeoutExpired as exc:
+        cmd = exc.cmd if isinstance(exc.cmd, str) else " ".join(map(str, exc.cmd))
+        o.find("", f"a step did not finish within {exc.timeout:g} s: {cmd}")
     return o
