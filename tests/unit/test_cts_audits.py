@@ -138,3 +138,11 @@ def test_the_catalog_is_ctss_twenty_two_and_every_runnable_one_has_a_scenario() 
 
     assert len(catalog.CATALOG) == 22
     assert set(catalog.RUNNABLE) == set(SCENARIOS)
+
+
+def test_memory_windows_show_every_process_together() -> None:
+    samples = [sample(10, "n1", 1, 40_000), sample(20, "n2", 2, 42_000),
+               sample(950, "n1", 3, 41_000), sample(1000, "n3", 4, 45_000)]
+    found = endurance.windows(samples)
+    assert [(w.start_s, w.samples, w.min_kib, w.max_kib) for w in found] == [
+        (0.0, 2, 40_000, 42_000), (900.0, 2, 41_000, 45_000)]

@@ -128,3 +128,23 @@ def trends(samples: Sequence[MemorySample]) -> tuple[MemoryTrend, ...]:
                                got[0].rss_kib, got[-1].rss_kib, max(s.rss_kib for s in got),
                                round(_slope([(s.at_s, s.rss_kib) for s in late]), 1)))
     return tuple(sorted(out, key=lambda t: -t.span_s))
+
+
+@dataclass(frozen=True)
+class MemoryWindow:
+    """Every vigild's resident memory within one stretch of the run (processes restarted by the
+    scenarios included): a baseline that rises from one window to the next is a leak that
+    outlives a process (in the replicated state, the CIB, the status), which a single process's
+    trend cannot show."""
+
+    start_s: float
+    samples: int
+    min_kib: int
+    max_kib: int
+
+
+def windows(samples: Sequence[MemorySample], width_s: float = 900.0) -> tuple[MemoryWindow, ...]:
+    by: dict[int, list[int]] = {}
+    for s in samples:
+        by.setdefault(int(s.at_s // width_s), []).append(s.rss_kib)
+    return tuple(MemoryWindow(k * width_s, len(v), min(v), max(v)) for k, v in sorted(by.items()))

@@ -193,6 +193,11 @@ def render_report(rep: CtsReport) -> str:
         lines.append(f"  stopped early: {rep.aborted}")
     lines.append("  not in vigil yet: " + "; ".join(f"{s.name} ({s.missing})"
                                                    for s in rep.not_in_vigil))
+    spans = endurance.windows(rep.memory)
+    if len(spans) > 1:
+        lines.append("  vigild memory, every process, by quarter hour: " + "; ".join(
+            f"{w.start_s / 60:.0f} min {w.min_kib / 1024:.1f}-{w.max_kib / 1024:.1f} MiB "
+            f"({w.samples})" for w in spans))
     found = endurance.trends(rep.memory)
     if found:
         lines.append("  vigild memory (each process with 4 or more samples, longest first):")
