@@ -8,9 +8,12 @@ names below.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -36,6 +39,26 @@ command_env = paths.tool_env
 proc_starttime = pids.start_time  # None for no such process, or a zombie
 is_alive = pids.is_alive  # the process recorded as (pid, start time) still runs
 kill = pids.signal_recorded  # signal the recorded process if it is still the same one
+
+
+def stop_recorded(pid: int | None, start_time: int | None, *, first: int = signal.SIGTERM,
+                  timeout_s: float = 5.0) -> bool:
+    """Stop a process the lab started and recorded: `first`, then SIGKILL after `timeout_s`;
+    True if it ran. Only that PID with that start time is signalled; reaped when it is this
+    process's child (a zombie by then)."""
+    if pid is None:
+        return False
+    ran = False
+    for sig in dict.fromkeys((first, signal.SIGKILL)):
+        if not kill(pid, start_time, sig):
+            break
+        ran = True
+        deadline = time.monotonic() + timeout_s
+        while is_alive(pid, start_time) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    return ran
 
 
 def require_root() -> None:

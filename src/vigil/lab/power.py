@@ -250,16 +250,7 @@ def wait_switch(st: state.LabState, proc: subprocess.Popen[bytes]) -> None:
 
 def stop_switch(st: state.LabState) -> None:
     """Stop the switch `st` records (SIGTERM, then SIGKILL); nothing if it is gone already."""
-    pid, start = st.power_pid, st.power_start
-    if pid is not None:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            if not hostops.kill(pid, start, sig):
-                break
-            deadline = time.monotonic() + STOP_TIMEOUT_S
-            while hostops.is_alive(pid, start) and time.monotonic() < deadline:
-                time.sleep(0.02)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it when this process started it (a zombie by now)
+    hostops.stop_recorded(st.power_pid, st.power_start, timeout_s=STOP_TIMEOUT_S)
     st.power_pid = st.power_start = None
     socket_path(st.name).unlink(missing_ok=True)
 

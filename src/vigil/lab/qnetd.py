@@ -33,7 +33,6 @@ same <data>/qnetd/etc as above), /etc/vigil, /var/lib/vigil, /var/log/vigil, /ru
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -174,16 +173,8 @@ def start_endpoint(st: state.LabState, *, netns: str, addr: str, python: str,
 
 
 def stop_endpoint(st: state.LabState) -> None:
-    pid, start_time = st.qnetd_endpoint_pid, st.qnetd_endpoint_start
-    if pid is not None:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            if not hostops.kill(pid, start_time, sig):
-                break
-            deadline = time.monotonic() + STOP_TIMEOUT_S
-            while hostops.is_alive(pid, start_time) and time.monotonic() < deadline:
-                time.sleep(0.02)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
+    hostops.stop_recorded(st.qnetd_endpoint_pid, st.qnetd_endpoint_start,
+                          timeout_s=STOP_TIMEOUT_S)
     st.qnetd_endpoint_pid = st.qnetd_endpoint_start = None
 
 
@@ -268,18 +259,7 @@ def is_running(st: state.LabState) -> bool:
 def stop(st: state.LabState, *, sig: int = signal.SIGTERM) -> bool:
     """Stop the qnetd `st` records (`sig`, then SIGKILL); False if none ran. Only that PID with
     that start time is signalled."""
-    pid, start_time = st.qnetd_pid, st.qnetd_start
-    ran = False
-    if pid is not None:
-        for s in dict.fromkeys((sig, signal.SIGKILL)):
-            if not hostops.kill(pid, start_time, s):
-                break
-            ran = True
-            deadline = time.monotonic() + STOP_TIMEOUT_S
-            while hostops.is_alive(pid, start_time) and time.monotonic() < deadline:
-                time.sleep(0.02)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it when this process started it
+    ran = hostops.stop_recorded(st.qnetd_pid, st.qnetd_start, first=sig, timeout_s=STOP_TIMEOUT_S)
     st.qnetd_pid = st.qnetd_start = None
     return ran
 
