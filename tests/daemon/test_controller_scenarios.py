@@ -243,3 +243,49 @@ def test_a_node_that_vanishes_before_its_join_after_a_clean_stop_is_not_fenced()
     c.boot(node)
     c.settle()
     c.converged()
+
+
+def test_a_node_that_asked_to_leave_and_vanished_without_its_goodbye_is_not_fenced() -> None:
+    """Every node stopped at once (CTS's StartOnebyOne, the endurance run): a node's shutdown
+    request is in, its resources moved away, and its goodbye is lost to another node's leaving
+    at the same moment. It asked to leave: expected down (as Pacemaker's peers record at
+    req_shutdown), so it is cleanly offline, not fenced. One that still ran something would
+    be: the scheduler finds a resource active on an offline node."""
+    c = configured()
+    node = max(i for i in (1, 2, 3) if f"node{i}" not in c.world.where("WebSite"))
+    c.machines[node].inbox.append(ev.AttributeRequested(str(node), f"node{node}", "shutdown",
+                                                        "1700000000"))
+    c.settle()
+    assert not any(up and n == f"node{node}" for (n, _), up in c.world.running.items())
+    c.crash(node, deliver_in_flight=False)  # no goodbye reached anyone
+    c.settle()
+    assert c.fence_log == []
+    c.boot(node)
+    c.settle()
+    c.converged()
+
+
+def test_a_node_that_asked_to_leave_but_vanished_with_a_resource_is_fenced() -> None:
+    """The other side of the rule above: its request in, it vanished before its resources left
+    (a power cut during the drain): what ran there may still run, so it is fenced."""
+    c = configured()
+    [holder] = c.world.where("WebSite")
+    node = int(holder.removeprefix("node"))
+    dc = next(i for i in (1, 2, 3) if i != node)
+    c.machines[node].inbox.append(ev.AttributeRequested(str(node), holder, "shutdown",
+                                                        "1700000000"))
+    for _ in range(500):
+        st = c.machines[dc].state
+        row = next((r for r in st.cib.status if r.id == str(node)), None) if st else None
+        if row is not None and any(p.name == "shutdown" for s in row.transient_attributes
+                                   for p in s.pairs):
+            break
+        if not (any(c.process(i) for i in (1, 2, 3)) or any(c.deliver(i) for i in (1, 2, 3))):
+            raise AssertionError("the shutdown request never reached the others")
+    assert holder in c.world.where("WebSite")  # not moved yet
+    c.crash(node, deliver_in_flight=False)
+    c.settle()
+    assert any(target == holder for _, target in c.fence_log), c.fence_log
+    c.boot(node)
+    c.settle()
+    c.converged()

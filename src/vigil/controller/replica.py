@@ -16,8 +16,9 @@ from vigil.controller import effects as fx
 from vigil.controller import messages as m
 from vigil.controller.context import Step
 from vigil.model.cib import NodeConfig
+from vigil.model.nvset import first_value
 from vigil.model.reports import ReportError
-from vigil.model.status import OperationRecord, TicketChange
+from vigil.model.status import NodeState, OperationRecord, TicketChange
 from vigil.model.version import CibVersion
 
 
@@ -86,6 +87,13 @@ def _apply_history(s: Step, msg: m.NodeHistory) -> None:
     sync.on_joined(s, msg.node)
 
 
+def _asked_to_leave(state: NodeState) -> bool:
+    """The node's shutdown request is in the status (`vigil cluster stop`'s, made through
+    attrd to every replica)."""
+    value = first_value(state.transient_attributes, attributes.SHUTDOWN)
+    return value not in (None, "", "0")
+
+
 def _apply_node_states(s: Step, msg: m.NodeStates) -> None:
     cib = s.state.cib
     nodes = list(cib.configuration.nodes)
@@ -98,14 +106,21 @@ def _apply_node_states(s: Step, msg: m.NodeStates) -> None:
             added = True
         expected = row.expected
         before = current.get(row.node_id)
-        if not row.crmd and before is not None and before.crmd == "online":
-            # the node left: its transient attributes go with it (attrd forgets its values)
-            cib = status_edit.clear_transient(cib, row.node_id)
-        if not row.crmd and before is not None and before.expected:
+        if not row.crmd and before is not None and before.crmd == "online" \
+                and _asked_to_leave(before):
+            # It asked to leave (its shutdown request, which every replica holds): expected
+            # down, as Pacemaker's peers record at req_shutdown, so a goodbye lost to another
+            # node's leaving at the same moment does not make it unclean. What still runs
+            # there is fenced all the same: the scheduler finds it active on an offline node.
+            expected = "down"
+        elif not row.crmd and before is not None and before.expected:
             # The DC computed this row before messages it had not seen yet (a fence result, a
             # clean leave): for a node that is not a member, what the replica holds now decides,
             # or a fenced node would be expected up again and fenced once more.
             expected = before.expected
+        if not row.crmd and before is not None and before.crmd == "online":
+            # the node left: its transient attributes go with it (attrd forgets its values)
+            cib = status_edit.clear_transient(cib, row.node_id)
         cib = status_edit.set_node_state(cib, row.node_id, row.uname, in_ccm=row.in_ccm,
                                          crmd=row.crmd, join=row.join, expected=expected)
     cib = dataclasses.replace(cib, have_quorum=msg.have_quorum, dc_uuid=str(msg.dc))
