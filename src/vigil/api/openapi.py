@@ -8,16 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from vigil.api import (
-    rest_acls,
-    rest_alerts,
-    rest_attributes,
-    rest_config,
-    rest_fencing,
-    rest_resources,
-    rest_tags,
-    rest_tickets,
-)
 from vigil.api.openapi_parts import (
     BOOL,
     ID,
@@ -33,6 +23,7 @@ from vigil.api.openapi_parts import (
     change,
     path_enum,
 )
+from vigil.api.rest_families import FAMILIES
 from vigil.commands.node_ops import NodeOp
 
 
@@ -289,8 +280,7 @@ DOCUMENT: Final[dict[str, Any]] = {
 def _with_families(paths: dict[str, Any]) -> None:
     """The paths of the families of REST routes (api.rest_*), which describe them beside their
     routes; a method of a path is described once (a family may add one to a path of api.rest)."""
-    for family in (rest_resources, rest_attributes, rest_fencing, rest_tickets, rest_tags,
-                   rest_alerts, rest_acls, rest_config):
+    for family in FAMILIES:
         for path, methods in family.PATHS.items():
             twice = set(methods) & set(paths.get(path, {}))
             if twice:

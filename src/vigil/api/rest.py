@@ -70,17 +70,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from vigil.api import (
-    rest_acls,
-    rest_alerts,
-    rest_attributes,
-    rest_config,
-    rest_fencing,
-    rest_resources,
-    rest_tags,
-    rest_tickets,
-)
 from vigil.api.events_follow import READ_MAX, EventsTail
+from vigil.api.rest_families import FAMILIES
 from vigil.api.rest_support import (
     CATALOG_KEY,
     ENV_KEY,
@@ -145,8 +136,7 @@ def add_routes(app: web.Application, env: EnvFactory | None = None,
     app[EVENTS_LOG_KEY] = events_log
     # the families first: their fixed paths (/resources/ID/ops, /resources/ID/restart) before
     # this module's /resources/ID/ACTION, which would take them
-    for family in (rest_resources, rest_attributes, rest_fencing, rest_tickets, rest_tags,
-                   rest_alerts, rest_acls, rest_config):
+    for family in FAMILIES:
         family.add_routes(app)
     r = app.router
     r.add_get("/api/v1/cib", _cib)

@@ -389,24 +389,22 @@ def _at_least_one(value: str) -> int:
     return n
 
 
-def _minutes(value: str) -> float:
-    try:
-        f = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of minutes: {value!r}") from None
-    if not f > 0:
-        raise argparse.ArgumentTypeError("must be more than 0 minutes")
-    return f
+def _more_than_zero(unit: str) -> Callable[[str], float]:
+    """An argparse type: a number of `unit` above 0."""
+    def parse(value: str) -> float:
+        try:
+            f = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of {unit}: {value!r}") from None
+        if not f > 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0 {unit}")
+        return f
+
+    return parse
 
 
-def _positive(value: str) -> float:
-    try:
-        f = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
-    if not f > 0:
-        raise argparse.ArgumentTypeError("must be more than 0 seconds")
-    return f
+_minutes = _more_than_zero("minutes")
+_positive = _more_than_zero("seconds")
 
 
 Command = Callable[[argparse.Namespace], int]
