@@ -532,3 +532,27 @@ def test_the_units_run_this_python(tmp_path: Path) -> None:
             done = subprocess.run([checker, "verify", str(path)], capture_output=True, text=True,
                                   timeout=60, check=False)
             assert done.returncode == 0, done.stderr
+
+
+def test_a_second_vigild_on_a_node_exits_and_start_names_the_first(tmp_path: Path) -> None:
+    """A supervisor and `vigil cluster start` starting vigild at the same moment (the endurance
+    run saw two on one node, each replacing the other's cib.xml): the state directory's lock
+    lets one run; the other exits EXIT_ALREADY_RUNNING, and the start says vigild runs, its pid
+    file naming the one that holds the lock."""
+    import time
+
+    from vigil.daemon.__main__ import hold_state_dir, main
+
+    root = tmp_path / "root"
+    root.mkdir()
+    host = Machine(root=root, clock=time.monotonic, sleep=time.sleep)
+    held = hold_state_dir(str(root / "var/lib/vigil"))
+    assert held is not None
+    try:
+        assert hold_state_dir(str(root / "var/lib/vigil")) is None
+        assert main(["--state-dir", str(root / "var/lib/vigil")]) == c.EXIT_ALREADY_RUNNING
+        assert cluster._start_vigild(host) is False
+        assert host.read_pid(VIGILD_PIDFILE) == os.getpid()  # the holder's
+    finally:
+        os.close(held)
+    assert hold_state_dir(str(root / "var/lib/vigil")) is not None  # free again

@@ -40,7 +40,7 @@ from vigil.commands.localnode import (
     VIGILD_UNIT,
     LocalNode,
 )
-from vigil.daemon.control import CIB_NOT_READY, DaemonStatus
+from vigil.daemon.control import CIB_NOT_READY, EXIT_ALREADY_RUNNING, DaemonStatus
 from vigil.model import reports
 from vigil.model.reports import Report, ReportError, Severity
 
@@ -459,6 +459,14 @@ def _start_vigild(host: LocalNode) -> bool:
     env = host.live_env(timeout=2)
     while _answers(env) is None:
         code = host.exited(pid)
+        if code == EXIT_ALREADY_RUNNING:
+            # another vigild holds this node's state directory (a supervisor started it at the
+            # same moment): that one runs, and the pid file names it
+            host.forget_pid(VIGILD.pidfile, pid)
+            holder = host.read_pid(STATE_DIR + "/vigild.lock")
+            if holder is not None and host.running(VIGILD) is None:
+                host.write_pid(VIGILD.pidfile, holder)
+            return False
         if code is not None:
             host.forget_pid(VIGILD.pidfile, pid)
             raise ReportError([reports.error("VIGILD_START_FAILED", log=VIGILD_LOG,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -28,6 +29,7 @@ from typing import TextIO
 from vigil.cluster.layer import ClusterUnavailable
 from vigil.daemon import agent_tools
 from vigil.daemon.alert_runner import ProcessAlertRunner
+from vigil.daemon.control import EXIT_ALREADY_RUNNING
 from vigil.daemon.fencing import AgentFencer
 from vigil.daemon.ipc import DEFAULT_SOCKET, ControlServer
 from vigil.daemon.local_executor import AgentExecutor
@@ -138,6 +140,23 @@ def agent_env_pair(text: str) -> tuple[str, str]:
     return name, value
 
 
+def hold_state_dir(directory: str) -> int | None:
+    """An exclusive lock on the state directory, held (by the open descriptor) as long as this
+    process lives; None when another vigild holds it. Two vigild on one node (a supervisor and
+    `vigil cluster start` racing at a boot) would each replace the other's cib.xml under it."""
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    fd = os.open(os.path.join(directory, "vigild.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())  # who holds it (vigil cluster start reads it)
+    return fd
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="vigild", description=__doc__)
     p.add_argument("--state-dir", default="/var/lib/vigil")
@@ -155,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s vigild %(levelname)s %(name)s: %(message)s")
+    lock = hold_state_dir(args.state_dir)
+    if lock is None:
+        logging.error("another vigild runs on this node (it holds %s): this one exits",
+                      os.path.join(args.state_dir, "vigild.lock"))
+        return EXIT_ALREADY_RUNNING
     try:
         return asyncio.run(_serve(args))
     except ClusterUnavailable as exc:

@@ -36,6 +36,8 @@ IPC_UNKNOWN_OP = "IPC_UNKNOWN_OP"  # a kind of request this daemon does not know
 IPC_TIMEOUT = "IPC_TIMEOUT"  # the cluster did not answer the request in time
 CIB_INVALID = "CIB_INVALID"  # every replica refused the pushed configuration as unreadable
 CIB_NOT_READY = "CIB_NOT_READY"  # vigild is not yet in step with its view: try again
+# vigild's exit status when another vigild holds this node's state directory
+EXIT_ALREADY_RUNNING = 3
 CIB_CHANGED_UNDERNEATH = "CIB_CHANGED_UNDERNEATH"  # the config changed since it was read
 NODE_NOT_FOUND = "NODE_NOT_FOUND"  # fence or confirm of a node the cluster does not know
 NODE_UNKNOWN = "NODE_UNKNOWN"  # forget-node of a node the cluster does not know
