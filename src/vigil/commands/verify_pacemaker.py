@@ -18,6 +18,7 @@ not count: crm_verify accepts those files, measured on the corpus.
 from __future__ import annotations
 
 from vigil.commands import edit
+from vigil.commands.clone_shape import is_promotable
 from vigil.model import reports
 from vigil.model.bundles import Bundle
 from vigil.model.cib import Cib
@@ -25,6 +26,7 @@ from vigil.model.constraints import Order
 from vigil.model.nvset import first_value
 from vigil.model.reports import Report
 from vigil.model.resources import Clone, Group, Primitive, walk
+from vigil.model.values import is_true, parse_bool
 from vigil.scheduler.engine import schedule
 
 PACEMAKER_REJECTS = frozenset({
@@ -45,22 +47,21 @@ def _configuration(cib: Cib) -> list[Report]:
     for c in cib.configuration.constraints:
         if isinstance(c, Order) and not c.sets and not c.require_all:
             out.append(reports.warning("VERIFY_ORDER_REQUIRE_ALL", id=c.id))
-    in_promotable: set[str] = set()
+    # a promotable clone and what it holds: where Promoted/Unpromoted target roles make sense
+    promotable = {r.id for clone in walk(cib.configuration.resources) if is_promotable(clone)
+                  for r in walk((clone,))}
     for rsc in walk(cib.configuration.resources):
-        if isinstance(rsc, Clone) and _true(first_value(rsc.meta_attributes, "promotable")) \
-                or isinstance(rsc, Clone) and rsc.legacy_master:
-            in_promotable |= {r.id for r in walk((rsc.child,))}
-        if isinstance(rsc, Clone) and _true(first_value(rsc.meta_attributes, "globally-unique")):
+        if isinstance(rsc, Clone) and is_true(first_value(rsc.meta_attributes, "globally-unique")):
             lsb = [p.id for p in walk((rsc.child,)) if isinstance(p, Primitive)
                    and p.standard == "lsb"]
             if lsb:
                 out.append(reports.warning("VERIFY_UNIQUE_LSB_CLONE", clone=rsc.id, rsc=lsb[0]))
         if isinstance(rsc, Group) and \
-                not _true(first_value(rsc.meta_attributes, "ordered") or "true"):
+                not is_true(first_value(rsc.meta_attributes, "ordered") or "true"):
             out.append(reports.warning("VERIFY_GROUP_UNORDERED", group=rsc.id))
         if isinstance(rsc, Clone) and isinstance(rsc.child, Group) and \
                 first_value(rsc.child.meta_attributes, "ordered") is None and \
-                not _true(first_value(rsc.meta_attributes, "ordered") or "true"):
+                not is_true(first_value(rsc.meta_attributes, "ordered") or "true"):
             # a clone's meta-attributes are its group's too: its `ordered` is the group's
             out.append(reports.warning("VERIFY_GROUP_UNORDERED", group=rsc.child.id))
         if isinstance(rsc, Primitive | Group | Clone) and \
@@ -69,20 +70,10 @@ def _configuration(cib: Cib) -> list[Report]:
     for rsc in walk(cib.configuration.resources):
         role = first_value(getattr(rsc, "meta_attributes", ()), "target-role") or ""
         if role.lower() in ("unpromoted", "slave", "promoted", "master") \
-                and rsc.id not in in_promotable and not (
-                    isinstance(rsc, Clone) and rsc.id in in_promotable | _promotable_ids(cib)):
+                and rsc.id not in promotable:
             out.append(reports.warning("VERIFY_TARGET_ROLE_NOT_PROMOTABLE", rsc=rsc.id,
                                        role=role))
     return out
-
-
-def _true(value: str | None) -> bool:
-    return (value or "").lower() in ("true", "yes", "on", "1", "y")
-
-
-def _promotable_ids(cib: Cib) -> set[str]:
-    return {r.id for r in walk(cib.configuration.resources) if isinstance(r, Clone) and (
-        r.legacy_master or _true(first_value(r.meta_attributes, "promotable")))}
 
 
 def _guests(cib: Cib) -> tuple[set[str], tuple[str, ...]]:
@@ -122,8 +113,7 @@ def _status(cib: Cib, now: int) -> list[Report]:
                                        reason=item.reason or item.details))
     # an orphan left running because stop-orphan-resources=false is said too; one the
     # operator unmanaged is not (measured on the corpus, as crm_verify)
-    kept = (cib.cluster_option("stop-orphan-resources") or "true").lower() in (
-        "false", "no", "off", "0", "n")
+    kept = parse_bool(cib.cluster_option("stop-orphan-resources") or "true") is False
     for a in t.allocations:
         if a.orphan and a.current_nodes and (a.managed or kept):
             out.append(reports.warning("VERIFY_ACTIVE_ORPHAN", rsc=a.resource,
