@@ -129,10 +129,7 @@ class NodeRequest:
             raise ValueError(f"{kind.value} takes {CERTIFICATES.get(kind, 0)} certificates "
                              "(base64 strings)")
         certificates = tuple(qdevice_net.Certificate(c) for c in certs)
-        window = [obj.get("since"), obj.get("until")]
-        if not all(t is None or (isinstance(t, int | float) and not isinstance(t, bool))
-                   for t in window):
-            raise ValueError("since and until are epoch seconds")
+        since, until = (_epoch(obj.get("since")), _epoch(obj.get("until")))
         for cert in certificates:
             try:
                 cert.data  # noqa: B018 (decoded to check it)
@@ -147,8 +144,16 @@ class NodeRequest:
                                     f["mode"]))
         return cls(kind, force, None if wait is None else float(wait), whole, tuple(daemons),
                    tuple(decoded), name, certificates,
-                   None if window[0] is None else float(window[0]),  # type: ignore[arg-type]
-                   None if window[1] is None else float(window[1]))  # type: ignore[arg-type]
+                   since, until)
+
+
+def _epoch(value: object) -> float | None:
+    """A report window's end: epoch seconds, or None; ValueError for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("since and until are epoch seconds")
+    return float(value)
 
 
 def run(host: LocalNode, request: NodeRequest) -> object:
