@@ -32,6 +32,7 @@ from vigil.controller import events as ev
 from vigil.controller import messages as m
 from vigil.controller.operations import Operation
 from vigil.controller.state import State
+from vigil.daemon.store import durable_part
 from vigil.model.cib import Cib
 from vigil.model.fencing import FenceOutcome, FenceStatus
 from vigil.model.resources import Primitive
@@ -345,7 +346,7 @@ class ClusterModel:
                                                 mach.executor.history(), e.fresh, e.pending,
                                                 e.attributes, e.private))
         elif isinstance(e, fx.PersistCib):
-            mach.stored_cib = e.cib
+            mach.stored_cib = durable_part(e.cib)  # what vigild's store keeps
         elif isinstance(e, fx.PersistFenceHistory):
             mach.stored_fences = e.history
         elif isinstance(e, fx.Execute):

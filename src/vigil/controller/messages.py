@@ -24,6 +24,8 @@ class Hello:
     # What this node knows of fencing, so a node that joins later learns the history too.
     fence_history: tuple[FenceResult, ...] = ()
     round: int = 0  # the sync round of the view this Hello belongs to (see controller.sync)
+    # its replica was last in step with a quorate partition (False from a peer that predates it)
+    quorate: bool = False
 
 
 @dataclass(frozen=True)

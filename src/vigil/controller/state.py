@@ -17,6 +17,15 @@ from vigil.scheduler.transition import Transition
 
 
 @dataclass(frozen=True)
+class Heard:
+    """A member's Hello as the sync round counts it."""
+
+    version: Version
+    digest: str
+    quorate: bool  # its replica was last in step with a quorate partition
+
+
+@dataclass(frozen=True)
 class View:
     """This node's view of the process group and how far the view is in step."""
 
@@ -24,7 +33,7 @@ class View:
     members: tuple[int, ...] = ()
     round: int = 0  # the sync round: a member out of step starts the next one (controller.sync)
     said_hello: bool = False  # this node's Hello of this round is sent
-    hellos: Mapping[int, tuple[Version, str]] = field(default_factory=dict)  # node -> version, digest
+    hellos: Mapping[int, Heard] = field(default_factory=dict)  # node -> its Hello of this round
     synced: bool = False
     joined: frozenset[int] = frozenset()
     # (node, resource) of operations that were running when their node joined: the join's
@@ -93,6 +102,9 @@ class State:
     running_ops: Mapping[str, int] = field(default_factory=dict)  # resource -> local ops running
     fenced_self: bool = False
     attributes: Attributes = Attributes()
+    # this replica was last in step (synced) with a partition that had quorum: its status
+    # (tickets, node states) is the cluster's, not that of a node that was on its own
+    synced_quorate: bool = False
 
     @property
     def dc(self) -> int | None:

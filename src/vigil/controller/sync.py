@@ -1,8 +1,12 @@
 """Views and sync: after every view change the members agree on one CIB again.
 
-Every member says Hello (its version and digest). Once every member's Hello is in, either all
-agree, or the highest version (lowest node id on ties) broadcasts its whole CIB (Sync) and
-everyone adopts it. Then each member reports its own operation history (the join) and the DC
+Every member says Hello (its version, digest, and whether it was last in step with a quorate
+partition). Once every member's Hello is in, either all agree, or one member broadcasts its whole
+CIB (Sync) and everyone adopts it: the newest configuration (admin_epoch, epoch); among equal
+configurations a replica that was in a quorate partition, so that a node coming back alone (or a
+minority) does not bring back its stale status (a revoked ticket granted again, a fenced node's
+state) for having counted more status updates on its own; then the most updates (num_updates);
+then the lowest node id. Then each member reports its own operation history (the join) and the DC
 publishes the node states.
 
 A view's sync goes in rounds, so that a member out of step can always bring everyone back:
@@ -15,6 +19,7 @@ agreed order, and say its own Hello of it. Hellos and Syncs of earlier rounds ar
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from vigil.cib.read import parse_cib
 from vigil.cib.write import write_cib
@@ -23,7 +28,7 @@ from vigil.controller import effects as fx
 from vigil.controller import events as ev
 from vigil.controller import messages as m
 from vigil.controller.context import Step
-from vigil.controller.state import View, cib_digest
+from vigil.controller.state import Heard, View, cib_digest
 
 RESYNC_AFTER_S = 3.0  # a node out of step this long after its Hello says hello again
 HELLO_FENCE_HISTORY = 50  # the most recent fencing results a Hello carries
@@ -76,7 +81,8 @@ def say_hello(s: Step) -> None:
         return
     s.state = dataclasses.replace(st, view=dataclasses.replace(st.view, said_hello=True))
     s.send(m.Hello(st.view.ring, st.me, st.cib.version.as_tuple(), cib_digest(st.cib),
-                   st.fencing.history[-HELLO_FENCE_HISTORY:], st.view.round))
+                   st.fencing.history[-HELLO_FENCE_HISTORY:], st.view.round,
+                   st.synced_quorate))
     s.effects.append(fx.SetTimer(ev.Timer.RESYNC, RESYNC_AFTER_S))
 
 
@@ -91,6 +97,8 @@ def on_resync_timer(s: Step) -> None:
 def on_quorum(s: Step, e: ev.QuorumChanged) -> None:
     q = e.quorum
     s.state = dataclasses.replace(s.state, quorum=q)
+    if s.state.view.synced:
+        s.state = dataclasses.replace(s.state, synced_quorate=q.quorate)
     s.emit("quorum", quorate=q.quorate, votes=q.total_votes, expected=q.expected_votes)
     if s.state.is_dc and s.state.view.synced:
         view = dataclasses.replace(s.state.view, states_applied=False)
@@ -113,18 +121,27 @@ def on_hello(s: Step, msg: m.Hello) -> None:
         view = s.state.view
     elif view.synced:
         return  # a late Hello of the round already synced
-    hellos = {**view.hellos, msg.node: (tuple(msg.version), msg.digest)}
-    view = dataclasses.replace(view, hellos=hellos)  # type: ignore[arg-type]
+    heard = Heard(tuple(msg.version), msg.digest, msg.quorate)  # type: ignore[arg-type]
+    hellos = {**view.hellos, msg.node: heard}
+    view = dataclasses.replace(view, hellos=hellos)
     s.state = dataclasses.replace(s.state, view=view)
     _learn_fence_history(s, msg.fence_history)
     if not set(view.members) <= set(hellos):
         return
-    if len({d for _, d in hellos.values()}) == 1 and len({v for v, _ in hellos.values()}) == 1:
+    if len({(h.version, h.digest) for h in hellos.values()}) == 1:
         synced(s)
         return
-    source = sorted(hellos.items(), key=lambda kv: (tuple(-x for x in kv[1][0]), kv[0]))[0][0]
-    if source == s.state.me:
+    if sync_source(hellos) == s.state.me:
         s.send(m.Sync(view.ring, s.state.me, write_cib(s.state.cib), view.round))
+
+
+def sync_source(hellos: Mapping[int, Heard]) -> int:
+    """The member whose CIB the view adopts (the order is the module's docstring's)."""
+    def rank(item: tuple[int, Heard]) -> tuple[int, ...]:
+        node, h = item
+        admin_epoch, epoch, num_updates = h.version
+        return (-admin_epoch, -epoch, 0 if h.quorate else 1, -num_updates, node)
+    return min(hellos.items(), key=rank)[0]
 
 
 def _learn_fence_history(s: Step, heard: tuple[m.FenceResult, ...]) -> None:
@@ -149,7 +166,9 @@ def on_sync(s: Step, msg: m.Sync) -> None:
 
 def synced(s: Step) -> None:
     st = s.state
-    s.state = dataclasses.replace(st, view=dataclasses.replace(st.view, synced=True), fresh=False)
+    quorate = st.quorum.quorate if st.quorum is not None else False
+    s.state = dataclasses.replace(st, view=dataclasses.replace(st.view, synced=True), fresh=False,
+                                  synced_quorate=quorate)
     s.emit("synced", version=list(st.cib.version.as_tuple()))
     transient, private = attributes.join_announcement(st)
     s.effects.append(fx.BroadcastJoin(st.view.ring, st.fresh, tuple(sorted(st.running_ops)),

@@ -26,8 +26,8 @@ class FileStore:
     """cib.xml in `directory`; each save first moves the previous file to cib-<version>.xml
     (the last `keep` of them are kept: the checkpoints an operator can view and restore).
 
-    Only the configuration is durable: the status section is rebuilt from the nodes at runtime,
-    as Pacemaker does."""
+    Only the configuration is durable: the status section (tickets included) is rebuilt from the
+    nodes at runtime, as Pacemaker does; a ticket is held only until the whole cluster stops."""
 
     def __init__(self, directory: str, keep: int = 100) -> None:
         self.dir = Path(directory)
@@ -46,12 +46,12 @@ class FileStore:
             for backup in sorted(self.dir.glob("cib-*.xml"), key=_version_key, reverse=True):
                 try:
                     cib, _ = load_cib_file(backup)
-                    return dataclasses.replace(cib, status=())
+                    return durable_part(cib)
                 except ReportError:
                     continue
             return None
         self._on_disk = cib
-        return dataclasses.replace(cib, status=())
+        return durable_part(cib)
 
     def save(self, cib: Cib) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -61,7 +61,7 @@ class FileStore:
                 backup = self.dir / f"cib-{v.admin_epoch}.{v.epoch}.{v.num_updates}.xml"
                 os.replace(self.path, backup)
                 self._prune()
-        stored = dataclasses.replace(cib, status=())
+        stored = durable_part(cib)
         save_cib_file(self.path, stored)
         self._on_disk = stored
 
@@ -98,6 +98,11 @@ class FileStore:
             old.unlink(missing_ok=True)
 
 
+def durable_part(cib: Cib) -> Cib:
+    """What a store keeps of `cib`: the configuration, without the status or tickets."""
+    return dataclasses.replace(cib, status=(), tickets=())
+
+
 def backups(directory: Path) -> list[Path]:
     """The configurations kept before each change (`vigil config checkpoint`), oldest first."""
     return sorted((p for p in directory.glob("cib-*.xml") if _version_key(p) != (-1,)),
@@ -124,7 +129,7 @@ class MemoryStore:
         return self.cib
 
     def save(self, cib: Cib) -> None:
-        self.cib = dataclasses.replace(cib, status=())
+        self.cib = durable_part(cib)
 
     def load_fence_history(self) -> tuple[FenceResult, ...]:
         return self.fence_history
