@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vigil.controller.messages import FenceResult
 from vigil.cib import status_edit
+from vigil.controller.messages import FenceResult
 from vigil.controller.state import empty_cib
 from vigil.daemon.store import FENCE_HISTORY_KEEP, FileStore
 from vigil.model.status import TicketChange
