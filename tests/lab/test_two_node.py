@@ -1,6 +1,9 @@
 """Two nodes with two_node (and so wait_for_all): cut the link between them and exactly one
-survives and runs the service; pcmk_delay_max breaks the fence race. Needs root; skipped with the
-reason otherwise; the lab is always torn down."""
+survives and runs the service. priority-fencing-delay decides the fence race: the node that runs
+the service (priority 10) is shot last, so it is the survivor and the service never moves.
+pcmk_delay_max alone (a random delay on each side) leaves a small chance that both shoot within
+the same moment and both go off, which a test (and an operator) must not depend on. Needs root;
+skipped with the reason otherwise; the lab is always torn down."""
 
 from __future__ import annotations
 
@@ -35,20 +38,38 @@ def lab() -> Iterator[Lab]:
         the_lab.down(purge=True)
 
 
+def powered(lab: Lab) -> list[str]:
+    return [n.name for n in lab.status().nodes if n.power == "on"]
+
+
+def fencing_events(lab: Lab) -> str:
+    """Each node's fencing events, for the message of a failed wait."""
+    lines = []
+    for node in ("n1", "n2"):
+        path = lab.node_dir(node) / "var/log/vigil/events.jsonl"
+        text = path.read_text() if path.exists() else ""
+        lines += [f"{node}: {row}" for row in text.splitlines() if '"fencing' in row]
+    return "\n".join(lines)
+
+
 def test_cut_link_leaves_exactly_one_node_running_the_service(lab: Lab) -> None:
     wait("vigild answers on both nodes", lambda: all(
         status(lab, n)["dc"] is not None for n in ("n1", "n2")))
     flags = lab.exec("n1", ["corosync-quorumtool", "-s"], timeout=10).stdout
     assert "2Node" in flags and "WaitForAll" in flags  # written by the lab's corosync.conf
-    configure_fencing(lab, "n1", "pcmk_delay_max=4s")
-    vigil(lab, "n1", "property", "set", "stonith-action=off")
+    configure_fencing(lab, "n1", "pcmk_delay_max=2s")
+    vigil(lab, "n1", "property", "set", "stonith-action=off", "priority-fencing-delay=5s")
     create_web_service(lab, "n1", group="web")
-    wait("the page answers at the VIP", lambda: page_ok(lab))
+    vigil(lab, "n1", "resource", "meta", "web", "priority=10")
+    wait("the page answers", lambda: page_ok(lab), timeout=60)
+    [host] = vip_holders(lab)
     lab.partition([["n1"], ["n2"]])
-    wait("one node powered the other off", lambda: sum(
-        1 for n in lab.status().nodes if n.power == "on") == 1, timeout=60)
-    survivor = next(n.name for n in lab.status().nodes if n.power == "on")
+    try:
+        wait("one node powered the other off", lambda: len(powered(lab)) == 1, timeout=60)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; powered on: {powered(lab)}\n{fencing_events(lab)}") from None
+    assert powered(lab) == [host], fencing_events(lab)  # the service's node won the race
     lab.heal()  # the switch is whole again; the fenced node stays off (stonith-action=off)
-    wait("the survivor runs the service", lambda: vip_holders(lab) == [survivor], timeout=60)
+    wait("the survivor runs the service", lambda: vip_holders(lab) == [host], timeout=60)
     wait("the page answers from the survivor", lambda: page_ok(lab), timeout=60)
-    assert sum(1 for n in lab.status().nodes if n.power == "on") == 1
+    assert powered(lab) == [host]

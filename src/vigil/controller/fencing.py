@@ -4,6 +4,7 @@ changes in every replica, and a client's fence or confirmation."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence, Set
 
 from vigil.cib import status_edit
 from vigil.controller import alerts
@@ -16,6 +17,7 @@ from vigil.controller.state import State
 from vigil.model import reports
 from vigil.model.durations import parse_interval_ms
 from vigil.scheduler.options import read_options
+from vigil.scheduler.transition import Allocation
 
 MAX_FENCE_ATTEMPTS = 10  # stonith-max-attempts' default
 
@@ -65,14 +67,29 @@ def priority_delay(s: Step, target: str) -> float:
     transition = st.plan.transition
     if not delay_ms or transition is None:
         return 0.0
-    totals: dict[str, int] = {}
-    for a in transition.allocations:
-        if a.kind == "primitive":
-            for node in a.current_nodes:
-                totals[node] = totals.get(node, 0) + a.priority
-    mine = totals.get(target, 0)
-    others = [v for k, v in totals.items() if k != target]
-    return delay_ms / 1000 if mine > max(others, default=0) else 0.0
+    members = {st.name_of(n) for n in st.view.members}
+    cluster_nodes = [c.uname for c in st.cib.configuration.nodes if c.type in (None, "", "member", "normal")]
+    applies = priority_delay_applies(target, transition.allocations, members, len(cluster_nodes))
+    return delay_ms / 1000 if applies else 0.0
+
+
+def priority_delay_applies(target: str, allocations: Sequence[Allocation], members: Set[str],
+                           cluster_nodes: int) -> bool:
+    """Whether priority-fencing-delay holds back the fencing of `target`: it is a lost member
+    (not one fenced while still with us), this partition has no majority (a majority wins the
+    race anyway: no reason to wait), the nodes' priorities are not all equal and `target`'s is
+    the highest. A node's priority is the sum of the priorities of the primitives active on it,
+    each promoted instance of a non-zero priority counting one more."""
+    if target in members or 2 * len(members) > cluster_nodes:
+        return False
+    totals = dict.fromkeys(members | {target}, 0)
+    for a in allocations:
+        if a.kind != "primitive" or not a.priority:
+            continue
+        bonus = 1 if a.current_role == "Promoted" else 0
+        for node in a.current_nodes:
+            totals[node] = totals.get(node, 0) + a.priority + bonus
+    return len(set(totals.values())) > 1 and totals[target] == max(totals.values())
 
 
 def on_requested(s: Step, e: ev.FenceRequested) -> None:
