@@ -6,6 +6,7 @@ from __future__ import annotations
 from vigil.cli import args, config_view, set_words, ticket_cli
 from vigil.cli.args import EXIT_OK, Invocation, UsageError
 from vigil.commands import constraint, constraint_rules, constraint_sets
+from vigil.model.constraints import Location
 
 USAGE = """\
 usage: vigil [-f FILE] constraint [list|show] [--full]
@@ -30,7 +31,8 @@ usage: vigil [-f FILE] constraint [list|show] [--full]
   colocation delete SOURCE TARGET          order delete RESOURCE...   (or constraint ids)
   ticket add TICKET [ROLE] RSC [loss-policy=...] [id=ID]   ticket set ... setoptions ticket=T
   ticket remove TICKET RSC                 (vigil constraint ticket --help for more)
-  location | colocation | order | ticket   (alone: list that kind)"""
+  location | colocation | order | ticket   (alone: list that kind)
+  location config [resources [RSC...] | nodes [NODE...]]   the locations of those"""
 
 
 def run(inv: Invocation) -> int:
@@ -81,9 +83,23 @@ def _rule(inv: Invocation, rest: list[str]) -> int:
     return args.finish(inv, constraint_rules.rule_remove(inv.env(), rest[1:]))
 
 
-def _list(inv: Invocation, kind: str | None) -> int:
+def _list(inv: Invocation, kind: str | None, words: list[str] | None = None) -> int:
+    """The constraints (of one kind); `words`: pcs's `location config resources [RSC...]` or
+    `nodes [NODE...]`, which keep the location constraints of those resources or nodes."""
     inv.only("full", "all")
     found = constraint.constraints(inv.env())
+    if words:
+        if kind != "location" or words[0] not in ("resources", "nodes"):
+            raise UsageError(f"unexpected '{words[0]}' after the listing: only 'constraint "
+                             "location config' takes resources [RSC...] or nodes [NODE...]")
+        names = set(words[1:])
+        if words[0] == "resources":
+            found = tuple(c for c in found if isinstance(c, Location) and (
+                not names or c.rsc in names or any(r in names for s in c.sets
+                                                   for r in s.resources)))
+        else:
+            found = tuple(c for c in found if isinstance(c, Location) and c.node is not None
+                          and (not names or c.node in names))
     if inv.json:
         types = {"location": "Location", "order": "Order", "colocation": "Colocation",
                  "ticket": "TicketConstraint"}
@@ -96,7 +112,7 @@ def _list(inv: Invocation, kind: str | None) -> int:
 def _list_or_remove(inv: Invocation, rest: list[str], kind: str) -> int | None:
     """`constraint KIND [show|list|config]` and `constraint KIND remove ID...`, or None."""
     if not rest or rest[0] in ("show", "list", "config"):
-        return _list(inv, kind)
+        return _list(inv, kind, rest[1:])
     if rest[0] in ("remove", "delete"):
         inv.only()
         if kind == "colocation":  # pcs: colocation delete SOURCE TARGET

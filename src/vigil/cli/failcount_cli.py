@@ -11,8 +11,8 @@ from vigil.commands.failcount import FailCount, OperationFailures
 from vigil.model.score import format_score
 
 USAGE_LINES = """\
-  failcount [show] [ID [NODE]] [--node NODE] [--full]
-  failcount reset ID [NODE] [--node NODE]"""
+  failcount [show] [ID [NODE]] [node=NODE] [--full]
+  failcount reset ID [NODE] [node=NODE]"""
 
 
 def _when(epoch: int | None) -> str:

@@ -40,15 +40,15 @@ usage: vigil [-f FILE] resource COMMAND ...
   manage ID...                        unmanage ID...
   move ID [NODE] [lifetime=DURATION] [--promoted]
   ban ID [NODE] [lifetime=DURATION] [--promoted]
-  clear ID [NODE]                     cleanup [ID] [--node NODE]
-  refresh [ID] [--node NODE]          forget its whole history: probed afresh
+  clear ID [NODE]                     cleanup [ID] [node=NODE]
+  refresh [ID] [node=NODE]            forget its whole history: probed afresh
   restart ID [NODE] [--wait[=SECONDS]]
   status [ID...] | config [ID]
   op add ID ACTION [k=v...] [--force]   op delete OP_ID | op delete ID ACTION [k=v...]
   group add GROUP ID... [--before ID | --after ID]
   group remove GROUP [ID...]          ungroup GROUP [ID...]
   defaults [k=v...]                   op defaults [k=v...]
-  describe AGENT                      agents [STANDARD[:PROVIDER]]
+  describe AGENT                      agents [STANDARD[:PROVIDER]]    list [FILTER]
   utilization [ID [NAME=VALUE...]]    (NAME= removes it; integers; see placement-strategy)
   debug-start|debug-stop|debug-monitor|debug-promote|debug-demote|debug-validate ID [--full]
                                       run that action of the agent here, outside the cluster
@@ -64,7 +64,8 @@ STONITH_USAGE = f"""\
 usage: vigil [-f FILE] stonith COMMAND ...
   create ID AGENT [k=v...] [op ACTION k=v...]... [meta k=v...] [--disabled] [--force]
   delete ID        config [ID]        status        enable ID...        disable ID...
-  list [FILTER]    describe AGENT     cleanup|refresh|failcount|defaults ... (as for resources)
+  list [FILTER]    describe AGENT     meta ID k=v...
+  cleanup|refresh|failcount|defaults|op ... (as for resources)
 {stonith_cli.USAGE_LINES}"""
 
 
@@ -234,6 +235,8 @@ def run(inv: Invocation) -> int:
         args.no_more(rest[2:], rest[1] if len(rest) > 1 else rest[0])
         return args.finish(inv, relocation.clear(env(), rest[0], rest[1] if len(rest) > 1
                                                  else None))
+    if sub in ("refresh", "cleanup", "failcount"):
+        rest = _node_word(inv, rest)
     if sub == "refresh":
         inv.only("node", "force")
         args.no_more(rest[1:], rest[0] if rest else "refresh")
@@ -299,6 +302,28 @@ def run(inv: Invocation) -> int:
             args.print_lines(relations.tree_lines(tree))
         return EXIT_OK
     raise UsageError(f"unknown resource command '{sub}'")
+
+
+def _node_word(inv: Invocation, words: list[str]) -> list[str]:
+    """pcs 0.11's `node=NODE` (pcs 0.10's --node NODE): taken into `inv.node`; the other words
+    returned. `operation=` and `interval=` narrow pcs's cleanup to one operation, which vigil's
+    does not: refused rather than ignored."""
+    rest = []
+    for word in words:
+        name, eq, value = word.partition("=")
+        if eq and name == "node":
+            if not value:
+                raise UsageError("node= needs the node's name")
+            if inv.node is not None and inv.node != value:
+                raise UsageError("give the node once: node=NODE or --node NODE")
+            inv.node = value
+            inv.given.add("node")
+        elif eq and name in ("operation", "interval"):
+            raise UsageError(f"'{word}': vigil forgets every operation's failures of the "
+                             "resource (on the node given), not one operation's")
+        else:
+            rest.append(word)
+    return rest
 
 
 def _relocate(inv: Invocation, rest: list[str]) -> int:
@@ -425,7 +450,14 @@ def _agents(inv: Invocation, sub: str, rest: list[str]) -> int:
         args.no_more(rest, sub)
         data = list(found.providers())
         lines = list(found.providers())
-    elif sub in ("agents", "list"):
+    elif sub == "list":  # pcs: list [FILTER]: every agent whose name has FILTER in it
+        args.no_more(rest[1:], rest[0] if rest else sub)
+        wanted = rest[0].lower() if rest else ""
+        names = [a for s in found.standards() for a in found.agents(s, None)
+                 if wanted in str(a).lower()]
+        data = [str(a) for a in names]
+        lines = list(data)
+    elif sub == "agents":
         args.no_more(rest[1:], rest[0] if rest else sub)
         standard, _, provider = (rest[0] if rest else "").partition(":")
         if standard and standard.lower() not in agent_lib.STANDARDS:
@@ -460,7 +492,7 @@ def run_stonith(inv: Invocation) -> int:
         print(STONITH_USAGE)
         return EXIT_OK if inv.help else args.EXIT_USAGE
     sub, rest = words[0], words[1:]
-    if sub in ("cleanup", "refresh", "failcount", "defaults"):
+    if sub in ("cleanup", "refresh", "failcount", "defaults", "op", "meta"):
         # pcs: the same as for resources (fence devices are resources)
         inv.words = ["resource", *words]
         return run(inv)

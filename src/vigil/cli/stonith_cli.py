@@ -17,7 +17,8 @@ from vigil.words.messages import render_report
 USAGE_LINES = """\
   update ID [k=v...] [op ACTION k=v...]... [meta k=v...] [--force]
   level [config]                     level add LEVEL NODE DEVICE[,DEVICE...] [--force]
-  level remove LEVEL [NODE]          level clear [NODE]          level verify
+  level delete LEVEL [target NODE] [stonith DEVICE...]   level verify
+  level clear [target NODE | stonith DEVICE...]
   fence NODE [--off]                 confirm NODE [--force]
   history [show] [NODE]              (fence, confirm and history need a running cluster)"""
 
@@ -70,10 +71,10 @@ def _level(inv: Invocation, words: list[str]) -> int:
                                                   force=inv.force))
     if sub in ("remove", "delete"):
         inv.only()
-        args.need(rest, 1, "the level to remove (stonith level remove LEVEL [NODE])")
-        args.no_more(rest[2:], rest[1] if len(rest) > 1 else rest[0])
-        return args.finish(inv, fencing.level_remove(inv.env(), rest[0],
-                                                     rest[1] if len(rest) > 1 else None))
+        args.need(rest, 1, "the level to remove (stonith level delete LEVEL [target NODE] "
+                           "[stonith DEVICE...])")
+        node, devices = _level_scope(rest[1:], f"level {sub} {rest[0]}")
+        return args.finish(inv, fencing.level_remove(inv.env(), rest[0], node, devices))
     if sub == "verify":
         inv.only()
         args.no_more(rest, "level verify")
@@ -83,9 +84,34 @@ def _level(inv: Invocation, words: list[str]) -> int:
         return EXIT_OK
     if sub == "clear":
         inv.only()
-        args.no_more(rest[1:], rest[0] if rest else "level clear")
-        return args.finish(inv, fencing.level_clear(inv.env(), rest[0] if rest else None))
+        node, devices = _level_scope(rest, "level clear")
+        if node is not None and devices:
+            raise UsageError("level clear takes target NODE or stonith DEVICE..., not both")
+        return args.finish(inv, fencing.level_clear(inv.env(), node, devices))
     raise UsageError(f"unknown stonith level command '{sub}' (config, add, remove, clear)")
+
+
+def _level_scope(words: list[str], after: str) -> tuple[str | None, list[str]]:
+    """pcs 0.11's `[target NODE] [stonith DEVICE...]`, or pcs 0.10's `[NODE] [DEVICE...]`
+    (vigil's first form): the node and the devices that narrow a level delete or clear."""
+    node: str | None = None
+    devices: list[str] = []
+    rest = list(words)
+    if rest[:1] == ["target"]:
+        args.need(rest[1:], 1, "the node after 'target'")
+        node, rest = rest[1], rest[2:]
+    elif rest and rest[0] != "stonith":
+        node, rest = rest[0], rest[1:]
+    if rest[:1] == ["stonith"]:
+        args.need(rest[1:], 1, "the devices after 'stonith'")
+        rest = rest[1:]
+    elif rest and words[:1] == ["target"]:
+        raise UsageError(f"unexpected '{rest[0]}' after {after} target {node}: give "
+                         "stonith DEVICE...")
+    devices = [d for word in rest for d in word.split(",") if d]
+    if any(w in ("target", "stonith") for w in devices):
+        raise UsageError(f"{after}: give target NODE before stonith DEVICE...")
+    return node, devices
 
 
 def _when(epoch: int | None) -> str:

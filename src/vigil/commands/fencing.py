@@ -110,13 +110,17 @@ def level_add(env: CibEnvironment, level: str, node: str, devices: Sequence[str]
     return edit.apply(env, change)
 
 
-def level_remove(env: CibEnvironment, level: str, node: str | None = None) -> Applied:
-    """Remove level `level` (of `node` only, when given; of every target otherwise)."""
+def level_remove(env: CibEnvironment, level: str, node: str | None = None,
+                 devices: Sequence[str] = ()) -> Applied:
+    """Remove level `level` (of `node` only, when given; of every target otherwise; with
+    `devices`, only the level made of exactly those devices, as pcs's `target T stonith D...`
+    narrows it)."""
     index = _index(level)
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
         gone = [lv for lv in fencing_topology.levels(cib.configuration)
-                if lv.index == index and (node is None or lv.target == node)]
+                if lv.index == index and (node is None or lv.target == node)
+                and (not devices or tuple(lv.devices) == tuple(devices))]
         if not gone:
             raise ReportError([reports.error("FENCING_LEVEL_NOT_FOUND", level=index,
                                              node=node or "")])
@@ -128,12 +132,14 @@ def level_remove(env: CibEnvironment, level: str, node: str | None = None) -> Ap
     return edit.apply(env, change)
 
 
-def level_clear(env: CibEnvironment, node: str | None = None) -> Applied:
-    """Remove every level (of `node`, when given)."""
+def level_clear(env: CibEnvironment, node: str | None = None,
+                devices: Sequence[str] = ()) -> Applied:
+    """Remove every level (of `node`, when given; made of exactly `devices`, when given)."""
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
         gone = [lv for lv in fencing_topology.levels(cib.configuration)
-                if node is None or lv.target == node]
+                if (node is None or lv.target == node)
+                and (not devices or tuple(lv.devices) == tuple(devices))]
         config = fencing_topology.with_levels(cib.configuration, remove={lv.id for lv in gone})
         return edit.with_config(cib, fencing_topology=config.fencing_topology), [
             reports.info("FENCING_LEVEL_REMOVED", level=lv.index, node=lv.target_text,
