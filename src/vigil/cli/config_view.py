@@ -28,7 +28,14 @@ from vigil.model.fencing import FencingLevel
 from vigil.model.nvset import NvSet
 from vigil.model.ocf import ExecStatus, OcfResult
 from vigil.model.resources import Group, Operation, Primitive, Resource
-from vigil.model.rules import AttrExpression, DateExpression, Expression, Rule
+from vigil.model.rules import (
+    AttrExpression,
+    DateExpression,
+    Expression,
+    OpExpression,
+    ResourceExpression,
+    Rule,
+)
 from vigil.model.score import format_score
 
 
@@ -124,6 +131,10 @@ def _expression(expr: Expression) -> str:
         return f"date {expr.operation} {expr.start or expr.end or ''}".strip()
     if isinstance(expr, Rule):
         return "(rule)"
+    if isinstance(expr, ResourceExpression):
+        return f"resource {expr.standard or ''}:{expr.provider or ''}:{expr.agent_type or ''}"
+    if isinstance(expr, OpExpression):
+        return f"op {expr.name}" + (f" interval={expr.interval}" if expr.interval else "")
     return type(expr).__name__
 
 
@@ -314,10 +325,20 @@ def constraint_lines(constraints: Iterable[Constraint], full: bool,
 
 # -- defaults, properties, config --------------------------------------------------------------
 def defaults_lines(sets: tuple[NvSet, ...], indent: str = " ") -> list[str]:
+    """The plain sets' values, then each set with a rule (pcs 0.11's `defaults set create`)
+    under its id, score and rule."""
     pairs = [(p.name, p.value or "") for s in sets if s.rule is None for p in s.pairs]
-    if not pairs:
+    ruled = [s for s in sets if s.rule is not None]
+    if not pairs and not ruled:
         return [f"{indent}No defaults set"]
-    return [f"{indent}{name}={value}" for name, value in pairs]
+    lines = [f"{indent}{name}={value}" for name, value in pairs]
+    for s in ruled:
+        score = f" score={format_score(s.score)}" if s.score else ""
+        lines.append(f"{indent}Meta Attrs: {s.id}{score}")
+        lines += [f"{indent}  {p.name}={p.value or ''}" for p in s.pairs]
+        assert s.rule is not None
+        lines += _rule_lines(s.rule, f"{indent}  ", False)
+    return lines
 
 
 def property_lines(props: Iterable[Property], *, show_defaults: bool) -> list[str]:

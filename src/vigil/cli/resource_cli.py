@@ -47,7 +47,10 @@ usage: vigil [-f FILE] resource COMMAND ...
   op add ID ACTION [k=v...] [--force]   op delete OP_ID | op delete ID ACTION [k=v...]
   group add GROUP ID... [--before ID | --after ID]
   group remove GROUP [ID...]          ungroup GROUP [ID...]
-  defaults [k=v...]                   op defaults [k=v...]
+  defaults [config] | defaults update k=v...     op defaults [config] | update k=v...
+  [op] defaults set create [id=ID] [score=S] [meta k=v...] [rule EXPRESSION]
+  [op] defaults set delete [SET_ID...] | set update SET_ID meta k=v...
+        a rule's EXPRESSION as a location's, and resource STD:PROV:TYPE, op NAME [interval=I]
   describe AGENT                      agents [STANDARD[:PROVIDER]]    list [FILTER]
   utilization [ID [NAME=VALUE...]]    (NAME= removes it; integers; see placement-strategy)
   debug-start|debug-stop|debug-monitor|debug-promote|debug-demote|debug-validate ID [--full]
@@ -417,7 +420,38 @@ def _group(inv: Invocation, rest: list[str]) -> int:
     return args.finish(inv, resource.group_remove(inv.env(), rest[0], rest[1:]))
 
 
+_SET_WORDS = ("create", "delete", "remove", "update")
+
+
+def _defaults_set(inv: Invocation, kind: str, words: list[str]) -> int:
+    """`defaults set create [id=ID] [score=S] [meta k=v...] [rule EXPRESSION]`, `set delete
+    [SET_ID...]`, `set update SET_ID [meta k=v...]` (pcs 0.11)."""
+    from vigil.commands import defaults_sets
+
+    sub, rest = words[0], words[1:]
+    if sub == "create":
+        inv.only("force")
+        at_rule = rest.index("rule") if "rule" in rest else len(rest)
+        head, rule = rest[:at_rule], (rest[at_rule + 1:] if at_rule < len(rest) else None)
+        at_meta = head.index("meta") if "meta" in head else len(head)
+        set_options, values = head[:at_meta], head[at_meta + 1:]
+        return args.finish(inv, defaults_sets.set_create(
+            inv.env(), kind, set_options=args.pairs(set_options), pairs=args.pairs(values),
+            rule=rule, force=inv.force))
+    if sub in ("delete", "remove"):
+        inv.only()
+        return args.finish(inv, defaults_sets.set_delete(inv.env(), kind, rest))
+    inv.only("force")
+    args.need(rest, 1, f"the set's id (defaults set update SET_ID meta NAME=VALUE...)")
+    values = rest[2:] if rest[1:2] == ["meta"] else rest[1:]
+    args.need(values, 1, "NAME=VALUE after meta")
+    return args.finish(inv, defaults_sets.set_update(inv.env(), kind, rest[0],
+                                                     args.pairs(values), force=inv.force))
+
+
 def _defaults(inv: Invocation, kind: str, words: list[str]) -> int:
+    if words[:1] == ["set"] and words[1:2] and words[1] in _SET_WORDS:
+        return _defaults_set(inv, kind, words[1:])
     if words[:1] in (["set"], ["update"]):
         words = words[1:]
     if words[:1] == ["config"]:

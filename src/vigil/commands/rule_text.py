@@ -9,6 +9,8 @@
               | "date" "in_range" [DATE] "to" DATE
               | "date" "in_range" DATE "to" "duration" NAME=VALUE...
               | "date-spec" NAME=VALUE...
+              | "resource" [STANDARD]:[PROVIDER]:[TYPE]     (rules of defaults sets only)
+              | "op" NAME [interval=DURATION]                (rules of operation defaults only)
 
 "and" binds tighter than "or"; a mix becomes nested rules, as Pacemaker needs (one
 boolean-op per rule). Ids are made from the rule's id: RULE-expr, RULE-expr-1, RULE-rule...
@@ -22,7 +24,15 @@ from collections.abc import Sequence
 from vigil.commands import edit
 from vigil.model import reports
 from vigil.model.reports import ReportError
-from vigil.model.rules import AttrExpression, DateExpression, DateSpec, Expression, Rule
+from vigil.model.rules import (
+    AttrExpression,
+    DateExpression,
+    DateSpec,
+    Expression,
+    OpExpression,
+    ResourceExpression,
+    Rule,
+)
 
 COMPARISONS = ("lt", "gt", "lte", "gte", "eq", "ne")
 TYPES = ("string", "integer", "number", "version")
@@ -34,11 +44,13 @@ _KEYWORDS = ("and", "or", "(", ")", "to", "duration")
 
 
 class _Parser:
-    def __init__(self, words: Sequence[str], rule_id: str, taken: set[str]) -> None:
+    def __init__(self, words: Sequence[str], rule_id: str, taken: set[str],
+                 kinds: frozenset[str] = frozenset()) -> None:
         self.words = _split_parens(words)
         self.at = 0
         self.rule_id = rule_id
         self.taken = taken
+        self.kinds = kinds  # "resource", "op": the expressions only defaults sets may hold
 
     def fail(self, expected: str) -> ReportError:
         found = self.words[self.at] if self.at < len(self.words) else "the end"
@@ -108,6 +120,24 @@ class _Parser:
         if word == "date":
             self.at += 1
             return "and", (self.date(),)
+        if word in self.kinds and word == "resource":
+            self.at += 1
+            return "and", (self.resource(),)
+        if word in self.kinds and word == "op":
+            self.at += 1
+            name = self.take("an operation's name (op monitor)")
+            interval = None
+            if (self.peek() or "").startswith("interval="):
+                interval = self.take("interval=DURATION").partition("=")[2]
+                if not interval:
+                    raise self.fail("a duration after interval=")
+            return "and", (OpExpression(self.new_id("op"), name, interval),)
+        if word in ("resource", "op") and word not in self.kinds and \
+                self.at + 1 < len(self.words) and self.words[self.at + 1] not in COMPARISONS:
+            self.at += 1
+            where = "an operation defaults set's rule" if word == "op" else \
+                "a defaults set's rule"
+            raise self.fail(f"an expression of this rule ('{word}' goes in {where})")
         if word == "date-spec":
             self.at += 1
             fields = self.pairs(DATE_SPEC_FIELDS, "date-spec")
@@ -125,6 +155,19 @@ class _Parser:
             kind = self.take("a type")
         value = self.take("a value")
         return "and", (AttrExpression(self.new_id("expr"), attr, op, value, kind),)
+
+    def resource(self) -> ResourceExpression:
+        """`resource ocf:pacemaker:Dummy`, `resource ocf::`, `resource ::Dummy` (pcs's form:
+        an empty part matches any)."""
+        word = self.take("STANDARD:PROVIDER:TYPE after 'resource' (ocf:pacemaker:Dummy, "
+                         "::Dummy)")
+        parts = word.split(":")
+        if len(parts) != 3 or not any(parts):
+            self.at -= 1
+            raise self.fail("STANDARD:PROVIDER:TYPE after 'resource' (ocf:pacemaker:Dummy, "
+                            "::Dummy)")
+        standard, provider, agent = (p or None for p in parts)
+        return ResourceExpression(self.new_id("rsc"), standard, provider, agent)
 
     def date(self) -> DateExpression:
         op = self.peek()
@@ -183,12 +226,14 @@ def _split_parens(words: Sequence[str]) -> list[str]:
 
 
 def parse_rule(words: Sequence[str], rule_id: str, taken: set[str], *, score: int | None,
-               score_attribute: str | None, role: str | None) -> Rule:
-    """The rule the words say (raises RULE_SYNTAX)."""
+               score_attribute: str | None, role: str | None,
+               kinds: frozenset[str] = frozenset()) -> Rule:
+    """The rule the words say (raises RULE_SYNTAX). `kinds`: the expressions beyond a
+    location's that this rule may hold ("resource", "op": a defaults set's)."""
     if not words:
         raise ReportError([reports.error("RULE_SYNTAX", found="the end", expected="an expression",
                                          rule="")])
-    parser = _Parser(words, rule_id, taken)
+    parser = _Parser(words, rule_id, taken, kinds)
     op, items = parser.parse()
     return Rule(id=rule_id, expressions=items, boolean_op=op, score=score,
                 score_attribute=score_attribute, role=role)

@@ -239,6 +239,10 @@ _CONSTRAINTS: dict[str, _Render] = {
     "CONSTRAINT_ON_CLONED_RESOURCE": lambda r: (
         f"{_f(r, 'resource')} is inside clone {_f(r, 'clone')}: constrain the clone instead"),
     "CONSTRAINT_CREATED": lambda r: f"created constraint {_f(r, 'id')}",
+    "DEFAULTS_SET_CREATED": lambda r: f"created defaults set {_f(r, 'id')}",
+    "DEFAULTS_SET_REMOVED": lambda r: f"removed defaults set {_f(r, 'id')}",
+    "DEFAULTS_SET_NOT_FOUND": lambda r: (
+        f"there is no defaults set '{_f(r, 'id')}' (sets: {_f(r, 'known')})"),
     "CONSTRAINT_REPLACED": lambda r: f"replaced constraint {_f(r, 'id')}",
     "CONSTRAINT_REMOVED": lambda r: f"removed constraint {_f(r, 'id')}",
     "CONSTRAINT_SCORE_CHANGED": lambda r: f"constraint {_f(r, 'id')} is now {_f(r, 'value')}",
