@@ -442,7 +442,7 @@ def _defaults_set(inv: Invocation, kind: str, words: list[str]) -> int:
         inv.only()
         return args.finish(inv, defaults_sets.set_delete(inv.env(), kind, rest))
     inv.only("force")
-    args.need(rest, 1, f"the set's id (defaults set update SET_ID meta NAME=VALUE...)")
+    args.need(rest, 1, "the set's id (defaults set update SET_ID meta NAME=VALUE...)")
     values = rest[2:] if rest[1:2] == ["meta"] else rest[1:]
     args.need(values, 1, "NAME=VALUE after meta")
     return args.finish(inv, defaults_sets.set_update(inv.env(), kind, rest[0],
