@@ -55,6 +55,8 @@ usage: vigil [-f FILE] cluster COMMAND ...
   node remove NODE... [--force]               node clear NODE
   cib [FILE] [scope=SECTION] [--config]        cib-push FILE [--config]
   cib-upgrade                                  the newest installed schema (validate-with)
+  edit [--config]                              the CIB in $EDITOR, pushed when changed
+  corosync                                     this node's corosync.conf as it is
   verify                                       (as vigil verify)
   standby NODE...|--all                        unstandby NODE...|--all   (as 'node standby')
   config [show] [--corosync_conf PATH]         corosync.conf as pcs shows it (--output json)
@@ -525,6 +527,24 @@ def run_status(inv: Invocation) -> int:
     return EXIT_OK
 
 
+def run_pcsd(inv: Invocation) -> int:
+    """`pcsd status [NODE]...`: pcs's daemon is vigil's remote endpoint, whose status is
+    `status pcsd`'s. pcs's certkey, sync-certificates and deauth have no vigil form (see the
+    message)."""
+    words = inv.words[1:]
+    if inv.help or not words:
+        print("usage: vigil pcsd status [NODE]...   (each node's remote endpoint, as "
+              "'vigil status pcsd')")
+        return EXIT_OK if inv.help else args.EXIT_USAGE
+    if words[0] == "status":
+        return _endpoints(inv, words[1:])
+    if words[0] in ("certkey", "sync-certificates", "deauth"):
+        raise UsageError(f"'pcsd {words[0]}' is not available in vigil: each node's endpoint "
+                         "has its own certificate, pinned by 'vigil host auth', and its tokens "
+                         "in /etc/vigil/remote/tokens")
+    raise UsageError(f"unknown pcsd command '{words[0]}' (status)")
+
+
 def _endpoints(inv: Invocation, nodes: list[str]) -> int:
     """`status pcsd [NODE]...`: each node's remote endpoint (default: every node of this
     node's corosync.conf) asked with this machine's token."""
@@ -728,6 +748,12 @@ def run_cluster(inv: Invocation) -> int:
         return _uidgid(inv, words[1:])
     if words[0] == "report":
         return _report(inv, words[1:])
+    if words[0] in ("edit", "corosync"):
+        from vigil.cli import cluster_edit_cli
+
+        if words[0] == "edit":
+            return cluster_edit_cli.run_edit(inv, words[1:])
+        return cluster_edit_cli.run_corosync(inv, words[1:])
     if words[0] == "node" and words[1:2] and words[1] in _REMOTE_WORDS:
         return _remote_node(inv, words[1], words[2:])
     if words[0] in ("standby", "unstandby"):  # pcs 0.9's form (seed 004): node standby
@@ -747,4 +773,4 @@ def run_cluster(inv: Invocation) -> int:
         return commands[words[0]](inv, words[1:])
     raise UsageError(f"'cluster {words[0]}' is not available in vigil yet (it has: setup, start, "
                      "stop, enable, disable, destroy, node, standby, unstandby, status, config, "
-                     "uidgid, cib, cib-push, cib-upgrade, verify)")
+                     "uidgid, cib, cib-push, cib-upgrade, edit, corosync, verify, report)")

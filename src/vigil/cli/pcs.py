@@ -58,6 +58,8 @@ COMMANDS: dict[str, Command] = {
     "cluster": Command("cluster_cli", "run_cluster",
                        "set up, start, stop and destroy this node's cluster; cib and cib-push"),
     "host": Command("host_cli", "run", "authenticate to other nodes' endpoints (for --host NODE)"),
+    "pcsd": Command("cluster_cli", "run_pcsd", "pcs's name for the nodes' remote endpoints: "
+                    "status"),
     "ticket": Command("ticket_cli", "run", "grant, revoke, standby and list tickets (like crm_ticket)"),
     "tag": Command("tag_cli", "run", "name lists of resources, usable in constraints"),
     "alert": Command("alert_cli", "run",
