@@ -57,6 +57,7 @@ usage: vigil [-f FILE] cluster COMMAND ...
   cib-upgrade                                  the newest installed schema (validate-with)
   edit [--config]                              the CIB in $EDITOR, pushed when changed
   corosync                                     this node's corosync.conf as it is
+  reload corosync                              every member rereads its corosync.conf
   verify                                       (as vigil verify)
   standby NODE...|--all                        unstandby NODE...|--all   (as 'node standby')
   config [show] [--corosync_conf PATH]         corosync.conf as pcs shows it (--output json)
@@ -676,8 +677,8 @@ def _remote_node(inv: Invocation, sub: str, rest: list[str]) -> int:
     return args.finish(inv, done)
 
 
-# The machine `cluster uidgid` acts on (None: this one); the tests give a LocalNode on a
-# temporary root.
+# The machine `cluster uidgid` and `cluster reload corosync` act on (None: this one); the
+# tests give a LocalNode on a temporary root.
 local_node: Callable[[], Any] | None = None
 
 
@@ -748,6 +749,21 @@ def run_cluster(inv: Invocation) -> int:
         return _uidgid(inv, words[1:])
     if words[0] == "report":
         return _report(inv, words[1:])
+    if words[0] == "reload":  # pcs: reload corosync: every member rereads corosync.conf
+        from vigil.commands import cluster
+        from vigil.commands.localnode import LocalNode
+
+        inv.only()
+        if words[1:] != ["corosync"]:
+            raise UsageError("cluster reload corosync (every member's Corosync rereads its "
+                             "corosync.conf)")
+        if inv.file is not None:
+            raise UsageError("cluster reload corosync acts on Corosync, not on a CIB file")
+        done = cluster.reload_conf(local_node() if local_node is not None else LocalNode())
+        if not inv.json:
+            args.print_lines([f"Corosync reloaded (corosync-cfgtool -R on {done.node}): every "
+                              "member rereads its corosync.conf"])
+        return EXIT_OK
     if words[0] in ("edit", "corosync"):
         from vigil.cli import cluster_edit_cli
 
@@ -773,4 +789,4 @@ def run_cluster(inv: Invocation) -> int:
         return commands[words[0]](inv, words[1:])
     raise UsageError(f"'cluster {words[0]}' is not available in vigil yet (it has: setup, start, "
                      "stop, enable, disable, destroy, node, standby, unstandby, status, config, "
-                     "uidgid, cib, cib-push, cib-upgrade, edit, corosync, verify, report)")
+                     "uidgid, cib, cib-push, cib-upgrade, edit, corosync, reload, verify, report)")
