@@ -742,7 +742,8 @@ def _no_cluster_here(ctx: Ctx) -> None:
 
 @case("cluster node add", base="none", prepare=_no_cluster_here)
 def _cluster_node_add(ctx: Ctx) -> None:
-    assert ctx.code == 1 and "cluster" in ctx.err and len(ctx.err.splitlines()) == 1
+    ctx.refused(1, "cluster node add and remove run on a node of the cluster, and "
+                f"{ctx.tmp}/root/etc/corosync/corosync.conf is not here")
 
 
 case("cluster node delete", base="none", prepare=_no_cluster_here)(_cluster_node_add)

@@ -252,7 +252,8 @@ def _local_files(host: LocalNode) -> tuple[str, str, bytes]:
         return (conf.read_text(), host.path("/" + clusterconf.CLUSTER_JSON).read_text(),
                 host.path("/" + clusterconf.AUTHKEY).read_bytes())
     except FileNotFoundError as exc:
-        raise ReportError([reports.error("CLUSTER_ALL_NEEDS_A_NODE", path=exc.filename)]
+        # not --all's refusal: node add|remove has no --all, it needs this node's own files
+        raise ReportError([reports.error("CLUSTER_NODE_NEEDS_A_MEMBER", path=exc.filename)]
                           ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportError([reports.error("COROSYNC_CONF_UNREADABLE", path=str(conf),

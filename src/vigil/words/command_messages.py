@@ -447,6 +447,9 @@ _CLUSTER_NODE: dict[str, _Render] = {
     "CLUSTER_ALL_NEEDS_A_NODE": lambda r: (
         f"--all means the nodes of this machine's cluster, and {_f(r, 'path')} lists none here: "
         "run it on a node of the cluster, or name the nodes"),
+    "CLUSTER_NODE_NEEDS_A_MEMBER": lambda r: (
+        f"cluster node add and remove run on a node of the cluster, and {_f(r, 'path')} is not "
+        "here: run it on a member (or set the cluster up first: vigil cluster setup)"),
     "CLUSTER_FILES_INCOMPLETE": lambda r: (
         f"{_f(r, 'node')} was sent other files than a setup's three ({_f(r, 'detail')}): "
         "nothing written"),
