@@ -1680,6 +1680,12 @@ def test_the_six_forms_once_wrong(vigil: Run, tmp_path: Path) -> None:
     (["cluster", "corosync"], "not a CIB file"),
     (["pcsd", "certkey", "a", "b"], "'pcsd certkey' is not available in vigil"),
     (["pcsd", "bogus"], "unknown pcsd command"),
+    (["stonith", "status", "ghost"], "'ghost' does not exist"),
+    (["stonith", "config", "WebIP"], "'WebIP' is not a fence device"),
+    (["cluster", "status", "junk"], "unexpected 'junk' after cluster status"),
+    (["status", "nodes", "corosync"], "unexpected 'corosync' after status nodes"),
+    (["resource", "group", "list", "junk"], "unexpected 'junk' after group list"),
+    ([], "give a command after the options"),
 ])
 def test_bad_input_is_one_line_and_changes_nothing(ctx: Ctx, argv: list[str], says: str) -> None:
     shutil.copy(EXAMPLE, ctx.file)

@@ -513,6 +513,9 @@ def run_status(inv: Invocation) -> int:
     if words and words[0] == "nodes":
         from vigil.cli import status_view
 
+        # pcs's `status nodes corosync|both|config` (membership against configuration) is
+        # not there: refused, not answered with the plain view
+        args.no_more(words[1:], "status nodes")
         state = status.cluster_status(inv.env())
         args.print_lines(status_view.node_lines(state.transition))
         return EXIT_OK
@@ -730,6 +733,7 @@ def run_cluster(inv: Invocation) -> int:
     if words[0] == "cib-push":
         return run_cib_push(inv, words[1:])
     if words[0] == "status":
+        args.no_more(words[1:], "cluster status")
         inv.words = ["status"]
         return run_status(inv)
     if words[0] == "cib-upgrade":

@@ -198,6 +198,9 @@ def _unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | 
     commands: set[str] = set()
     for action in parser._subparsers._group_actions if parser._subparsers else ():
         commands.update(getattr(action, "choices", None) or ())
+    if word is None and argv and not {"-h", "--help"} & set(argv):
+        # options alone (`vigil -f cib.xml`): argparse would take the file for the command
+        return "error: give a command after the options (see 'vigil --help')"
     if word is None or word in commands:
         return None
     close = difflib.get_close_matches(word, sorted(commands), n=1)

@@ -22,6 +22,7 @@ from vigil.commands.clone import CloneSpec
 from vigil.commands.resource import OpSpec, ResourceSpec
 from vigil.commands.status_document import status_document
 from vigil.model import reports
+from vigil.model.cib import Cib
 from vigil.model.reports import ReportError, Severity
 
 USAGE = f"""\
@@ -401,6 +402,7 @@ def _group(inv: Invocation, rest: list[str]) -> int:
     sub, rest = rest[0], rest[1:]
     if sub == "list":
         inv.only()
+        args.no_more(rest, "group list")
         cib = config_cmd.cib(inv.env())
         from vigil.model.resources import Group, walk
 
@@ -520,6 +522,16 @@ def _agents(inv: Invocation, sub: str, rest: list[str]) -> int:
     return EXIT_OK
 
 
+def _require_devices(cib: Cib, ids: list[str]) -> None:
+    """Each id names a fence device (a missing one, or a resource that is not a device, is
+    refused rather than listed as nothing)."""
+    from vigil.commands import edit
+
+    for rid in ids:
+        if not config_view.is_stonith_resource(edit.require_resource(cib, rid)):
+            raise ReportError([reports.error("NOT_A_FENCE_DEVICE", resource=rid)])
+
+
 def run_stonith(inv: Invocation) -> int:
     words = inv.words[1:]
     if not words or inv.help:
@@ -553,6 +565,7 @@ def run_stonith(inv: Invocation) -> int:
     if sub in ("config", "show"):
         inv.only("full")
         cib = config_cmd.cib(inv.env())
+        _require_devices(cib, rest)
         found = [r for r in cib.configuration.resources if config_view.is_stonith_resource(r)
                  and (not rest or r.id in rest)]
         if inv.json:
@@ -560,12 +573,15 @@ def run_stonith(inv: Invocation) -> int:
         else:
             args.print_lines(line for r in found for line in config_view.resource_lines(r, 0))
         return EXIT_OK
-    if sub == "status":
+    if sub == "status":  # pcs: stonith status [ID...]
         inv.only()
         from vigil.cli import status_view
 
-        state = status.cluster_status(inv.env())
-        lines = status_view.resource_lines(state.transition, clones=dict(state.clones))
+        environment = inv.env()
+        _require_devices(config_cmd.cib(environment), rest)
+        state = status.cluster_status(environment)
+        lines = status_view.resource_lines(state.transition, clones=dict(state.clones),
+                                           only=set(rest) if rest else None)
         args.print_lines([lines[0]] + [ln for ln in lines[1:] if "(stonith:" in ln])
         return EXIT_OK
     if sub == "list":  # pcs: stonith list [FILTER]: the fence agents installed
