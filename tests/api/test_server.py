@@ -17,10 +17,10 @@ from aiohttp import web
 from clusters import promotable, status_of
 from prometheus_client.parser import text_string_to_metric_families
 
-from vigil.api import tls
 from vigil.api.server import build_app
 from vigil.api.snapshots import StatusCache
 from vigil.commands.status import ClusterStatus
+from vigil.host import tls
 
 Probe = Callable[[aiohttp.ClientSession, str], Awaitable[None]]
 
