@@ -1,5 +1,5 @@
 """The remote endpoint's HTTP side for real: the aiohttp application served over TLS on
-loopback with a certificate made by vigil.api.tls, asked with an HTTP client that trusts only
+loopback with a certificate made by vigil.host.tls, asked with an HTTP client that trusts only
 that certificate; its snapshots read from a CIB file the way the daemon's are read from vigild."""
 
 from __future__ import annotations
