@@ -26,7 +26,7 @@ from vigil.model.constraints import (
     TicketConstraint,
     UnknownConstraint,
 )
-from vigil.model.nvset import NvPair, NvSet
+from vigil.model.nvset import NvPair, NvSet, first_value
 from vigil.model.nvset import plain_value as plain_value  # now the model's; callers keep this name
 from vigil.model.reports import Report, ReportError, Severity
 from vigil.model.resources import Clone, Group, Primitive, Resource, walk
@@ -223,6 +223,20 @@ def find_node(cib: Cib, name: str) -> NodeConfig | None:
 
 def node_names(cib: Cib) -> list[str]:
     return [n.uname for n in cib.configuration.nodes]
+
+
+def remote_node_names(cib: Cib) -> list[str]:
+    """Remote nodes (their connection resources, ocf:pacemaker:remote, are named after them)
+    and guest nodes (a resource's remote-node meta-attribute): nodes the cluster places
+    resources on that are not in <nodes> until they first run."""
+    out: list[str] = []
+    for prim in primitives(cib):
+        if (prim.standard, prim.provider, prim.agent_type) == ("ocf", "pacemaker", "remote"):
+            out.append(prim.id)
+        guest = first_value(prim.meta_attributes, "remote-node")
+        if guest:
+            out.append(guest)
+    return out
 
 
 def require_node(cib: Cib, name: str) -> NodeConfig:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from vigil.controller.operations import Operation, Outcome
 from vigil.daemon import remote_wire as w
 from vigil.daemon.local_executor import AgentExecutor
+from vigil.executor import history as hist
 from vigil.executor.agents import AgentSpec, Standard
 from vigil.executor.run import OperationResult
 from vigil.model.ocf import ExecStatus, OcfResult
@@ -58,6 +59,7 @@ class RemoteLink:
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[w.Frame]] = {}
         self._watches: dict[tuple[str, int], _Watch] = {}
+        self.closed = asyncio.Event()  # set once the connection is gone
         self._pump = asyncio.ensure_future(self._read())
 
     @classmethod
@@ -122,6 +124,7 @@ class RemoteLink:
                     future.set_exception(LinkLost(f"the connection to {self.remote} was lost"))
             self._waiting.clear()
             self._writer.close()
+            self.closed.set()
 
     async def _ask(self, make: Callable[[int], w.Frame], timeout_s: float) -> w.Frame:
         if not self.alive:
@@ -200,7 +203,7 @@ class RoutingExecutor:
         if op.task == "start":
             if link is not None:
                 link.close()
-            host = params.get("server") or op.resource
+            host = params.get("server") or params.get("addr") or op.resource
             port = int(params.get("port") or w.DEFAULT_PORT)
             timeout_s = max(op.timeout_ms / 1000, 1.0)
             try:
@@ -250,7 +253,9 @@ class RoutingExecutor:
             self.local.start_monitor(op, report)
 
     async def _watch_link(self, op: Operation, report: Callable[[Outcome], None]) -> None:
-        """The connection's recurring monitor: its first result, then each change."""
+        """The connection's recurring monitor: its first result, then each change. A lost
+        connection is reported at once, not at the next interval (as Pacemaker's controller
+        learns it from its executor client): the cluster starts recovering without delay."""
         last: bool | None = None
         while True:
             link = self.links.get(op.resource)
@@ -259,7 +264,11 @@ class RoutingExecutor:
                 last = up
                 report(self._recorded(op, OcfResult.OK if up else OcfResult.NOT_RUNNING,
                                       "" if up else f"the connection to {op.resource} is lost"))
-            await asyncio.sleep(op.interval_ms / 1000)
+            if link is not None and up:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(link.closed.wait(), op.interval_ms / 1000)
+            else:
+                await asyncio.sleep(op.interval_ms / 1000)
 
     def cancel_monitors(self, resource: str, remote: str | None = None) -> None:
         if remote is not None:
@@ -277,10 +286,21 @@ class RoutingExecutor:
 
 
 def unreachable(op: Operation, why: str) -> Outcome:
-    """The result of an operation for a remote node that could not be sent or answered."""
-    record = OperationRecord(id=f"{op.resource}_last_failure_0", operation=op.task, call_id=0,
-                             rc_code=int(OcfResult.ERR_GENERIC), op_status=int(ExecStatus.ERROR),
-                             interval_ms=op.interval_ms, exit_reason=why, on_node=op.remote)
+    """The result of an operation for a remote node that could not be sent or answered:
+    Pacemaker's "not connected" status, recorded as the operation's own (last_0, or the
+    recurring monitor's entry) so the scheduler reads it as this operation's failure."""
+    head = op.transition_key.split(":", 1)[0]
+    key = hist.TransitionKey(0, int(head) if head.isdigit() else 0, op.expected_rc, "vigild")
+    status, rc = int(ExecStatus.NOT_CONNECTED), int(OcfResult.ERR_GENERIC)
+    rid = (f"{op.resource}_last_0" if not op.interval_ms
+           else hist.operation_key(op.resource, op.task, op.interval_ms))
+    record = OperationRecord(id=rid, operation=op.task, call_id=0, rc_code=rc, op_status=status,
+                             interval_ms=op.interval_ms, transition_key=str(key),
+                             transition_magic=hist.transition_magic(status, rc, key),
+                             exit_reason=why,
+                             operation_key=hist.operation_key(op.resource, op.task,
+                                                              op.interval_ms),
+                             on_node=op.remote)
     identity = ResourceHistory(id=op.resource, standard=op.standard, agent_type=op.agent_type,
                                provider=op.provider)
     return Outcome(identity, record, remote=op.remote)

@@ -46,6 +46,7 @@ class RemoteExecutorServer:
         self._writer: asyncio.StreamWriter | None = None  # the member connected now
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._handlers: set[asyncio.Task[object]] = set()  # one per connection
 
     async def start(self, host: str, port: int) -> None:
         self._server = await asyncio.start_server(self._serve, host, port, ssl=self.context,
@@ -58,13 +59,23 @@ class RemoteExecutorServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
+        """Stop listening and end every connection (what runs here keeps running)."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
         if self._writer is not None:
             self._writer.close()
+        if self._handlers:
+            _, late = await asyncio.wait(self._handlers, timeout=5)
+            for task in late:
+                task.cancel()
+        if self._server is not None:
+            await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        me = asyncio.current_task()
+        if me is not None:
+            self._handlers.add(me)
+            me.add_done_callback(self._handlers.discard)
         peer = writer.get_extra_info("peername")
         try:
             name = await asyncio.wait_for(self._handshake(reader, writer), 10)
@@ -83,8 +94,9 @@ class RemoteExecutorServer:
             return
         old, self._writer = self._writer, writer
         if old is not None:
+            # the old member may be gone without a goodbye (powered off): cut it, do not wait
             log.info("a new connection from %s replaces the one before", peer)
-            old.close()
+            old.transport.abort()
         log.info("connected: %s (this node is %s to the cluster)", peer, name)
         try:
             while True:
@@ -94,6 +106,8 @@ class RemoteExecutorServer:
                 self._handle(w.decode(line), writer)
         except (OSError, w.WireError, ValueError) as exc:
             log.warning("connection from %s ends: %s", peer, exc)
+        except asyncio.CancelledError:
+            pass  # vigil-remoted stops: this connection ends with it (the finally closes it)
         finally:
             if self._writer is writer:
                 self._writer = None
