@@ -247,6 +247,16 @@ def require_node(cib: Cib, name: str) -> NodeConfig:
     return node
 
 
+def require_placement_node(cib: Cib, name: str) -> str:
+    """A node a resource can be placed on or kept off: a cluster node, or a remote or guest
+    node (which <nodes> may not list yet)."""
+    remote = remote_node_names(cib)
+    if find_node(cib, name) is None and name not in remote:
+        raise ReportError([reports.error("NODE_NOT_FOUND", node=name, known=", ".join(
+            [*node_names(cib), *remote]) or "none")])
+    return name
+
+
 def primitives(cib: Cib) -> Iterator[Primitive]:
     for rsc in walk(cib.configuration.resources):
         if isinstance(rsc, Primitive):
