@@ -13,7 +13,6 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from vigil.api import tls
 from vigil.api.server import build_app
 from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenStore
@@ -21,6 +20,7 @@ from vigil.commands import remote
 from vigil.commands.runner import Runner
 from vigil.commands.status import cluster_status
 from vigil.daemon.ipc import ControlServer
+from vigil.host import tls
 from vigil.host.passwords import NodePasswords, PasswordFile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

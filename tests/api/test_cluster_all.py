@@ -18,12 +18,12 @@ from typing import TypeVar
 import pytest
 from aiohttp import web
 
-from vigil.api import tls
 from vigil.api.server import build_app
 from vigil.api.snapshots import StatusCache
 from vigil.api.tokens import TokenStore
 from vigil.commands import cluster, cluster_all, remote
 from vigil.commands.localnode import LocalNode
+from vigil.host import tls
 from vigil.host.passwords import NodePasswords, PasswordFile
 from vigil.model.reports import ReportError
 

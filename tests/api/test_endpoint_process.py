@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from vigil.api import tls
+from vigil.host import tls
 
 
 def free_port() -> int:

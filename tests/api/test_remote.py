@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from endpoint_support import CLUSTER_NAME, PASSWORD, USER, Served, served
 
-from vigil.api import openapi, tls, webui
+from vigil.api import openapi, webui
 from vigil.api.server import build_app
 from vigil.api.snapshots import StatusCache
 from vigil.commands import remote
 from vigil.commands.status import cluster_status
+from vigil.host import tls
 from vigil.model.nvset import NvPair, NvSet
 from vigil.model.reports import ReportError
 

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 import corosync_samples
 from endpoint_support import Served, served
 
-from vigil.api import tls
 from vigil.commands import remote
 from vigil.commands.runner import RunResult
+from vigil.host import tls
 from vigil.model.reports import ReportError
 
 

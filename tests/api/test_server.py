@@ -1,5 +1,5 @@
 """The remote endpoint's HTTP side for real: the aiohttp application served over TLS on
-loopback with a certificate made by vigil.api.tls, asked with an HTTP client that trusts only
+loopback with a certificate made by vigil.host.tls, asked with an HTTP client that trusts only
 that certificate; its snapshots read from a CIB file the way the daemon's are read from vigild."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from aiohttp import web
 from clusters import promotable, status_of
 from prometheus_client.parser import text_string_to_metric_families
 
-from vigil.api import tls
 from vigil.api.server import build_app
 from vigil.api.snapshots import StatusCache
 from vigil.commands.status import ClusterStatus
+from vigil.host import tls
 
 Probe = Callable[[aiohttp.ClientSession, str], Awaitable[None]]
 

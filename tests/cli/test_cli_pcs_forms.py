@@ -213,7 +213,7 @@ def test_resource_relations_draws_orders_and_hierarchy_once(vigil: Run, tmp_path
 
 def test_remote_and_guest_nodes_as_configuration(vigil: Run, tmp_path: Path) -> None:
     cib = tmp_path / "rn.xml"
-    code, _, err = vigil("-f", str(cib), "cluster", "node", "add-remote", "rn1", "10.213.0.60",
+    code, _, err = vigil("-f", str(cib), "cluster", "node", "add-remote", "10.213.0.60", "rn1",
                          "reconnect_interval=60s")
     assert code == 0, err
     code, _, err = vigil("-f", str(cib), "resource", "create", "vm1", "ocf:pacemaker:Dummy")
@@ -228,7 +228,7 @@ def test_remote_and_guest_nodes_as_configuration(vigil: Run, tmp_path: Path) -> 
     for words, said in ((("add-guest", "g2", "vm1"), "holds the guest node g1 already"),
                         (("add-guest", "rn1", "nope"), "'nope' does not exist"),
                         (("add-remote", "vm1"), "names a node or a resource already"),
-                        (("add-remote", "r2", "10.0.0.1", "server=10.0.0.2"), "given twice"),
+                        (("add-remote", "10.0.0.1", "r2", "server=10.0.0.2"), "given twice"),
                         (("add-guest", "g3", "rn1", "remote-colour=red"), "not a guest node option"),
                         (("remove-remote", "ghost"), "no remote node 'ghost'"),
                         (("remove-guest", "ghost"), "no guest node 'ghost'")):

@@ -174,7 +174,7 @@ class WorldExecutor:
         return {interval: (op.role, op.expected_rc)
                 for (r, interval), (op, _, _) in self.monitors.items() if r == rsc}
 
-    def cancel_monitors(self, resource: str) -> None:
+    def cancel_monitors(self, resource: str, remote: str | None = None) -> None:
         for key in [k for k in self.monitors if k[0] == resource]:
             del self.monitors[key]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from vigil.api import tls
+from vigil.host import tls
 from vigil.lab import Lab
 from vigil.lab.demo import cluster_status
 from vigil.lab.lab import cluster_name

@@ -11,6 +11,7 @@ import pytest
 
 from vigil.cib import io, read, validate, write
 from vigil.model import reports, templates
+from vigil.model.constraints import Colocation
 from vigil.model.reports import Report, ReportError, Severity
 from vigil.model.resources import Primitive
 from vigil.words import messages
@@ -295,6 +296,21 @@ def test_templates_and_tags_are_modelled_and_round_trip() -> None:
     assert [o.get("id") for o in root.iterfind("configuration/tags/tag/obj_ref")] == ["p1", "p2"]
     assert read.parse_cib(text)[0] == cib
     assert validate.validate(cib) == ()
+
+
+@pytest.mark.parametrize(("written", "influence", "rewritten"), [
+    ("true", True, "true"), ("no", False, "false"), ("maybe", None, "maybe"), ("", None, "")])
+def test_a_colocations_influence_not_a_boolean_is_the_default_kept_as_written(
+        written: str, influence: bool | None, rewritten: str) -> None:
+    """Pacemaker uses the default (the dependent's critical) for an influence that is not a
+    boolean: None in the model, the text kept in extra so that a write gives it back."""
+    text = cib_xml(constraints=f'<rsc_colocation id="c" rsc="p1" with-rsc="g1" score="10" '
+                               f'influence="{written}"/>')
+    cib, _ = read.parse_cib(text)
+    c = cib.configuration.constraints[0]
+    assert isinstance(c, Colocation) and c.influence is influence
+    assert f'influence="{rewritten}"' in write.write_cib(cib)
+    assert read.parse_cib(write.write_cib(cib))[0] == cib
 
 
 def test_a_template_applied_gives_the_primitive_its_agent_with_its_own_values_first() -> None:

@@ -7,7 +7,7 @@ in the background (vigil.api.snapshots) and serves the health checks and /metric
                          [--protect health,metrics] [--plain-port PORT]
 
 Without --cert, the node's own certificate in /etc/vigil/remote/ (made at the first start,
-vigil.api.tls). Tokens and passwords: vigil.api.tokens, vigil.api.passwords. Logs (stdout)
+vigil.host.tls). Tokens and passwords: vigil.api.tokens, vigil.api.passwords. Logs (stdout)
 each token issued or refused and each change a remote caller asked for, with who asked. Exits 0
 on SIGTERM or SIGINT; 1 with one line when it cannot serve (the port taken, a certificate that
 does not load)."""
@@ -27,13 +27,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from vigil.api import tls
 from vigil.api.events_follow import EVENTS_LOG, EventsFollower
 from vigil.api.server import PROTECTABLE, build_app, build_plain_app
 from vigil.api.snapshots import StatusCache
 from vigil.commands.env import LiveEnvironment
 from vigil.commands.status import ClusterStatus, cluster_status
 from vigil.daemon.ipc import DEFAULT_SOCKET
+from vigil.host import tls
 from vigil.host.passwords import remote_dir
 
 DEFAULT_PORT = 2224  # pcsd's: firewall rules written for it carry over

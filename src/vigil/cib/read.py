@@ -47,7 +47,7 @@ from vigil.model.rules import (
 from vigil.model.score import parse_score
 from vigil.model.status import NodeState, OperationRecord, ResourceHistory, TicketState
 from vigil.model.tags import Tag
-from vigil.model.values import is_true
+from vigil.model.values import is_true, parse_bool
 from vigil.model.version import CibVersion
 from vigil.model.xmlextra import NO_EXTRA, Extra
 
@@ -528,9 +528,12 @@ class _Reader:
                 extra=Extra(self.extra_attrs(el, known)),
             )
         if el.tag == "rsc_colocation":
-            influence = el.get("influence")
+            text = el.get("influence")
+            influence = parse_bool(text) if text is not None else None
             known = {"id", "rsc", "with-rsc", "score", "rsc-role", "with-rsc-role",
-                     "node-attribute", "influence"}
+                     "node-attribute"}
+            if text is None or influence is not None:
+                known.add("influence")  # else kept as written (extra), the default applies
             return Colocation(
                 id=cid,
                 rsc=el.get("rsc"),
@@ -539,7 +542,7 @@ class _Reader:
                 rsc_role=el.get("rsc-role"),
                 with_rsc_role=el.get("with-rsc-role"),
                 node_attribute=el.get("node-attribute"),
-                influence=is_true(influence) if influence is not None else None,
+                influence=influence,
                 sets=self.resource_sets(el, here),
                 extra=Extra(self.extra_attrs(el, known)),
             )

@@ -62,6 +62,17 @@ def set_node_state(cib: Cib, node_id: str, uname: str, *, in_ccm: bool, crmd: bo
     return _put_state(cib, new)
 
 
+def mark_remote_node(cib: Cib, name: str) -> Cib:
+    """The node's state says it is a remote node (remote_node="true", in_ccm="true" while its
+    connection runs), as Pacemaker writes a remote node's node_state."""
+    state = get_state(cib, name, name)
+    attrs = dict(state.extra.attrs)
+    attrs["remote_node"] = "true"
+    new = dataclasses.replace(state, in_ccm="true",
+                              extra=dataclasses.replace(state.extra, attrs=tuple(attrs.items())))
+    return cib if new == state else _put_state(cib, new)
+
+
 def replace_history(cib: Cib, node_id: str, uname: str,
                     history: tuple[ResourceHistory, ...]) -> Cib:
     """A node's own account of its resources replaces what the cluster had recorded."""

@@ -63,7 +63,7 @@ usage: vigil [-f FILE] cluster COMMAND ...
   config [show] [--corosync_conf PATH]         corosync.conf as pcs shows it (--output json)
   uidgid [add|delete uid=UID gid=GID]           Corosync's IPC users (/etc/corosync/uidgid.d)
   report [--from TIME] [--to TIME] DEST        logs, configuration and views of every node
-  node add-remote NODE [ADDR] [k=v...] [op ...] [meta ...]   node remove-remote NODE
+  node add-remote HOST [NODE] [k=v...] [op ...] [meta ...]   node remove-remote NODE
   node add-guest NODE RSC [remote-addr=A] [remote-port=P]    node remove-guest NODE   (-f too)
 Without NODE or --all, setup, start, stop, enable, disable and destroy act on this machine. With
 them (and setup of nodes all authenticated with 'vigil host auth'), on those nodes through their
@@ -654,18 +654,19 @@ _REMOTE_WORDS = ("add-remote", "remove-remote", "delete-remote", "add-guest", "r
 
 
 def _remote_node(inv: Invocation, sub: str, rest: list[str]) -> int:
-    """`cluster node add-remote NODE [ADDR] [k=v...] [op ...] [meta ...]`, `add-guest NODE RSC
+    """`cluster node add-remote HOST [NODE] [k=v...] [op ...] [meta ...]`, `add-guest NODE RSC
     [remote-addr=...]`, `remove-remote|remove-guest NODE` (pcs's): configuration, -f too."""
     from vigil.cli import resource_cli
     from vigil.commands import remote_nodes
 
     inv.only("force")
     if sub == "add-remote":
-        args.need(rest, 1, "the remote node's name (cluster node add-remote NODE [ADDR] ...)")
-        address = rest[1] if len(rest) > 1 and "=" not in rest[1] and rest[1] not in (
-            "op", "meta") else None
-        spec = resource_cli.parse_spec(rest[2:] if address is not None else rest[1:])
-        done = remote_nodes.add_remote(inv.env(), rest[0], address, spec, force=inv.force,
+        # pcs's order: the host first, then the node's name (the host when not given)
+        args.need(rest, 1, "the remote node's host (cluster node add-remote HOST [NODE] ...)")
+        named = len(rest) > 1 and "=" not in rest[1] and rest[1] not in ("op", "meta")
+        spec = resource_cli.parse_spec(rest[2:] if named else rest[1:])
+        name, address = (rest[1], rest[0]) if named else (rest[0], None)
+        done = remote_nodes.add_remote(inv.env(), name, address, spec, force=inv.force,
                                        catalog=resource_cli.catalog())
     elif sub == "add-guest":
         args.need(rest, 2, "the guest node's name and its resource (cluster node add-guest "

@@ -27,21 +27,23 @@ def _node_state(node: NodeStatus) -> str | None:
     return None
 
 
+_LIST_PREFIX = {"remote": "Remote", "guest": "Guest"}  # crm_mon's RemoteOnline, GuestOnline...
+
+
 def node_lines(transition: Transition) -> list[str]:
     lines = ["  * Node List:"]
-    online, offline = [], []
+    lists: dict[str, list[str]] = {}
     for node in transition.nodes:
         state = _node_state(node)
+        prefix = _LIST_PREFIX.get(node.kind, "")
         if state is not None:
-            lines.append(f"    * Node {node.name}: {state}")
-        elif node.online:
-            online.append(node.name)
+            lines.append(f"    * {prefix}Node {node.name}: {state}")
         else:
-            offline.append(node.name)
-    if online:
-        lines.append(f"    * Online: [ {' '.join(online)} ]")
-    if offline:
-        lines.append(f"    * OFFLINE: [ {' '.join(offline)} ]")
+            lists.setdefault(prefix + ("Online" if node.online else "OFFLINE"), []).append(node.name)
+    for name in ("Online", "OFFLINE", "RemoteOnline", "RemoteOFFLINE", "GuestOnline",
+                 "GuestOFFLINE"):
+        if lists.get(name):
+            lines.append(f"    * {name}: [ {' '.join(lists[name])} ]")
     return lines
 
 

@@ -81,9 +81,11 @@ def check_resource(cib: Cib, rsc_id: str, force: bool) -> list[Report]:
 
 
 def _check_node(cib: Cib, node: str, force: bool) -> list[Report]:
-    if edit.find_node(cib, node) is None:
+    remote = edit.remote_node_names(cib)
+    if edit.find_node(cib, node) is None and node not in remote:
+        known = [*edit.node_names(cib), *remote]
         return [reports.unless_forced(force, "NODE_NOT_FOUND", node=node,
-                                      known=", ".join(edit.node_names(cib)) or "none")]
+                                      known=", ".join(known) or "none")]
     return []
 
 

@@ -26,7 +26,7 @@ from vigil.model.constraints import (
     TicketConstraint,
     UnknownConstraint,
 )
-from vigil.model.nvset import NvPair, NvSet
+from vigil.model.nvset import NvPair, NvSet, first_value
 from vigil.model.nvset import plain_value as plain_value  # now the model's; callers keep this name
 from vigil.model.reports import Report, ReportError, Severity
 from vigil.model.resources import Clone, Group, Primitive, Resource, walk
@@ -225,12 +225,36 @@ def node_names(cib: Cib) -> list[str]:
     return [n.uname for n in cib.configuration.nodes]
 
 
+def remote_node_names(cib: Cib) -> list[str]:
+    """Remote nodes (their connection resources, ocf:pacemaker:remote, are named after them)
+    and guest nodes (a resource's remote-node meta-attribute): nodes the cluster places
+    resources on that are not in <nodes> until they first run."""
+    out: list[str] = []
+    for prim in primitives(cib):
+        if (prim.standard, prim.provider, prim.agent_type) == ("ocf", "pacemaker", "remote"):
+            out.append(prim.id)
+        guest = first_value(prim.meta_attributes, "remote-node")
+        if guest:
+            out.append(guest)
+    return out
+
+
 def require_node(cib: Cib, name: str) -> NodeConfig:
     node = find_node(cib, name)
     if node is None:
         raise ReportError([reports.error("NODE_NOT_FOUND", node=name,
                                          known=", ".join(node_names(cib)) or "none")])
     return node
+
+
+def require_placement_node(cib: Cib, name: str) -> str:
+    """A node a resource can be placed on or kept off: a cluster node, or a remote or guest
+    node (which <nodes> may not list yet)."""
+    remote = remote_node_names(cib)
+    if find_node(cib, name) is None and name not in remote:
+        raise ReportError([reports.error("NODE_NOT_FOUND", node=name, known=", ".join(
+            [*node_names(cib), *remote]) or "none")])
+    return name
 
 
 def primitives(cib: Cib) -> Iterator[Primitive]:

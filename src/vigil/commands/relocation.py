@@ -201,7 +201,7 @@ def move(env: CibEnvironment, resource: str, node: str | None = None, *,
         _movable(cib, resource, promoted=promoted)
         if node is None:
             return _ban(cib, resource, None, end, now, moving=True, promoted=promoted)
-        edit.require_node(cib, node)
+        edit.require_placement_node(cib, node)
         out: list[Report] = []
         if _current_nodes(cib, resource, now, promoted=promoted) == (node,):
             out.append(reports.unless_forced(
@@ -258,7 +258,7 @@ def _ban(cib: Cib, resource: str, node: str | None, end: int | None, now: int, *
                 resource=resource, running=len(current))])
         node = current[0]
     else:
-        edit.require_node(cib, node)
+        edit.require_placement_node(cib, node)
     constraint_id = f"cli-ban-{resource}-on-{node}"
     new = edit.without_constraints(cib, {constraint_id})
     if constraint_id in edit.used_ids(new):

@@ -2,8 +2,8 @@
 Remote nodes and guest nodes as configuration. A remote node is an `ocf:pacemaker:remote`
 resource named after the node (its `server` the node's address); a guest node is a resource
 (a VM, a container) with the `remote-node` meta-attribute. vigil's scheduler places resources
-on both as Pacemaker does; no vigil executor runs on a remote node yet, so on a running cluster
-the reports say that what is placed there does not run (issue 14)."""
+on both as Pacemaker does; a member connects to the node's vigil-remoted (vigil.daemon.remoted,
+inside the guest for a guest node), which runs them; on a running cluster the reports say so."""
 
 from __future__ import annotations
 
@@ -25,20 +25,13 @@ Pairs = tuple[tuple[str, str], ...]
 
 def _node_names(cib: Cib) -> set[str]:
     """Every node name in use: cluster nodes, remote nodes (their resources), guest nodes."""
-    names = {n.uname for n in cib.configuration.nodes}
-    for p in edit.primitives(cib):
-        if p.agent == REMOTE_AGENT:
-            names.add(p.id)
-        guest = first_value(p.meta_attributes, "remote-node")
-        if guest:
-            names.add(guest)
-    return names
+    return {*edit.node_names(cib), *edit.remote_node_names(cib)}
 
 
-def _no_executor(env: CibEnvironment) -> list[Report]:
-    # a CIB file is configuration only; on a running cluster, say what does not happen yet
+def _needs_remoted(env: CibEnvironment, node: str) -> list[Report]:
+    # a CIB file is configuration only; on a running cluster, say what the node needs
     return [] if isinstance(env, FileEnvironment) else [
-        reports.warning("REMOTE_NODE_NO_EXECUTOR")]
+        reports.info("REMOTE_NODE_NEEDS_REMOTED", node=node)]
 
 
 def add_remote(env: CibEnvironment, name: str, address: str | None, spec: ResourceSpec, *,
@@ -55,7 +48,7 @@ def add_remote(env: CibEnvironment, name: str, address: str | None, spec: Resour
             op.action for op in spec.operations})
     done = resource.create(env, name, REMOTE_AGENT, ResourceSpec(
         instance, (*spec.operations, *defaults), spec.meta), force=force, catalog=catalog)
-    return Applied(done.cib, done.changed, (*done.reports, *_no_executor(env)))
+    return Applied(done.cib, done.changed, (*done.reports, *_needs_remoted(env, name)))
 
 
 def remove_remote(env: CibEnvironment, name: str) -> Applied:
@@ -85,7 +78,7 @@ def add_guest(env: CibEnvironment, name: str, resource_id: str, options: Pairs, 
                                          allowed=", ".join(GUEST_OPTIONS))])
     done = resource.set_meta(env, resource_id, (("remote-node", name), *options), force=force,
                              catalog=catalog)
-    return Applied(done.cib, done.changed, (*done.reports, *_no_executor(env)))
+    return Applied(done.cib, done.changed, (*done.reports, *_needs_remoted(env, name)))
 
 
 def remove_guest(env: CibEnvironment, name: str) -> Applied:

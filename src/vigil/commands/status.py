@@ -142,7 +142,9 @@ def cluster_status(env: CibEnvironment) -> ClusterStatus:
     disabled = sum(1 for a in prims if (a.target_role or "").lower() == "stopped")
     return ClusterStatus(
         cluster_name=_cluster_name(env, cib), dc=dc, have_quorum=cib.have_quorum,
-        nodes_configured=len(cib.configuration.nodes), resource_instances=len(prims),
+        # crm_mon counts remote and guest nodes too
+        nodes_configured=len({*edit.node_names(cib), *edit.remote_node_names(cib)}),
+        resource_instances=len(prims),
         disabled=disabled, stonith_devices=len(stonith), transition=transition,
         failed_actions=failed_actions(cib), fencing=_fencing_history(env),
         clones=clone_shapes(cib), node_attributes=node_attributes(cib),

@@ -11,8 +11,18 @@ configuration no longer has, what Pacemaker deprecates (require-all on an orderi
 constraint, stonith-action=poweroff, restart-type, a group's ordered=false, its own or its
 clone's), target-role Promoted/Unpromoted outside a promotable clone (ignored), and an lsb
 resource in a globally-unique clone (made anonymous).
+Values Pacemaker cannot apply, so that it uses its default instead (crm_verify logs these as
+errors, "Resetting ..."): an operation's on-fail its action does not allow (stop, standby or
+demote for a stop; demote anywhere but a promote or a recurring monitor of the Promoted role),
+on-fail=fence or requires=fencing|unfencing while fencing is disabled, a colocation's influence
+that is not a boolean, an order's kind that is none of Mandatory, Optional, Serialize; and a
+colocation of two tags or templates, which Pacemaker ignores whole. These are said of the
+configuration, whatever the status: crm_verify says the on-fail ones only once it schedules the
+operation (a stop of a resource that is active, say), the others always.
 What Pacemaker only logs (startup-fencing=false's "blind faith", a cluster without quorum) does
-not count: crm_verify accepts those files, measured on the corpus.
+not count: crm_verify accepts those files, measured on the corpus. Nor do the nodes of an empty
+status: crm_verify would fence them all as never seen (startup-fencing), which says nothing
+of a configuration prepared without a cluster.
 """
 
 from __future__ import annotations
@@ -22,22 +32,29 @@ from vigil.commands.clone_shape import is_promotable
 from vigil.model import reports
 from vigil.model.bundles import Bundle
 from vigil.model.cib import Cib
-from vigil.model.constraints import Order
-from vigil.model.nvset import first_value
+from vigil.model.constraints import Colocation, Order
+from vigil.model.nvset import first_value, plain_value
 from vigil.model.reports import Report
-from vigil.model.resources import Clone, Group, Primitive, walk
+from vigil.model.resources import Clone, Group, Operation, Primitive, Resource, walk
+from vigil.model.templates import apply_templates
 from vigil.model.values import is_true, parse_bool
+from vigil.scheduler import orderings, references
 from vigil.scheduler.engine import schedule
+from vigil.scheduler.options import read_options
+from vigil.scheduler.remote import is_connection_model, is_remote_state
 
 PACEMAKER_REJECTS = frozenset({
     "VERIFY_NODE_UNCLEAN", "VERIFY_NODE_FENCED", "VERIFY_ORDER_REQUIRE_ALL",
     "VERIFY_STONITH_ACTION_POWEROFF", "VERIFY_NODE_STATE_UNKNOWN", "VERIFY_RESTART_TYPE",
     "VERIFY_GROUP_UNORDERED", "VERIFY_ACTIVE_ORPHAN", "VERIFY_TARGET_ROLE_NOT_PROMOTABLE",
-    "VERIFY_UNIQUE_LSB_CLONE"})
+    "VERIFY_UNIQUE_LSB_CLONE", "VERIFY_ON_FAIL_NOT_ALLOWED", "VERIFY_ON_FAIL_FENCE_DISABLED",
+    "VERIFY_REQUIRES_FENCING_DISABLED", "VERIFY_INFLUENCE_INVALID", "VERIFY_ORDER_KIND_INVALID",
+    "VERIFY_COLOCATION_OF_REFERENCES"})
 
 
 def findings(cib: Cib, now: int) -> list[Report]:
-    return [*_configuration(cib), *_status(cib, now)]
+    return [*_configuration(cib), *_operations(cib), *_requires(cib), *_constraints(cib),
+            *_status(cib, now)]
 
 
 def _configuration(cib: Cib) -> list[Report]:
@@ -76,6 +93,102 @@ def _configuration(cib: Cib) -> list[Report]:
     return out
 
 
+def _on_fail_not_allowed(op: Operation, on_fail: str) -> bool:
+    """Whether Pacemaker refuses `on_fail` for this operation (and uses the default instead):
+    stop, standby and demote for a stop; demote for anything but a promote or a recurring
+    monitor of the Promoted role."""
+    value = on_fail.lower()
+    if op.name == "stop" and value in ("stop", "standby", "demote"):
+        return True
+    promoted_monitor = op.name == "monitor" and op.interval_ms > 0 and \
+        (op.role or "").lower() in ("promoted", "master")
+    return value == "demote" and op.name != "promote" and not promoted_monitor
+
+
+def _operations(cib: Cib) -> list[Report]:
+    """Operations whose on-fail Pacemaker cannot apply: its action does not allow it, or it is
+    fence while fencing is disabled. Primitives made from a template have its operations."""
+    config = cib.configuration
+    fencing = read_options(cib).stonith_enabled
+    out = []
+    for p in walk(apply_templates(config.resources, config.templates)):
+        if not isinstance(p, Primitive):
+            continue
+        for op in p.operations:
+            on_fail = op.on_fail or plain_value(op.meta_attributes, "on-fail")
+            if on_fail is None or op.ref is not None or not op.enabled:
+                continue
+            if _on_fail_not_allowed(op, on_fail):
+                out.append(reports.warning("VERIFY_ON_FAIL_NOT_ALLOWED", rsc=p.id,
+                                           operation=op.id, action=op.name, on_fail=on_fail))
+            elif on_fail.lower() == "fence" and not fencing:
+                out.append(reports.warning("VERIFY_ON_FAIL_FENCE_DISABLED", rsc=p.id,
+                                           operation=op.id, action=op.name))
+    return out
+
+
+_NEEDS_FENCING = ("fencing", "unfencing")
+
+
+def _requires(cib: Cib) -> list[Report]:
+    """requires=fencing or unfencing (the resource's own, or the resource defaults' for those
+    that set none, themselves or by a parent) while fencing is disabled: Pacemaker uses
+    requires=quorum instead."""
+    if read_options(cib).stonith_enabled:
+        return []
+    config = cib.configuration
+    out = []
+    takes_default = False
+
+    def visit(rsc: Resource, inherited: bool) -> None:
+        nonlocal takes_default
+        own = plain_value(rsc.meta_attributes, "requires")
+        if own is not None and own.lower() in _NEEDS_FENCING:
+            out.append(reports.warning("VERIFY_REQUIRES_FENCING_DISABLED", rsc=rsc.id,
+                                       value=own))
+        inherited = inherited or own is not None
+        takes_default = takes_default or not inherited
+        for child in _children(rsc):
+            visit(child, inherited)
+
+    for rsc in apply_templates(config.resources, config.templates):
+        visit(rsc, False)
+    default = plain_value(config.rsc_defaults, "requires")
+    if takes_default and default is not None and default.lower() in _NEEDS_FENCING:
+        out.append(reports.warning("VERIFY_REQUIRES_FENCING_DISABLED", rsc="", value=default))
+    return out
+
+
+def _children(rsc: Resource) -> tuple[Resource, ...]:
+    if isinstance(rsc, Group):
+        return rsc.members
+    if isinstance(rsc, Clone):
+        return (rsc.child,)
+    if isinstance(rsc, Bundle) and rsc.primitive is not None:
+        return (rsc.primitive,)
+    return ()
+
+
+def _constraints(cib: Cib) -> list[Report]:
+    """A colocation's influence that is not a boolean, an order's kind that is not one, and a
+    colocation of two tags or templates."""
+    config = cib.configuration
+    named = {t.id for t in config.templates} | {t.id for t in config.tags}
+    out = []
+    for c in config.constraints:
+        if isinstance(c, Colocation):
+            influence = dict(c.extra.attrs).get("influence")
+            if c.influence is None and influence is not None:
+                out.append(reports.warning("VERIFY_INFLUENCE_INVALID", id=c.id, value=influence))
+            if references.colocates_two_references(c, named):
+                out.append(reports.warning("VERIFY_COLOCATION_OF_REFERENCES", id=c.id,
+                                           rsc=c.rsc, with_rsc=c.with_rsc))
+        elif isinstance(c, Order) and c.kind is not None and \
+                c.kind.strip().lower() not in orderings.KINDS:
+            out.append(reports.warning("VERIFY_ORDER_KIND_INVALID", id=c.id, kind=c.kind))
+    return out
+
+
 def _guests(cib: Cib) -> tuple[set[str], tuple[str, ...]]:
     """The guest nodes' names (a resource's remote-node), and the bundles' ids (their replicas'
     guest nodes are BUNDLE-N): nodes whose state is their container's, not a cluster node's."""
@@ -86,8 +199,12 @@ def _guests(cib: Cib) -> tuple[set[str], tuple[str, ...]]:
 
 
 def _status(cib: Cib, now: int) -> list[Report]:
-    configured = {n.id for n in cib.configuration.nodes}
+    config = cib.configuration
+    configured = {n.id for n in config.nodes}
     named, bundles = _guests(cib)
+    # a remote node is configured by its connection resource, or as a node of type remote
+    connections = {p.id for p in walk(apply_templates(config.resources, config.templates))
+                   if isinstance(p, Primitive) and is_connection_model(p)}
 
     def guest(name: str) -> bool:
         return name in named or any(name.startswith(f"{b}-") for b in bundles)
@@ -95,10 +212,12 @@ def _status(cib: Cib, now: int) -> list[Report]:
     out = []
     for state in cib.status:
         name = state.uname or state.id
-        if state.id not in configured and not dict(state.extra.attrs).get("remote_node") \
-                and not guest(name):
+        remote = is_remote_state(state) and bool({state.id, name} & (connections | configured))
+        if state.id not in configured and not remote and not guest(name):
             out.append(reports.warning("VERIFY_NODE_STATE_UNKNOWN", node=name))
     if not cib.status:
+        # nodes never seen, which crm_verify fences (startup-fencing): a configuration
+        # without status says nothing of its nodes
         return out
     t = schedule(cib, now)
     unclean = {n.name for n in t.nodes if n.unclean and not guest(n.name)}

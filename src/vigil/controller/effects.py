@@ -58,6 +58,7 @@ class StartMonitors:
 @dataclass(frozen=True)
 class CancelMonitors:
     resource: str
+    remote: str | None = None  # the remote node whose monitors of `resource` stop
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""What runs on this node: the operations the DC asks of it, its monitors, their results."""
+"""What runs on this node: the operations the DC asks of it, its monitors, their results; and
+what runs on the remote nodes whose connection is here (vigil-remoted runs it, this node routes
+it: Pacemaker's "router node")."""
 
 from __future__ import annotations
 
@@ -15,24 +17,34 @@ _KEEP_MONITORS = frozenset({"monitor", "notify"})
 
 
 def execute(s: Step, req: m.ExecRequest) -> None:
-    # counted as running from delivery on: a join sent before its result lists it as pending
-    running = dict(s.state.running_ops)
-    running[req.resource] = running.get(req.resource, 0) + 1
-    s.state = dataclasses.replace(s.state, running_ops=running)
+    remote = req.operation.remote
+    if remote is None:
+        # counted as running from delivery on: a join sent before its result lists it as
+        # pending (a remote node's operations are not in this node's join)
+        running = dict(s.state.running_ops)
+        running[req.resource] = running.get(req.resource, 0) + 1
+        s.state = dataclasses.replace(s.state, running_ops=running)
     if req.task not in _KEEP_MONITORS:
         # as Pacemaker's controller does before any action but a probe or a notification: the
         # monitors of the role the resource leaves would report its new role as a failure
-        s.effects.append(fx.CancelMonitors(req.resource))
+        s.effects.append(fx.CancelMonitors(req.resource, remote))
     s.effects.append(fx.Execute(req, req.operation))
 
 
 def on_finished(s: Step, req: m.ExecRequest, outcome: Outcome) -> None:
-    running = dict(s.state.running_ops)
-    running[req.resource] = running.get(req.resource, 0) - 1
-    if running[req.resource] <= 0:
-        del running[req.resource]
-    s.state = dataclasses.replace(s.state, running_ops=running)
-    report(s, outcome, req.transition, req.action_key, req.task)
+    if req.operation.remote is None:
+        running = dict(s.state.running_ops)
+        running[req.resource] = running.get(req.resource, 0) - 1
+        if running[req.resource] <= 0:
+            del running[req.resource]
+        s.state = dataclasses.replace(s.state, running_ops=running)
+    if outcome.joined is not None:
+        # a connection to a remote node is up here: every replica takes the remote node's
+        # account of what runs there, before the connection's start result (sent next)
+        st = s.state
+        s.send(m.RemoteHistory(st.view.ring, st.me, req.resource, outcome.joined))
+    report(s, dataclasses.replace(outcome, remote=req.operation.remote), req.transition,
+           req.action_key, req.task)
     if (req.monitors and not outcome.failed and outcome.left_running
             and req.task in ("start", "promote", "demote", "monitor", "migrate_from")):
         monitors = monitors_for_role(req.monitors, promoted_after(req.task, outcome.record))
@@ -50,6 +62,7 @@ def report(s: Step, outcome: Outcome, transition: str | None, action_key: str | 
     fatal = (task == "start" and outcome.failed
              and read_options(st.cib).start_failure_is_fatal)
     s.send(m.OpResult(st.me, st.name_of(st.me), outcome.resource, outcome.record, transition,
-                      action_key, outcome.failed, fatal, int(s.now)))
-    alerts.send(s, "resource", alerts.resource_fields(st.name_of(st.me), str(st.me),
+                      action_key, outcome.failed, fatal, int(s.now), outcome.remote))
+    node = outcome.remote or st.name_of(st.me)
+    alerts.send(s, "resource", alerts.resource_fields(node, outcome.remote or str(st.me),
                                                       outcome.resource.id, outcome.record))

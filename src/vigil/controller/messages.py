@@ -97,6 +97,18 @@ class OpResult:
     failed: bool
     fatal: bool  # a failed start with start-failure-is-fatal: fail-count INFINITY
     when: int
+    remote: str | None = None  # it ran on this remote node, through `node`'s connection
+
+
+@dataclass(frozen=True)
+class RemoteHistory:
+    """A remote node's own account of its resources, read by `router` when its connection
+    started there: it replaces what the replicas recorded, as a member's join does."""
+
+    ring: tuple[int, int]
+    router: int
+    remote: str
+    history: tuple[ResourceHistory, ...]
 
 
 @dataclass(frozen=True)
@@ -226,11 +238,12 @@ class Leaving:
 
 Message = (Hello | Sync | ConfigReplace | NodeStates | NodeHistory | OpResult | ExecRequest
            | Attribute | AttributeFlush | ConfigAttribute | Cleanup | FenceResult | Leaving
-           | ForgetNode | TicketUpdate)
+           | ForgetNode | TicketUpdate | RemoteHistory)
 
 _TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     Hello, Sync, ConfigReplace, NodeStates, NodeHistory, OpResult, ExecRequest, Attribute,
-    AttributeFlush, ConfigAttribute, Cleanup, FenceResult, Leaving, ForgetNode, TicketUpdate)}
+    AttributeFlush, ConfigAttribute, Cleanup, FenceResult, Leaving, ForgetNode, TicketUpdate,
+    RemoteHistory)}
 
 
 class BadMessage(Exception):
@@ -357,4 +370,13 @@ def decode(data: bytes) -> Message:
         raise BadMessage(str(exc)) from exc
 
 
-__all__ = ["Message", "encode", "decode", "BadMessage"]
+# the same encodings for vigil-remoted's protocol (vigil.remoted.wire)
+operation_to_wire = _operation
+operation_from_wire = _operation_from
+history_to_wire = _history
+history_from_wire = _history_from
+record_to_wire = _record
+record_from_wire = _record_from
+
+__all__ = ["Message", "encode", "decode", "BadMessage", "operation_to_wire", "operation_from_wire",
+           "history_to_wire", "history_from_wire", "record_to_wire", "record_from_wire"]

@@ -30,6 +30,9 @@ class Operation:
     meta: tuple[tuple[str, str], ...] = ()
     role: str | None = None  # a recurring monitor's role (Promoted, Unpromoted), passed to the
     #                          agent as CRM_meta_role
+    # the remote node it runs on, through this node's connection to that node's vigil-remoted
+    # (None: on this node)
+    remote: str | None = None
 
     def agent_meta(self) -> dict[str, str]:
         """The meta values the agent gets as OCF_RESKEY_CRM_meta_* (the executor adds timeout
@@ -40,7 +43,8 @@ class Operation:
         return meta
 
 
-def to_run(op: ResolvedOperation, transition_key: str, *, instance: str | None = None) -> Operation:
+def to_run(op: ResolvedOperation, transition_key: str, *, instance: str | None = None,
+           remote: str | None = None) -> Operation:
     """The scheduler's resolved operation as this node's executor runs it. `instance` is the
     planned action's resource (`rsc:N` for a clone's instance): its number is the `clone` meta
     value Pacemaker passes (CRM_meta_clone), where the operation does not carry it already."""
@@ -52,7 +56,8 @@ def to_run(op: ResolvedOperation, transition_key: str, *, instance: str | None =
     return Operation(resource=op.resource, standard=op.standard, provider=op.provider,
                      agent_type=op.agent_type, task=str(op.task), interval_ms=op.interval_ms,
                      timeout_ms=op.timeout_ms, expected_rc=op.expected_rc,
-                     transition_key=transition_key, params=op.params, meta=meta, role=op.role)
+                     transition_key=transition_key, params=op.params, meta=meta, role=op.role,
+                     remote=remote)
 
 
 def clone_number(instance: str) -> str | None:
@@ -89,6 +94,9 @@ def monitors_for_role(monitors: tuple[Operation, ...], promoted: bool) -> tuple[
 class Outcome:
     resource: ResourceHistory  # agent identity, no operations
     record: OperationRecord
+    remote: str | None = None  # the remote node it ran on (None: this node)
+    # a connection's start (ocf:pacemaker:remote): what its remote node runs, by its own account
+    joined: tuple[ResourceHistory, ...] | None = None
 
     @property
     def failed(self) -> bool:

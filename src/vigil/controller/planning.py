@@ -13,6 +13,7 @@ from vigil.controller import messages as m
 from vigil.controller.context import Step
 from vigil.controller.graph import GraphAction, build_graph, is_post_notification
 from vigil.controller.operations import Operation, to_run
+from vigil.controller.remote import router_of
 from vigil.controller.state import State
 from vigil.model.cib import Cib
 from vigil.model.durations import parse_interval_ms
@@ -152,8 +153,13 @@ def _probe(s: Step, transition: Transition) -> bool:
     probing = set(st.plan.probing)
     sent = False
     for request in transition.probes:
-        if request.node_id not in members:
-            continue
+        if request.node_id in members:
+            nid, remote = int(request.node_id), None
+        else:
+            router = router_of(st, request.node)  # a remote node whose connection is up
+            if router is None:
+                continue
+            nid, remote = router, request.node
         for probe in request.operations:
             key = f"{probe.resource}@{request.node_id}"
             if key in probing:
@@ -161,10 +167,10 @@ def _probe(s: Step, transition: Transition) -> bool:
             probing.add(key)
             # the probe may find it running in either role: the node starts those of the role
             # found (controller.local)
-            s.send(m.ExecRequest(transition="probe", action_key=key, node=int(request.node_id),
-                                 operation=to_run(probe, "probe"),
-                                 monitors=_monitors(transition, probe.resource, Task.MONITOR,
-                                                    Task.PROMOTE)))
+            s.send(m.ExecRequest(transition="probe", action_key=key, node=nid,
+                                 operation=to_run(probe, "probe", remote=remote),
+                                 monitors=_on(_monitors(transition, probe.resource, Task.MONITOR,
+                                                        Task.PROMOTE), remote)))
             sent = True
     s.state = dataclasses.replace(st, plan=dataclasses.replace(st.plan, probing=frozenset(probing)))
     return sent
@@ -179,6 +185,13 @@ def _monitors(transition: Transition, resource: str, *tasks: Task) -> tuple[Oper
             if op not in out:
                 out.append(op)
     return tuple(out)
+
+
+def _on(monitors: tuple[Operation, ...], remote: str | None) -> tuple[Operation, ...]:
+    """The monitors as they run on a remote node (None: on the member itself)."""
+    if remote is None:
+        return monitors
+    return tuple(dataclasses.replace(op, remote=remote) for op in monitors)
 
 
 def _dispatch(s: Step, allow: Callable[[GraphAction], bool] | None = None) -> None:
@@ -216,6 +229,10 @@ def _send_action(s: Step, action: GraphAction) -> None:
         return
     st = s.state
     nid = st.node_id_of(action.node) if action.node is not None else None
+    remote = None
+    if nid is None and action.node is not None:
+        nid = router_of(st, action.node)  # a remote node: through its connection's member
+        remote = action.node if nid is not None else None
     op = action.operation
     if nid is None or op is None or st.plan.transition is None:
         _fail(s, action.key)
@@ -227,5 +244,6 @@ def _send_action(s: Step, action: GraphAction) -> None:
                           Task.START if op.task == Task.MIGRATE_FROM else op.task)
                 if op.task in (Task.START, Task.PROMOTE, Task.DEMOTE, Task.MIGRATE_FROM) else ())
     s.send(m.ExecRequest(transition=st.transition_id(), action_key=action.key, node=nid,
-                         operation=to_run(op, st.transition_id(), instance=action.resource),
-                         monitors=monitors))
+                         operation=to_run(op, st.transition_id(), instance=action.resource,
+                                          remote=remote),
+                         monitors=_on(monitors, remote)))

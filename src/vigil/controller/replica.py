@@ -43,6 +43,8 @@ def on_message(s: Step, sender: int, msg: m.Message) -> None:
         _apply_config(s, msg)
     elif isinstance(msg, m.OpResult):
         _apply_result(s, msg)
+    elif isinstance(msg, m.RemoteHistory):
+        _apply_remote_history(s, msg)
     elif isinstance(msg, m.ExecRequest):
         if msg.node == s.state.me:
             local.execute(s, msg)
@@ -85,6 +87,19 @@ def _apply_history(s: Step, msg: m.NodeHistory) -> None:
                                pending=view.pending | {(msg.node, rsc) for rsc in msg.pending})
     s.state = dataclasses.replace(s.state, view=view)
     sync.on_joined(s, msg.node)
+
+
+def _apply_remote_history(s: Step, msg: m.RemoteHistory) -> None:
+    """A remote node's account of what it runs, read by the node its connection started on:
+    it replaces what was recorded (the node may have run on while no connection was up), and
+    the node's state says it is a remote node (Pacemaker's remote_node="true")."""
+    if tuple(msg.ring) != s.state.view.ring:
+        return  # read in another view: the connection's start result is stale too
+    cib = status_edit.replace_history(s.state.cib, msg.remote, msg.remote, msg.history)
+    cib = status_edit.mark_remote_node(cib, msg.remote)
+    s.set_cib(status_edit.bump_updates(cib), persist=False)
+    s.emit("remote-history", remote=msg.remote, router=s.state.name_of(msg.router),
+           resources=sorted(h.id for h in msg.history))
 
 
 def _asked_to_leave(state: NodeState) -> bool:
@@ -182,21 +197,22 @@ def _apply_result(s: Step, msg: m.OpResult) -> None:
     # the result of an operation the DC asked for (a recurring monitor's first run included:
     # its record carries the interval), not a recurring monitor's later report
     asked = msg.transition is not None or msg.record.interval_ms == 0
-    if asked and (msg.node, msg.resource.id) in view.pending:
+    if asked and msg.remote is None and (msg.node, msg.resource.id) in view.pending:
         s.state = dataclasses.replace(
             s.state, view=dataclasses.replace(view, pending=view.pending - {(msg.node, msg.resource.id)}))
-    cib = status_edit.record_operation(s.state.cib, str(msg.node), msg.uname, msg.resource,
-                                       msg.record)
+    # a remote node's state is keyed by its name (it has no Corosync id)
+    node_id, uname = (msg.remote, msg.remote) if msg.remote else (str(msg.node), msg.uname)
+    cib = status_edit.record_operation(s.state.cib, node_id, uname, msg.resource, msg.record)
     if msg.failed:
-        cib = status_edit.count_failure(cib, str(msg.node), msg.uname, msg.resource.id,
+        cib = status_edit.count_failure(cib, node_id, uname, msg.resource.id,
                                         msg.record.operation, msg.record.interval_ms, msg.when,
                                         msg.fatal)
     s.set_cib(status_edit.bump_updates(cib), persist=False)
-    s.emit("action", resource=msg.resource.id, task=msg.record.operation, target=msg.uname,
+    s.emit("action", resource=msg.resource.id, task=msg.record.operation, target=uname,
            rc=msg.record.rc_code, status=msg.record.op_status, failed=msg.failed,
            transition=msg.transition, exec_ms=_exec_ms(msg.record))
     plan = s.state.plan
-    probe = f"{msg.resource.id}@{msg.node}"
+    probe = f"{msg.resource.id}@{node_id}"
     if probe in plan.probing:
         plan = dataclasses.replace(plan, probing=plan.probing - {probe})
         s.state = dataclasses.replace(s.state, plan=plan)
@@ -219,7 +235,7 @@ def _exec_ms(record: OperationRecord) -> int | None:
 def _apply_notified(s: Step, msg: m.OpResult) -> None:
     """A notification's result: never recorded in the status, and a failed one fails neither
     the resource (no fail-count) nor the transition, as in Pacemaker; it is only told."""
-    s.emit("action", resource=msg.resource.id, task="notify", target=msg.uname,
+    s.emit("action", resource=msg.resource.id, task="notify", target=msg.remote or msg.uname,
            rc=msg.record.rc_code, status=msg.record.op_status, failed=msg.failed,
            transition=msg.transition, exec_ms=_exec_ms(msg.record))
     view = s.state.view

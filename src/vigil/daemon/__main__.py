@@ -33,6 +33,8 @@ from vigil.daemon.control import EXIT_ALREADY_RUNNING
 from vigil.daemon.fencing import AgentFencer
 from vigil.daemon.ipc import DEFAULT_SOCKET, ControlServer
 from vigil.daemon.local_executor import AgentExecutor
+from vigil.daemon.remote_links import RoutingExecutor
+from vigil.daemon.remote_wire import DEFAULT_AUTHKEY
 from vigil.daemon.store import FileStore
 from vigil.daemon.vigild import Vigild
 
@@ -63,7 +65,8 @@ async def _serve(args: argparse.Namespace) -> int:
     node = args.node or socket.gethostname()
     env = agent_env(args.agent_tools_dir, args.socket, args.agent_env)
     tool_host = start_tool_host(args.agent_tools_dir)
-    daemon = Vigild(layer, AgentExecutor(node, agent_env=env),
+    executor = RoutingExecutor(AgentExecutor(node, agent_env=env), args.remote_authkey)
+    daemon = Vigild(layer, executor,
                     FileStore(args.state_dir), WallClock(),
                     event_sink=EventLog(args.events), fencer=AgentFencer(node),
                     alerts=ProcessAlertRunner())
@@ -170,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--agent-tools-dir", default=agent_tools.DEFAULT_DIR, metavar="DIR",
                    help="where vigild writes the crm_attribute, crm_master, attrd_updater, "
                    "crm_node... its agents call (HA_SBIN_DIR); empty: leave them Pacemaker's")
+    p.add_argument("--remote-authkey", default=DEFAULT_AUTHKEY, metavar="FILE",
+                   help="the key shared with remote nodes' vigil-remoted (read when a "
+                   "connection to one starts)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,

@@ -82,6 +82,11 @@ class AgentExecutor:
         record = records[-1]
         return Outcome(self._identity(op), record)
 
+    def record(self, op: Operation, spec: AgentSpec, result: OperationResult) -> Outcome:
+        """Record a result this executor did not get from an agent (a remote node's
+        connection: vigil.daemon.remote_links) as if it had."""
+        return self._outcome(op, spec, result, self._key(op))
+
     async def execute(self, op: Operation) -> Outcome:
         key = self._key(op)
         try:
@@ -167,7 +172,9 @@ class AgentExecutor:
                                      exit_reason="" if ok else "fence device monitor failed")
             report(self._outcome(op, spec, result, self._key(op)))
 
-    def cancel_monitors(self, resource: str) -> None:
+    def cancel_monitors(self, resource: str, remote: str | None = None) -> None:
+        if remote is not None:
+            return  # this executor runs no remote node's monitors (remote_links does)
         for key in [k for k in self.device_monitors if k.resource_id == resource]:
             self.device_monitors.pop(key).cancel()
         for key in [k for k in self.watches if k.resource_id == resource]:

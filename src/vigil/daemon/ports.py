@@ -23,7 +23,9 @@ class LocalExecutor(Protocol):
         """Run a recurring monitor; call `report` on each changed or failed result."""
         ...
 
-    def cancel_monitors(self, resource: str) -> None:
+    def cancel_monitors(self, resource: str, remote: str | None = None) -> None:
+        """Stop the recurring monitors of `resource` here (or on the remote node `remote`,
+        through this node's connection to it)."""
         ...
 
     def history(self) -> tuple[ResourceHistory, ...]:

@@ -203,7 +203,7 @@ class Vigild:
                 for op in e.operations:
                     self.executor.start_monitor(op, self._monitor_changed)
             elif isinstance(e, fx.CancelMonitors):
-                self.executor.cancel_monitors(e.resource)
+                self.executor.cancel_monitors(e.resource, e.remote)
             elif isinstance(e, fx.Fence):
                 self._spawn(self._fence(e))
             elif isinstance(e, fx.Answer):

@@ -38,6 +38,10 @@ class Location:
 
 @dataclass(frozen=True)
 class Colocation:
+    """`influence` is None when not set, and when the CIB's value is not a boolean: Pacemaker
+    then uses the default (the dependent's `critical`); the text is kept in `extra.attrs`, so
+    that a write gives it back."""
+
     id: str
     rsc: str | None
     with_rsc: str | None

@@ -35,6 +35,9 @@ def schedule(cib: Cib, now: int, *, sanitized: bool = False) -> Transition:
     """`sanitized`: the CIB's private parameters may be masked (as in a saved scheduler input);
     a definition change is then judged on the other parameters where the history allows."""
     ws = unpack(cib, now, sanitized=sanitized)
+    # as the status says it now: placement brings a remote node whose connection is assigned
+    # online for what is planned there, which is not where it is (crm_mon's RemoteOFFLINE)
+    online_now = {n.name: n.online for n in ws.nodes}
     placement.place(ws)
     order = placement.allocation_order(ws)
     actions.create_actions(ws)
@@ -48,7 +51,7 @@ def schedule(cib: Cib, now: int, *, sanitized: bool = False) -> Transition:
     migration_actions.order_equivalents(ws)
     propagation.propagate(ws)
     notify.plan_notifications(ws)
-    return _freeze(ws, order, cib)
+    return _freeze(ws, order, cib, online_now)
 
 
 _KIND = {Variant.PRIMITIVE: "primitive", Variant.GROUP: "group", Variant.CLONE: "clone"}
@@ -103,7 +106,8 @@ def _promotion(rsc: Rsc) -> tuple[NodeScore, ...]:
     return (NodeScore(node.name, rsc.promotion_sort, node.available, parts),)
 
 
-def _freeze(ws: WorkingSet, order: list[Rsc], cib: Cib) -> Transition:
+def _freeze(ws: WorkingSet, order: list[Rsc], cib: Cib, online_now: dict[str, bool]
+            ) -> Transition:
     index = {id(a): i for i, a in enumerate(ws.actions)}
     resolver = operations.Resolver(ws)
     planned = tuple(
@@ -113,9 +117,10 @@ def _freeze(ws: WorkingSet, order: list[Rsc], cib: Cib) -> Transition:
     edges = tuple(ActionOrder(index[id(o.first)], index[id(o.then)]) for o in ws.orderings
                   if id(o.first) in index and id(o.then) in index and not (
                       o.flags & OrderFlag.APPLY_FIRST_NON_MIGRATABLE and o.first.migrate_runnable))
-    nodes = tuple(NodeStatus(n.name, n.id, n.online, n.unclean, n.standby, n.maintenance,
-                             n.pending, n.shutdown, n.fence_reason, expected_up=n.expected_up,
-                             standby_onfail=n.standby_onfail, kind=n.kind) for n in ws.nodes)
+    nodes = tuple(NodeStatus(n.name, n.id, online_now.get(n.name, n.online), n.unclean,
+                             n.standby, n.maintenance, n.pending, n.shutdown, n.fence_reason,
+                             expected_up=n.expected_up, standby_onfail=n.standby_onfail,
+                             kind="guest" if n.guest else n.kind) for n in ws.nodes)
     allocations = []
     for top in order:
         stack = [top]

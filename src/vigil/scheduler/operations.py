@@ -92,25 +92,29 @@ class Resolver:
     def probes(self, cib: Cib) -> tuple[ProbeRequest, ...]:
         """For each online node, a probe of every resource that it has no history for (under
         the history id or the primitive's own id). Fence devices are not probed; a clone is
-        probed through its first instance. Nodes with nothing to probe are left out, and so
+        probed through its first instance, a remote node's connection not on remote nodes.
+        Nodes with nothing to probe are left out, and so
         are nodes that cannot answer one: offline (a node whose stack stopped cleanly keeps
         no history of a resource created since, and is probed when it joins again) or
         unclean."""
-        probes: list[tuple[str, ResolvedOperation]] = []
+        probes: list[tuple[str, bool, ResolvedOperation]] = []
         for rsc in self._ws.all_rscs():
             prim = rsc.model
             if rsc.variant != Variant.PRIMITIVE or not isinstance(prim, Primitive) \
                     or rsc.is_fencing_device or rsc.instance_number > 0:
                 continue
-            probes.append((prim.id, self._operation(rsc, Task.MONITOR, 0, _NOT_RUNNING, None)))
+            probes.append((prim.id, rsc.remote_node is not None,
+                           self._operation(rsc, Task.MONITOR, 0, _NOT_RUNNING, None)))
         known = {state.id: {h.id for h in state.history} for state in cib.status}
         out = []
         for node in self._ws.nodes:
             if not node.online or node.unclean:
                 continue
             have = known.get(node.id, set())
-            todo = tuple(op for prim_id, op in probes
-                         if op.resource not in have and prim_id not in have)
+            # a remote node runs no connection to a remote node: none is probed there
+            todo = tuple(op for prim_id, connection, op in probes
+                         if op.resource not in have and prim_id not in have
+                         and not (connection and node.remote))
             if todo:
                 out.append(ProbeRequest(node_id=node.id, node=node.name, operations=todo))
         return tuple(out)

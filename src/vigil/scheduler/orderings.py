@@ -161,11 +161,13 @@ def _clone_orderings(ws: WorkingSet, clone: Rsc) -> None:
         last = child
 
 
+KINDS = frozenset({"mandatory", "optional", "serialize"})  # an order's kind, in any case
+
+
 def _kind(o: Order) -> str:
     if o.kind:
         k = o.kind.strip().lower()
-        return {"mandatory": "mandatory", "optional": "optional", "serialize": "serialize"}.get(
-            k, "mandatory")
+        return k if k in KINDS else "mandatory"
     if o.score is not None:
         return "optional" if o.score == 0 else "mandatory"
     return "mandatory"

@@ -13,7 +13,7 @@ crm_simulate), so it is left out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import replace
 
 from vigil.model.constraints import (
@@ -57,7 +57,7 @@ def _expand(c: Constraint, ex: Expansions) -> Constraint | None:
     if isinstance(c, Colocation):
         if c.rsc is None or c.with_rsc is None or (c.rsc not in ex and c.with_rsc not in ex):
             return c
-        if c.rsc in ex and c.with_rsc in ex:
+        if colocates_two_references(c, ex):
             return None
         return replace(c, rsc=None, with_rsc=None, rsc_role=None, with_rsc_role=None, sets=(
             _side_set(f"{c.id}-rsc", c.rsc, ex, c.rsc_role, None),
@@ -67,6 +67,12 @@ def _expand(c: Constraint, ex: Expansions) -> Constraint | None:
     return replace(c, first=None, then=None, first_action=None, then_action=None, sets=(
         _side_set(f"{c.id}-first", c.first, ex, None, c.first_action),
         _side_set(f"{c.id}-then", c.then, ex, None, c.then_action)))
+
+
+def colocates_two_references(c: Colocation, references: Container[str]) -> bool:
+    """Whether `c` names a tag or a template (an id in `references`) on both sides: Pacemaker
+    ignores such a colocation whole."""
+    return c.rsc in references and c.with_rsc in references
 
 
 def _expand_set(rs: ResourceSet, ex: Expansions) -> ResourceSet:

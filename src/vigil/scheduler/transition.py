@@ -197,7 +197,7 @@ class NodeStatus:
     fence_reason: str | None
     expected_up: bool = False  # the node's state says the cluster expects it up (expected=member)
     standby_onfail: bool = False  # put in standby by a failure with on-fail=standby
-    kind: str = "member"  # Pacemaker's node type: member or ping (remote nodes are not scheduled)
+    kind: str = "member"  # Pacemaker's node type: member, ping, remote or guest
 
 
 @dataclass(frozen=True)

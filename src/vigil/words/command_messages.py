@@ -484,9 +484,10 @@ _CLUSTER_NODE: dict[str, _Render] = {
         "stop --all, or on that node), then restore; nothing was restored"),
     "RESTORE_NO_NODES": lambda r: (
         "the backup has no corosync.conf naming nodes: restore it on this node with --local"),
-    "REMOTE_NODE_NO_EXECUTOR": lambda r: (
-        "the cluster places resources on this node as Pacemaker does, but no vigil executor "
-        "runs on a remote node yet: what is placed there does not run (issue 14)"),
+    "REMOTE_NODE_NEEDS_REMOTED": lambda r: (
+        f"start vigil-remoted on {_f(r, 'node')} (python3 -m vigil.daemon.remoted, port 3121) "
+        "with the key every cluster node has in /etc/vigil/remote-authkey: the cluster connects "
+        "to it and runs what it places there"),
     "REMOTE_NODE_NAME_TAKEN": lambda r: (
         f"'{_f(r, 'node')}' names a node or a resource already: choose another name"),
     "REMOTE_NODE_ADDRESS_TWICE": lambda r: (

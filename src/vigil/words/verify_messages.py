@@ -27,6 +27,17 @@ def _quorum_ignore(r: Report) -> str:
             "survivor quorate, or add a quorum device (vigil quorum device add)")
 
 
+def _on_fail_not_allowed(r: Report) -> str:
+    if _f(r, "action") == "stop":
+        allowed = ("a stop allows ignore, block, restart or fence; its default is fence, or "
+                   "block without fencing")
+    else:
+        allowed = "demote is only for a promote or a recurring monitor with role=Promoted"
+    return (f"operation {_f(r, 'operation')} of {_f(r, 'rsc')} ({_f(r, 'action')}) has "
+            f"on-fail={_f(r, 'on_fail')}, which Pacemaker does not allow there and replaces "
+            f"with the default: {allowed}")
+
+
 MESSAGES: dict[str, _Render] = {
     # what crm_verify counts against a configuration though Pacemaker only warns of it
     # (commands.verify_pacemaker): the configuration "may not be valid", exit 2 as crm_verify's 78
@@ -60,6 +71,27 @@ MESSAGES: dict[str, _Render] = {
     "VERIFY_NODE_STATE_UNKNOWN": lambda r: (
         f"the status records node {_f(r, 'node')}, which the configuration no longer has: "
         f"Pacemaker ignores it; forget it (vigil cluster node clear {_f(r, 'node')})"),
+    "VERIFY_ON_FAIL_NOT_ALLOWED": _on_fail_not_allowed,
+    "VERIFY_ON_FAIL_FENCE_DISABLED": lambda r: (
+        f"operation {_f(r, 'operation')} of {_f(r, 'rsc')} has on-fail=fence but fencing is "
+        "disabled (stonith-enabled=false): Pacemaker cannot fence and resets it to stop. "
+        "Enable fencing, or choose another on-fail"),
+    "VERIFY_REQUIRES_FENCING_DISABLED": lambda r: (
+        (f"{_f(r, 'rsc')} has" if _f(r, "rsc") else "the resource defaults set")
+        + f" requires={_f(r, 'value')} but fencing is disabled (stonith-enabled=false): "
+        "nothing can be fenced first, so Pacemaker uses requires=quorum instead. Enable "
+        "fencing, or remove requires"),
+    "VERIFY_INFLUENCE_INVALID": lambda r: (
+        f"colocation {_f(r, 'id')} has influence='{_f(r, 'value')}', which is not a boolean: "
+        "Pacemaker ignores it and uses the default (the dependent's critical meta-attribute). "
+        "Set influence=true or false, or remove it"),
+    "VERIFY_ORDER_KIND_INVALID": lambda r: (
+        f"ordering constraint {_f(r, 'id')} has kind='{_f(r, 'kind')}', which is none of "
+        "Mandatory, Optional, Serialize: Pacemaker makes it Mandatory. Set the kind you mean"),
+    "VERIFY_COLOCATION_OF_REFERENCES": lambda r: (
+        f"colocation {_f(r, 'id')} names a tag or template on both sides ({_f(r, 'rsc')} with "
+        f"{_f(r, 'with_rsc')}): Pacemaker ignores it whole. Name a tag or template on one "
+        "side only, a resource on the other"),
     "FENCING_DISABLED": lambda r: (
         "fencing is disabled (stonith-enabled=false): a split brain can corrupt shared data, "
         "because a node that stops answering is assumed down while it may still write to it, "

@@ -14,8 +14,8 @@ class ScenarioInfo:
     missing: str | None = None  # why vigil does not run it yet (None: it does)
 
 
-_REMOTE = ("remote nodes are placed by vigil's scheduler, but no vigil executor runs on a "
-           "remote node yet (issue 14)")
+_REMOTE = ("vigil-remoted runs a remote node's resources (tests/lab/test_remote_node.py), but "
+           "the CTS lab has no remote node yet, and vigil does not fence remote nodes yet")
 
 CATALOG: tuple[ScenarioInfo, ...] = (
     ScenarioInfo("Flip", "stop a running node's cluster stack, or start a stopped one"),

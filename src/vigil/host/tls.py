@@ -1,6 +1,6 @@
-"""The remote endpoint's certificate: made once per node at first start (self-signed, the node's
-name and addresses in it, as pcsd makes its own), or the operator's own files; and the server's
-TLS context (TLS 1.2 at least: nothing older is offered).
+"""A server's certificate (the remote endpoint's, vigil-remoted's): made once per node at first
+start (self-signed, the node's name and addresses in it, as pcsd makes its own), or the
+operator's own files; and the server's TLS context (TLS 1.2 at least: nothing older is offered).
 
 The key is written 0600 before anything is put in it. A certificate that exists is never
 replaced here: an operator's certificate stays the operator's."""
