@@ -757,7 +757,7 @@ def _node_add_remote(ctx: Ctx) -> None:
     assert ctx.nvpair(".//primitive[@id='rn1']/instance_attributes", "server") == "10.0.0.60"
 
 
-@case("cluster node delete-remote", "-f FILE cluster node add-remote rn1 10.0.0.60")
+@case("cluster node delete-remote", "-f FILE cluster node add-remote 10.0.0.60 rn1")
 def _node_delete_remote(ctx: Ctx) -> None:
     ctx.ok()
     ctx.none(PRIMITIVE.format("rn1"))
