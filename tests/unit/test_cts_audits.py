@@ -129,7 +129,7 @@ def test_scenario_names_any_case_and_refusals() -> None:
     assert runner.scenario_names(["splitbrain", "Flip", "SPLITBRAIN"]) == ("SplitBrain", "Flip")
     with pytest.raises(LabError, match="no CTS scenario is called 'Bogus'"):
         runner.scenario_names(["Bogus"])
-    with pytest.raises(LabError, match="vigil does not run RemoteBasic yet: remote nodes"):
+    with pytest.raises(LabError, match="vigil does not run RemoteBasic yet: vigil-remoted runs"):
         runner.scenario_names(["RemoteBasic"])
 
 
