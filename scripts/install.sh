@@ -109,7 +109,10 @@ fi
 # (as pcs's docs have `systemctl enable --now pcsd` on every node, an operator decides which
 # machines listen on port 2224: `systemctl enable --now vigil-remote`).
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-    python3 -c 'import sys; from vigil.commands.cluster import unit_text; sys.stdout.write(unit_text(sys.executable, "vigil-remote.service"))' \
-        | "${sudo[@]}" tee /etc/systemd/system/vigil-remote.service >/dev/null
+    # and vigil-remoted.service, for a machine that is to be a remote node (not enabled either)
+    for unit in vigil-remote.service vigil-remoted.service; do
+        python3 -c 'import sys; from vigil.commands.cluster import unit_text; sys.stdout.write(unit_text(sys.executable, sys.argv[1]))' "$unit" \
+            | "${sudo[@]}" tee "/etc/systemd/system/$unit" >/dev/null
+    done
     "${sudo[@]}" systemctl daemon-reload
 fi

@@ -520,9 +520,11 @@ def test_local_node_recognises_processes_by_recorded_pid(tmp_path: Path) -> None
 
 
 def test_the_units_run_this_python(tmp_path: Path) -> None:
-    """The package's two units, as setup (vigild) and the install script (vigil-remote) write
-    them: each runs its module with the Python given, and systemd's own checker accepts them."""
-    for unit, module in (("vigild.service", "vigil.daemon"), ("vigil-remote.service", "vigil.api")):
+    """The package's units, as setup (vigild) and the install script (vigil-remote,
+    vigil-remoted) write them: each runs its module with the Python given, and systemd's own
+    checker accepts them."""
+    for unit, module in (("vigild.service", "vigil.daemon"), ("vigil-remote.service", "vigil.api"),
+                         ("vigil-remoted.service", "vigil.daemon.remoted")):
         text = cluster.unit_text(sys.executable, unit)
         assert f"ExecStart={sys.executable} -m {module}\n" in text and "@PYTHON@" not in text
         path = tmp_path / unit
