@@ -103,7 +103,9 @@ def test_clean_configuration_is_quiet_and_verbose_says_so(vigil: Run, tmp_path: 
                     'uname="n3"/></nodes><resources><primitive id="f" class="stonith" '
                     'type="fence_x"><operations><op id="f-m" name="monitor" interval="60s"/>'
                     '</operations></primitive></resources><constraints/></configuration>'
-                    '<status/></cib>')
+                    '<status>' + ''.join(
+                        f'<node_state id="{i}" uname="n{i}" in_ccm="true" crmd="online" '
+                        'join="member" expected="member"/>' for i in (1, 2, 3)) + '</status></cib>')
     code, out, err = vigil("-f", str(path), "verify")
     assert (code, out, err) == (0, "", "")
     code, out, _ = vigil("-f", str(path), "verify", "-V")

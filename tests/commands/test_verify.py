@@ -25,11 +25,15 @@ def cib(*, props: dict[str, str] | None = None, nodes: int = 2, resources: str =
     node_xml = "".join(f'<node id="{i}" uname="node{i}"/>' for i in range(1, nodes + 1))
     defaults = (f'<rsc_defaults><meta_attributes id="rd">{rsc_defaults}</meta_attributes>'
                 '</rsc_defaults>' if rsc_defaults else "")
-    return (f'<cib epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config>'
-            f'<cluster_property_set id="opts">{pairs}</cluster_property_set></crm_config>'
-            f'<nodes>{node_xml}</nodes><resources>{resources}</resources>'
+    # every node seen and up: a node never seen is unclean (startup-fencing), which crm_verify
+    # counts, and these tests are about what they name
+    states = "".join(f'<node_state id="{i}" uname="node{i}" in_ccm="true" crmd="online" '
+                     'join="member" expected="member"/>' for i in range(1, nodes + 1))
+    return (f'<cib epoch="1" num_updates="0" admin_epoch="0" have-quorum="1"><configuration>'
+            f'<crm_config><cluster_property_set id="opts">{pairs}</cluster_property_set>'
+            f'</crm_config><nodes>{node_xml}</nodes><resources>{resources}</resources>'
             f'<constraints>{constraints}</constraints>{defaults}{extra}</configuration>'
-            '<status/></cib>')
+            f'<status>{states}</status></cib>')
 
 
 def fence(rsc_id: str, **params: str) -> str:

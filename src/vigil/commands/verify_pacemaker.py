@@ -215,16 +215,18 @@ def _status(cib: Cib, now: int) -> list[Report]:
         remote = is_remote_state(state) and bool({state.id, name} & (connections | configured))
         if state.id not in configured and not remote and not guest(name):
             out.append(reports.warning("VERIFY_NODE_STATE_UNKNOWN", node=name))
-    if not cib.status:
-        # nodes never seen, which crm_verify fences (startup-fencing): a configuration
-        # without status says nothing of its nodes
-        return out
+    # (a file without status too: its nodes were never seen, and crm_verify counts them as the
+    # scheduler does, unclean until they join when fencing is enabled: startup-fencing)
     t = schedule(cib, now)
     unclean = {n.name for n in t.nodes if n.unclean and not guest(n.name)}
+    seen = {name for st in cib.status for name in (st.id, st.uname) if name}
     for n in t.nodes:
         if n.name in unclean:
-            out.append(reports.warning("VERIFY_NODE_UNCLEAN", node=n.name,
-                                       reason=n.fence_reason or "its state is not known"))
+            never = n.name not in seen and n.id not in seen
+            reason = ("never seen: with startup-fencing, a cluster started with this "
+                      "configuration fences it until it joins" if never
+                      else n.fence_reason or "its state is not known")
+            out.append(reports.warning("VERIFY_NODE_UNCLEAN", node=n.name, reason=reason))
     for item in t.summary:
         if item.verb == "Fence" and item.fence_action != "on" and item.resource not in unclean \
                 and not guest(item.resource) and item.fence_container is None:
