@@ -239,3 +239,32 @@ def test_remote_and_guest_nodes_as_configuration(vigil: Run, tmp_path: Path) -> 
     assert vigil("-f", str(cib), "cluster", "node", "remove-remote", "rn1")[0] == 0
     _, shown, _ = vigil("-f", str(cib), "config")
     assert "rn1" not in shown and "remote-node" not in shown and "vm1" in shown
+
+
+def test_resource_status_on_one_node(vigil: Run, cib: Path) -> None:
+    """pcs 0.11's `resource status node=NODE`: what is active there (the example: fence-lab on
+    node2, the web service on the unclean node1)."""
+    code, out, _ = vigil("-f", str(cib), "resource", "status", "node=node2")
+    assert code == 0
+    assert [ln.split("\t")[0].strip() for ln in out.splitlines()[1:]] == ["* fence-lab"]
+    code, out, _ = vigil("-f", str(cib), "resource", "status", "WebIP", "node=node1")
+    assert [ln.split("\t")[0].strip() for ln in out.splitlines()[1:]] == ["* WebIP"]
+    code, out, _ = vigil("-f", str(cib), "resource", "status", "node=node3")
+    assert (code, out) == (0, "")  # nothing runs there
+    code, out, err = vigil("-f", str(cib), "resource", "status", "node=ghost")
+    assert code == 2 and not out and "node 'ghost' is not in the cluster" in err
+
+
+def test_resource_clear_names_an_unknown_node(vigil: Run, cib: Path) -> None:
+    """A typo in the node must not pass for "nothing to clear"."""
+    before = cib.read_bytes()
+    code, _, err = vigil("-f", str(cib), "resource", "clear", "WebIP", "nodee2")
+    assert code == 2 and "node 'nodee2' is not in the cluster" in err
+    assert cib.read_bytes() == before
+
+
+def test_output_format_is_pcs_name_for_output(vigil: Run, cib: Path) -> None:
+    code, out, _ = vigil("-f", str(cib), "resource", "status", "--output-format", "json")
+    assert code == 0 and out.lstrip().startswith("[")
+    code, out, _ = vigil("-f", str(cib), "resource", "status", "--output-format=json")
+    assert code == 0 and out.lstrip().startswith("[")

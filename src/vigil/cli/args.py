@@ -60,7 +60,8 @@ _FLAGS = {"--force": "force", "--full": "full", "--all": "all", "--disabled": "d
           "--watch": "watch", "--promoted": "promoted", "--master": "promoted",
           "--start": "start", "--enable": "enable", "--no-strict": "no_strict",
           "--local": "local"}
-_VALUED = {"-f": "file", "--file": "file", "--output": "output", "--group": "group",
+_VALUED = {"-f": "file", "--file": "file", "--output": "output", "--output-format": "output",
+           "--group": "group",
            "--before": "before", "--after": "after", "--node": "node", "--wait": "wait",
            "--token": "token", "--out": "out", "--corosync_conf": "corosync_conf",
            "--corosync-conf": "corosync_conf", "--host": "host", "-u": "user",

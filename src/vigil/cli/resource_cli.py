@@ -358,19 +358,38 @@ def _relocate(inv: Invocation, rest: list[str]) -> int:
     raise UsageError(f"unknown relocate command '{sub}' (show, dry-run, run, clear)")
 
 
-def _status(inv: Invocation, ids: list[str]) -> int:
-    """`resource status [ID...]`: every resource, or those named (each with its members)."""
+def _status(inv: Invocation, words: list[str]) -> int:
+    """`resource status [ID...] [node=NODE]`: every resource, or those named (each with its
+    members); pcs 0.11's node=NODE: those active on NODE."""
     from vigil.cli import status_view
+    from vigil.commands import edit
 
+    ids = [w for w in words if not w.startswith("node=")]
+    nodes = [w.removeprefix("node=") for w in words if w.startswith("node=")]
+    if len(nodes) > 1 or (nodes and not nodes[0]):
+        raise UsageError("give node=NODE once, with a node's name")
     environment = inv.env()
+    cib = environment.get_cib()
     if ids:
-        from vigil.commands import edit
-
-        cib = environment.get_cib()
         missing = [edit.not_found(cib, r) for r in ids if edit.find_resource(cib, r) is None]
         if missing:
             raise ReportError(missing)
+    if nodes:
+        edit.require_placement_node(cib, nodes[0])
     state = status.cluster_status(environment)
+    if nodes:
+        # what runs there, and the groups and clones it belongs to (shown with their members)
+        parents = {a.resource: a.parent for a in state.transition.allocations}
+        here: set[str] = set()
+        for a in state.transition.allocations:
+            if a.kind == "primitive" and nodes[0] in a.current_nodes:
+                name: str | None = a.resource
+                while name is not None:
+                    here.add(name)
+                    name = parents.get(name)
+        ids = [i for i in ids if i in here] if ids else sorted(here)
+        if not ids:
+            return EXIT_OK  # nothing active there
     if inv.json:
         found = status_document(state)["resources"]
         args.print_json([r for r in found if not ids or r["id"] in ids or r["parent"] in ids])

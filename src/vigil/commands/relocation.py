@@ -278,6 +278,8 @@ def clear(env: CibEnvironment, resource: str, node: str | None = None) -> Applie
 
     def change(cib: Cib) -> tuple[Cib, list[Report]]:
         edit.require_resource(cib, resource)
+        if node is not None:
+            edit.require_placement_node(cib, node)  # a typo must not pass for "nothing to do"
         found = _cli_constraints(cib, resource, node)
         if not found:
             return cib, [reports.info("NOTHING_TO_CLEAR", resource=resource)]
