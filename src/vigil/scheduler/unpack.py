@@ -1116,6 +1116,22 @@ def unpack(cib: Cib, now: int, *, sanitized: bool = False) -> WorkingSet:
             ws.tickets.append(constraint)
     ws.ticket_states = {t.id: t for t in cib.tickets}
     _unpack_status(ws, cib)
+    _quorum_panic(ws, cib)
     _fail_counts(ws, cib)
     remote.add_filler_fail_counts(ws)
     return ws
+
+
+def _quorum_panic(ws: WorkingSet, cib: Cib) -> None:
+    """no-quorum-policy=suicide (fencing enabled, read_options): a partition that lost the
+    quorum it had fences itself, every node of it. "Had" is the CIB's no-quorum-panic, which
+    the DC sets; a partition that never was quorate (a cluster starting) stops instead."""
+    if ws.options.no_quorum_policy != "suicide" or ws.options.have_quorum:
+        return
+    if not is_true(dict(cib.extra.attrs).get("no-quorum-panic"), False):
+        return
+    for node in ws.nodes:
+        if node.online and not node.remote:
+            node.unclean = True
+            node.fence_reason = "cluster does not have quorum"
+
