@@ -189,3 +189,35 @@ def test_a_remote_node_configured_by_its_connection_or_as_a_node(tmp_path: Path)
         '<node id="2" uname="node2"/><node id="r2" uname="r2" type="remote"/>').replace(
         "</status>", REMOTE_STATE.format(name="r2") + "</status>")
     assert verdict(tmp_path, as_node) == ([], True)
+
+
+# -- failure-timeout against on-fail=block -------------------------------------------------------
+def _blocked_stop_failure(rsc: str, fail_count: bool) -> str:
+    """node1's status: `rsc` started, then its stop failed (its on-fail is block), with the
+    fail count such a failure leaves, or none."""
+    from cibs import op_record
+
+    records = [op_record(rsc, f"{rsc}_last_0", "start", 0, 0, 10),
+               op_record(rsc, f"{rsc}_last_failure_0", "stop", 0, 1, 12)]
+    attrs = (f'<transient_attributes id="1"><instance_attributes id="status-1">'
+             f'<nvpair id="status-1-fc" name="fail-count-{rsc}#stop_0" value="1"/>'
+             f'<nvpair id="status-1-lf" name="last-failure-{rsc}#stop_0" value="1764000000"/>'
+             f'</instance_attributes></transient_attributes>') if fail_count else ""
+    return (f'{attrs}<lrm id="1"><lrm_resources><lrm_resource id="{rsc}" class="ocf" '
+            f'provider="heartbeat" type="Dummy">{"".join(records)}</lrm_resource>'
+            f'</lrm_resources></lrm>')
+
+
+@pytest.mark.parametrize("fail_count", [True, False])
+def test_a_failure_timeout_with_a_blocked_failure_is_ignored(tmp_path: Path,
+                                                              fail_count: bool) -> None:
+    """crm_verify: "Ignoring failure timeout 60 for A because it conflicts with on-fail=block",
+    once a failure of the blocked operation is recorded with its fail count; without a fail
+    count it says nothing."""
+    meta = ('<meta_attributes id="A-meta"><nvpair id="A-ft" name="failure-timeout" value="60"/>'
+            '</meta_attributes>')
+    text = cib_text(dummy("A", stop_op("block"), meta),
+                    status1=_blocked_stop_failure("A", fail_count))
+    found, valid = verdict(tmp_path, text)
+    assert (("VERIFY_FAILURE_TIMEOUT_BLOCKED", "A") in found) is fail_count
+    assert valid is not fail_count

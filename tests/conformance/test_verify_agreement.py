@@ -69,7 +69,7 @@ def test_verify_agrees_with_crm_verify_on_a_sample(capsys: pytest.CaptureFixture
     files = corpus_files()
     known = sorted(f for f in files if f.name in known_disagreements())
     rng = random.Random(14)
-    check(rng.sample(files, SAMPLE) + rng.sample(known, 3), capsys)
+    check(rng.sample(files, SAMPLE) + rng.sample(known, min(3, len(known))), capsys)
 
 
 @pytest.mark.slow

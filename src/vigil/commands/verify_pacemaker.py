@@ -27,6 +27,8 @@ of a configuration prepared without a cluster.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from vigil.commands import edit
 from vigil.commands.clone_shape import is_promotable
 from vigil.model import reports
@@ -42,6 +44,7 @@ from vigil.scheduler import orderings, references
 from vigil.scheduler.engine import schedule
 from vigil.scheduler.options import read_options
 from vigil.scheduler.remote import is_connection_model, is_remote_state
+from vigil.scheduler.transition import Allocation
 
 PACEMAKER_REJECTS = frozenset({
     "VERIFY_NODE_UNCLEAN", "VERIFY_NODE_FENCED", "VERIFY_ORDER_REQUIRE_ALL",
@@ -49,7 +52,7 @@ PACEMAKER_REJECTS = frozenset({
     "VERIFY_GROUP_UNORDERED", "VERIFY_ACTIVE_ORPHAN", "VERIFY_TARGET_ROLE_NOT_PROMOTABLE",
     "VERIFY_UNIQUE_LSB_CLONE", "VERIFY_ON_FAIL_NOT_ALLOWED", "VERIFY_ON_FAIL_FENCE_DISABLED",
     "VERIFY_REQUIRES_FENCING_DISABLED", "VERIFY_INFLUENCE_INVALID", "VERIFY_ORDER_KIND_INVALID",
-    "VERIFY_COLOCATION_OF_REFERENCES"})
+    "VERIFY_COLOCATION_OF_REFERENCES", "VERIFY_FAILURE_TIMEOUT_BLOCKED"})
 
 
 def findings(cib: Cib, now: int) -> list[Report]:
@@ -198,6 +201,33 @@ def _guests(cib: Cib) -> tuple[set[str], tuple[str, ...]]:
     return named, bundles
 
 
+def _blocked_failure_timeouts(cib: Cib, allocations: Sequence[Allocation]) -> list[Report]:
+    """A failure-timeout Pacemaker ignores: the resource has a fail count and a recorded
+    failure of an operation whose on-fail is block (a blocked failure must stay until someone
+    looks at it), as crm_verify says ("conflicts with on-fail=block")."""
+    config = cib.configuration
+    prims = {p.id: p for p in walk(apply_templates(config.resources, config.templates))
+             if isinstance(p, Primitive)}
+    out = []
+    for a in allocations:
+        base = a.resource.split(":")[0]
+        prim = prims.get(base)
+        # the recorded fail count (not the scheduler's: it expires it, which is what is wrong)
+        counted = any(p.name == f"fail-count-{base}" or p.name.startswith(f"fail-count-{base}#")
+                      for st in cib.status for s in st.transient_attributes for p in s.pairs
+                      if (p.value or "0") != "0")
+        if a.kind != "primitive" or not a.failure_timeout_s or prim is None or not counted:
+            continue
+        blocked = {(op.name, op.interval_ms) for op in prim.operations
+                   if (op.on_fail or "").lower() == "block"}
+        failed = {(r.operation, r.interval_ms) for st in cib.status for h in st.history
+                  if h.id == base for r in h.operations if r.id == f"{base}_last_failure_0"}
+        if blocked & failed:
+            out.append(reports.warning("VERIFY_FAILURE_TIMEOUT_BLOCKED", rsc=base,
+                                       timeout=a.failure_timeout_s))
+    return sorted(set(out), key=lambda r: str(r.fields))
+
+
 def _status(cib: Cib, now: int) -> list[Report]:
     config = cib.configuration
     configured = {n.id for n in config.nodes}
@@ -232,6 +262,7 @@ def _status(cib: Cib, now: int) -> list[Report]:
                 and not guest(item.resource) and item.fence_container is None:
             out.append(reports.warning("VERIFY_NODE_FENCED", node=item.resource,
                                        reason=item.reason or item.details))
+    out.extend(_blocked_failure_timeouts(cib, t.allocations))
     # an orphan left running because stop-orphan-resources=false is said too; one the
     # operator unmanaged is not (measured on the corpus, as crm_verify)
     kept = parse_bool(cib.cluster_option("stop-orphan-resources") or "true") is False

@@ -1014,7 +1014,7 @@ def place(ws: WorkingSet) -> None:
         if rsc.remote_node is not None:
             bundle.place_connection(ws, rsc)
             assign(ws, rsc)
-            remote.after_connection_assigned(rsc)
+            remote.after_connection_assigned(ws, rsc)
     for rsc in allocation_order(ws):
         assign(ws, rsc)
     for rsc in ws.all_rscs():

@@ -412,9 +412,10 @@ def container_orderings(ws: WorkingSet, rsc: Rsc) -> None:
             order(ws, first, then, OrderFlag.IMPLIES_FIRST)
 
 
-def after_connection_assigned(rsc: Rsc) -> None:
+def after_connection_assigned(ws: WorkingSet, rsc: Rsc) -> None:
     """A connection assigned somewhere brings its node up (an unseen node is then not
-    unclean); one that will not run shuts it down."""
+    unclean); one that will not run shuts it down, and a failed one that will not run again
+    leaves its remote node in an unknown state: fenced (with fencing enabled)."""
     node = rsc.remote_node
     if node is None:
         return
@@ -424,6 +425,9 @@ def after_connection_assigned(rsc: Rsc) -> None:
             node.unclean = False
     else:
         node.shutdown = True
+        if (rsc.failed and rsc.managed and ws.options.stonith_enabled and not node.guest
+                and not node.unclean and not node.remote_was_fenced):
+            fence(node, "the connection is unrecoverable")
 
 
 # --- actions and orderings ------------------------------------------------------------------

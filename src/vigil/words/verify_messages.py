@@ -47,6 +47,11 @@ MESSAGES: dict[str, _Render] = {
     "VERIFY_NODE_FENCED": lambda r: (
         f"the cluster fences node {_f(r, 'node')} ({_f(r, 'reason')}); crm_verify counts this "
         "against the configuration"),
+    "VERIFY_FAILURE_TIMEOUT_BLOCKED": lambda r: (
+        f"{_f(r, 'rsc')}'s failure-timeout ({_f(r, 'timeout')} s) is ignored: a failure of an "
+        "operation with on-fail=block is recorded, and a blocked failure stays until it is "
+        f"cleaned up (vigil resource cleanup {_f(r, 'rsc')}); crm_verify counts this against "
+        "the configuration"),
     "VERIFY_ACTIVE_ORPHAN": lambda r: (
         f"{_f(r, 'rsc')} is active on {_f(r, 'node')} but no longer configured: the cluster "
         "stops it (or leaves it to be stopped by hand with stop-orphan-resources=false)"),
