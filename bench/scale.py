@@ -335,12 +335,21 @@ def idle(stack: Stack, seconds: float) -> Idle:
 # started per look) and prints the monotonic time (one clock for every namespace) it first
 # holds the mark. vigil's reads vigild's CIB over the control socket (every 50 ms: each read is
 # the whole CIB, a load on vigild when 16 watchers read it), Pacemaker's runs cibadmin.
+# Each watcher asks for the one cluster option, as Pacemaker's asks cibadmin for crm_config
+# alone (a whole CIB with 500 resources' histories every 50 ms from 8 watchers was load on the
+# very daemons being timed, before 2026-12-08)
 _VIGIL_WATCH = """
 import sys, time
-from vigil.commands.env import LiveEnvironment
-env, want = LiveEnvironment(timeout=10), 'value="%s"' % sys.argv[1]
+from vigil.attrs.common import ToolError, answer
+from vigil.daemon import control as c
+want, query = sys.argv[1], c.QueryAttribute(c.AttributeScope.CRM_CONFIG, "scale-mark")
+def seen():
+    try:
+        return any(v.value == want for v in answer("scale-watch", query).values)
+    except ToolError:
+        return False  # not set yet
 print("ready", flush=True)
-while want not in env.status().xml:
+while not seen():
     time.sleep(0.05)
 print(time.monotonic(), flush=True)
 """
@@ -404,8 +413,12 @@ def measure_stack(kind: str, nodes: int, sizes: Sequence[int], token_ms: int | N
             wait(f"{p.resources} resources running",
                  _placed(stack, p.resources), PLACE_TIMEOUT_S)
             p.place_s = round(time.monotonic() - t_push, 2)
+            # each number said as soon as it is measured: a run stopped early keeps them
+            log(f"  form_s {p.form_s}, place_s {p.place_s}")
             p.replicate_s = round(replicate(stack, f"m{p.resources}"), 2)
+            log(f"  replicate_s {p.replicate_s}")
             p.idle = idle(stack, idle_s)
+            log(f"  idle {asdict(p.idle)}")
             p.failover_s = round(failover(stack, p.resources), 2)
             log(f"  {asdict(p)}")
     except LabError as exc:
