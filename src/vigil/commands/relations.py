@@ -13,7 +13,7 @@ from vigil.model.bundles import Bundle
 from vigil.model.cib import Cib
 from vigil.model.constraints import Order
 from vigil.model.reports import ReportError
-from vigil.model.resources import Clone, Group, Resource, walk
+from vigil.model.resources import Clone, Group, Resource, children, walk
 
 
 @dataclass(frozen=True)
@@ -34,16 +34,6 @@ class RelationNode:
 
 def _kind(rsc: Resource) -> str:
     return {Group: "group", Clone: "clone", Bundle: "bundle"}.get(type(rsc), "primitive")
-
-
-def _children(rsc: Resource) -> tuple[Resource, ...]:
-    if isinstance(rsc, Group):
-        return rsc.members
-    if isinstance(rsc, Clone):
-        return (rsc.child,)
-    if isinstance(rsc, Bundle) and rsc.primitive is not None:
-        return (rsc.primitive,)
-    return ()
 
 
 def _orders(cib: Cib, rid: str) -> list[tuple[str, str, str, str]]:
@@ -75,7 +65,7 @@ def relations(env: CibEnvironment, rid: str) -> RelationNode:
     by_id = {r.id: r for r in everything}
     if rid not in by_id:
         raise ReportError([edit.not_found(cib, rid)])
-    parent = {c.id: r.id for r in everything for c in _children(r)}
+    parent = {c.id: r.id for r in everything for c in children(r)}
     seen: set[str] = set()
     drawn: set[tuple[str, frozenset[str]]] = set()  # each tie once: not back the way it came
 
@@ -95,7 +85,7 @@ def relations(env: CibEnvironment, rid: str) -> RelationNode:
         up = parent.get(current)
         if up is not None and new("hierarchy", up, current):
             found.append(Relation("outer", _kind(by_id[up]), None, node(up)))
-        for child in _children(rsc):
+        for child in children(rsc):
             if new("hierarchy", current, child.id):
                 found.append(Relation("inner", _kind(child), None, node(child.id)))
         for kind, detail, cid, other in _orders(cib, current):

@@ -37,7 +37,7 @@ from vigil.model.cib import Cib
 from vigil.model.constraints import Colocation, Order
 from vigil.model.nvset import first_value, plain_value
 from vigil.model.reports import Report
-from vigil.model.resources import Clone, Group, Operation, Primitive, Resource, walk
+from vigil.model.resources import Clone, Group, Operation, Primitive, Resource, children, walk
 from vigil.model.templates import apply_templates
 from vigil.model.values import is_true, parse_bool
 from vigil.scheduler import orderings, references
@@ -151,7 +151,7 @@ def _requires(cib: Cib) -> list[Report]:
                                        value=own))
         inherited = inherited or own is not None
         takes_default = takes_default or not inherited
-        for child in _children(rsc):
+        for child in children(rsc):
             visit(child, inherited)
 
     for rsc in apply_templates(config.resources, config.templates):
@@ -160,16 +160,6 @@ def _requires(cib: Cib) -> list[Report]:
     if takes_default and default is not None and default.lower() in _NEEDS_FENCING:
         out.append(reports.warning("VERIFY_REQUIRES_FENCING_DISABLED", rsc="", value=default))
     return out
-
-
-def _children(rsc: Resource) -> tuple[Resource, ...]:
-    if isinstance(rsc, Group):
-        return rsc.members
-    if isinstance(rsc, Clone):
-        return (rsc.child,)
-    if isinstance(rsc, Bundle) and rsc.primitive is not None:
-        return (rsc.primitive,)
-    return ()
 
 
 def _constraints(cib: Cib) -> list[Report]:

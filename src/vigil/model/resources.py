@@ -86,15 +86,21 @@ class Clone:
 Resource = Primitive | Group | Clone | Bundle
 
 
+def children(rsc: Resource) -> tuple[Resource, ...]:
+    """A resource's direct children: a group's members, a clone's child, a bundle's primitive."""
+    if isinstance(rsc, Group):
+        return rsc.members
+    if isinstance(rsc, Clone):
+        return (rsc.child,)
+    if isinstance(rsc, Bundle) and rsc.primitive is not None:
+        return (rsc.primitive,)
+    return ()
+
+
 def walk(resources: tuple[Resource, ...]) -> list[Resource]:
     """Every resource and nested child, parents before children, in document order."""
     out: list[Resource] = []
     for rsc in resources:
         out.append(rsc)
-        if isinstance(rsc, Group):
-            out.extend(rsc.members)
-        elif isinstance(rsc, Clone):
-            out.extend(walk((rsc.child,)))
-        elif isinstance(rsc, Bundle) and rsc.primitive is not None:
-            out.append(rsc.primitive)
+        out.extend(walk(children(rsc)))
     return out
