@@ -81,12 +81,8 @@ def check_resource(cib: Cib, rsc_id: str, force: bool) -> list[Report]:
 
 
 def _check_node(cib: Cib, node: str, force: bool) -> list[Report]:
-    remote = edit.remote_node_names(cib)
-    if edit.find_node(cib, node) is None and node not in remote:
-        known = [*edit.node_names(cib), *remote]
-        return [reports.unless_forced(force, "NODE_NOT_FOUND", node=node,
-                                      known=", ".join(known) or "none")]
-    return []
+    problem = edit.unknown_placement_node(cib, node, force=force)
+    return [] if problem is None else [problem]
 
 
 def explicit_id(cib: Cib, wanted: str, taken: set[str]) -> str:

@@ -247,13 +247,27 @@ def require_node(cib: Cib, name: str) -> NodeConfig:
     return node
 
 
+def all_node_names(cib: Cib) -> list[str]:
+    """Cluster nodes, then remote and guest nodes, each once."""
+    return list(dict.fromkeys([*node_names(cib), *remote_node_names(cib)]))
+
+
+def unknown_placement_node(cib: Cib, name: str, *, force: bool | None = None) -> Report | None:
+    """NODE_NOT_FOUND unless `name` is a node a resource can be placed on or kept off: a cluster
+    node, or a remote or guest node (which <nodes> may not list yet). `force` None: an error
+    nothing overrides; else one `--force` overrides (a warning when given)."""
+    if find_node(cib, name) is not None or name in remote_node_names(cib):
+        return None
+    known = ", ".join(all_node_names(cib)) or "none"
+    if force is None:
+        return reports.error("NODE_NOT_FOUND", node=name, known=known)
+    return reports.unless_forced(force, "NODE_NOT_FOUND", node=name, known=known)
+
+
 def require_placement_node(cib: Cib, name: str) -> str:
-    """A node a resource can be placed on or kept off: a cluster node, or a remote or guest
-    node (which <nodes> may not list yet)."""
-    remote = remote_node_names(cib)
-    if find_node(cib, name) is None and name not in remote:
-        raise ReportError([reports.error("NODE_NOT_FOUND", node=name, known=", ".join(
-            [*node_names(cib), *remote]) or "none")])
+    problem = unknown_placement_node(cib, name)
+    if problem is not None:
+        raise ReportError([problem])
     return name
 
 

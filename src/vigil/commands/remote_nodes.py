@@ -25,7 +25,7 @@ Pairs = tuple[tuple[str, str], ...]
 
 def _node_names(cib: Cib) -> set[str]:
     """Every node name in use: cluster nodes, remote nodes (their resources), guest nodes."""
-    return {*edit.node_names(cib), *edit.remote_node_names(cib)}
+    return set(edit.all_node_names(cib))
 
 
 def _needs_remoted(env: CibEnvironment, node: str) -> list[Report]:

@@ -143,7 +143,7 @@ def cluster_status(env: CibEnvironment) -> ClusterStatus:
     return ClusterStatus(
         cluster_name=_cluster_name(env, cib), dc=dc, have_quorum=cib.have_quorum,
         # crm_mon counts remote and guest nodes too
-        nodes_configured=len({*edit.node_names(cib), *edit.remote_node_names(cib)}),
+        nodes_configured=len(edit.all_node_names(cib)),
         resource_instances=len(prims),
         disabled=disabled, stonith_devices=len(stonith), transition=transition,
         failed_actions=failed_actions(cib), fencing=_fencing_history(env),

@@ -56,13 +56,10 @@ class AgentExecutor:
         self._action_ids = itertools.count(1)
 
     def _key(self, op: Operation) -> hist.TransitionKey:
-        head = op.transition_key.split(":", 1)[0]
-        transition = int(head) if head.isdigit() else 0
-        return hist.TransitionKey(next(self._action_ids), transition, op.expected_rc, "vigild")
+        return transition_key(op, next(self._action_ids))
 
     def _identity(self, op: Operation) -> ResourceHistory:
-        return ResourceHistory(id=op.resource, standard=op.standard, agent_type=op.agent_type,
-                               provider=op.provider)
+        return identity(op)
 
     def _meta(self, op: Operation) -> dict[str, str]:
         meta = op.agent_meta()
@@ -186,15 +183,35 @@ class AgentExecutor:
         return self.history_book.histories
 
 
+def transition_key(op: Operation, action_id: int) -> hist.TransitionKey:
+    """The key recorded with an operation's result: the transition it came from (its key's
+    first field) and the result it expected."""
+    head = op.transition_key.split(":", 1)[0]
+    transition = int(head) if head.isdigit() else 0
+    return hist.TransitionKey(action_id, transition, op.expected_rc, "vigild")
+
+
+def identity(op: Operation) -> ResourceHistory:
+    """The agent identity of an operation's resource, as its history names it."""
+    return ResourceHistory(id=op.resource, standard=op.standard, agent_type=op.agent_type,
+                           provider=op.provider)
+
+
+def unexecuted_record(op: Operation, key: hist.TransitionKey, node: str | None, *,
+                      record_id: str, status: ExecStatus, rc: OcfResult,
+                      why: str) -> OperationRecord:
+    """The record of an operation no agent ran (not installed here; its remote node not
+    reachable): what the scheduler reads as that operation's failure."""
+    return OperationRecord(
+        id=record_id, operation=op.task, call_id=0, rc_code=int(rc), op_status=int(status),
+        interval_ms=op.interval_ms, transition_key=str(key),
+        transition_magic=hist.transition_magic(int(status), int(rc), key), exit_reason=why,
+        operation_key=hist.operation_key(op.resource, op.task, op.interval_ms), on_node=node)
+
+
 def _not_installed_record(op: Operation, result: OperationResult, key: hist.TransitionKey,
                           node: str) -> OperationRecord:
     """What an agent that is not there "returns": not installed, recorded as a hard failure."""
-    rid = f"{op.resource}_last_failure_0"
-    return OperationRecord(
-        id=rid, operation=op.task, call_id=0, rc_code=int(OcfResult.ERR_INSTALLED),
-        op_status=int(ExecStatus.NOT_INSTALLED), interval_ms=op.interval_ms,
-        transition_key=str(key), transition_magic=hist.transition_magic(
-            int(ExecStatus.NOT_INSTALLED), int(OcfResult.ERR_INSTALLED), key),
-        exit_reason=result.exit_reason, operation_key=hist.operation_key(op.resource, op.task,
-                                                                          op.interval_ms),
-        on_node=node)
+    return unexecuted_record(op, key, node, record_id=f"{op.resource}_last_failure_0",
+                             status=ExecStatus.NOT_INSTALLED, rc=OcfResult.ERR_INSTALLED,
+                             why=result.exit_reason)

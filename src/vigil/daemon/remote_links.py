@@ -22,12 +22,17 @@ from dataclasses import dataclass, replace
 
 from vigil.controller.operations import Operation, Outcome
 from vigil.daemon import remote_wire as w
-from vigil.daemon.local_executor import AgentExecutor
+from vigil.daemon.local_executor import (
+    AgentExecutor,
+    identity,
+    transition_key,
+    unexecuted_record,
+)
 from vigil.executor import history as hist
 from vigil.executor.agents import AgentSpec, Standard
 from vigil.executor.run import OperationResult
 from vigil.model.ocf import ExecStatus, OcfResult
-from vigil.model.status import OperationRecord, ResourceHistory
+from vigil.model.status import ResourceHistory
 
 log = logging.getLogger("vigild.remote")
 
@@ -289,18 +294,8 @@ def unreachable(op: Operation, why: str) -> Outcome:
     """The result of an operation for a remote node that could not be sent or answered:
     Pacemaker's "not connected" status, recorded as the operation's own (last_0, or the
     recurring monitor's entry) so the scheduler reads it as this operation's failure."""
-    head = op.transition_key.split(":", 1)[0]
-    key = hist.TransitionKey(0, int(head) if head.isdigit() else 0, op.expected_rc, "vigild")
-    status, rc = int(ExecStatus.NOT_CONNECTED), int(OcfResult.ERR_GENERIC)
     rid = (f"{op.resource}_last_0" if not op.interval_ms
            else hist.operation_key(op.resource, op.task, op.interval_ms))
-    record = OperationRecord(id=rid, operation=op.task, call_id=0, rc_code=rc, op_status=status,
-                             interval_ms=op.interval_ms, transition_key=str(key),
-                             transition_magic=hist.transition_magic(status, rc, key),
-                             exit_reason=why,
-                             operation_key=hist.operation_key(op.resource, op.task,
-                                                              op.interval_ms),
-                             on_node=op.remote)
-    identity = ResourceHistory(id=op.resource, standard=op.standard, agent_type=op.agent_type,
-                               provider=op.provider)
-    return Outcome(identity, record, remote=op.remote)
+    record = unexecuted_record(op, transition_key(op, 0), op.remote, record_id=rid,
+                               status=ExecStatus.NOT_CONNECTED, rc=OcfResult.ERR_GENERIC, why=why)
+    return Outcome(identity(op), record, remote=op.remote)

@@ -23,6 +23,7 @@ from vigil.controller import events as ev
 from vigil.controller import messages as m
 from vigil.controller.operations import Operation, Outcome
 from vigil.controller.state import Attributes, State, View
+from vigil.daemon.local_executor import identity
 from vigil.daemon.ports import (
     AlertRunner,
     CibStore,
@@ -36,7 +37,7 @@ from vigil.model import ocf, reports
 from vigil.model.cib import Cib
 from vigil.model.fencing import FenceOutcome, FenceStatus
 from vigil.model.reports import ReportError
-from vigil.model.status import OperationRecord, ResourceHistory
+from vigil.model.status import OperationRecord
 from vigil.model.version import CibVersion
 from vigil.scheduler.transition import Transition
 
@@ -348,6 +349,4 @@ def _could_not_run(op: Operation, why: str) -> Outcome:
                              rc_code=int(ocf.OcfResult.ERR_GENERIC),
                              op_status=int(ocf.ExecStatus.ERROR), interval_ms=op.interval_ms,
                              exit_reason=why)
-    identity = ResourceHistory(id=op.resource, standard=op.standard, agent_type=op.agent_type,
-                               provider=op.provider)
-    return Outcome(identity, record)
+    return Outcome(identity(op), record)
